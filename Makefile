@@ -1,0 +1,52 @@
+# Every target runs with Node.js 24 first on PATH (fetched from the npm registry when the machine's is older)
+# and with the locally built control-plane binaries (or the user's own KUBEBUILDER_ASSETS).
+SHELL := /bin/bash
+CACHE ?= $(HOME)/.cache/mfa-operator
+export MFA_OPERATOR_CACHE := $(CACHE)
+NODE_BIN := $(shell hack/ensure-node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+KUBERNETES_VERSION ?= $(shell cat hack/control-plane/KUBERNETES_VERSION 2>/dev/null)
+export KUBEBUILDER_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)
+
+.PHONY: all deps build generate verify typecheck lint test unit control-plane chromium demo run clean
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+control-plane: ## build kube-apiserver and etcd from Go modules into $(KUBEBUILDER_ASSETS) unless present
+	hack/control-plane/build.sh "$(KUBEBUILDER_ASSETS)"
+
+chromium:
+	hack/ensure-chromium.sh
+
+generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
+	npm run --silent generate
+
+verify: deps ## fail when generated files drifted from crds/
+	npm run --silent verify-generated
+
+typecheck: deps
+	npm run --silent typecheck
+
+lint: deps
+	npm run --silent lint
+
+build: deps
+	npm run --silent build
+
+test: deps control-plane chromium verify typecheck lint build
+	npm test
+
+demo: deps control-plane chromium build
+	node hack/dev/demo.ts
+
+run: build ## run the operator against the cluster of the current kubeconfig
+	node dist/operator/main.js
+
+clean:
+	rm -rf dist node_modules
