@@ -1,0 +1,112 @@
+import type { Page } from 'playwright-core';
+import type { Logger } from '../../operator/logging/logger.ts';
+import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits } from './totp-seed.ts';
+
+/**
+ * The contract between the runner and one app's browser automation. A connector is a stateless
+ * object: everything a run needs comes in through the context, so one instance serves every run.
+ *
+ * The runner owns the order (login, read state, begin, persist the seed, confirm, read codes);
+ * a connector only drives pages and maps what it sees to results or a ConnectorError.
+ */
+export interface Connector {
+  /** Stable id used in `spec.connector` and the registry, e.g. `demo`. */
+  readonly id: string;
+  readonly displayName: string;
+  /** Version of the automation (not of the app); reported in outcomes to spot outdated connectors. */
+  readonly version: string;
+  /**
+   * Hostnames a login URL may point at (no scheme, no port). `*.example.com` matches subdomains.
+   * A loginUrl elsewhere is refused with LoginHostNotAllowed before the browser starts.
+   */
+  readonly allowedLoginHosts: readonly string[];
+  /** Used when the resource gives no loginUrl (SaaS apps with one login page). */
+  readonly defaultLoginUrl?: string;
+
+  /**
+   * Log in and stop on a signed-in page. Uses `secondFactor` when the app asks for a TOTP or
+   * recovery code; without one, such a prompt is MfaAlreadyEnabled (or ChallengeRequired for
+   * prompts the operator cannot answer, e.g. an email code).
+   */
+  login(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void>;
+
+  /** Read, on the signed-in session, which MFA methods the account has. */
+  readMfaState(ctx: ConnectorContext): Promise<MfaState>;
+
+  /** Open the authenticator-app enrollment and read the secret it shows. Nothing is confirmed yet. */
+  beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSecret>;
+
+  /** Submit a code to finish enrollment; EnrollmentRejected when the app refuses it. */
+  confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void>;
+
+  /** Read the recovery codes the app shows after enrollment; an empty list when it has none. */
+  readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>>;
+
+  /** Turn the authenticator app off on a signed-in session; `code` answers a confirmation prompt. */
+  disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void>;
+}
+
+export interface ConnectorContext {
+  /** A page in a fresh browser context, with request blocking already installed. */
+  readonly page: Page;
+  /** Where login starts; already checked against `allowedLoginHosts`. */
+  readonly loginUrl: URL;
+  readonly logger: Logger;
+  readonly timeouts: ConnectorTimeouts;
+  /** For step-up prompts inside security settings ("confirm your password"). */
+  readonly stepUp: StepUpMaterial;
+}
+
+export interface ConnectorTimeouts {
+  /** One navigation (goto, a submit that loads a page). */
+  readonly navigationMs: number;
+  /** Waiting for one element to appear or become actionable. */
+  readonly actionMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ConnectorTimeouts = { navigationMs: 30_000, actionMs: 10_000 };
+
+export interface Credentials {
+  /** Not a secret in itself, but kept out of logs all the same. */
+  readonly username: string;
+  readonly password: SecretValue<string>;
+}
+
+/** Answers a login's second-factor prompt for accounts that already have MFA. */
+export interface SecondFactor {
+  /** A fresh TOTP code: waits out window edges and never repeats a code within one window. */
+  totpCode(): Promise<SecretValue<string>>;
+  /** Used only when the app offers no TOTP prompt, or as the caller's explicit choice. */
+  readonly recoveryCode?: SecretValue<string>;
+}
+
+export interface StepUpMaterial {
+  readonly credentials: Credentials;
+  readonly secondFactor?: SecondFactor;
+}
+
+export interface MfaState {
+  readonly totpEnabled: boolean;
+  /** Other methods the app reports (e.g. `sms`, `webauthn`, `email`); empty when none. */
+  readonly otherMethods: readonly string[];
+}
+
+/**
+ * The enrollment secret as the page shows it. At least one of `textKey` and `otpauthUri` is set;
+ * when both are, the runner cross-checks them. `defaults` describe the app's parameters when the
+ * page shows only a text key (an otpauth URI's own parameters always win).
+ */
+export interface EnrollmentSecret {
+  readonly textKey?: SecretValue<string>;
+  readonly otpauthUri?: SecretValue<string>;
+  readonly defaults?: Partial<EnrollmentDefaults>;
+}
+
+export interface EnrollmentDefaults {
+  algorithm: TotpAlgorithm;
+  digits: TotpDigits;
+  period: number;
+  issuer: string;
+  label: string;
+}
