@@ -14,6 +14,7 @@ export const CONNECTOR_ERROR_REASONS = [
   'Timeout',
   'LoginHostNotAllowed',
   'SinkUnavailable',
+  'UnsupportedSeed',
 ] as const;
 export type ConnectorErrorReason = (typeof CONNECTOR_ERROR_REASONS)[number];
 
@@ -114,4 +115,11 @@ export function loginHostNotAllowed(connectorId: string, host: string, allowed: 
 export function sinkUnavailable(what: string, consequence: string, cause?: unknown): ConnectorError {
   return new ConnectorError('SinkUnavailable',
     `Could not store ${what}; ${consequence}. Check the result store; the run will retry.`, { cause });
+}
+
+/** The page shows a seed the operator cannot use (HOTP, an unknown algorithm, a malformed key). */
+export function unsupportedSeed(problem: string): ConnectorError {
+  return new ConnectorError('UnsupportedSeed',
+    `The enrollment secret on the page is not usable: ${problem}. ` +
+    'If the app changed its enrollment page, update the connector; otherwise the app is not supported.');
 }
