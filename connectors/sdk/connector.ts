@@ -23,6 +23,11 @@ export interface Connector {
   readonly allowedLoginHosts: readonly string[];
   /** Used when the resource gives no loginUrl (SaaS apps with one login page). */
   readonly defaultLoginUrl?: string;
+  /**
+   * CSS selectors of every element that can show a secret (setup key, QR code, recovery codes,
+   * code and password inputs). Failure screenshots paint over them.
+   */
+  readonly secretElements?: readonly string[];
 
   /**
    * Log in and stop on a signed-in page. Uses `secondFactor` when the app asks for a TOTP or

@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import QRCode from 'qrcode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../operator/logging/logger.ts';
+import { BrowserSession, launchBrowser } from './browser.ts';
+import { readQrFromElement } from './qr.ts';
+
+const URI = 'otpauth://totp/Demo%20SaaS:a%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Demo%20SaaS';
+const logger = createLogger('browser-test', { level: 'silent' });
+
+async function qrPage(): Promise<string> {
+  const png = await QRCode.toDataURL(URI, { margin: 0, width: 180 });
+  const svg = await QRCode.toString(URI, { type: 'svg', margin: 0, width: 180 });
+  const modules = QRCode.create(URI, {}).modules;
+  const cells = JSON.stringify(Array.from(modules.data));
+  return `<!doctype html><body style="background:#fff">
+    <img id="img" src="${png}" alt="qr">
+    <div id="svg" style="width:180px;height:180px">${svg}</div>
+    <canvas id="canvas" width="${modules.size * 6}" height="${modules.size * 6}"></canvas>
+    <script>
+      const cells = ${cells}; const size = ${modules.size}; const ctx = document.getElementById('canvas').getContext('2d');
+      ctx.fillStyle = '#000';
+      cells.forEach((on, i) => { if (on) ctx.fillRect((i % size) * 6, Math.floor(i / size) * 6, 6, 6); });
+    </script></body>`;
+}
+
+describe('browser session and QR reading in Chromium', () => {
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const html = await qrPage();
+    server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it.each(['img', 'svg', 'canvas'])('decodes an otpauth URI drawn as <%s> without a quiet zone', async (id) => {
+    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    await session.page.goto(origin);
+    const uri = await readQrFromElement(session.page.locator(`#${id}`), 5_000);
+    expect(uri.reveal()).toBe(URI);
+    await session.close();
+  });
+
+  it('blocks requests to the cloud metadata address from the page', async () => {
+    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    await session.page.goto(origin);
+    const failed = session.page.waitForEvent('requestfailed');
+    await session.page.evaluate(() => { void fetch('http://169.254.169.254/latest/meta-data/').catch(() => undefined); });
+    expect((await failed).failure()?.errorText).toContain('ERR_BLOCKED_BY_CLIENT');
+    await session.close();
+  });
+
+  it('refuses top-level navigation to hosts outside the allow-list', async () => {
+    const session = await BrowserSession.open(browser, { allowedHosts: ['localhost'], logger });
+    await expect(session.page.goto(origin)).rejects.toThrow(/ERR_BLOCKED_BY_CLIENT/);
+    await session.close();
+  });
+
+  it('starts each session without the cookies of the one before', async () => {
+    const first = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    await first.context.addCookies([{ name: 'sid', value: 'x', url: origin }]);
+    await first.close();
+    const second = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    expect(await second.context.cookies()).toEqual([]);
+    await second.close();
+  });
+});
