@@ -48,6 +48,12 @@ export interface Connector {
   /** Read the recovery codes the app shows after enrollment; an empty list when it has none. */
   readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>>;
 
+  /**
+   * Optional last step, run after the runner stored the recovery codes: for apps that turn MFA
+   * on only once the user says the codes are saved (GitHub-style "I have saved these codes").
+   */
+  acknowledgeRecoveryCodes?(ctx: ConnectorContext): Promise<void>;
+
   /** Turn the authenticator app off on a signed-in session; `code` answers a confirmation prompt. */
   disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void>;
 }

@@ -1,0 +1,57 @@
+import type { Response } from 'playwright-core';
+import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
+import {
+  challengeRequired, connectorOutdated, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited,
+} from '../sdk/errors.ts';
+import { APP, expectVisible, heading, open, pathOf, submit } from './connector-pages.ts';
+
+export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+  const { page } = ctx;
+  await open(ctx, ctx.loginUrl.href, 'opening the sign-in page');
+  const email = await expectVisible(ctx, page.getByLabel('Email address'), 'Email address field');
+  await email.fill(credentials.username, { timeout: ctx.timeouts.actionMs });
+  await page.getByLabel('Password', { exact: true }).fill(credentials.password.reveal(), { timeout: ctx.timeouts.actionMs });
+  const response = await submit(ctx, page.getByRole('button', { name: 'Sign in' }), 'signing in');
+  checkPasswordResponse(response);
+  await answerSecondFactor(ctx, secondFactor);
+  if (pathOf(ctx) === '/login/verify-human') throw challengeRequired(APP, 'a captcha ("Verify you are human")');
+  if ((await heading(ctx)) !== 'Dashboard') throw connectorOutdated(APP, 'the Dashboard heading after sign-in');
+}
+
+function checkPasswordResponse(response: Response): void {
+  if (response.status() === 429) throw rateLimited(APP, retryAfterSeconds(response.headers()['retry-after']));
+  if (response.status() === 401) throw invalidCredentials(APP);
+}
+
+async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFactor): Promise<void> {
+  if (pathOf(ctx) !== '/login/two-factor') return;
+  if (!secondFactor) throw mfaAlreadyEnabled(APP);
+  if (secondFactor.recoveryCode) {
+    await submitRecoveryCode(ctx, secondFactor.recoveryCode.reveal());
+    return;
+  }
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await field.fill((await secondFactor.totpCode()).reveal(), { timeout: ctx.timeouts.actionMs });
+  const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting the sign-in code');
+  if (response.status() === 401) throw secondFactorRefused('authentication code');
+}
+
+async function submitRecoveryCode(ctx: ConnectorContext, code: string): Promise<void> {
+  await ctx.page.getByRole('link', { name: 'Use a recovery code' }).click({ timeout: ctx.timeouts.actionMs });
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Recovery code'), 'Recovery code field');
+  await field.fill(code, { timeout: ctx.timeouts.actionMs });
+  const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting a recovery code');
+  if (response.status() === 401) throw secondFactorRefused('recovery code');
+}
+
+/** The stored second factor does not match the account: a human has to sort out which seed is right. */
+function secondFactorRefused(what: string): ConnectorError {
+  return new ConnectorError('InvalidCredentials',
+    `${APP} refused the ${what} generated from the stored seed; the stored seed does not match the account. ` +
+    'Check which authenticator the account uses before re-running.');
+}
+
+function retryAfterSeconds(header: string | undefined): number | undefined {
+  const seconds = Number(header);
+  return header !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}

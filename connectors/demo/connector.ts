@@ -1,0 +1,119 @@
+import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
+import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
+import {
+  connectorOutdated, ConnectorError, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled,
+} from '../sdk/errors.ts';
+import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits } from '../sdk/totp-seed.ts';
+import { signIn } from './connector-login.ts';
+import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
+
+/** Automation for the bundled demo app, coded against the page contract in connectors/demo/README.md. */
+export const demoConnector: Connector = {
+  id: 'demo',
+  displayName: APP,
+  version: '1.0.0',
+  allowedLoginHosts: ['127.0.0.1', 'localhost'],
+  defaultLoginUrl: 'http://127.0.0.1:8081/login',
+  secretElements: ['#password', '#totp-code', '#recovery-code', '#totp-qr', '#totp-setup-key', '#recovery-codes'],
+
+  login: signIn,
+  readMfaState,
+  beginTotpEnrollment,
+  confirmTotpEnrollment,
+  readRecoveryCodes,
+  acknowledgeRecoveryCodes,
+  disableTotp,
+};
+
+async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
+  await openSecurityPage(ctx, '/settings/security', 'opening the security settings');
+  const methods = ctx.page.getByRole('list', { name: 'Two-factor methods' });
+  await expectVisible(ctx, methods, 'the "Two-factor methods" list');
+  const items = (await methods.getByRole('listitem').allInnerTexts()).map((text) => text.trim());
+  const totpEnabled = items.includes('Authenticator app: On');
+  const otherMethods = items
+    .filter((item) => item.endsWith(': On') && !item.startsWith('Authenticator app'))
+    .map((item) => item.slice(0, -': On'.length).toLowerCase());
+  return { totpEnabled, otherMethods };
+}
+
+async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSecret> {
+  const { page, timeouts } = ctx;
+  await openSecurityPage(ctx, '/settings/security', 'opening the security settings');
+  await refuseWhenMfaPresent(ctx);
+  const turnOn = page.getByRole('button', { name: 'Turn on authenticator app' });
+  await expectVisible(ctx, turnOn, 'the "Turn on authenticator app" button');
+  const response = await submit(ctx, turnOn, 'starting enrollment');
+  await passStepUp(ctx);
+  if (response.status() === 409) throw await refusedEnrollment(ctx);
+  if ((await heading(ctx)) !== 'Set up authenticator app') throw connectorOutdated(APP, 'the "Set up authenticator app" page');
+  const showKey = page.getByRole('link', { name: "Can't scan? Show the setup key" });
+  if ((await showKey.count()) > 0) {
+    await showKey.click({ timeout: timeouts.actionMs });
+    await page.waitForLoadState('load', { timeout: timeouts.navigationMs });
+  }
+  const textKey = page.locator('#totp-setup-key');
+  const hasTextKey = (await textKey.count()) > 0;
+  const read = await readEnrollmentSecret(APP, {
+    qr: page.locator('#totp-qr'),
+    ...(hasTextKey ? { textKey } : {}),
+    timeoutMs: timeouts.actionMs,
+  }, ctx.logger);
+  return { ...read, defaults: hasTextKey ? await readShownParameters(ctx) : { issuer: APP } };
+}
+
+/** The app hides the "Turn on" button in these cases; say why instead of reporting a missing button. */
+async function refuseWhenMfaPresent(ctx: ConnectorContext): Promise<void> {
+  if ((await ctx.page.locator('#other-mfa-method').count()) > 0) throw otherMfaMethodEnabled(APP, ['sms']);
+  if ((await ctx.page.getByRole('link', { name: 'Turn off authenticator app' }).count()) > 0) throw mfaAlreadyEnabled(APP);
+}
+
+async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError> {
+  const alert = await alertText(ctx);
+  if (alert.startsWith('An authenticator app is already set up')) return mfaAlreadyEnabled(APP);
+  if (alert.includes('SMS')) return otherMfaMethodEnabled(APP, ['sms']);
+  return connectorOutdated(APP, 'a known reason for the refused enrollment');
+}
+
+/** The setup page lists the parameters beside the key; the QR code's URI still wins when both exist. */
+async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSecret['defaults']> {
+  const text = async (selector: string) => (await ctx.page.locator(selector).innerText({ timeout: ctx.timeouts.actionMs })).trim();
+  return {
+    algorithm: (await text('#totp-algorithm')) as TotpAlgorithm,
+    digits: Number(await text('#totp-digits')) as TotpDigits,
+    period: Number(await text('#totp-period')),
+    issuer: APP,
+  };
+}
+
+async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await field.fill(code.reveal(), { timeout: ctx.timeouts.actionMs });
+  const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify code' }), 'confirming enrollment');
+  if (response.status() === 422) throw enrollmentRejected(APP, 'the confirmation code was refused');
+  if ((await heading(ctx)) !== 'Save your recovery codes') throw connectorOutdated(APP, 'the "Save your recovery codes" page');
+}
+
+async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
+  const list = ctx.page.getByRole('list', { name: 'Recovery codes' });
+  await expectVisible(ctx, list, 'the "Recovery codes" list');
+  const codes = (await list.locator('li code').allInnerTexts()).map((code) => code.trim()).filter(Boolean);
+  return new SecretValue(codes);
+}
+
+async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
+  const saved = ctx.page.getByRole('button', { name: 'I have saved these codes' });
+  await expectVisible(ctx, saved, 'the "I have saved these codes" button');
+  await submit(ctx, saved, 'acknowledging the recovery codes');
+}
+
+async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
+  await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await field.fill(code.reveal(), { timeout: ctx.timeouts.actionMs });
+  const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Turn off' }), 'turning off the authenticator app');
+  if (response.status() === 422) {
+    throw new ConnectorError('EnrollmentRejected', `${APP} refused the code to turn off the authenticator app; the run will retry.`);
+  }
+}

@@ -1,0 +1,1 @@
+export { demoConnector as connector } from './connector.ts';
