@@ -1,0 +1,82 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+export interface OperatorConfig {
+  kubeconfig?: string;
+  namespace?: string;
+  workers: number;
+  httpPort: number;
+  resyncMs: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  runnerImage?: string;
+}
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string' },
+  workers: { type: 'string', default: '4' },
+  'http-port': { type: 'string', default: '8080' },
+  'resync-period': { type: 'string', default: '600' },
+  'leader-elect': { type: 'boolean', default: true },
+  'no-leader-elect': { type: 'boolean', default: false },
+  'leader-election-namespace': { type: 'string' },
+  'lease-name': { type: 'string', default: 'mfa-operator-leader' },
+  'lease-duration': { type: 'string', default: '15' },
+  'renew-deadline': { type: 'string', default: '10' },
+  'retry-period': { type: 'string', default: '2' },
+  identity: { type: 'string' },
+  'runner-image': { type: 'string' },
+} as const;
+
+export const USAGE = `mfa-operator controller [flags]
+  --kubeconfig PATH               kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)
+  --namespace NS                  watch one namespace (default: all)
+  --workers N                     concurrent reconciles (default 4)
+  --http-port N                   /healthz, /readyz, /metrics (default 8080; 0 picks a free port)
+  --resync-period SECONDS         re-check every resource this often (default 600)
+  --no-leader-elect               run without a Lease (one replica only)
+  --leader-election-namespace NS  where the Lease lives (default $POD_NAMESPACE or "default")
+  --lease-name NAME               Lease name (default mfa-operator-leader)
+  --lease-duration / --renew-deadline / --retry-period SECONDS   (defaults 15 / 10 / 2)
+  --identity ID                   leader identity (default hostname plus a random suffix)
+  --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)`;
+
+/** Parses flags; every bad value names the flag and what it accepts. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  const seconds = (flag: keyof typeof values) => positive(flag, values[flag] as string) * 1000;
+  return {
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    namespace: values.namespace || undefined,
+    workers: positive('workers', values.workers),
+    httpPort: nonNegative('http-port', values['http-port']),
+    resyncMs: seconds('resync-period'),
+    leaderElect: values['leader-elect'] && !values['no-leader-elect'],
+    leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'default',
+    leaseName: values['lease-name'],
+    leaseDurationMs: seconds('lease-duration'),
+    renewDeadlineMs: seconds('renew-deadline'),
+    retryPeriodMs: seconds('retry-period'),
+    identity: values.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    runnerImage: values['runner-image'] || env.RUNNER_IMAGE || undefined,
+  };
+}
+
+function positive(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function nonNegative(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number ≥ 0, got "${raw}"`);
+  return n;
+}

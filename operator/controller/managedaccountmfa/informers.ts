@@ -1,0 +1,50 @@
+import type { KubeConfig, KubernetesObject, V1Namespace, V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  CLUSTER_MFA_SECRET_STORE, GROUP, MANAGED_ACCOUNT_MFA, MFA_SECRET_STORE, VERSION, objectKey, resourcePath,
+} from '../../api/v1alpha1/resources.ts';
+import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { ResilientInformer } from '../runtime/informer.ts';
+
+export interface MfaInformers {
+  mfas: ResilientInformer<ManagedAccountMfa>;
+  secrets: ResilientInformer<V1Secret>;
+  stores: ResilientInformer<MfaSecretStore>;
+  clusterStores: ResilientInformer<MfaSecretStore>;
+  namespaces: ResilientInformer<V1Namespace>;
+  all: ResilientInformer<KubernetesObject>[];
+}
+
+/** Watches for ManagedAccountMfa and everything it refers to, in one namespace or all. */
+export function createInformers(kc: KubeConfig, log: Logger, namespace?: string): MfaInformers {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const listCustom = (plural: string, clusterScoped = false) => () => (namespace && !clusterScoped
+    ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+    : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }));
+  const mfas = new ResilientInformer<ManagedAccountMfa>(kc, resourcePath(MANAGED_ACCOUNT_MFA.plural, namespace), listCustom(MANAGED_ACCOUNT_MFA.plural), log);
+  const stores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(MFA_SECRET_STORE.plural, namespace), listCustom(MFA_SECRET_STORE.plural), log);
+  const clusterStores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(CLUSTER_MFA_SECRET_STORE.plural), listCustom(CLUSTER_MFA_SECRET_STORE.plural, true), log);
+  const secrets = new ResilientInformer<V1Secret>(
+    kc, namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
+    () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()), log,
+  );
+  const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log);
+  const all = [mfas, secrets, stores, clusterStores, namespaces] as ResilientInformer<KubernetesObject>[];
+  return { mfas, secrets, stores, clusterStores, namespaces, all };
+}
+
+/** Which ManagedAccountMfa keys a change to a referenced object concerns. */
+export function dependents(informers: MfaInformers) {
+  const mfasIn = (namespace?: string) => informers.mfas.list(namespace);
+  const keys = (list: readonly ManagedAccountMfa[]) => list.map((m) => objectKey(m.metadata.namespace, m.metadata.name));
+  return {
+    ofSecret: (s: V1Secret) => keys(mfasIn(s.metadata?.namespace).filter((m) => m.spec.account.credentialsSecretRef.name === s.metadata?.name)),
+    ofStore: (s: MfaSecretStore) => keys(mfasIn(s.metadata.namespace).filter((m) => m.spec.secretStoreRef?.name === s.metadata.name
+      && (m.spec.secretStoreRef?.kind ?? 'MfaSecretStore') === 'MfaSecretStore')),
+    ofClusterStore: (s: MfaSecretStore) => keys(mfasIn().filter((m) => m.spec.secretStoreRef?.name === s.metadata.name
+      && m.spec.secretStoreRef?.kind === 'ClusterMfaSecretStore')),
+    ofNamespace: (ns: V1Namespace) => keys(mfasIn(ns.metadata?.name).filter((m) => m.spec.secretStoreRef?.kind === 'ClusterMfaSecretStore')),
+  };
+}

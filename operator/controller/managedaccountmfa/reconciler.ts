@@ -1,0 +1,123 @@
+import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { FINALIZER, GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../api/v1alpha1/resources.ts';
+import type { Condition, ManagedAccountMfa, ManagedAccountMfaStatus } from '../../api/v1alpha1/types.generated.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { SyncResult } from '../runtime/controller.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
+import type { AutomationDriver } from './automation.ts';
+import { readyFrom } from './conditions.ts';
+import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
+
+export interface ReconcilerDeps {
+  custom: CustomObjectsApi;
+  cached(namespace: string, name: string): ManagedAccountMfa | undefined;
+  lookups: ReferenceLookups;
+  automation: AutomationDriver;
+  events: EventRecorder;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** The one sync entry point for ManagedAccountMfa: observed state in, status and Events out. */
+export class ManagedAccountMfaReconciler {
+  readonly #d: ReconcilerDeps;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  async sync(namespace: string, name: string, signal: AbortSignal): Promise<SyncResult> {
+    let mfa = this.#d.cached(namespace, name);
+    if (!mfa) return {};
+    if (mfa.metadata.deletionTimestamp) return this.#finalize(mfa, signal);
+    if (!mfa.metadata.finalizers?.includes(FINALIZER)) {
+      mfa = await this.#patchFinalizers(mfa, [...(mfa.metadata.finalizers ?? []), FINALIZER]);
+    }
+    if (!mfa.status?.conditions?.some((c) => c.type === 'Ready')) {
+      // API conventions: a controller's first visit says it has seen the resource before it knows more.
+      mfa = await this.#writeStatus(mfa, [], {}, { type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'The operator has seen this resource and is checking it.' });
+    }
+    const updates = this.#checkReferences(mfa);
+    let requeueAfterMs: number | undefined;
+    let owned: Partial<ManagedAccountMfaStatus> = {};
+    if (updates.every((u) => u.status === 'True')) {
+      const step = await this.#d.automation.step(mfa, signal);
+      updates.push(...step.conditions);
+      owned = step.status ?? {};
+      requeueAfterMs = step.requeueAfterMs;
+    }
+    await this.#writeStatus(mfa, updates, owned);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  #checkReferences(mfa: ManagedAccountMfa): ConditionUpdate[] {
+    const connector = checkConnector(mfa, this.#d.lookups);
+    const credentials = checkCredentials(mfa, this.#d.lookups);
+    const credentialsCondition = connector.ok ? asCondition('CredentialsValid', credentials, 'CredentialsSecretFound') : asCondition('CredentialsValid', connector, '');
+    return [credentialsCondition, asCondition('SecretStoreReady', checkSecretStore(mfa, this.#d.lookups), 'SecretStoreFound')];
+  }
+
+  async #finalize(mfa: ManagedAccountMfa, signal: AbortSignal): Promise<SyncResult> {
+    if (!mfa.metadata.finalizers?.includes(FINALIZER)) return {};
+    const step = await this.#d.automation.finalize(mfa, signal);
+    if (!step.done) {
+      await this.#writeStatus(mfa, step.conditions, {});
+      return step.requeueAfterMs === undefined ? {} : { requeueAfterMs: step.requeueAfterMs };
+    }
+    await this.#patchFinalizers(mfa, (mfa.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+    this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}` }, 'finalized; finalizer removed');
+    return {};
+  }
+
+  /** Writes status through the status subresource only when it changed; a conflict throws and requeues. */
+  async #writeStatus(
+    mfa: ManagedAccountMfa, updates: ConditionUpdate[], owned: Partial<ManagedAccountMfaStatus>, readyOverride?: ConditionUpdate,
+  ): Promise<ManagedAccountMfa> {
+    const now = (this.#d.now ?? (() => new Date()))();
+    const generation = mfa.metadata.generation ?? 0;
+    const before = mfa.status ?? {};
+    const conditions: Condition[] = structuredClone(before.conditions ?? []);
+    const changed = updates.filter((u) => transitioned(conditions, u));
+    for (const update of updates) setCondition(conditions, update, generation, now);
+    const ready = readyOverride ?? readyFrom(conditions);
+    if (transitioned(conditions, ready)) changed.push(ready);
+    setCondition(conditions, ready, generation, now);
+    const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
+    if (JSON.stringify(status) === JSON.stringify(before)) return mfa;
+    const written = (await this.#d.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
+      namespace: mfa.metadata.namespace!, name: mfa.metadata.name!, body: { ...mfa, status },
+    })) as ManagedAccountMfa;
+    for (const update of changed) await this.#record(written, update);
+    return written;
+  }
+
+  async #record(mfa: ManagedAccountMfa, update: ConditionUpdate): Promise<void> {
+    const type = update.status === 'False' ? 'Warning' : 'Normal';
+    await this.#d.events.record({ ...mfa, apiVersion: `${GROUP}/${VERSION}`, kind: MANAGED_ACCOUNT_MFA.kind }, type, update.reason, update.type, update.message);
+  }
+
+  async #patchFinalizers(mfa: ManagedAccountMfa, finalizers: string[]): Promise<ManagedAccountMfa> {
+    try {
+      return (await this.#d.custom.patchNamespacedCustomObject({
+        group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
+        namespace: mfa.metadata.namespace!, name: mfa.metadata.name!,
+        body: { metadata: { finalizers, resourceVersion: mfa.metadata.resourceVersion } },
+      }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as ManagedAccountMfa;
+    } catch (err: unknown) {
+      if (err instanceof ApiException && err.code === 404) return mfa;
+      throw err;
+    }
+  }
+}
+
+function asCondition(type: string, check: ReferenceCheck, okReason: string): ConditionUpdate {
+  return check.ok ? { type, status: 'True', reason: okReason, message: check.message } : { type, status: 'False', reason: check.reason, message: check.message };
+}
+
+/** A change worth an Event: a new condition, or a different status or reason. */
+function transitioned(conditions: readonly Condition[], update: ConditionUpdate): boolean {
+  const existing = conditions.find((c) => c.type === update.type);
+  return !existing || existing.status !== update.status || existing.reason !== update.reason;
+}

@@ -1,0 +1,135 @@
+import type { Server } from 'node:http';
+import { objectKey, splitKey } from './api/v1alpha1/resources.ts';
+import type { OperatorConfig } from './config.ts';
+import { connectors } from '../connectors/index.ts';
+import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
+import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
+import { ManagedAccountMfaReconciler } from './controller/managedaccountmfa/reconciler.ts';
+import { Controller } from './controller/runtime/controller.ts';
+import { EventRecorder } from './controller/runtime/events.ts';
+import { LeaderElector } from './controller/runtime/leader-election.ts';
+import { startProbeServer } from './http/probe-server.ts';
+import { createClients, loadKubeConfig, type KubeClients } from './kube/clients.ts';
+import type { Logger } from './logging/logger.ts';
+import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
+
+const CONTROLLER_NAME = 'managedaccountmfa';
+
+/** Wires informers, the work queue and the reconciler; runs them only while this instance leads. */
+export class OperatorManager {
+  readonly #config: OperatorConfig;
+  readonly #log: Logger;
+  readonly #metrics: OperatorMetrics = createMetrics();
+  readonly #clients: KubeClients;
+  readonly #shutdown = new AbortController();
+  #informers?: MfaInformers;
+  #controller?: Controller;
+  #elector?: LeaderElector;
+  #server?: Server;
+  #synced = false;
+  #resync?: NodeJS.Timeout;
+
+  constructor(config: OperatorConfig, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.#clients = createClients(loadKubeConfig(config.kubeconfig));
+  }
+
+  /** Runs until stop() or lost leadership; resolves with the process exit code. */
+  async run(automation: AutomationDriver = noAutomation): Promise<number> {
+    const { server, port } = await startProbeServer({
+      port: this.#config.httpPort, registry: this.#metrics.registry,
+      healthy: () => true, ready: () => !this.#shutdown.signal.aborted && (this.#synced || !this.#elector?.isLeader),
+    });
+    this.#server = server;
+    this.#log.info({ port }, 'serving /healthz, /readyz and /metrics');
+    if (this.#config.leaderElect) {
+      this.#elector = this.#createElector();
+      if (!(await this.#elector.acquire(this.#shutdown.signal))) return 0;
+      this.#metrics.isLeader.set(1);
+    }
+    await this.#startControllers(automation);
+    const keptLeadership = this.#elector ? await this.#elector.holdLeadership(this.#shutdown.signal) : await this.#untilShutdown();
+    await this.#stopControllers();
+    return keptLeadership ? 0 : 1;
+  }
+
+  /** Graceful: finish in-flight reconciles, stop watches, hand the lease over. */
+  stop(): void {
+    this.#shutdown.abort();
+  }
+
+  async #startControllers(automation: AutomationDriver): Promise<void> {
+    const informers = createInformers(this.#clients.kc, this.#log, this.#config.namespace);
+    this.#informers = informers;
+    const reconciler = new ManagedAccountMfaReconciler({
+      custom: this.#clients.custom,
+      cached: (ns, name) => informers.mfas.get(name, ns),
+      lookups: {
+        secret: (ns, name) => informers.secrets.get(name, ns),
+        store: (ns, name) => informers.stores.get(name, ns),
+        clusterStore: (name) => informers.clusterStores.get(name),
+        namespace: (name) => informers.namespaces.get(name),
+        knownConnector: (id) => connectors.has(id),
+        connectorIds: () => connectors.ids(),
+      },
+      automation,
+      events: new EventRecorder(this.#clients.events, 'mfa-operator.io/controller', this.#config.identity, this.#log),
+      log: this.#log,
+    });
+    const controller = new Controller({
+      name: CONTROLLER_NAME, workers: this.#config.workers, log: this.#log, metrics: this.#metrics,
+      sync: (key, signal) => {
+        const { namespace, name } = splitKey(key);
+        return reconciler.sync(namespace ?? 'default', name, signal);
+      },
+    });
+    this.#controller = controller;
+    this.#routeEvents(informers, controller);
+    await Promise.all(informers.all.map((i) => i.start()));
+    await Promise.all(informers.all.map((i) => i.synced()));
+    this.#synced = true;
+    controller.start();
+    this.#resync = setInterval(() => this.#enqueueAll(), this.#config.resyncMs);
+    this.#log.info({ workers: this.#config.workers, namespace: this.#config.namespace ?? '(all)' }, 'caches synced; reconciling');
+  }
+
+  #routeEvents(informers: MfaInformers, controller: Controller): void {
+    const enqueue = (keys: string[]) => keys.forEach((k) => controller.queue.add(k));
+    const of = dependents(informers);
+    informers.mfas.on({ onChange: (m) => controller.queue.add(objectKey(m.metadata.namespace, m.metadata.name)) });
+    informers.secrets.on({ onChange: (s) => enqueue(of.ofSecret(s)) });
+    informers.stores.on({ onChange: (s) => enqueue(of.ofStore(s)) });
+    informers.clusterStores.on({ onChange: (s) => enqueue(of.ofClusterStore(s)) });
+    informers.namespaces.on({ onChange: (ns) => enqueue(of.ofNamespace(ns)) });
+    for (const informer of informers.all) {
+      informer.on({ onChange: () => this.#metrics.informerRestarts.set({ resource: 'all' }, informers.all.reduce((n, i) => n + i.restarts, 0)) });
+    }
+  }
+
+  #enqueueAll(): void {
+    for (const m of this.#informers?.mfas.list() ?? []) this.#controller?.queue.add(objectKey(m.metadata.namespace, m.metadata.name));
+  }
+
+  async #stopControllers(): Promise<void> {
+    clearInterval(this.#resync);
+    await this.#controller?.stop();
+    await Promise.all((this.#informers?.all ?? []).map((i) => i.stop()));
+    await this.#elector?.release();
+    this.#metrics.isLeader.set(0);
+    await new Promise((resolve) => this.#server?.close(resolve));
+    this.#log.info('stopped');
+  }
+
+  #createElector(): LeaderElector {
+    const c = this.#config;
+    return new LeaderElector({
+      api: this.#clients.coordination, namespace: c.leaseNamespace, name: c.leaseName, identity: c.identity,
+      leaseDurationMs: c.leaseDurationMs, renewDeadlineMs: c.renewDeadlineMs, retryPeriodMs: c.retryPeriodMs, log: this.#log,
+    });
+  }
+
+  #untilShutdown(): Promise<boolean> {
+    return new Promise((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(true), { once: true }));
+  }
+}
