@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createLogger } from '../logging/logger.ts';
+import { connectors } from '../../connectors/index.ts';
+import { FileResultSink } from './file-sink.ts';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, isSuccess, publishSummary, type OutcomeSummary } from './outcome.ts';
+import { runEnablement } from './run.ts';
+import { readRunSpec } from './run-spec.ts';
+import { describeFailure } from './runner-errors.ts';
+import { SecretScrubber } from './secret-scrubber.ts';
+import type { AfterStepHook } from './steps.ts';
+
+export const RUNNER_USAGE = 'usage: runner --run-spec FILE [--termination-message-path FILE]';
+
+export interface RunnerCliOptions {
+  afterStep?: AfterStepHook;
+  stdout?: NodeJS.WritableStream;
+}
+
+/**
+ * The program a run Job executes. Logs go to stderr; stdout carries only the outcome summary,
+ * which is also the termination message. Returns the exit code: 0 on success.
+ */
+export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: { 'run-spec': { type: 'string' }, 'termination-message-path': { type: 'string' } },
+  });
+  const specPath = values['run-spec'];
+  if (!specPath) {
+    process.stderr.write(`${RUNNER_USAGE}\n`);
+    return 2;
+  }
+  const terminationPath = values['termination-message-path'] ?? process.env.MFA_TERMINATION_MESSAGE_PATH ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  // Synchronous writes: a killed runner's last step line must already be in the log.
+  const logger = createLogger('runner', {}, pino.destination({ fd: 2, sync: true }));
+  let summary: OutcomeSummary;
+  try {
+    const spec = await readRunSpec(specPath);
+    summary = await runEnablement(spec, new FileResultSink(spec.sink.dir), {
+      connectors, logger, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+    });
+  } catch (e: unknown) {
+    const failure = describeFailure(e, new SecretScrubber());
+    logger.error({ reason: failure.reason }, failure.message);
+    const now = new Date().toISOString();
+    summary = { outcome: 'Failed', ...failure, action: 'unknown', connector: { id: 'unknown' }, steps: [], startedAt: now, finishedAt: now };
+  }
+  await publishSummary(summary, terminationPath, stdout);
+  return isSuccess(summary) ? 0 : 1;
+}

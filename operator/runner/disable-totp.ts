@@ -1,0 +1,56 @@
+import { seedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import { withSession, type ActionResult, type RunContext } from './run-context.ts';
+import { RunnerError } from './runner-errors.ts';
+import type { StoredSeed } from './result-sink.ts';
+import { VerifyingCodeSource } from './verifying-code-source.ts';
+
+/** Turn the authenticator app off, signing in with the stored seed (deletionPolicy: Disable). */
+export async function disableTotp(run: RunContext): Promise<ActionResult> {
+  const { connector, sink, steps } = run;
+  const stored = await requireStoredSeed(run);
+  const codes = new VerifyingCodeSource(stored.seed, run.scrubber);
+  const wasOn = await withSession(run, codes, async (ctx) => {
+    await steps.run('login', () => connector.login(ctx, run.credentials, codes));
+    const state = await steps.run('readMfaState', () => connector.readMfaState(ctx));
+    if (!state.totpEnabled) return false;
+    // A fresh code: the app refuses the sign-in code a second time within its window.
+    await steps.run('disableTotp', async () => connector.disableTotp(ctx, await codes.totpCode()));
+    return true;
+  });
+  await steps.run('markDisabled', () => sink.markDisabled());
+  return {
+    outcome: 'Disabled',
+    message: wasOn
+      ? `Authenticator-app MFA is off for the ${connector.displayName} account.`
+      : `Authenticator-app MFA was already off for the ${connector.displayName} account.`,
+    seed: seedMetadata(stored.seed),
+  };
+}
+
+/** Sign in with a code from the stored seed and check the app still reports the authenticator. */
+export async function verifyStoredSeed(run: RunContext): Promise<ActionResult> {
+  const { connector, steps } = run;
+  const stored = await requireStoredSeed(run);
+  const codes = new VerifyingCodeSource(stored.seed, run.scrubber);
+  const totpEnabled = await withSession(run, codes, async (ctx) => {
+    await steps.run('login', () => connector.login(ctx, run.credentials, codes));
+    return (await steps.run('readMfaState', () => connector.readMfaState(ctx))).totpEnabled;
+  });
+  if (!codes.asked || !totpEnabled) {
+    throw new RunnerError('SeedNotVerified',
+      `${connector.displayName} did not ask for a code at sign-in or reports no authenticator app; MFA is not on. ` +
+      'Set spec.mfa.state to Enabled to turn it on again.');
+  }
+  return { outcome: 'Verified', message: `The stored seed opens the ${connector.displayName} account.`, seed: seedMetadata(stored.seed) };
+}
+
+async function requireStoredSeed(run: RunContext): Promise<StoredSeed> {
+  const stored = await run.sink.readSeed();
+  if (!stored || stored.state === 'disabled') {
+    throw new RunnerError('SeedNotFound',
+      'The result store holds no seed for this account, so the operator cannot sign in with a code. ' +
+      'Turn MFA off in the app by hand, or restore the seed.');
+  }
+  run.scrubber.add(stored.seed.secret);
+  return stored;
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { ResultSink, SeedState, StoredSeed } from './result-sink.ts';
+
+const SEED_FILE = 'seed.json';
+const RECOVERY_CODES_FILE = 'recovery-codes.json';
+
+interface SeedRecord {
+  state: SeedState;
+  secret: string;
+  algorithm: TotpAlgorithm;
+  digits: TotpDigits;
+  period: number;
+  issuer?: string;
+  label?: string;
+  updatedAt: string;
+}
+
+/**
+ * A sink in a local directory (tests, the local job runner, `mfa-operator run` by hand). Each
+ * write goes to a temporary file that is fsynced and renamed over the old one, and the directory
+ * is fsynced, so a crash leaves the old or the new file, never a torn one. Files are mode 0600.
+ */
+export class FileResultSink implements ResultSink {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async readSeed(): Promise<StoredSeed | undefined> {
+    const record = await this.#readSeedRecord();
+    if (!record) return undefined;
+    const seed: TotpSeed = {
+      secret: new SecretValue(record.secret), algorithm: record.algorithm, digits: record.digits, period: record.period,
+      ...(record.issuer ? { issuer: record.issuer } : {}), ...(record.label ? { label: record.label } : {}),
+    };
+    return { seed, state: record.state };
+  }
+
+  async writePendingSeed(seed: TotpSeed): Promise<void> {
+    await this.#writeSeedRecord({
+      state: 'pending', secret: seed.secret.reveal(), algorithm: seed.algorithm, digits: seed.digits, period: seed.period,
+      ...(seed.issuer ? { issuer: seed.issuer } : {}), ...(seed.label ? { label: seed.label } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
+  async markConfirmed(): Promise<void> {
+    await this.#setState('confirmed');
+  }
+
+  async markDisabled(): Promise<void> {
+    await this.#setState('disabled');
+  }
+
+  async writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {
+    await this.#writeAtomically(RECOVERY_CODES_FILE, JSON.stringify({ codes: codes.reveal(), updatedAt: new Date().toISOString() }));
+  }
+
+  /** For tests and the controller's hand-off: the stored recovery codes, if any. */
+  async readRecoveryCodes(): Promise<SecretValue<readonly string[]> | undefined> {
+    const text = await readIfExists(join(this.#dir, RECOVERY_CODES_FILE));
+    return text === undefined ? undefined : new SecretValue((JSON.parse(text) as { codes: string[] }).codes);
+  }
+
+  async #setState(state: SeedState): Promise<void> {
+    const record = await this.#readSeedRecord();
+    if (!record) throw new Error(`No seed stored in the result directory; cannot mark it ${state}.`);
+    await this.#writeSeedRecord({ ...record, state, updatedAt: new Date().toISOString() });
+  }
+
+  async #readSeedRecord(): Promise<SeedRecord | undefined> {
+    const text = await readIfExists(join(this.#dir, SEED_FILE));
+    return text === undefined ? undefined : (JSON.parse(text) as SeedRecord);
+  }
+
+  async #writeSeedRecord(record: SeedRecord): Promise<void> {
+    await this.#writeAtomically(SEED_FILE, JSON.stringify(record));
+  }
+
+  async #writeAtomically(name: string, content: string): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const target = join(this.#dir, name);
+    const temporary = join(this.#dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const file = await open(temporary, 'wx', 0o600);
+      try {
+        await file.writeFile(content, 'utf8');
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, target);
+    } catch (e: unknown) {
+      await rm(temporary, { force: true });
+      throw e;
+    }
+    await syncDirectory(this.#dir);
+  }
+}
+
+/** The rename is durable only once the directory entry is on disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e: unknown) {
+    if (e instanceof Error && 'code' in e && e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,26 @@
+import type { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+
+/**
+ * Where a run leaves the material it captured, for the controller to move into the secret store.
+ * The seed is written as `pending` BEFORE the app is asked to confirm the enrollment (DESIGN.md
+ * invariant 1), so every write must be durable when the promise resolves.
+ */
+export interface ResultSink {
+  /** The seed this account's runs stored, if any, and how far its enrollment got. */
+  readSeed(): Promise<StoredSeed | undefined>;
+  /** Durably store a seed the app has shown but not yet confirmed; replaces any earlier seed. */
+  writePendingSeed(seed: TotpSeed): Promise<void>;
+  /** The app accepted the stored seed (confirmed now, or verified by a later run). */
+  markConfirmed(): Promise<void>;
+  writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void>;
+  /** MFA was turned off; the stored seed no longer opens the account. */
+  markDisabled(): Promise<void>;
+}
+
+export type SeedState = 'pending' | 'confirmed' | 'disabled';
+
+export interface StoredSeed {
+  seed: TotpSeed;
+  state: SeedState;
+}

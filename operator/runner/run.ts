@@ -1,0 +1,78 @@
+import type { Browser } from 'playwright-core';
+import type { Logger } from '../logging/logger.ts';
+import { launchBrowser } from '../../connectors/sdk/browser.ts';
+import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
+import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
+import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
+import { disableTotp, verifyStoredSeed } from './disable-totp.ts';
+import { enableTotp } from './enable-totp.ts';
+import type { OutcomeSummary } from './outcome.ts';
+import type { ResultSink } from './result-sink.ts';
+import type { ActionResult, RunContext } from './run-context.ts';
+import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
+import { describeFailure, RunnerError } from './runner-errors.ts';
+import { SecretScrubber } from './secret-scrubber.ts';
+import { StepRecorder, type AfterStepHook } from './steps.ts';
+
+export interface RunnerDeps {
+  connectors: ConnectorRegistry;
+  logger: Logger;
+  /** A browser to use instead of launching one (benchmarks reuse one); it is not closed. */
+  browser?: Browser;
+  afterStep?: AfterStepHook;
+}
+
+const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
+  enable: enableTotp,
+  disable: disableTotp,
+  verify: verifyStoredSeed,
+};
+
+/**
+ * One Job run: resolve the connector and login URL, sign in, act, and return the non-secret
+ * outcome summary. Never throws for a failed run: the failure is the summary.
+ */
+export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
+  const startedAt = new Date().toISOString();
+  const steps = new StepRecorder(deps.logger, deps.afterStep);
+  const scrubber = new SecretScrubber();
+  const artifacts: string[] = [];
+  let connector: Connector | undefined;
+  let ownBrowser: Browser | undefined;
+  const base = () => ({
+    action: spec.action, connector: { id: spec.connector, ...(connector ? { version: connector.version } : {}) },
+    steps: steps.timings, startedAt, finishedAt: new Date().toISOString(), ...(artifacts.length ? { artifacts } : {}),
+  });
+  try {
+    const loaded = await deps.connectors.load(spec.connector);
+    connector = loaded;
+    const loginUrl = await steps.run('resolveLoginUrl', async () => resolveLoginUrl(loaded, spec.loginUrl));
+    const credentials = await steps.run('readCredentials', () => loadCredentials(spec, scrubber));
+    const browser = deps.browser ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser()));
+    const result = await ACTIONS[spec.action]({
+      connector: loaded, loginUrl, credentials, browser, sink, steps, scrubber, artifacts,
+      logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts },
+      ...(spec.artifactsDir ? { artifactsDir: spec.artifactsDir } : {}),
+    });
+    deps.logger.info({ outcome: result.outcome }, result.message);
+    return { ...result, reason: result.outcome, retryable: false, ...base() };
+  } catch (e: unknown) {
+    const failure = describeFailure(e, scrubber);
+    deps.logger.error({ reason: failure.reason, error: e instanceof Error ? e.name : typeof e }, failure.message);
+    return { outcome: 'Failed', ...failure, ...base() };
+  } finally {
+    await ownBrowser?.close();
+  }
+}
+
+async function loadCredentials(spec: RunSpec, scrubber: SecretScrubber): Promise<Credentials> {
+  try {
+    const credentials = await readCredentials(spec);
+    scrubber.add(credentials.password);
+    return credentials;
+  } catch (e: unknown) {
+    const code = e instanceof Error && 'code' in e ? String(e.code) : 'unknown error';
+    throw new RunnerError('CredentialsUnavailable',
+      `Cannot read the account credentials (${code}); check that the credentials Secret exists and is mounted.`, true);
+  }
+}

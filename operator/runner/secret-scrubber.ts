@@ -1,0 +1,28 @@
+import type { SecretValue } from '../secrets/secret-value.ts';
+
+const REDACTED = '[redacted]';
+/** Short strings (a 6-digit code) are scrubbed too; anything shorter would mangle ordinary text. */
+const MIN_SCRUB_LENGTH = 4;
+
+/**
+ * Defence in depth for text the runner did not write itself (third-party error messages): every
+ * secret the run handled is removed from it before it is logged or reported. Typed secrets keep
+ * values out of our own output; this catches a library that echoes an input back.
+ */
+export class SecretScrubber {
+  readonly #values = new Set<string>();
+
+  add(secret: SecretValue<string> | SecretValue<readonly string[]>): void {
+    const value = secret.reveal();
+    for (const text of typeof value === 'string' ? [value] : value) {
+      if (text.length >= MIN_SCRUB_LENGTH) this.#values.add(text);
+    }
+  }
+
+  scrub(text: string): string {
+    let result = text;
+    // Longest first, so a secret that contains another is removed whole.
+    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) result = result.split(value).join(REDACTED);
+    return result;
+  }
+}

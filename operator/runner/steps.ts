@@ -1,0 +1,51 @@
+import type { Logger } from '../logging/logger.ts';
+
+/** Names of the runner's steps, in order; also the names a crash test can pause after. */
+export const RUN_STEPS = [
+  'resolveLoginUrl', 'readCredentials', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
+  'storePendingSeed', 'confirmEnrollment', 'markConfirmed', 'readRecoveryCodes', 'storeRecoveryCodes',
+  'acknowledgeRecoveryCodes', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
+] as const;
+export type RunStep = (typeof RUN_STEPS)[number];
+
+export interface StepTiming {
+  name: RunStep;
+  durationMs: number;
+  result: 'ok' | 'failed';
+}
+
+/** Called after each step that succeeded; tests use it to stop the runner at a chosen point. */
+export type AfterStepHook = (step: RunStep) => Promise<void>;
+
+/** Runs steps in order, logging a line with the duration of each: the run's progress and audit trail. */
+export class StepRecorder {
+  readonly timings: StepTiming[] = [];
+  readonly #logger: Logger;
+  readonly #afterStep: AfterStepHook | undefined;
+
+  constructor(logger: Logger, afterStep?: AfterStepHook) {
+    this.#logger = logger;
+    this.#afterStep = afterStep;
+  }
+
+  async run<T>(name: RunStep, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    this.#logger.info({ step: name }, `step ${name} started`);
+    try {
+      const value = await work();
+      this.#finish(name, started, 'ok');
+      await this.#afterStep?.(name);
+      return value;
+    } catch (e: unknown) {
+      this.#finish(name, started, 'failed');
+      throw e;
+    }
+  }
+
+  #finish(name: RunStep, started: number, result: StepTiming['result']): void {
+    const durationMs = Math.round(performance.now() - started);
+    this.timings.push({ name, durationMs, result });
+    const log = result === 'ok' ? this.#logger.info.bind(this.#logger) : this.#logger.warn.bind(this.#logger);
+    log({ step: name, durationMs, result }, `step ${name} ${result === 'ok' ? 'finished' : 'failed'} in ${durationMs} ms`);
+  }
+}
