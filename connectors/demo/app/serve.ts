@@ -9,6 +9,7 @@ import type { DemoAccountSpec } from './accounts.ts';
 import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';
 
 const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
   port: { type: 'string', default: '8081' },
   user: { type: 'string' },
   password: { type: 'string' },
@@ -42,7 +43,7 @@ function totpFlags(flags: Flags): HazardSettings {
   };
 }
 
-export function hazardsFromFlags(flags: Flags): HazardSettings {
+function hazardsFromFlags(flags: Flags): HazardSettings {
   const seed = flags['mfa-already-on'];
   return {
     ...(seed ? { mfaAlreadyOn: { seed } } : {}),
@@ -67,6 +68,11 @@ function password(flags: Flags): string | undefined {
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: OPTIONS, strict: true });
+  if (flags.help) {
+    const names = Object.keys(OPTIONS).map((name) => `--${name}`).join(' ');
+    process.stdout.write(`usage: node connectors/demo/app/serve.ts [${names}]\nsee connectors/demo/README.md\n`);
+    return;
+  }
   const secret = password(flags);
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
   const accounts: DemoAccountSpec[] = flags.user && secret
