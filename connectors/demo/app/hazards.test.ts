@@ -74,6 +74,22 @@ describe('demo app hazards', () => {
     const settings = await client.submit(wrong, '/settings/sudo', { password: PASSWORD, next: '/settings/security' });
     expect(settings.path).toBe('/settings/security');
     expect(settings.html).toContain('<h1>Security</h1>');
+
+    const setup = await client.get('/settings/security/totp/setup?show-key=1');
+    expect(setup.path).toBe('/settings/security');
+    clock.advanceSeconds(15 * 60);
+    const expired = await client.submit(settings, '/settings/security/totp/enroll', {});
+    expect(expired.path).toBe('/settings/sudo');
+    const back = await client.submit(expired, '/settings/sudo', { password: PASSWORD, next: '/settings/security' });
+    expect(back.path).toBe('/settings/security');
+    expect(app.accounts.status(EMAIL).mfa.pendingEnrollment).toBe(false);
+  });
+
+  it('stepUp: the confirmation returns to the page that was asked for', async () => {
+    account({ stepUp: true });
+    await signIn(client, EMAIL, PASSWORD);
+    const prompt = await client.get('/settings/security/totp/disable');
+    expect(prompt.html).toContain('name="next" value="/settings/security/totp/disable"');
   });
 
   it('captcha: a correct password leads to a challenge that never lets the session in', async () => {

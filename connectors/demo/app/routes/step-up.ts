@@ -14,8 +14,10 @@ export function needsStepUp(ctx: RouteContext): boolean {
   return signedInAccount(ctx).hazards.stepUp && ctx.session.sudoUntil <= ctx.app.clock();
 }
 
+/** Back to the page asked for; a POST cannot be replayed as a GET, so it comes back to the settings page. */
 export function stepUpRedirect(ctx: RouteContext): Reply {
-  return redirect(`${SUDO}?next=${encodeURIComponent(ctx.url.pathname + ctx.url.search)}`);
+  const next = ctx.req.method === 'GET' ? ctx.url.pathname + ctx.url.search : '/settings/security';
+  return redirect(`${SUDO}?next=${encodeURIComponent(next)}`);
 }
 
 function confirmPassword(ctx: RouteContext): Reply {
