@@ -1,0 +1,70 @@
+import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import {
+  readRunResult, recoveryCodesData, seedData, seedStateData, type ResultSeedState,
+} from '../automation/result-secret.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
+import type { ResultSink, StoredSeed } from './result-sink.ts';
+
+/**
+ * The result sink of a run Job: the per-run result Secret, written with the pod's own service account
+ * (allowed get and patch on this one Secret). A patch that returns is in etcd, so the seed is durable
+ * before the runner asks the app to confirm it.
+ */
+export class KubernetesResultSink implements ResultSink {
+  readonly #api: CoreV1Api;
+  readonly #namespace: string;
+  readonly #name: string;
+
+  constructor(namespace: string, name: string, kc: KubeConfig = inClusterConfig()) {
+    this.#api = kc.makeApiClient(CoreV1Api);
+    this.#namespace = namespace;
+    this.#name = name;
+  }
+
+  async readSeed(): Promise<StoredSeed | undefined> {
+    const secret = await this.#call('read the result Secret', () => this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace }));
+    const result = readRunResult(secret);
+    return result.seed ? { seed: result.seed, state: result.seedState ?? 'pending' } : undefined;
+  }
+
+  writePendingSeed(seed: TotpSeed): Promise<void> {
+    return this.#patch('store the pending seed', seedData(seed, 'pending'));
+  }
+
+  markConfirmed(): Promise<void> {
+    return this.#patch('record the confirmation', seedStateData('confirmed'));
+  }
+
+  writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {
+    return this.#patch('store the recovery codes', recoveryCodesData(codes));
+  }
+
+  markDisabled(): Promise<void> {
+    return this.#patch('record that MFA is off', seedStateData('disabled' satisfies ResultSeedState));
+  }
+
+  async #patch(what: string, data: Record<string, string>): Promise<void> {
+    await this.#call(what, () => this.#api.patchNamespacedSecret(
+      { name: this.#name, namespace: this.#namespace, body: { data } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ));
+  }
+
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e: unknown) {
+      const detail = e instanceof ApiException ? `HTTP ${e.code}` : e instanceof Error ? e.name : 'unknown error';
+      // The runner turns this into SinkUnavailable with what the failure left the account in.
+      throw new Error(`Could not ${what} in result Secret ${this.#namespace}/${this.#name} (${detail}).`);
+    }
+  }
+}
+
+/** The pod's service account, never a kubeconfig from the environment: the runner must act as itself. */
+function inClusterConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromCluster();
+  return kc;
+}

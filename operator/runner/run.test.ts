@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserSession } from '../../connectors/sdk/browser.ts';
+import { demoConnector } from '../../connectors/demo/connector.ts';
+import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { createLogger } from '../logging/logger.ts';
+import { SecretValue } from '../secrets/secret-value.ts';
+import { DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
+
+/** Every code of the seed from `fromMs` to now, one window either side: what a leak would look like. */
+export function codesSince(seed: TotpSeed, fromMs: number): string[] {
+  const periodMs = seed.period * 1000;
+  const codes: string[] = [];
+  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs) codes.push(generateTotpCode(seed, t).reveal());
+  return codes;
+}
+
+/** Sign in to the demo app in a fresh browser context with the next window's code (the app allows ±1 step). */
+async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<void> {
+  const session = await BrowserSession.open(account.fixture.browser, { allowedHosts: ['127.0.0.1'], logger: createLogger('t', { level: 'silent' }) });
+  try {
+    await demoConnector.login({
+      page: session.page, loginUrl: new URL(account.spec.loginUrl!), logger: createLogger('t', { level: 'silent' }),
+      timeouts: { navigationMs: 10_000, actionMs: 5_000 },
+      stepUp: { credentials: { username: account.email, password: new SecretValue(account.password) } },
+    }, { username: account.email, password: new SecretValue(account.password) }, {
+      totpCode: async () => generateTotpCode(seed, Date.now() + seed.period * 1000),
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+describe('runEnablement against the demo app in Chromium', () => {
+  let fixture: DemoRunFixture;
+  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
+  afterAll(async () => { await fixture?.close(); });
+
+  it('turns MFA on, stores seed and recovery codes, and the stored seed signs in', async () => {
+    const account = await fixture.account();
+    const started = Date.now();
+
+    const summary = await account.run();
+
+    expect(summary).toMatchObject({ outcome: 'Enabled', reason: 'Enabled', seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 10 });
+    expect(account.mfaEnabled()).toBe(true);
+    const stored = await account.sink.readSeed();
+    expect(stored?.state).toBe('confirmed');
+    const codes = (await account.sink.readRecoveryCodes())!.reveal();
+    expect(codes).toHaveLength(10);
+    expect(fixture.app.accounts.status(account.email).mfa.recoveryCodesRemaining).toBe(10);
+    await signInWithSeed(account, stored!.seed);
+    expectNoSecrets([JSON.stringify(summary), ...account.logLines], {
+      strings: [account.password, stored!.seed.secret.reveal(), ...codes], codes: codesSince(stored!.seed, started),
+    });
+  });
+
+  it('reports every step with its duration, in order', async () => {
+    const summary = await (await fixture.account()).run();
+    expect(summary.steps.map((s) => s.name)).toEqual([
+      'resolveLoginUrl', 'readCredentials', 'login', 'readMfaState', 'beginEnrollment', 'storePendingSeed',
+      'confirmEnrollment', 'markConfirmed', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
+    ]);
+    for (const step of summary.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('verifies, then disables MFA with the stored seed', async () => {
+    const account = await fixture.account();
+    expect((await account.run()).outcome).toBe('Enabled');
+
+    const verified = await account.run({ action: 'verify' });
+    const disabled = await account.run({ action: 'disable' });
+
+    expect(verified).toMatchObject({ outcome: 'Verified' });
+    expect(disabled).toMatchObject({ outcome: 'Disabled' });
+    expect(account.mfaEnabled()).toBe(false);
+    expect((await account.sink.readSeed())?.state).toBe('disabled');
+  }, 120_000);
+
+  it('refuses to disable without a stored seed', async () => {
+    const summary = await (await fixture.account()).run({ action: 'disable' });
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SeedNotFound', retryable: false });
+  });
+});

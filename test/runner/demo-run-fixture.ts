@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Browser } from 'playwright-core';
+import { expect } from 'vitest';
+import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
+import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
+import { launchBrowser } from '../../connectors/sdk/browser.ts';
+import { connectors } from '../../connectors/index.ts';
+import { createLogger, type Logger } from '../../operator/logging/logger.ts';
+import { FileResultSink } from '../../operator/runner/file-sink.ts';
+import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
+import type { ResultSink } from '../../operator/runner/result-sink.ts';
+import { runEnablement, type RunnerDeps } from '../../operator/runner/run.ts';
+import type { RunSpec } from '../../operator/runner/run-spec.ts';
+
+/** The demo app, one shared Chromium and a scratch directory: what runner tests run against. */
+export class DemoRunFixture {
+  readonly app: DemoApp;
+  readonly browser: Browser;
+  readonly dir: string;
+  #accounts = 0;
+
+  private constructor(app: DemoApp, browser: Browser, dir: string) {
+    this.app = app;
+    this.browser = browser;
+    this.dir = dir;
+  }
+
+  static async start(): Promise<DemoRunFixture> {
+    const [app, browser, dir] = await Promise.all([startDemoApp({ logger: createLogger('demo-app', { level: 'silent' }) }), launchBrowser(), mkdtemp(join(tmpdir(), 'mfa-runner-'))]);
+    return new DemoRunFixture(app, browser, dir);
+  }
+
+  /** A fresh account (own email, password, sink and credential files) so tests cannot disturb each other. */
+  async account(hazards: HazardSettings = {}, specOverrides: Partial<RunSpec> = {}): Promise<DemoAccount> {
+    const n = ++this.#accounts;
+    const email = `user${n}@example.com`;
+    const password = `pw-${n}-${Math.random().toString(36).slice(2)}-horse`;
+    this.app.accounts.upsert({ email, password, hazards });
+    const dir = join(this.dir, `account-${n}`);
+    await writeFile(join(this.dir, `username-${n}`), `${email}\n`, { mode: 0o600 });
+    await writeFile(join(this.dir, `password-${n}`), `${password}\n`, { mode: 0o600 });
+    const spec: RunSpec = {
+      connector: 'demo',
+      loginUrl: `${this.app.url}/login`,
+      credentials: { usernameFile: join(this.dir, `username-${n}`), passwordFile: join(this.dir, `password-${n}`) },
+      sink: { type: 'file', dir: join(dir, 'result') },
+      action: 'enable',
+      ...specOverrides,
+    };
+    const specPath = join(this.dir, `spec-${n}.json`);
+    await writeFile(specPath, JSON.stringify(spec));
+    return new DemoAccount(this, email, password, spec, specPath);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.browser.close(), this.app.stop()]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class DemoAccount {
+  readonly fixture: DemoRunFixture;
+  readonly email: string;
+  readonly password: string;
+  readonly spec: RunSpec;
+  readonly specPath: string;
+  readonly sink: FileResultSink;
+  /** Every log line the in-process runs of this account wrote. */
+  readonly logLines: string[] = [];
+
+  constructor(fixture: DemoRunFixture, email: string, password: string, spec: RunSpec, specPath: string) {
+    this.fixture = fixture;
+    this.email = email;
+    this.password = password;
+    this.spec = spec;
+    this.specPath = specPath;
+    this.sink = new FileResultSink(spec.sink.dir);
+  }
+
+  logger(): Logger {
+    const lines = this.logLines;
+    return createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+  }
+
+  /** Run the runner in this process against the shared browser. */
+  async run(overrides: Partial<RunSpec> = {}, sink: ResultSink = this.sink, deps: Partial<RunnerDeps> = {}): Promise<OutcomeSummary> {
+    return runEnablement({ ...this.spec, ...overrides }, sink, {
+      connectors, logger: this.logger(), browser: this.fixture.browser, ...deps,
+    });
+  }
+
+  mfaEnabled(): boolean {
+    return this.fixture.app.accounts.status(this.email).mfa.enabled;
+  }
+}
+
+/** Assert that none of the secrets occurs in any of the texts; codes count only as whole numbers. */
+export function expectNoSecrets(texts: readonly string[], secrets: { strings: readonly string[]; codes?: readonly string[] }): void {
+  const all = texts.join('\n');
+  for (const secret of secrets.strings) {
+    expect(all.includes(secret), 'a secret string leaked').toBe(false);
+    expect(all.toLowerCase().includes(secret.toLowerCase()), 'a secret string leaked (any case)').toBe(false);
+  }
+  for (const code of secrets.codes ?? []) {
+    expect(new RegExp(`(?<!\\d)${code}(?!\\d)`).test(all), 'a TOTP code leaked').toBe(false);
+  }
+}
