@@ -69,6 +69,11 @@ export class AccountStore {
     for (const spec of this.#initial) this.upsert(spec);
   }
 
+  /** Whether this very account object is still stored (not replaced by PUT, deleted, or reset). */
+  holds(account: Account): boolean {
+    return this.#accounts.get(account.email) === account;
+  }
+
   find(email: string): Account | undefined {
     return this.#accounts.get(normaliseEmail(email));
   }

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
 import { AccountNotFoundError, AccountStore, type DemoAccountSpec } from './accounts.ts';
 import { InvalidHazardError, mergeHazards, NO_HAZARDS, type HazardSettings } from './hazards.ts';
 import { BadRequestError, html, json, readBody, type Reply } from './http.ts';
-import type { AppState, Route, RouteContext } from './route.ts';
+import { isSignedIn, sessionAccount, type AppState, type Route, type RouteContext } from './route.ts';
 import { ADMIN_PREFIX, adminApi, isLoopback, type AdminApi } from './routes/admin.ts';
 import { securityRoutes } from './routes/security.ts';
 import { signInRoutes } from './routes/sign-in.ts';
@@ -51,7 +51,7 @@ function contentSecurityPolicy(scriptNonce: string): string {
 
 function guardReply(ctx: RouteContext, route: Route): Reply | null {
   if (route.guard === 'anonymous') return null;
-  if (ctx.session.stage !== 'signed-in' || !ctx.account) return { status: 303, headers: { location: '/login' } };
+  if (!isSignedIn(ctx)) return { status: 303, headers: { location: '/login' } };
   if (route.guard === 'settings' && needsStepUp(ctx)) return stepUpRedirect(ctx);
   return null;
 }
@@ -59,11 +59,11 @@ function guardReply(ctx: RouteContext, route: Route): Reply | null {
 async function routeRequest(app: AppState, session: Session, req: IncomingMessage, url: URL, scriptNonce: string): Promise<Reply> {
   const ctx: RouteContext = {
     app, req, url, session, form: new URLSearchParams(),
-    account: session.email ? app.accounts.find(session.email) ?? null : null,
+    account: sessionAccount(app, session),
     view: (): ViewContext => {
       const notice = session.notice;
       session.notice = null;
-      const signedInAs = session.stage === 'signed-in' ? session.email : null;
+      const signedInAs = session.stage === 'signed-in' ? sessionAccount(app, session)?.email ?? null : null;
       return { csrfToken: session.csrfToken, signedInAs, notice, scriptNonce };
     },
   };
@@ -115,8 +115,7 @@ async function handle(app: AppState, admin: AdminApi, req: IncomingMessage, res:
   const { session } = app.sessions.forRequest(req);
   const reply = await routeRequest(app, session, req, url, scriptNonce).catch((e: unknown) => failureReply(e, app.logger, false));
   // slowPages follows the account the browser is signed in as after this request (else the app default).
-  const account = session.email ? app.accounts.find(session.email) : undefined;
-  const delay = (account?.hazards ?? app.defaults).slowPages;
+  const delay = (sessionAccount(app, session)?.hazards ?? app.defaults).slowPages;
   if (delay > 0) await sleep(delay);
   send(res, reply, { 'content-security-policy': contentSecurityPolicy(scriptNonce), ...cookieHeader(app, req, session) });
   app.logger.debug({ method: req.method, path: url.pathname, status: reply.status }, 'request');

@@ -42,6 +42,15 @@ export interface Route {
   handle(ctx: RouteContext): Reply | Promise<Reply>;
 }
 
+/** The session's account, unless it was replaced, deleted or reset since: then the session counts for nothing. */
+export function sessionAccount(app: AppState, session: Session): Account | null {
+  return session.account && app.accounts.holds(session.account) ? session.account : null;
+}
+
+export function isSignedIn(ctx: RouteContext): boolean {
+  return ctx.session.stage === 'signed-in' && ctx.account !== null;
+}
+
 /** The account a route guarded by `signed-in` or `settings` runs for. */
 export function signedInAccount(ctx: RouteContext): Account {
   if (!ctx.account) throw new Error(`route ${ctx.url.pathname} needs a signed-in guard`);

@@ -73,6 +73,7 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
     expect((await client.submit(prompt, '/login/two-factor', { code: codeAt(seed, Date.now()) })).path).toBe('/');
 
     expect((await admin(server.url, 'PUT', 'accounts/e2e@example.com', { password: 'pw2' })).status).toBe(200);
+    expect((await client.get('/settings/security')).path).toBe('/login');
     expect((await admin(server.url, 'DELETE', 'accounts/e2e@example.com')).status).toBe(204);
     expect(await admin(server.url, 'GET', 'accounts/e2e@example.com')).toMatchObject({ status: 404, json: { error: 'AccountNotFound' } });
 

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import type { Account } from './accounts.ts';
 
 export const SESSION_COOKIE = 'demo_session';
 
@@ -10,7 +11,8 @@ export type SignInStage = 'anonymous' | 'awaiting-totp' | 'captcha' | 'signed-in
 export interface Session {
   id: string;
   readonly csrfToken: string;
-  email: string | null;
+  /** The account whose password was accepted; see `sessionAccount` for whether it still exists. */
+  account: Account | null;
   stage: SignInStage;
   /** Until when (epoch ms) the password was re-confirmed for security settings (hazard stepUp). */
   sudoUntil: number;
@@ -40,7 +42,7 @@ export class SessionStore {
     const existing = this.#sessions.get(cookieValue(req, SESSION_COOKIE) ?? '');
     if (existing) return { session: existing, isNew: false };
     const session: Session = {
-      id: token(), csrfToken: token(), email: null, stage: 'anonymous', sudoUntil: 0, freshRecoveryCodes: null, notice: null,
+      id: token(), csrfToken: token(), account: null, stage: 'anonymous', sudoUntil: 0, freshRecoveryCodes: null, notice: null,
     };
     this.#sessions.set(session.id, session);
     return { session, isNew: true };

@@ -1,7 +1,7 @@
 import { checkCode } from '../totp.ts';
 import { html, redirect, type Reply } from '../http.ts';
 import type { Account } from '../accounts.ts';
-import type { Route, RouteContext } from '../route.ts';
+import { isSignedIn, sessionAccount, type Route, type RouteContext } from '../route.ts';
 import {
   captchaPage, dashboardPage, loginPage, rateLimitedPage, recoveryCodePage, twoFactorPage,
 } from '../views/sign-in-views.ts';
@@ -9,13 +9,12 @@ import {
 const WRONG_PASSWORD = 'Incorrect email or password.';
 
 function pendingAccount(ctx: RouteContext, stage: 'awaiting-totp' | 'captcha'): Account | undefined {
-  if (ctx.session.stage !== stage || !ctx.session.email) return undefined;
-  return ctx.app.accounts.find(ctx.session.email);
+  return ctx.session.stage === stage ? sessionAccount(ctx.app, ctx.session) ?? undefined : undefined;
 }
 
 function signIn(ctx: RouteContext, account: Account): Reply {
   ctx.app.sessions.rotate(ctx.session);
-  ctx.session.email = account.email;
+  ctx.session.account = account;
   if (account.hazards.captcha) {
     ctx.session.stage = 'captcha';
     return redirect('/login/verify-human');
@@ -66,11 +65,11 @@ function submitRecoveryCode(ctx: RouteContext): Reply {
 export const signInRoutes: Route[] = [
   {
     method: 'GET', path: '/', guard: 'anonymous',
-    handle: (ctx) => (ctx.session.stage === 'signed-in' ? html(200, dashboardPage(ctx.view())) : redirect('/login')),
+    handle: (ctx) => (isSignedIn(ctx) ? html(200, dashboardPage(ctx.view())) : redirect('/login')),
   },
   {
     method: 'GET', path: '/login', guard: 'anonymous',
-    handle: (ctx) => (ctx.session.stage === 'signed-in' ? redirect('/') : html(200, loginPage(ctx.view()))),
+    handle: (ctx) => (isSignedIn(ctx) ? redirect('/') : html(200, loginPage(ctx.view()))),
   },
   { method: 'POST', path: '/login', guard: 'anonymous', handle: submitPassword },
   {
