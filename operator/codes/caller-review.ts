@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { AuthenticationV1Api, AuthorizationV1Api, V1UserInfo } from '@kubernetes/client-node';
+import { GROUP, MANAGED_ACCOUNT_MFA } from '../api/v1alpha1/resources.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
+import { CodeServiceError } from './code-errors.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+/** Who called, as the API server authenticated them. */
+export interface Caller {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra?: Record<string, string[]>;
+}
+
+export interface CallerReviewOptions {
+  authentication: AuthenticationV1Api;
+  authorization: AuthorizationV1Api;
+  /** How long a TokenReview or SubjectAccessReview answer is reused; 0 asks the API server every time. */
+  cacheTtlMs: number;
+}
+
+type Authentication = { authenticated: true; caller: Caller } | { authenticated: false };
+
+/**
+ * Authenticates bearer tokens with TokenReview and authorises with SubjectAccessReview, the way
+ * kube-rbac-proxy does, so who may get codes for which account is plain RBAC on the
+ * `managedaccountmfas/code` subresource.
+ */
+export class CallerReview {
+  readonly #authentication: AuthenticationV1Api;
+  readonly #authorization: AuthorizationV1Api;
+  readonly #tokens: TtlCache<Authentication>;
+  readonly #decisions: TtlCache<boolean>;
+
+  constructor(options: CallerReviewOptions) {
+    this.#authentication = options.authentication;
+    this.#authorization = options.authorization;
+    this.#tokens = new TtlCache(options.cacheTtlMs);
+    this.#decisions = new TtlCache(options.cacheTtlMs);
+  }
+
+  /** The token's owner; throws Unauthenticated for a missing, expired or unknown token. */
+  async authenticate(token: SecretValue<string> | undefined): Promise<Caller> {
+    if (!token) throw unauthenticated('no bearer token was sent');
+    // Keyed by a hash so the cache never holds the token itself.
+    const key = createHash('sha256').update(token.reveal()).digest('base64url');
+    const result = await this.#tokens.getOrLoad(key, () => this.#tokenReview(token));
+    if (!result.authenticated) throw unauthenticated('the API server did not accept the bearer token');
+    return result.caller;
+  }
+
+  /** Throws Forbidden unless RBAC allows `get` on managedaccountmfas/code for this one resource. */
+  async authorize(caller: Caller, namespace: string, name: string): Promise<void> {
+    const key = JSON.stringify([caller.username, caller.uid, caller.groups, caller.extra, namespace, name]);
+    const allowed = await this.#decisions.getOrLoad(key, () => this.#accessReview(caller, namespace, name));
+    if (!allowed) {
+      throw new CodeServiceError('Forbidden',
+        `User "${caller.username}" cannot get codes for ${namespace}/${name}: ` +
+        `it needs get on managedaccountmfas/code (group ${GROUP}) in namespace ${namespace}.`);
+    }
+  }
+
+  async #tokenReview(token: SecretValue<string>): Promise<Authentication> {
+    let review;
+    try {
+      review = await this.#authentication.createTokenReview({ body: { spec: { token: token.reveal() } } });
+    } catch {
+      // The API server's error may echo the request body, so it is not kept.
+      throw new CodeServiceError('ReviewUnavailable', 'The API server could not review the token (TokenReview failed); retry later.', 2);
+    }
+    const status = review.status;
+    if (!status?.authenticated || !status.user?.username) return { authenticated: false };
+    return { authenticated: true, caller: callerOf(status.user) };
+  }
+
+  async #accessReview(caller: Caller, namespace: string, name: string): Promise<boolean> {
+    try {
+      const review = await this.#authorization.createSubjectAccessReview({
+        body: {
+          spec: {
+            user: caller.username, uid: caller.uid, groups: [...caller.groups], extra: caller.extra,
+            resourceAttributes: {
+              group: GROUP, resource: MANAGED_ACCOUNT_MFA.plural, subresource: 'code', verb: 'get', namespace, name,
+            },
+          },
+        },
+      });
+      return review.status?.allowed === true && review.status.denied !== true;
+    } catch {
+      throw new CodeServiceError('ReviewUnavailable', 'The API server could not check permissions (SubjectAccessReview failed); retry later.', 2);
+    }
+  }
+}
+
+function callerOf(user: V1UserInfo): Caller {
+  const caller: Caller = { username: user.username ?? '', groups: user.groups ?? [] };
+  return { ...caller, ...(user.uid ? { uid: user.uid } : {}), ...(user.extra ? { extra: user.extra } : {}) };
+}
+
+function unauthenticated(why: string): CodeServiceError {
+  return new CodeServiceError('Unauthenticated',
+    `Not authenticated: ${why}. Send "Authorization: Bearer <token>" with a Kubernetes token (kubectl create token).`);
+}

@@ -1,0 +1,39 @@
+import type { Logger } from '../logging/logger.ts';
+import type { CodePurpose } from './code-issuer.ts';
+import type { CodeMetrics, CodeResult } from './code-metrics.ts';
+
+/** One code request as the audit log keeps it: who, which account, what happened. Never the code. */
+export interface CodeAuditRecord {
+  readonly user: string;
+  readonly groups?: readonly string[];
+  readonly namespace: string;
+  readonly name: string;
+  readonly purpose: CodePurpose;
+  readonly result: CodeResult;
+  readonly reason?: string;
+  /** Where the request came from: the peer address, or `in-process` for a connector's login. */
+  readonly source: string;
+}
+
+/** Counts every code request in the metric and writes its audit line, together, so they cannot disagree. */
+export class CodeOutcomes {
+  readonly #metrics: CodeMetrics;
+  readonly #audit: Logger;
+
+  constructor(metrics: CodeMetrics, audit: Logger) {
+    this.#metrics = metrics;
+    this.#audit = audit;
+  }
+
+  record(entry: CodeAuditRecord, durationMs: number): void {
+    this.#metrics.codesIssued.inc({ result: entry.result });
+    this.#metrics.requestDuration.observe({ result: entry.result }, durationMs / 1000);
+    // The field set is fixed here so nothing else (a code, a token) can slip into the line; pino adds the time.
+    this.#audit.info({
+      audit: 'totp-code',
+      user: entry.user, groups: entry.groups, namespace: entry.namespace, name: entry.name,
+      purpose: entry.purpose, result: entry.result, reason: entry.reason, source: entry.source,
+      durationMs: Math.round(durationMs),
+    }, entry.result === 'issued' ? 'TOTP code issued' : 'TOTP code refused');
+  }
+}

@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { SecretValue } from '../secrets/secret-value.ts';
+import { CodeServiceError } from './code-errors.ts';
+import type { CodePurpose } from './code-issuer.ts';
+
+export interface CodeRequest {
+  readonly namespace: string;
+  readonly name: string;
+  readonly purpose: CodePurpose;
+}
+
+const ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/code$/;
+// RFC 1123 label (namespace) and subdomain (object name), as the API server enforces them.
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The bearer token, kept as a SecretValue from the moment it is read. */
+export function bearerToken(req: IncomingMessage): SecretValue<string> | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match ? new SecretValue(match[1]!) : undefined;
+}
+
+/** Parses `GET /v1/namespaces/{ns}/managedaccountmfas/{name}/code[?fresh=true|purpose=login]`. */
+export function parseCodeRequest(req: IncomingMessage): CodeRequest {
+  if (req.method !== 'GET') throw new CodeServiceError('MethodNotAllowed', 'Only GET is served.');
+  const url = new URL(req.url ?? '/', 'https://code-service.invalid');
+  const match = ROUTE.exec(url.pathname);
+  if (!match) {
+    throw new CodeServiceError('BadRequest', 'Ask for GET /v1/namespaces/{namespace}/managedaccountmfas/{name}/code.');
+  }
+  const [namespace, name] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+  if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
+    throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
+  }
+  return { namespace, name, purpose: purposeOf(url.searchParams) };
+}
+
+function purposeOf(query: URLSearchParams): CodePurpose {
+  const purpose = query.get('purpose');
+  const fresh = query.get('fresh');
+  if (purpose !== null && purpose !== 'login' && purpose !== 'display') {
+    throw new CodeServiceError('BadRequest', 'purpose must be "login" or "display".');
+  }
+  if (fresh !== null && fresh !== 'true' && fresh !== 'false') throw new CodeServiceError('BadRequest', 'fresh must be true or false.');
+  return purpose === 'login' || fresh === 'true' ? 'login' : 'display';
+}

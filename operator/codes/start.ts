@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:https';
+import { AuthenticationV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { AccountCodes } from './account-codes.ts';
+import { CallerReview } from './caller-review.ts';
+import { CodeIssuer } from './code-issuer.ts';
+import { createCodeMetrics } from './code-metrics.ts';
+import { CodeOutcomes } from './code-outcomes.ts';
+import { listenCodeService } from './code-service.ts';
+import type { CodeServiceConfig } from './config.ts';
+import { CallerRateLimiter } from './rate-limiter.ts';
+import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
+
+export interface CodeServiceDependencies {
+  kc: KubeConfig;
+  registry: Registry;
+  log: Logger;
+  /** The account's secret store; ignored when `seeds` is given. */
+  providerFor?: StoreProviderResolver;
+  seeds?: ActiveSeedSource;
+  /** Where audit lines go; default a logger named mfa-operator.codes.audit on stdout. */
+  audit?: Logger;
+}
+
+export interface RunningCodeService {
+  readonly port: number;
+  /** For the connectors' login step in this process (loginSecondFactor). */
+  readonly codes: AccountCodes;
+  readonly outcomes: CodeOutcomes;
+  stop(): Promise<void>;
+}
+
+/** cert-manager renews the certificate in place; pick the new files up without a restart. */
+const CERT_RELOAD_MS = 60_000;
+
+/** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
+export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
+  const seeds = deps.seeds ?? new StoreSeedSource(deps.kc.makeApiClient(CustomObjectsApi), requireResolver(deps.providerFor));
+  const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
+  const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
+  const review = new CallerReview({
+    authentication: deps.kc.makeApiClient(AuthenticationV1Api),
+    authorization: deps.kc.makeApiClient(AuthorizationV1Api),
+    cacheTtlMs: config.reviewCacheTtlMs,
+  });
+  const limiter = new CallerRateLimiter({ perMinute: config.ratePerMinute, burst: config.burst });
+  let tls = await readTls(config);
+  const { server, port } = await listenCodeService({ review, limiter, codes, outcomes, log: deps.log }, tls, config.port);
+  const reload = setInterval(() => {
+    readTls(config).then((next) => {
+      if (next.cert === tls.cert && next.key === tls.key) return;
+      server.setSecureContext({ cert: next.cert, key: next.key });
+      tls = next;
+      deps.log.info('code service certificate reloaded');
+    }, (e: unknown) => deps.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service certificate could not be re-read; keeping the current one'));
+  }, CERT_RELOAD_MS);
+  reload.unref();
+  deps.log.info({ port, rateLimitPerMinute: config.ratePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs }, 'serving TOTP codes over HTTPS');
+  return { port, codes, outcomes, stop: () => stopServer(server, reload) };
+}
+
+function requireResolver(providerFor: StoreProviderResolver | undefined): StoreProviderResolver {
+  if (!providerFor) throw new Error('the code service needs a secret store resolver (providerFor) or a seed source');
+  return providerFor;
+}
+
+async function readTls(config: CodeServiceConfig): Promise<{ cert: string; key: string }> {
+  const [cert, key] = await Promise.all([readFile(config.certPath, 'utf8'), readFile(config.keyPath, 'utf8')]);
+  return { cert, key };
+}
+
+function stopServer(server: Server, reload: NodeJS.Timeout): Promise<void> {
+  clearInterval(reload);
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
