@@ -30,10 +30,12 @@ export async function open(ctx: ConnectorContext, url: string, step: string): Pr
 export async function submit(ctx: ConnectorContext, button: Locator, step: string): Promise<Response> {
   const { page, timeouts } = ctx;
   try {
-    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest(),
-      { timeout: timeouts.navigationMs });
-    await button.click({ timeout: timeouts.actionMs });
-    const response = await posted;
+    // Together, so that a failed click does not leave the response wait rejecting unobserved.
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest(),
+        { timeout: timeouts.navigationMs }),
+      button.click({ timeout: timeouts.actionMs }),
+    ]);
     await page.waitForLoadState('load', { timeout: timeouts.navigationMs });
     return response;
   } catch (e: unknown) {

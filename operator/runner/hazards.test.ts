@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTextKey } from '../../connectors/sdk/otpauth-uri.ts';
+import type { ResultSink } from './result-sink.ts';
+import { DemoRunFixture } from '../../test/runner/demo-run-fixture.ts';
+
+const EXISTING_SEED = 'KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF';
+
+describe('demo hazards end in the right outcome', () => {
+  let fixture: DemoRunFixture;
+  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
+  afterAll(async () => { await fixture?.close(); });
+
+  it.each([
+    ['stepUp', { stepUp: true }],
+    ['qrOnly', { qrOnly: true }],
+    ['lowercaseGroupedKey', { lowercaseGroupedKey: true }],
+    ['keyWithPadding', { keyWithPadding: true }],
+    ['qrFormat svg', { qrFormat: 'svg' as const }],
+    ['qrFormat canvas', { qrFormat: 'canvas' as const }],
+    ['requireCodesAcknowledged', { requireCodesAcknowledged: true }],
+    ['slowPages', { slowPages: 300 }],
+  ])('%s: Enabled, MFA on', async (_name, hazards) => {
+    const account = await fixture.account(hazards);
+    const summary = await account.run();
+    expect(summary).toMatchObject({ outcome: 'Enabled' });
+    expect(account.mfaEnabled()).toBe(true);
+    expect((await account.sink.readSeed())?.state).toBe('confirmed');
+  }, 90_000);
+
+  it('totp SHA256/8 digits/60 s: Enabled with those parameters reported', async () => {
+    const account = await fixture.account({ totp: { algorithm: 'SHA256', digits: 8, period: 60 } });
+    const summary = await account.run();
+    expect(summary).toMatchObject({ outcome: 'Enabled', seed: { algorithm: 'SHA256', digits: 8, period: 60 } });
+    expect(account.mfaEnabled()).toBe(true);
+  }, 90_000);
+
+  it('wrong password: InvalidCredentials, permanent', async () => {
+    const account = await fixture.account();
+    fixture.app.accounts.upsert({ email: account.email, password: 'something else entirely' });
+    expect(await account.run()).toMatchObject({ outcome: 'Failed', reason: 'InvalidCredentials', retryable: false });
+  });
+
+  it('mfaAlreadyOn without a stored seed: MfaAlreadyEnabled', async () => {
+    const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
+    expect(await account.run()).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled', retryable: false });
+  });
+
+  it('mfaAlreadyOn with the same seed pending in the sink: Adopted', async () => {
+    const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
+    await account.sink.writePendingSeed(parseTextKey(EXISTING_SEED));
+    expect(await account.run()).toMatchObject({ outcome: 'Adopted', seed: { algorithm: 'SHA1' } });
+    expect((await account.sink.readSeed())?.state).toBe('confirmed');
+  }, 90_000);
+
+  it('mfaAlreadyOn with a different seed in the sink: MfaAlreadyEnabled after two refused codes', async () => {
+    const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
+    await account.sink.writePendingSeed(parseTextKey('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'));
+    const summary = await account.run();
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled' });
+    expect(summary.message).toContain('refused a code from the stored seed');
+  }, 90_000);
+
+  it('otherMfaMethod: OtherMfaMethodEnabled naming SMS', async () => {
+    const account = await fixture.account({ otherMfaMethod: true });
+    const summary = await account.run();
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'OtherMfaMethodEnabled' });
+    expect(summary.message).toContain('sms');
+  });
+
+  it('captcha: ChallengeRequired', async () => {
+    const account = await fixture.account({ captcha: true });
+    expect(await account.run()).toMatchObject({ outcome: 'Failed', reason: 'ChallengeRequired', retryable: false });
+  });
+
+  it('rateLimit: RateLimited with the Retry-After seconds, retryable', async () => {
+    const account = await fixture.account({ rateLimit: 120 });
+    expect(await account.run()).toMatchObject({ outcome: 'Failed', reason: 'RateLimited', retryAfterSeconds: 120, retryable: true });
+  });
+
+  it('pages slower than the navigation timeout: Timeout, retryable', async () => {
+    const account = await fixture.account({ slowPages: 3_000 });
+    const summary = await account.run({ timeouts: { navigationMs: 1_000, actionMs: 1_000 } });
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'Timeout', retryable: true });
+  });
+
+  it('login URL outside the allowed hosts: LoginHostNotAllowed before any browsing', async () => {
+    const account = await fixture.account();
+    const summary = await account.run({ loginUrl: 'https://login.example.com/' });
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'LoginHostNotAllowed' });
+    expect(summary.steps.map((s) => s.name)).toEqual(['resolveLoginUrl']);
+  });
+
+  it('unusable sink: SinkUnavailable, and the enrollment is never confirmed', async () => {
+    const account = await fixture.account();
+    const broken: ResultSink = {
+      readSeed: async () => undefined,
+      writePendingSeed: async () => { throw new Error('disk full'); },
+      markConfirmed: async () => undefined,
+      writeRecoveryCodes: async () => undefined,
+      markDisabled: async () => undefined,
+    };
+    const summary = await account.run({}, broken);
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SinkUnavailable', retryable: true });
+    expect(summary.steps.map((s) => s.name)).not.toContain('confirmEnrollment');
+    expect(account.mfaEnabled()).toBe(false);
+  });
+});
+
