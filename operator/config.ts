@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { CODE_SERVICE_OPTIONS, CODE_SERVICE_USAGE, codeServiceConfig, type CodeServiceConfig } from './codes/config.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -16,6 +17,8 @@ export interface OperatorConfig {
   retryPeriodMs: number;
   identity: string;
   runnerImage?: string;
+  /** Set when --code-service-port is given. */
+  codeService?: CodeServiceConfig;
 }
 
 const OPTIONS = {
@@ -33,6 +36,7 @@ const OPTIONS = {
   'retry-period': { type: 'string', default: '2' },
   identity: { type: 'string' },
   'runner-image': { type: 'string' },
+  ...CODE_SERVICE_OPTIONS,
 } as const;
 
 export const USAGE = `mfa-operator controller [flags]
@@ -46,7 +50,7 @@ export const USAGE = `mfa-operator controller [flags]
   --lease-name NAME               Lease name (default mfa-operator-leader)
   --lease-duration / --renew-deadline / --retry-period SECONDS   (defaults 15 / 10 / 2)
   --identity ID                   leader identity (default hostname plus a random suffix)
-  --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)`;
+  --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)${CODE_SERVICE_USAGE}`;
 
 /** Parses flags; every bad value names the flag and what it accepts. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
@@ -66,6 +70,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     retryPeriodMs: seconds('retry-period'),
     identity: values.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     runnerImage: values['runner-image'] || env.RUNNER_IMAGE || undefined,
+    codeService: codeServiceConfig(values, env),
   };
 }
 
