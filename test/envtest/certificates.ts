@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ControlPlaneError } from './errors.ts';
+
+const run = promisify(execFile);
+
+// Node can make keys but not X.509 certificates; the openssl CLI (always on Debian) signs them.
+// One config file holds the extensions for each kind of certificate.
+const OPENSSL_CONFIG = `[req]
+distinguished_name = subject
+prompt = no
+[subject]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+[serving]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+`;
+
+/** PEM files of one certificate and its private key. */
+export interface KeyPair {
+  certPath: string;
+  keyPath: string;
+}
+
+/** A certificate plus key, read into memory for embedding in kubeconfigs and TLS options. */
+export interface KeyPairPem {
+  cert: string;
+  key: string;
+}
+
+const SUBJECT_PART = /^[A-Za-z0-9:._@-]+$/;
+
+function subject(commonName: string, organizations: readonly string[]): string {
+  for (const part of [commonName, ...organizations]) {
+    if (!SUBJECT_PART.test(part)) {
+      throw new Error(`certificate subject part "${part}" may only hold letters, digits and :._@-`);
+    }
+  }
+  return [`/CN=${commonName}`, ...organizations.map((o) => `/O=${o}`)].join('');
+}
+
+async function openssl(args: string[]): Promise<void> {
+  try {
+    await run('openssl', args);
+  } catch (e: unknown) {
+    throw new ControlPlaneError(
+      'CertificateToolFailed',
+      `openssl ${args[0] ?? ''} failed; install the openssl package (apt-get install openssl)`,
+      { cause: e },
+    );
+  }
+}
+
+export async function readKeyPair(pair: KeyPair): Promise<KeyPairPem> {
+  const [cert, key] = await Promise.all([readFile(pair.certPath, 'utf8'), readFile(pair.keyPath, 'utf8')]);
+  return { cert, key };
+}
+
+/** Throwaway certificates for one control plane, all kept in one directory. */
+export class CertificateDirectory {
+  readonly dir: string;
+  readonly #config: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.#config = join(dir, 'openssl.cnf');
+  }
+
+  static async create(dir: string): Promise<CertificateDirectory> {
+    const certificates = new CertificateDirectory(dir);
+    await writeFile(certificates.#config, OPENSSL_CONFIG, { mode: 0o600 });
+    return certificates;
+  }
+
+  async #issue(name: string, extensions: string, subj: string, issuer?: KeyPair): Promise<KeyPair> {
+    const pair = { certPath: join(this.dir, `${name}.crt`), keyPath: join(this.dir, `${name}.key`) };
+    const signer = issuer ? ['-CA', issuer.certPath, '-CAkey', issuer.keyPath] : [];
+    await openssl([
+      'req', '-x509', '-config', this.#config, '-extensions', extensions, ...signer,
+      '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc',
+      '-keyout', pair.keyPath, '-out', pair.certPath, '-days', '7', '-subj', subj,
+    ]);
+    return pair;
+  }
+
+  createCertificateAuthority(name: string): Promise<KeyPair> {
+    return this.#issue(name, 'ca', subject(`mfa-operator-envtest-${name}`, []));
+  }
+
+  /** A serving certificate for 127.0.0.1 and localhost. */
+  issueServingCertificate(name: string, ca: KeyPair): Promise<KeyPair> {
+    return this.#issue(name, 'serving', subject('127.0.0.1', []), ca);
+  }
+
+  /** A client certificate: kube-apiserver takes CN as the user name and each O as a group. */
+  issueClientCertificate(user: string, groups: readonly string[], ca: KeyPair): Promise<KeyPair> {
+    return this.#issue(`user-${user}`, 'client', subject(user, groups), ca);
+  }
+
+  /** The key pair kube-apiserver signs and verifies service-account tokens with. */
+  async createServiceAccountKeys(): Promise<KeyPair> {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pair = { certPath: join(this.dir, 'sa.pub'), keyPath: join(this.dir, 'sa.key') };
+    await writeFile(pair.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    await writeFile(pair.certPath, publicKey.export({ type: 'spki', format: 'pem' }));
+    return pair;
+  }
+}

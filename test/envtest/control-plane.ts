@@ -1,0 +1,199 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findControlPlaneBinaries, type ControlPlaneBinaries } from './binaries.ts';
+import { CertificateDirectory, readKeyPair, type KeyPair } from './certificates.ts';
+import { trackDirectory, untrackDirectory } from './cleanup.ts';
+import { writeAuditPolicy } from './audit-policy.ts';
+import { ControlPlaneError } from './errors.ts';
+import { startEtcd, type RunningEtcd } from './etcd.ts';
+import { startApiServer, type ApiServerSettings } from './kube-apiserver.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import type { ManagedProcess } from './managed-process.ts';
+import { freeLoopbackPort } from './ports.ts';
+import type { TlsClientOptions } from './readiness.ts';
+
+export interface ControlPlaneOptions {
+  /** How long etcd and kube-apiserver each may take to become ready; default 120 s. */
+  startTimeoutMs?: number;
+  /** Log every API request (Metadata level: verb, resource, user, code) to auditLogPath. */
+  auditLog?: boolean;
+  /** More kube-apiserver flags, after the defaults. */
+  apiServerArgs?: readonly string[];
+  /** Where KUBEBUILDER_ASSETS is read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running kube-apiserver + etcd pair on loopback with throwaway certificates. */
+export interface ControlPlane {
+  /** https://127.0.0.1:PORT */
+  readonly server: string;
+  /** Kubeconfig of `admin`, in group system:masters (can also read /metrics). */
+  readonly kubeconfigPath: string;
+  /** The admin's TLS client options for raw HTTPS requests (e.g. /metrics). */
+  readonly admin: TlsClientOptions;
+  /** The audit log when started with auditLog, one JSON event per line. */
+  readonly auditLogPath: string | undefined;
+  /** Process ids of etcd and the current kube-apiserver. */
+  processIds(): { etcd: number; kubeApiServer: number };
+  /** A client-node KubeConfig for the admin user. */
+  kubeConfig(): KubeConfig;
+  /** Mints a client-certificate user (CN=name, O=groups) and returns its kubeconfig path. */
+  createUser(name: string, groups?: readonly string[]): Promise<string>;
+  /** Stops kube-apiserver and starts it again on the same port and etcd. */
+  restartApiServer(): Promise<void>;
+  /** Stops both processes and removes every file; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 120_000;
+const PORT_ATTEMPTS = 3;
+
+interface Authorities {
+  servingCa: KeyPair;
+  clientCa: KeyPair;
+  serving: KeyPair;
+  serviceAccount: KeyPair;
+}
+
+async function createAuthorities(certificates: CertificateDirectory): Promise<Authorities> {
+  const [servingCa, clientCa, serviceAccount] = await Promise.all([
+    certificates.createCertificateAuthority('serving-ca'),
+    certificates.createCertificateAuthority('client-ca'),
+    certificates.createServiceAccountKeys(),
+  ]);
+  const serving = await certificates.issueServingCertificate('kube-apiserver', servingCa);
+  return { servingCa, clientCa, serving, serviceAccount };
+}
+
+class LocalControlPlane implements ControlPlane {
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly admin: TlsClientOptions;
+  readonly auditLogPath: string | undefined;
+  readonly #workDir: string;
+  readonly #certificates: CertificateDirectory;
+  readonly #clientCa: KeyPair;
+  readonly #settings: ApiServerSettings;
+  readonly #timeoutMs: number;
+  readonly #etcd: RunningEtcd;
+  #apiServer: ManagedProcess;
+  #stopped = false;
+
+  constructor(parts: {
+    workDir: string; certificates: CertificateDirectory; clientCa: KeyPair; settings: ApiServerSettings;
+    admin: TlsClientOptions; timeoutMs: number; etcd: RunningEtcd; apiServer: ManagedProcess;
+  }) {
+    this.#workDir = parts.workDir;
+    this.#certificates = parts.certificates;
+    this.#clientCa = parts.clientCa;
+    this.#settings = parts.settings;
+    this.#timeoutMs = parts.timeoutMs;
+    this.#etcd = parts.etcd;
+    this.#apiServer = parts.apiServer;
+    this.admin = parts.admin;
+    this.server = `https://127.0.0.1:${parts.settings.port}`;
+    this.kubeconfigPath = join(parts.workDir, 'users', 'admin.kubeconfig');
+    this.auditLogPath = parts.settings.audit?.logPath;
+  }
+
+  processIds(): { etcd: number; kubeApiServer: number } {
+    return { etcd: this.#etcd.process.pid, kubeApiServer: this.#apiServer.pid };
+  }
+
+  kubeConfig(): KubeConfig {
+    const config = new KubeConfig();
+    config.loadFromFile(this.kubeconfigPath);
+    return config;
+  }
+
+  async createUser(name: string, groups: readonly string[] = []): Promise<string> {
+    const pair = await this.#certificates.issueClientCertificate(name, groups, this.#clientCa);
+    const { cert, key } = await readKeyPair(pair);
+    const path = join(this.#workDir, 'users', `${name}.kubeconfig`);
+    await writeKubeconfig(path, this.server, this.admin.ca, { name, cert, key });
+    return path;
+  }
+
+  async restartApiServer(): Promise<void> {
+    await this.#apiServer.stop();
+    this.#apiServer = await startApiServer(this.#settings, this.admin, this.#timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#apiServer.stop();
+    await this.#etcd.process.stop();
+    await rm(this.#workDir, { recursive: true, force: true });
+    untrackDirectory(this.#workDir);
+  }
+}
+
+function isPortTaken(error: unknown): boolean {
+  return error instanceof ControlPlaneError && error.reason === 'ProcessExited' &&
+    error.message.includes('address already in use');
+}
+
+/** Starts etcd, then kube-apiserver; ports that another process took meanwhile are picked again. */
+async function startServers(
+  binaries: ControlPlaneBinaries, settings: Omit<ApiServerSettings, 'port' | 'etcdUrl'>,
+  admin: TlsClientOptions, timeoutMs: number,
+): Promise<{ etcd: RunningEtcd; apiServer: ManagedProcess; settings: ApiServerSettings }> {
+  for (let attempt = 1; ; attempt++) {
+    let etcd: RunningEtcd | undefined;
+    try {
+      etcd = await startEtcd(binaries.etcd, settings.workDir, timeoutMs);
+      const full = { ...settings, port: await freeLoopbackPort(), etcdUrl: etcd.url };
+      const apiServer = await startApiServer(full, admin, timeoutMs);
+      return { etcd, apiServer, settings: full };
+    } catch (e: unknown) {
+      await etcd?.process.stop();
+      if (attempt >= PORT_ATTEMPTS || !isPortTaken(e)) throw e;
+      await rm(join(settings.workDir, 'etcd-data'), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Starts a local control plane like controller-runtime's envtest: kube-apiserver and etcd from
+ * KUBEBUILDER_ASSETS, on loopback, with a throwaway CA, an admin user and RBAC on. Everything
+ * lives in one temporary directory that stop() (or the process exiting) removes.
+ */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const binaries = findControlPlaneBinaries(options.env);
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const workDir = await mkdtemp(join(tmpdir(), 'mfa-envtest-'));
+  trackDirectory(workDir);
+  try {
+    const certificates = await CertificateDirectory.create(workDir);
+    const authorities = await createAuthorities(certificates);
+    const adminPair = await certificates.issueClientCertificate('admin', ['system:masters'], authorities.clientCa);
+    const admin = { ...(await readKeyPair(adminPair)), ca: (await readKeyPair(authorities.servingCa)).cert };
+    const audit = options.auditLog
+      ? { policyPath: join(workDir, 'audit-policy.yaml'), logPath: join(workDir, 'audit.log') }
+      : undefined;
+    if (audit) await writeAuditPolicy(audit.policyPath);
+    await mkdir(join(workDir, 'users'), { mode: 0o700 });
+    const started = await startServers(binaries, {
+      binary: binaries.kubeApiServer, workDir, serving: authorities.serving, clientCa: authorities.clientCa,
+      serviceAccount: authorities.serviceAccount, audit, extraArgs: options.apiServerArgs ?? [],
+    }, admin, timeoutMs);
+    const plane = new LocalControlPlane({
+      workDir, certificates, clientCa: authorities.clientCa, settings: started.settings, admin, timeoutMs,
+      etcd: started.etcd, apiServer: started.apiServer,
+    });
+    try {
+      await writeKubeconfig(plane.kubeconfigPath, plane.server, admin.ca, { name: 'admin', cert: admin.cert, key: admin.key });
+    } catch (e: unknown) {
+      await plane.stop();
+      throw e;
+    }
+    return plane;
+  } catch (e: unknown) {
+    await rm(workDir, { recursive: true, force: true });
+    untrackDirectory(workDir);
+    throw e;
+  }
+}
