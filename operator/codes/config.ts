@@ -1,6 +1,8 @@
 /** Settings of the code service; absent from OperatorConfig when --code-service-port is not given. */
 export interface CodeServiceConfig {
   port: number;
+  /** Listen address; default all interfaces (the Service routes to the pod). */
+  host?: string;
   certPath: string;
   keyPath: string;
   ratePerMinute: number;

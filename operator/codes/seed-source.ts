@@ -14,8 +14,8 @@ export interface ActiveSeedSource {
   readActiveSeed(namespace: string, name: string): Promise<TotpSeed>;
 }
 
-/** The configured secret store of one account (its secretStoreRef, or the default store). */
-export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<SecretStoreProvider>;
+/** The configured secret store of one account (its secretStoreRef, or the default store); only reading is needed. */
+export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<Pick<SecretStoreProvider, 'readActiveSeed'>>;
 
 /** Reads the ManagedAccountMfa from the API server, then its active seed from its store. */
 export class StoreSeedSource implements ActiveSeedSource {

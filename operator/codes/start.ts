@@ -47,7 +47,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   });
   const limiter = new CallerRateLimiter({ perMinute: config.ratePerMinute, burst: config.burst });
   let tls = await readTls(config);
-  const { server, port } = await listenCodeService({ review, limiter, codes, outcomes, log: deps.log }, tls, config.port);
+  const { server, port } = await listenCodeService({ review, limiter, codes, outcomes, log: deps.log }, tls, config.port, config.host);
   const reload = setInterval(() => {
     readTls(config).then((next) => {
       if (next.cert === tls.cert && next.key === tls.key) return;

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.ts';
+
+describe('code service flags', () => {
+  it('leave the service off unless a port is given', () => {
+    expect(parseConfig([]).codeService).toBeUndefined();
+  });
+
+  it('parse port, TLS files, limits and the review cache TTL', () => {
+    const config = parseConfig([
+      '--code-service-port', '8443', '--code-service-cert', '/tls/tls.crt', '--code-service-key', '/tls/tls.key',
+      '--code-service-rate', '120', '--code-service-burst', '5', '--code-service-review-cache-ttl', '0',
+    ]);
+
+    expect(config.codeService).toEqual({
+      port: 8443, certPath: '/tls/tls.crt', keyPath: '/tls/tls.key', ratePerMinute: 120, burst: 5,
+      reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35,
+    });
+  });
+
+  it('name what is missing or wrong', () => {
+    expect(() => parseConfig(['--code-service-port', '8443'])).toThrow(/--code-service-cert and --code-service-key/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-rate', '0']))
+      .toThrow(/--code-service-rate must be a whole number ≥ 1, got "0"/);
+  });
+});
