@@ -6,12 +6,14 @@ export interface AutomationStep {
   conditions: ConditionUpdate[];
   status?: Partial<Pick<ManagedAccountMfaStatus, 'mfaState' | 'totp' | 'recoveryCodes' | 'history'>>;
   requeueAfterMs?: number;
+  /** Events beyond condition changes (JobCreated), recorded once status is written. */
+  events?: Array<{ type: 'Normal' | 'Warning'; reason: string; action: string; note: string }>;
+  /** Work that must follow a successful status write (deleting a run's result Secret). */
+  afterStatusWritten?: () => Promise<void>;
 }
 
-export interface FinalizeStep {
+export interface FinalizeStep extends AutomationStep {
   done: boolean;
-  conditions: ConditionUpdate[];
-  requeueAfterMs?: number;
 }
 
 /**

@@ -8,11 +8,14 @@ export const CONDITION_TYPES = ['CredentialsValid', 'SecretStoreReady', 'Automat
  * Ready is True when every other condition present is True; otherwise it carries the reason and message of
  * the first condition that is False, else of the first that is Unknown.
  */
-export function readyFrom(conditions: readonly Condition[]): ConditionUpdate {
-  const ordered = CONDITION_TYPES.map((type) => conditions.find((c) => c.type === type)).filter((c) => c !== undefined);
+export function readyFrom(conditions: readonly Condition[], desired: 'Enabled' | 'Disabled' = 'Enabled'): ConditionUpdate {
+  // With MFA meant to be off, the seed and codes conditions describe what was, not what must be.
+  const types = desired === 'Enabled' ? CONDITION_TYPES : CONDITION_TYPES.filter((t) => t !== 'MfaEnabled' && t !== 'SeedStored' && t !== 'RecoveryCodesStored');
+  const ordered = types.map((type) => conditions.find((c) => c.type === type)).filter((c) => c !== undefined);
   const blocking = ordered.find((c) => c.status === 'False') ?? ordered.find((c) => c.status === 'Unknown');
   if (!blocking) {
-    return { type: 'Ready', status: 'True', reason: 'Ready', message: 'MFA is in the desired state and its material is stored.' };
+    const message = desired === 'Enabled' ? 'MFA is on and its seed is stored.' : 'MFA is off, as spec.mfa.state asks.';
+    return { type: 'Ready', status: 'True', reason: 'Ready', message };
   }
   return { type: 'Ready', status: blocking.status, reason: blocking.reason, message: blocking.message };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
-import type { AutomationDriver } from './automation.ts';
+import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { readyFrom } from './conditions.ts';
 import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
 
@@ -39,16 +39,17 @@ export class ManagedAccountMfaReconciler {
       mfa = await this.#writeStatus(mfa, [], {}, { type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'The operator has seen this resource and is checking it.' });
     }
     const updates = this.#checkReferences(mfa);
-    let requeueAfterMs: number | undefined;
-    let owned: Partial<ManagedAccountMfaStatus> = {};
-    if (updates.every((u) => u.status === 'True')) {
-      const step = await this.#d.automation.step(mfa, signal);
-      updates.push(...step.conditions);
-      owned = step.status ?? {};
-      requeueAfterMs = step.requeueAfterMs;
-    }
-    await this.#writeStatus(mfa, updates, owned);
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+    let step: AutomationStep = { conditions: [] };
+    if (updates.every((u) => u.status === 'True')) step = await this.#d.automation.step(mfa, signal);
+    await this.#apply(mfa, [...updates, ...step.conditions], step);
+    return step.requeueAfterMs === undefined ? {} : { requeueAfterMs: step.requeueAfterMs };
+  }
+
+  /** Status first, then the step's Events and follow-up work, so nothing is deleted before it is recorded. */
+  async #apply(mfa: ManagedAccountMfa, updates: ConditionUpdate[], step: AutomationStep): Promise<void> {
+    const written = await this.#writeStatus(mfa, updates, step.status ?? {});
+    for (const e of step.events ?? []) await this.#d.events.record(asObject(written), e.type, e.reason, e.action, e.note);
+    await step.afterStatusWritten?.();
   }
 
   #checkReferences(mfa: ManagedAccountMfa): ConditionUpdate[] {
@@ -62,9 +63,10 @@ export class ManagedAccountMfaReconciler {
     if (!mfa.metadata.finalizers?.includes(FINALIZER)) return {};
     const step = await this.#d.automation.finalize(mfa, signal);
     if (!step.done) {
-      await this.#writeStatus(mfa, step.conditions, {});
+      await this.#apply(mfa, step.conditions, step);
       return step.requeueAfterMs === undefined ? {} : { requeueAfterMs: step.requeueAfterMs };
     }
+    await step.afterStatusWritten?.();
     await this.#patchFinalizers(mfa, (mfa.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}` }, 'finalized; finalizer removed');
     return {};
@@ -80,7 +82,7 @@ export class ManagedAccountMfaReconciler {
     const conditions: Condition[] = structuredClone(before.conditions ?? []);
     const changed = updates.filter((u) => transitioned(conditions, u));
     for (const update of updates) setCondition(conditions, update, generation, now);
-    const ready = readyOverride ?? readyFrom(conditions);
+    const ready = readyOverride ?? readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
     if (transitioned(conditions, ready)) changed.push(ready);
     setCondition(conditions, ready, generation, now);
     const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
@@ -95,7 +97,7 @@ export class ManagedAccountMfaReconciler {
 
   async #record(mfa: ManagedAccountMfa, update: ConditionUpdate): Promise<void> {
     const type = update.status === 'False' ? 'Warning' : 'Normal';
-    await this.#d.events.record({ ...mfa, apiVersion: `${GROUP}/${VERSION}`, kind: MANAGED_ACCOUNT_MFA.kind }, type, update.reason, update.type, update.message);
+    await this.#d.events.record(asObject(mfa), type, update.reason, update.type, update.message);
   }
 
   async #patchFinalizers(mfa: ManagedAccountMfa, finalizers: string[]): Promise<ManagedAccountMfa> {
@@ -110,6 +112,10 @@ export class ManagedAccountMfaReconciler {
       throw err;
     }
   }
+}
+
+function asObject(mfa: ManagedAccountMfa): ManagedAccountMfa {
+  return { ...mfa, apiVersion: `${GROUP}/${VERSION}`, kind: MANAGED_ACCOUNT_MFA.kind };
 }
 
 function asCondition(type: string, check: ReferenceCheck, okReason: string): ConditionUpdate {

@@ -1,0 +1,118 @@
+import { ApiException, PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generated.ts';
+import { rfc3339 } from '../controller/status/conditions.ts';
+import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
+import { isStoreError } from '../stores/store-error.ts';
+import { readRunResult, type RunResult } from './result-secret.ts';
+import { outcomeConditions } from './run-conditions.ts';
+import { RUN_ANNOTATIONS } from './run-names.ts';
+import { outcomeOf, type ObservedRun, type RunOutcome } from './run-observation.ts';
+import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from './store-resolver.ts';
+import type { RunCleanup } from './run-launcher.ts';
+
+const HISTORY_LIMIT = 20;
+
+export interface HarvestDeps {
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  stores: StoreResolver;
+  cleanup: RunCleanup;
+  now(): Date;
+}
+
+/**
+ * Moves what a finished run captured into the secret store (pending seed first, then promotion, then
+ * recovery codes), records the run in status, and only after that status is written deletes the run's
+ * result Secret and RBAC and marks the Job harvested. A crash anywhere repeats the harvest; every
+ * store write is idempotent, so a repeat loses nothing and duplicates nothing.
+ */
+export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run: ObservedRun): Promise<AutomationStep> {
+  const namespace = mfa.metadata.namespace!;
+  const pods = await deps.core.listNamespacedPod({ namespace, labelSelector: `job-name=${run.name}` });
+  const outcome = outcomeOf(run, pods.items);
+  const result = readRunResult(await readResultSecret(deps.core, namespace, run.name));
+  const store = await deps.stores.forAccount(mfa);
+  try {
+    await moveMaterial(store, mfa, run, outcome, result);
+  } catch (e: unknown) {
+    if (!isStoreError(e)) throw e;
+    return {
+      conditions: [{ type: 'SeedStored', status: 'False', reason: 'SecretStoreUnavailable', message: `${e.message} The material stays in the run's result Secret until the store accepts it.` }],
+      requeueAfterMs: 15_000,
+    };
+  }
+  const meta = await store.provider.readMetadata(accountRef(mfa));
+  const codes = meta.recoveryCodes?.count ?? 0;
+  return {
+    conditions: outcomeConditions(run, outcome, store.description, codes),
+    status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
+    afterStatusWritten: async () => {
+      await deps.cleanup.deleteRunObjects(namespace, run.name);
+      await markHarvested(deps.batch, namespace, run.name, outcome);
+    },
+  };
+}
+
+async function moveMaterial(store: ResolvedStore, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, result: RunResult): Promise<void> {
+  const ref = accountRef(mfa);
+  const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
+  if (run.action === 'enable' && result.seed && result.seedState !== 'disabled') {
+    const pending = await store.provider.writePendingSeed(ref, result.seed);
+    if (succeeded || result.seedState === 'confirmed') await store.provider.promotePendingSeed(ref, pending.version);
+  }
+  if (result.recoveryCodes) await store.provider.writeRecoveryCodes(ref, result.recoveryCodes);
+  if (run.action === 'disable' && outcome.outcome === 'Disabled') await store.provider.delete(ref);
+}
+
+function statusAfter(
+  mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, store: ResolvedStore,
+  meta: Awaited<ReturnType<ResolvedStore['provider']['readMetadata']>>, now: Date,
+): AutomationStep['status'] {
+  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
+  if (outcome.outcome === 'Disabled') return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
+  if (outcome.outcome === 'Failed') return { history, ...(outcome.reason === 'MfaAlreadyEnabled' ? { mfaState: 'Enabled' as const } : {}) };
+  const refs = materialRefs(store, meta);
+  const active = meta.active;
+  return {
+    history,
+    mfaState: 'Enabled',
+    totp: {
+      store: refs.seed,
+      ...(active ? { algorithm: active.algorithm, digits: active.digits, period: active.period } : {}),
+      enrolledAt: mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
+    },
+    ...(meta.recoveryCodes ? { recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt } } : {}),
+  };
+}
+
+function record(run: ObservedRun, outcome: RunOutcome): RunRecord {
+  const startTime = run.job.status?.startTime ?? run.job.metadata?.creationTimestamp;
+  return {
+    job: run.name,
+    trigger: run.job.metadata?.annotations?.[RUN_ANNOTATIONS.trigger] ?? 'Unknown',
+    ...(startTime ? { startTime: rfc3339(new Date(startTime)) } : {}),
+    ...(run.completionTime ? { completionTime: rfc3339(run.completionTime) } : {}),
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+    message: outcome.message.slice(0, 1024),
+  };
+}
+
+async function readResultSecret(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await core.readNamespacedSecret({ namespace, name });
+  } catch (e: unknown) {
+    if (e instanceof ApiException && e.code === 404) return undefined;
+    throw e;
+  }
+}
+
+async function markHarvested(batch: BatchV1Api, namespace: string, name: string, outcome: RunOutcome): Promise<void> {
+  const value = JSON.stringify({ outcome: outcome.outcome, reason: outcome.reason, retryable: outcome.retryable, retryAfterSeconds: outcome.retryAfterSeconds ?? 0 });
+  try {
+    await batch.patchNamespacedJob({ namespace, name, body: { metadata: { annotations: { [RUN_ANNOTATIONS.harvested]: value } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  } catch (e: unknown) {
+    if (!(e instanceof ApiException && e.code === 404)) throw e;
+  }
+}

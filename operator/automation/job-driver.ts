@@ -1,0 +1,134 @@
+import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kubernetes/client-node';
+import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
+import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
+import type { Logger } from '../logging/logger.ts';
+import { harvestRun } from './harvest.ts';
+import { decideRetry } from './retry-policy.ts';
+import { failedConditions, runningConditions, waitingConditions } from './run-conditions.ts';
+import { RunLauncher } from './run-launcher.ts';
+import { RUN_LABELS, type RunAction } from './run-names.ts';
+import { observeRun, type ObservedRun } from './run-observation.ts';
+import type { RunnerSettings } from './runner-settings.ts';
+import { accountRef, type StoreResolver } from './store-resolver.ts';
+
+export interface JobDriverDeps {
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  rbac: RbacAuthorizationV1Api;
+  /** The operator's run Jobs, from an informer cache (all namespaces it watches). */
+  jobs(): readonly V1Job[];
+  /** resourceVersion of the resource's credentials Secret: a change re-arms a failed run. */
+  credentialsVersion(mfa: ManagedAccountMfa): string | undefined;
+  stores: StoreResolver;
+  settings: RunnerSettings;
+  log: Logger;
+  now?: () => Date;
+}
+
+const CAPACITY_RECHECK_MS = 15_000;
+
+/**
+ * Drives an account toward spec.mfa.state with one Job per run, working only from what it observes:
+ * its Jobs (labels say account, action, generation, attempt), their outcomes and the store.
+ */
+export class JobAutomationDriver implements AutomationDriver {
+  readonly #d: JobDriverDeps;
+  readonly #launcher: RunLauncher;
+
+  constructor(deps: JobDriverDeps) {
+    this.#d = deps;
+    this.#launcher = new RunLauncher(deps.core, deps.batch, deps.rbac);
+  }
+
+  async step(mfa: ManagedAccountMfa): Promise<AutomationStep> {
+    return this.#toward(mfa, neededAction(mfa), 'SpecChanged');
+  }
+
+  /** Disable policy: MFA goes off on the app (the harvest then deletes the material); Retain keeps both. */
+  async finalize(mfa: ManagedAccountMfa): Promise<FinalizeStep> {
+    if ((mfa.spec.deletionPolicy ?? 'Retain') === 'Retain') return { done: true, conditions: [] };
+    if (mfa.status?.mfaState !== 'Enabled') {
+      const stores = this.#d.stores;
+      return { done: true, conditions: [], afterStatusWritten: async () => (await stores.forAccount(mfa)).provider.delete(accountRef(mfa)) };
+    }
+    const step = await this.#toward(mfa, 'disable', 'Delete');
+    return { ...step, done: step.status?.mfaState === 'Disabled' };
+  }
+
+  async #toward(mfa: ManagedAccountMfa, action: RunAction | undefined, trigger: string): Promise<AutomationStep> {
+    const runs = this.#runsOf(mfa);
+    const unharvested = runs.find((r) => r.finished && !r.harvested);
+    if (unharvested) return harvestRun(this.#harvestDeps(), mfa, unharvested);
+    const active = runs.find((r) => !r.finished);
+    if (active) return { conditions: runningConditions(active) };
+    if (!action) return { conditions: [] };
+    const generation = mfa.metadata.generation ?? 0;
+    const previous = runs.filter((r) => r.action === action && r.generation === generation);
+    const last = previous.at(-1);
+    if (last?.harvested && last.harvested.outcome === 'Failed') {
+      const decision = decideRetry(last, previous.length, this.#d.credentialsVersion(mfa), this.#d.settings, this.#now().getTime());
+      if (decision.kind === 'never') return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
+      if (decision.kind === 'later') {
+        const seconds = Math.ceil(decision.waitMs / 1000);
+        return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} Retrying in ${seconds}s (attempt ${previous.length + 1} of ${this.#d.settings.maxAttempts}).`), requeueAfterMs: decision.waitMs };
+      }
+    }
+    const busy = this.#capacityProblem(mfa);
+    if (busy) return { conditions: waitingConditions('WaitingForCapacity', busy), requeueAfterMs: CAPACITY_RECHECK_MS };
+    return this.#launch(mfa, action, previous.length + 1, last ? 'Retry' : trigger);
+  }
+
+  async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
+    const store = await this.#d.stores.forAccount(mfa);
+    const ref = accountRef(mfa);
+    const prior = action === 'disable'
+      ? await store.provider.readActiveSeed(ref)
+      : (await store.provider.readPendingSeed(ref)) ?? (await store.provider.readActiveSeed(ref));
+    const name = await this.#launcher.launch({
+      mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
+      run: { accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt },
+      ...(prior ? { priorSeed: { seed: prior.seed, state: action === 'disable' ? 'confirmed' : 'pending' } } : {}),
+    });
+    this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
+    return {
+      conditions: waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started to ${action === 'enable' ? 'turn MFA on' : 'turn MFA off'}.`),
+      events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: `Created Job ${name} to ${action} MFA (trigger ${trigger}, attempt ${attempt}).` }],
+    };
+  }
+
+  #capacityProblem(mfa: ManagedAccountMfa): string | undefined {
+    const active = this.#d.jobs().map(observeRun).filter((r) => !r.finished);
+    const { maxConcurrentRuns, maxConcurrentRunsPerConnector } = this.#d.settings;
+    if (active.length >= maxConcurrentRuns) return `${active.length} runs are active, the most the operator allows at once (maxConcurrentRuns); waiting.`;
+    const sameApp = active.filter((r) => r.job.metadata?.labels?.[RUN_LABELS.connector] === mfa.spec.connector).length;
+    if (sameApp >= maxConcurrentRunsPerConnector) return `${sameApp} runs against connector "${mfa.spec.connector}" are active (maxConcurrentRunsPerConnector); waiting.`;
+    return undefined;
+  }
+
+  #runsOf(mfa: ManagedAccountMfa): ObservedRun[] {
+    return this.#d.jobs()
+      .filter((j) => j.metadata?.labels?.[RUN_LABELS.accountUid] === mfa.metadata.uid && j.metadata?.namespace === mfa.metadata.namespace)
+      .map(observeRun)
+      .sort((a, b) => Date.parse(String(a.job.metadata?.creationTimestamp)) - Date.parse(String(b.job.metadata?.creationTimestamp)) || a.attempt - b.attempt);
+  }
+
+  #harvestDeps() {
+    return { core: this.#d.core, batch: this.#d.batch, stores: this.#d.stores, cleanup: this.#launcher, now: () => this.#now() };
+  }
+
+  #now(): Date {
+    return (this.#d.now ?? (() => new Date()))();
+  }
+}
+
+/** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */
+export function neededAction(mfa: ManagedAccountMfa): RunAction | undefined {
+  const enrolled = mfa.status?.mfaState === 'Enabled' && Boolean(mfa.status.totp?.enrolledAt);
+  if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Enabled') return enrolled ? undefined : 'enable';
+  return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
+}
+
+function lastMessage(mfa: ManagedAccountMfa, run: ObservedRun): string {
+  const entry = mfa.status?.history?.find((h) => h.job === run.name);
+  return entry?.message ? entry.message : `Job ${run.name} failed (${run.harvested?.reason}).`;
+}

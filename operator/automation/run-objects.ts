@@ -1,0 +1,145 @@
+import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
+import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { RESULT_KEYS, seedData, type ResultSeedState } from './result-secret.ts';
+import { RUN_ANNOTATIONS, RUN_LABELS, runName, type RunIdentity } from './run-names.ts';
+import type { RunnerSettings } from './runner-settings.ts';
+
+const RUN_DIR = '/var/run/mfa-operator/run';
+const CREDENTIALS_DIR = '/var/run/mfa-operator/credentials';
+
+export interface RunObjects {
+  serviceAccount: V1ServiceAccount;
+  role: V1Role;
+  roleBinding: V1RoleBinding;
+  resultSecret: V1Secret;
+  job: V1Job;
+}
+
+export interface RunInputs {
+  mfa: ManagedAccountMfa;
+  run: RunIdentity;
+  trigger: string;
+  credentialsVersion?: string;
+  /** A seed the runner may adopt (a re-run after a crash) or must log in with (turning MFA off). */
+  priorSeed?: { seed: TotpSeed; state: ResultSeedState };
+  settings: RunnerSettings;
+}
+
+/**
+ * Everything one automation run needs, all named after the run. The pod runs as its own service account,
+ * which may get and patch only this run's result Secret: one run can never read another account's seed.
+ * No secret is in any spec: credentials are mounted Secret files, the run spec is mounted from the result Secret.
+ */
+export function runObjects(inputs: RunInputs): RunObjects {
+  const name = runName(inputs.run);
+  const namespace = inputs.mfa.metadata.namespace!;
+  const labels = runLabels(inputs);
+  const metadata = { name, namespace, labels, ownerReferences: [ownerReference(inputs.mfa)] };
+  return {
+    serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: true },
+    role: {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata,
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'patch'] }],
+    },
+    roleBinding: {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+    resultSecret: resultSecret(inputs, metadata),
+    job: job(inputs, name, namespace, labels),
+  };
+}
+
+function runLabels({ mfa, run }: RunInputs): Record<string, string> {
+  return {
+    [RUN_LABELS.managedBy]: MANAGED_BY,
+    [RUN_LABELS.component]: 'automation-run',
+    [RUN_LABELS.account]: run.accountName.slice(0, 63).replace(/[-.]+$/, ''),
+    [RUN_LABELS.accountUid]: run.accountUid,
+    [RUN_LABELS.connector]: mfa.spec.connector,
+    [RUN_LABELS.action]: run.action,
+    [RUN_LABELS.generation]: String(run.generation),
+    [RUN_LABELS.attempt]: String(run.attempt),
+  };
+}
+
+function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secret {
+  const { mfa, run } = inputs;
+  const runSpec = {
+    connector: mfa.spec.connector,
+    ...(mfa.spec.account.loginUrl ? { loginUrl: mfa.spec.account.loginUrl } : {}),
+    credentials: { usernameFile: `${CREDENTIALS_DIR}/username`, passwordFile: `${CREDENTIALS_DIR}/password` },
+    sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
+    action: run.action,
+  };
+  const prior = inputs.priorSeed ? seedData(inputs.priorSeed.seed, inputs.priorSeed.state) : {};
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata,
+    data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64'), ...prior },
+  };
+}
+
+function job(inputs: RunInputs, name: string, namespace: string, labels: Record<string, string>): V1Job {
+  const { mfa, settings } = inputs;
+  const credentials = mfa.spec.account.credentialsSecretRef;
+  return {
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: {
+      name, namespace, labels, ownerReferences: [ownerReference(mfa, true)],
+      annotations: { [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '' },
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: settings.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: name,
+          automountServiceAccountToken: true,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          ...(settings.nodeSelector ? { nodeSelector: settings.nodeSelector } : {}),
+          ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
+          containers: [{
+            name: 'runner',
+            image: settings.image,
+            ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
+            command: [...settings.command, '--run-spec', `${RUN_DIR}/${RESULT_KEYS.runSpec}`],
+            workingDir: settings.workingDir,
+            env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }],
+            resources: settings.resources,
+            terminationMessagePolicy: 'File',
+            securityContext: {
+              allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
+            },
+            volumeMounts: [
+              { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
+              { name: 'run', mountPath: RUN_DIR, readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          }],
+          volumes: [
+            { name: 'credentials', secret: { secretName: credentials.name, defaultMode: 0o400, items: [
+              { key: credentials.usernameKey ?? 'username', path: 'username' },
+              { key: credentials.passwordKey ?? 'password', path: 'password' },
+            ] } },
+            { name: 'run', secret: { secretName: name, defaultMode: 0o400, items: [{ key: RESULT_KEYS.runSpec, path: RESULT_KEYS.runSpec }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function ownerReference(mfa: ManagedAccountMfa, controller = false): V1OwnerReference {
+  return {
+    apiVersion: API_VERSION, kind: MANAGED_ACCOUNT_MFA.kind, name: mfa.metadata.name!, uid: mfa.metadata.uid!,
+    controller, blockOwnerDeletion: false,
+  };
+}

@@ -1,0 +1,81 @@
+import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { RUN_ANNOTATIONS, RUN_LABELS, type RunAction } from './run-names.ts';
+
+/** The runner's non-secret outcome as the controller reads it from the termination message. */
+export interface RunOutcome {
+  outcome: 'Enabled' | 'Adopted' | 'Disabled' | 'Verified' | 'Failed';
+  reason: string;
+  message: string;
+  retryable: boolean;
+  retryAfterSeconds?: number;
+  seed?: { algorithm: 'SHA1' | 'SHA256' | 'SHA512'; digits: 6 | 8; period: number };
+  recoveryCodeCount?: number;
+}
+
+export interface ObservedRun {
+  job: V1Job;
+  name: string;
+  action: RunAction;
+  generation: number;
+  attempt: number;
+  finished: boolean;
+  failedByController?: string;
+  completionTime?: Date;
+  harvested?: { outcome: string; reason: string; retryable: boolean; retryAfterSeconds?: number };
+}
+
+export function observeRun(job: V1Job): ObservedRun {
+  const meta = job.metadata ?? {};
+  const labels = meta.labels ?? {};
+  const done = finishCondition(job);
+  const run: ObservedRun = {
+    job,
+    name: meta.name!,
+    action: labels[RUN_LABELS.action] as RunAction,
+    generation: Number(labels[RUN_LABELS.generation] ?? 0),
+    attempt: Number(labels[RUN_LABELS.attempt] ?? 1),
+    finished: Boolean(done),
+  };
+  if (done) Object.assign(run, finishDetails(job, done));
+  const harvested = meta.annotations?.[RUN_ANNOTATIONS.harvested];
+  if (harvested) run.harvested = JSON.parse(harvested) as ObservedRun['harvested'];
+  return run;
+}
+
+function finishCondition(job: V1Job): V1JobCondition | undefined {
+  return (job.status?.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+}
+
+function finishDetails(job: V1Job, done: V1JobCondition): Pick<ObservedRun, 'completionTime' | 'failedByController'> {
+  const completionTime = new Date(done.lastTransitionTime ?? job.status?.completionTime ?? Date.now());
+  return done.type === 'Failed' && done.reason ? { completionTime, failedByController: done.reason } : { completionTime };
+}
+
+/**
+ * The run's outcome: the runner's termination message when it left one; otherwise what the Job controller
+ * says (deadline exceeded, pod killed), which is always worth another attempt.
+ */
+export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome {
+  const message = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.terminated?.message).find(Boolean);
+  const parsed = message ? parseOutcome(message) : undefined;
+  if (parsed) return parsed;
+  const why = run.failedByController === 'DeadlineExceeded'
+    ? 'the run took longer than its deadline (activeDeadlineSeconds) and was stopped'
+    : 'the runner ended without reporting an outcome (killed, evicted or out of memory)';
+  return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
+}
+
+function parseOutcome(message: string): RunOutcome | undefined {
+  try {
+    const value = JSON.parse(message) as Partial<RunOutcome>;
+    if (typeof value.outcome !== 'string' || typeof value.reason !== 'string') return undefined;
+    return {
+      outcome: value.outcome, reason: value.reason, message: String(value.message ?? ''), retryable: Boolean(value.retryable),
+      ...(value.retryAfterSeconds ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
+      ...(value.seed ? { seed: value.seed } : {}),
+      ...(value.recoveryCodeCount !== undefined ? { recoveryCodeCount: value.recoveryCodeCount } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
