@@ -68,6 +68,38 @@ describe('findControlPlaneBinaries', () => {
   });
 });
 
+function controlPlaneChildren(): number[] {
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('mfa-envtest-');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('startControlPlane failures', () => {
+  it('reports kube-apiserver\'s last output when it exits, and leaves nothing running', async () => {
+    const failure = startControlPlane({ apiServerArgs: ['--no-such-flag=1'] });
+
+    await expect(failure).rejects.toMatchObject({
+      reason: 'ProcessExited',
+      message: expect.stringMatching(/kube-apiserver exited[\s\S]*unknown flag: --no-such-flag/),
+    });
+    expect(controlPlaneChildren().filter(isRunning)).toEqual([]);
+  });
+
+  it('says which server did not become ready in time', async () => {
+    const failure = startControlPlane({ startTimeoutMs: 1 });
+
+    await expect(failure).rejects.toMatchObject({
+      reason: 'StartTimeout',
+      message: expect.stringMatching(/^etcd did not serve http:\/\/127\.0\.0\.1:\d+\/health within 1 ms.*startTimeoutMs/),
+    });
+    expect(controlPlaneChildren().filter(isRunning)).toEqual([]);
+  });
+});
+
 describe('local control plane', () => {
   let plane: ControlPlane;
   const pidsSeen: number[] = [];
