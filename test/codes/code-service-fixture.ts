@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { startCodeService, type RunningCodeService } from '../../operator/codes/start.ts';
+import type { CodeServiceConfig } from '../../operator/codes/config.ts';
+import { createLogger } from '../../operator/logging/logger.ts';
+import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { AccountRef, StoredSeed } from '../../operator/stores/provider.ts';
+import type { ControlPlane } from '../envtest/control-plane.ts';
+import { CertificateDirectory } from '../envtest/certificates.ts';
+import { REPO, startClusterWithCrds } from '../support/cluster.ts';
+import { kubectlOk } from '../support/kubectl.ts';
+import { managedAccountMfa } from '../support/resources.ts';
+
+/** The operator's identity in these tests: a user with exactly config/rbac/code_service_role.yaml. */
+export const OPERATOR_USER = 'mfa-operator-code-service';
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export function randomSeed(overrides: Partial<TotpSeed> = {}): TotpSeed {
+  const secret = [...randomBytes(32)].map((byte) => BASE32[byte % 32]).join('');
+  return { secret: new SecretValue(secret), algorithm: 'SHA1', digits: 6, period: 30, ...overrides };
+}
+
+export interface HttpsAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json(): Record<string, unknown>;
+}
+
+/**
+ * A control plane with the CRDs, the code service running in this process under the operator's
+ * RBAC with real TLS, and a seed store the test fills. Every log line and response is kept so
+ * tests can show that no seed ever leaves.
+ */
+export class CodeServiceFixture {
+  cp!: ControlPlane;
+  service!: RunningCodeService;
+  ca!: string;
+  caPath!: string;
+  readonly registry = new Registry();
+  readonly logLines: string[] = [];
+  readonly answers: HttpsAnswer[] = [];
+  readonly #seedsByUid = new Map<string, TotpSeed>();
+  #dir!: string;
+
+  async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
+    this.cp = await startClusterWithCrds();
+    this.#dir = await mkdtemp(join(tmpdir(), 'mfa-codes-'));
+    const certificates = await CertificateDirectory.create(this.#dir);
+    const ca = await certificates.createCertificateAuthority('code-service-ca');
+    const serving = await certificates.issueServingCertificate('code-service', ca);
+    this.caPath = ca.certPath;
+    this.ca = await readFile(ca.certPath, 'utf8');
+    const admin = this.cp.kubeconfigPath;
+    await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
+    await kubectlOk(admin, ['create', 'clusterrolebinding', 'code-service-under-test', '--clusterrole=mfa-operator-code-service-role', `--user=${OPERATOR_USER}`]);
+    const kc = new KubeConfig();
+    kc.loadFromFile(await this.cp.createUser(OPERATOR_USER));
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    this.service = await startCodeService({
+      port: 0, host: '127.0.0.1', certPath: serving.certPath, keyPath: serving.keyPath,
+      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
+    }, {
+      kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
+      providerFor: async () => ({ readActiveSeed: async (ref: AccountRef) => this.#stored(ref) }),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.service?.stop();
+    await this.cp?.stop();
+    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.service.port}`;
+  }
+
+  /** Creates a ManagedAccountMfa and, when given, stores its active seed under the resource's uid. */
+  async account(namespace: string, name: string, seed?: TotpSeed): Promise<void> {
+    await kubectlOk(this.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace));
+    if (!seed) return;
+    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+    this.#seedsByUid.set(uid, seed);
+  }
+
+  /** A ServiceAccount and a bearer token for it, as `kubectl create token` mints them. */
+  async serviceAccountToken(namespace: string, name: string): Promise<string> {
+    await kubectlOk(this.cp.kubeconfigPath, ['create', 'serviceaccount', name, '-n', namespace]);
+    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', name, '-n', namespace, '--duration=1h'])).trim();
+  }
+
+  /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
+  async allowCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
+    const role = `codes-${serviceAccount}`;
+    await kubectlOk(this.cp.kubeconfigPath, ['create', 'role', role, '-n', namespace, '--verb=get',
+      '--resource=managedaccountmfas/code', ...resourceNames.map((n) => `--resource-name=${n}`)]);
+    await kubectlOk(this.cp.kubeconfigPath, ['create', 'rolebinding', role, '-n', namespace, `--role=${role}`,
+      `--serviceaccount=${namespace}:${serviceAccount}`]);
+  }
+
+  /** GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check. */
+  get(path: string, token?: string): Promise<HttpsAnswer> {
+    return new Promise((resolve, reject) => {
+      const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const req = request(`${this.url}${path}`, { ca: this.ca, headers }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          const answer = { status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as Record<string, unknown> };
+          this.answers.push(answer);
+          resolve(answer);
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  codePath(namespace: string, name: string, query = ''): string {
+    return `/v1/namespaces/${namespace}/managedaccountmfas/${name}/code${query}`;
+  }
+
+  auditRecords(): Record<string, unknown>[] {
+    return this.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit === 'totp-code');
+  }
+
+  #stored(ref: AccountRef): StoredSeed | undefined {
+    const seed = this.#seedsByUid.get(ref.uid);
+    if (!seed) return undefined;
+    return { seed, metadata: { version: '1', algorithm: seed.algorithm, digits: seed.digits, period: seed.period, createdAt: new Date().toISOString() } };
+  }
+}

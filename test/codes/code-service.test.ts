@@ -1,0 +1,155 @@
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
+import { kubectlOk } from '../support/kubectl.ts';
+import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+
+const NS = 'team-a';
+const SHARED = randomSeed({ algorithm: 'SHA256', digits: 8 });
+const OTHER = randomSeed();
+const FAST = randomSeed({ period: 5 });
+const fixture = new CodeServiceFixture();
+const tokens: Record<string, string> = {};
+
+function validates(seed: TotpSeed, code: unknown): boolean {
+  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
+}
+
+beforeAll(async () => {
+  // 30 a minute with a burst of 5 per caller; each test asks as its own caller.
+  await fixture.start({ ratePerMinute: 30, burst: 5 });
+  await kubectlOk(fixture.cp.kubeconfigPath, ['create', 'namespace', NS]);
+  await fixture.account(NS, 'shared', SHARED);
+  await fixture.account(NS, 'other', OTHER);
+  await fixture.account(NS, 'fast', FAST);
+  await fixture.account(NS, 'no-seed-yet');
+  for (const sa of ['alice', 'bob', 'carol', 'dave', 'erin']) tokens[sa] = await fixture.serviceAccountToken(NS, sa);
+  await fixture.allowCodes(NS, 'alice', ['shared']);
+  await fixture.allowCodes(NS, 'carol');
+  await fixture.allowCodes(NS, 'dave');
+  await fixture.allowCodes(NS, 'erin', ['fast']);
+}, 180_000);
+afterAll(() => fixture.stop());
+
+describe('code service', () => {
+  it('gives a caller RBAC allows a code that validates against the seed, with its parameters', async () => {
+    const answer = await fixture.get(fixture.codePath(NS, 'shared'), tokens.alice);
+
+    expect(answer.status).toBe(200);
+    const body = answer.json();
+    expect(body).toMatchObject({ period: 30, digits: 8, algorithm: 'SHA256' });
+    expect(body.secondsRemaining).toBeGreaterThan(0);
+    expect(body.secondsRemaining).toBeLessThanOrEqual(30);
+    expect(validates(SHARED, body.code)).toBe(true);
+    expect(answer.headers['cache-control']).toBe('no-store');
+  });
+
+  it('refuses a caller without get on managedaccountmfas/code with 403 saying what is needed', async () => {
+    const answer = await fixture.get(fixture.codePath(NS, 'shared'), tokens.bob);
+
+    expect(answer.status).toBe(403);
+    expect(answer.json()).toMatchObject({ reason: 'Forbidden' });
+    expect(answer.json().message).toContain(`it needs get on managedaccountmfas/code (group mfa-operator.io) in namespace ${NS}`);
+    expect(answer.json().message).toContain('system:serviceaccount:team-a:bob');
+  });
+
+  it('limits a caller to the resources its Role names', async () => {
+    const answer = await fixture.get(fixture.codePath(NS, 'other'), tokens.alice);
+
+    expect(answer.status).toBe(403);
+  });
+
+  it('answers 401 without a token and for a token the API server does not know', async () => {
+    const none = await fixture.get(fixture.codePath(NS, 'shared'));
+    const forged = await fixture.get(fixture.codePath(NS, 'shared'), `${tokens.alice!.slice(0, -4)}AAAA`);
+
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toContain('Bearer');
+    expect(forged.status).toBe(401);
+    expect(forged.json()).toMatchObject({ reason: 'Unauthenticated' });
+  });
+
+  it('answers 404 for an unknown resource and for one without an active seed', async () => {
+    const unknown = await fixture.get(fixture.codePath(NS, 'no-such-account'), tokens.carol);
+    const noSeed = await fixture.get(fixture.codePath(NS, 'no-seed-yet'), tokens.carol);
+
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toMatchObject({ reason: 'ManagedAccountMfaNotFound' });
+    expect(noSeed.status).toBe(404);
+    expect(noSeed.json()).toMatchObject({ reason: 'NoActiveSeed' });
+    expect(noSeed.json().message).toContain('SeedStored');
+  });
+
+  it('answers 400 for a path that is not a code request', async () => {
+    const answer = await fixture.get('/v1/namespaces/team-a/secrets/shared', tokens.carol);
+
+    expect(answer.status).toBe(400);
+  });
+
+  it('answers 429 with Retry-After once a caller spends its burst, and serves other callers meanwhile', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fixture.get(fixture.codePath(NS, 'other'), tokens.dave)).status);
+    const limited = fixture.answers.at(-1)!;
+    const other = await fixture.get(fixture.codePath(NS, 'shared'), tokens.alice);
+
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.json()).toMatchObject({ reason: 'RateLimited' });
+    expect(other.status).toBe(200);
+  });
+
+  it('never gives two fresh login requests the same window', async () => {
+    const first = await fixture.get(fixture.codePath(NS, 'fast', '?fresh=true'), tokens.erin);
+    const second = await fixture.get(fixture.codePath(NS, 'fast', '?purpose=login'), tokens.erin);
+
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(validates(FAST, first.json().code)).toBe(true);
+    expect(validates(FAST, second.json().code)).toBe(true);
+    expect(second.json().code).not.toBe(first.json().code);
+  });
+
+  it('gives the in-process login step the same fresh codes, audited as the operator', async () => {
+    const factor = loginSecondFactor(fixture.service.codes, fixture.service.outcomes, { namespace: NS, name: 'fast' });
+
+    const first = (await factor.totpCode()).reveal();
+    const second = (await factor.totpCode()).reveal();
+
+    expect(validates(FAST, first) && validates(FAST, second)).toBe(true);
+    expect(second).not.toBe(first);
+    expect(fixture.auditRecords().filter((r) => r.source === 'in-process' && r.result === 'issued')).toHaveLength(2);
+  });
+
+  it('audits each request (who, which resource, result) and counts it without user or resource labels', async () => {
+    const records = fixture.auditRecords();
+    const metrics = await fixture.registry.getSingleMetricAsString('mfa_operator_codes_issued_total');
+
+    expect(records).toContainEqual(expect.objectContaining({
+      user: 'system:serviceaccount:team-a:alice', namespace: NS, name: 'shared', purpose: 'display', result: 'issued',
+    }));
+    expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:bob', result: 'forbidden', reason: 'Forbidden' }));
+    expect(records).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', result: 'unauthenticated' }));
+    expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:dave', result: 'rate_limited' }));
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="issued"\} \d+/);
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="forbidden"\} \d+/);
+    expect(metrics).not.toMatch(/alice|shared|team-a/);
+  });
+
+  it('never lets a seed, a code or a token out in a response, a header or a log line', () => {
+    const issuedCodes = fixture.answers.filter((a) => a.status === 200).map((a) => String(a.json().code));
+    const responses = fixture.answers.map((a) => `${JSON.stringify(a.headers)}\n${a.body}`).join('\n');
+    const logs = fixture.logLines.join('\n');
+
+    expect(issuedCodes.length).toBeGreaterThan(5);
+    for (const seed of [SHARED, OTHER, FAST]) {
+      expect(responses).not.toContain(seed.secret.reveal());
+      expect(logs).not.toContain(seed.secret.reveal());
+    }
+    for (const token of Object.values(tokens)) expect(logs).not.toContain(token.split('.')[2]);
+    for (const record of fixture.logLines.map((l) => JSON.parse(l) as Record<string, unknown>)) {
+      expect(Object.keys(record)).not.toContain('code');
+      expect(Object.values(record).filter((v) => issuedCodes.includes(String(v)))).toEqual([]);
+    }
+  });
+});
