@@ -1,5 +1,5 @@
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -195,18 +195,21 @@ describe('local control plane', () => {
   });
 });
 
-describe('serve.ts', () => {
-  it('stops etcd and kube-apiserver when it gets SIGTERM', async () => {
-    const serve = spawn(process.execPath, [new URL('./serve.ts', import.meta.url).pathname], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+/** The first line a child prints on stdout; rejects with its stderr if it exits first. */
+function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', () => reject(new Error(`exited before printing a line:\n${stderr}`)));
+  });
+}
+
+describe('cleanup when the owning Node process ends', () => {
+  it('stops etcd and kube-apiserver when serve.ts gets SIGTERM', async () => {
+    const serve = spawn(process.execPath, [new URL('./serve.ts', import.meta.url).pathname]);
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
-    let stderr = '';
-    serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const kubeconfigPath = await new Promise<string>((resolve, reject) => {
-      serve.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-      serve.once('exit', () => reject(new Error(`serve.ts exited early:\n${stderr}`)));
-    });
+    const kubeconfigPath = await firstLine(serve);
     const servers = childrenOf(serve.pid ?? -1);
     expect(servers).toHaveLength(2);
     await run('kubectl', ['--kubeconfig', kubeconfigPath, 'get', 'ns', 'default']);
@@ -216,5 +219,23 @@ describe('serve.ts', () => {
     expect(await exited).toBe(0);
     expect(servers.filter(isRunning)).toEqual([]);
     expect(existsSync(kubeconfigPath)).toBe(false);
+  });
+
+  it('has the kernel kill etcd and kube-apiserver when their Node process is SIGKILLed', async () => {
+    const script = `const { startControlPlane } = await import(${JSON.stringify(new URL('./control-plane.ts', import.meta.url).href)});
+      const plane = await startControlPlane();
+      console.log(JSON.stringify({ ...plane.processIds(), kubeconfigPath: plane.kubeconfigPath }));`;
+    const owner = spawn(process.execPath, ['--input-type=module', '-e', script]);
+    const started = JSON.parse(await firstLine(owner)) as { etcd: number; kubeApiServer: number; kubeconfigPath: string };
+    try {
+      expect([started.etcd, started.kubeApiServer].filter(isRunning)).toHaveLength(2);
+
+      owner.kill('SIGKILL');
+
+      expect(await eventually(async () => !isRunning(started.etcd) && !isRunning(started.kubeApiServer))).toBe(true);
+    } finally {
+      // A SIGKILLed process cannot remove its files; this test does it for it.
+      rmSync(dirname(dirname(started.kubeconfigPath)), { recursive: true, force: true });
+    }
   });
 });

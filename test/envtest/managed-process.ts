@@ -1,6 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { trackProcessGroup, untrackProcessGroup } from './cleanup.ts';
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * Exit hooks cannot run when Node itself is SIGKILLed (an OOM kill, a test runner giving up on
+ * a worker). On Linux, setpriv (util-linux, always on Debian) sets the parent-death signal and
+ * then execs the binary under the same pid, so the kernel kills it together with us.
+ */
+function dieWithParent(command: string, args: string[]): [string, string[]] {
+  try {
+    accessSync(SETPRIV, constants.X_OK);
+    return [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]];
+  } catch {
+    return [command, args];
+  }
+}
 
 export interface ProcessExit {
   code: number | null;
@@ -37,7 +53,8 @@ export class ManagedProcess {
   static async start(name: string, command: string, args: string[], logPath: string): Promise<ManagedProcess> {
     const log = openSync(logPath, 'a');
     try {
-      const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+      const [file, argv] = dieWithParent(command, args);
+      const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
