@@ -5,7 +5,7 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../operator/logging/logger.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
-import { readQrFromElement } from './qr.ts';
+import { decodeQrPng, QrNotFoundError, readQrFromElement } from './qr.ts';
 
 const URI = 'otpauth://totp/Demo%20SaaS:a%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Demo%20SaaS';
 const logger = createLogger('browser-test', { level: 'silent' });
@@ -49,6 +49,17 @@ describe('browser session and QR reading in Chromium', () => {
     await session.page.goto(origin);
     const uri = await readQrFromElement(session.page.locator(`#${id}`), 5_000);
     expect(uri.reveal()).toBe(URI);
+    await session.close();
+  });
+
+  it('masks secret elements in failure screenshots: the QR code is readable without the mask, not with it', async () => {
+    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger, secretElements: ['#img', '#svg', '#canvas'] });
+    await session.page.goto(origin);
+    // One QR code on the page, so the unmasked screenshot is the control.
+    await session.page.locator('#svg, #canvas').evaluateAll((elements) => elements.forEach((e) => e.remove()));
+    expect(decodeQrPng(await session.page.screenshot()).reveal()).toBe(URI);
+    const masked = await session.page.screenshot({ mask: [session.page.locator('#img')] });
+    expect(() => decodeQrPng(masked)).toThrow(QrNotFoundError);
     await session.close();
   });
 

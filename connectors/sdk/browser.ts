@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import type { Logger } from '../../operator/logging/logger.ts';
 import { isAllowedHost, isBlockedHost } from './login-host.ts';
+import { scrubZipEntries } from './trace-zip.ts';
 
 /** Debian's chromium: the runner image and dev machines install it; Playwright's own builds are not used. */
 export const CHROMIUM_PATH = process.env.MFA_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -52,8 +53,12 @@ export class BrowserSession {
     return new BrowserSession(context, page, options);
   }
 
-  /** Screenshot (secrets masked) and trace of the failed run, when artifacts are on. Returns paths. */
-  async saveFailureArtifacts(): Promise<string[]> {
+  /**
+   * Screenshot (secret elements masked) and trace of the failed run, when artifacts are on.
+   * The trace records call parameters (a filled password, a submitted code), so it is kept only
+   * after `scrub` removed every secret the run handled. Returns the paths written.
+   */
+  async saveFailureArtifacts(scrub: (text: string) => string): Promise<string[]> {
     const dir = this.#options.artifactsDir;
     if (!dir) return [];
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -61,7 +66,14 @@ export class BrowserSession {
     const trace = join(dir, 'trace.zip');
     const mask = (this.#options.secretElements ?? []).map((selector) => this.page.locator(selector));
     await this.page.screenshot({ path: screenshot, fullPage: true, mask, maskColor: MASK_COLOR, animations: 'disabled' });
+    await chmod(screenshot, 0o600);
     await this.context.tracing.stop({ path: trace });
+    try {
+      await scrubZipEntries(trace, scrub);
+    } catch (e: unknown) {
+      await rm(trace, { force: true });
+      throw e;
+    }
     return [screenshot, trace];
   }
 

@@ -65,7 +65,7 @@ export async function withSession<T>(
 
 async function saveArtifacts(run: RunContext, session: BrowserSession): Promise<void> {
   try {
-    run.artifacts.push(...(await session.saveFailureArtifacts()));
+    run.artifacts.push(...(await session.saveFailureArtifacts((text) => run.scrubber.scrub(text))));
   } catch (e: unknown) {
     // The run's own failure matters more than a missing screenshot.
     run.logger.warn({ error: e instanceof Error ? e.name : typeof e }, 'could not save failure artifacts');

@@ -5,15 +5,7 @@ import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { createLogger } from '../logging/logger.ts';
 import { SecretValue } from '../secrets/secret-value.ts';
-import { DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
-
-/** Every code of the seed from `fromMs` to now, one window either side: what a leak would look like. */
-export function codesSince(seed: TotpSeed, fromMs: number): string[] {
-  const periodMs = seed.period * 1000;
-  const codes: string[] = [];
-  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs) codes.push(generateTotpCode(seed, t).reveal());
-  return codes;
-}
+import { codesSince, DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
 
 /** Sign in to the demo app in a fresh browser context with the next window's code (the app allows ±1 step). */
 async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<void> {

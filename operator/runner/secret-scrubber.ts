@@ -22,7 +22,12 @@ export class SecretScrubber {
   scrub(text: string): string {
     let result = text;
     // Longest first, so a secret that contains another is removed whole.
-    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) result = result.split(value).join(REDACTED);
+    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) {
+      // A numeric code only as a whole number: "123456" inside a timestamp is not that code.
+      result = /^\d+$/.test(value)
+        ? result.replace(new RegExp(`(?<!\\d)${value}(?!\\d)`, 'g'), REDACTED)
+        : result.split(value).join(REDACTED);
+    }
     return result;
   }
 }

@@ -7,6 +7,8 @@ import { expect } from 'vitest';
 import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
+import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { connectors } from '../../connectors/index.ts';
 import { createLogger, type Logger } from '../../operator/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
@@ -107,4 +109,12 @@ export function expectNoSecrets(texts: readonly string[], secrets: { strings: re
   for (const code of secrets.codes ?? []) {
     expect(new RegExp(`(?<!\\d)${code}(?!\\d)`).test(all), 'a TOTP code leaked').toBe(false);
   }
+}
+
+/** Every code of the seed from `fromMs` to now, one window either side: what a leaked code would look like. */
+export function codesSince(seed: TotpSeed, fromMs: number): string[] {
+  const periodMs = seed.period * 1000;
+  const codes: string[] = [];
+  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs) codes.push(generateTotpCode(seed, t).reveal());
+  return codes;
 }

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readZip } from '../../connectors/sdk/trace-zip.ts';
+import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
+import type { RunStep } from './steps.ts';
+import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
+import { runRunnerProcess } from '../../test/runner/runner-process.ts';
+import type { ResultSink } from './result-sink.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+
+/**
+ * DESIGN.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the
+ * sink that still opens the account; a re-run then finishes (Enabled or Adopted).
+ */
+const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted' }[] = [
+  { after: 'beginEnrollment', mfaOn: false, rerun: 'Enabled' },
+  { after: 'storePendingSeed', mfaOn: false, rerun: 'Enabled' },
+  { after: 'confirmEnrollment', mfaOn: true, rerun: 'Adopted' },
+  { after: 'markConfirmed', mfaOn: true, rerun: 'Adopted' },
+  { after: 'storeRecoveryCodes', mfaOn: true, rerun: 'Adopted' },
+];
+
+describe('runner killed with SIGKILL at each step', () => {
+  let fixture: DemoRunFixture;
+  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
+  afterAll(async () => { await fixture?.close(); });
+
+  it.each(KILL_POINTS)('after $after: MFA on=$mfaOn, and a re-run ends $rerun', async ({ after, mfaOn, rerun }) => {
+    const account = await fixture.account();
+    const started = Date.now();
+
+    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-killed.term`), after);
+
+    expect(killed.signal).toBe('SIGKILL');
+    expect(account.mfaEnabled()).toBe(mfaOn);
+    const stored = await account.sink.readSeed();
+    if (mfaOn) expect(stored, 'MFA is on, so the seed must be in the sink').toBeDefined();
+
+    const rerunResult = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-rerun.term`));
+
+    expect(rerunResult.exitCode).toBe(0);
+    expect(rerunResult.summary).toMatchObject({ outcome: rerun });
+    expect(JSON.parse(rerunResult.terminationMessage)).toMatchObject({ outcome: rerun });
+    expect(account.mfaEnabled()).toBe(true);
+    const final = (await account.sink.readSeed())!;
+    expect(final.state).toBe('confirmed');
+    const recoveryCodes = (await account.sink.readRecoveryCodes())?.reveal() ?? [];
+    expectNoSecrets([killed.stdout, killed.stderr, rerunResult.stdout, rerunResult.stderr, rerunResult.terminationMessage], {
+      strings: [account.password, final.seed.secret.reveal(), ...(stored ? [stored.seed.secret.reveal()] : []), ...recoveryCodes],
+      codes: codesSince(final.seed, started),
+    });
+  }, 180_000);
+});
+
+describe('secret hygiene of failure artifacts', () => {
+  let fixture: DemoRunFixture;
+  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
+  afterAll(async () => { await fixture?.close(); });
+
+  it('masks the QR code and setup key in the screenshot and scrubs the password from the trace', async () => {
+    const account = await fixture.account({ stepUp: true });
+    let shown: TotpSeed | undefined;
+    const failingSink: ResultSink = {
+      readSeed: async () => undefined,
+      writePendingSeed: async (seed) => { shown = seed; throw new Error('store offline'); },
+      markConfirmed: async () => undefined, writeRecoveryCodes: async () => undefined, markDisabled: async () => undefined,
+    };
+    const artifactsDir = join(fixture.dir, 'artifacts');
+
+    const summary = await account.run({ artifactsDir }, failingSink);
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SinkUnavailable' });
+    expect(summary.artifacts).toEqual([join(artifactsDir, 'failure.png'), join(artifactsDir, 'trace.zip')]);
+    expect(() => decodeQrPng(readFileSync(join(artifactsDir, 'failure.png')))).toThrow(QrNotFoundError);
+    const traceTexts = readZip(await readFile(join(artifactsDir, 'trace.zip'))).map((entry) => entry.data.toString('utf8'));
+    expect(traceTexts.join('')).toContain('"method":"fill"');
+    expectNoSecrets([...traceTexts, JSON.stringify(summary), ...account.logLines], {
+      strings: [account.password, shown!.secret.reveal()],
+    });
+  }, 90_000);
+});
