@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import type { OperatorConfig } from './config.ts';
+import type { StoreResolver } from './automation/store-resolver.ts';
+import { startCodeService } from './codes/start.ts';
 import { connectors } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
 import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
@@ -36,13 +38,20 @@ export class OperatorManager {
   }
 
   /** Runs until stop() or lost leadership; resolves with the process exit code. */
-  async run(automation: AutomationDriver = noAutomation): Promise<number> {
+  async run(automation: AutomationDriver = noAutomation, stores?: StoreResolver): Promise<number> {
     const { server, port } = await startProbeServer({
       port: this.#config.httpPort, registry: this.#metrics.registry,
       healthy: () => true, ready: () => !this.#shutdown.signal.aborted && (this.#synced || !this.#elector?.isLeader),
     });
     this.#server = server;
     this.#log.info({ port }, 'serving /healthz, /readyz and /metrics');
+    if (this.#config.codeService) {
+      // TOTP codes over HTTPS (operator/codes/): served by every replica, leader or not, until shutdown.
+      const codeService = await startCodeService(this.#config.codeService, {
+        kc: this.#clients.kc, registry: this.#metrics.registry, log: this.#log.child({ component: 'code-service' }), stores,
+      });
+      this.#shutdown.signal.addEventListener('abort', () => void codeService.stop(), { once: true });
+    }
     if (this.#config.leaderElect) {
       this.#elector = this.#createElector();
       if (!(await this.#elector.acquire(this.#shutdown.signal))) return 0;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import { AuthenticationV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import type { StoreResolver } from '../automation/store-resolver.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { AccountCodes } from './account-codes.ts';
 import { CallerReview } from './caller-review.ts';
@@ -17,8 +18,8 @@ export interface CodeServiceDependencies {
   kc: KubeConfig;
   registry: Registry;
   log: Logger;
-  /** The account's secret store; ignored when `seeds` is given. */
-  providerFor?: StoreProviderResolver;
+  /** Finds each account's secret store (the same resolver the automation uses); ignored when `seeds` is given. */
+  stores?: StoreResolver;
   seeds?: ActiveSeedSource;
   /** Where audit lines go; default a logger named mfa-operator.codes.audit on stdout. */
   audit?: Logger;
@@ -37,7 +38,7 @@ const CERT_RELOAD_MS = 60_000;
 
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
 export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
-  const seeds = deps.seeds ?? new StoreSeedSource(deps.kc.makeApiClient(CustomObjectsApi), requireResolver(deps.providerFor));
+  const seeds = deps.seeds ?? new StoreSeedSource(deps.kc.makeApiClient(CustomObjectsApi), providerOf(deps.stores));
   const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
   const review = new CallerReview({
@@ -61,9 +62,9 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   return { port, codes, outcomes, stop: () => stopServer(server, reload) };
 }
 
-function requireResolver(providerFor: StoreProviderResolver | undefined): StoreProviderResolver {
-  if (!providerFor) throw new Error('the code service needs a secret store resolver (providerFor) or a seed source');
-  return providerFor;
+function providerOf(stores: StoreResolver | undefined): StoreProviderResolver {
+  if (!stores) throw new Error('the code service needs the secret store resolver to read seeds; pass `stores` to startCodeService');
+  return async (account) => (await stores.forAccount(account)).provider;
 }
 
 async function readTls(config: CodeServiceConfig): Promise<{ cert: string; key: string }> {
