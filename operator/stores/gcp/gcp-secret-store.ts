@@ -34,6 +34,17 @@ interface SeedState {
   readonly pending?: VersionSnapshot;
 }
 
+/** A version that keeps an alias, with the non-secret facts kept in its `version-<n>` annotation. */
+interface AliasedVersion {
+  readonly alias: string;
+  readonly version: VersionSnapshot;
+  readonly annotation: string | undefined;
+}
+
+function aliased(alias: string, version: VersionSnapshot, annotation: string | undefined): AliasedVersion {
+  return { alias, version, annotation };
+}
+
 function versionAnnotation(version: VersionSnapshot): string {
   return `version-${version.number}`;
 }
@@ -71,7 +82,8 @@ export class GcpSecretStore implements SecretStoreProvider {
         version = await this.#calls.addVersion(state.secret.name, encodeSeed(seed));
       }
       const parameters = seedParameters(seed);
-      await this.#pointSeedAliases(state, state.active, { version, parameters });
+      const keepActive = state.active ? [aliased(ACTIVE, state.active, state.secret.annotations[versionAnnotation(state.active)])] : [];
+      await this.#pointAliases(state.secret, [...keepActive, aliased(PENDING, version, JSON.stringify(parameters))]);
       return seedMetadata(version, parameters);
     }, this.#backoff);
   }
@@ -82,7 +94,7 @@ export class GcpSecretStore implements SecretStoreProvider {
       const { pending, active } = state ?? {};
       if (state && pending && (expectedVersion === undefined || String(pending.number) === expectedVersion)) {
         const parameters = await this.#parametersOf(state.secret, pending);
-        await this.#pointSeedAliases(state, pending, undefined, parameters);
+        await this.#pointAliases(state.secret, [aliased(ACTIVE, pending, JSON.stringify(parameters))]);
         return seedMetadata(pending, parameters);
       }
       if (state && active && expectedVersion !== undefined && String(active.number) === expectedVersion) {
@@ -113,7 +125,7 @@ export class GcpSecretStore implements SecretStoreProvider {
         current = await this.#calls.addVersion(secret.name, bytes);
       }
       const count = codes.reveal().length;
-      await this.#pointAliases(secret, new Map([[ACTIVE, current]]), new Map([[current, JSON.stringify({ count })]]));
+      await this.#pointAliases(secret, [aliased(ACTIVE, current, JSON.stringify({ count }))]);
       return { version: String(current.number), count, createdAt: current.createdAt };
     }, this.#backoff);
   }
@@ -230,32 +242,19 @@ export class GcpSecretStore implements SecretStoreProvider {
     return seedParameters(await this.#seedAt(secret, version));
   }
 
-  async #pointSeedAliases(state: SeedState, active: VersionSnapshot | undefined,
-    pending: { version: VersionSnapshot; parameters: SeedParameters } | undefined, activeParameters?: SeedParameters): Promise<void> {
-    const aliases = new Map<string, VersionSnapshot>();
-    const annotations = new Map<VersionSnapshot, string | undefined>();
-    if (active) {
-      aliases.set(ACTIVE, active);
-      annotations.set(active, activeParameters ? JSON.stringify(activeParameters) : state.secret.annotations[versionAnnotation(active)]);
-    }
-    if (pending) {
-      aliases.set(PENDING, pending.version);
-      annotations.set(pending.version, JSON.stringify(pending.parameters));
-    }
-    await this.#pointAliases(state.secret, aliases, annotations);
-  }
-
-  /** Sets the aliases and the per-version annotations of the live versions; writes only when something differs. */
-  async #pointAliases(secret: SecretSnapshot, aliases: ReadonlyMap<string, VersionSnapshot>,
-    versionAnnotations: ReadonlyMap<VersionSnapshot, string | undefined>): Promise<void> {
+  /**
+   * Makes `live` the secret's only aliases and version annotations; writes only when something
+   * differs. Annotations of versions no longer aliased are dropped, other annotations are kept.
+   */
+  async #pointAliases(secret: SecretSnapshot, live: readonly AliasedVersion[]): Promise<void> {
     const annotations = Object.fromEntries(Object.entries(secret.annotations).filter(([key]) => !key.startsWith('version-')));
-    for (const [version, value] of versionAnnotations) {
-      if (value !== undefined) annotations[versionAnnotation(version)] = value;
+    for (const { version, annotation } of live) {
+      if (annotation !== undefined) annotations[versionAnnotation(version)] = annotation;
     }
-    const numbers = new Map([...aliases].map(([alias, version]) => [alias, version.number]));
-    const unchanged = JSON.stringify([...numbers].sort()) === JSON.stringify([...secret.aliases].sort()) &&
+    const aliases = new Map(live.map(({ alias, version }) => [alias, version.number]));
+    const unchanged = JSON.stringify([...aliases].sort()) === JSON.stringify([...secret.aliases].sort()) &&
       JSON.stringify(Object.entries(annotations).sort()) === JSON.stringify(Object.entries(secret.annotations).sort());
-    if (!unchanged) await this.#calls.updateSecret(secret, { aliases: numbers, annotations });
+    if (!unchanged) await this.#calls.updateSecret(secret, { aliases, annotations });
   }
 
   async #currentRecoveryCodes(ref: AccountRef): Promise<{ secret: SecretSnapshot; version: VersionSnapshot } | undefined> {
