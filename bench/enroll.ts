@@ -1,0 +1,105 @@
+/**
+ * Enablement speed against the demo app: the runner's flow vs the same flow as a bare Playwright
+ * script (the floor), so the runner's overhead (QR decode, cross-check, durable writes, window-edge
+ * waits, step logging) shows as a ratio. Browser start is measured on its own.
+ *
+ *   node bench/enroll.ts [--n 10]
+ *
+ * Prints one JSON object. Run by hand; figures go to docs/benchmarks.md.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
+import { startDemoApp } from '../connectors/demo/app/demo-app.ts';
+import { connectors } from '../connectors/index.ts';
+import { launchBrowser } from '../connectors/sdk/browser.ts';
+import { createLogger } from '../operator/logging/logger.ts';
+import { FileResultSink } from '../operator/runner/file-sink.ts';
+import { runEnablement } from '../operator/runner/run.ts';
+
+const { values } = parseArgs({ options: { n: { type: 'string', default: '10' } } });
+const N = Number(values.n);
+const silent = createLogger('bench', { level: 'silent' });
+
+function stats(samplesMs: number[]): { n: number; medianS: number; p95S: number; minS: number; maxS: number } {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  const s = (ms: number) => Math.round(ms) / 1000;
+  return { n: sorted.length, medianS: s(at(0.5)), p95S: s(at(0.95)), minS: s(sorted[0] ?? NaN), maxS: s(sorted.at(-1) ?? NaN) };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/** The demo enrollment with nothing but Playwright calls: sign in, turn on, read the key, confirm, read codes. */
+async function bareEnrollment(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.goto(`${baseUrl}/settings/security`);
+  await page.getByRole('button', { name: 'Turn on authenticator app' }).click();
+  await page.getByRole('link', { name: "Can't scan? Show the setup key" }).click();
+  const key = (await page.locator('#totp-setup-key').innerText()).replace(/\s+/g, '').toUpperCase();
+  await page.getByLabel('Authentication code').fill(TOTP.generate({ secret: Secret.fromBase32(key) }));
+  await page.getByRole('button', { name: 'Verify code' }).click();
+  const codes = await page.getByRole('list', { name: 'Recovery codes' }).locator('li code').allInnerTexts();
+  if (codes.length !== 10) throw new Error('bare flow did not reach the recovery codes');
+  await page.getByRole('button', { name: 'I have saved these codes' }).click();
+}
+
+async function main(): Promise<void> {
+  const app = await startDemoApp({ logger: silent });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-enroll-'));
+  const browserStartMs: number[] = [];
+  let browser: Browser | undefined;
+  for (let i = 0; i < 3; i++) {
+    await browser?.close();
+    browserStartMs.push(await timed(async () => { browser = await launchBrowser(); }));
+  }
+  const runnerMs: number[] = [];
+  const bareMs: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const password = `bench-password-${i}`;
+    app.accounts.upsert({ email: `runner${i}@example.com`, password });
+    app.accounts.upsert({ email: `bare${i}@example.com`, password });
+    await writeFile(join(dir, `u${i}`), `runner${i}@example.com`);
+    await writeFile(join(dir, `p${i}`), password);
+    const spec = {
+      connector: 'demo', action: 'enable' as const, loginUrl: `${app.url}/login`,
+      credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
+      sink: { type: 'file' as const, dir: join(dir, `r${i}`) },
+    };
+    runnerMs.push(await timed(async () => {
+      const summary = await runEnablement(spec, new FileResultSink(spec.sink.dir), { connectors, logger: silent, browser: browser! });
+      if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}`);
+    }));
+    bareMs.push(await timed(async () => {
+      const context = await browser!.newContext();
+      await bareEnrollment(await context.newPage(), app.url, `bare${i}@example.com`, password);
+      await context.close();
+    }));
+  }
+  await browser?.close();
+  await app.stop();
+  await rm(dir, { recursive: true, force: true });
+  const runner = stats(runnerMs);
+  const bare = stats(bareMs);
+  process.stdout.write(`${JSON.stringify({
+    benchmark: 'enroll', enablements: N,
+    browserStart: stats(browserStartMs),
+    runnerFlow: runner,
+    barePlaywrightFlow: bare,
+    overheadRatioMedian: Math.round((runner.medianS / bare.medianS) * 100) / 100,
+    overheadRatioP95: Math.round((runner.p95S / bare.p95S) * 100) / 100,
+  }, null, 2)}\n`);
+}
+
+await main();
