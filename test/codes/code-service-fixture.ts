@@ -11,7 +11,7 @@ import { startCodeService, type RunningCodeService } from '../../operator/codes/
 import type { CodeServiceConfig } from '../../operator/codes/config.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
-import type { AccountRef, StoredSeed } from '../../operator/stores/provider.ts';
+import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { CertificateDirectory } from '../envtest/certificates.ts';
 import { REPO, startClusterWithCrds } from '../support/cluster.ts';
@@ -37,7 +37,7 @@ export interface HttpsAnswer {
 
 /**
  * A control plane with the CRDs, the code service running in this process under the operator's
- * RBAC with real TLS, and a seed store the test fills. Every log line and response is kept so
+ * RBAC with real TLS, reading seeds from the real Kubernetes store. Every log line and response is kept so
  * tests can show that no seed ever leaves.
  */
 export class CodeServiceFixture {
@@ -48,7 +48,8 @@ export class CodeServiceFixture {
   readonly registry = new Registry();
   readonly logLines: string[] = [];
   readonly answers: HttpsAnswer[] = [];
-  readonly #seedsByUid = new Map<string, TotpSeed>();
+  #operatorStore!: KubernetesSecretStore;
+  #adminStore!: KubernetesSecretStore;
   #dir!: string;
 
   async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
@@ -64,13 +65,15 @@ export class CodeServiceFixture {
     await kubectlOk(admin, ['create', 'clusterrolebinding', 'code-service-under-test', '--clusterrole=mfa-operator-code-service-role', `--user=${OPERATOR_USER}`]);
     const kc = new KubeConfig();
     kc.loadFromFile(await this.cp.createUser(OPERATOR_USER));
+    this.#operatorStore = new KubernetesSecretStore(kc);
+    this.#adminStore = new KubernetesSecretStore(this.cp.kubeConfig());
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
     this.service = await startCodeService({
       port: 0, host: '127.0.0.1', certPath: serving.certPath, keyPath: serving.keyPath,
       ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
     }, {
       kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
-      providerFor: async () => ({ readActiveSeed: async (ref: AccountRef) => this.#stored(ref) }),
+      stores: { forAccount: async () => ({ provider: this.#operatorStore, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
     });
   }
 
@@ -84,12 +87,25 @@ export class CodeServiceFixture {
     return `https://127.0.0.1:${this.service.port}`;
   }
 
-  /** Creates a ManagedAccountMfa and, when given, stores its active seed under the resource's uid. */
-  async account(namespace: string, name: string, seed?: TotpSeed): Promise<void> {
+  /** A namespace for accounts, where the operator may read Secrets (the Kubernetes store's seeds). */
+  async namespace(namespace: string): Promise<void> {
+    const admin = this.cp.kubeconfigPath;
+    await kubectlOk(admin, ['create', 'namespace', namespace]);
+    await kubectlOk(admin, ['create', 'role', 'seed-reader', '-n', namespace, '--verb=get', '--resource=secrets']);
+    await kubectlOk(admin, ['create', 'rolebinding', 'seed-reader', '-n', namespace, '--role=seed-reader', `--user=${OPERATOR_USER}`]);
+  }
+
+  /**
+   * Creates a ManagedAccountMfa and stores its seed in the Kubernetes store as the automation
+   * would: `active` writes and promotes it, `pending` leaves it unconfirmed.
+   */
+  async account(namespace: string, name: string, seed?: TotpSeed, state: 'active' | 'pending' = 'active'): Promise<void> {
     await kubectlOk(this.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace));
     if (!seed) return;
     const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
-    this.#seedsByUid.set(uid, seed);
+    const ref = { namespace, name, uid };
+    const written = await this.#adminStore.writePendingSeed(ref, seed);
+    if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
   }
 
   /** A ServiceAccount and a bearer token for it, as `kubectl create token` mints them. */
@@ -131,11 +147,5 @@ export class CodeServiceFixture {
 
   auditRecords(): Record<string, unknown>[] {
     return this.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit === 'totp-code');
-  }
-
-  #stored(ref: AccountRef): StoredSeed | undefined {
-    const seed = this.#seedsByUid.get(ref.uid);
-    if (!seed) return undefined;
-    return { seed, metadata: { version: '1', algorithm: seed.algorithm, digits: seed.digits, period: seed.period, createdAt: new Date().toISOString() } };
   }
 }

@@ -2,7 +2,6 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
-import { kubectlOk } from '../support/kubectl.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
 
 const NS = 'team-a';
@@ -20,11 +19,11 @@ function validates(seed: TotpSeed, code: unknown): boolean {
 beforeAll(async () => {
   // 30 a minute with a burst of 5 per caller; each test asks as its own caller.
   await fixture.start({ ratePerMinute: 30, burst: 5 });
-  await kubectlOk(fixture.cp.kubeconfigPath, ['create', 'namespace', NS]);
+  await fixture.namespace(NS);
   await fixture.account(NS, 'shared', SHARED);
   await fixture.account(NS, 'other', OTHER);
   await fixture.account(NS, 'fast', FAST);
-  await fixture.account(NS, 'no-seed-yet');
+  await fixture.account(NS, 'no-seed-yet', randomSeed(), 'pending');
   for (const sa of ['alice', 'bob', 'carol', 'dave', 'erin']) tokens[sa] = await fixture.serviceAccountToken(NS, sa);
   await fixture.allowCodes(NS, 'alice', ['shared']);
   await fixture.allowCodes(NS, 'carol');
@@ -71,7 +70,7 @@ describe('code service', () => {
     expect(forged.json()).toMatchObject({ reason: 'Unauthenticated' });
   });
 
-  it('answers 404 for an unknown resource and for one without an active seed', async () => {
+  it('answers 404 for an unknown resource and for one whose seed is only pending', async () => {
     const unknown = await fixture.get(fixture.codePath(NS, 'no-such-account'), tokens.carol);
     const noSeed = await fixture.get(fixture.codePath(NS, 'no-seed-yet'), tokens.carol);
 
