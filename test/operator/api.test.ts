@@ -28,7 +28,7 @@ const BAD_SPECS: Array<[string, Mutation, RegExp]> = [
   ['Secret key with a slash', (o) => (o.spec.account.credentialsSecretRef.passwordKey = 'pass/word'), /spec\.account\.credentialsSecretRef\.passwordKey: Invalid value/],
   ['same key for username and password', (o) => (o.spec.account.credentialsSecretRef.usernameKey = 'password'), /spec\.account\.credentialsSecretRef: Invalid value.*must name different keys/],
   ['invalid Secret name', (o) => (o.spec.account.credentialsSecretRef.name = 'My_Secret'), /spec\.account\.credentialsSecretRef\.name: Invalid value/],
-  ['unknown MFA state', (o) => (o.spec.mfa = { state: 'On' }), /spec\.mfa\.state: Unsupported value: "On"/],
+  ['unknown MFA state', (o) => (o.spec.mfa = { state: 'Active' }), /spec\.mfa\.state: Unsupported value: "Active"/],
   ['unknown deletion policy', (o) => (o.spec.deletionPolicy = 'Delete'), /spec\.deletionPolicy: Unsupported value: "Delete"/],
   ['unknown store kind', (o) => (o.spec.secretStoreRef = { kind: 'Vault', name: 'v' }), /spec\.secretStoreRef\.kind: Unsupported value: "Vault"/],
   ['store reference without a name', (o) => (o.spec.secretStoreRef = { kind: 'MfaSecretStore' }), /spec\.secretStoreRef\.name: Required value/],

@@ -59,7 +59,7 @@ describe('two operator replicas with leader election', () => {
   it('releases the lease on SIGTERM so a standby takes over at once', async () => {
     const standby = start('replica-c');
     await standby.waitForLog('waiting for leadership');
-    const leader = operators.find((o) => o.records().some((r) => r.msg === 'became leader') && o.child.exitCode === null)!;
+    const leader = operators.find((o) => o.records().some((r) => r.msg === 'became leader') && o.child.exitCode === null && o.child.signalCode === null)!;
     const stoppedAt = Date.now();
     expect(await leader.kill('SIGTERM')).toBe(0);
     expect(leader.records().some((r) => r.msg === 'released leadership')).toBe(true);

@@ -64,7 +64,7 @@ describe('the operator reconciling ManagedAccountMfa on a real API server', () =
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('fixme-login', ns, { username: 'u@example.com', password: 'pw-fixme-2' }));
     await waitForCondition('fixme', 'CredentialsValid', 'CredentialsSecretFound');
     await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=CredentialsValid', 'mfa/fixme', '-n', ns, '--timeout=30s']);
-    const events = await kubectlOk(cp.kubeconfigPath, ['get', 'events', '-n', ns, '--field-selector', 'regarding.name=fixme', '-o', 'json']);
+    const events = await kubectlOk(cp.kubeconfigPath, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fixme', '-o', 'json']);
     const reasons = JSON.parse(events).items.map((e: any) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['CredentialsSecretNotFound', 'CredentialsKeyMissing', 'CredentialsSecretFound']));
   });

@@ -100,7 +100,7 @@ export class LeaderElector {
       holderIdentity: this.#o.identity,
       leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
       renewTime: new V1MicroTime(),
-      acquireTime: mine ? spec.acquireTime : new V1MicroTime(),
+      acquireTime: mine && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : new V1MicroTime(),
       leaseTransitions: mine ? spec.leaseTransitions : (spec.leaseTransitions ?? 0) + 1,
     };
     await this.#o.api.replaceNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace, body: lease });
@@ -110,7 +110,8 @@ export class LeaderElector {
   /** Expiry is judged by when this instance last saw the record change, not by the holder's clock. */
   #heldByAnotherAndFresh(lease: V1Lease): boolean {
     const spec = lease.spec ?? {};
-    const recordKey = `${spec.holderIdentity}|${spec.renewTime?.toISOString()}|${lease.metadata?.resourceVersion}`;
+    // client-node returns lease times as strings despite the V1MicroTime type.
+    const recordKey = `${spec.holderIdentity}|${String(spec.renewTime)}|${lease.metadata?.resourceVersion}`;
     const now = Date.now();
     if (this.#observed?.key !== recordKey) this.#observed = { key: recordKey, at: now };
     const heldByOther = Boolean(spec.holderIdentity) && spec.holderIdentity !== this.#o.identity;
