@@ -16,8 +16,11 @@ export interface RealmOptions {
    * recovery codes only for credential types some flow uses.
    */
   recoveryCodeLogin?: boolean;
-  /** Seconds after a login before deleting or adding a credential asks to sign in again (default 300). */
-  reauthenticateAfterSeconds?: number;
+  /**
+   * Per required action (`delete_credential`, `CONFIGURE_TOTP`, ...): seconds after a login
+   * before the action asks to sign in again (Keycloak's default is 300).
+   */
+  maxAuthAgeSeconds?: Readonly<Record<string, number>>;
 }
 
 interface FlowExecution {
@@ -50,11 +53,9 @@ export class KeycloakAdminApi {
   async createRealm(realm: string, options: RealmOptions = {}): Promise<void> {
     await this.#call('POST', '/admin/realms', { realm, enabled: true, displayName: realm });
     if (options.recoveryCodeLogin) await this.#setBrowserFlowRequirement(realm, 'auth-recovery-authn-code-form', 'ALTERNATIVE');
-    if (options.reauthenticateAfterSeconds !== undefined) {
-      const config = { config: { max_auth_age: String(options.reauthenticateAfterSeconds) } };
-      for (const action of ['delete_credential', 'CONFIGURE_TOTP', 'CONFIGURE_RECOVERY_AUTHN_CODES']) {
-        await this.#call('PUT', `/admin/realms/${enc(realm)}/authentication/required-actions/${action}/config`, config);
-      }
+    for (const [action, seconds] of Object.entries(options.maxAuthAgeSeconds ?? {})) {
+      await this.#call('PUT', `/admin/realms/${enc(realm)}/authentication/required-actions/${enc(action)}/config`,
+        { config: { max_auth_age: String(seconds) } });
     }
   }
 

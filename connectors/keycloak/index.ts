@@ -1,0 +1,1 @@
+export { keycloakConnector as connector } from './connector.ts';

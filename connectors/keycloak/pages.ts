@@ -1,0 +1,113 @@
+import { errors, type Locator } from 'playwright-core';
+import type { ConnectorContext } from '../sdk/connector.ts';
+import { connectorOutdated, timedOut } from '../sdk/errors.ts';
+import { APP } from './names.ts';
+
+/**
+ * Page mechanics shared by the Keycloak connector's steps. Keycloak has two kinds of page: the
+ * server-rendered login theme (sign-in, second factor, and the "required actions" that add or
+ * delete credentials) and the account console, a single-page app.
+ */
+
+/** The login theme names each page after its template on `<body data-page-id="login-...">`. */
+export const LOGIN_PAGES = {
+  password: 'login-login',
+  otp: 'login-login-otp',
+  recoveryCode: 'login-login-recovery-authn-code-input',
+  selectAuthenticator: 'login-select-authenticator',
+  configureTotp: 'login-login-config-totp',
+  recoveryCodesSetup: 'login-login-recovery-authn-code-config',
+  deleteCredential: 'login-delete-credential',
+} as const;
+
+export type KeycloakPage =
+  | { kind: 'account' }
+  | { kind: 'login'; id: string; title: string };
+
+const LOGIN_THEME_MARKER = 'body[data-page-id^="login-"]';
+/** Every account console page renders its title with this test id once the app has signed in. */
+const ACCOUNT_CONSOLE_MARKER = '[data-testid="page-heading"]';
+
+/** Wait until a Keycloak page has rendered and tell which one it is. */
+export async function settledPage(ctx: ConnectorContext, step: string): Promise<KeycloakPage> {
+  const { page } = ctx;
+  try {
+    await page.locator(`${LOGIN_THEME_MARKER}, ${ACCOUNT_CONSOLE_MARKER}`).first()
+      .waitFor({ state: 'attached', timeout: ctx.timeouts.navigationMs });
+  } catch (e: unknown) {
+    if (!(e instanceof errors.TimeoutError)) throw e;
+    // A page that loaded but is neither kind is not Keycloak as the connector knows it.
+    const loaded = await page.evaluate('document.readyState === "complete"').catch(() => false);
+    throw loaded ? connectorOutdated(APP, `a Keycloak login or account console page (${step})`, e) : timedOut(APP, step, e);
+  }
+  const id = await page.locator('body').getAttribute('data-page-id');
+  if (id?.startsWith('login-')) return { kind: 'login', id, title: await pageTitle(ctx) };
+  return { kind: 'account' };
+}
+
+/** Open a URL and wait for the page it ends on (sign-in redirects included). */
+export async function openPage(ctx: ConnectorContext, url: string, step: string): Promise<KeycloakPage> {
+  try {
+    await ctx.page.goto(url, { waitUntil: 'load', timeout: ctx.timeouts.navigationMs });
+  } catch (e: unknown) {
+    throw asTimeout(e, step);
+  }
+  return settledPage(ctx, step);
+}
+
+/**
+ * Do something that loads a new document (a form submit, a link, an account console button that
+ * starts a required action) and wait for the page it ends on. Waiting for the main frame to
+ * commit a new document keeps the old page's markers from being mistaken for the new page's.
+ */
+export async function navigateBy(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<KeycloakPage> {
+  const { page, timeouts } = ctx;
+  try {
+    const navigated = page.waitForEvent('framenavigated',
+      { predicate: (frame) => frame === page.mainFrame(), timeout: timeouts.navigationMs });
+    await action();
+    await navigated;
+    await page.waitForLoadState('load', { timeout: timeouts.navigationMs });
+  } catch (e: unknown) {
+    throw asTimeout(e, step);
+  }
+  return settledPage(ctx, step);
+}
+
+export async function clickAndNavigate(ctx: ConnectorContext, element: Locator, step: string): Promise<KeycloakPage> {
+  return navigateBy(ctx, () => element.click({ timeout: ctx.timeouts.actionMs }), step);
+}
+
+/** An element the page contract promises; missing means Keycloak changed under the connector. */
+export async function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
+  try {
+    await element.waitFor({ state: 'visible', timeout: ctx.timeouts.actionMs });
+    return element;
+  } catch (e: unknown) {
+    if (e instanceof errors.TimeoutError) throw connectorOutdated(APP, name, e);
+    throw e;
+  }
+}
+
+export function expectLoginPage(page: KeycloakPage, id: string, name: string): void {
+  if (page.kind !== 'login' || page.id !== id) throw connectorOutdated(APP, `${name} (found ${describePage(page)})`);
+}
+
+export function describePage(page: KeycloakPage): string {
+  return page.kind === 'account' ? 'the account console' : `the "${page.title}" page (${page.id})`;
+}
+
+/** Messages the login theme shows: field errors and the page alert ("Invalid username or password."). */
+export async function feedbackText(ctx: ConnectorContext): Promise<string> {
+  const texts = await ctx.page.locator('.kc-feedback-text').allInnerTexts();
+  return texts.map((text) => text.trim()).filter(Boolean).join(' ');
+}
+
+async function pageTitle(ctx: ConnectorContext): Promise<string> {
+  const title = ctx.page.locator('#kc-page-title');
+  return (await title.count()) > 0 ? (await title.innerText()).trim().replace(/\s+/g, ' ') : '';
+}
+
+function asTimeout(e: unknown, step: string): unknown {
+  return e instanceof errors.TimeoutError ? timedOut(APP, step, e) : e;
+}

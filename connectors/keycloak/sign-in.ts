@@ -1,0 +1,160 @@
+import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
+import {
+  challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, otherMfaMethodEnabled, rateLimited,
+  stepUpRequired, timedOut,
+} from '../sdk/errors.ts';
+import { APP, DEVICE_NAME } from './names.ts';
+import {
+  clickAndNavigate, expectLoginPage, expectVisible, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage,
+} from './pages.ts';
+import { realmUrls } from './realm-url.ts';
+
+/**
+ * What to answer Keycloak's sign-in pages with. `signIn` is the run's own login; `stepUp` is the
+ * re-authentication Keycloak asks for before a credential is added or deleted when the login is
+ * older than the required action's "maximum age of authentication" (300 s by default).
+ */
+export interface SignInAnswers {
+  readonly purpose: 'signIn' | 'stepUp';
+  readonly credentials: Credentials;
+  readonly secondFactor?: SecondFactor;
+}
+
+/** A realm can chain a few prompts (password, code, "try another way"); more means a loop. */
+const MAX_PROMPTS = 6;
+
+/** Pages after sign-in that only a person can complete. */
+const OTHER_MFA_PAGES: Readonly<Record<string, string>> = {
+  'login-webauthn-authenticate': 'webauthn',
+  'login-login-passkeys-conditional-authenticate': 'passkey',
+};
+
+export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+  const urls = realmUrls(ctx.loginUrl);
+  const first = await openPage(ctx, urls.account, 'opening the account console');
+  const page = await passSignInPages(ctx, first, { purpose: 'signIn', credentials, ...(secondFactor ? { secondFactor } : {}) });
+  // A realm that makes users set up an authenticator at sign-in lands on the very page enrollment needs.
+  if (page.kind === 'account' || (page.kind === 'login' && page.id === LOGIN_PAGES.configureTotp)) return;
+  throw unanswerable(page);
+}
+
+/** Answer sign-in prompts until Keycloak shows a page that is not one; returns that page. */
+export async function passSignInPages(ctx: ConnectorContext, first: KeycloakPage, answers: SignInAnswers): Promise<KeycloakPage> {
+  let page = first;
+  for (let prompts = 0; prompts < MAX_PROMPTS; prompts++) {
+    if (page.kind !== 'login') return page;
+    const next = await answerPrompt(ctx, page.id, answers);
+    if (!next) return page;
+    page = next;
+  }
+  throw challengeRequired(APP, `more than ${MAX_PROMPTS} sign-in prompts in a row`);
+}
+
+async function answerPrompt(ctx: ConnectorContext, pageId: string, answers: SignInAnswers): Promise<KeycloakPage | undefined> {
+  switch (pageId) {
+    case LOGIN_PAGES.password:
+      return submitPassword(ctx, answers);
+    case LOGIN_PAGES.otp:
+      return answerOtpPrompt(ctx, answers);
+    case LOGIN_PAGES.recoveryCode:
+      return answerRecoveryCodePrompt(ctx, answers);
+    default:
+      return undefined;
+  }
+}
+
+async function submitPassword(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
+  const { page, timeouts } = ctx;
+  // Re-authentication shows the username read-only, or not at all.
+  const username = page.locator('#username');
+  if ((await username.count()) > 0 && (await username.isEditable())) {
+    await username.fill(answers.credentials.username, { timeout: timeouts.actionMs });
+  }
+  const password = await expectVisible(ctx, page.locator('#password'), 'the Password field');
+  await password.fill(answers.credentials.password.reveal(), { timeout: timeouts.actionMs });
+  const next = await clickAndNavigate(ctx, page.locator('#kc-login'), 'signing in');
+  if (next.kind === 'login' && next.id === LOGIN_PAGES.password) throw passwordRefused(await feedbackText(ctx), answers.purpose);
+  return next;
+}
+
+/** Keycloak's messages (English theme): see messages_en.properties of the release. */
+export function passwordRefused(feedback: string, purpose: SignInAnswers['purpose']): ConnectorError {
+  if (/temporarily (disabled|locked)/i.test(feedback)) return rateLimited(APP);
+  if (/timeout|expired/i.test(feedback)) return timedOut(APP, 'signing in');
+  if (/account is disabled|permanently/i.test(feedback)) {
+    return new ConnectorError('InvalidCredentials',
+      `${APP} says the account is disabled; ask the realm administrator to enable it, then re-run.`);
+  }
+  return purpose === 'stepUp' ? stepUpRequired(APP, 'password') : invalidCredentials(APP);
+}
+
+async function answerOtpPrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
+  const factor = requireSecondFactor(answers, 'an authenticator code');
+  if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor.recoveryCode.reveal());
+  await selectOwnOtpDevice(ctx);
+  const field = await expectVisible(ctx, ctx.page.locator('#otp'), 'the One-time code field');
+  await field.fill((await factor.totpCode()).reveal(), { timeout: ctx.timeouts.actionMs });
+  const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting the sign-in code');
+  if (next.kind === 'login' && next.id === LOGIN_PAGES.otp) throw secondFactorRefused('authenticator code');
+  return next;
+}
+
+/** With several authenticators the page asks which one the code is from; pick the operator's. */
+async function selectOwnOtpDevice(ctx: ConnectorContext): Promise<void> {
+  const devices = ctx.page.locator('[id^="kc-otp-credential-"]');
+  if ((await devices.count()) < 2) return;
+  const own = devices.filter({ hasText: DEVICE_NAME });
+  if ((await own.count()) > 0) await own.first().click({ timeout: ctx.timeouts.actionMs });
+  else ctx.logger.warn('several authenticators and none named by the operator; using the one Keycloak selected');
+}
+
+async function answerRecoveryCodePrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
+  const factor = requireSecondFactor(answers, 'a recovery code');
+  if (!factor.recoveryCode) throw challengeRequired(APP, 'a recovery code (the account has no authenticator app)');
+  return submitRecoveryCode(ctx, factor.recoveryCode.reveal());
+}
+
+async function switchToRecoveryCode(ctx: ConnectorContext, code: string): Promise<KeycloakPage> {
+  const chooser = await clickAndNavigate(ctx, ctx.page.locator('#try-another-way'), 'choosing another way to sign in');
+  expectLoginPage(chooser, LOGIN_PAGES.selectAuthenticator, 'the "Select login method" page');
+  const option = ctx.page.getByRole('button', { name: /recovery authentication code/i });
+  if ((await option.count()) === 0) {
+    throw challengeRequired(APP, 'a sign-in method other than a recovery code (the realm does not offer recovery codes at sign-in)');
+  }
+  const prompt = await clickAndNavigate(ctx, option.first(), 'choosing to sign in with a recovery code');
+  expectLoginPage(prompt, LOGIN_PAGES.recoveryCode, 'the recovery code page');
+  return submitRecoveryCode(ctx, code);
+}
+
+/**
+ * Keycloak asks for one particular code ("Recovery code #3": the first unused one), so the code
+ * given must be that one; codes are stored in the order the app showed them.
+ */
+async function submitRecoveryCode(ctx: ConnectorContext, code: string): Promise<KeycloakPage> {
+  const field = await expectVisible(ctx, ctx.page.locator('#recoveryCodeInput'), 'the Recovery code field');
+  await field.fill(code, { timeout: ctx.timeouts.actionMs });
+  const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting a recovery code');
+  if (next.kind === 'login' && next.id === LOGIN_PAGES.recoveryCode) throw secondFactorRefused('recovery code');
+  return next;
+}
+
+function requireSecondFactor(answers: SignInAnswers, what: string): SecondFactor {
+  if (answers.secondFactor) return answers.secondFactor;
+  if (answers.purpose === 'stepUp') throw stepUpRequired(APP, what);
+  throw mfaAlreadyEnabled(APP);
+}
+
+/** The stored second factor does not match the account: a person has to find out which is right. */
+function secondFactorRefused(what: string): ConnectorError {
+  return new ConnectorError('InvalidCredentials',
+    `${APP} refused the ${what} from the stored material; it does not match the account. ` +
+    'Check which authenticator the account uses before re-running.');
+}
+
+/** A page after the password that the operator cannot complete. */
+export function unanswerable(page: KeycloakPage): ConnectorError {
+  if (page.kind !== 'login') return challengeRequired(APP, 'an unexpected page');
+  const method = OTHER_MFA_PAGES[page.id];
+  if (method) return otherMfaMethodEnabled(APP, [method]);
+  return challengeRequired(APP, `the "${page.title || page.id}" step`);
+}
