@@ -38,7 +38,7 @@ build() {
   echo "control-plane: building $name ($package) into $dest; a cold build takes minutes"
   local started=$SECONDS
   (cd "$here/$module_dir" &&
-    CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w $ldflags" \
+    CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath -ldflags "-s -w $ldflags" \
       -o "$staging/$name" "$package")
   mv -f "$staging/$name" "$dest/$name"
   echo "control-plane: built $name in $((SECONDS - started))s"
