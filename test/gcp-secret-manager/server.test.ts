@@ -69,6 +69,8 @@ describe('SecretManagerTestServer', () => {
     expect(latest.payload?.data?.toString()).toBe('two');
     expect(aliased.name).toBe(`${parent}/versions/1`);
     expect(aliased.payload?.data?.toString()).toBe('one');
+    const [described] = await client.getSecretVersion({ name: `${parent}/versions/active` });
+    expect(described).toMatchObject({ name: `${parent}/versions/1`, state: 'ENABLED' });
   });
 
   it('updates only the fields in the mask and rejects a stale etag', async () => {
