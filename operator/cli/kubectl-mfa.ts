@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { parsePluginArgs, USAGE, type PluginArgs } from './kubectl-mfa/args.ts';
+import { CliError, isCliError } from './kubectl-mfa/cli-error.ts';
+import { callerToken, codeServiceLocation, fetchCode, type CodeAnswer } from './kubectl-mfa/code-service-client.ts';
+import { runCountdown } from './kubectl-mfa/countdown.ts';
+import { directCode, readManagedAccountMfa } from './kubectl-mfa/direct-code.ts';
+import { loadKubeContext, type KubeContext } from './kubectl-mfa/kube-context.ts';
+import { statusReport } from './kubectl-mfa/status-report.ts';
+
+type Account = { namespace: string; name: string };
+
+/** How this invocation gets codes: from the code service, or (--direct) from the seed Secret. */
+async function codeSource(args: PluginArgs, context: KubeContext, account: Account): Promise<() => Promise<CodeAnswer>> {
+  if (args.direct) {
+    if (args.fresh) throw new CliError('--fresh needs the code service (it remembers which codes logins used); drop --direct', 2);
+    return () => directCode(context, account);
+  }
+  const location = codeServiceLocation(args, context);
+  const token = await callerToken(args, context);
+  return () => fetchCode(location, token, account, args.fresh);
+}
+
+async function showCode(args: PluginArgs, context: KubeContext, account: Account): Promise<void> {
+  if (args.fresh && !args.once) throw new CliError('--fresh is for automated logins: use it with --once', 2);
+  const next = await codeSource(args, context, account);
+  if (args.once) {
+    const answer = await next();
+    process.stdout.write(args.json ? `${JSON.stringify(answer)}\n` : `${answer.code}\n`);
+    return;
+  }
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  await runCountdown({ next, out: process.stdout, signal: stop.signal });
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parsePluginArgs(argv);
+  if (args.command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const context = loadKubeContext(args);
+  const account = { namespace: context.namespace, name: args.name! };
+  if (args.command === 'status') {
+    const mfa = await readManagedAccountMfa(context, account);
+    process.stdout.write(args.json ? `${JSON.stringify(mfa.status ?? {}, null, 2)}\n` : statusReport(mfa));
+    return 0;
+  }
+  await showCode(args, context, account);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(isCliError(e) ? e.exitCode : 1);
+  },
+);

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { PluginArgs } from './args.ts';
+import { CliError } from './cli-error.ts';
+import { CODE_SERVICE_EXTENSION, codeServiceFromKubeconfig, kubeconfigBearerToken, type CodeServiceLocation, type KubeContext } from './kube-context.ts';
+
+/** The code service's answer; the code is shown to the user, which is the point of asking. */
+export interface CodeAnswer {
+  code: string;
+  secondsRemaining: number;
+  period: number;
+  digits: number;
+  algorithm: string;
+}
+
+/** A fresh login code may wait for the next window (up to about one period) on the server. */
+const REQUEST_TIMEOUT_MS = 90_000;
+const MINTED_TOKEN_SECONDS = 600;
+
+export function codeServiceLocation(args: PluginArgs, context: KubeContext): CodeServiceLocation {
+  if (args.server) {
+    return { server: args.server, ...(args.certificateAuthority ? { ca: readCa(args.certificateAuthority) } : {}) };
+  }
+  const fromKubeconfig = codeServiceFromKubeconfig(context);
+  if (fromKubeconfig) return args.certificateAuthority ? { ...fromKubeconfig, ca: readCa(args.certificateAuthority) } : fromKubeconfig;
+  throw new CliError(
+    `no code service address: pass --server https://HOST:PORT, set KUBECTL_MFA_SERVER, or add the kubeconfig cluster extension "${CODE_SERVICE_EXTENSION}" with a server field`);
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new CliError(`cannot read the certificate authority file ${path}`);
+  }
+}
+
+/** --token, else a token minted for --service-account, else the kubeconfig user's own bearer token. */
+export async function callerToken(args: PluginArgs, context: KubeContext): Promise<string> {
+  if (args.token) return args.token;
+  if (args.serviceAccount) return mintServiceAccountToken(context, args.serviceAccount);
+  const token = await kubeconfigBearerToken(context.kc);
+  if (token) return token;
+  const user = context.kc.getCurrentUser()?.name ?? '(none)';
+  throw new CliError(
+    `kubeconfig user "${user}" has no bearer token (client certificates cannot be checked by the code service); ` +
+    'pass --token "$(kubectl create token SERVICEACCOUNT)" or --service-account SERVICEACCOUNT');
+}
+
+async function mintServiceAccountToken(context: KubeContext, serviceAccount: string): Promise<string> {
+  try {
+    const answer = await context.kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      name: serviceAccount, namespace: context.namespace, body: { spec: { audiences: [], expirationSeconds: MINTED_TOKEN_SECONDS } },
+    });
+    if (answer.status?.token) return answer.status.token;
+  } catch (e: unknown) {
+    const code = (e as { code?: number }).code;
+    if (code === 403) throw new CliError(`you need create on serviceaccounts/token in namespace ${context.namespace} to use --service-account`);
+    if (code === 404) throw new CliError(`there is no ServiceAccount ${serviceAccount} in namespace ${context.namespace}`);
+  }
+  throw new CliError(`could not create a token for ServiceAccount ${context.namespace}/${serviceAccount}`);
+}
+
+interface RawAnswer {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+function get(location: CodeServiceLocation, path: string, token: string): Promise<RawAnswer> {
+  const url = new URL(path, location.server.endsWith('/') ? location.server : `${location.server}/`);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, ...(location.ca ? { ca: location.ca } : {}), timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (e) => reject(new CliError(`cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER`)));
+    req.end();
+  });
+}
+
+export async function fetchCode(
+  location: CodeServiceLocation, token: string, account: { namespace: string; name: string }, fresh: boolean,
+): Promise<CodeAnswer> {
+  const path = `v1/namespaces/${encodeURIComponent(account.namespace)}/managedaccountmfas/${encodeURIComponent(account.name)}/code${fresh ? '?fresh=true' : ''}`;
+  const answer = await get(location, path, token);
+  if (answer.status === 200) return JSON.parse(answer.body) as CodeAnswer;
+  throw refusal(answer, account);
+}
+
+function refusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
+  let message = '';
+  try {
+    message = String((JSON.parse(answer.body) as { message?: unknown }).message ?? '');
+  } catch {
+    message = answer.body.slice(0, 200);
+  }
+  switch (answer.status) {
+    case 401: return new CliError(`the code service did not accept your token (401): ${message}`);
+    case 403: return new CliError(`you need get on managedaccountmfas/code in namespace ${account.namespace} (for ${account.name}); ask an admin for a RoleBinding to the mfa-operator-code-reader ClusterRole`);
+    case 404: return new CliError(message || `there is no ManagedAccountMfa ${account.name} in namespace ${account.namespace}`);
+    case 429: return new CliError(`too many code requests; retry in ${answer.retryAfter ?? 'a few'} s`);
+    default: return new CliError(`the code service answered ${answer.status}: ${message}`);
+  }
+}
