@@ -1,0 +1,98 @@
+{{/* Chart name, overridable. */}}
+{{- define "mfa-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Prefix of every resource name: the release name, unless it already contains the chart name. */}}
+{{- define "mfa-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "mfa-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "mfa-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "mfa-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "mfa-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels of the controller's own objects (Deployment, pods, Services). */}}
+{{- define "mfa-operator.controllerSelectorLabels" -}}
+{{ include "mfa-operator.selectorLabels" . }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{- define "mfa-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (printf "%s-controller-manager" (include "mfa-operator.fullname" .)) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest when a digest is pinned. Arguments: (list image .Chart.AppVersion). */}}
+{{- define "mfa-operator.imageReference" -}}
+{{- $image := index . 0 }}
+{{- $appVersion := index . 1 }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default $appVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "mfa-operator.image" -}}
+{{- include "mfa-operator.imageReference" (list .Values.image .Chart.AppVersion) }}
+{{- end }}
+
+{{/* The runner uses the operator image unless runner.image.repository names another. */}}
+{{- define "mfa-operator.runnerImage" -}}
+{{- if .Values.runner.image.repository }}
+{{- include "mfa-operator.imageReference" (list .Values.runner.image .Chart.AppVersion) }}
+{{- else }}
+{{- include "mfa-operator.image" . }}
+{{- end }}
+{{- end }}
+
+{{- define "mfa-operator.leaseName" -}}
+{{- default (printf "%s-leader" (include "mfa-operator.fullname" .)) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* Prometheus Operator objects are rendered only when asked for and when the cluster serves their API. */}}
+{{- define "mfa-operator.monitoringApiServed" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}true{{ end }}
+{{- end }}
+
+{{/* The runner settings file the operator reads with --runner-config (operator/automation/runner-settings.ts). */}}
+{{- define "mfa-operator.runnerConfig" -}}
+{{- $runner := .Values.runner }}
+{{- dict
+  "image" (include "mfa-operator.runnerImage" .)
+  "imagePullPolicy" $runner.image.pullPolicy
+  "command" $runner.command
+  "workingDir" $runner.workingDir
+  "resources" $runner.resources
+  "activeDeadlineSeconds" $runner.activeDeadlineSeconds
+  "ttlSecondsAfterFinished" $runner.ttlSecondsAfterFinished
+  "maxConcurrentRuns" $runner.maxConcurrentRuns
+  "maxConcurrentRunsPerConnector" $runner.maxConcurrentRunsPerConnector
+  "maxAttempts" $runner.maxAttempts
+  "retryBaseSeconds" $runner.retryBaseSeconds
+  "retryMaxSeconds" $runner.retryMaxSeconds
+  "nodeSelector" $runner.nodeSelector
+  "tolerations" $runner.tolerations
+  | toYaml }}
+{{- end }}
