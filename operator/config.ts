@@ -17,6 +17,8 @@ export interface OperatorConfig {
   retryPeriodMs: number;
   identity: string;
   runnerImage?: string;
+  runnerConfig?: string;
+  gcpTestEndpoint?: string;
   /** Set when --code-service-port is given. */
   codeService?: CodeServiceConfig;
 }
@@ -36,6 +38,8 @@ const OPTIONS = {
   'retry-period': { type: 'string', default: '2' },
   identity: { type: 'string' },
   'runner-image': { type: 'string' },
+  'runner-config': { type: 'string' },
+  'gcp-secret-manager-test-endpoint': { type: 'string' },
   ...CODE_SERVICE_OPTIONS,
 } as const;
 
@@ -50,7 +54,9 @@ export const USAGE = `mfa-operator controller [flags]
   --lease-name NAME               Lease name (default mfa-operator-leader)
   --lease-duration / --renew-deadline / --retry-period SECONDS   (defaults 15 / 10 / 2)
   --identity ID                   leader identity (default hostname plus a random suffix)
-  --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)${CODE_SERVICE_USAGE}`;
+  --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)
+  --runner-config FILE            YAML: Job resources, deadlines, node selector, tolerations, concurrency, retries
+  --gcp-secret-manager-test-endpoint HOST:PORT   plaintext endpoint of the local test server (tests only)${CODE_SERVICE_USAGE}`;
 
 /** Parses flags; every bad value names the flag and what it accepts. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
@@ -70,6 +76,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     retryPeriodMs: seconds('retry-period'),
     identity: values.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     runnerImage: values['runner-image'] || env.RUNNER_IMAGE || undefined,
+    runnerConfig: values['runner-config'] || undefined,
+    gcpTestEndpoint: values['gcp-secret-manager-test-endpoint'] || undefined,
     codeService: codeServiceConfig(values, env),
   };
 }

@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
-import { objectKey, splitKey } from './api/v1alpha1/resources.ts';
+import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import type { OperatorConfig } from './config.ts';
-import type { StoreResolver } from './automation/store-resolver.ts';
+import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
+import { JobAutomationDriver } from './automation/job-driver.ts';
+import { loadRunnerSettings, type RunnerSettings } from './automation/runner-settings.ts';
+import { ConfiguredStores } from './stores/configured-stores.ts';
 import { startCodeService } from './codes/start.ts';
 import { connectors } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
@@ -11,7 +14,7 @@ import { Controller } from './controller/runtime/controller.ts';
 import { EventRecorder } from './controller/runtime/events.ts';
 import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { startProbeServer } from './http/probe-server.ts';
-import { createClients, loadKubeConfig, type KubeClients } from './kube/clients.ts';
+import { createClients, loadKubeConfig, readCustom, type KubeClients } from './kube/clients.ts';
 import type { Logger } from './logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
 
@@ -25,6 +28,8 @@ export class OperatorManager {
   readonly #clients: KubeClients;
   readonly #shutdown = new AbortController();
   #informers?: MfaInformers;
+  readonly #runner?: RunnerSettings;
+  readonly #stores: ConfiguredStores;
   #controller?: Controller;
   #elector?: LeaderElector;
   #server?: Server;
@@ -35,10 +40,29 @@ export class OperatorManager {
     this.#config = config;
     this.#log = log;
     this.#clients = createClients(loadKubeConfig(config.kubeconfig));
+    this.#runner = config.runnerImage ? loadRunnerSettings(config.runnerImage, config.runnerConfig) : undefined;
+    this.#stores = new ConfiguredStores({
+      kc: this.#clients.kc,
+      ...(config.gcpTestEndpoint ? { gcpTestEndpoint: config.gcpTestEndpoint } : {}),
+      store: async (ns, name) => this.#informers?.stores.get(name, ns) ?? readCustom(this.#clients, MFA_SECRET_STORE.plural, name, ns),
+      clusterStore: async (name) => this.#informers?.clusterStores.get(name) ?? readCustom(this.#clients, CLUSTER_MFA_SECRET_STORE.plural, name),
+    });
+  }
+
+  /** Jobs when a runner image is configured; otherwise a driver that says no automation runs. */
+  #automation(informers: MfaInformers): AutomationDriver {
+    if (!this.#runner || !informers.jobs) return noAutomation;
+    const jobs = informers.jobs;
+    return new JobAutomationDriver({
+      core: this.#clients.core, batch: this.#clients.batch, rbac: this.#clients.rbac,
+      jobs: () => jobs.list(), stores: this.#stores, settings: this.#runner, metrics: this.#metrics, log: this.#log,
+      credentialsVersion: (m) => informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace)?.metadata?.resourceVersion,
+    });
   }
 
   /** Runs until stop() or lost leadership; resolves with the process exit code. */
-  async run(automation: AutomationDriver = noAutomation, stores?: StoreResolver): Promise<number> {
+  async run(): Promise<number> {
+    const stores = this.#stores;
     const { server, port } = await startProbeServer({
       port: this.#config.httpPort, registry: this.#metrics.registry,
       healthy: () => true, ready: () => !this.#shutdown.signal.aborted && (this.#synced || !this.#elector?.isLeader),
@@ -57,7 +81,7 @@ export class OperatorManager {
       if (!(await this.#elector.acquire(this.#shutdown.signal))) return 0;
       this.#metrics.isLeader.set(1);
     }
-    await this.#startControllers(automation);
+    await this.#startControllers();
     const keptLeadership = this.#elector ? await this.#elector.holdLeadership(this.#shutdown.signal) : await this.#untilShutdown();
     await this.#stopControllers();
     return keptLeadership ? 0 : 1;
@@ -68,9 +92,10 @@ export class OperatorManager {
     this.#shutdown.abort();
   }
 
-  async #startControllers(automation: AutomationDriver): Promise<void> {
-    const informers = createInformers(this.#clients.kc, this.#log, this.#config.namespace);
+  async #startControllers(): Promise<void> {
+    const informers = createInformers(this.#clients.kc, this.#log, this.#config.namespace, Boolean(this.#runner));
     this.#informers = informers;
+    const automation = this.#automation(informers);
     const reconciler = new ManagedAccountMfaReconciler({
       custom: this.#clients.custom,
       cached: (ns, name) => informers.mfas.get(name, ns),
@@ -111,6 +136,7 @@ export class OperatorManager {
     informers.stores.on({ onChange: (s) => enqueue(of.ofStore(s)) });
     informers.clusterStores.on({ onChange: (s) => enqueue(of.ofClusterStore(s)) });
     informers.namespaces.on({ onChange: (ns) => enqueue(of.ofNamespace(ns)) });
+    informers.jobs?.on({ onChange: (job) => enqueue(of.ofJob(job)) });
     for (const informer of informers.all) {
       informer.on({ onChange: () => this.#metrics.informerRestarts.set({ resource: 'all' }, informers.all.reduce((n, i) => n + i.restarts, 0)) });
     }
@@ -118,6 +144,18 @@ export class OperatorManager {
 
   #enqueueAll(): void {
     for (const m of this.#informers?.mfas.list() ?? []) this.#controller?.queue.add(objectKey(m.metadata.namespace, m.metadata.name));
+    this.#countAccounts();
+  }
+
+  /** The accounts gauge, recounted from the cache (bounded labels: connector, state, readiness). */
+  #countAccounts(): void {
+    const counts = new Map<string, number>();
+    for (const m of this.#informers?.mfas.list() ?? []) {
+      const key = JSON.stringify(accountLabels(m));
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    this.#metrics.accounts.reset();
+    for (const [key, n] of counts) this.#metrics.accounts.set(JSON.parse(key) as Record<string, string>, n);
   }
 
   async #stopControllers(): Promise<void> {
@@ -125,6 +163,7 @@ export class OperatorManager {
     await this.#controller?.stop();
     await Promise.all((this.#informers?.all ?? []).map((i) => i.stop()));
     await this.#elector?.release();
+    await this.#stores.close();
     this.#metrics.isLeader.set(0);
     await new Promise((resolve) => this.#server?.close(resolve));
     this.#log.info('stopped');
@@ -141,4 +180,9 @@ export class OperatorManager {
   #untilShutdown(): Promise<boolean> {
     return new Promise((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(true), { once: true }));
   }
+}
+
+function accountLabels(m: ManagedAccountMfa): { connector: string; mfa_state: string; ready: string } {
+  const ready = m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  return { connector: m.spec.connector, mfa_state: m.status?.mfaState ?? 'Unknown', ready: String(ready) };
 }

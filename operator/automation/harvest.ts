@@ -9,6 +9,7 @@ import { RUN_ANNOTATIONS } from './run-names.ts';
 import { outcomeOf, type ObservedRun, type RunOutcome } from './run-observation.ts';
 import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from './store-resolver.ts';
 import type { RunCleanup } from './run-launcher.ts';
+import type { OperatorMetrics } from '../metrics/metrics.ts';
 
 const HISTORY_LIMIT = 20;
 
@@ -17,6 +18,7 @@ export interface HarvestDeps {
   batch: BatchV1Api;
   stores: StoreResolver;
   cleanup: RunCleanup;
+  metrics: OperatorMetrics;
   now(): Date;
 }
 
@@ -34,8 +36,10 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const store = await deps.stores.forAccount(mfa);
   try {
     await moveMaterial(store, mfa, run, outcome, result);
+    if (result.seed || result.recoveryCodes) deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
   } catch (e: unknown) {
     if (!isStoreError(e)) throw e;
+    deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'failure' });
     return {
       conditions: [{ type: 'SeedStored', status: 'False', reason: 'SecretStoreUnavailable', message: `${e.message} The material stays in the run's result Secret until the store accepts it.` }],
       requeueAfterMs: 15_000,
@@ -43,6 +47,7 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   }
   const meta = await store.provider.readMetadata(accountRef(mfa));
   const codes = meta.recoveryCodes?.count ?? 0;
+  observeOutcome(deps, mfa, outcome);
   return {
     conditions: outcomeConditions(run, outcome, store.description, codes),
     status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
@@ -51,6 +56,14 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
       await markHarvested(deps.batch, namespace, run.name, outcome);
     },
   };
+}
+
+function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunOutcome): void {
+  const connector = mfa.spec.connector;
+  deps.metrics.enablementRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
+  if (outcome.outcome !== 'Enabled' || !mfa.metadata.creationTimestamp) return;
+  const seconds = (deps.now().getTime() - new Date(mfa.metadata.creationTimestamp).getTime()) / 1000;
+  deps.metrics.secondsToMfaEnabled.observe({ connector }, seconds);
 }
 
 async function moveMaterial(store: ResolvedStore, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, result: RunResult): Promise<void> {

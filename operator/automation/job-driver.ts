@@ -2,6 +2,7 @@ import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kube
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
 import { failedConditions, runningConditions, waitingConditions } from './run-conditions.ts';
@@ -21,6 +22,7 @@ export interface JobDriverDeps {
   credentialsVersion(mfa: ManagedAccountMfa): string | undefined;
   stores: StoreResolver;
   settings: RunnerSettings;
+  metrics: OperatorMetrics;
   log: Logger;
   now?: () => Date;
 }
@@ -113,7 +115,7 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 
   #harvestDeps() {
-    return { core: this.#d.core, batch: this.#d.batch, stores: this.#d.stores, cleanup: this.#launcher, now: () => this.#now() };
+    return { core: this.#d.core, batch: this.#d.batch, stores: this.#d.stores, cleanup: this.#launcher, metrics: this.#d.metrics, now: () => this.#now() };
   }
 
   #now(): Date {

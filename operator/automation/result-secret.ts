@@ -6,7 +6,7 @@ import { decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed } from
 /**
  * The per-run result Secret: the operator creates it with the run spec (no secrets) and, for a re-run,
  * the seed a previous run left pending; the runner writes the seed it captured and the recovery codes.
- * Its pod may get and patch this one Secret and nothing else.
+ * Its pod may get and update this one Secret and nothing else.
  */
 export const RESULT_KEYS = {
   runSpec: 'run-spec.json',

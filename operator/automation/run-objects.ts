@@ -29,7 +29,7 @@ export interface RunInputs {
 
 /**
  * Everything one automation run needs, all named after the run. The pod runs as its own service account,
- * which may get and patch only this run's result Secret: one run can never read another account's seed.
+ * which may get and update only this run's result Secret: one run can never read another account's seed.
  * No secret is in any spec: credentials are mounted Secret files, the run spec is mounted from the result Secret.
  */
 export function runObjects(inputs: RunInputs): RunObjects {
@@ -41,7 +41,7 @@ export function runObjects(inputs: RunInputs): RunObjects {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: true },
     role: {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata,
-      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'patch'] }],
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'update'] }],
     },
     roleBinding: {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata,

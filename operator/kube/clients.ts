@@ -1,6 +1,7 @@
 import {
-  BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig,
+  ApiException, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/v1alpha1/resources.ts';
 
 export interface KubeClients {
   kc: KubeConfig;
@@ -9,6 +10,7 @@ export interface KubeClients {
   custom: CustomObjectsApi;
   coordination: CoordinationV1Api;
   events: EventsV1Api;
+  rbac: RbacAuthorizationV1Api;
 }
 
 /** In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config (as kubectl). */
@@ -27,5 +29,17 @@ export function createClients(kc: KubeConfig): KubeClients {
     custom: kc.makeApiClient(CustomObjectsApi),
     coordination: kc.makeApiClient(CoordinationV1Api),
     events: kc.makeApiClient(EventsV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
   };
+}
+
+/** One custom object by name (cluster-scoped without a namespace); undefined when it does not exist. */
+export async function readCustom<T>(clients: KubeClients, plural: string, name: string, namespace?: string): Promise<T | undefined> {
+  try {
+    const args = { group: GROUP, version: VERSION, plural, name };
+    return (namespace ? await clients.custom.getNamespacedCustomObject({ ...args, namespace }) : await clients.custom.getClusterCustomObject(args)) as T;
+  } catch (e: unknown) {
+    if (e instanceof ApiException && e.code === 404) return undefined;
+    throw e;
+  }
 }

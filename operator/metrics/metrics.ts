@@ -33,6 +33,22 @@ export function createMetrics(registry = new Registry()) {
     isLeader: new Gauge({
       name: 'mfa_operator_leader', help: '1 while this instance holds the leader lease.', registers,
     }),
+    accounts: new Gauge({
+      name: 'mfa_operator_accounts', help: 'ManagedAccountMfa resources by connector, observed MFA state and readiness.',
+      labelNames: ['connector', 'mfa_state', 'ready'], registers,
+    }),
+    enablementRuns: new Counter({
+      name: 'mfa_operator_enablement_runs_total', help: 'Finished automation runs by connector, outcome and reason.',
+      labelNames: ['connector', 'outcome', 'reason'], registers,
+    }),
+    secondsToMfaEnabled: new Histogram({
+      name: 'mfa_operator_seconds_to_mfa_enabled', help: 'Seconds from a resource being created to MFA confirmed on with its seed stored.',
+      labelNames: ['connector'], buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 86400], registers,
+    }),
+    storeWrites: new Counter({
+      name: 'mfa_operator_store_writes_total', help: 'Writes of seeds and recovery codes to secret stores, by provider and result.',
+      labelNames: ['provider', 'result'], registers,
+    }),
     informerRestarts: new Gauge({
       name: 'mfa_operator_informer_restarts', help: 'Times the watches were restarted after an error.', labelNames: ['resource'], registers,
     }),

@@ -1,4 +1,4 @@
-import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import {
   readRunResult, recoveryCodesData, seedData, seedStateData, type ResultSeedState,
@@ -8,8 +8,9 @@ import type { ResultSink, StoredSeed } from './result-sink.ts';
 
 /**
  * The result sink of a run Job: the per-run result Secret, written with the pod's own service account
- * (allowed get and patch on this one Secret). A patch that returns is in etcd, so the seed is durable
- * before the runner asks the app to confirm it.
+ * (allowed get and update on this one Secret; the operator holds those verbs itself, as RBAC requires of
+ * a Role it creates). An update that returns is in etcd, so the seed is durable before the runner asks
+ * the app to confirm it; the read resourceVersion makes a lost concurrent write a conflict, not a loss.
  */
 export class KubernetesResultSink implements ResultSink {
   readonly #api: CoreV1Api;
@@ -29,26 +30,27 @@ export class KubernetesResultSink implements ResultSink {
   }
 
   writePendingSeed(seed: TotpSeed): Promise<void> {
-    return this.#patch('store the pending seed', seedData(seed, 'pending'));
+    return this.#write('store the pending seed', seedData(seed, 'pending'));
   }
 
   markConfirmed(): Promise<void> {
-    return this.#patch('record the confirmation', seedStateData('confirmed'));
+    return this.#write('record the confirmation', seedStateData('confirmed'));
   }
 
   writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {
-    return this.#patch('store the recovery codes', recoveryCodesData(codes));
+    return this.#write('store the recovery codes', recoveryCodesData(codes));
   }
 
   markDisabled(): Promise<void> {
-    return this.#patch('record that MFA is off', seedStateData('disabled' satisfies ResultSeedState));
+    return this.#write('record that MFA is off', seedStateData('disabled' satisfies ResultSeedState));
   }
 
-  async #patch(what: string, data: Record<string, string>): Promise<void> {
-    await this.#call(what, () => this.#api.patchNamespacedSecret(
-      { name: this.#name, namespace: this.#namespace, body: { data } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ));
+  async #write(what: string, data: Record<string, string>): Promise<void> {
+    await this.#call(what, async () => {
+      const secret = await this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace });
+      secret.data = { ...secret.data, ...data };
+      return this.#api.replaceNamespacedSecret({ name: this.#name, namespace: this.#namespace, body: secret });
+    });
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {

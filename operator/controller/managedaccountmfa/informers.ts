@@ -1,5 +1,5 @@
-import type { KubeConfig, KubernetesObject, V1Namespace, V1Secret } from '@kubernetes/client-node';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Job, V1Namespace, V1Secret } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import {
   CLUSTER_MFA_SECRET_STORE, GROUP, MANAGED_ACCOUNT_MFA, MFA_SECRET_STORE, VERSION, objectKey, resourcePath,
 } from '../../api/v1alpha1/resources.ts';
@@ -13,11 +13,15 @@ export interface MfaInformers {
   stores: ResilientInformer<MfaSecretStore>;
   clusterStores: ResilientInformer<MfaSecretStore>;
   namespaces: ResilientInformer<V1Namespace>;
+  /** The operator's run Jobs, only when automation runs. */
+  jobs?: ResilientInformer<V1Job>;
   all: ResilientInformer<KubernetesObject>[];
 }
 
+const RUN_JOB_SELECTOR = 'app.kubernetes.io/managed-by=mfa-operator,app.kubernetes.io/component=automation-run';
+
 /** Watches for ManagedAccountMfa and everything it refers to, in one namespace or all. */
-export function createInformers(kc: KubeConfig, log: Logger, namespace?: string): MfaInformers {
+export function createInformers(kc: KubeConfig, log: Logger, namespace?: string, withJobs = false): MfaInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const listCustom = (plural: string, clusterScoped = false) => () => (namespace && !clusterScoped
@@ -32,7 +36,14 @@ export function createInformers(kc: KubeConfig, log: Logger, namespace?: string)
   );
   const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log);
   const all = [mfas, secrets, stores, clusterStores, namespaces] as ResilientInformer<KubernetesObject>[];
-  return { mfas, secrets, stores, clusterStores, namespaces, all };
+  if (!withJobs) return { mfas, secrets, stores, clusterStores, namespaces, all };
+  const batch = kc.makeApiClient(BatchV1Api);
+  const jobs = new ResilientInformer<V1Job>(
+    kc, namespace ? `/apis/batch/v1/namespaces/${namespace}/jobs` : '/apis/batch/v1/jobs',
+    () => (namespace ? batch.listNamespacedJob({ namespace, labelSelector: RUN_JOB_SELECTOR }) : batch.listJobForAllNamespaces({ labelSelector: RUN_JOB_SELECTOR })),
+    log, RUN_JOB_SELECTOR,
+  );
+  return { mfas, secrets, stores, clusterStores, namespaces, jobs, all: [...all, jobs as ResilientInformer<KubernetesObject>] };
 }
 
 /** Which ManagedAccountMfa keys a change to a referenced object concerns. */
@@ -45,6 +56,7 @@ export function dependents(informers: MfaInformers) {
       && (m.spec.secretStoreRef?.kind ?? 'MfaSecretStore') === 'MfaSecretStore')),
     ofClusterStore: (s: MfaSecretStore) => keys(mfasIn().filter((m) => m.spec.secretStoreRef?.name === s.metadata.name
       && m.spec.secretStoreRef?.kind === 'ClusterMfaSecretStore')),
+    ofJob: (job: V1Job) => (job.metadata?.ownerReferences ?? []).filter((o) => o.kind === 'ManagedAccountMfa').map((o) => objectKey(job.metadata?.namespace, o.name)),
     ofNamespace: (ns: V1Namespace) => keys(mfasIn(ns.metadata?.name).filter((m) => m.spec.secretStoreRef?.kind === 'ClusterMfaSecretStore')),
   };
 }

@@ -1,0 +1,83 @@
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { GcpSecretManagerProvider, ManagedAccountMfa, MfaSecretStore } from '../api/v1alpha1/types.generated.ts';
+import type { ResolvedStore, StoreResolver } from '../automation/store-resolver.ts';
+import { SecretValue } from '../secrets/secret-value.ts';
+import { GcpSecretStore } from './gcp/gcp-secret-store.ts';
+import { KubernetesSecretStore } from './kubernetes/kubernetes-secret-store.ts';
+import type { SecretStoreProvider } from './provider.ts';
+import { StoreError } from './store-error.ts';
+
+export interface ConfiguredStoresOptions {
+  kc: KubeConfig;
+  /** Store lookups: informer caches on the leader, API reads on other replicas (the code service). */
+  store(namespace: string, name: string): Promise<MfaSecretStore | undefined>;
+  clusterStore(name: string): Promise<MfaSecretStore | undefined>;
+  /** host:port of a plaintext Secret Manager endpoint: the local test server only, never production. */
+  gcpTestEndpoint?: string;
+}
+
+/**
+ * Turns spec.secretStoreRef into a provider. Providers are kept per store and generation, so a GCP
+ * client is reused across reconciles and rebuilt when the store's spec changes.
+ */
+export class ConfiguredStores implements StoreResolver {
+  readonly #o: ConfiguredStoresOptions;
+  readonly #core: CoreV1Api;
+  readonly #default: KubernetesSecretStore;
+  readonly #cache = new Map<string, { generation: number | undefined; provider: SecretStoreProvider }>();
+
+  constructor(options: ConfiguredStoresOptions) {
+    this.#o = options;
+    this.#core = options.kc.makeApiClient(CoreV1Api);
+    this.#default = new KubernetesSecretStore(options.kc);  // validate() of the default store checks every namespace it serves
+  }
+
+  async forAccount(mfa: ManagedAccountMfa): Promise<ResolvedStore> {
+    const namespace = mfa.metadata.namespace!;
+    const ref = mfa.spec.secretStoreRef;
+    if (!ref) return { provider: this.#default, storeKind: 'Default', description: `Kubernetes Secrets in namespace ${namespace}` };
+    const kind = ref.kind ?? 'MfaSecretStore';
+    const store = kind === 'MfaSecretStore' ? await this.#o.store(namespace, ref.name) : await this.#o.clusterStore(ref.name);
+    if (!store) throw new StoreError('NotFound', `${kind} "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
+    const key = `${kind}/${store.metadata.namespace ?? ''}/${ref.name}`;
+    const cached = this.#cache.get(key);
+    let provider = cached && cached.generation === store.metadata.generation ? cached.provider : undefined;
+    if (!provider) {
+      provider = await this.#build(store, kind);
+      this.#cache.set(key, { generation: store.metadata.generation, provider });
+      // A changed store spec replaces the provider; release the old one's connections.
+      await cached?.provider.close();
+    }
+    return { provider, storeKind: kind, storeName: ref.name, description: `${kind} ${ref.name}` };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#cache.values()].map((c) => c.provider.close()));
+  }
+
+  async #build(store: MfaSecretStore, kind: string): Promise<SecretStoreProvider> {
+    const { kubernetes, gcpSecretManager } = store.spec.provider;
+    if (kubernetes) {
+      const namespace = store.metadata.namespace;
+      return new KubernetesSecretStore(this.#o.kc, { setOwnerReferences: kubernetes.setOwnerReferences ?? false, ...(namespace ? { validationNamespace: namespace } : {}) });
+    }
+    if (!gcpSecretManager) throw new StoreError('NotFound', `${kind} "${store.metadata.name}" names no provider.`);
+    return this.#buildGcp(store, gcpSecretManager);
+  }
+
+  async #buildGcp(store: MfaSecretStore, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
+    const secretRef = config.auth?.secretRef;
+    const serviceAccountKey = secretRef ? await this.#readKey(secretRef.namespace ?? store.metadata.namespace ?? 'default', secretRef.name, secretRef.key) : undefined;
+    const endpoint = this.#o.gcpTestEndpoint;
+    const connection = endpoint ? { apiEndpoint: endpoint.split(':')[0], port: Number(endpoint.split(':')[1]), sslCreds: grpcCredentials.createInsecure() } : undefined;
+    return GcpSecretStore.create(config, serviceAccountKey ? { serviceAccountKey } : {}, connection ? { connection } : {});
+  }
+
+  async #readKey(namespace: string, name: string, key: string): Promise<SecretValue<string>> {
+    const secret = await this.#core.readNamespacedSecret({ namespace, name }).catch(() => undefined);
+    const value = secret?.data?.[key];
+    if (!value) throw new StoreError('AuthFailed', `Secret ${namespace}/${name} has no key "${key}" with a service-account key JSON; fix spec.provider.gcpSecretManager.auth.secretRef.`);
+    return new SecretValue(Buffer.from(value, 'base64').toString('utf8'));
+  }
+}
