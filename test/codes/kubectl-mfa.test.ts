@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { CODE_SERVICE_EXTENSION } from '../../operator/cli/kubectl-mfa/kube-context.ts';
+import { REPO } from '../support/cluster.ts';
+import { kubectlOk, type CommandResult } from '../support/kubectl.ts';
+import { waitFor } from '../support/wait.ts';
+import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+
+const NS = 'team-b';
+const SEED = randomSeed({ algorithm: 'SHA512', digits: 8 });
+const fixture = new CodeServiceFixture();
+let shimDir: string;
+const kubeconfigs: Record<string, string> = {};
+
+function validates(seed: TotpSeed, code: string): boolean {
+  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  return totp.validate({ token: code, window: 1 }) !== null;
+}
+
+/** `kubectl mfa ...` exactly as a user types it: kubectl finds the plugin on PATH. */
+function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['mfa', ...args], {
+      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A kubeconfig whose user is a bearer token and whose cluster names the code service in its extension. */
+async function tokenKubeconfig(name: string, token: string): Promise<string> {
+  const admin = parse(await readFile(fixture.cp.kubeconfigPath, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
+  const cluster = admin.clusters[0]!;
+  const extension = { server: fixture.url, 'certificate-authority-data': Buffer.from(fixture.ca).toString('base64') };
+  const path = join(shimDir, `${name}.kubeconfig`);
+  await writeFile(path, stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': name,
+    clusters: [{ name: cluster.name, cluster: { ...cluster.cluster, extensions: [{ name: CODE_SERVICE_EXTENSION, extension }] } }],
+    users: [{ name, user: { token } }],
+    contexts: [{ name, context: { cluster: cluster.name, user: name, namespace: NS } }],
+  }), { mode: 0o600 });
+  return path;
+}
+
+beforeAll(async () => {
+  await fixture.start();
+  shimDir = await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
+  const shim = join(shimDir, 'kubectl-mfa');
+  await writeFile(shim, `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`);
+  await chmod(shim, 0o755);
+  await fixture.namespace(NS);
+  await fixture.account(NS, 'shared', SEED);
+  for (const sa of ['alice', 'bob']) kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
+  await fixture.allowCodes(NS, 'alice', ['shared']);
+}, 180_000);
+afterAll(async () => {
+  await fixture.stop();
+  if (shimDir) await rm(shimDir, { recursive: true, force: true });
+});
+
+describe('kubectl mfa code', () => {
+  it('prints a code that validates, found through the kubeconfig extension with the user token', async () => {
+    const result = await kubectlMfa(['code', 'shared', '--once', '--kubeconfig', kubeconfigs.alice!]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d{8}\n$/);
+    expect(validates(SEED, result.stdout.trim())).toBe(true);
+  });
+
+  it('prints the whole answer as JSON, reading the namespace, server, CA and token from flags and env', async () => {
+    const token = (await kubectlOk(fixture.cp.kubeconfigPath, ['create', 'token', 'alice', '-n', NS])).trim();
+
+    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '-o', 'json', '--kubeconfig', fixture.cp.kubeconfigPath,
+      '--server', fixture.url, '--certificate-authority', fixture.caPath], { KUBECTL_MFA_TOKEN: token });
+
+    expect(result.code).toBe(0);
+    const answer = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(answer).toMatchObject({ digits: 8, period: 30, algorithm: 'SHA512' });
+    expect(validates(SEED, String(answer.code))).toBe(true);
+  });
+
+  it('tells a user without the permission which RBAC they need', async () => {
+    const result = await kubectlMfa(['code', 'shared', '--once', '--kubeconfig', kubeconfigs.bob!]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`you need get on managedaccountmfas/code in namespace ${NS}`);
+    expect(result.stdout).toBe('');
+  });
+
+  it('tells a client-certificate user how to get a token', async () => {
+    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--kubeconfig', fixture.cp.kubeconfigPath, '--server', fixture.url]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('has no bearer token');
+    expect(result.stderr).toContain('kubectl create token');
+  });
+
+  it('shows a countdown line per code when not on a terminal', async () => {
+    const child = spawn('kubectl', ['mfa', 'code', 'shared', '--kubeconfig', kubeconfigs.alice!], {
+      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    await waitFor('the first countdown line', () => stdout.includes('\n'), 45_000);
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('close', resolve));
+
+    const line = stdout.split('\n')[0]!;
+    expect(line).toMatch(/^\d{4} \d{4}  [█░]{30}  [ \d]\ds$/);
+    expect(validates(SEED, line.slice(0, 9).replace(' ', ''))).toBe(true);
+  });
+
+  it('--direct computes the code from the seed Secret with an admin kubeconfig, without the code service', async () => {
+    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--direct', '--kubeconfig', fixture.cp.kubeconfigPath]);
+
+    expect(result.code).toBe(0);
+    expect(validates(SEED, result.stdout.trim())).toBe(true);
+  });
+
+  it('--direct refuses a user who may only get codes, saying what is missing', async () => {
+    const result = await kubectlMfa(['code', 'shared', '--once', '--direct', '--kubeconfig', kubeconfigs.alice!]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`you need get on managedaccountmfas in namespace ${NS}`);
+    expect(result.stderr).not.toContain(SEED.secret.reveal());
+  });
+});
+
+describe('kubectl mfa status', () => {
+  it('prints the conditions and the run history newest first', async () => {
+    const status = {
+      mfaState: 'Enabled',
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'Ready', message: 'MFA is in the desired state and its material is stored.', lastTransitionTime: '2026-11-27T10:00:00Z' },
+        { type: 'SeedStored', status: 'True', reason: 'SeedStored', message: 'The seed is in the store.', lastTransitionTime: '2026-11-27T10:00:00Z' },
+      ],
+      totp: { algorithm: 'SHA512', digits: 8, period: 30, store: { storeKind: 'Default', provider: 'kubernetes', name: 'shared-mfa-seed', version: '1' } },
+      history: [
+        { job: 'shared-enable-1', trigger: 'Created', startTime: '2026-11-27T09:00:00Z', completionTime: '2026-11-27T09:01:00Z', outcome: 'Failed', reason: 'InvalidCredentials' },
+        { job: 'shared-enable-2', trigger: 'SpecChanged', startTime: '2026-11-27T09:30:00Z', completionTime: '2026-11-27T09:31:00Z', outcome: 'Succeeded' },
+      ],
+    };
+    await kubectlOk(fixture.cp.kubeconfigPath, ['patch', 'mfa', 'shared', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+
+    const result = await kubectlMfa(['status', 'shared', '-n', NS, '--kubeconfig', fixture.cp.kubeconfigPath]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('SHA512, 8 digits, 30 s; seed in shared-mfa-seed (kubernetes, default store, version 1)');
+    expect(result.stdout).toMatch(/TYPE\s+STATUS\s+REASON\s+AGE\s+MESSAGE\nReady\s+True\s+Ready\s+\d+[smhd]\s+MFA is in the desired state/);
+    expect(result.stdout.indexOf('shared-enable-2')).toBeLessThan(result.stdout.indexOf('shared-enable-1'));
+    expect(result.stdout).toMatch(/2026-11-27T09:00:00Z\s+2026-11-27T09:01:00Z\s+Created\s+Failed\s+InvalidCredentials\s+shared-enable-1/);
+  });
+
+  it('names a missing resource', async () => {
+    const result = await kubectlMfa(['status', 'nope', '-n', NS, '--kubeconfig', fixture.cp.kubeconfigPath]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`there is no ManagedAccountMfa nope in namespace ${NS}`);
+  });
+});
