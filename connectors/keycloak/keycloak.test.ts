@@ -1,0 +1,201 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Secret, TOTP } from 'otpauth';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectors } from '../index.ts';
+import { launchBrowser } from '../sdk/browser.ts';
+import type { TotpSeed } from '../sdk/totp-seed.ts';
+import { processUsedTotpWindows } from '../sdk/totp-submission.ts';
+import { createLogger } from '../../operator/logging/logger.ts';
+import { FileResultSink } from '../../operator/runner/file-sink.ts';
+import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
+import { runEnablement } from '../../operator/runner/run.ts';
+import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
+import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/server.ts';
+import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+
+/**
+ * The keycloak connector end to end: a real Keycloak (test/apps/keycloak, started once for the
+ * file), real Chromium, the runner with its file-backed sink. Tests run in order and the later
+ * ones use the account the first one enrolled: each Keycloak round trip costs tens of seconds.
+ */
+
+const REALM = 'acme';
+const PAGE_TIMEOUT_MS = 60_000;
+
+interface Account {
+  username: string;
+  password: string;
+  spec: RunSpec;
+  sink: FileResultSink;
+  logLines: string[];
+}
+
+describe('keycloak connector against a real Keycloak in Chromium', () => {
+  let keycloak: KeycloakServer;
+  let browser: Browser;
+  let dir: string;
+  let users = 0;
+
+  beforeAll(async () => {
+    process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+    dir = await mkdtemp(join(tmpdir(), 'mfa-keycloak-test-'));
+    [keycloak, browser] = await Promise.all([startKeycloak(), launchBrowser()]);
+    // Deleting a credential re-asks for password and code once the login is a second old, so
+    // the disable test goes through Keycloak's re-authentication.
+    await keycloak.createRealm(REALM, { recoveryCodeLogin: true, maxAuthAgeSeconds: { delete_credential: 1 } });
+  }, 900_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await keycloak?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function newAccount(): Promise<Account> {
+    const n = ++users;
+    const username = `user${n}`;
+    const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
+    await keycloak.createUser(REALM, username, password);
+    await writeFile(join(dir, `username-${n}`), `${username}\n`, { mode: 0o600 });
+    await writeFile(join(dir, `password-${n}`), `${password}\n`, { mode: 0o600 });
+    const spec: RunSpec = {
+      connector: 'keycloak',
+      loginUrl: `${keycloak.url}/realms/${REALM}/account`,
+      credentials: { usernameFile: join(dir, `username-${n}`), passwordFile: join(dir, `password-${n}`) },
+      sink: { type: 'file', dir: join(dir, `result-${n}`) },
+      action: 'enable',
+      timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
+    };
+    return { username, password, spec, sink: new FileResultSink(spec.sink.dir), logLines: [] };
+  }
+
+  async function run(account: Account, overrides: Partial<RunSpec> = {}): Promise<OutcomeSummary> {
+    const lines = account.logLines;
+    const logger = createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+    return runEnablement({ ...account.spec, ...overrides }, account.sink, { connectors, logger, browser });
+  }
+
+  let enrolled: Account;
+  let enrolledAt: number;
+
+  it('turns MFA on through the runner and stores the seed and the recovery codes', async () => {
+    enrolled = await newAccount();
+    enrolledAt = Date.now();
+
+    const summary = await run(enrolled);
+
+    expect(summary).toMatchObject({
+      outcome: 'Enabled', connector: { id: 'keycloak' }, seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 12,
+    });
+    expect(await keycloak.credentialTypes(REALM, enrolled.username)).toEqual(expect.arrayContaining(['otp', 'recovery-authn-codes']));
+    const stored = await enrolled.sink.readSeed();
+    expect(stored?.state).toBe('confirmed');
+    expect(stored?.seed.issuer).toBe(REALM);
+    const codes = (await enrolled.sink.readRecoveryCodes())?.reveal() ?? [];
+    expect(codes).toHaveLength(12);
+    expectNoSecrets([JSON.stringify(summary), ...enrolled.logLines], {
+      strings: [enrolled.password, stored!.seed.secret.reveal(), ...codes], codes: codesSince(stored!.seed, enrolledAt),
+    });
+  }, 300_000);
+
+  it('lets a person sign in to the account console with a code generated from the stored seed', async () => {
+    const { seed } = (await enrolled.sink.readSeed())!;
+    await withPage(browser, async (page) => {
+      await submitPassword(page, keycloak.url, enrolled);
+      await page.locator('#otp').fill(codeFor(seed, Date.now() + seed.period * 1000));
+      await page.locator('#kc-login').click();
+      await page.getByTestId('page-heading').waitFor({ state: 'visible' });
+    });
+  }, 180_000);
+
+  it('lets a person sign in once with the first stored recovery code, which Keycloak then counts as used', async () => {
+    const [first] = (await enrolled.sink.readRecoveryCodes())!.reveal();
+    await withPage(browser, async (page) => {
+      await submitPassword(page, keycloak.url, enrolled);
+      await page.locator('#try-another-way').click();
+      await page.getByRole('button', { name: /recovery authentication code/i }).click();
+      expect(await page.locator('label[for="recoveryCodeInput"]').innerText()).toContain('#1');
+      await page.locator('#recoveryCodeInput').fill(first!);
+      await page.locator('#kc-login').click();
+      await page.getByTestId('page-heading').waitFor({ state: 'visible' });
+      await page.goto(`${keycloak.url}/realms/${REALM}/account/account-security/signing-in`);
+      await page.getByText('1/12 recovery codes used').waitFor({ state: 'visible' });
+    });
+  }, 180_000);
+
+  it('reports MfaAlreadyEnabled when the account has an authenticator and no seed is stored', async () => {
+    const summary = await run({ ...enrolled, sink: new FileResultSink(join(dir, 'empty-sink')) });
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled', retryable: false });
+  }, 180_000);
+
+  it('verifies, then turns MFA off with the stored seed, re-authenticating before each deletion', async () => {
+    const verified = await run(enrolled, { action: 'verify' });
+    const disabled = await run(enrolled, { action: 'disable' });
+
+    expect(verified).toMatchObject({ outcome: 'Verified' });
+    expect(disabled).toMatchObject({ outcome: 'Disabled' });
+    expect(await keycloak.credentialTypes(REALM, enrolled.username)).toEqual(['password']);
+    expect((await enrolled.sink.readSeed())?.state).toBe('disabled');
+  }, 400_000);
+
+  it('fails a wrong password with InvalidCredentials and leaves MFA off', async () => {
+    const account = await newAccount();
+    await writeFile(account.spec.credentials.passwordFile, 'not-the-password\n');
+
+    const summary = await run(account);
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'InvalidCredentials', retryable: false });
+    expect(await keycloak.userHasOtp(REALM, account.username)).toBe(false);
+  }, 180_000);
+
+  it('refuses a login URL on a host the cluster admin did not list', async () => {
+    const account = await newAccount();
+
+    const summary = await run(account, { loginUrl: account.spec.loginUrl!.replace('127.0.0.1', 'localhost') });
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'LoginHostNotAllowed' });
+  });
+
+  it('stops Keycloak without leaving a process behind', async () => {
+    const pid = keycloak.pid;
+
+    await keycloak.stop();
+
+    expect(() => process.kill(-pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  }, 60_000);
+});
+
+async function withPage(browser: Browser, use: (page: Page) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+    await use(page);
+  } finally {
+    await context.close();
+  }
+}
+
+async function submitPassword(page: Page, url: string, account: Account): Promise<void> {
+  await page.goto(`${url}/realms/${REALM}/account`);
+  await page.locator('#username').fill(account.username);
+  await page.locator('#password').fill(account.password);
+  await page.locator('#kc-login').click();
+}
+
+/**
+ * Independent of the SDK's code source: what a person's authenticator app would show. Keycloak
+ * refuses a code's window twice, so the window is marked used for the runner's later sign-ins.
+ */
+function codeFor(seed: TotpSeed, timestamp: number): string {
+  processUsedTotpWindows.remember(seed, Math.floor(timestamp / (seed.period * 1000)));
+  return TOTP.generate({
+    secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period, timestamp,
+  });
+}
