@@ -3,9 +3,11 @@ import { pino } from 'pino';
 import { createLogger } from '../logging/logger.ts';
 import { connectors } from '../../connectors/index.ts';
 import { FileResultSink } from './file-sink.ts';
+import { KubernetesResultSink } from './kubernetes-sink.ts';
+import type { ResultSink } from './result-sink.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, isSuccess, publishSummary, type OutcomeSummary } from './outcome.ts';
 import { runEnablement } from './run.ts';
-import { readRunSpec } from './run-spec.ts';
+import { readRunSpec, type SinkSpec } from './run-spec.ts';
 import { describeFailure } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import type { AfterStepHook } from './steps.ts';
@@ -38,7 +40,7 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
   let summary: OutcomeSummary;
   try {
     const spec = await readRunSpec(specPath);
-    summary = await runEnablement(spec, new FileResultSink(spec.sink.dir), {
+    summary = await runEnablement(spec, sinkFor(spec.sink), {
       connectors, logger, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {
@@ -49,4 +51,8 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
   }
   await publishSummary(summary, terminationPath, stdout);
   return isSuccess(summary) ? 0 : 1;
+}
+
+function sinkFor(spec: SinkSpec): ResultSink {
+  return spec.type === 'file' ? new FileResultSink(spec.dir) : new KubernetesResultSink(spec.namespace, spec.secretName);
 }

@@ -5,12 +5,17 @@ import type { ConnectorTimeouts, Credentials } from '../../connectors/sdk/connec
 export const RUN_ACTIONS = ['enable', 'disable', 'verify'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
-/** Where the runner leaves its results; the Kubernetes-backed sink adds its own variant later. */
+/** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */
 export interface FileSinkSpec {
   type: 'file';
   dir: string;
 }
-export type SinkSpec = FileSinkSpec;
+export interface KubernetesSinkSpec {
+  type: 'kubernetes';
+  namespace: string;
+  secretName: string;
+}
+export type SinkSpec = FileSinkSpec | KubernetesSinkSpec;
 
 /**
  * What one Job run does, as JSON in a file the Job mounts. It holds no secrets: credentials come
@@ -56,11 +61,17 @@ export function validateRunSpec(value: unknown): RunSpec {
   if (!isObject(credentials)) throw new InvalidRunSpecError('credentials must name usernameFile and passwordFile');
   requireString(credentials, 'usernameFile');
   requireString(credentials, 'passwordFile');
-  const sink = value.sink;
-  if (!isObject(sink) || sink.type !== 'file') throw new InvalidRunSpecError('sink.type must be "file"');
-  requireString(sink, 'dir');
+  validateSink(value.sink);
   if (value.artifactsDir !== undefined) requireString(value, 'artifactsDir');
   return value as unknown as RunSpec;
+}
+
+function validateSink(sink: unknown): void {
+  if (!isObject(sink)) throw new InvalidRunSpecError('sink must be an object with a type');
+  if (sink.type === 'file') return requireString(sink, 'dir');
+  if (sink.type !== 'kubernetes') throw new InvalidRunSpecError('sink.type must be "file" or "kubernetes"');
+  requireString(sink, 'namespace');
+  requireString(sink, 'secretName');
 }
 
 /** Secret files end with a newline when written by hand or by `kubectl create secret --from-file`. */
