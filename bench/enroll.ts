@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     browserStartMs.push(await timed(async () => { browser = await launchBrowser(); }));
   }
   const runnerMs: number[] = [];
+  const stepMs = new Map<string, number[]>();
   const bareMs: number[] = [];
   for (let i = 0; i < N; i++) {
     const password = `bench-password-${i}`;
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     runnerMs.push(await timed(async () => {
       const summary = await runEnablement(spec, new FileResultSink(spec.sink.dir), { connectors, logger: silent, browser: browser! });
       if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}`);
+      for (const step of summary.steps) stepMs.set(step.name, [...(stepMs.get(step.name) ?? []), step.durationMs]);
     }));
     bareMs.push(await timed(async () => {
       const context = await browser!.newContext();
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
     barePlaywrightFlow: bare,
     overheadRatioMedian: Math.round((runner.medianS / bare.medianS) * 100) / 100,
     overheadRatioP95: Math.round((runner.p95S / bare.p95S) * 100) / 100,
+    runnerStepMedianS: Object.fromEntries([...stepMs].map(([name, samples]) => [name, stats(samples).medianS])),
   }, null, 2)}\n`);
 }
 

@@ -4,7 +4,7 @@ import {
   connectorOutdated, ConnectorError, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled,
 } from '../sdk/errors.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
-import type { TotpAlgorithm, TotpDigits } from '../sdk/totp-seed.ts';
+import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
 import { signIn } from './connector-login.ts';
 import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
 
@@ -79,12 +79,10 @@ async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError>
 /** The setup page lists the parameters beside the key; the QR code's URI still wins when both exist. */
 async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSecret['defaults']> {
   const text = async (selector: string) => (await ctx.page.locator(selector).innerText({ timeout: ctx.timeouts.actionMs })).trim();
-  return {
-    algorithm: (await text('#totp-algorithm')) as TotpAlgorithm,
-    digits: Number(await text('#totp-digits')) as TotpDigits,
-    period: Number(await text('#totp-period')),
-    issuer: APP,
-  };
+  const shown = totpParametersFromText({
+    algorithm: await text('#totp-algorithm'), digits: await text('#totp-digits'), period: await text('#totp-period'),
+  });
+  return { ...shown, issuer: APP };
 }
 
 async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {

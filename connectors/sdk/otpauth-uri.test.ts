@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isConnectorError } from './errors.ts';
-import { canonicalBase32, parseOtpauthUri, parseTextKey, toOtpauthUri } from './otpauth-uri.ts';
+import { canonicalBase32, parseOtpauthUri, parseTextKey, toOtpauthUri, totpParametersFromText } from './otpauth-uri.ts';
 
 const KEY = 'JBSWY3DPEHPK3PXP';
 
@@ -92,6 +92,14 @@ describe('parseTextKey', () => {
 
   it('accepts hyphen groups and newlines', () => {
     expect(canonicalBase32('JBSW-Y3DP\nEHPK-3PXP')).toBe(KEY);
+  });
+});
+
+describe('totpParametersFromText', () => {
+  it('validates parameters printed beside a key', () => {
+    expect(totpParametersFromText({ algorithm: 'sha-256', digits: '8', period: '60' })).toEqual({ algorithm: 'SHA256', digits: 8, period: 60 });
+    expect(totpParametersFromText({})).toEqual({ algorithm: 'SHA1', digits: 6, period: 30 });
+    expect(() => totpParametersFromText({ digits: 'six' })).toThrow(/digits/);
   });
 });
 

@@ -55,6 +55,16 @@ export function parseTextKey(key: SecretValue<string> | string, defaults: TextKe
   return buildSeed(text, defaults);
 }
 
+/**
+ * Parameters a setup page prints beside a bare key ("SHA-256", "8", "60"), validated like the
+ * URI's; absent or empty values take the TOTP defaults.
+ */
+export function totpParametersFromText(shown: { algorithm?: string; digits?: string; period?: string }): {
+  algorithm: TotpAlgorithm; digits: TotpDigits; period: number;
+} {
+  return { algorithm: parseAlgorithm(shown.algorithm), digits: parseDigits(shown.digits), period: parsePeriod(shown.period) };
+}
+
 /** Canonical base32: upper case, no spaces, hyphens or padding. */
 export function canonicalBase32(raw: string): string {
   const compact = raw.replace(/[\s-]+/g, '').replace(/=+$/, '').toUpperCase();

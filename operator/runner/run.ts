@@ -58,7 +58,9 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
     return { ...result, reason: result.outcome, retryable: false, ...base() };
   } catch (e: unknown) {
     const failure = describeFailure(e, scrubber);
-    deps.logger.error({ reason: failure.reason, error: e instanceof Error ? e.name : typeof e }, failure.message);
+    // The raw message helps debugging; it is scrubbed of every secret this run handled.
+    const detail = e instanceof Error ? scrubber.scrub(e.message).slice(0, 500) : typeof e;
+    deps.logger.error({ reason: failure.reason, error: e instanceof Error ? e.name : typeof e, detail }, failure.message);
     return { outcome: 'Failed', ...failure, ...base() };
   } finally {
     await ownBrowser?.close();

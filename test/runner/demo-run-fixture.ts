@@ -88,8 +88,8 @@ export class DemoAccount {
   }
 
   /** Run the runner in this process against the shared browser. */
-  async run(overrides: Partial<RunSpec> = {}, sink: ResultSink = this.sink, deps: Partial<RunnerDeps> = {}): Promise<OutcomeSummary> {
-    return runEnablement({ ...this.spec, ...overrides }, sink, {
+  async run(overrides: Partial<RunSpec> = {}, sink: ResultSink | undefined = undefined, deps: Partial<RunnerDeps> = {}): Promise<OutcomeSummary> {
+    return runEnablement({ ...this.spec, ...overrides }, sink ?? this.sink, {
       connectors, logger: this.logger(), browser: this.fixture.browser, ...deps,
     });
   }
