@@ -1,0 +1,59 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { JobRunnerError } from './errors.ts';
+
+/**
+ * How pods get their own mount, pid and hostname namespaces: as root, `unshare` directly; otherwise inside a
+ * user namespace where the developer is mapped to root (the container then sees uid 0).
+ */
+export type SandboxMode = 'root' | 'user-namespace';
+
+const NAMESPACES = ['--mount', '--pid', '--fork', '--mount-proc', '--uts', '--kill-child=SIGKILL'];
+const PROBE = 'mount -t tmpfs tmpfs /run && mkdir /run/probe && mount --bind /run/probe /run/probe';
+
+function unshareArgs(mode: SandboxMode): string[] {
+  return mode === 'root' ? NAMESPACES : ['--user', '--map-root-user', ...NAMESPACES];
+}
+
+/** Finds a way to make namespaces on this machine, or explains how to get one. */
+export function detectSandboxMode(): SandboxMode {
+  const candidates: SandboxMode[] = process.getuid?.() === 0 ? ['root', 'user-namespace'] : ['user-namespace'];
+  const failures: string[] = [];
+  for (const mode of candidates) {
+    const probe = spawnSync('unshare', [...unshareArgs(mode), '--', '/bin/sh', '-c', PROBE], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status === 0) return mode;
+    failures.push(`${mode}: ${(probe.error?.message ?? probe.stderr).trim() || `exit ${probe.status}`}`);
+  }
+  throw new JobRunnerError('MountNamespaceUnavailable',
+    `the local job runner needs Linux mount namespaces to give each pod its volume layout, and none could be made ` +
+    `(${failures.join('; ')}). Run it as root, or allow unprivileged user namespaces ` +
+    '(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0), ' +
+    'and check that `unshare` (util-linux) is installed.');
+}
+
+/**
+ * Starts `prelude` as pid 1 of new namespaces. The child leads its own process group, so a signal to the group
+ * reaches unshare and the container's pid 1; when pid 1 dies the kernel kills everything else in the pod.
+ */
+export function spawnInSandbox(mode: SandboxMode, prelude: readonly string[], cwd: string, env: ReadonlyMap<string, string>): ChildProcess {
+  return spawn('unshare', [...unshareArgs(mode), '--', ...prelude], {
+    cwd, env: Object.fromEntries(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Signals a sandbox's process group; false when it is already gone. */
+export function signalSandbox(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
+  try {
+    process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Exit code as the container runtime reports it: 128 + signal number when killed by a signal. */
+export function containerExitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGABRT: 6, SIGSEGV: 11 };
+  return 128 + (signal ? numbers[signal] ?? 0 : 0);
+}
