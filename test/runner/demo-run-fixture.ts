@@ -79,7 +79,8 @@ export class DemoAccount {
     this.password = password;
     this.spec = spec;
     this.specPath = specPath;
-    this.sink = new FileResultSink(spec.sink.dir);
+    // The fixture always writes file sinks (see account()).
+    this.sink = new FileResultSink((spec.sink as { dir: string }).dir);
   }
 
   logger(): Logger {
