@@ -1,0 +1,43 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPO } from '../support/cluster.ts';
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let toolPath: Promise<string> | undefined;
+
+/**
+ * PATH with helm, kubeconform, hadolint, promtool and tini first, from the tool cache that
+ * hack/ensure-helm-tools.sh fills (building or fetching on first use; later calls reuse it).
+ */
+export function packagingPath(): Promise<string> {
+  toolPath ??= promisify(execFile)(`${REPO}/hack/ensure-helm-tools.sh`, [], { maxBuffer: 1 << 20, timeout: 1_200_000 })
+    .then(({ stdout }) => `${stdout.trim()}:${process.env.PATH ?? ''}`);
+  return toolPath;
+}
+
+/** Runs a packaging tool found on packagingPath(); never throws on a non-zero exit. */
+export async function runTool(command: string, args: readonly string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  const PATH = await packagingPath();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env, PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** runTool that must succeed; the error carries the tool's own output. */
+export async function runToolOk(command: string, args: readonly string[], options: Parameters<typeof runTool>[2] = {}): Promise<string> {
+  const result = await runTool(command, args, options);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
+  return result.stdout;
+}
