@@ -10,6 +10,7 @@ import { CodeIssuer } from './code-issuer.ts';
 import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
 import { listenCodeService } from './code-service.ts';
+import { pooledKubeConfig } from './pooled-kube-config.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { CallerRateLimiter } from './rate-limiter.ts';
 import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
@@ -38,12 +39,14 @@ const CERT_RELOAD_MS = 60_000;
 
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
 export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
-  const seeds = deps.seeds ?? new StoreSeedSource(deps.kc.makeApiClient(CustomObjectsApi), providerOf(deps.stores));
+  const connections = pooledKubeConfig(deps.kc);
+  const kc = connections.kc;
+  const seeds = deps.seeds ?? new StoreSeedSource(kc.makeApiClient(CustomObjectsApi), providerOf(deps.stores));
   const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
   const review = new CallerReview({
-    authentication: deps.kc.makeApiClient(AuthenticationV1Api),
-    authorization: deps.kc.makeApiClient(AuthorizationV1Api),
+    authentication: kc.makeApiClient(AuthenticationV1Api),
+    authorization: kc.makeApiClient(AuthorizationV1Api),
     cacheTtlMs: config.reviewCacheTtlMs,
   });
   const limiter = new CallerRateLimiter({ perMinute: config.ratePerMinute, burst: config.burst });
@@ -59,7 +62,11 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   }, CERT_RELOAD_MS);
   reload.unref();
   deps.log.info({ port, rateLimitPerMinute: config.ratePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs }, 'serving TOTP codes over HTTPS');
-  return { port, codes, outcomes, stop: () => stopServer(server, reload) };
+  const stop = async () => {
+    await stopServer(server, reload);
+    await connections.close();
+  };
+  return { port, codes, outcomes, stop };
 }
 
 function providerOf(stores: StoreResolver | undefined): StoreProviderResolver {

@@ -7,13 +7,13 @@ import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { startCodeService, type RunningCodeService } from '../../operator/codes/start.ts';
+import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
 import type { CodeServiceConfig } from '../../operator/codes/config.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
-import { CertificateDirectory } from '../envtest/certificates.ts';
+import { CertificateDirectory, type KeyPair } from '../envtest/certificates.ts';
 import { REPO, startClusterWithCrds } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { managedAccountMfa } from '../support/resources.ts';
@@ -50,6 +50,9 @@ export class CodeServiceFixture {
   readonly answers: HttpsAnswer[] = [];
   #operatorStore!: KubernetesSecretStore;
   #adminStore!: KubernetesSecretStore;
+  #deps!: CodeServiceDependencies;
+  #serving!: KeyPair;
+  readonly #services: RunningCodeService[] = [];
   #dir!: string;
 
   async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
@@ -68,17 +71,26 @@ export class CodeServiceFixture {
     this.#operatorStore = new KubernetesSecretStore(kc);
     this.#adminStore = new KubernetesSecretStore(this.cp.kubeConfig());
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
-    this.service = await startCodeService({
-      port: 0, host: '127.0.0.1', certPath: serving.certPath, keyPath: serving.keyPath,
-      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
-    }, {
+    this.#deps = {
       kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
       stores: { forAccount: async () => ({ provider: this.#operatorStore, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
-    });
+    };
+    this.#serving = serving;
+    this.service = await this.startService(config);
+  }
+
+  /** Another code service on the same control plane, certificate and store (for comparing settings). */
+  async startService(config: Partial<CodeServiceConfig> = {}): Promise<RunningCodeService> {
+    const service = await startCodeService({
+      port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
+      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
+    }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry() });
+    this.#services.push(service);
+    return service;
   }
 
   async stop(): Promise<void> {
-    await this.service?.stop();
+    for (const service of this.#services) await service.stop();
     await this.cp?.stop();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }

@@ -1,0 +1,78 @@
+// Code service throughput and latency on loopback: TOTP codes per second and p50/p99 latency of
+// GET .../code over HTTPS (keep-alive), with TokenReview/SubjectAccessReview caching on and off.
+// Usage: node bench/totp.ts [--requests 2000] [--concurrency 8] [--callers 4]     (prints JSON)
+import { Agent, request } from 'node:https';
+import { parseArgs } from 'node:util';
+import type { RunningCodeService } from '../operator/codes/start.ts';
+import { CodeServiceFixture, randomSeed } from '../test/codes/code-service-fixture.ts';
+
+const { values } = parseArgs({ options: {
+  requests: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '8' }, callers: { type: 'string', default: '4' },
+} });
+const REQUESTS = Number(values.requests);
+const CONCURRENCY = Number(values.concurrency);
+const CALLERS = Number(values.callers);
+const NS = 'bench';
+const UNLIMITED = { ratePerMinute: 1e9, burst: 1e9 };
+
+function get(agent: Agent, port: number, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: `/v1/namespaces/${NS}/managedaccountmfas/shared/code`, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(fixture: CodeServiceFixture, service: RunningCodeService, tokens: string[], total: number) {
+  const agent = new Agent({ keepAlive: true, ca: fixture.ca, maxSockets: CONCURRENCY });
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      const started = performance.now();
+      const status = await get(agent, service.port, tokens[i % tokens.length]!);
+      latencies.push(performance.now() - started);
+      if (status !== 200) failed++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return { requests: total, failed, seconds: round(seconds), codesPerSecond: round(total / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
+
+const fixture = new CodeServiceFixture();
+try {
+  await fixture.start({ ...UNLIMITED, reviewCacheTtlMs: 10_000 });
+  const uncached = await fixture.startService({ ...UNLIMITED, reviewCacheTtlMs: 0 });
+  await fixture.namespace(NS);
+  await fixture.account(NS, 'shared', randomSeed());
+  const tokens: string[] = [];
+  for (let i = 0; i < CALLERS; i++) {
+    tokens.push(await fixture.serviceAccountToken(NS, `caller-${i}`));
+    await fixture.allowCodes(NS, `caller-${i}`, ['shared']);
+  }
+  // Warm-up: TLS sessions, JIT, the API server's own caches.
+  await measure(fixture, fixture.service, tokens, 100);
+  await measure(fixture, uncached, tokens, 100);
+  const cachedResult = await measure(fixture, fixture.service, tokens, REQUESTS);
+  const uncachedResult = await measure(fixture, uncached, tokens, REQUESTS);
+  process.stdout.write(`${JSON.stringify({
+    date: new Date().toISOString(), node: process.version, concurrency: CONCURRENCY, callers: CALLERS,
+    reviewCacheOn: cachedResult, reviewCacheOff: uncachedResult,
+  }, null, 2)}\n`);
+} finally {
+  await fixture.stop();
+}
