@@ -1,0 +1,113 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../operator/logging/logger.ts';
+import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { startDemoApp, type DemoApp } from './app/demo-app.ts';
+import type { HazardSettings } from './app/hazards.ts';
+import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
+import type { ConnectorContext, Credentials } from '../sdk/connector.ts';
+import { isConnectorError } from '../sdk/errors.ts';
+import { parseOtpauthUri } from '../sdk/otpauth-uri.ts';
+import { demoConnector } from './connector.ts';
+
+const logger = createLogger('demo-connector-test', { level: 'silent' });
+const PASSWORD = 'correct horse battery';
+const EXISTING_SEED = 'KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF';
+
+async function reasonOf(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+  } catch (e: unknown) {
+    if (isConnectorError(e)) return e.reason;
+    throw e;
+  }
+  return 'no error';
+}
+
+describe('demo connector, step by step, in Chromium', () => {
+  let app: DemoApp;
+  let browser: Browser;
+  let session: BrowserSession;
+  let n = 0;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startDemoApp({ logger }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await Promise.all([browser?.close(), app?.stop()]);
+  });
+  beforeEach(async () => {
+    session = await BrowserSession.open(browser, { allowedHosts: demoConnector.allowedLoginHosts, logger });
+  });
+  afterEach(async () => {
+    await session.close();
+  });
+
+  function account(hazards: HazardSettings = {}, stepUpPassword = PASSWORD): { ctx: ConnectorContext; credentials: Credentials; email: string } {
+    const email = `step${++n}@example.com`;
+    app.accounts.upsert({ email, password: PASSWORD, hazards });
+    const credentials = { username: email, password: new SecretValue(PASSWORD) };
+    const ctx: ConnectorContext = {
+      page: session.page, loginUrl: new URL(`${app.url}/login`), logger, timeouts: { navigationMs: 15_000, actionMs: 5_000 },
+      stepUp: { credentials: { username: email, password: new SecretValue(stepUpPassword) } },
+    };
+    return { ctx, credentials, email };
+  }
+
+  it('reads MFA off with no other methods, and SMS as another method', async () => {
+    const plain = account();
+    await demoConnector.login(plain.ctx, plain.credentials);
+    expect(await demoConnector.readMfaState(plain.ctx)).toEqual({ totpEnabled: false, otherMethods: [] });
+
+    await session.close();
+    session = await BrowserSession.open(browser, { allowedHosts: demoConnector.allowedLoginHosts, logger });
+    const sms = account({ otherMfaMethod: true });
+    await demoConnector.login(sms.ctx, sms.credentials);
+    expect(await demoConnector.readMfaState(sms.ctx)).toEqual({ totpEnabled: false, otherMethods: ['sms'] });
+  });
+
+  it('reads both the setup key and the QR code, which agree', async () => {
+    const { ctx, credentials } = account();
+    await demoConnector.login(ctx, credentials);
+    const shown = await demoConnector.beginTotpEnrollment(ctx);
+    expect(shown.textKey?.reveal()).toBe(parseOtpauthUri(shown.otpauthUri!).secret.reveal());
+    expect(shown.defaults).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30 });
+  });
+
+  it('reads the QR code alone when the page offers no setup key', async () => {
+    const { ctx, credentials } = account({ qrOnly: true });
+    await demoConnector.login(ctx, credentials);
+    const shown = await demoConnector.beginTotpEnrollment(ctx);
+    expect(shown.textKey).toBeUndefined();
+    expect(shown.otpauthUri?.reveal()).toMatch(/^otpauth:\/\/totp\//);
+  });
+
+  it('refuses a wrong confirmation code with EnrollmentRejected and leaves MFA off', async () => {
+    const { ctx, credentials, email } = account();
+    await demoConnector.login(ctx, credentials);
+    await demoConnector.beginTotpEnrollment(ctx);
+    expect(await reasonOf(demoConnector.confirmTotpEnrollment(ctx, new SecretValue('000000')))).toBe('EnrollmentRejected');
+    expect(app.accounts.status(email).mfa.enabled).toBe(false);
+  });
+
+  it('reports StepUpRequired when the password confirmation refuses the stored password', async () => {
+    const { ctx, credentials } = account({ stepUp: true }, 'not the password');
+    await demoConnector.login(ctx, credentials);
+    expect(await reasonOf(demoConnector.readMfaState(ctx))).toBe('StepUpRequired');
+  });
+
+  it('signs in with a recovery code when the caller chooses one', async () => {
+    const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['aaaaa-11111'] } });
+    await demoConnector.login(ctx, credentials, {
+      totpCode: async () => { throw new Error('not used'); },
+      recoveryCode: new SecretValue('aaaaa-11111'),
+    });
+    expect((await demoConnector.readMfaState(ctx)).totpEnabled).toBe(true);
+  });
+
+  it('refuses to turn off with a wrong code', async () => {
+    const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['bbbbb-22222'] } });
+    await demoConnector.login(ctx, credentials, { totpCode: async () => { throw new Error('not used'); }, recoveryCode: new SecretValue('bbbbb-22222') });
+    expect(await reasonOf(demoConnector.disableTotp(ctx, new SecretValue('000000')))).toBe('EnrollmentRejected');
+  });
+});
