@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../connectors/sdk/trace-zip.ts';
 import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
 import type { RunStep } from './steps.ts';
+import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { runRunnerProcess } from '../../test/runner/runner-process.ts';
 import type { ResultSink } from './result-sink.ts';
@@ -14,12 +15,14 @@ import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
  * DESIGN.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the
  * sink that still opens the account; a re-run then finishes (Enabled or Adopted).
  */
-const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted' }[] = [
+const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted'; hazards?: HazardSettings }[] = [
   { after: 'beginEnrollment', mfaOn: false, rerun: 'Enabled' },
   { after: 'storePendingSeed', mfaOn: false, rerun: 'Enabled' },
   { after: 'confirmEnrollment', mfaOn: true, rerun: 'Adopted' },
   { after: 'markConfirmed', mfaOn: true, rerun: 'Adopted' },
   { after: 'storeRecoveryCodes', mfaOn: true, rerun: 'Adopted' },
+  // An app that turns MFA on only once the codes are acknowledged is still off at this point.
+  { after: 'storeRecoveryCodes', mfaOn: false, rerun: 'Enabled', hazards: { requireCodesAcknowledged: true } },
 ];
 
 describe('runner killed with SIGKILL at each step', () => {
@@ -27,8 +30,8 @@ describe('runner killed with SIGKILL at each step', () => {
   beforeAll(async () => { fixture = await DemoRunFixture.start(); });
   afterAll(async () => { await fixture?.close(); });
 
-  it.each(KILL_POINTS)('after $after: MFA on=$mfaOn, and a re-run ends $rerun', async ({ after, mfaOn, rerun }) => {
-    const account = await fixture.account();
+  it.each(KILL_POINTS)('after $after $hazards: MFA on=$mfaOn, and a re-run ends $rerun', async ({ after, mfaOn, rerun, hazards }) => {
+    const account = await fixture.account(hazards);
     const started = Date.now();
 
     const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-killed.term`), after);
