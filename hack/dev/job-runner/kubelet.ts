@@ -99,7 +99,7 @@ export class Kubelet {
     this.#stopping = true;
     this.#queued.clear();
     const workers = [...this.#workers.values()];
-    for (const worker of workers) worker.kill(Math.min(graceSeconds(worker.pod), STOP_GRACE_SECONDS));
+    for (const worker of workers) worker.kill(Math.min(graceSeconds(worker.pod), STOP_GRACE_SECONDS), true);
     await Promise.allSettled(workers.map((w) => w.start()));
   }
 

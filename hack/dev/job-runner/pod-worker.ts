@@ -50,6 +50,7 @@ export class PodWorker {
   readonly #podDir: string;
   readonly #killed = new AbortController();
   #graceSeconds = 30;
+  #abandoned = false;
   #finished: Promise<void> | undefined;
 
   constructor(pod: V1Pod, node: NodeContext) {
@@ -69,9 +70,13 @@ export class PodWorker {
     return this.#finished;
   }
 
-  /** Stops the container: SIGTERM to pid 1, SIGKILL after the grace period, as kubelet does on deletion. */
-  kill(graceSeconds: number): void {
+  /**
+   * Stops the container: SIGTERM to pid 1, SIGKILL after the grace period, as kubelet does on deletion.
+   * `abandon` is the runner itself going away: the pod's status is left as it was, like a node that died.
+   */
+  kill(graceSeconds: number, abandon = false): void {
     this.#graceSeconds = graceSeconds;
+    this.#abandoned ||= abandon;
     this.#killed.abort();
   }
 
@@ -207,6 +212,7 @@ export class PodWorker {
   }
 
   async #report(termination: Termination): Promise<void> {
+    if (this.#abandoned) return;
     const phase = termination.exitCode === 0 ? 'Succeeded' : 'Failed';
     await this.#node.reportStatus(this.pod, phase, terminated(termination));
   }

@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { JobRunnerError } from './errors.ts';
 
 /**
@@ -40,11 +42,30 @@ export function spawnInSandbox(mode: SandboxMode, prelude: readonly string[], cw
   });
 }
 
-/** Signals a sandbox's process group; false when it is already gone. */
-export function signalSandbox(child: ChildProcess, signal: NodeJS.Signals): boolean {
+/** The container's pid 1 as this machine numbers it: the process unshare forked. */
+function containerInit(unsharePid: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === unsharePid) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Stops a sandbox as a container runtime does: SIGTERM goes to the container's pid 1 only (which, as in a
+ * container, ignores it unless it handles it); SIGKILL goes to the whole process group. Once pid 1 is gone
+ * the kernel kills whatever else runs in the pod's pid namespace. False when the sandbox has already ended.
+ */
+export function signalSandbox(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): boolean {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
   try {
-    process.kill(-child.pid, signal);
+    const init = signal === 'SIGTERM' ? containerInit(child.pid) : undefined;
+    process.kill(init ?? -child.pid, signal);
     return true;
   } catch {
     return false;
@@ -54,6 +75,5 @@ export function signalSandbox(child: ChildProcess, signal: NodeJS.Signals): bool
 /** Exit code as the container runtime reports it: 128 + signal number when killed by a signal. */
 export function containerExitCode(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGABRT: 6, SIGSEGV: 11 };
-  return 128 + (signal ? numbers[signal] ?? 0 : 0);
+  return 128 + (signal ? constants.signals[signal] : 0);
 }
