@@ -1,0 +1,75 @@
+import type { AuthenticationV1Api, AuthorizationV1Api, V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { SecretValue } from '../secrets/secret-value.ts';
+import { CallerReview } from './caller-review.ts';
+
+/** Stand-ins for the two review APIs: alice's token is valid, and alice may get codes for team-a/shared only. */
+function reviewApis() {
+  const calls = { tokenReviews: 0, accessReviews: [] as V1SubjectAccessReview[] };
+  const authentication = {
+    createTokenReview: async ({ body }: { body: V1TokenReview }) => {
+      calls.tokenReviews++;
+      const valid = body.spec.token === 'alice-token';
+      return { spec: body.spec, status: valid ? { authenticated: true, user: { username: 'alice', uid: 'u1', groups: ['devs'] } } : { authenticated: false } };
+    },
+  } as unknown as AuthenticationV1Api;
+  const authorization = {
+    createSubjectAccessReview: async ({ body }: { body: V1SubjectAccessReview }) => {
+      calls.accessReviews.push(body);
+      const attrs = body.spec.resourceAttributes;
+      return { spec: body.spec, status: { allowed: body.spec.user === 'alice' && attrs?.namespace === 'team-a' && attrs.name === 'shared' } };
+    },
+  } as unknown as AuthorizationV1Api;
+  return { calls, authentication, authorization };
+}
+
+describe('CallerReview', () => {
+  it('asks for get on managedaccountmfas/code of exactly the one resource, as the caller', async () => {
+    const apis = reviewApis();
+    const review = new CallerReview({ ...apis, cacheTtlMs: 0 });
+
+    const caller = await review.authenticate(new SecretValue('alice-token'));
+    await review.authorize(caller, 'team-a', 'shared');
+
+    expect(caller).toEqual({ username: 'alice', uid: 'u1', groups: ['devs'] });
+    expect(apis.calls.accessReviews[0]?.spec).toMatchObject({
+      user: 'alice', uid: 'u1', groups: ['devs'],
+      resourceAttributes: { group: 'mfa-operator.io', resource: 'managedaccountmfas', subresource: 'code', verb: 'get', namespace: 'team-a', name: 'shared' },
+    });
+  });
+
+  it('reuses answers while the cache TTL runs, and asks every time with the cache off', async () => {
+    const cachedApis = reviewApis();
+    const uncachedApis = reviewApis();
+    const cached = new CallerReview({ ...cachedApis, cacheTtlMs: 60_000 });
+    const uncached = new CallerReview({ ...uncachedApis, cacheTtlMs: 0 });
+
+    for (const review of [cached, uncached]) {
+      for (let i = 0; i < 3; i++) await review.authorize(await review.authenticate(new SecretValue('alice-token')), 'team-a', 'shared');
+    }
+
+    expect([cachedApis.calls.tokenReviews, cachedApis.calls.accessReviews.length]).toEqual([1, 1]);
+    expect([uncachedApis.calls.tokenReviews, uncachedApis.calls.accessReviews.length]).toEqual([3, 3]);
+  });
+
+  it('refuses a missing or unknown token as Unauthenticated and another resource as Forbidden', async () => {
+    const review = new CallerReview({ ...reviewApis(), cacheTtlMs: 60_000 });
+    const alice = await review.authenticate(new SecretValue('alice-token'));
+
+    await expect(review.authenticate(undefined)).rejects.toMatchObject({ reason: 'Unauthenticated', status: 401 });
+    await expect(review.authenticate(new SecretValue('forged'))).rejects.toMatchObject({ reason: 'Unauthenticated' });
+    await expect(review.authorize(alice, 'team-a', 'other')).rejects.toMatchObject({
+      reason: 'Forbidden', status: 403, message: expect.stringContaining('needs get on managedaccountmfas/code (group mfa-operator.io) in namespace team-a'),
+    });
+  });
+
+  it('reports an API server that cannot review as unavailable, without the token in the message', async () => {
+    const failing = { createTokenReview: async () => { throw new Error('echo: alice-token'); } } as unknown as AuthenticationV1Api;
+    const review = new CallerReview({ authentication: failing, authorization: reviewApis().authorization, cacheTtlMs: 0 });
+
+    const error = await review.authenticate(new SecretValue('alice-token')).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ reason: 'ReviewUnavailable', status: 503 });
+    expect(String((error as Error).message)).not.toContain('alice-token');
+  });
+});
