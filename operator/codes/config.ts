@@ -24,7 +24,8 @@ export const CODE_SERVICE_OPTIONS = {
 
 export const CODE_SERVICE_USAGE = `
   --code-service-port N           serve TOTP codes over HTTPS on this port (default: off; 0 picks a free port)
-  --code-service-cert / --code-service-key PATH   PEM serving certificate and key (e.g. a mounted cert-manager Secret)
+  --code-service-cert / --code-service-key PATH   PEM serving certificate and key, e.g. a mounted cert-manager Secret
+                                  (or $CODE_SERVICE_CERT / $CODE_SERVICE_KEY)
   --code-service-rate N           code requests a minute per caller (default 60)
   --code-service-burst N          requests a caller may make at once (default 10)
   --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off)
