@@ -1,0 +1,145 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { REPO } from '../support/cluster.ts';
+import { signInWithTotp } from '../support/demo-login.ts';
+import { operatorApiUse, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { kubectl, kubectlOk } from '../support/kubectl.ts';
+import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';
+import { waitFor } from '../support/wait.ts';
+
+const NS = 'default';
+let env: E2eEnvironment;
+let store: KubernetesSecretStore;
+const secretsUsed: string[] = [];
+
+beforeAll(async () => {
+  env = await startE2eEnvironment();
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.cp.kubeconfigPath);
+  store = new KubernetesSecretStore(kc);
+}, 240_000);
+afterAll(async () => {
+  if (process.env.MFA_E2E_DEBUG && env) {
+    const dump = await kubectl(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']);
+    writeFileSync(process.env.MFA_E2E_DEBUG, [dump.stdout, env.operator.lines.join('\n'), env.podOutput.join('')].join('\n---\n'));
+  }
+  await env?.stop();
+});
+
+async function getMfa(name: string): Promise<any> {
+  return JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa', name, '-n', NS, '-o', 'json']));
+}
+
+function condition(mfa: any, type: string): any {
+  return mfa.status?.conditions?.find((c: any) => c.type === type);
+}
+
+/** A demo-app account and the resources a user applies for it. */
+async function applyAccount(name: string, spec: Record<string, unknown> = {}, password = `pw-${name}-${Math.random().toString(36).slice(2)}`): Promise<{ email: string; password: string }> {
+  const email = `${name}@demo.example`;
+  env.app.accounts.upsert({ email, password });
+  secretsUsed.push(password);
+  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username: email, password }));
+  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, {
+    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` } }, ...spec,
+  }));
+  return { email, password };
+}
+
+async function activeSeed(name: string): Promise<TotpSeed> {
+  const mfa = await getMfa(name);
+  const stored = await store.readActiveSeed({ namespace: NS, name, uid: mfa.metadata.uid });
+  if (!stored) throw new Error(`no active seed stored for ${name}`);
+  secretsUsed.push(stored.seed.secret.reveal());
+  return stored.seed;
+}
+
+describe('ManagedAccountMfa end to end: real API server, operator under its RBAC, Jobs, Chromium, the demo app', { timeout: 300_000 }, () => {
+  it('turns MFA on: kubectl apply, then Ready, seed and recovery codes stored, and a generated code signs in', async () => {
+    const { email, password } = await applyAccount('brand');
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/brand', '-n', NS, '--timeout=240s']);
+    const mfa = await getMfa('brand');
+    expect(mfa.status.mfaState).toBe('Enabled');
+    expect(mfa.status.totp).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30, store: { storeKind: 'Default', provider: 'kubernetes', name: 'brand-mfa-seed' } });
+    expect(mfa.status.recoveryCodes.count).toBe(10);
+    expect(mfa.status.history[0]).toMatchObject({ trigger: 'SpecChanged', outcome: 'Enabled', reason: 'Enabled' });
+    for (const type of ['CredentialsValid', 'AutomationSucceeded', 'MfaEnabled', 'SeedStored', 'RecoveryCodesStored']) expect(condition(mfa, type).status).toBe('True');
+    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+
+    const codes = await store.readRecoveryCodes({ namespace: NS, name: 'brand', uid: mfa.metadata.uid });
+    secretsUsed.push(...(codes?.codes.reveal() ?? []));
+    const page = await signInWithTotp(env.app.url, email, password, await activeSeed('brand'));
+    expect(page.path).toBe('/');
+
+    const describe = await kubectlOk(env.cp.kubeconfigPath, ['describe', 'mfa', 'brand', '-n', NS]);
+    for (const reason of ['JobCreated', 'MfaEnabled', 'SeedStored']) expect(describe).toContain(reason);
+    // The run's result Secret and identity are gone once the material is in the store; the Job stays as the record.
+    const leftovers = await kubectl(env.cp.kubeconfigPath, ['get', 'secret', mfa.status.history[0].job, '-n', NS]);
+    expect(leftovers.stderr).toMatch(/NotFound/);
+  });
+
+  it('reports a wrong password as InvalidCredentials without retrying, and recovers once the Secret is fixed', async () => {
+    const { email } = await applyAccount('typo', {}, 'not-the-password');
+    env.app.accounts.upsert({ email, password: 'the-real-password-1' });
+    secretsUsed.push('the-real-password-1');
+    await waitFor('InvalidCredentials', async () => condition(await getMfa('typo'), 'Ready')?.reason === 'InvalidCredentials', 180_000, 1000);
+    const failed = await getMfa('typo');
+    expect(condition(failed, 'Ready').status).toBe('False');
+    expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec or the credentials Secret changes/);
+    await new Promise((r) => setTimeout(r, 5_000));
+    const jobs = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=typo`, '-o', 'json'])).items;
+    expect(jobs).toHaveLength(1);
+
+    await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('typo-login', NS, { username: email, password: 'the-real-password-1' }));
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/typo', '-n', NS, '--timeout=240s']);
+    expect((await getMfa('typo')).status.history.map((h: any) => h.outcome)).toEqual(['Enabled', 'Failed']);
+  });
+
+  it('turns MFA off when spec.mfa.state becomes Disabled, signing in with a generated code, and deletes the stored seed', async () => {
+    const { email } = await applyAccount('offboard');
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=240s']);
+    await activeSeed('offboard');
+    await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'offboard', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Disabled"}}}']);
+    await waitFor('MFA off', async () => (await getMfa('offboard')).status?.mfaState === 'Disabled', 240_000, 1000);
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=60s']);
+    expect(env.app.accounts.status(email).mfa.enabled).toBe(false);
+    const mfa = await getMfa('offboard');
+    expect(await store.readActiveSeed({ namespace: NS, name: 'offboard', uid: mfa.metadata.uid })).toBeUndefined();
+    expect(mfa.status.totp).toBeUndefined();
+  });
+
+  it('with deletionPolicy Disable, turns MFA off on the app before letting the resource go', async () => {
+    const { email } = await applyAccount('leaver', { deletionPolicy: 'Disable' });
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/leaver', '-n', NS, '--timeout=240s']);
+    await activeSeed('leaver');
+    await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'leaver', '-n', NS, '--wait=false']);
+    await waitFor('resource gone', async () => (await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'leaver', '-n', NS])).stderr.includes('NotFound'), 240_000, 1000);
+    expect(env.app.accounts.status(email).mfa.enabled).toBe(false);
+  });
+
+  it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
+    const admin = env.cp.kubeconfigPath;
+    const captured = [
+      env.operator.lines.join('\n'), env.podOutput.join(''),
+      await kubectlOk(admin, ['get', 'mfa,events,jobs,pods', '-A', '-o', 'yaml']),
+      await kubectlOk(admin, ['describe', 'mfa', '-A']),
+    ].join('\n');
+    expect(secretsUsed.length).toBeGreaterThan(10);
+    const leaked = secretsUsed.filter((s) => captured.includes(s));
+    expect(leaked).toEqual([]);
+    expect(captured).toContain('JobCreated');
+  });
+
+  it('ran under config/rbac: denied nothing, and used every rule it holds', () => {
+    const { used, denied } = operatorApiUse(env.cp);
+    expect(denied).toEqual([]);
+    const rules = ['role.yaml', 'leader_election_role.yaml'].flatMap((f) => parseAllDocuments(readFileSync(`${REPO}/config/rbac/${f}`, 'utf8'))
+      .flatMap((d) => (d.toJS().rules ?? []) as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>));
+    const granted = rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`))));
+    expect(granted.filter((g) => !used.has(g))).toEqual([]);
+  });
+});
