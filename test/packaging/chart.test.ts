@@ -7,7 +7,9 @@ import { startControlPlane, type ControlPlane } from '../envtest/control-plane.t
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { kubeconform, prepareSchemaDir } from './kubeconform-schemas.ts';
 import { CHART, NAMESPACE, RELEASE, named, objectsOf, ofKind, renderChart, type KubeObject } from './manifests.ts';
-import { runTool } from './tools.ts';
+import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 const MONITORING = ['monitoring.coreos.com/v1'];
 /** Prometheus Operator kinds have no schema here; the alerts tests run their rules through promtool instead. */

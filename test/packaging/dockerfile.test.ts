@@ -9,7 +9,12 @@ import { REPO, startClusterWithCrds } from '../support/cluster.ts';
 import { waitFor } from '../support/wait.ts';
 import { environment, execForm, lastValue, readDockerfile, type Stage } from './dockerfile.ts';
 import { named, objectsOf, renderChart, renderKustomize } from './manifests.ts';
-import { packagingPath, runTool, type CommandResult } from './tools.ts';
+import { ensurePackagingTools, packagingPath, runTool, TOOLS_TIMEOUT_MS, type CommandResult } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
+
+/** Starting Node with playwright-core and the API clients takes tens of seconds on two busy cores. */
+const ENTRY_POINT_TIMEOUT_MS = 180_000;
 
 let stages: Stage[];
 let final: Stage;
@@ -153,7 +158,7 @@ describe('the image\'s entry points, from dist/ built and laid out as the Docker
       '--termination-message-path', join(work, 'termination-log')], app, await imageEnv());
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout.trim())).toMatchObject({ outcome: 'Failed', reason: 'InvalidRunSpec' });
-  });
+  }, ENTRY_POINT_TIMEOUT_MS);
 
   it('the operator (ENTRYPOINT + CMD, with the chart\'s flags and runner settings) leads, serves probes and metrics, and stops on SIGTERM', async () => {
     const lines: string[] = [];
@@ -174,5 +179,5 @@ describe('the image\'s entry points, from dist/ built and laid out as the Docker
     }
     const exited = await operator;
     expect(exited.code, exited.stderr).toBe(0);
-  });
+  }, ENTRY_POINT_TIMEOUT_MS);
 });

@@ -3,11 +3,13 @@ import { cp as copy, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO } from '../support/cluster.ts';
 import { objectsOf } from './manifests.ts';
 import { grantedPermissions } from './rbac-rules.ts';
-import { runToolOk } from './tools.ts';
+import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runToolOk } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 let tree: string;
 

@@ -8,6 +8,9 @@ import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { kubeconform, prepareSchemaDir } from './kubeconform-schemas.ts';
 import { NAMESPACE, named, objectsOf, ofKind, renderChart, renderKustomize, type KubeObject } from './manifests.ts';
 import { bindings, grantedPermissions } from './rbac-rules.ts';
+import { ensurePackagingTools, TOOLS_TIMEOUT_MS } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 interface Container { command: string[]; args: string[]; env: Array<{ name: string }>; securityContext: object; ports: object[] }
 interface PodSpec { securityContext: object; containers: Container[]; volumes: object[] }

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO } from '../support/cluster.ts';
 import { CHART, objectsOf, tryRenderChart } from './manifests.ts';
+import { ensurePackagingTools, TOOLS_TIMEOUT_MS } from './tools.ts';
+
+beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 /** Each bad value, and what the refusal must say so the user can find and fix it. */
 const REFUSED: Array<{ what: string; set: string[]; says: RegExp[] }> = [
