@@ -33,6 +33,11 @@ function wasStartedBefore(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' || Boolean(state?.running ?? state?.terminated);
 }
 
+/** Pods from a list carry no kind; an Event's `regarding` needs it. */
+function asPod(pod: V1Pod): V1Pod {
+  return { ...pod, apiVersion: 'v1', kind: 'Pod' };
+}
+
 function decode(data: Record<string, string> | undefined): Record<string, Buffer> {
   return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
@@ -104,7 +109,7 @@ export class Kubelet {
   }
 
   #kill(worker: PodWorker, grace: number): void {
-    void this.#options.events.record(worker.pod, 'Normal', 'Killing', 'Kill', `Stopping container ${worker.container.name}`);
+    void this.#options.events.record(asPod(worker.pod), 'Normal', 'Killing', 'Kill', `Stopping container ${worker.container.name}`);
     worker.kill(grace);
   }
 
@@ -160,9 +165,17 @@ export class Kubelet {
 
   async #recordTransition(pod: V1Pod, phase: PodPhase, container: ReportedContainer): Promise<void> {
     const name = pod.spec!.containers[0]!.name;
-    const waiting = container.report.state.waiting;
-    if (phase === 'Running') await this.#options.events.record(pod, 'Normal', 'Started', 'Start', `Started container ${name}`);
-    if (waiting?.message) await this.#options.events.record(pod, 'Warning', waiting.reason === 'ContainerCreating' ? 'FailedMount' : 'Failed', 'Start', waiting.message);
+    const { waiting, terminated: ended } = container.report.state;
+    const podKey = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
+    if (phase === 'Running') {
+      this.#options.log.info({ pod: podKey, logPath: this.logPath(pod.metadata!.namespace!, pod.metadata!.name!) }, 'pod started');
+      await this.#options.events.record(asPod(pod), 'Normal', 'Started', 'Start', `Started container ${name}`);
+    }
+    if (ended) {
+      const durationMs = ended.startedAt ? new Date(ended.finishedAt!).getTime() - new Date(ended.startedAt).getTime() : undefined;
+      this.#options.log.info({ pod: podKey, phase, exitCode: ended.exitCode, reason: ended.reason, durationMs }, 'pod finished');
+    }
+    if (waiting?.message) await this.#options.events.record(asPod(pod), 'Warning', waiting.reason === 'ContainerCreating' ? 'FailedMount' : 'Failed', 'Start', waiting.message);
   }
 
   async #volumeSources(pod: V1Pod): Promise<VolumeSources> {
@@ -175,9 +188,10 @@ export class Kubelet {
         .then((c) => ({ ...decode(c.binaryData), ...Object.fromEntries(Object.entries(c.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])) }),
           (err: unknown) => (notFound(err) ? undefined : Promise.reject(err))),
     };
-    const automount = await this.#automountToken(pod);
-    if (!automount) return { reader, caCertificate };
-    const account = pod.spec?.serviceAccountName ?? 'default';
+    const account = pod.spec?.serviceAccountName;
+    // Without the ServiceAccount admission plugin (off on this control plane) a pod may name no account;
+    // the API server binds no token to such a pod, so none is mounted.
+    if (!account || !(await this.#automountToken(pod, account))) return { reader, caCertificate };
     const serviceAccountToken = async () => {
       const request = await core.createNamespacedServiceAccountToken({
         name: account, namespace,
@@ -189,9 +203,8 @@ export class Kubelet {
   }
 
   /** The pod's automountServiceAccountToken, else its service account's, else true. */
-  async #automountToken(pod: V1Pod): Promise<boolean> {
+  async #automountToken(pod: V1Pod, name: string): Promise<boolean> {
     if (pod.spec?.automountServiceAccountToken !== undefined) return pod.spec.automountServiceAccountToken;
-    const name = pod.spec?.serviceAccountName ?? 'default';
     const account = await this.#options.core.readNamespacedServiceAccount({ name, namespace: pod.metadata!.namespace! }).catch((err: unknown) => {
       if (notFound(err)) return undefined;
       throw err;

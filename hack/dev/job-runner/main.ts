@@ -5,13 +5,20 @@
  *   node hack/dev/job-runner/main.ts --kubeconfig K [--namespace NS] [--image-root DIR] [--max-parallel N]
  *        [--selector app.kubernetes.io/managed-by=mfa-operator] [--log-dir DIR]
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../../operator/logging/logger.ts';
 import { describeError, JobRunnerError } from './errors.ts';
 import { DEFAULT_SELECTOR, startLocalJobRunner } from './job-runner.ts';
 
+/** Pod logs outlive the runner when it is run by hand: there is no `kubectl logs` without a kubelet. */
+const DEFAULT_LOG_DIR = join(process.env.MFA_OPERATOR_CACHE || join(homedir(), '.cache', 'mfa-operator'), 'job-runner', 'logs');
+
 const USAGE = `usage: node hack/dev/job-runner/main.ts --kubeconfig FILE [--namespace NS] [--image-root DIR]
-       [--max-parallel N] [--selector ${DEFAULT_SELECTOR}] [--log-dir DIR]`;
+       [--max-parallel N] [--selector ${DEFAULT_SELECTOR}] [--log-dir DIR]
+Plays kubelet and the job controller for matching Jobs on an apiserver-only control plane.
+Pod logs go to --log-dir (default ${DEFAULT_LOG_DIR}); see "Local job runner" in docs/development.md.`;
 
 function maxParallel(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -36,7 +43,7 @@ async function main(): Promise<number> {
   const log = createLogger('local-job-runner');
   const runner = await startLocalJobRunner({
     kubeconfig, namespace: values.namespace, imageRoot: values['image-root'], maxParallel: maxParallel(values['max-parallel']),
-    selector: values.selector, logDir: values['log-dir'] ?? 'logs/job-runner', log,
+    selector: values.selector, logDir: values['log-dir'] ?? DEFAULT_LOG_DIR, log,
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
