@@ -68,6 +68,13 @@ describe('the alert rules (config/prometheus/alert-rules.yaml)', () => {
     }
   });
 
+  it('query only metrics the operator defines', async () => {
+    const defined = await operatorMetricNames();
+    for (const rule of alertsOf(source)) {
+      for (const [used] of rule.expr.matchAll(/\bmfa_operator_\w+/g)) expect([...defined], `${rule.alert} queries ${used}`).toContain(used);
+    }
+  });
+
   it('are exactly what the kustomize PrometheusRule carries', async () => {
     const generated = parse(await readFile(`${REPO}/config/prometheus/prometheus_rule.yaml`, 'utf8'));
     expect(generated.kind).toBe('PrometheusRule');
@@ -107,5 +114,32 @@ describe('the chart PrometheusRule', () => {
   it('is skipped, like the ServiceMonitor, when the cluster does not serve monitoring.coreos.com/v1', async () => {
     const objects = objectsOf(await renderChart({ set: ['metrics.prometheusRule.enabled=true', 'metrics.serviceMonitor.enabled=true'] }));
     expect(objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
+  });
+});
+
+/** Metric names as the operator's source declares them (prom-client `name: '...'`). */
+async function operatorMetricNames(): Promise<Set<string>> {
+  const sources = await Promise.all(['operator/metrics/metrics.ts', 'operator/codes/code-metrics.ts'].map((f) => readFile(`${REPO}/${f}`, 'utf8')));
+  return new Set(sources.flatMap((text) => [...text.matchAll(/name: '(mfa_operator_\w+)'/g)].map(([, name]) => name!)));
+}
+
+describe('the chart Grafana dashboard', () => {
+  it('renders as a sidecar ConfigMap whose queries are valid PromQL over the operator\'s metrics', async () => {
+    const objects = objectsOf(await renderChart({ set: ['metrics.grafanaDashboard.enabled=true'] }));
+    const configMap = named(objects, 'ConfigMap', 'mfa-operator-dashboard');
+    expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    const dashboard = JSON.parse((configMap.data as Record<string, string>)['mfa-operator.json']!) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const queries = dashboard.panels.flatMap((p) => p.targets.map((t, i) => ({ record: `dashboard:${p.title.replace(/\W+/g, '_')}:${i}`, expr: t.expr })));
+    expect(queries.length).toBeGreaterThan(5);
+    const defined = await operatorMetricNames();
+    for (const { expr } of queries) {
+      for (const [used] of expr.matchAll(/\bmfa_operator_\w+/g)) {
+        const known = defined.has(used.replace(/_(bucket|sum|count)$/, '')) || /^mfa_operator_(process|nodejs)_/.test(used);
+        expect(known, `${used} in ${expr} is a metric the operator defines`).toBe(true);
+      }
+    }
+    // Each query as a recording rule: promtool parses the PromQL.
+    const checked = await promtoolCheck([{ name: 'dashboard', rules: queries } as unknown as RuleGroup]);
+    expect(checked.code, checked.stderr + checked.stdout).toBe(0);
   });
 });
