@@ -31,7 +31,7 @@ interface Attempt {
 }
 
 /**
- * Answers one code request: authenticate (TokenReview), rate-limit per caller, authorise
+ * Answers one code request: parse it, authenticate (TokenReview), rate-limit per caller, authorise
  * (SubjectAccessReview on managedaccountmfas/code), read the active seed, issue a code.
  */
 export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessage, res: ServerResponse) => void {
@@ -55,9 +55,10 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
 }
 
 async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt): Promise<IssuedCode> {
+  // Parsed first so that even a refused request's audit line says which account was asked for.
+  attempt.request = parseCodeRequest(req);
   attempt.caller = await parts.review.authenticate(bearerToken(req));
   parts.limiter.take(attempt.caller.username);
-  attempt.request = parseCodeRequest(req);
   const { namespace, name, purpose } = attempt.request;
   await parts.review.authorize(attempt.caller, namespace, name);
   return parts.codes.issue({ namespace, name }, purpose);

@@ -128,7 +128,7 @@ describe('code service', () => {
       user: 'system:serviceaccount:team-a:alice', namespace: NS, name: 'shared', purpose: 'display', result: 'issued',
     }));
     expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:bob', result: 'forbidden', reason: 'Forbidden' }));
-    expect(records).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', result: 'unauthenticated' }));
+    expect(records).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', namespace: NS, name: 'shared', result: 'unauthenticated' }));
     expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:dave', result: 'rate_limited' }));
     expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="issued"\} \d+/);
     expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="forbidden"\} \d+/);
