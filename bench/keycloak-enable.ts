@@ -33,6 +33,8 @@ try {
       connector: 'keycloak', loginUrl: `${keycloak.url}/realms/${realm}/account`, action: 'enable',
       credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
       sink: { type: 'file', dir: join(dir, `result${i}`) },
+      // As in the end-to-end test: a cold Keycloak on a busy 2-core machine needs more than the defaults.
+      timeouts: { navigationMs: 60_000, actionMs: 20_000 },
     }, new FileResultSink(join(dir, `result${i}`)), { connectors, browser, logger: createLogger('bench', { level: 'silent' }) });
     if (summary.outcome !== 'Enabled') throw new Error(`run ${i} ended ${summary.reason}: ${summary.message}`);
     enableMs.push(Date.now() - started);

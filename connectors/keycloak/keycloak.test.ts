@@ -56,22 +56,23 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function newAccount(): Promise<Account> {
+  async function newAccount(requiredActions: string[] = []): Promise<Account> {
     const n = ++users;
     const username = `user${n}`;
     const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
-    await keycloak.createUser(REALM, username, password);
+    await keycloak.createUser(REALM, username, password, { requiredActions });
     await writeFile(join(dir, `username-${n}`), `${username}\n`, { mode: 0o600 });
     await writeFile(join(dir, `password-${n}`), `${password}\n`, { mode: 0o600 });
+    const resultDir = join(dir, `result-${n}`);
     const spec: RunSpec = {
       connector: 'keycloak',
       loginUrl: `${keycloak.url}/realms/${REALM}/account`,
       credentials: { usernameFile: join(dir, `username-${n}`), passwordFile: join(dir, `password-${n}`) },
-      sink: { type: 'file', dir: join(dir, `result-${n}`) },
+      sink: { type: 'file', dir: resultDir },
       action: 'enable',
       timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
     };
-    return { username, password, spec, sink: new FileResultSink(spec.sink.dir), logLines: [] };
+    return { username, password, spec, sink: new FileResultSink(resultDir), logLines: [] };
   }
 
   async function run(account: Account, overrides: Partial<RunSpec> = {}): Promise<OutcomeSummary> {
@@ -143,6 +144,16 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     expect(await keycloak.credentialTypes(REALM, enrolled.username)).toEqual(['password']);
     expect((await enrolled.sink.readSeed())?.state).toBe('disabled');
   }, 400_000);
+
+  it('enrolls from the sign-in page when the realm makes the user set up an authenticator (Configure OTP)', async () => {
+    const account = await newAccount(['CONFIGURE_TOTP']);
+
+    const summary = await run(account);
+
+    expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
+    expect(await keycloak.credentialTypes(REALM, account.username)).toEqual(expect.arrayContaining(['otp', 'recovery-authn-codes']));
+    expect((await account.sink.readSeed())?.state).toBe('confirmed');
+  }, 300_000);
 
   it('fails a wrong password with InvalidCredentials and leaves MFA off', async () => {
     const account = await newAccount();

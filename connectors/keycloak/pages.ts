@@ -36,9 +36,12 @@ export async function settledPage(ctx: ConnectorContext, step: string): Promise<
       .waitFor({ state: 'attached', timeout: ctx.timeouts.navigationMs });
   } catch (e: unknown) {
     if (!(e instanceof errors.TimeoutError)) throw e;
-    // A page that loaded but is neither kind is not Keycloak as the connector knows it.
+    // A loaded page that is neither kind is not Keycloak as the connector knows it; the account
+    // console renders only after its scripts sign in, which is slow, not changed, on a busy server.
     const loaded = await page.evaluate('document.readyState === "complete"').catch(() => false);
-    throw loaded ? connectorOutdated(APP, `a Keycloak login or account console page (${step})`, e) : timedOut(APP, step, e);
+    const accountConsole = new URL(page.url()).pathname.includes('/account');
+    if (loaded && !accountConsole) throw connectorOutdated(APP, `a Keycloak login or account console page (${step})`, e);
+    throw timedOut(APP, step, e);
   }
   const id = await page.locator('body').getAttribute('data-page-id');
   if (id?.startsWith('login-')) return { kind: 'login', id, title: await pageTitle(ctx) };

@@ -23,6 +23,10 @@ export interface RealmOptions {
   maxAuthAgeSeconds?: Readonly<Record<string, number>>;
 }
 
+export interface UserOptions {
+  requiredActions?: readonly string[];
+}
+
 interface FlowExecution {
   id: string;
   providerId?: string;
@@ -59,12 +63,16 @@ export class KeycloakAdminApi {
     }
   }
 
-  /** A user who can sign in with a password and has no pending required actions. Returns the id. */
-  async createUser(realm: string, username: string, password: string): Promise<string> {
+  /**
+   * A user who can sign in with a password; `requiredActions` (e.g. CONFIGURE_TOTP) are steps
+   * Keycloak makes the user take at the next sign-in. Returns the id.
+   */
+  async createUser(realm: string, username: string, password: string, options: UserOptions = {}): Promise<string> {
     const response = await this.#call('POST', `/admin/realms/${enc(realm)}/users`, {
       username, enabled: true, email: `${username}@example.test`, emailVerified: true,
       firstName: username, lastName: 'Test',
       credentials: [{ type: 'password', value: password, temporary: false }],
+      requiredActions: options.requiredActions ?? [],
     });
     const id = response.headers.get('location')?.split('/').at(-1);
     if (!id) throw new Error('Keycloak created the user but returned no Location header');

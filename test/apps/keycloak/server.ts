@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KeycloakAdminApi, type RealmOptions } from './admin-api.ts';
+import { KeycloakAdminApi, type RealmOptions, type UserOptions } from './admin-api.ts';
 import { ensureKeycloak, findKeycloakJavaHome, keycloakVersion } from './install.ts';
 
 export interface KeycloakServer {
@@ -19,7 +19,7 @@ export interface KeycloakServer {
   readonly startupMs: number;
   adminToken(): Promise<string>;
   createRealm(realm: string, options?: RealmOptions): Promise<void>;
-  createUser(realm: string, username: string, password: string): Promise<string>;
+  createUser(realm: string, username: string, password: string, options?: UserOptions): Promise<string>;
   userHasOtp(realm: string, username: string): Promise<boolean>;
   credentialTypes(realm: string, username: string): Promise<string[]>;
   /** Stops the JVM and removes the database; safe to call twice. */
@@ -63,7 +63,7 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
     url, version, pid: child.pid ?? -1, startupMs: Date.now() - started,
     adminToken: () => api.adminToken(),
     createRealm: (realm, realmOptions) => api.createRealm(realm, realmOptions),
-    createUser: (realm, username, password) => api.createUser(realm, username, password),
+    createUser: (realm, username, password, userOptions) => api.createUser(realm, username, password, userOptions),
     userHasOtp: (realm, username) => api.userHasOtp(realm, username),
     credentialTypes: (realm, username) => api.credentialTypes(realm, username),
     stop,
