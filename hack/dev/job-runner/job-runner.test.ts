@@ -1,5 +1,8 @@
 import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Job, type V1JobCondition, type V1Pod } from '@kubernetes/client-node';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../operator/logging/logger.ts';
 import { startControlPlane, type ControlPlane } from '../../../test/envtest/control-plane.ts';
@@ -237,6 +240,38 @@ describe('local job runner', () => {
 
     await waitFor('the process killed', () => processesWith(marker).length === 0, 30_000);
     await waitFor('the pod gone', async () => (await podsOf('deleted')).length === 0, 30_000);
+  });
+
+  it('run by hand (main.ts), takes its pods down with it even when SIGKILLed', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'by-hand' } } });
+    const logDir = mkdtempSync(join(tmpdir(), 'job-runner-logs-'));
+    const cli = spawn(process.execPath, [new URL('./main.ts', import.meta.url).pathname, '--kubeconfig', cp.kubeconfigPath, '--namespace', 'by-hand', '--log-dir', logDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let cliOutput = '';
+    cli.stdout.on('data', (d: Buffer) => (cliOutput += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (cliOutput += d.toString()));
+    try {
+      await waitFor('the runner to start', () => cliOutput.includes('local job runner started'));
+      const marker = `${Date.now() % 100_000}.4646`;
+      const body = job('by-hand', { command: ['sh', '-c', `echo started; sleep ${marker} & wait`] });
+      body.metadata!.namespace = 'by-hand';
+      body.spec!.template.spec!.automountServiceAccountToken = false;
+      await batch.createNamespacedJob({ namespace: 'by-hand', body });
+      await waitFor('its process', () => processesWith(marker).length > 0, 30_000);
+      await waitFor('its log file', () => readdirSync(logDir).some((f) => readFileSync(join(logDir, f), 'utf8').includes('started')));
+
+      cli.kill('SIGKILL');
+
+      await waitFor('the pod\'s processes gone with the runner', () => processesWith(marker).length === 0, 10_000);
+      const abandoned = readdirSync('/var/tmp').filter((d) => d.startsWith('mfa-job-runner-')).map((d) => `/var/tmp/${d}`)
+        .filter((d) => existsSync(`${d}/runner.pid`) && readFileSync(`${d}/runner.pid`, 'utf8') === String(cli.pid));
+      expect(abandoned).toHaveLength(1);
+      const next = await startLocalJobRunner({ kubeconfig: cp.kubeconfigPath, namespace: 'by-hand', log: createLogger('job-runner-test', { level: 'warn' }) });
+      await next.stop();
+      expect(existsSync(abandoned[0]!)).toBe(false);
+    } finally {
+      cli.kill('SIGKILL');
+      rmSync(logDir, { recursive: true, force: true });
+    }
   });
 
   it('leaves Jobs without the selector\'s label alone', async () => {

@@ -1,6 +1,6 @@
 import { BatchV1Api, CoreV1Api, EventsV1Api, KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventRecorder } from '../../../operator/controller/runtime/events.ts';
@@ -11,6 +11,7 @@ import { describeError, JobRunnerError } from './errors.ts';
 import { JobController } from './job-controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { detectSandboxMode, type SandboxMode } from './sandbox.ts';
+import { createWorkDir } from './work-dir.ts';
 
 export const DEFAULT_SELECTOR = 'app.kubernetes.io/managed-by=mfa-operator';
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -93,9 +94,8 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
   const kc = loadConfig(options.kubeconfig);
   const api = apiEndpoint(kc);
   const [core, batch, eventsApi] = [kc.makeApiClient(CoreV1Api), kc.makeApiClient(BatchV1Api), kc.makeApiClient(EventsV1Api)];
-  const parent = options.workDirParent ?? '/var/tmp';
-  await mkdir(parent, { recursive: true });
-  const workDir = await mkdtemp(join(parent, 'mfa-job-runner-'));
+  const work = await createWorkDir(options.workDirParent ?? '/var/tmp');
+  const workDir = work.path;
   const logDir = options.logDir ? resolve(options.logDir) : join(workDir, 'logs');
   const kubelet = new Kubelet({
     mode, core, log, caCertificate: api.caCertificate, maxParallel: options.maxParallel ?? 4,
@@ -108,14 +108,14 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
   await mkdir(join(workDir, 'pods'), { recursive: true, mode: 0o700 });
   const jobs = new JobController({ batch, core, log, events: new EventRecorder(eventsApi, 'job-controller', 'local', log), selector: options.selector ?? DEFAULT_SELECTOR });
   const queue = new WorkQueue({ baseBackoffMs: 200, maxBackoffMs: 10_000 });
-  const workers = [work(queue, jobs, log), work(queue, jobs, log)];
+  const workers = [syncJobs(queue, jobs, log), syncJobs(queue, jobs, log)];
   const informers = watch(kc, options, queue, kubelet, jobs, { core, batch }, log);
   try {
     await Promise.all(informers.map((i) => i.start()));
   } catch (err: unknown) {
     await Promise.all(informers.map((i) => i.stop()));
     queue.shutDown();
-    await rm(workDir, { recursive: true, force: true });
+    await work.release();
     throw err;
   }
   log.info({ mode, workDir, logDir, namespace: options.namespace ?? '(all)' }, 'local job runner started');
@@ -128,12 +128,12 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
       await Promise.all(informers.map((i) => i.stop()));
       await kubelet.stop();
       await Promise.all(workers);
-      await rm(workDir, { recursive: true, force: true });
+      await work.release();
     })()),
   };
 }
 
-async function work(queue: WorkQueue, jobs: JobController, log: Logger): Promise<void> {
+async function syncJobs(queue: WorkQueue, jobs: JobController, log: Logger): Promise<void> {
   for (;;) {
     const key = await queue.get();
     if (key === undefined) return;

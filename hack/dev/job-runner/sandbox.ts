@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { trackProcessGroup, untrackProcessGroup } from '../../../test/envtest/cleanup.ts';
 import { JobRunnerError } from './errors.ts';
 
 /**
@@ -32,14 +33,32 @@ export function detectSandboxMode(): SandboxMode {
     'and check that `unshare` (util-linux) is installed.');
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/** setpriv (util-linux) sets the parent-death signal, so a SIGKILLed runner takes its pods with it. */
+function dieWithRunner(args: string[]): [string, string[]] {
+  try {
+    accessSync(SETPRIV, fsConstants.X_OK);
+    return [SETPRIV, ['--pdeathsig', 'KILL', '--', 'unshare', ...args]];
+  } catch {
+    return ['unshare', args];
+  }
+}
+
 /**
  * Starts `prelude` as pid 1 of new namespaces. The child leads its own process group, so a signal to the group
- * reaches unshare and the container's pid 1; when pid 1 dies the kernel kills everything else in the pod.
+ * reaches unshare and the container's pid 1; when pid 1 dies the kernel kills everything else in the pod, and
+ * `--kill-child` kills pid 1 when unshare dies.
  */
 export function spawnInSandbox(mode: SandboxMode, prelude: readonly string[], cwd: string, env: ReadonlyMap<string, string>): ChildProcess {
-  return spawn('unshare', [...unshareArgs(mode), '--', ...prelude], {
-    cwd, env: Object.fromEntries(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [command, args] = dieWithRunner([...unshareArgs(mode), '--', ...prelude]);
+  const child = spawn(command, args, { cwd, env: Object.fromEntries(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) {
+    const pgid = child.pid;
+    trackProcessGroup(pgid);
+    child.once('exit', () => untrackProcessGroup(pgid));
+  }
+  return child;
 }
 
 /** The container's pid 1 as this machine numbers it: the process unshare forked. */
