@@ -24,5 +24,5 @@ mvn -B -q -ntp -Dstyle.color=never dependency:copy \
   "-DoutputDirectory=$WORK" >&2
 unzip -q "$WORK/keycloak-quarkus-dist-$VERSION.zip" -d "$WORK"
 # A rename is atomic: a concurrent or interrupted fetch never leaves a half-unpacked release in place.
-mv "$WORK/keycloak-$VERSION" "$DEST" 2>/dev/null || [ -x "$DEST/bin/kc.sh" ]
+mv -T "$WORK/keycloak-$VERSION" "$DEST" 2>/dev/null || [ -x "$DEST/bin/kc.sh" ]
 echo "$DEST"
