@@ -1,7 +1,7 @@
-import { ConnectorError, isConnectorError, mfaAlreadyEnabled } from '../../connectors/sdk/errors.ts';
-import { seedMetadata, type TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { withSession, type ActionResult, type RunContext } from './run-context.ts';
-import { VerifyingCodeSource } from './verifying-code-source.ts';
+import { ConnectorError, mfaAlreadyEnabled } from '../../connectors/sdk/errors.ts';
+import { seedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import type { ActionResult, RunContext } from './run-context.ts';
+import { withSeedSession } from './seed-session.ts';
 
 /**
  * MFA is on already. If an earlier run stored a seed (it may have crashed between confirming and
@@ -14,11 +14,10 @@ export async function adoptStoredSeed(run: RunContext): Promise<ActionResult> {
   if (!stored || stored.state === 'disabled') throw mfaAlreadyEnabled(connector.displayName);
   run.scrubber.add(stored.seed.secret);
   await steps.run('verifyStoredSeed', async () => {
-    // The crashed run may have confirmed with this window's code, which the app now refuses as a
-    // replay; the second attempt waits for the next window.
-    if (await signInWithStoredSeed(run, stored.seed)) return;
-    run.logger.warn('the app refused the stored seed\'s code; retrying once in the next time window');
-    if (!(await signInWithStoredSeed(run, stored.seed))) throw storedSeedRefused(connector.displayName);
+    // The crashed run may have confirmed with this window's code, which the app now refuses as a replay.
+    await withSeedSession(run, stored.seed, async (_ctx, codes) => {
+      if (!codes.asked) throw unverifiable(connector.displayName);
+    }, () => storedSeedRefused(connector.displayName));
   });
   await steps.run('markConfirmed', () => sink.markConfirmed());
   return {
@@ -26,22 +25,6 @@ export async function adoptStoredSeed(run: RunContext): Promise<ActionResult> {
     message: `MFA was already on for the ${connector.displayName} account and the stored seed verifies; adopted it.`,
     seed: seedMetadata(stored.seed),
   };
-}
-
-/** False when the app asked for a code and refused it; other failures propagate. */
-async function signInWithStoredSeed(run: RunContext, seed: TotpSeed): Promise<boolean> {
-  // A new source per attempt (used windows are shared process-wide), so `asked` is this attempt's.
-  const codes = new VerifyingCodeSource(seed, run.scrubber);
-  return withSession(run, codes, async (ctx) => {
-    try {
-      await run.connector.login(ctx, run.credentials, codes);
-    } catch (e: unknown) {
-      if (codes.asked && isConnectorError(e) && e.reason === 'InvalidCredentials') return false;
-      throw e;
-    }
-    if (!codes.asked) throw unverifiable(run.connector.displayName);
-    return true;
-  });
 }
 
 function storedSeedRefused(app: string): ConnectorError {

@@ -1,16 +1,14 @@
 import { seedMetadata } from '../../connectors/sdk/totp-seed.ts';
-import { withSession, type ActionResult, type RunContext } from './run-context.ts';
+import type { ActionResult, RunContext } from './run-context.ts';
 import { RunnerError } from './runner-errors.ts';
 import type { StoredSeed } from './result-sink.ts';
-import { VerifyingCodeSource } from './verifying-code-source.ts';
+import { withSeedSession } from './seed-session.ts';
 
 /** Turn the authenticator app off, signing in with the stored seed (deletionPolicy: Disable). */
 export async function disableTotp(run: RunContext): Promise<ActionResult> {
   const { connector, sink, steps } = run;
   const stored = await requireStoredSeed(run);
-  const codes = new VerifyingCodeSource(stored.seed, run.scrubber);
-  const wasOn = await withSession(run, codes, async (ctx) => {
-    await steps.run('login', () => connector.login(ctx, run.credentials, codes));
+  const wasOn = await withSeedSession(run, stored.seed, async (ctx, codes) => {
     const state = await steps.run('readMfaState', () => connector.readMfaState(ctx));
     if (!state.totpEnabled) return false;
     // A fresh code: the app refuses the sign-in code a second time within its window.
@@ -31,12 +29,10 @@ export async function disableTotp(run: RunContext): Promise<ActionResult> {
 export async function verifyStoredSeed(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
   const stored = await requireStoredSeed(run);
-  const codes = new VerifyingCodeSource(stored.seed, run.scrubber);
-  const totpEnabled = await withSession(run, codes, async (ctx) => {
-    await steps.run('login', () => connector.login(ctx, run.credentials, codes));
-    return (await steps.run('readMfaState', () => connector.readMfaState(ctx))).totpEnabled;
-  });
-  if (!codes.asked || !totpEnabled) {
+  const { asked, totpEnabled } = await withSeedSession(run, stored.seed, async (ctx, codes) => ({
+    asked: codes.asked, totpEnabled: (await steps.run('readMfaState', () => connector.readMfaState(ctx))).totpEnabled,
+  }));
+  if (!asked || !totpEnabled) {
     throw new RunnerError('SeedNotVerified',
       `${connector.displayName} did not ask for a code at sign-in or reports no authenticator app; MFA is not on. ` +
       'Set spec.mfa.state to Enabled to turn it on again.');
