@@ -30,17 +30,17 @@ export class StoreSeedSource implements ActiveSeedSource {
   async readActiveSeed(namespace: string, name: string): Promise<TotpSeed> {
     const account = await this.#account(namespace, name);
     const uid = account.metadata.uid ?? '';
+    let stored;
     try {
-      const provider = await this.#providerFor(account);
-      const stored = await provider.readActiveSeed({ namespace, name, uid });
-      if (stored) return stored.seed;
+      stored = await (await this.#providerFor(account)).readActiveSeed({ namespace, name, uid });
     } catch (e: unknown) {
-      if (isStoreError(e) && e.reason !== 'NotFound') {
-        throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`, 5);
-      }
       if (!isStoreError(e)) throw e;
+      // Store messages name objects, never stored values, so they can be passed on.
+      if (e.reason === 'NotFound') throw new CodeServiceError('NoActiveSeed', `No seed can be read for ${namespace}/${name}: ${e.message}`);
+      throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`, 5);
     }
-    throw noActiveSeed(namespace, name);
+    if (!stored) throw noActiveSeed(namespace, name);
+    return stored.seed;
   }
 
   async #account(namespace: string, name: string): Promise<ManagedAccountMfa> {
