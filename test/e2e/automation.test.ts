@@ -86,9 +86,11 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     const { email } = await applyAccount('typo', {}, 'not-the-password');
     env.app.accounts.upsert({ email, password: 'the-real-password-1' });
     secretsUsed.push('the-real-password-1');
-    await waitFor('InvalidCredentials', async () => condition(await getMfa('typo'), 'Ready')?.reason === 'InvalidCredentials', 180_000, 1000);
-    const failed = await getMfa('typo');
-    expect(condition(failed, 'Ready').status).toBe('False');
+    const failed = await waitFor('InvalidCredentials, not retried', async () => {
+      const mfa = await getMfa('typo');
+      return /will not retry/.test(condition(mfa, 'AutomationSucceeded')?.message ?? '') ? mfa : undefined;
+    }, 180_000, 1000);
+    expect(condition(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidCredentials' });
     expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec or the credentials Secret changes/);
     await new Promise((r) => setTimeout(r, 5_000));
     const jobs = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=typo`, '-o', 'json'])).items;
