@@ -124,8 +124,8 @@ export class JobController {
   /** Pods whose Job is gone or replaced: the garbage collector deletes them; the job controller lets them go. */
   async #collectOrphans(pods: V1Pod[]): Promise<void> {
     for (const pod of pods) {
-      if (controllerUid(pod) !== undefined && !isTerminal(pod)) await this.#deletePod(undefined, pod);
       if (isTerminal(pod) || controllerUid(pod) === undefined) await this.#removeTrackingFinalizer(pod);
+      if (controllerUid(pod) !== undefined) await this.#deletePod(undefined, pod);
     }
   }
 
@@ -169,7 +169,7 @@ export class JobController {
     const remaining = new Date(finishedAt ?? Date.now()).getTime() + ttl * 1000 - Date.now();
     if (remaining > 0) return { requeueAfterMs: remaining };
     const { name, namespace, uid } = job.metadata as { name: string; namespace: string; uid: string };
-    await this.#options.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', body: { preconditions: { uid } } })
+    await this.#options.batch.deleteNamespacedJob({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } })
       .catch((err: unknown) => {
         if (!notFound(err)) throw err;
       });

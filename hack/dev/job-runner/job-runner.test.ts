@@ -242,6 +242,38 @@ describe('local job runner', () => {
     await waitFor('the pod gone', async () => (await podsOf('deleted')).length === 0, 30_000);
   });
 
+  it('deletes a finished Job and its pod after ttlSecondsAfterFinished', async () => {
+    await createJob(job('short-lived', { command: ['true'] }, { ttlSecondsAfterFinished: 2 }));
+    await waitForFinished('short-lived', 'Complete');
+
+    await waitFor('the Job deleted', async () => (await batch.listNamespacedJob({ namespace: NS, fieldSelector: 'metadata.name=short-lived' })).items.length === 0, 30_000);
+    await waitFor('its pod deleted', async () => (await podsOf('short-lived')).length === 0, 30_000);
+  });
+
+  it('finishes a foreground deletion: kills the pod, then lets the Job go', async () => {
+    const marker = `${Date.now() % 100_000}.4747`;
+    await createJob(job('foreground', { command: ['sh', '-c', `sleep ${marker} & wait`] }));
+    await waitFor('its process', () => processesWith(marker).length > 0, 30_000);
+
+    await kubectlOk(cp.kubeconfigPath, ['delete', 'job', 'foreground', '-n', NS, '--cascade=foreground', '--wait=false']);
+
+    await waitFor('the process killed', () => processesWith(marker).length === 0, 30_000);
+    await waitFor('the Job gone', async () => (await batch.listNamespacedJob({ namespace: NS, fieldSelector: 'metadata.name=foreground' })).items.length === 0, 30_000);
+    expect(await podsOf('foreground')).toEqual([]);
+  });
+
+  it('finishes an orphan deletion: the pod stays, without its owner', async () => {
+    await createJob(job('orphaned', { command: ['true'] }));
+    await waitForFinished('orphaned', 'Complete');
+
+    await kubectlOk(cp.kubeconfigPath, ['delete', 'job', 'orphaned', '-n', NS, '--cascade=orphan', '--wait=false']);
+
+    await waitFor('the Job gone', async () => (await batch.listNamespacedJob({ namespace: NS, fieldSelector: 'metadata.name=orphaned' })).items.length === 0, 30_000);
+    const [pod] = await podsOf('orphaned');
+    expect(pod?.metadata?.ownerReferences ?? []).toEqual([]);
+    expect(pod?.metadata?.finalizers ?? []).toEqual([]);
+  });
+
   it('run by hand (main.ts), takes its pods down with it even when SIGKILLed', async () => {
     await core.createNamespace({ body: { metadata: { name: 'by-hand' } } });
     const logDir = mkdtempSync(join(tmpdir(), 'job-runner-logs-'));
