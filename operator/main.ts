@@ -5,10 +5,11 @@ import { OperatorManager } from './manager.ts';
 
 const log = createLogger('mfa-operator');
 
-async function main(): Promise<number> {
+/** Runs the controller until SIGTERM/SIGINT (graceful: in-flight reconciles finish, the lease is released). */
+export async function runController(argv: string[]): Promise<number> {
   let config;
   try {
-    config = parseConfig(process.argv.slice(2));
+    config = parseConfig(argv);
   } catch (err: unknown) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
     return 2;
@@ -23,10 +24,15 @@ async function main(): Promise<number> {
   return manager.run();
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'operator failed');
-    process.exit(1);
-  },
-);
+export function exitWith(run: Promise<number>): void {
+  run.then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'operator failed');
+      process.exit(1);
+    },
+  );
+}
+
+// The image's command: `node dist/operator/main.js [flags]`.
+if (import.meta.main) exitWith(runController(process.argv.slice(2)));
