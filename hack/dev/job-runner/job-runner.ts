@@ -97,6 +97,10 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
   const work = await createWorkDir(options.workDirParent ?? '/var/tmp');
   const workDir = work.path;
   const logDir = options.logDir ? resolve(options.logDir) : join(workDir, 'logs');
+  await mkdir(logDir, { recursive: true }).catch(async (err: unknown) => {
+    await work.release();
+    throw new JobRunnerError('InvalidOptions', `cannot create the log directory ${logDir}: ${describeError(err)}`);
+  });
   const kubelet = new Kubelet({
     mode, core, log, caCertificate: api.caCertificate, maxParallel: options.maxParallel ?? 4,
     podsDir: join(workDir, 'pods'), logDir, imageRoot: resolve(options.imageRoot ?? REPO_ROOT), imageWorkdir: options.imageWorkdir ?? '/app',

@@ -66,7 +66,9 @@ export class PodWorker {
 
   /** Starts the pod; the promise settles once its final status is reported and its files are gone. */
   start(): Promise<void> {
-    this.#finished ??= this.#run().finally(() => rm(this.#podDir, { recursive: true, force: true }));
+    this.#finished ??= this.#run()
+      .catch((err: unknown) => this.#report({ exitCode: 128, reason: 'StartError', message: describeError(err), finishedAt: new Date() }))
+      .finally(() => rm(this.#podDir, { recursive: true, force: true }));
     return this.#finished;
   }
 
