@@ -79,12 +79,7 @@ export class ManagedAccountMfaReconciler {
     const now = (this.#d.now ?? (() => new Date()))();
     const generation = mfa.metadata.generation ?? 0;
     const before = mfa.status ?? {};
-    const conditions: Condition[] = structuredClone(before.conditions ?? []);
-    const changed = updates.filter((u) => transitioned(conditions, u));
-    for (const update of updates) setCondition(conditions, update, generation, now);
-    const ready = readyOverride ?? readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
-    if (transitioned(conditions, ready)) changed.push(ready);
-    setCondition(conditions, ready, generation, now);
+    const { conditions, changed } = nextConditions(mfa, updates, generation, now, readyOverride);
     const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return mfa;
     const written = (await this.#d.custom.replaceNamespacedCustomObjectStatus({
@@ -112,6 +107,20 @@ export class ManagedAccountMfaReconciler {
       throw err;
     }
   }
+}
+
+/** The conditions after these updates and the Ready summary, and which of them are news worth an Event. */
+function nextConditions(
+  mfa: ManagedAccountMfa, updates: ConditionUpdate[], generation: number, now: Date, readyOverride?: ConditionUpdate,
+): { conditions: Condition[]; changed: ConditionUpdate[] } {
+  const conditions: Condition[] = structuredClone(mfa.status?.conditions ?? []);
+  const changed = updates.filter((u) => transitioned(conditions, u));
+  for (const update of updates) setCondition(conditions, update, generation, now);
+  const ready = readyOverride ?? readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
+  // Ready repeats the blocking condition's reason, whose own Event already told it; only its own news gets one.
+  if (transitioned(conditions, ready) && (ready.status === 'True' || readyOverride)) changed.push(ready);
+  setCondition(conditions, ready, generation, now);
+  return { conditions, changed };
 }
 
 function asObject(mfa: ManagedAccountMfa): ManagedAccountMfa {
