@@ -8,7 +8,7 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBERNETES_VERSION ?= $(shell cat hack/control-plane/KUBERNETES_VERSION 2>/dev/null)
 export KUBEBUILDER_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)
 
-.PHONY: all deps build generate verify typecheck lint test unit control-plane chromium demo run clean
+.PHONY: all deps build generate verify typecheck lint test control-plane chromium test-tools demo run clean
 
 all: build
 
@@ -23,6 +23,10 @@ control-plane: ## build kube-apiserver and etcd from Go modules into $(KUBEBUILD
 
 chromium:
 	hack/ensure-chromium.sh
+
+test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests) and the pinned Keycloak (real-app test), cached
+	hack/ensure-helm-tools.sh
+	hack/fetch-keycloak.sh
 
 generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
 	npm run --silent generate
@@ -39,11 +43,12 @@ lint: deps
 build: deps
 	npm run --silent build
 
-test: deps control-plane chromium verify typecheck lint build
-	npm test
+# dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
+test: deps control-plane chromium test-tools verify typecheck lint build
+	MFA_DIST_BUILT=1 npm test
 
 demo: deps control-plane chromium build
-	node hack/dev/demo.ts
+	node hack/dev/demo.ts $(DEMO_ARGS)
 
 run: build ## run the operator against the cluster of the current kubeconfig
 	node dist/operator/main.js
