@@ -95,6 +95,7 @@ export class PodWorker {
   }
 
   async #prepareUntilReady(): Promise<Prepared | JobRunnerError | undefined> {
+    let lastReported = '';
     for (;;) {
       if (this.#killed.signal.aborted) {
         await this.#report({ exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The pod was deleted before its container started', finishedAt: new Date() });
@@ -107,7 +108,9 @@ export class PodWorker {
         const failure = err instanceof JobRunnerError ? err : new JobRunnerError('FailedMount', describeError(err), true);
         if (!failure.retryable) return failure;
         const reason = failure.reason === 'FailedMount' ? 'ContainerCreating' : failure.reason;
-        await this.#node.reportStatus(this.pod, 'Pending', waiting(reason, failure.message));
+        // Reported (and an Event recorded) when the reason changes, not on every retry.
+        if (failure.message !== lastReported) await this.#node.reportStatus(this.pod, 'Pending', waiting(reason, failure.message));
+        lastReported = failure.message;
         await sleep(RETRY_MS, this.#killed.signal);
       }
     }
