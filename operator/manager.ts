@@ -10,6 +10,8 @@ import { connectors } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
 import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
 import { ManagedAccountMfaReconciler } from './controller/managedaccountmfa/reconciler.ts';
+import { parseStoreKey, storeKey } from './controller/secretstore/keys.ts';
+import { SecretStoreReconciler } from './controller/secretstore/reconciler.ts';
 import { Controller } from './controller/runtime/controller.ts';
 import { EventRecorder } from './controller/runtime/events.ts';
 import { LeaderElector } from './controller/runtime/leader-election.ts';
@@ -19,6 +21,7 @@ import type { Logger } from './logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
 
 const CONTROLLER_NAME = 'managedaccountmfa';
+const STORE_REVALIDATE_MS = 5 * 60_000;
 
 /** Wires informers, the work queue and the reconciler; runs them only while this instance leads. */
 export class OperatorManager {
@@ -31,6 +34,7 @@ export class OperatorManager {
   readonly #runner?: RunnerSettings;
   readonly #stores: ConfiguredStores;
   #controller?: Controller;
+  #storeController?: Controller;
   #elector?: LeaderElector;
   #server?: Server;
   #synced = false;
@@ -119,13 +123,36 @@ export class OperatorManager {
       },
     });
     this.#controller = controller;
+    this.#storeController = this.#createStoreController(informers);
     this.#routeEvents(informers, controller);
     await Promise.all(informers.all.map((i) => i.start()));
     await Promise.all(informers.all.map((i) => i.synced()));
     this.#synced = true;
     controller.start();
+    this.#storeController.start();
     this.#resync = setInterval(() => this.#enqueueAll(), this.#config.resyncMs);
     this.#log.info({ workers: this.#config.workers, namespace: this.#config.namespace ?? '(all)' }, 'caches synced; reconciling');
+  }
+
+  /** Keeps MfaSecretStore/ClusterMfaSecretStore status saying whether each store can be used. */
+  #createStoreController(informers: MfaInformers): Controller {
+    const reconciler = new SecretStoreReconciler({
+      custom: this.#clients.custom,
+      cached: (kind, ns, name) => (kind === 'MfaSecretStore' ? informers.stores.get(name, ns) : informers.clusterStores.get(name)),
+      provider: (store, kind) => this.#stores.forStore(store, kind),
+      events: new EventRecorder(this.#clients.events, 'mfa-operator.io/controller', this.#config.identity, this.#log),
+      revalidateMs: STORE_REVALIDATE_MS,
+    });
+    const controller = new Controller({
+      name: 'secretstore', workers: 2, log: this.#log, metrics: this.#metrics,
+      sync: (key) => {
+        const { kind, namespace, name } = parseStoreKey(key);
+        return reconciler.sync(kind, namespace, name);
+      },
+    });
+    informers.stores.on({ onChange: (s) => controller.queue.add(storeKey('MfaSecretStore', s.metadata.namespace, s.metadata.name)) });
+    informers.clusterStores.on({ onChange: (s) => controller.queue.add(storeKey('ClusterMfaSecretStore', undefined, s.metadata.name)) });
+    return controller;
   }
 
   #routeEvents(informers: MfaInformers, controller: Controller): void {
@@ -161,6 +188,7 @@ export class OperatorManager {
   async #stopControllers(): Promise<void> {
     clearInterval(this.#resync);
     await this.#controller?.stop();
+    await this.#storeController?.stop();
     await Promise.all((this.#informers?.all ?? []).map((i) => i.stop()));
     await this.#elector?.release();
     await this.#stores.close();

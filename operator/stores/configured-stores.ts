@@ -40,16 +40,20 @@ export class ConfiguredStores implements StoreResolver {
     const kind = ref.kind ?? 'MfaSecretStore';
     const store = kind === 'MfaSecretStore' ? await this.#o.store(namespace, ref.name) : await this.#o.clusterStore(ref.name);
     if (!store) throw new StoreError('NotFound', `${kind} "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
-    const key = `${kind}/${store.metadata.namespace ?? ''}/${ref.name}`;
-    const cached = this.#cache.get(key);
-    let provider = cached && cached.generation === store.metadata.generation ? cached.provider : undefined;
-    if (!provider) {
-      provider = await this.#build(store, kind);
-      this.#cache.set(key, { generation: store.metadata.generation, provider });
-      // A changed store spec replaces the provider; release the old one's connections.
-      await cached?.provider.close();
-    }
+    const provider = await this.forStore(store, kind);
     return { provider, storeKind: kind, storeName: ref.name, description: `${kind} ${ref.name}` };
+  }
+
+  /** The provider of one store object, reused until the store's spec (generation) changes. */
+  async forStore(store: MfaSecretStore, kind: 'MfaSecretStore' | 'ClusterMfaSecretStore'): Promise<SecretStoreProvider> {
+    const key = `${kind}/${store.metadata.namespace ?? ''}/${store.metadata.name}`;
+    const cached = this.#cache.get(key);
+    if (cached && cached.generation === store.metadata.generation) return cached.provider;
+    const provider = await this.#build(store, kind);
+    this.#cache.set(key, { generation: store.metadata.generation, provider });
+    // A changed store spec replaces the provider; release the old one's connections.
+    await cached?.provider.close();
+    return provider;
   }
 
   async close(): Promise<void> {

@@ -123,6 +123,19 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     expect(env.app.accounts.status(email).mfa.enabled).toBe(false);
   });
 
+  it('reports stores as Ready in their status, and stores a seed through a ClusterMfaSecretStore the namespace may use', async () => {
+    const admin = env.cp.kubeconfigPath;
+    await kubectlOk(admin, ['apply', '-f', '-'], 'apiVersion: mfa-operator.io/v1alpha1\nkind: MfaSecretStore\nmetadata: {name: team, namespace: default}\nspec: {provider: {kubernetes: {}}}\n');
+    await kubectlOk(admin, ['apply', '-f', '-'], 'apiVersion: mfa-operator.io/v1alpha1\nkind: ClusterMfaSecretStore\nmetadata: {name: shared}\nspec: {provider: {kubernetes: {}}, conditions: {namespaces: [default]}}\n');
+    await kubectlOk(admin, ['wait', '--for=condition=Ready', 'mfasecretstore/team', '-n', NS, '--timeout=60s']);
+    await kubectlOk(admin, ['wait', '--for=condition=Ready', 'clustermfasecretstore/shared', '--timeout=60s']);
+    expect(await kubectlOk(admin, ['get', 'clustermfasecretstore', 'shared'])).toMatch(/shared\s+kubernetes\s+True\s+Valid/);
+    await applyAccount('shared-store', { secretStoreRef: { kind: 'ClusterMfaSecretStore', name: 'shared' } });
+    await kubectlOk(admin, ['wait', '--for=condition=Ready', 'mfa/shared-store', '-n', NS, '--timeout=240s']);
+    expect((await getMfa('shared-store')).status.totp.store).toMatchObject({ storeKind: 'ClusterMfaSecretStore', storeName: 'shared', provider: 'kubernetes' });
+    await activeSeed('shared-store');
+  });
+
   it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
     const admin = env.cp.kubeconfigPath;
     const captured = [

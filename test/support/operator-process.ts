@@ -18,7 +18,8 @@ export interface OperatorProcess {
 /** Starts the operator exactly as `make run` does, but from source (Node 24 strips the types). */
 export function startOperator(kubeconfig: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): OperatorProcess {
   const child = spawn(process.execPath, [MAIN, '--kubeconfig', kubeconfig, '--http-port', '0', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    // No GCP metadata-server probing from tests: only loopback is ever a target here.
+    env: { ...process.env, LOG_LEVEL: 'debug', METADATA_SERVER_DETECTION: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
