@@ -20,3 +20,21 @@ export async function signInWithTotp(appUrl: string, email: string, password: st
     await new Promise((r) => setTimeout(r, seed.period * 1000 - msIntoStep + 500));
   }
 }
+
+/**
+ * Signs in with codes from somewhere else (the operator's code service). A refused first code
+ * (its window was the automation's confirmation) is followed by one from the next window.
+ */
+export async function signInWithCodes(
+  appUrl: string, email: string, password: string, codeFor: (attempt: number) => Promise<string>, periodSeconds = 30,
+): Promise<FetchedPage> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new DemoHttpClient(appUrl);
+    const prompt = await signIn(client, email, password);
+    if (prompt.path !== '/login/two-factor') return prompt;
+    const page = await client.submit(prompt, '/login/two-factor', { code: await codeFor(attempt) });
+    if (page.status !== 401 || attempt > 0) return page;
+    const msIntoStep = Date.now() % (periodSeconds * 1000);
+    await new Promise((r) => setTimeout(r, periodSeconds * 1000 - msIntoStep + 500));
+  }
+}

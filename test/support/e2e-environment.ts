@@ -16,13 +16,25 @@ export interface E2eEnvironment {
   cp: ControlPlane;
   app: DemoApp;
   jobRunner: LocalJobRunner;
+  /** The operator process now running; replaced by startOperator(). */
   operator: OperatorProcess;
+  /** Every operator process started, in order (for leak scans across restarts). */
+  operators: OperatorProcess[];
   /** Everything the runner pods printed. */
   podOutput: string[];
+  /** Starts another operator process as the same user with the same flags, and waits until it reconciles. */
+  startOperator(): Promise<OperatorProcess>;
   stop(): Promise<void>;
 }
 
-export async function startE2eEnvironment(runnerConfig: Record<string, unknown> = {}): Promise<E2eEnvironment> {
+export interface E2eOptions {
+  /** Flags added to the operator's command line (e.g. --gcp-secret-manager-test-endpoint, --code-service-*). */
+  operatorArgs?: readonly string[];
+  /** More files from config/rbac whose ClusterRoles are bound to the operator's user (e.g. code_service_role.yaml). */
+  extraClusterRoles?: ReadonlyArray<{ file: string; clusterRole: string }>;
+}
+
+export async function startE2eEnvironment(runnerConfig: Record<string, unknown> = {}, options: E2eOptions = {}): Promise<E2eEnvironment> {
   const cp = await startClusterWithCrds({ auditLog: true });
   const admin = cp.kubeconfigPath;
   await kubectlOk(admin, ['create', 'namespace', OPERATOR_NS]);
@@ -30,6 +42,10 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
   await kubectlOk(admin, ['apply', '-n', OPERATOR_NS, '-f', `${REPO}/config/rbac/leader_election_role.yaml`]);
   await kubectlOk(admin, ['create', 'clusterrolebinding', 'e2e-operator', '--clusterrole=mfa-operator-manager-role', `--user=${OPERATOR_USER}`]);
   await kubectlOk(admin, ['create', 'rolebinding', 'e2e-operator', '-n', OPERATOR_NS, '--role=mfa-operator-leader-election-role', `--user=${OPERATOR_USER}`]);
+  for (const { file, clusterRole } of options.extraClusterRoles ?? []) {
+    await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/${file}`]);
+    await kubectlOk(admin, ['create', 'clusterrolebinding', `e2e-operator-${clusterRole}`, `--clusterrole=${clusterRole}`, `--user=${OPERATOR_USER}`]);
+  }
   const app = await startDemoApp({ logger: createLogger('demo-app', { level: 'silent' }) });
   const podOutput: string[] = [];
   const jobRunner = await startLocalJobRunner({
@@ -38,19 +54,32 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
   });
   const settings = join(cp.kubeconfigPath, '..', 'runner-config.json');
   writeFileSync(settings, JSON.stringify({ retryBaseSeconds: 2, retryMaxSeconds: 10, maxAttempts: 3, activeDeadlineSeconds: 240, ...runnerConfig }));
-  const operator = startOperator(await cp.createUser(OPERATOR_USER), [
+  const operatorKubeconfig = await cp.createUser(OPERATOR_USER);
+  const operatorArgs = [
     '--leader-election-namespace', OPERATOR_NS, '--runner-image', 'mfa-operator:e2e', '--runner-config', settings, '--resync-period', '30',
-  ]);
-  await operator.waitForLog('caches synced; reconciling', 60_000);
-  return {
-    cp, app, jobRunner, operator, podOutput,
+    ...(options.operatorArgs ?? []),
+  ];
+  const operators: OperatorProcess[] = [];
+  const launch = async () => {
+    const operator = startOperator(operatorKubeconfig, operatorArgs);
+    operators.push(operator);
+    await operator.waitForLog('caches synced; reconciling', 60_000);
+    return operator;
+  };
+  const env: E2eEnvironment = {
+    cp, app, jobRunner, operator: await launch(), operators, podOutput,
+    async startOperator() {
+      env.operator = await launch();
+      return env.operator;
+    },
     async stop() {
-      await operator.kill();
+      for (const operator of operators) await operator.kill();
       await jobRunner.stop();
       await app.stop();
       await cp.stop();
     },
   };
+  return env;
 }
 
 /** The operator's API calls from the audit log, as "group|resource[/sub]|verb", and the ones denied. */
