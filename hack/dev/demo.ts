@@ -13,6 +13,7 @@ import { createLogger } from '../../operator/logging/logger.ts';
 import { startControlPlane, type ControlPlane } from '../../test/envtest/control-plane.ts';
 import { CertificateDirectory } from '../../test/envtest/certificates.ts';
 import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
+import { runCommand } from '../../test/support/command.ts';
 import { REPO } from '../../test/support/cluster.ts';
 import { startLocalJobRunner, type LocalJobRunner } from './job-runner/job-runner.ts';
 import { Progress } from './demo-progress.ts';
@@ -95,14 +96,9 @@ async function liveCode(kubeconfig: string, code: { caPath: string; port: number
   const token = (await kubectlOk(kubeconfig, ['create', 'token', 'demo-viewer'])).trim();
   // kubectl takes no flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG.
   const args = ['mfa', 'code', 'demo-brand', '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--token', token];
-  const child = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = await new Promise<number | null>((r) => child.once('exit', r));
-  if (exit !== 0) throw new Error(`kubectl mfa code failed: ${stderr}`);
-  return stdout.trim();
+  const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+  if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
+  return out.stdout.trim();
 }
 
 async function show(kubeconfig: string, code: { caPath: string; port: number }, app: DemoApp): Promise<void> {

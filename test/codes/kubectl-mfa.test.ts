@@ -8,7 +8,8 @@ import { parse, stringify } from 'yaml';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { CODE_SERVICE_EXTENSION } from '../../operator/cli/kubectl-mfa/kube-context.ts';
 import { REPO } from '../support/cluster.ts';
-import { kubectlOk, type CommandResult } from '../support/kubectl.ts';
+import { kubectlOk } from '../support/kubectl.ts';
+import { runCommand, type CommandResult } from '../support/command.ts';
 import { waitFor } from '../support/wait.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
 
@@ -25,17 +26,7 @@ function validates(seed: TotpSeed, code: string): boolean {
 
 /** `kubectl mfa ...` exactly as a user types it: kubectl finds the plugin on PATH. */
 function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['mfa', ...args], {
-      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand('kubectl', ['mfa', ...args], { env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG: '/nonexistent', ...env } });
 }
 
 /** A kubeconfig whose user is a bearer token and whose cluster names the code service in its extension. */

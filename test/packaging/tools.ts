@@ -1,12 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { runCommand, type CommandResult } from '../support/command.ts';
 import { promisify } from 'node:util';
 import { REPO } from '../support/cluster.ts';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandResult };
 
 /** A cold helm build took 22 minutes on two busy cores; later runs find the tools cached. */
 export const TOOLS_TIMEOUT_MS = 1_800_000;
@@ -31,16 +28,7 @@ export function ensurePackagingTools(): Promise<string> {
 /** Runs a packaging tool found on packagingPath(); never throws on a non-zero exit. */
 export async function runTool(command: string, args: readonly string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
   const PATH = await packagingPath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env, PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runCommand(command, args, { ...options, cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env, PATH } });
 }
 
 /** runTool that must succeed; the error carries the tool's own output. */

@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
+import { runCommand, type CommandResult } from './command.ts';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandResult };
 
 /** Runs kubectl as a user would, against the given kubeconfig; never throws on a non-zero exit. */
 export function kubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+  return runCommand('kubectl', ['--kubeconfig', kubeconfig, ...args], stdin === undefined ? {} : { stdin });
 }
 
 /** kubectl that must succeed; the error carries kubectl's own message. */
