@@ -22,8 +22,8 @@ export interface E2eEnvironment {
   operators: OperatorProcess[];
   /** Everything the runner pods printed. */
   podOutput: string[];
-  /** Starts another operator process as the same user with the same flags, and waits until it reconciles. */
-  startOperator(): Promise<OperatorProcess>;
+  /** Starts another operator process as the same user with the same flags, and waits until it leads and reconciles. */
+  startOperator(readyTimeoutMs?: number): Promise<OperatorProcess>;
   stop(): Promise<void>;
 }
 
@@ -60,16 +60,16 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
     ...(options.operatorArgs ?? []),
   ];
   const operators: OperatorProcess[] = [];
-  const launch = async () => {
+  const launch = async (readyTimeoutMs = 60_000) => {
     const operator = startOperator(operatorKubeconfig, operatorArgs);
     operators.push(operator);
-    await operator.waitForLog('caches synced; reconciling', 60_000);
+    await operator.waitForLog('caches synced; reconciling', readyTimeoutMs);
     return operator;
   };
   const env: E2eEnvironment = {
     cp, app, jobRunner, operator: await launch(), operators, podOutput,
-    async startOperator() {
-      env.operator = await launch();
+    async startOperator(readyTimeoutMs) {
+      env.operator = await launch(readyTimeoutMs);
       return env.operator;
     },
     async stop() {
