@@ -1,5 +1,5 @@
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
@@ -51,7 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.MFA_E2E_DEBUG && env) {
     const dump = await kubectl(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']);
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(process.env.MFA_E2E_DEBUG, [dump.stdout, ...env.operators.map((o) => o.lines.join('\n')), env.podOutput.join('')].join('\n---\n'));
   }
   await gcp?.close();
