@@ -7,13 +7,13 @@
  *
  * Prints one JSON object. Run by hand; figures go to docs/benchmarks.md.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { REPO } from '../test/support/cluster.ts';
+import { runCommand } from '../test/support/command.ts';
 import { startE2eEnvironment } from '../test/support/e2e-environment.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../test/support/resources.ts';
@@ -40,7 +40,9 @@ async function floor(appUrl: string, upsert: (email: string, password: string) =
     const spec = { connector: 'demo', loginUrl: `${appUrl}/login`, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
     await writeFile(join(dir, `spec${i}.json`), JSON.stringify(spec));
     const started = performance.now();
-    execFileSync(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)], { stdio: 'ignore' });
+    // Asynchronous: the demo app answers from this very process.
+    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)]);
+    if (run.code !== 0) throw new Error(`the bare runner failed: ${run.stdout}`);
     samples.push((performance.now() - started) / 1000);
   }
   return samples;

@@ -69,7 +69,7 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunO
 async function moveMaterial(store: ResolvedStore, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, result: RunResult): Promise<void> {
   const ref = accountRef(mfa);
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
-  if (run.action === 'enable' && result.seed && result.seedState !== 'disabled') {
+  if (run.action !== 'disable' && result.seed && result.seedState !== 'disabled') {
     const pending = await store.provider.writePendingSeed(ref, result.seed);
     if (succeeded || result.seedState === 'confirmed') await store.provider.promotePendingSeed(ref, pending.version);
   }
@@ -93,9 +93,16 @@ function statusAfter(
       store: refs.seed,
       ...(active ? { algorithm: active.algorithm, digits: active.digits, period: active.period } : {}),
       enrolledAt: mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
+      ...rotatedFor(mfa, run),
     },
     ...(meta.recoveryCodes ? { recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt } } : {}),
   };
+}
+
+/** A finished rotation records its request; any other enrolment keeps the request already answered. */
+function rotatedFor(mfa: ManagedAccountMfa, run: ObservedRun): { rotatedFor?: string } {
+  const request = run.action === 'rotate' ? run.job.metadata?.annotations?.[RUN_ANNOTATIONS.rotateRequest] : mfa.status?.totp?.rotatedFor;
+  return request === undefined ? {} : { rotatedFor: request };
 }
 
 function record(run: ObservedRun, outcome: RunOutcome): RunRecord {

@@ -5,9 +5,9 @@ import type { Logger } from '../logging/logger.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
-import { failedConditions, runningConditions, waitingConditions } from './run-conditions.ts';
+import { ACTION_VERBS, failedConditions, runningConditions, waitingConditions } from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
-import { RUN_LABELS, type RunAction } from './run-names.ts';
+import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, type RunAction } from './run-names.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 import { accountRef, type StoreResolver } from './store-resolver.ts';
@@ -65,36 +65,48 @@ export class JobAutomationDriver implements AutomationDriver {
     if (active) return { conditions: runningConditions(active) };
     if (!action) return { conditions: [] };
     const generation = mfa.metadata.generation ?? 0;
-    const previous = runs.filter((r) => r.action === action && r.generation === generation);
+    const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
+    const previous = runs.filter((r) => r.action === action && r.generation === generation && r.request === requestLabel(request));
     const last = previous.at(-1);
-    if (last?.harvested && last.harvested.outcome === 'Failed') {
-      const decision = decideRetry(last, previous.length, this.#d.credentialsVersion(mfa), this.#d.settings, this.#now().getTime());
-      if (decision.kind === 'never') return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
-      if (decision.kind === 'later') {
-        const seconds = Math.ceil(decision.waitMs / 1000);
-        return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} Retrying in ${seconds}s (attempt ${previous.length + 1} of ${this.#d.settings.maxAttempts}).`), requeueAfterMs: decision.waitMs };
-      }
-    }
+    const waiting = last ? this.#afterFailure(mfa, last, previous.length) : undefined;
+    if (waiting) return waiting;
     const busy = this.#capacityProblem(mfa);
     if (busy) return { conditions: waitingConditions('WaitingForCapacity', busy), requeueAfterMs: CAPACITY_RECHECK_MS };
-    return this.#launch(mfa, action, previous.length + 1, last ? 'Retry' : trigger);
+    return this.#launch(mfa, action, previous.length + 1, last ? 'Retry' : action === 'rotate' ? 'Rotate' : trigger);
+  }
+
+  /** After a failed run: the step that waits (backoff, or for a person), or undefined to run again now. */
+  #afterFailure(mfa: ManagedAccountMfa, last: ObservedRun, attempts: number): AutomationStep | undefined {
+    if (last.harvested?.outcome !== 'Failed') return undefined;
+    const decision = decideRetry(last, attempts, this.#d.credentialsVersion(mfa), this.#d.settings, this.#now().getTime());
+    if (decision.kind === 'now') return undefined;
+    if (decision.kind === 'never') return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
+    const seconds = Math.ceil(decision.waitMs / 1000);
+    const message = `${lastMessage(mfa, last)} Retrying in ${seconds}s (attempt ${attempts + 1} of ${this.#d.settings.maxAttempts}).`;
+    return { conditions: failedConditions(last.harvested.reason, message), requeueAfterMs: decision.waitMs };
   }
 
   async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
     const store = await this.#d.stores.forAccount(mfa);
     const ref = accountRef(mfa);
-    const prior = action === 'disable'
+    // Disable and rotate sign in with the active seed; enable may adopt a seed an earlier run left pending.
+    const confirmed = action !== 'enable';
+    const prior = confirmed
       ? await store.provider.readActiveSeed(ref)
       : (await store.provider.readPendingSeed(ref)) ?? (await store.provider.readActiveSeed(ref));
+    const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const name = await this.#launcher.launch({
       mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
-      run: { accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt },
-      ...(prior ? { priorSeed: { seed: prior.seed, state: action === 'disable' ? 'confirmed' : 'pending' } } : {}),
+      run: {
+        accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt,
+        ...(request !== undefined ? { request } : {}),
+      },
+      ...(prior ? { priorSeed: { seed: prior.seed, state: confirmed ? 'confirmed' : 'pending' } } : {}),
     });
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
     return {
-      conditions: waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started to ${action === 'enable' ? 'turn MFA on' : 'turn MFA off'}.`),
-      events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: `Created Job ${name} to ${action} MFA (trigger ${trigger}, attempt ${attempt}).` }],
+      conditions: waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started: ${ACTION_VERBS[action]}.`),
+      events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: `Created Job ${name}: ${ACTION_VERBS[action]} (trigger ${trigger}, attempt ${attempt}).` }],
     };
   }
 
@@ -125,9 +137,22 @@ export class JobAutomationDriver implements AutomationDriver {
 
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */
 export function neededAction(mfa: ManagedAccountMfa): RunAction | undefined {
-  const enrolled = mfa.status?.mfaState === 'Enabled' && Boolean(mfa.status.totp?.enrolledAt);
-  if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Enabled') return enrolled ? undefined : 'enable';
-  return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
+  if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Disabled') return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
+  if (!enrolled(mfa)) return 'enable';
+  return rotationRequested(mfa) ? 'rotate' : undefined;
+}
+
+function enrolled(mfa: ManagedAccountMfa): boolean {
+  return mfa.status?.mfaState === 'Enabled' && Boolean(mfa.status.totp?.enrolledAt);
+}
+
+function rotationRequested(mfa: ManagedAccountMfa): boolean {
+  const request = rotateRequest(mfa);
+  return request !== undefined && request !== mfa.status?.totp?.rotatedFor;
+}
+
+function rotateRequest(mfa: ManagedAccountMfa): string | undefined {
+  return mfa.metadata.annotations?.[ROTATE_ANNOTATION] || undefined;
 }
 
 function lastMessage(mfa: ManagedAccountMfa, run: ObservedRun): string {

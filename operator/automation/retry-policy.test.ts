@@ -9,7 +9,7 @@ const finishedAt = Date.parse('2026-11-27T10:00:00Z');
 
 function failedRun(retryable: boolean, credentialsVersion = '7', retryAfterSeconds = 0): ObservedRun {
   const job: V1Job = { metadata: { name: 'r', annotations: { 'mfa-operator.io/credentials-resource-version': credentialsVersion } } };
-  return { job, name: 'r', action: 'enable', generation: 1, attempt: 1, finished: true, completionTime: new Date(finishedAt), harvested: { outcome: 'Failed', reason: 'X', retryable, retryAfterSeconds } };
+  return { job, name: 'r', action: 'enable', generation: 1, attempt: 1, request: '', finished: true, completionTime: new Date(finishedAt), harvested: { outcome: 'Failed', reason: 'X', retryable, retryAfterSeconds } };
 }
 
 describe('decideRetry', () => {

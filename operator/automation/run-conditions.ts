@@ -1,9 +1,11 @@
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { ObservedRun, RunOutcome } from './run-observation.ts';
 
+export const ACTION_VERBS = { enable: 'turning MFA on', disable: 'turning MFA off', rotate: 'rotating the TOTP seed' } as const;
+
 /** Conditions while a run's Job is active. */
 export function runningConditions(run: ObservedRun): ConditionUpdate[] {
-  const verb = run.action === 'enable' ? 'turning MFA on' : 'turning MFA off';
+  const verb = ACTION_VERBS[run.action];
   return [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: `Job ${run.name} (attempt ${run.attempt}) is ${verb}.` }];
 }
 

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-export type RunAction = 'enable' | 'disable';
+export type RunAction = 'enable' | 'disable' | 'rotate';
+
+/** Annotation that asks for a new seed: any new value starts one rotation. */
+export const ROTATE_ANNOTATION = 'mfa-operator.io/rotate';
 
 export interface RunIdentity {
   accountName: string;
@@ -8,6 +11,8 @@ export interface RunIdentity {
   action: RunAction;
   generation: number;
   attempt: number;
+  /** A rotation request's annotation value: annotations do not bump the generation, so it names the run. */
+  request?: string;
 }
 
 /**
@@ -15,7 +20,7 @@ export interface RunIdentity {
  * the same Job name, so a repeated reconcile finds its Job instead of creating a second one.
  */
 export function runName(run: RunIdentity): string {
-  const hash = createHash('sha256').update(`${run.accountUid}/${run.action}/${run.generation}/${run.attempt}`).digest('hex').slice(0, 8);
+  const hash = createHash('sha256').update(`${run.accountUid}/${run.action}/${run.generation}/${run.attempt}/${run.request ?? ''}`).digest('hex').slice(0, 8);
   const suffix = `-${run.action}-${hash}`;
   // Job names become the pod label job-name (63 characters) and pod names add 6.
   const room = 52 - suffix.length;
@@ -31,10 +36,17 @@ export const RUN_LABELS = {
   action: 'mfa-operator.io/action',
   generation: 'mfa-operator.io/generation',
   attempt: 'mfa-operator.io/attempt',
+  request: 'mfa-operator.io/request',
 } as const;
+
+/** A label-safe digest of a rotation request, so runs of one request are found by label. */
+export function requestLabel(request: string | undefined): string {
+  return request === undefined ? '' : createHash('sha256').update(request).digest('hex').slice(0, 16);
+}
 
 export const RUN_ANNOTATIONS = {
   trigger: 'mfa-operator.io/trigger',
   credentialsVersion: 'mfa-operator.io/credentials-resource-version',
   harvested: 'mfa-operator.io/harvested',
+  rotateRequest: 'mfa-operator.io/rotate-request',
 } as const;

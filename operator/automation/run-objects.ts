@@ -3,7 +3,7 @@ import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { RESULT_KEYS, seedData, type ResultSeedState } from './result-secret.ts';
-import { RUN_ANNOTATIONS, RUN_LABELS, runName, type RunIdentity } from './run-names.ts';
+import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
 const RUN_DIR = '/var/run/mfa-operator/run';
@@ -63,6 +63,7 @@ function runLabels({ mfa, run }: RunInputs): Record<string, string> {
     [RUN_LABELS.action]: run.action,
     [RUN_LABELS.generation]: String(run.generation),
     [RUN_LABELS.attempt]: String(run.attempt),
+    ...(run.request !== undefined ? { [RUN_LABELS.request]: requestLabel(run.request) } : {}),
   };
 }
 
@@ -89,7 +90,10 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
     apiVersion: 'batch/v1', kind: 'Job',
     metadata: {
       name, namespace, labels, ownerReferences: [ownerReference(mfa, true)],
-      annotations: { [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '' },
+      annotations: {
+        [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
+        ...(inputs.run.request !== undefined ? { [RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
+      },
     },
     spec: {
       backoffLimit: 0,

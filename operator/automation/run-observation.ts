@@ -18,6 +18,8 @@ export interface ObservedRun {
   action: RunAction;
   generation: number;
   attempt: number;
+  /** The rotation request a rotate run answers (its label digest). */
+  request: string;
   finished: boolean;
   failedByController?: string;
   completionTime?: Date;
@@ -34,6 +36,7 @@ export function observeRun(job: V1Job): ObservedRun {
     action: labels[RUN_LABELS.action] as RunAction,
     generation: Number(labels[RUN_LABELS.generation] ?? 0),
     attempt: Number(labels[RUN_LABELS.attempt] ?? 1),
+    request: labels[RUN_LABELS.request] ?? '',
     finished: Boolean(done),
   };
   if (done) Object.assign(run, finishDetails(job, done));

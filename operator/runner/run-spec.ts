@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SecretValue } from '../secrets/secret-value.ts';
 import type { ConnectorTimeouts, Credentials } from '../../connectors/sdk/connector.ts';
 
-export const RUN_ACTIONS = ['enable', 'disable', 'verify'] as const;
+export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
 /** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */

@@ -6,6 +6,7 @@ import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { disableTotp, verifyStoredSeed } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
+import { rotateTotp } from './rotate-totp.ts';
 import type { OutcomeSummary } from './outcome.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
@@ -26,6 +27,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
   enable: enableTotp,
   disable: disableTotp,
   verify: verifyStoredSeed,
+  rotate: rotateTotp,
 };
 
 /**

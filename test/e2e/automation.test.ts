@@ -101,8 +101,8 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     expect((await getMfa('typo')).status.history.map((h: any) => h.outcome)).toEqual(['Enabled', 'Failed']);
   });
 
-  it('turns MFA off when spec.mfa.state becomes Disabled, signing in with a generated code, and deletes the stored seed', async () => {
-    const { email } = await applyAccount('offboard');
+  it('turns MFA off when spec.mfa.state becomes Disabled, deletes the stored seed, and re-enrols with a fresh seed when it is Enabled again', async () => {
+    const { email, password } = await applyAccount('offboard');
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=240s']);
     await activeSeed('offboard');
     await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'offboard', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Disabled"}}}']);
@@ -112,6 +112,28 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     const mfa = await getMfa('offboard');
     expect(await store.readActiveSeed({ namespace: NS, name: 'offboard', uid: mfa.metadata.uid })).toBeUndefined();
     expect(mfa.status.totp).toBeUndefined();
+
+    await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'offboard', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Enabled"}}}']);
+    await waitFor('MFA back on', async () => (await getMfa('offboard')).status?.mfaState === 'Enabled', 240_000, 1000);
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=60s']);
+    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    expect((await signInWithTotp(env.app.url, email, password, await activeSeed('offboard'))).path).toBe('/');
+  });
+
+  it('rotates the seed when mfa-operator.io/rotate changes: the new seed is stored and signs in, the old one no longer does', async () => {
+    const { email, password } = await applyAccount('rotating');
+    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/rotating', '-n', NS, '--timeout=240s']);
+    const before = await activeSeed('rotating');
+    await kubectlOk(env.cp.kubeconfigPath, ['annotate', 'mfa', 'rotating', '-n', NS, 'mfa-operator.io/rotate=2026-11-28']);
+    const rotated = await waitFor('rotation recorded', async () => {
+      const mfa = await getMfa('rotating');
+      return mfa.status?.totp?.rotatedFor === '2026-11-28' && condition(mfa, 'Ready')?.status === 'True' ? mfa : undefined;
+    }, 240_000, 1000);
+    expect(rotated.status.history[0]).toMatchObject({ trigger: 'Rotate', outcome: 'Enabled' });
+    const after = await activeSeed('rotating');
+    expect(after.secret.reveal()).not.toBe(before.secret.reveal());
+    expect((await signInWithTotp(env.app.url, email, password, after)).path).toBe('/');
+    expect((await signInWithTotp(env.app.url, email, password, before)).path).toBe('/login/two-factor');
   });
 
   it('with deletionPolicy Disable, turns MFA off on the app before letting the resource go', async () => {

@@ -161,6 +161,10 @@ export interface TotpStatus {
    * When MFA was confirmed on the app with this seed.
    */
   enrolledAt?: string;
+  /**
+   * The value of the mfa-operator.io/rotate annotation this seed was enrolled for. Setting the annotation to a new value asks for a new seed; the old one stays active until the new one is confirmed.
+   */
+  rotatedFor?: string;
 }
 /**
  * Where the material is stored; a reference, never the material itself.
