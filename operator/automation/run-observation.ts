@@ -62,10 +62,19 @@ export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome 
   const message = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.terminated?.message).find(Boolean);
   const parsed = message ? parseOutcome(message) : undefined;
   if (parsed) return parsed;
+  // Complete means the runner exited 0, which it does only on success; its pod (and message) can be gone.
+  if (run.finished && !run.failedByController) return completedWithoutMessage(run);
   const why = run.failedByController === 'DeadlineExceeded'
     ? 'the run took longer than its deadline (activeDeadlineSeconds) and was stopped'
     : 'the runner ended without reporting an outcome (killed, evicted or out of memory)';
   return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
+}
+
+const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled' } as const;
+
+function completedWithoutMessage(run: ObservedRun): RunOutcome {
+  const outcome = SUCCESS_BY_ACTION[run.action];
+  return { outcome, reason: outcome, message: `Job ${run.name} completed; its pod and termination message are gone, so the details are not known.`, retryable: false };
 }
 
 function parseOutcome(message: string): RunOutcome | undefined {
