@@ -136,6 +136,25 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     expect((await signInWithTotp(env.app.url, email, password, before)).path).toBe('/login/two-factor');
   });
 
+  it('re-validates a changed credentials Secret without enrolling again, and deletion with Retain keeps MFA on and the seed', async () => {
+    const admin = env.cp.kubeconfigPath;
+    const jobsOf = async () => JSON.parse(await kubectlOk(admin, ['get', 'jobs', '-n', NS, '-l', 'mfa-operator.io/account=brand', '-o', 'json'])).items.length;
+    const jobsBefore = await jobsOf();
+    const seed = await activeSeed('brand');
+    await kubectlOk(admin, ['label', 'secret', 'brand-login', '-n', NS, 'rotated-by=e2e']);
+    await kubectlOk(admin, ['patch', 'secret', 'brand-login', '-n', NS, '--type=merge', '-p', JSON.stringify({ data: { note: Buffer.from('changed').toString('base64') } })]);
+    await new Promise((r) => setTimeout(r, 5_000));
+    const mfa = await getMfa('brand');
+    expect(condition(mfa, 'CredentialsValid').status).toBe('True');
+    expect(condition(mfa, 'Ready').status).toBe('True');
+    expect(await jobsOf()).toBe(jobsBefore);
+
+    await kubectlOk(admin, ['delete', 'mfa', 'brand', '-n', NS, '--timeout=60s']);
+    expect(env.app.accounts.status('brand@demo.example').mfa.enabled).toBe(true);
+    const kept = await store.readActiveSeed({ namespace: NS, name: 'brand', uid: mfa.metadata.uid });
+    expect(kept?.seed.secret.reveal()).toBe(seed.secret.reveal());
+  });
+
   it('with deletionPolicy Disable, turns MFA off on the app before letting the resource go', async () => {
     const { email } = await applyAccount('leaver', { deletionPolicy: 'Disable' });
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/leaver', '-n', NS, '--timeout=240s']);

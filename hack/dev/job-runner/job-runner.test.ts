@@ -9,6 +9,7 @@ import { startControlPlane, type ControlPlane } from '../../../test/envtest/cont
 import { kubectlOk } from '../../../test/support/kubectl.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { startLocalJobRunner, type LocalJobRunner } from './job-runner.ts';
+import { IMAGE_ROOT_IN_POD } from './mount-plan.ts';
 
 const NS = 'runs';
 const MANAGED = { 'app.kubernetes.io/managed-by': 'mfa-operator' };
@@ -180,7 +181,7 @@ describe('local job runner', () => {
 
     const report = JSON.parse(output.get(pod!.metadata!.name!)!.trim().split('\n').pop()!);
     expect(report).toMatchObject({
-      argv: [NS, '$(POD_NAME)'], cwd: process.cwd(), node: process.version, pid: 1, hostname: pod!.metadata!.name,
+      argv: [NS, '$(POD_NAME)'], cwd: IMAGE_ROOT_IN_POD, node: process.version, pid: 1, hostname: pod!.metadata!.name,
       env: { POD_NAME: pod!.metadata!.name, POD_NAMESPACE: NS, GREETING: `hello ${pod!.metadata!.name}` },
       username: 'alice', usernameMode: '400', credentialFiles: ['login'], tmp: [],
       serviceAccountFiles: ['ca.crt', 'namespace', 'token'], serviceAccountNamespace: NS,

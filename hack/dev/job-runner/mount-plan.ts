@@ -12,6 +12,9 @@ export interface PlannedMount {
 
 /** The container paths the sandbox itself provides: a private tmpfs on /run (so /var/run too, on Debian). */
 export const PRIVATE_RUN = '/run';
+
+/** Where a container finds the image root (--image-root): the private /run, which no volume can cover. */
+export const IMAGE_ROOT_IN_POD = '/run/.local-job-runner-image';
 /** The host's own: never covered. Inside /dev only existing paths (such as /dev/shm) can be mounted over. */
 const HOST_ROOTS = ['/', PRIVATE_RUN, '/dev', '/proc', '/sys'];
 const HOST_TREES = ['/proc', '/sys'];
@@ -69,16 +72,22 @@ export function isInsideMounts(containerPath: string, mounts: readonly PlannedMo
 
 /**
  * Runs as pid 1 of the pod's namespaces, then execs the container's command. It stages the pod's host
- * directory under the fresh /run, hides every pod's host directory behind a tmpfs, bind-mounts each volume
- * onto its container path (read-only where asked), drops the staging mount and changes to the working dir.
+ * directory under the fresh /run, binds the image root there too, hides every pod's host directory behind a
+ * tmpfs, bind-mounts each volume onto its container path (read-only where asked), drops the staging mount
+ * and changes to the working dir (the image root's binding when the container names none of its own).
  */
 const PRELUDE = `set -eu
 stage=/run/.local-job-runner
+image=${IMAGE_ROOT_IN_POD}
 pod_dir=$1 hidden=$2 host=$3 workdir=$4
 shift 4
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p "$stage"
 mount --bind "$pod_dir" "$stage"
+# The image root (this shell's cwd) is reached through the private /run from here on: a volume mounted
+# over one of its ancestors (an emptyDir on /tmp over a checkout in /tmp) must not hide it.
+mkdir -p "$image"
+mount --bind "$PWD" "$image"
 mount -t tmpfs -o mode=0755 tmpfs "$hidden"
 hostname "$host" 2>/dev/null || true
 while [ "$1" != "--" ]; do
@@ -96,7 +105,7 @@ done
 shift
 umount -l "$stage"
 rmdir "$stage"
-if [ -n "$workdir" ]; then cd "$workdir"; fi
+if [ -n "$workdir" ]; then cd "$workdir"; else cd "$image"; fi
 exec "$@"
 `;
 
