@@ -1,6 +1,7 @@
 import { errors, type Locator, type Response } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
-import { connectorOutdated, stepUpRequired, timedOut } from '../sdk/errors.ts';
+import { stepUpRequired, timedOut } from '../sdk/errors.ts';
+import { expectVisible as expectContractElement } from '../sdk/page-contract.ts';
 
 /** Page mechanics of the demo app shared by its connector's steps (see connectors/demo/README.md). */
 
@@ -44,14 +45,8 @@ export async function submit(ctx: ConnectorContext, button: Locator, step: strin
 }
 
 /** An element the page contract promises; missing means the app changed under the connector. */
-export async function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
-  try {
-    await element.waitFor({ state: 'visible', timeout: ctx.timeouts.actionMs });
-    return element;
-  } catch (e: unknown) {
-    if (e instanceof errors.TimeoutError) throw connectorOutdated(APP, name, e);
-    throw e;
-  }
+export function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
+  return expectContractElement(ctx, element, name, APP);
 }
 
 export async function heading(ctx: ConnectorContext): Promise<string> {

@@ -1,6 +1,7 @@
 import { errors, type Locator } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { connectorOutdated, timedOut } from '../sdk/errors.ts';
+import { expectVisible as expectContractElement } from '../sdk/page-contract.ts';
 import { APP } from './names.ts';
 
 /**
@@ -82,14 +83,8 @@ export async function clickAndNavigate(ctx: ConnectorContext, element: Locator, 
 }
 
 /** An element the page contract promises; missing means Keycloak changed under the connector. */
-export async function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
-  try {
-    await element.waitFor({ state: 'visible', timeout: ctx.timeouts.actionMs });
-    return element;
-  } catch (e: unknown) {
-    if (e instanceof errors.TimeoutError) throw connectorOutdated(APP, name, e);
-    throw e;
-  }
+export function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
+  return expectContractElement(ctx, element, name, APP);
 }
 
 export function expectLoginPage(page: KeycloakPage, id: string, name: string): void {
