@@ -41,8 +41,8 @@ export interface ControlPlane {
   kubeConfig(): KubeConfig;
   /** Mints a client-certificate user (CN=name, O=groups) and returns its kubeconfig path. */
   createUser(name: string, groups?: readonly string[]): Promise<string>;
-  /** Stops kube-apiserver and starts it again on the same port and etcd. */
-  restartApiServer(): Promise<void>;
+  /** Stops kube-apiserver and starts it again on the same port and etcd; `whileStopped` runs in between. */
+  restartApiServer(whileStopped?: () => Promise<void>): Promise<void>;
   /** Stops both processes and removes every file; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -116,8 +116,9 @@ class LocalControlPlane implements ControlPlane {
     return path;
   }
 
-  async restartApiServer(): Promise<void> {
+  async restartApiServer(whileStopped?: () => Promise<void>): Promise<void> {
     await this.#apiServer.stop();
+    await whileStopped?.();
     this.#apiServer = await startApiServer(this.#settings, this.admin, this.#timeoutMs);
   }
 

@@ -212,6 +212,27 @@ describe('local job runner', () => {
     });
   });
 
+  it('reports a container that exits while the API server is down once it is back, not at the Job\'s deadline', async () => {
+    const marker = `${Date.now() % 100_000}.4343`;
+    await createJob(job('exits-in-outage', {
+      command: ['node', '-e', `process.on('SIGUSR1', () => { require('node:fs').writeFileSync(process.env.MFA_TERMINATION_MESSAGE_PATH, 'exited in the outage'); process.exit(3); }); setInterval(() => {}, 1000); // ${marker}`],
+    }, { activeDeadlineSeconds: 90 }));
+    await waitFor('the container running', () => processesWith(marker).length > 0, 30_000);
+
+    await cp.restartApiServer(async () => {
+      // The sandbox's wrappers carry the container's command line too; only the container itself (argv[0] node) is signalled.
+      const container = processesWith(marker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('node\0'));
+      expect(container).toHaveLength(1);
+      process.kill(container[0]!, 'SIGUSR1');
+      await waitFor('the container gone', () => processesWith(marker).length === 0, 10_000);
+    });
+
+    const failed = await waitForFinished('exits-in-outage', 'Failed', 60_000);
+    expect(failed.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    const [pod] = await podsOf('exits-in-outage');
+    expect(pod!.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 3, message: 'exited in the outage' });
+  });
+
   it('fails a Job past activeDeadlineSeconds with DeadlineExceeded and kills its whole process tree', async () => {
     const marker = `${Date.now() % 100_000}.4242`;
     await createJob(job('too-slow', {

@@ -1,4 +1,5 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { sleep } from '../../../operator/controller/runtime/backoff.ts';
 import type { EventRecorder } from '../../../operator/controller/runtime/events.ts';
 import type { Logger } from '../../../operator/logging/logger.ts';
 import type { ObjectReader } from './container-env.ts';
@@ -18,9 +19,17 @@ export interface KubeletOptions extends Omit<NodeContext, 'reportStatus' | 'volu
 const DEFAULT_GRACE_SECONDS = 30;
 /** stop() does not wait a pod's full grace period: the runner is going away. */
 const STOP_GRACE_SECONDS = 5;
+/** Status updates that fail for a while (API server restarting) are retried from this delay, doubling up to the cap. */
+const STATUS_RETRY_BASE_MS = 250;
+const STATUS_RETRY_CAP_MS = 5_000;
 
 function notFound(err: unknown): boolean {
   return err instanceof ApiException && err.code === 404;
+}
+
+/** A status the API server refused for what it is (invalid, conflicting spec) will not be accepted on a retry. */
+function rejected(err: unknown): boolean {
+  return err instanceof ApiException && (err.code === 400 || err.code === 422);
 }
 
 function graceSeconds(pod: V1Pod): number {
@@ -54,6 +63,7 @@ export class Kubelet {
   readonly #deleting = new Set<string>();
   readonly #logPaths = new Map<string, string>();
   #stopping = false;
+  readonly #stopped = new AbortController();
 
   constructor(options: KubeletOptions) {
     this.#options = options;
@@ -102,6 +112,7 @@ export class Kubelet {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopped.abort();
     this.#queued.clear();
     const workers = [...this.#workers.values()];
     for (const worker of workers) worker.kill(Math.min(graceSeconds(worker.pod), STOP_GRACE_SECONDS), true);
@@ -155,12 +166,27 @@ export class Kubelet {
     const { name, namespace } = pod.metadata as { name: string; namespace: string };
     const status = podStatus(pod, phase, container);
     pod.status = { ...pod.status, startTime: status.startTime };
-    try {
-      await this.#options.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    } catch (err: unknown) {
-      if (!notFound(err)) throw err;
-    }
+    await this.#patchStatusUntilAccepted(name, namespace, status);
     await this.#recordTransition(pod, phase, container);
+  }
+
+  /**
+   * kubelet's status manager keeps a pod's latest status until the API server has it: an exit reported while the
+   * server restarts must still reach the job controller, or the Job would only end at its deadline. Gives up when
+   * the pod is gone, when the server rejects the status as invalid, or when this node stops.
+   */
+  async #patchStatusUntilAccepted(name: string, namespace: string, status: V1Pod['status']): Promise<void> {
+    for (let delay = STATUS_RETRY_BASE_MS; ; delay = Math.min(delay * 2, STATUS_RETRY_CAP_MS)) {
+      try {
+        await this.#options.core.patchNamespacedPodStatus({ name, namespace, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        return;
+      } catch (err: unknown) {
+        if (notFound(err)) return;
+        if (rejected(err) || this.#stopping) throw err;
+        this.#options.log.warn({ pod: `${namespace}/${name}`, phase: status?.phase, err: describeError(err), retryInMs: delay }, 'pod status not accepted; will retry');
+        await sleep(delay, this.#stopped.signal);
+      }
+    }
   }
 
   async #recordTransition(pod: V1Pod, phase: PodPhase, container: ReportedContainer): Promise<void> {
