@@ -15,8 +15,12 @@ export const CHROMIUM_ARGS = [
 /** Passwords and seeds on pages: `mask` covers them in failure screenshots with this colour. */
 const MASK_COLOR = '#FF00FF';
 
+/**
+ * Playwright's own signal handlers would close the browser under a running step; the runner handles SIGTERM
+ * and SIGINT itself (operator/runner/stop-request.ts) and closes the browser when it is done.
+ */
 export async function launchBrowser(executablePath = CHROMIUM_PATH): Promise<Browser> {
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
 }
 
 export interface BrowserSessionOptions {

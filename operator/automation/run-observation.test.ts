@@ -18,6 +18,16 @@ describe('outcomeOf', () => {
     expect(outcome).toMatchObject({ outcome: 'Failed', reason: 'RateLimited', retryable: true, retryAfterSeconds: 60 });
   });
 
+  it('reports a runner that stopped on SIGTERM at the Job\'s deadline as a Timeout, keeping what the runner said', () => {
+    const said = 'The run was asked to stop (SIGTERM) and stopped before step login, at a point where nothing is lost; the operator will retry.';
+    const terminated = pod(JSON.stringify({ outcome: 'Failed', reason: 'Terminated', message: said, retryable: true }));
+    const timedOut = outcomeOf(observeRun(job('enable', { type: 'Failed', reason: 'DeadlineExceeded' })), [terminated]);
+    expect(timedOut).toMatchObject({ outcome: 'Failed', reason: 'Timeout', retryable: true });
+    expect(timedOut.message).toBe(`Job acct-enable-1234abcd: the run took longer than its deadline (activeDeadlineSeconds). ${said}`);
+    // Stopped for another reason (pod deleted, node drained): the runner's own word stands.
+    expect(outcomeOf(observeRun(job('enable', { type: 'Failed', reason: 'BackoffLimitExceeded' })), [terminated])).toMatchObject({ reason: 'Terminated', message: said });
+  });
+
   it('trusts a Complete Job whose pod is gone: the runner exits 0 only on success', () => {
     expect(outcomeOf(observeRun(job('enable', { type: 'Complete' })), [])).toMatchObject({ outcome: 'Enabled', reason: 'Enabled' });
     expect(outcomeOf(observeRun(job('disable', { type: 'Complete' })), [])).toMatchObject({ outcome: 'Disabled' });

@@ -61,6 +61,10 @@ function finishDetails(job: V1Job, done: V1JobCondition): Pick<ObservedRun, 'com
 export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome {
   const message = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.terminated?.message).find(Boolean);
   const parsed = message ? parseOutcome(message) : undefined;
+  if (parsed?.reason === 'Terminated' && run.failedByController === 'DeadlineExceeded') {
+    // The runner stopped on kubelet's SIGTERM; why it got one is the deadline.
+    return { ...parsed, reason: 'Timeout', message: `Job ${run.name}: the run took longer than its deadline (activeDeadlineSeconds). ${parsed.message}` };
+  }
   if (parsed) return parsed;
   // Complete means the runner exited 0, which it does only on success; its pod (and message) can be gone.
   if (run.finished && !run.failedByController) return completedWithoutMessage(run);

@@ -11,6 +11,7 @@ import { readRunSpec, type SinkSpec } from './run-spec.ts';
 import { describeFailure } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import type { AfterStepHook } from './steps.ts';
+import { StopRequest } from './stop-request.ts';
 
 export const RUNNER_USAGE = 'usage: runner --run-spec FILE [--termination-message-path FILE]';
 
@@ -38,16 +39,19 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
   // Synchronous writes: a killed runner's last step line must already be in the log.
   const logger = createLogger('runner', {}, pino.destination({ fd: 2, sync: true }));
   let summary: OutcomeSummary;
+  const stop = StopRequest.onSignals((signal) => logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`));
   try {
     const spec = await readRunSpec(specPath);
     summary = await runEnablement(spec, sinkFor(spec.sink), {
-      connectors, logger, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+      connectors, logger, stop, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {
     const failure = describeFailure(e, new SecretScrubber());
     logger.error({ reason: failure.reason }, failure.message);
     const now = new Date().toISOString();
     summary = { outcome: 'Failed', ...failure, action: 'unknown', connector: { id: 'unknown' }, steps: [], startedAt: now, finishedAt: now };
+  } finally {
+    stop.dispose();
   }
   await publishSummary(summary, terminationPath, stdout);
   return isSuccess(summary) ? 0 : 1;

@@ -34,7 +34,7 @@ describe('runner killed with SIGKILL at each step', () => {
     const account = await fixture.account(hazards);
     const started = Date.now();
 
-    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-killed.term`), after);
+    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-killed.term`), { killAfter: after });
 
     expect(killed.signal).toBe('SIGKILL');
     expect(account.mfaEnabled()).toBe(mfaOn);

@@ -14,6 +14,7 @@ import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { StepRecorder, type AfterStepHook } from './steps.ts';
+import type { StopRequest } from './stop-request.ts';
 
 export interface RunnerDeps {
   connectors: ConnectorRegistry;
@@ -21,6 +22,8 @@ export interface RunnerDeps {
   /** A browser to use instead of launching one (benchmarks reuse one); it is not closed. */
   browser?: Browser;
   afterStep?: AfterStepHook;
+  /** Honoured at step boundaries; without it a signal ends the process at once. */
+  stop?: StopRequest;
 }
 
 const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
@@ -36,7 +39,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
  */
 export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
   const startedAt = new Date().toISOString();
-  const steps = new StepRecorder(deps.logger, deps.afterStep);
+  const steps = new StepRecorder(deps.logger, deps.afterStep, deps.stop);
   const scrubber = new SecretScrubber();
   const artifacts: string[] = [];
   let connector: Connector | undefined;

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger.ts';
+import type { StopRequest } from './stop-request.ts';
 
 /** Names of the runner's steps, in order; also the names a crash test can pause after. */
 export const RUN_STEPS = [
@@ -22,13 +23,17 @@ export class StepRecorder {
   readonly timings: StepTiming[] = [];
   readonly #logger: Logger;
   readonly #afterStep: AfterStepHook | undefined;
+  readonly #stop: StopRequest | undefined;
 
-  constructor(logger: Logger, afterStep?: AfterStepHook) {
+  constructor(logger: Logger, afterStep?: AfterStepHook, stop?: StopRequest) {
     this.#logger = logger;
     this.#afterStep = afterStep;
+    this.#stop = stop;
   }
 
+  /** Runs one step, unless a stop was requested: then it throws `Terminated` (see StopRequest). */
   async run<T>(name: RunStep, work: () => Promise<T>): Promise<T> {
+    this.#stop?.beforeStep(name);
     const started = performance.now();
     this.#logger.info({ step: name }, `step ${name} started`);
     try {
@@ -39,6 +44,8 @@ export class StepRecorder {
     } catch (e: unknown) {
       this.#finish(name, started, 'failed');
       throw e;
+    } finally {
+      this.#stop?.afterStep(name);
     }
   }
 

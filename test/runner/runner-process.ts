@@ -16,15 +16,25 @@ export interface RunnerProcessResult {
   summary?: OutcomeSummary;
 }
 
+/** Where a test breaks into a run: SIGKILL of the process group (a node dying), or SIGTERM to the runner (kubelet stopping the pod). */
+export type RunnerFault = { killAfter: RunStep } | { sigtermAfter: RunStep };
+
+function faultEnv(fault: RunnerFault | undefined): Record<string, string> {
+  if (!fault) return {};
+  return 'killAfter' in fault ? { MFA_RUNNER_PAUSE_AFTER: fault.killAfter } : { MFA_RUNNER_SIGTERM_AFTER: fault.sigtermAfter };
+}
+
 /**
  * The runner as a Job runs it: its own process (and process group, with Chromium in it). With
- * `killAfter`, the process group is SIGKILLed right after that step, as when a node dies.
+ * `killAfter`, the process group is SIGKILLed right after that step, as when a node dies; with
+ * `sigtermAfter`, the runner gets SIGTERM right after that step.
  */
-export async function runRunnerProcess(specPath: string, terminationPath: string, killAfter?: RunStep): Promise<RunnerProcessResult> {
-  const entry = killAfter ? 'test/runner/paused-runner.ts' : 'operator/runner/main.ts';
+export async function runRunnerProcess(specPath: string, terminationPath: string, fault?: RunnerFault): Promise<RunnerProcessResult> {
+  const killAfter = fault && 'killAfter' in fault ? fault.killAfter : undefined;
+  const entry = fault ? 'test/runner/paused-runner.ts' : 'operator/runner/main.ts';
   const child = spawn(process.execPath, [entry, '--run-spec', specPath, '--termination-message-path', terminationPath], {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info', ...(killAfter ? { MFA_RUNNER_PAUSE_AFTER: killAfter } : {}) },
+    env: { ...process.env, LOG_LEVEL: 'info', ...faultEnv(fault) },
   });
   let stdout = '';
   let stderr = '';
