@@ -1,3 +1,4 @@
+import { ALLOWED_LOGIN_HOSTS_ENV as KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV } from './keycloak/allowed-hosts.ts';
 import { ConnectorRegistry } from './sdk/registry.ts';
 
 /** Every app the operator can automate: one folder each, one line here (see docs/connectors.md). */
@@ -5,3 +6,11 @@ export const connectors = new ConnectorRegistry({
   demo: () => import('./demo/index.ts'),
   keycloak: () => import('./keycloak/index.ts'),
 });
+
+/**
+ * Environment variables that carry the cluster admin's settings for a connector. The controller copies the
+ * ones set in its own environment into that connector's run Jobs (never into other connectors' Jobs).
+ */
+export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = {
+  keycloak: [KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV],
+};

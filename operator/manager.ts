@@ -3,10 +3,10 @@ import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, objectKey, splitKey } from 
 import type { OperatorConfig } from './config.ts';
 import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
-import { loadRunnerSettings, type RunnerSettings } from './automation/runner-settings.ts';
+import { connectorEnvFrom, loadRunnerSettings, type RunnerSettings } from './automation/runner-settings.ts';
 import { ConfiguredStores } from './stores/configured-stores.ts';
 import { startCodeService } from './codes/start.ts';
-import { connectors } from '../connectors/index.ts';
+import { connectors, connectorSettingsEnv } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
 import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
 import { ManagedAccountMfaReconciler } from './controller/managedaccountmfa/reconciler.ts';
@@ -44,7 +44,9 @@ export class OperatorManager {
     this.#config = config;
     this.#log = log;
     this.#clients = createClients(loadKubeConfig(config.kubeconfig));
-    this.#runner = config.runnerImage ? loadRunnerSettings(config.runnerImage, config.runnerConfig) : undefined;
+    this.#runner = config.runnerImage
+      ? { ...loadRunnerSettings(config.runnerImage, config.runnerConfig), connectorEnv: connectorEnvFrom(connectorSettingsEnv, process.env) }
+      : undefined;
     this.#stores = new ConfiguredStores({
       kc: this.#clients.kc,
       ...(config.gcpTestEndpoint ? { gcpTestEndpoint: config.gcpTestEndpoint } : {}),

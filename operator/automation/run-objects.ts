@@ -115,7 +115,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
             ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
             command: [...settings.command, '--run-spec', `${RUN_DIR}/${RESULT_KEYS.runSpec}`],
             workingDir: settings.workingDir,
-            env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }],
+            env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }, ...(settings.connectorEnv?.[mfa.spec.connector] ?? [])],
             resources: settings.resources,
             terminationMessagePolicy: 'File',
             securityContext: {

@@ -20,6 +20,8 @@ export interface RunnerSettings {
   maxAttempts: number;
   retryBaseSeconds: number;
   retryMaxSeconds: number;
+  /** Per connector id, the admin's connector settings each of its run Jobs gets as environment (see connectorEnvFrom). */
+  connectorEnv?: Record<string, { name: string; value: string }[]>;
 }
 
 export const DEFAULT_RUNNER_SETTINGS: Omit<RunnerSettings, 'image'> = {
@@ -46,4 +48,11 @@ export function loadRunnerSettings(image: string, file?: string): RunnerSettings
   }
   if (!settings.image) throw new Error('the runner image is not set: pass --runner-image or set image in --runner-config');
   return settings;
+}
+
+/** The declared connector settings (connectors/index.ts) that are set in `env`, per connector id; non-secret by contract. */
+export function connectorEnvFrom(declared: Readonly<Record<string, readonly string[]>>, env: NodeJS.ProcessEnv): Record<string, { name: string; value: string }[]> {
+  return Object.fromEntries(Object.entries(declared).map(([id, names]) => [
+    id, names.filter((name) => env[name] !== undefined).map((name) => ({ name, value: env[name]! })),
+  ]));
 }

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../envtest/control-plane.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { kubeconform, prepareSchemaDir } from './kubeconform-schemas.ts';
-import { CHART, NAMESPACE, RELEASE, named, objectsOf, ofKind, renderChart, type KubeObject } from './manifests.ts';
+import { CHART, NAMESPACE, RELEASE, named, objectsOf, ofKind, renderChart, tryRenderChart, type KubeObject } from './manifests.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
 
 beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
@@ -135,7 +135,7 @@ describe('the rendered chart on a real API server', () => {
   });
 });
 
-interface DeploymentSpec { template: { spec: { containers: Array<{ args: string[]; command: string[] }> } } }
+interface DeploymentSpec { template: { spec: { containers: Array<{ args: string[]; command: string[]; env: Array<{ name: string; value?: string }> }> } } }
 
 describe('helm install and uninstall against the API server', () => {
   it('installs with the server\'s capabilities (no Prometheus Operator: monitoring skipped, said in NOTES) and keeps the CRDs on uninstall', async () => {
@@ -168,6 +168,18 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+  });
+
+  it('passes connectors.keycloak.allowedLoginHosts to the controller, which copies it into Keycloak runs; refuses a URL there', async () => {
+    const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
+      .template.spec.containers[0]!.env.filter((e) => e.name === 'MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS');
+    expect(await env(['connectors.keycloak.allowedLoginHosts={sso.example.com,*.corp.example}'])).toEqual([
+      { name: 'MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS', value: 'sso.example.com,*.corp.example' },
+    ]);
+    expect(await env([])).toEqual([]);
+    const refused = await tryRenderChart({ set: ['connectors.keycloak.allowedLoginHosts={https://sso.example.com}'] });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/connectors\/keycloak\/allowedLoginHosts\/0.*does not match pattern/);
   });
 
   it('puts the Workload Identity annotation on the operator ServiceAccount and mounts the code-service certificate', async () => {
