@@ -30,6 +30,8 @@ export class OperatorManager {
   readonly #metrics: OperatorMetrics = createMetrics();
   readonly #clients: KubeClients;
   readonly #shutdown = new AbortController();
+  /** Settles when stop() is called, also for whoever waits only after that (a SIGTERM during start-up). */
+  readonly #stopped = new Promise<void>((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   #informers?: MfaInformers;
   readonly #runner?: RunnerSettings;
   readonly #stores: ConfiguredStores;
@@ -80,7 +82,7 @@ export class OperatorManager {
       const codeService = await startCodeService(this.#config.codeService, {
         kc: this.#clients.kc, registry: this.#metrics.registry, log: this.#log.child({ component: 'code-service' }), stores,
       });
-      this.#shutdown.signal.addEventListener('abort', () => void codeService.stop(), { once: true });
+      void this.#stopped.then(() => codeService.stop());
     }
     if (this.#config.leaderElect) {
       this.#elector = this.#createElector();
@@ -128,7 +130,9 @@ export class OperatorManager {
     this.#storeController = this.#createStoreController(informers);
     this.#routeEvents(informers, controller);
     await Promise.all(informers.all.map((i) => i.start()));
-    await Promise.all(informers.all.map((i) => i.synced()));
+    // Caches may never sync (RBAC missing, API server down); a stop meanwhile must not wait for them.
+    await Promise.race([Promise.all(informers.all.map((i) => i.synced())), this.#stopped]);
+    if (this.#shutdown.signal.aborted) return;
     this.#synced = true;
     controller.start();
     this.#storeController.start();
@@ -207,8 +211,9 @@ export class OperatorManager {
     });
   }
 
-  #untilShutdown(): Promise<boolean> {
-    return new Promise((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(true), { once: true }));
+  async #untilShutdown(): Promise<boolean> {
+    await this.#stopped;
+    return true;
   }
 }
 

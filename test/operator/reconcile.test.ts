@@ -116,6 +116,19 @@ describe('the operator reconciling ManagedAccountMfa on a real API server', () =
     expect((await getMfa('happy')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 
+  it('exits at once on SIGTERM while its caches cannot sync (its user has no RBAC yet), without waiting for them', async () => {
+    const unauthorized = startOperator(await cp.createUser('mfa-operator-no-rbac'), ['--no-leader-elect']);
+    try {
+      await unauthorized.waitForLog('watch failed; restarting informer');
+      expect(unauthorized.records().some((r) => r.msg === 'caches synced; reconciling')).toBe(false);
+      const exit = unauthorized.kill('SIGTERM');
+      const code = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000))]);
+      expect(code).toBe(0);
+    } finally {
+      await unauthorized.kill('SIGKILL');
+    }
+  });
+
   it('never logs a password it read', () => {
     const all = operator.lines.join('\n');
     for (const password of ['pw-happy-1', 'pw-fixme-2', 'pw-odd-3', 'pw-later-4']) expect(all).not.toContain(password);
