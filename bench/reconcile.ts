@@ -1,5 +1,7 @@
 // Creates N ManagedAccountMfa resources on the local control plane and measures the operator reconciling them.
-// Usage: node bench/reconcile.ts [--count 1000] [--idle-seconds 60]     (prints JSON)
+// Usage: node bench/reconcile.ts [--count 1000] [--idle-seconds 60] [--other-secrets 0]     (prints JSON)
+// --other-secrets N first creates N unrelated 8 KiB Secrets (a cluster's TLS keys, Helm releases) that the operator's
+// Secret informer lists and watches too.
 import { CustomObjectsApi, CoreV1Api } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -7,9 +9,10 @@ import { startClusterWithCrds } from '../test/support/cluster.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { startOperator } from '../test/support/operator-process.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' }, 'other-secrets': { type: 'string', default: '0' } } });
 const COUNT = Number(values.count);
 const IDLE_SECONDS = Number(values['idle-seconds']);
+const OTHER_SECRETS = Number(values['other-secrets']);
 const USER = 'mfa-operator-bench';
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
@@ -18,9 +21,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function peakRssMiB(pid: number): number {
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+function memoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+async function createOtherSecrets(core: CoreV1Api): Promise<void> {
+  const filler = 'x'.repeat(8 * 1024);
+  for (let i = 0; i < OTHER_SECRETS; i += 25) {
+    await Promise.all(Array.from({ length: Math.min(25, OTHER_SECRETS - i) }, (_, j) => core.createNamespacedSecret({
+      namespace: 'default', body: { metadata: { name: `other-${i + j}`, annotations: { note: filler } }, stringData: { 'tls.key': filler } },
+    })));
+  }
 }
 
 function operatorRequests(auditLog: string, since = 0): { total: number; writes: number } {
@@ -50,9 +62,11 @@ try {
   await kubectlOk(cp.kubeconfigPath, ['create', 'clusterrolebinding', 'bench', '--clusterrole=cluster-admin', `--user=${USER}`]);
   const kc = cp.kubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
+  await createOtherSecrets(kc.makeApiClient(CoreV1Api));
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login' }, stringData: { username: 'u', password: 'p' } } });
   const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', '4']);
   await operator.waitForLog('caches synced; reconciling', 60_000);
+  const rssAfterCacheSyncMiB = memoryMiB(operator.child.pid!, 'VmRSS');
   const started = Date.now();
   await createAll(custom);
   const createdSeconds = (Date.now() - started) / 1000;
@@ -67,11 +81,13 @@ try {
   const idle = operatorRequests(cp.auditLogPath!, idleFrom);
   console.log(JSON.stringify({
     resources: COUNT,
+    otherSecrets: OTHER_SECRETS,
+    operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
     secondsToCreateAll: createdSeconds,
     secondsUntilAllReconciled: reconciledSeconds,
     operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
     operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
-    operatorPeakRssMiB: peakRssMiB(pid),
+    operatorPeakRssMiB: memoryMiB(pid, 'VmHWM'),
     idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)) },
   }, null, 2));
   await operator.kill();

@@ -17,6 +17,7 @@ import { EventRecorder } from './controller/runtime/events.ts';
 import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { startProbeServer } from './http/probe-server.ts';
 import { createClients, loadKubeConfig, readCustom, type KubeClients } from './kube/clients.ts';
+import { pooledKubeConfig } from './kube/pooled-kube-config.ts';
 import type { Logger } from './logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
 
@@ -29,6 +30,8 @@ export class OperatorManager {
   readonly #log: Logger;
   readonly #metrics: OperatorMetrics = createMetrics();
   readonly #clients: KubeClients;
+  /** One connection pool for every API call and watch (see pooled-kube-config.ts); closed on stop. */
+  readonly #connections: ReturnType<typeof pooledKubeConfig>;
   readonly #shutdown = new AbortController();
   /** Settles when stop() is called, also for whoever waits only after that (a SIGTERM during start-up). */
   readonly #stopped = new Promise<void>((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -45,7 +48,8 @@ export class OperatorManager {
   constructor(config: OperatorConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
-    this.#clients = createClients(loadKubeConfig(config.kubeconfig));
+    this.#connections = pooledKubeConfig(loadKubeConfig(config.kubeconfig));
+    this.#clients = createClients(this.#connections.kc);
     this.#runner = config.runnerImage
       ? { ...loadRunnerSettings(config.runnerImage, config.runnerConfig), connectorEnv: connectorEnvFrom(connectorSettingsEnv, process.env) }
       : undefined;
@@ -198,6 +202,7 @@ export class OperatorManager {
     await Promise.all((this.#informers?.all ?? []).map((i) => i.stop()));
     await this.#elector?.release();
     await this.#stores.close();
+    await this.#connections.close();
     this.#metrics.isLeader.set(0);
     await new Promise((resolve) => this.#server?.close(resolve));
     this.#log.info('stopped');

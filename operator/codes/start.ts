@@ -10,7 +10,7 @@ import { CodeIssuer } from './code-issuer.ts';
 import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
 import { listenCodeService } from './code-service.ts';
-import { pooledKubeConfig } from './pooled-kube-config.ts';
+import { pooledKubeConfig } from '../kube/pooled-kube-config.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { CallerRateLimiter } from './rate-limiter.ts';
 import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
