@@ -20,6 +20,24 @@ export interface MfaInformers {
 
 const RUN_JOB_SELECTOR = 'app.kubernetes.io/managed-by=mfa-operator,app.kubernetes.io/component=automation-run';
 
+/** Marks a key that holds a non-empty value in a slimmed Secret. */
+export const SLIMMED_VALUE = '*';
+
+/**
+ * What the controller reads of a Secret: its identity, resourceVersion, labels and which keys hold a non-empty
+ * value. Values (credentials of other apps, TLS keys, Helm releases), annotations (kubectl's last-applied copy of
+ * the data) and managedFields are dropped, so the cache of every Secret in the cluster stays small and holds no
+ * secret.
+ */
+export function slimSecret(secret: V1Secret): void {
+  secret.data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, value ? SLIMMED_VALUE : '']));
+  delete secret.stringData;
+  if (secret.metadata) {
+    delete secret.metadata.annotations;
+    delete secret.metadata.managedFields;
+  }
+}
+
 /** Watches for ManagedAccountMfa and everything it refers to, in one namespace or all. */
 export function createInformers(kc: KubeConfig, log: Logger, namespace?: string, withJobs = false): MfaInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -32,7 +50,7 @@ export function createInformers(kc: KubeConfig, log: Logger, namespace?: string,
   const clusterStores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(CLUSTER_MFA_SECRET_STORE.plural), listCustom(CLUSTER_MFA_SECRET_STORE.plural, true), log);
   const secrets = new ResilientInformer<V1Secret>(
     kc, namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
-    () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()), log,
+    () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()), log, undefined, slimSecret,
   );
   const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log);
   const all = [mfas, secrets, stores, clusterStores, namespaces] as ResilientInformer<KubernetesObject>[];

@@ -20,7 +20,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   #markSynced: () => void = () => undefined;
   restarts = 0;
 
-  constructor(kc: KubeConfig, path: string, list: ListPromise<T>, log: Logger, labelSelector?: string) {
+  /**
+   * `slim` trims each object as it enters the cache (before any handler sees it), for caches that need only part
+   * of what they watch: the cache then holds the trimmed object.
+   */
+  constructor(kc: KubeConfig, path: string, list: ListPromise<T>, log: Logger, labelSelector?: string, slim?: (object: T) => void) {
     this.#log = log.child({ informer: path });
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const listAndMark = async (): Promise<KubernetesListObject<T>> => {
@@ -30,6 +34,11 @@ export class ResilientInformer<T extends KubernetesObject> {
       return result;
     };
     this.#informer = makeInformer<T>(kc, path, listAndMark, labelSelector);
+    if (slim) {
+      // ListWatch stores the object it passes to its handlers; this one is registered first, so runs first.
+      this.#informer.on('add', slim);
+      this.#informer.on('update', slim);
+    }
     this.#informer.on('connect', () => this.#backoff.forget('watch'));
     this.#informer.on('error', (err: unknown) => void this.#restart(err));
   }
