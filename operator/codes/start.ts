@@ -10,12 +10,12 @@ import { CodeIssuer } from './code-issuer.ts';
 import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
 import { listenCodeService } from './code-service.ts';
-import { pooledKubeConfig } from '../kube/pooled-kube-config.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { CallerRateLimiter } from './rate-limiter.ts';
 import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
 
 export interface CodeServiceDependencies {
+  /** The operator's identity; pass a pooled one (kube/pooled-kube-config.ts), as the manager does. */
   kc: KubeConfig;
   registry: Registry;
   log: Logger;
@@ -39,8 +39,7 @@ const CERT_RELOAD_MS = 60_000;
 
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
 export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
-  const connections = pooledKubeConfig(deps.kc);
-  const kc = connections.kc;
+  const kc = deps.kc;
   const seeds = deps.seeds ?? new StoreSeedSource(kc.makeApiClient(CustomObjectsApi), providerOf(deps.stores));
   const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
@@ -62,11 +61,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   }, CERT_RELOAD_MS);
   reload.unref();
   deps.log.info({ port, rateLimitPerMinute: config.ratePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs }, 'serving TOTP codes over HTTPS');
-  const stop = async () => {
-    await stopServer(server, reload);
-    await connections.close();
-  };
-  return { port, codes, outcomes, stop };
+  return { port, codes, outcomes, stop: () => stopServer(server, reload) };
 }
 
 function providerOf(stores: StoreResolver | undefined): StoreProviderResolver {

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
 import type { CodeServiceConfig } from '../../operator/codes/config.ts';
+import { pooledKubeConfig } from '../../operator/kube/pooled-kube-config.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
@@ -54,6 +55,7 @@ export class CodeServiceFixture {
   #serving!: KeyPair;
   readonly #services: RunningCodeService[] = [];
   #dir!: string;
+  #connections?: ReturnType<typeof pooledKubeConfig>;
 
   async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
     this.cp = await startClusterWithCrds();
@@ -69,10 +71,12 @@ export class CodeServiceFixture {
     const kc = new KubeConfig();
     kc.loadFromFile(await this.cp.createUser(OPERATOR_USER));
     this.#operatorStore = new KubernetesSecretStore(kc);
+    // The code service's own calls share one pool, as in the operator (bench/totp.ts measures with it).
+    this.#connections = pooledKubeConfig(kc);
     this.#adminStore = new KubernetesSecretStore(this.cp.kubeConfig());
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
     this.#deps = {
-      kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
+      kc: this.#connections.kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
       stores: { forAccount: async () => ({ provider: this.#operatorStore, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
     };
     this.#serving = serving;
@@ -91,6 +95,7 @@ export class CodeServiceFixture {
 
   async stop(): Promise<void> {
     for (const service of this.#services) await service.stop();
+    await this.#connections?.close();
     await this.cp?.stop();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
