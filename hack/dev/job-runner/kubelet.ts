@@ -62,8 +62,8 @@ export class Kubelet {
   readonly #queued = new Map<string, V1Pod>();
   readonly #deleting = new Set<string>();
   readonly #logPaths = new Map<string, string>();
-  #stopping = false;
-  readonly #stopped = new AbortController();
+  /** Aborted by stop(): no new pods, no more status retries. */
+  readonly #stopping = new AbortController();
 
   constructor(options: KubeletOptions) {
     this.#options = options;
@@ -80,7 +80,7 @@ export class Kubelet {
   }
 
   observe(pod: V1Pod): void {
-    if (this.#stopping || pod.spec?.nodeName !== NODE_NAME) return;
+    if (this.#stopping.signal.aborted || pod.spec?.nodeName !== NODE_NAME) return;
     const uid = pod.metadata!.uid!;
     const deleting = Boolean(pod.metadata?.deletionTimestamp);
     if (deleting) this.#deleting.add(uid);
@@ -111,8 +111,7 @@ export class Kubelet {
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#stopped.abort();
+    this.#stopping.abort();
     this.#queued.clear();
     const workers = [...this.#workers.values()];
     for (const worker of workers) worker.kill(Math.min(graceSeconds(worker.pod), STOP_GRACE_SECONDS), true);
@@ -139,7 +138,7 @@ export class Kubelet {
 
   async #afterWorker(uid: string, pod: V1Pod): Promise<void> {
     this.#workers.delete(uid);
-    if (this.#deleting.has(uid) && !this.#stopping) await this.#confirmDeletion(pod);
+    if (this.#deleting.has(uid) && !this.#stopping.signal.aborted) await this.#confirmDeletion(pod);
     this.#startQueued();
   }
 
@@ -182,9 +181,9 @@ export class Kubelet {
         return;
       } catch (err: unknown) {
         if (notFound(err)) return;
-        if (rejected(err) || this.#stopping) throw err;
+        if (rejected(err) || this.#stopping.signal.aborted) throw err;
         this.#options.log.warn({ pod: `${namespace}/${name}`, phase: status?.phase, err: describeError(err), retryInMs: delay }, 'pod status not accepted; will retry');
-        await sleep(delay, this.#stopped.signal);
+        await sleep(delay, this.#stopping.signal);
       }
     }
   }
