@@ -54,6 +54,8 @@ function finishDetails(job: V1Job, done: V1JobCondition): Pick<ObservedRun, 'com
   return done.type === 'Failed' && done.reason ? { completionTime, failedByController: done.reason } : { completionTime };
 }
 
+const PAST_DEADLINE = 'the run took longer than its deadline (activeDeadlineSeconds)';
+
 /**
  * The run's outcome: the runner's termination message when it left one; otherwise what the Job controller
  * says (deadline exceeded, pod killed), which is always worth another attempt.
@@ -63,13 +65,13 @@ export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome 
   const parsed = message ? parseOutcome(message) : undefined;
   if (parsed?.reason === 'Terminated' && run.failedByController === 'DeadlineExceeded') {
     // The runner stopped on kubelet's SIGTERM; why it got one is the deadline.
-    return { ...parsed, reason: 'Timeout', message: `Job ${run.name}: the run took longer than its deadline (activeDeadlineSeconds). ${parsed.message}` };
+    return { ...parsed, reason: 'Timeout', message: `Job ${run.name}: ${PAST_DEADLINE}. ${parsed.message}` };
   }
   if (parsed) return parsed;
   // Complete means the runner exited 0, which it does only on success; its pod (and message) can be gone.
   if (run.finished && !run.failedByController) return completedWithoutMessage(run);
   const why = run.failedByController === 'DeadlineExceeded'
-    ? 'the run took longer than its deadline (activeDeadlineSeconds) and was stopped'
+    ? `${PAST_DEADLINE} and was stopped`
     : 'the runner ended without reporting an outcome (killed, evicted or out of memory)';
   return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
 }
