@@ -6,7 +6,7 @@ import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernet
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { REPO } from '../support/cluster.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
-import { operatorApiUse, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { capturedOutput, operatorApiUse, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';
 import { waitFor } from '../support/wait.ts';
@@ -178,12 +178,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
   });
 
   it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
-    const admin = env.cp.kubeconfigPath;
-    const captured = [
-      env.operator.lines.join('\n'), env.podOutput.join(''),
-      await kubectlOk(admin, ['get', 'mfa,events,jobs,pods', '-A', '-o', 'yaml']),
-      await kubectlOk(admin, ['describe', 'mfa', '-A']),
-    ].join('\n');
+    const captured = await capturedOutput(env);
     expect(secretsUsed.length).toBeGreaterThan(10);
     const leaked = secretsUsed.filter((s) => captured.includes(s));
     expect(leaked).toEqual([]);

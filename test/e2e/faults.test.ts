@@ -10,7 +10,7 @@ import type { SecretStoreProvider } from '../../operator/stores/provider.ts';
 import { SecretManagerTestServer } from '../gcp-secret-manager/server.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
 import { applyAccount, condition, getMfa, jobFinished, runJobs, waitForRunningRun } from '../support/e2e-accounts.ts';
-import { OPERATOR_USER, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { capturedOutput, OPERATOR_USER, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -182,11 +182,7 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
   });
 
   it('kept every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
-    const captured = [
-      ...env.operators.map((o) => o.lines.join('\n')), env.podOutput.join(''),
-      await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa,mfasecretstores,events,jobs,pods', '-A', '-o', 'yaml']),
-      await kubectlOk(env.cp.kubeconfigPath, ['describe', 'mfa', '-A']),
-    ].join('\n');
+    const captured = await capturedOutput(env);
     expect(secretsUsed.length).toBeGreaterThan(20);
     expect(secretsUsed.filter((s) => captured.includes(s))).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { SecretManagerTestServer } from '../gcp-secret-manager/server.ts';
 import { codeServiceCertificates, getCode } from '../support/code-service-client.ts';
 import { signInWithCodes, signInWithTotp } from '../support/demo-login.ts';
 import { applyAccount, condition, getMfa } from '../support/e2e-accounts.ts';
-import { startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { capturedOutput, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 
 // The store read-back below runs in this process: no GCE metadata-server probing, loopback only.
@@ -91,11 +91,7 @@ describe('a ManagedAccountMfa whose seed lives in GCP Secret Manager (local test
 
   // Six-digit codes are not scanned: any timestamp or resourceVersion could contain one by chance.
   it('keeps the password, seed and recovery codes out of logs, Events, status, Jobs and Pods', async () => {
-    const captured = [
-      ...env.operators.map((o) => o.lines.join('\n')), env.podOutput.join(''),
-      await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa,mfasecretstores,events,jobs,pods', '-A', '-o', 'yaml']),
-      await kubectlOk(env.cp.kubeconfigPath, ['describe', 'mfa', '-A']),
-    ].join('\n');
+    const captured = await capturedOutput(env);
     expect(secretsUsed.length).toBeGreaterThan(10);
     expect(secretsUsed.filter((s) => captured.includes(s))).toEqual([]);
   });

@@ -82,6 +82,19 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
   return env;
 }
 
+/**
+ * What a user or a log pipeline sees of the runs so far: every operator process's log, every run pod's output, and
+ * the resources, Events, Jobs and Pods (with their termination messages) as kubectl shows them. The secret scans
+ * search this.
+ */
+export async function capturedOutput(env: E2eEnvironment): Promise<string> {
+  const admin = env.cp.kubeconfigPath;
+  return [
+    ...env.operators.map((o) => o.lines.join('\n')), env.podOutput.join(''),
+    await kubectlOk(admin, ['get', 'mfa,mfasecretstores,events,jobs,pods', '-A', '-o', 'yaml']),
+    await kubectlOk(admin, ['describe', 'mfa', '-A']),
+  ].join('\n');
+}
 /** The operator's API calls from the audit log, as "group|resource[/sub]|verb", and the ones denied. */
 export function operatorApiUse(cp: ControlPlane): { used: Set<string>; denied: string[] } {
   const events = readFileSync(cp.auditLogPath!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
