@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Suites start real control planes and browsers; two cores cannot run many at once.
     maxWorkers: 2,
-    reporters: ['default'],
+    // CI lists every test that ran; the summary reporter ends with a plain "N passed, N failed" line.
+    reporters: [process.env.CI ? 'verbose' : 'default', './test/support/summary-reporter.ts'],
   },
 });
