@@ -87,6 +87,16 @@ describe('code service', () => {
     expect(answer.status).toBe(400);
   });
 
+  it('answers a malformed %-escape with 400, counted as bad_request and not as an error', async () => {
+    const answer = await fixture.get('/v1/namespaces/team-a/managedaccountmfas/%E0%A4%A/code', tokens.carol);
+    const metrics = await fixture.registry.getSingleMetricAsString('mfa_operator_codes_issued_total');
+
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toEqual({ reason: 'BadRequest', message: 'The name in the path has a malformed %-escape.' });
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="bad_request"\} [1-9]/);
+    expect(metrics).not.toMatch(/result="error"/);
+  });
+
   it('answers 429 with Retry-After once a caller spends its burst, and serves other callers meanwhile', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await fixture.get(fixture.codePath(NS, 'other'), tokens.dave)).status);
