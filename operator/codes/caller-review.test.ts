@@ -2,6 +2,7 @@ import type { AuthenticationV1Api, AuthorizationV1Api, V1SubjectAccessReview, V1
 import { describe, expect, it } from 'vitest';
 import { SecretValue } from '../secrets/secret-value.ts';
 import { CallerReview } from './caller-review.ts';
+import { RateLimiter } from './rate-limiter.ts';
 
 /** Stand-ins for the two review APIs: alice's token is valid, and alice may get codes for team-a/shared only. */
 function reviewApis() {
@@ -50,6 +51,21 @@ describe('CallerReview', () => {
 
     expect([cachedApis.calls.tokenReviews, cachedApis.calls.accessReviews.length]).toEqual([1, 1]);
     expect([uncachedApis.calls.tokenReviews, uncachedApis.calls.accessReviews.length]).toEqual([3, 3]);
+  });
+
+  it('takes from the TokenReview limit before every review it sends, and never for a cached answer', async () => {
+    const apis = reviewApis();
+    const tokenReviews = new RateLimiter({ perMinute: 1, burst: 2 }, { describe: () => 'new tokens to review', now: () => 0 });
+    const review = new CallerReview({ ...apis, cacheTtlMs: 60_000, tokenReviews });
+
+    await review.authenticate(new SecretValue('alice-token'));
+    await review.authenticate(new SecretValue('alice-token'));
+    await expect(review.authenticate(new SecretValue('forged-1'))).rejects.toMatchObject({ reason: 'Unauthenticated' });
+    const limited = await review.authenticate(new SecretValue('forged-2')).catch((e: unknown) => e);
+    await review.authenticate(new SecretValue('alice-token'));
+
+    expect(limited).toMatchObject({ reason: 'RateLimited', status: 429, retryAfterSeconds: 60 });
+    expect(apis.calls.tokenReviews).toBe(2);
   });
 
   it('refuses a missing or unknown token as Unauthenticated and another resource as Forbidden', async () => {

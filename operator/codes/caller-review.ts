@@ -3,6 +3,7 @@ import type { AuthenticationV1Api, AuthorizationV1Api, V1UserInfo } from '@kuber
 import { GROUP, MANAGED_ACCOUNT_MFA } from '../api/v1alpha1/resources.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** Who called, as the API server authenticated them. */
@@ -18,7 +19,11 @@ export interface CallerReviewOptions {
   authorization: AuthorizationV1Api;
   /** How long a TokenReview or SubjectAccessReview answer is reused; 0 asks the API server every time. */
   cacheTtlMs: number;
+  /** Taken before every TokenReview sent (not for cached answers), across all callers. */
+  tokenReviews?: RateLimiter;
 }
+
+const TOKEN_REVIEWS = 'all';
 
 type Authentication = { authenticated: true; caller: Caller } | { authenticated: false };
 
@@ -32,8 +37,10 @@ export class CallerReview {
   readonly #authorization: AuthorizationV1Api;
   readonly #tokens: TtlCache<Authentication>;
   readonly #decisions: TtlCache<boolean>;
+  readonly #tokenReviews: RateLimiter | undefined;
 
   constructor(options: CallerReviewOptions) {
+    this.#tokenReviews = options.tokenReviews;
     this.#authentication = options.authentication;
     this.#authorization = options.authorization;
     this.#tokens = new TtlCache(options.cacheTtlMs);
@@ -62,6 +69,7 @@ export class CallerReview {
   }
 
   async #tokenReview(token: SecretValue<string>): Promise<Authentication> {
+    this.#tokenReviews?.take(TOKEN_REVIEWS);
     let review;
     try {
       review = await this.#authentication.createTokenReview({ body: { spec: { token: token.reveal() } } });

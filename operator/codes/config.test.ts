@@ -10,10 +10,12 @@ describe('code service flags', () => {
     const config = parseConfig([
       '--code-service-port', '8443', '--code-service-cert', '/tls/tls.crt', '--code-service-key', '/tls/tls.key',
       '--code-service-rate', '120', '--code-service-burst', '5', '--code-service-review-cache-ttl', '0',
+      '--code-service-source-rate', '30', '--code-service-token-review-rate', '90', '--code-service-token-review-burst', '9',
     ]);
 
     expect(config.codeService).toEqual({
       port: 8443, certPath: '/tls/tls.crt', keyPath: '/tls/tls.key', ratePerMinute: 120, burst: 5,
+      sourceRatePerMinute: 30, sourceBurst: 20, tokenReviewRatePerMinute: 90, tokenReviewBurst: 9,
       reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35,
     });
   });

@@ -5,8 +5,15 @@ export interface CodeServiceConfig {
   host?: string;
   certPath: string;
   keyPath: string;
+  /** Per authenticated user. */
   ratePerMinute: number;
   burst: number;
+  /** Per source address, before authentication. */
+  sourceRatePerMinute: number;
+  sourceBurst: number;
+  /** TokenReviews sent, across all callers. */
+  tokenReviewRatePerMinute: number;
+  tokenReviewBurst: number;
   reviewCacheTtlMs: number;
   maxLoginWaitSeconds: number;
 }
@@ -18,6 +25,10 @@ export const CODE_SERVICE_OPTIONS = {
   'code-service-key': { type: 'string' },
   'code-service-rate': { type: 'string', default: '60' },
   'code-service-burst': { type: 'string', default: '10' },
+  'code-service-source-rate': { type: 'string', default: '120' },
+  'code-service-source-burst': { type: 'string', default: '20' },
+  'code-service-token-review-rate': { type: 'string', default: '600' },
+  'code-service-token-review-burst': { type: 'string', default: '50' },
   'code-service-review-cache-ttl': { type: 'string', default: '10' },
   'code-service-max-login-wait': { type: 'string', default: '35' },
 } as const;
@@ -28,10 +39,15 @@ export const CODE_SERVICE_USAGE = `
                                   (or $CODE_SERVICE_CERT / $CODE_SERVICE_KEY)
   --code-service-rate N           code requests a minute per caller (default 60)
   --code-service-burst N          requests a caller may make at once (default 10)
+  --code-service-source-rate N    requests a minute per source address, checked before authenticating (default 120)
+  --code-service-source-burst N   requests a source address may make at once (default 20)
+  --code-service-token-review-rate N   TokenReviews a minute the service may send, all callers together (default 600)
+  --code-service-token-review-burst N  TokenReviews it may send at once (default 50)
   --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off)
   --code-service-max-login-wait SECONDS    longest a fresh login code waits for an unused window (default 35)`;
 
 type CodeServiceValues = { [K in keyof typeof CODE_SERVICE_OPTIONS]?: string };
+type NumericFlag = { [K in keyof typeof CODE_SERVICE_OPTIONS]: typeof CODE_SERVICE_OPTIONS[K] extends { default: string } ? K : never }[keyof typeof CODE_SERVICE_OPTIONS];
 
 export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.ProcessEnv = process.env): CodeServiceConfig | undefined {
   const port = values['code-service-port'];
@@ -41,14 +57,19 @@ export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.Process
   if (!certPath || !keyPath) {
     throw new Error('--code-service-port needs --code-service-cert and --code-service-key (PEM files, e.g. from a cert-manager Certificate)');
   }
+  const setting = (flag: NumericFlag, min: number) => wholeNumber(flag, values[flag] ?? CODE_SERVICE_OPTIONS[flag].default, min);
   return {
     port: wholeNumber('code-service-port', port, 0),
     certPath,
     keyPath,
-    ratePerMinute: wholeNumber('code-service-rate', values['code-service-rate'] ?? '60', 1),
-    burst: wholeNumber('code-service-burst', values['code-service-burst'] ?? '10', 1),
-    reviewCacheTtlMs: wholeNumber('code-service-review-cache-ttl', values['code-service-review-cache-ttl'] ?? '10', 0) * 1000,
-    maxLoginWaitSeconds: wholeNumber('code-service-max-login-wait', values['code-service-max-login-wait'] ?? '35', 1),
+    ratePerMinute: setting('code-service-rate', 1),
+    burst: setting('code-service-burst', 1),
+    sourceRatePerMinute: setting('code-service-source-rate', 1),
+    sourceBurst: setting('code-service-source-burst', 1),
+    tokenReviewRatePerMinute: setting('code-service-token-review-rate', 1),
+    tokenReviewBurst: setting('code-service-token-review-burst', 1),
+    reviewCacheTtlMs: setting('code-service-review-cache-ttl', 0) * 1000,
+    maxLoginWaitSeconds: setting('code-service-max-login-wait', 1),
   };
 }
 

@@ -15,6 +15,7 @@ import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { CertificateDirectory, type KeyPair } from '../envtest/certificates.ts';
+import { httpGet } from '../envtest/readiness.ts';
 import { REPO, startClusterWithCrds } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { managedAccountMfa } from '../support/resources.ts';
@@ -87,7 +88,9 @@ export class CodeServiceFixture {
   async startService(config: Partial<CodeServiceConfig> = {}): Promise<RunningCodeService> {
     const service = await startCodeService({
       port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
-      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
+      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35,
+      // Every test request comes from loopback: the limits before authentication are tested on their own.
+      sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000, ...config,
     }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry() });
     this.#services.push(service);
     return service;
@@ -140,11 +143,16 @@ export class CodeServiceFixture {
       `--serviceaccount=${namespace}:${serviceAccount}`]);
   }
 
-  /** GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check. */
-  get(path: string, token?: string): Promise<HttpsAnswer> {
+  /**
+   * GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check.
+   * `localAddress` (any of 127.0.0.0/8) makes the request come from another source address.
+   */
+  get(path: string, token?: string, options: { localAddress?: string; service?: RunningCodeService } = {}): Promise<HttpsAnswer> {
     return new Promise((resolve, reject) => {
       const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-      const req = request(`${this.url}${path}`, { ca: this.ca, headers }, (res) => {
+      const url = `https://127.0.0.1:${(options.service ?? this.service).port}${path}`;
+      const from = options.localAddress ? { localAddress: options.localAddress } : {};
+      const req = request(url, { ca: this.ca, headers, ...from }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => {
@@ -160,6 +168,14 @@ export class CodeServiceFixture {
 
   codePath(namespace: string, name: string, query = ''): string {
     return `/v1/namespaces/${namespace}/managedaccountmfas/${name}/code${query}`;
+  }
+
+  /** TokenReviews the API server has answered so far (its own apiserver_request_total). */
+  async tokenReviewsServed(): Promise<number> {
+    const metrics = await httpGet(`${this.cp.server}/metrics`, this.cp.admin);
+    return metrics.body.split('\n')
+      .filter((line) => line.startsWith('apiserver_request_total{') && line.includes('resource="tokenreviews"'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
   auditRecords(): Record<string, unknown>[] {
