@@ -16,7 +16,7 @@ describe('code service flags', () => {
     expect(config.codeService).toEqual({
       port: 8443, certPath: '/tls/tls.crt', keyPath: '/tls/tls.key', ratePerMinute: 120, burst: 5,
       sourceRatePerMinute: 30, sourceBurst: 20, tokenReviewRatePerMinute: 90, tokenReviewBurst: 9,
-      reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35,
+      reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35, audience: 'mfa-operator.io/code-service',
     });
   });
 
@@ -24,5 +24,9 @@ describe('code service flags', () => {
     expect(() => parseConfig(['--code-service-port', '8443'])).toThrow(/--code-service-cert and --code-service-key/);
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-rate', '0']))
       .toThrow(/--code-service-rate must be a whole number ≥ 1, got "0"/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', '']))
+      .toThrow(/--code-service-audience must be one audience/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', 'a,b']))
+      .toThrow(/--code-service-audience must be one audience .*got "a,b"/);
   });
 });

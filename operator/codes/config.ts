@@ -1,3 +1,5 @@
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from './audience.ts';
+
 /** Settings of the code service; absent from OperatorConfig when --code-service-port is not given. */
 export interface CodeServiceConfig {
   port: number;
@@ -16,6 +18,8 @@ export interface CodeServiceConfig {
   tokenReviewBurst: number;
   reviewCacheTtlMs: number;
   maxLoginWaitSeconds: number;
+  /** The audience bearer tokens must be minted for. */
+  audience: string;
 }
 
 /** parseArgs options, spread into the operator's own. */
@@ -31,6 +35,7 @@ export const CODE_SERVICE_OPTIONS = {
   'code-service-token-review-burst': { type: 'string', default: '50' },
   'code-service-review-cache-ttl': { type: 'string', default: '10' },
   'code-service-max-login-wait': { type: 'string', default: '35' },
+  'code-service-audience': { type: 'string' },
 } as const;
 
 export const CODE_SERVICE_USAGE = `
@@ -44,7 +49,8 @@ export const CODE_SERVICE_USAGE = `
   --code-service-token-review-rate N   TokenReviews a minute the service may send, all callers together (default 600)
   --code-service-token-review-burst N  TokenReviews it may send at once (default 50)
   --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off)
-  --code-service-max-login-wait SECONDS    longest a fresh login code waits for an unused window (default 35)`;
+  --code-service-max-login-wait SECONDS    longest a fresh login code waits for an unused window (default 35)
+  --code-service-audience AUDIENCE   accept only bearer tokens minted for this audience (default ${DEFAULT_CODE_SERVICE_AUDIENCE})`;
 
 type CodeServiceValues = { [K in keyof typeof CODE_SERVICE_OPTIONS]?: string };
 type NumericFlag = { [K in keyof typeof CODE_SERVICE_OPTIONS]: typeof CODE_SERVICE_OPTIONS[K] extends { default: string } ? K : never }[keyof typeof CODE_SERVICE_OPTIONS];
@@ -70,7 +76,16 @@ export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.Process
     tokenReviewBurst: setting('code-service-token-review-burst', 1),
     reviewCacheTtlMs: setting('code-service-review-cache-ttl', 0) * 1000,
     maxLoginWaitSeconds: setting('code-service-max-login-wait', 1),
+    audience: audienceOf(values['code-service-audience']),
   };
+}
+
+function audienceOf(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_CODE_SERVICE_AUDIENCE;
+  if (!/^[^\s,]{1,253}$/.test(raw)) {
+    throw new Error(`--code-service-audience must be one audience (1 to 253 characters, no spaces or commas), got "${raw}"`);
+  }
+  return raw;
 }
 
 function wholeNumber(flag: string, raw: string, min: number): number {

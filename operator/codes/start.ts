@@ -47,6 +47,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
     authentication: kc.makeApiClient(AuthenticationV1Api),
     authorization: kc.makeApiClient(AuthorizationV1Api),
     cacheTtlMs: config.reviewCacheTtlMs,
+    audience: config.audience,
     tokenReviews: new RateLimiter({ perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst }, {
       describe: () => 'new tokens to review across all callers', maxKeys: 1,
     }),
@@ -65,7 +66,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   reload.unref();
   deps.log.info({
     port, rateLimitPerMinute: config.ratePerMinute, sourceRateLimitPerMinute: config.sourceRatePerMinute,
-    tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs,
+    tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs, audience: config.audience,
   }, 'serving TOTP codes over HTTPS');
   return { port, codes, outcomes, stop: () => stopServer(server, reload) };
 }

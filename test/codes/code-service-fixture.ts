@@ -8,6 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../operator/codes/audience.ts';
 import type { CodeServiceConfig } from '../../operator/codes/config.ts';
 import { pooledKubeConfig } from '../../operator/kube/pooled-kube-config.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
@@ -90,7 +91,8 @@ export class CodeServiceFixture {
       port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
       ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35,
       // Every test request comes from loopback: the limits before authentication are tested on their own.
-      sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000, ...config,
+      sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000,
+      audience: DEFAULT_CODE_SERVICE_AUDIENCE, ...config,
     }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry() });
     this.#services.push(service);
     return service;
@@ -128,10 +130,16 @@ export class CodeServiceFixture {
     if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
   }
 
-  /** A ServiceAccount and a bearer token for it, as `kubectl create token` mints them. */
+  /** A ServiceAccount and a bearer token for it for the code service's audience, as `kubectl create token` mints them. */
   async serviceAccountToken(namespace: string, name: string): Promise<string> {
     await kubectlOk(this.cp.kubeconfigPath, ['create', 'serviceaccount', name, '-n', namespace]);
-    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', name, '-n', namespace, '--duration=1h'])).trim();
+    return this.token(namespace, name);
+  }
+
+  /** Another token for an existing ServiceAccount; `audience: null` mints one for the API server's own audience. */
+  async token(namespace: string, serviceAccount: string, audience: string | null = DEFAULT_CODE_SERVICE_AUDIENCE): Promise<string> {
+    const audienceFlag = audience === null ? [] : [`--audience=${audience}`];
+    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', serviceAccount, '-n', namespace, '--duration=1h', ...audienceFlag])).trim();
   }
 
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */

@@ -70,6 +70,19 @@ describe('code service', () => {
     expect(forged.json()).toMatchObject({ reason: 'Unauthenticated' });
   });
 
+  it('refuses a token minted for the API server or for another audience, even for a caller RBAC allows', async () => {
+    const apiServerToken = await fixture.token(NS, 'alice', null);
+    const otherAudience = await fixture.token(NS, 'alice', 'https://vault.example.com');
+
+    const answers = [await fixture.get(fixture.codePath(NS, 'shared'), apiServerToken), await fixture.get(fixture.codePath(NS, 'shared'), otherAudience)];
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(401);
+      expect(answer.json()).toMatchObject({ reason: 'Unauthenticated' });
+      expect(answer.json().message).toContain('for audience "mfa-operator.io/code-service"');
+    }
+  });
+
   it('answers 404 for an unknown resource and for one whose seed is only pending', async () => {
     const unknown = await fixture.get(fixture.codePath(NS, 'no-such-account'), tokens.carol);
     const noSeed = await fixture.get(fixture.codePath(NS, 'no-seed-yet'), tokens.carol);
