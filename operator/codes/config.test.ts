@@ -24,6 +24,8 @@ describe('code service flags', () => {
     expect(() => parseConfig(['--code-service-port', '8443'])).toThrow(/--code-service-cert and --code-service-key/);
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-rate', '0']))
       .toThrow(/--code-service-rate must be a whole number ≥ 1, got "0"/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-review-cache-ttl', '301']))
+      .toThrow('--code-service-review-cache-ttl must be a whole number from 0 to 300, got "301"');
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', '']))
       .toThrow(/--code-service-audience must be one audience/);
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', 'a,b']))

@@ -22,6 +22,12 @@ export interface CodeServiceConfig {
   audience: string;
 }
 
+/**
+ * A revoked RoleBinding or a deleted ServiceAccount keeps working for up to the review cache TTL,
+ * so it is capped at the 5 minutes kube-apiserver's own webhook authorizer caches an "allowed" for.
+ */
+export const MAX_REVIEW_CACHE_TTL_SECONDS = 300;
+
 /** parseArgs options, spread into the operator's own. */
 export const CODE_SERVICE_OPTIONS = {
   'code-service-port': { type: 'string' },
@@ -48,7 +54,8 @@ export const CODE_SERVICE_USAGE = `
   --code-service-source-burst N   requests a source address may make at once (default 20)
   --code-service-token-review-rate N   TokenReviews a minute the service may send, all callers together (default 600)
   --code-service-token-review-burst N  TokenReviews it may send at once (default 50)
-  --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off)
+  --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off;
+                                  at most 300): revoking access takes effect within this time
   --code-service-max-login-wait SECONDS    longest a fresh login code waits for an unused window (default 35)
   --code-service-audience AUDIENCE   accept only bearer tokens minted for this audience (default ${DEFAULT_CODE_SERVICE_AUDIENCE})`;
 
@@ -63,7 +70,7 @@ export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.Process
   if (!certPath || !keyPath) {
     throw new Error('--code-service-port needs --code-service-cert and --code-service-key (PEM files, e.g. from a cert-manager Certificate)');
   }
-  const setting = (flag: NumericFlag, min: number) => wholeNumber(flag, values[flag] ?? CODE_SERVICE_OPTIONS[flag].default, min);
+  const setting = (flag: NumericFlag, min: number, max?: number) => wholeNumber(flag, values[flag] ?? CODE_SERVICE_OPTIONS[flag].default, min, max);
   return {
     port: wholeNumber('code-service-port', port, 0),
     certPath,
@@ -74,7 +81,7 @@ export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.Process
     sourceBurst: setting('code-service-source-burst', 1),
     tokenReviewRatePerMinute: setting('code-service-token-review-rate', 1),
     tokenReviewBurst: setting('code-service-token-review-burst', 1),
-    reviewCacheTtlMs: setting('code-service-review-cache-ttl', 0) * 1000,
+    reviewCacheTtlMs: setting('code-service-review-cache-ttl', 0, MAX_REVIEW_CACHE_TTL_SECONDS) * 1000,
     maxLoginWaitSeconds: setting('code-service-max-login-wait', 1),
     audience: audienceOf(values['code-service-audience']),
   };
@@ -88,8 +95,11 @@ function audienceOf(raw: string | undefined): string {
   return raw;
 }
 
-function wholeNumber(flag: string, raw: string, min: number): number {
+function wholeNumber(flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number ≥ ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new Error(`--${flag} must be a whole number ${range}, got "${raw}"`);
+  }
   return n;
 }

@@ -2,6 +2,8 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
+import { kubectlOk } from '../support/kubectl.ts';
+import { waitFor } from '../support/wait.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
 
 const NS = 'team-a';
@@ -120,6 +122,26 @@ describe('code service', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(limited.json()).toMatchObject({ reason: 'RateLimited' });
     expect(other.status).toBe(200);
+  });
+
+  it('stops serving a caller whose RoleBinding was removed within the review cache TTL, not before', async () => {
+    const ttlMs = 5_000;
+    const service = await fixture.startService({ reviewCacheTtlMs: ttlMs, ratePerMinute: 6_000, burst: 100 });
+    const token = await fixture.serviceAccountToken(NS, 'frank');
+    await fixture.allowCodes(NS, 'frank', ['shared']);
+    const ask = () => fixture.get(fixture.codePath(NS, 'shared'), token, { service });
+    // Taken before the first answer is cached, so no later than the cache entry's start.
+    const cachedAt = Date.now();
+    expect((await ask()).status).toBe(200);
+
+    await kubectlOk(fixture.cp.kubeconfigPath, ['delete', 'rolebinding', 'codes-frank', '-n', NS]);
+    const revokedAt = Date.now();
+    const refused = await waitFor('the revoked caller to be refused', async () => ((await ask()).status === 403 ? Date.now() : undefined), ttlMs + 10_000, 250);
+
+    // The answer cached before the deletion is used while the TTL runs, and only that long
+    // (plus a poll and the API server's RBAC watch catching up).
+    expect(refused - cachedAt).toBeGreaterThanOrEqual(ttlMs);
+    expect(refused - revokedAt).toBeLessThanOrEqual(ttlMs + 2_000);
   });
 
   it('never gives two fresh login requests the same window', async () => {
