@@ -20,9 +20,10 @@ Flags:
       --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
       --context NAME          kubeconfig context
       --server URL            code service URL (default: $KUBECTL_MFA_SERVER, then the current cluster's
-                              kubeconfig extension "mfa-operator.io/code-service" {server, certificate-authority-data})
+                              kubeconfig extension "mfa-operator.io/code-service" {server, certificate-authority-data, audience})
       --certificate-authority PATH  CA bundle for the code service (default: $KUBECTL_MFA_CA, the extension, system CAs)
-      --token TOKEN           bearer token (default: $KUBECTL_MFA_TOKEN, then the kubeconfig user's token)
+      --token TOKEN           bearer token minted for the audience (default: $KUBECTL_MFA_TOKEN, then the kubeconfig
+                              user's token, which the service refuses unless it was minted for the audience)
       --service-account NAME  mint a short-lived token for this ServiceAccount and the code service's audience
                               (like kubectl create token NAME --audience AUDIENCE)
       --audience AUDIENCE     the audience the code service accepts tokens for (default: $KUBECTL_MFA_AUDIENCE, the
