@@ -93,9 +93,9 @@ async function applySamplesAndWait(kubeconfig: string): Promise<void> {
 async function liveCode(kubeconfig: string, code: { caPath: string; port: number }): Promise<string> {
   await kubectlOk(kubeconfig, ['create', 'serviceaccount', 'demo-viewer']);
   await kubectlOk(kubeconfig, ['create', 'rolebinding', 'demo-viewer-codes', '--clusterrole=mfa-operator-code-reader', '--serviceaccount=default:demo-viewer']);
-  const token = (await kubectlOk(kubeconfig, ['create', 'token', 'demo-viewer'])).trim();
   // kubectl takes no flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG.
-  const args = ['mfa', 'code', 'demo-brand', '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--token', token];
+  // --service-account mints a token for the code service's audience, as a user would.
+  const args = ['mfa', 'code', 'demo-brand', '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--service-account', 'demo-viewer'];
   const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
   if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
   return out.stdout.trim();

@@ -16,7 +16,7 @@ async function codeSource(args: PluginArgs, context: KubeContext, account: Accou
     return () => directCode(context, account);
   }
   const location = codeServiceLocation(args, context);
-  const token = await callerToken(args, context);
+  const token = await callerToken(args, context, location);
   return () => fetchCode(location, token, account, args.fresh);
 }
 

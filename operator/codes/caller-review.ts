@@ -3,6 +3,7 @@ import type { AuthenticationV1Api, AuthorizationV1Api, V1UserInfo } from '@kuber
 import { GROUP, MANAGED_ACCOUNT_MFA } from '../api/v1alpha1/resources.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** Who called, as the API server authenticated them. */
@@ -18,7 +19,13 @@ export interface CallerReviewOptions {
   authorization: AuthorizationV1Api;
   /** How long a TokenReview or SubjectAccessReview answer is reused; 0 asks the API server every time. */
   cacheTtlMs: number;
+  /** The only audience a token is accepted for (TokenReview spec.audiences, checked in status.audiences). */
+  audience: string;
+  /** Taken before every TokenReview sent (not for cached answers), across all callers. */
+  tokenReviews?: RateLimiter;
 }
+
+const TOKEN_REVIEWS = 'all';
 
 type Authentication = { authenticated: true; caller: Caller } | { authenticated: false };
 
@@ -32,8 +39,12 @@ export class CallerReview {
   readonly #authorization: AuthorizationV1Api;
   readonly #tokens: TtlCache<Authentication>;
   readonly #decisions: TtlCache<boolean>;
+  readonly #tokenReviews: RateLimiter | undefined;
+  readonly #audience: string;
 
   constructor(options: CallerReviewOptions) {
+    this.#tokenReviews = options.tokenReviews;
+    this.#audience = options.audience;
     this.#authentication = options.authentication;
     this.#authorization = options.authorization;
     this.#tokens = new TtlCache(options.cacheTtlMs);
@@ -42,11 +53,11 @@ export class CallerReview {
 
   /** The token's owner; throws Unauthenticated for a missing, expired or unknown token. */
   async authenticate(token: SecretValue<string> | undefined): Promise<Caller> {
-    if (!token) throw unauthenticated('no bearer token was sent');
+    if (!token) throw unauthenticated('no bearer token was sent', this.#audience);
     // Keyed by a hash so the cache never holds the token itself.
     const key = createHash('sha256').update(token.reveal()).digest('base64url');
     const result = await this.#tokens.getOrLoad(key, () => this.#tokenReview(token));
-    if (!result.authenticated) throw unauthenticated('the API server did not accept the bearer token');
+    if (!result.authenticated) throw unauthenticated(`the API server did not accept the bearer token for audience "${this.#audience}"`, this.#audience);
     return result.caller;
   }
 
@@ -62,15 +73,18 @@ export class CallerReview {
   }
 
   async #tokenReview(token: SecretValue<string>): Promise<Authentication> {
+    this.#tokenReviews?.take(TOKEN_REVIEWS);
     let review;
     try {
-      review = await this.#authentication.createTokenReview({ body: { spec: { token: token.reveal() } } });
+      review = await this.#authentication.createTokenReview({ body: { spec: { token: token.reveal(), audiences: [this.#audience] } } });
     } catch {
       // The API server's error may echo the request body, so it is not kept.
       throw new CodeServiceError('ReviewUnavailable', 'The API server could not review the token (TokenReview failed); retry later.', 2);
     }
     const status = review.status;
     if (!status?.authenticated || !status.user?.username) return { authenticated: false };
+    // An API server that ignored spec.audiences answers with its own; only ours will do.
+    if (!status.audiences?.includes(this.#audience)) return { authenticated: false };
     return { authenticated: true, caller: callerOf(status.user) };
   }
 
@@ -98,7 +112,8 @@ function callerOf(user: V1UserInfo): Caller {
   return { ...caller, ...(user.uid ? { uid: user.uid } : {}), ...(user.extra ? { extra: user.extra } : {}) };
 }
 
-function unauthenticated(why: string): CodeServiceError {
+function unauthenticated(why: string, audience: string): CodeServiceError {
   return new CodeServiceError('Unauthenticated',
-    `Not authenticated: ${why}. Send "Authorization: Bearer <token>" with a Kubernetes token (kubectl create token).`);
+    `Not authenticated: ${why}. Send "Authorization: Bearer <token>" with a token minted for audience "${audience}" ` +
+    `(kubectl mfa code NAME --service-account SERVICEACCOUNT, or kubectl create token SERVICEACCOUNT --audience ${audience}).`);
 }

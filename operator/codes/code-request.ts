@@ -24,16 +24,34 @@ export function bearerToken(req: IncomingMessage): SecretValue<string> | undefin
 /** Parses `GET /v1/namespaces/{ns}/managedaccountmfas/{name}/code[?fresh=true|purpose=login]`. */
 export function parseCodeRequest(req: IncomingMessage): CodeRequest {
   if (req.method !== 'GET') throw new CodeServiceError('MethodNotAllowed', 'Only GET is served.');
-  const url = new URL(req.url ?? '/', 'https://code-service.invalid');
+  const url = requestUrl(req.url);
   const match = ROUTE.exec(url.pathname);
   if (!match) {
     throw new CodeServiceError('BadRequest', 'Ask for GET /v1/namespaces/{namespace}/managedaccountmfas/{name}/code.');
   }
-  const [namespace, name] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+  const [namespace, name] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
   if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
     throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
   }
   return { namespace, name, purpose: purposeOf(url.searchParams) };
+}
+
+// A request target the URL parser or decodeURIComponent refuses is the caller's mistake (400), not
+// a failure of the service: as a 500 it would count as `error` and could fire an alert.
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'https://code-service.invalid');
+  } catch {
+    throw new CodeServiceError('BadRequest', 'The request path is not a valid URL path.');
+  }
+}
+
+function pathSegment(field: 'namespace' | 'name', raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new CodeServiceError('BadRequest', `The ${field} in the path has a malformed %-escape.`);
+  }
 }
 
 function purposeOf(query: URLSearchParams): CodePurpose {

@@ -9,11 +9,19 @@ import type { IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';
 import type { CodeOutcomes } from './code-outcomes.ts';
 import { bearerToken, parseCodeRequest, type CodeRequest } from './code-request.ts';
-import type { CallerRateLimiter } from './rate-limiter.ts';
+import { sourceKey, type RateLimiter } from './rate-limiter.ts';
+
+/** The limits a request passes; the global TokenReview limit sits inside CallerReview. */
+export interface CodeRequestLimits {
+  /** Every request, before it is authenticated: per source address. */
+  perSource: RateLimiter;
+  /** Every authenticated request: per user. */
+  perCaller: RateLimiter;
+}
 
 export interface CodeServiceParts {
   review: CallerReview;
-  limiter: CallerRateLimiter;
+  limits: CodeRequestLimits;
   codes: AccountCodes;
   outcomes: CodeOutcomes;
   log: Logger;
@@ -31,8 +39,9 @@ interface Attempt {
 }
 
 /**
- * Answers one code request: parse it, authenticate (TokenReview), rate-limit per caller, authorise
- * (SubjectAccessReview on managedaccountmfas/code), read the active seed, issue a code.
+ * Answers one code request: parse it, rate-limit per source address, authenticate (TokenReview,
+ * itself limited globally), rate-limit per caller, authorise (SubjectAccessReview on
+ * managedaccountmfas/code), read the active seed, issue a code.
  */
 export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -57,8 +66,10 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
 async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt): Promise<IssuedCode> {
   // Parsed first so that even a refused request's audit line says which account was asked for.
   attempt.request = parseCodeRequest(req);
+  // Before authenticating: a flood of made-up tokens must not become a flood of TokenReviews.
+  parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
   attempt.caller = await parts.review.authenticate(bearerToken(req));
-  parts.limiter.take(attempt.caller.username);
+  parts.limits.perCaller.take(attempt.caller.username);
   const { namespace, name, purpose } = attempt.request;
   await parts.review.authorize(attempt.caller, namespace, name);
   return parts.codes.issue({ namespace, name }, purpose);

@@ -10,11 +10,13 @@ describe('code service flags', () => {
     const config = parseConfig([
       '--code-service-port', '8443', '--code-service-cert', '/tls/tls.crt', '--code-service-key', '/tls/tls.key',
       '--code-service-rate', '120', '--code-service-burst', '5', '--code-service-review-cache-ttl', '0',
+      '--code-service-source-rate', '30', '--code-service-token-review-rate', '90', '--code-service-token-review-burst', '9',
     ]);
 
     expect(config.codeService).toEqual({
       port: 8443, certPath: '/tls/tls.crt', keyPath: '/tls/tls.key', ratePerMinute: 120, burst: 5,
-      reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35,
+      sourceRatePerMinute: 30, sourceBurst: 20, tokenReviewRatePerMinute: 90, tokenReviewBurst: 9,
+      reviewCacheTtlMs: 0, maxLoginWaitSeconds: 35, audience: 'mfa-operator.io/code-service',
     });
   });
 
@@ -22,5 +24,11 @@ describe('code service flags', () => {
     expect(() => parseConfig(['--code-service-port', '8443'])).toThrow(/--code-service-cert and --code-service-key/);
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-rate', '0']))
       .toThrow(/--code-service-rate must be a whole number ≥ 1, got "0"/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-review-cache-ttl', '301']))
+      .toThrow('--code-service-review-cache-ttl must be a whole number from 0 to 300, got "301"');
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', '']))
+      .toThrow(/--code-service-audience must be one audience/);
+    expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-audience', 'a,b']))
+      .toThrow(/--code-service-audience must be one audience .*got "a,b"/);
   });
 });

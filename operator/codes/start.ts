@@ -9,9 +9,9 @@ import { CallerReview } from './caller-review.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
-import { listenCodeService } from './code-service.ts';
+import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
-import { CallerRateLimiter } from './rate-limiter.ts';
+import { RateLimiter } from './rate-limiter.ts';
 import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
 
 export interface CodeServiceDependencies {
@@ -47,10 +47,14 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
     authentication: kc.makeApiClient(AuthenticationV1Api),
     authorization: kc.makeApiClient(AuthorizationV1Api),
     cacheTtlMs: config.reviewCacheTtlMs,
+    audience: config.audience,
+    tokenReviews: new RateLimiter({ perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst }, {
+      describe: () => 'new tokens to review across all callers', maxKeys: 1,
+    }),
   });
-  const limiter = new CallerRateLimiter({ perMinute: config.ratePerMinute, burst: config.burst });
+  const limits = codeRequestLimits(config);
   let tls = await readTls(config);
-  const { server, port } = await listenCodeService({ review, limiter, codes, outcomes, log: deps.log }, tls, config.port, config.host);
+  const { server, port } = await listenCodeService({ review, limits, codes, outcomes, log: deps.log }, tls, config.port, config.host);
   const reload = setInterval(() => {
     readTls(config).then((next) => {
       if (next.cert === tls.cert && next.key === tls.key) return;
@@ -60,8 +64,18 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
     }, (e: unknown) => deps.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service certificate could not be re-read; keeping the current one'));
   }, CERT_RELOAD_MS);
   reload.unref();
-  deps.log.info({ port, rateLimitPerMinute: config.ratePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs }, 'serving TOTP codes over HTTPS');
+  deps.log.info({
+    port, rateLimitPerMinute: config.ratePerMinute, sourceRateLimitPerMinute: config.sourceRatePerMinute,
+    tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs, audience: config.audience,
+  }, 'serving TOTP codes over HTTPS');
   return { port, codes, outcomes, stop: () => stopServer(server, reload) };
+}
+
+function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {
+  return {
+    perSource: new RateLimiter({ perMinute: config.sourceRatePerMinute, burst: config.sourceBurst }, { describe: (source) => `code requests from ${source}` }),
+    perCaller: new RateLimiter({ perMinute: config.ratePerMinute, burst: config.burst }, { describe: (user) => `code requests from "${user}"` }),
+  };
 }
 
 function providerOf(stores: StoreResolver | undefined): StoreProviderResolver {

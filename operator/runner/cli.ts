@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createLogger } from '../logging/logger.ts';
 import { connectors } from '../../connectors/index.ts';
+import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { FileResultSink } from './file-sink.ts';
 import { KubernetesResultSink } from './kubernetes-sink.ts';
 import type { ResultSink } from './result-sink.ts';
@@ -18,6 +19,9 @@ export const RUNNER_USAGE = 'usage: runner --run-spec FILE [--termination-messag
 export interface RunnerCliOptions {
   afterStep?: AfterStepHook;
   stdout?: NodeJS.WritableStream;
+  /** Tests only: other connectors, and where log lines go instead of stderr. */
+  connectors?: ConnectorRegistry;
+  logDestination?: pino.DestinationStream;
 }
 
 /**
@@ -36,17 +40,19 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
     return 2;
   }
   const terminationPath = values['termination-message-path'] ?? process.env.MFA_TERMINATION_MESSAGE_PATH ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  // Every secret the run handles goes into this scrubber, and every log line through it.
+  const scrubber = new SecretScrubber();
   // Synchronous writes: a killed runner's last step line must already be in the log.
-  const logger = createLogger('runner', {}, pino.destination({ fd: 2, sync: true }));
+  const logger = createLogger('runner', { scrub: scrubber.scrubLine }, options.logDestination ?? pino.destination({ fd: 2, sync: true }));
   let summary: OutcomeSummary;
   const stop = StopRequest.onSignals((signal) => logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`));
   try {
     const spec = await readRunSpec(specPath);
     summary = await runEnablement(spec, sinkFor(spec.sink), {
-      connectors, logger, stop, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+      connectors: options.connectors ?? connectors, logger, stop, scrubber, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {
-    const failure = describeFailure(e, new SecretScrubber());
+    const failure = describeFailure(e, scrubber);
     logger.error({ reason: failure.reason }, failure.message);
     const now = new Date().toISOString();
     summary = { outcome: 'Failed', ...failure, action: 'unknown', connector: { id: 'unknown' }, steps: [], startedAt: now, finishedAt: now };

@@ -24,6 +24,8 @@ export interface RunnerDeps {
   afterStep?: AfterStepHook;
   /** Honoured at step boundaries; without it a signal ends the process at once. */
   stop?: StopRequest;
+  /** Collects every secret the run handles; pass the one `logger` scrubs its lines with. */
+  scrubber?: SecretScrubber;
 }
 
 const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
@@ -40,7 +42,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
 export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
   const startedAt = new Date().toISOString();
   const steps = new StepRecorder(deps.logger, deps.afterStep, deps.stop);
-  const scrubber = new SecretScrubber();
+  const scrubber = deps.scrubber ?? new SecretScrubber();
   const artifacts: string[] = [];
   let connector: Connector | undefined;
   let ownBrowser: Browser | undefined;

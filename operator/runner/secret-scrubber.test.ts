@@ -16,6 +16,13 @@ describe('SecretScrubber', () => {
     expect(scrubber.scrub('{"value":"123456","time":91234567}')).toBe('{"value":"[redacted]","time":91234567}');
   });
 
+  it('removes a secret also as a JSON line or a URL carries it', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.add(new SecretValue('pa"ss\\w&rd'));
+    expect(scrubber.scrub(JSON.stringify({ msg: 'typed pa"ss\\w&rd' }))).toBe('{"msg":"typed [redacted]"}');
+    expect(scrubber.scrub(`POST /login?p=${encodeURIComponent('pa"ss\\w&rd')}`)).toBe('POST /login?p=[redacted]');
+  });
+
   it('ignores values too short to scrub safely', () => {
     const scrubber = new SecretScrubber();
     scrubber.add(new SecretValue('ab'));

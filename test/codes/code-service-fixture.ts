@@ -8,6 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../operator/codes/audience.ts';
 import type { CodeServiceConfig } from '../../operator/codes/config.ts';
 import { pooledKubeConfig } from '../../operator/kube/pooled-kube-config.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
@@ -15,6 +16,7 @@ import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { CertificateDirectory, type KeyPair } from '../envtest/certificates.ts';
+import { httpGet } from '../envtest/readiness.ts';
 import { REPO, startClusterWithCrds } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { managedAccountMfa } from '../support/resources.ts';
@@ -87,7 +89,10 @@ export class CodeServiceFixture {
   async startService(config: Partial<CodeServiceConfig> = {}): Promise<RunningCodeService> {
     const service = await startCodeService({
       port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
-      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35, ...config,
+      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35,
+      // Every test request comes from loopback: the limits before authentication are tested on their own.
+      sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000,
+      audience: DEFAULT_CODE_SERVICE_AUDIENCE, ...config,
     }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry() });
     this.#services.push(service);
     return service;
@@ -125,10 +130,16 @@ export class CodeServiceFixture {
     if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
   }
 
-  /** A ServiceAccount and a bearer token for it, as `kubectl create token` mints them. */
+  /** A ServiceAccount and a bearer token for it for the code service's audience, as `kubectl create token` mints them. */
   async serviceAccountToken(namespace: string, name: string): Promise<string> {
     await kubectlOk(this.cp.kubeconfigPath, ['create', 'serviceaccount', name, '-n', namespace]);
-    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', name, '-n', namespace, '--duration=1h'])).trim();
+    return this.token(namespace, name);
+  }
+
+  /** Another token for an existing ServiceAccount; `audience: null` mints one for the API server's own audience. */
+  async token(namespace: string, serviceAccount: string, audience: string | null = DEFAULT_CODE_SERVICE_AUDIENCE): Promise<string> {
+    const audienceFlag = audience === null ? [] : [`--audience=${audience}`];
+    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', serviceAccount, '-n', namespace, '--duration=1h', ...audienceFlag])).trim();
   }
 
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
@@ -140,11 +151,16 @@ export class CodeServiceFixture {
       `--serviceaccount=${namespace}:${serviceAccount}`]);
   }
 
-  /** GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check. */
-  get(path: string, token?: string): Promise<HttpsAnswer> {
+  /**
+   * GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check.
+   * `localAddress` (any of 127.0.0.0/8) makes the request come from another source address.
+   */
+  get(path: string, token?: string, options: { localAddress?: string; service?: RunningCodeService } = {}): Promise<HttpsAnswer> {
     return new Promise((resolve, reject) => {
       const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-      const req = request(`${this.url}${path}`, { ca: this.ca, headers }, (res) => {
+      const url = `https://127.0.0.1:${(options.service ?? this.service).port}${path}`;
+      const from = options.localAddress ? { localAddress: options.localAddress } : {};
+      const req = request(url, { ca: this.ca, headers, ...from }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => {
@@ -160,6 +176,14 @@ export class CodeServiceFixture {
 
   codePath(namespace: string, name: string, query = ''): string {
     return `/v1/namespaces/${namespace}/managedaccountmfas/${name}/code${query}`;
+  }
+
+  /** TokenReviews the API server has answered so far (its own apiserver_request_total). */
+  async tokenReviewsServed(): Promise<number> {
+    const metrics = await httpGet(`${this.cp.server}/metrics`, this.cp.admin);
+    return metrics.body.split('\n')
+      .filter((line) => line.startsWith('apiserver_request_total{') && line.includes('resource="tokenreviews"'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
   auditRecords(): Record<string, unknown>[] {

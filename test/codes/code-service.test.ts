@@ -2,6 +2,8 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
+import { kubectlOk } from '../support/kubectl.ts';
+import { waitFor } from '../support/wait.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
 
 const NS = 'team-a';
@@ -70,6 +72,19 @@ describe('code service', () => {
     expect(forged.json()).toMatchObject({ reason: 'Unauthenticated' });
   });
 
+  it('refuses a token minted for the API server or for another audience, even for a caller RBAC allows', async () => {
+    const apiServerToken = await fixture.token(NS, 'alice', null);
+    const otherAudience = await fixture.token(NS, 'alice', 'https://vault.example.com');
+
+    const answers = [await fixture.get(fixture.codePath(NS, 'shared'), apiServerToken), await fixture.get(fixture.codePath(NS, 'shared'), otherAudience)];
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(401);
+      expect(answer.json()).toMatchObject({ reason: 'Unauthenticated' });
+      expect(answer.json().message).toContain('for audience "mfa-operator.io/code-service"');
+    }
+  });
+
   it('answers 404 for an unknown resource and for one whose seed is only pending', async () => {
     const unknown = await fixture.get(fixture.codePath(NS, 'no-such-account'), tokens.carol);
     const noSeed = await fixture.get(fixture.codePath(NS, 'no-seed-yet'), tokens.carol);
@@ -87,6 +102,16 @@ describe('code service', () => {
     expect(answer.status).toBe(400);
   });
 
+  it('answers a malformed %-escape with 400, counted as bad_request and not as an error', async () => {
+    const answer = await fixture.get('/v1/namespaces/team-a/managedaccountmfas/%E0%A4%A/code', tokens.carol);
+    const metrics = await fixture.registry.getSingleMetricAsString('mfa_operator_codes_issued_total');
+
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toEqual({ reason: 'BadRequest', message: 'The name in the path has a malformed %-escape.' });
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="bad_request"\} [1-9]/);
+    expect(metrics).not.toMatch(/result="error"/);
+  });
+
   it('answers 429 with Retry-After once a caller spends its burst, and serves other callers meanwhile', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await fixture.get(fixture.codePath(NS, 'other'), tokens.dave)).status);
@@ -97,6 +122,26 @@ describe('code service', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(limited.json()).toMatchObject({ reason: 'RateLimited' });
     expect(other.status).toBe(200);
+  });
+
+  it('stops serving a caller whose RoleBinding was removed within the review cache TTL, not before', async () => {
+    const ttlMs = 5_000;
+    const service = await fixture.startService({ reviewCacheTtlMs: ttlMs, ratePerMinute: 6_000, burst: 100 });
+    const token = await fixture.serviceAccountToken(NS, 'frank');
+    await fixture.allowCodes(NS, 'frank', ['shared']);
+    const ask = () => fixture.get(fixture.codePath(NS, 'shared'), token, { service });
+    // Taken before the first answer is cached, so no later than the cache entry's start.
+    const cachedAt = Date.now();
+    expect((await ask()).status).toBe(200);
+
+    await kubectlOk(fixture.cp.kubeconfigPath, ['delete', 'rolebinding', 'codes-frank', '-n', NS]);
+    const revokedAt = Date.now();
+    const refused = await waitFor('the revoked caller to be refused', async () => ((await ask()).status === 403 ? Date.now() : undefined), ttlMs + 10_000, 250);
+
+    // The answer cached before the deletion is used while the TTL runs, and only that long
+    // (plus a poll and the API server's RBAC watch catching up).
+    expect(refused - cachedAt).toBeGreaterThanOrEqual(ttlMs);
+    expect(refused - revokedAt).toBeLessThanOrEqual(ttlMs + 2_000);
   });
 
   it('never gives two fresh login requests the same window', async () => {

@@ -29,7 +29,10 @@ function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promi
   return runCommand('kubectl', ['mfa', ...args], { env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG: '/nonexistent', ...env } });
 }
 
-/** A kubeconfig whose user is a bearer token and whose cluster names the code service in its extension. */
+/**
+ * A kubeconfig whose user is a bearer token and whose cluster names the code service in its extension.
+ * Most tests mint that token for the code service's audience, as a CI job's dedicated kubeconfig would.
+ */
 async function tokenKubeconfig(name: string, token: string): Promise<string> {
   const admin = parse(await readFile(fixture.cp.kubeconfigPath, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
   const cluster = admin.clusters[0]!;
@@ -54,6 +57,8 @@ beforeAll(async () => {
   await fixture.account(NS, 'shared', SEED);
   for (const sa of ['alice', 'bob']) kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
   await fixture.allowCodes(NS, 'alice', ['shared']);
+  // alice's ordinary token, for the API server's audience: what --direct needs, and what the code service refuses.
+  kubeconfigs['alice-api'] = await tokenKubeconfig('alice-api', await fixture.token(NS, 'alice', null));
 }, 180_000);
 afterAll(async () => {
   await fixture.stop();
@@ -71,7 +76,7 @@ describe('kubectl mfa code', () => {
   });
 
   it('prints the whole answer as JSON, reading the namespace, server, CA and token from flags and env', async () => {
-    const token = (await kubectlOk(fixture.cp.kubeconfigPath, ['create', 'token', 'alice', '-n', NS])).trim();
+    const token = await fixture.token(NS, 'alice');
 
     const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '-o', 'json', '--kubeconfig', fixture.cp.kubeconfigPath,
       '--server', fixture.url, '--certificate-authority', fixture.caPath], { KUBECTL_MFA_TOKEN: token });
@@ -80,6 +85,24 @@ describe('kubectl mfa code', () => {
     const answer = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(answer).toMatchObject({ digits: 8, period: 30, algorithm: 'SHA512' });
     expect(validates(SEED, String(answer.code))).toBe(true);
+  });
+
+  it('--service-account mints a token for the code service audience, with the admin kubeconfig', async () => {
+    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--service-account', 'alice', '--kubeconfig', fixture.cp.kubeconfigPath,
+      '--server', fixture.url, '--certificate-authority', fixture.caPath]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(validates(SEED, result.stdout.trim())).toBe(true);
+  });
+
+  it('says which audience to mint for when the kubeconfig token is one for the API server', async () => {
+    const result = await kubectlMfa(['code', 'shared', '--once', '--kubeconfig', kubeconfigs['alice-api']!]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('did not accept your token (401)');
+    expect(result.stderr).toContain('audience "mfa-operator.io/code-service"');
+    expect(result.stderr).toContain('--service-account SERVICEACCOUNT');
   });
 
   it('tells a user without the permission which RBAC they need', async () => {
@@ -121,7 +144,7 @@ describe('kubectl mfa code', () => {
   });
 
   it('--direct refuses a user who may only get codes, saying what is missing', async () => {
-    const result = await kubectlMfa(['code', 'shared', '--once', '--direct', '--kubeconfig', kubeconfigs.alice!]);
+    const result = await kubectlMfa(['code', 'shared', '--once', '--direct', '--kubeconfig', kubeconfigs['alice-api']!]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`you need get on managedaccountmfas in namespace ${NS}`);

@@ -12,6 +12,7 @@ import { kubectlOk } from '../support/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../support/operator-process.ts';
 import { managedAccountMfa } from '../support/resources.ts';
 import { randomSeed } from './code-service-fixture.ts';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../operator/codes/audience.ts';
 
 const USER = 'mfa-operator-under-test';
 const NS = 'team-c';
@@ -65,7 +66,7 @@ describe('the operator with --code-service-port', () => {
     const { port } = await operator.waitForLog('serving TOTP codes over HTTPS', 60_000) as { port: number };
     await kubectlOk(cp.kubeconfigPath, ['create', 'serviceaccount', 'ci', '-n', NS]);
     await kubectlOk(cp.kubeconfigPath, ['create', 'rolebinding', 'ci-codes', '-n', NS, '--clusterrole=mfa-operator-code-reader', `--serviceaccount=${NS}:ci`]);
-    const token = (await kubectlOk(cp.kubeconfigPath, ['create', 'token', 'ci', '-n', NS])).trim();
+    const token = (await kubectlOk(cp.kubeconfigPath, ['create', 'token', 'ci', '-n', NS, `--audience=${DEFAULT_CODE_SERVICE_AUDIENCE}`])).trim();
 
     const answer = await getCode(port, token);
     const metrics = await (await fetch(`http://127.0.0.1:${await operator.httpPort()}/metrics`)).text();

@@ -10,6 +10,7 @@ import { signInWithCodes, signInWithTotp } from '../support/demo-login.ts';
 import { applyAccount, condition, getMfa } from '../support/e2e-accounts.ts';
 import { capturedOutput, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectlOk } from '../support/kubectl.ts';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../operator/codes/audience.ts';
 
 // The store read-back below runs in this process: no GCE metadata-server probing, loopback only.
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -77,7 +78,7 @@ describe('a ManagedAccountMfa whose seed lives in GCP Secret Manager (local test
     const { port } = await env.operator.waitForLog('serving TOTP codes over HTTPS', 60_000) as { port: number };
     await kubectlOk(env.cp.kubeconfigPath, ['create', 'serviceaccount', 'oncall', '-n', NS]);
     await kubectlOk(env.cp.kubeconfigPath, ['create', 'rolebinding', 'oncall-codes', '-n', NS, '--clusterrole=mfa-operator-code-reader', `--serviceaccount=${NS}:oncall`]);
-    const token = (await kubectlOk(env.cp.kubeconfigPath, ['create', 'token', 'oncall', '-n', NS])).trim();
+    const token = (await kubectlOk(env.cp.kubeconfigPath, ['create', 'token', 'oncall', '-n', NS, `--audience=${DEFAULT_CODE_SERVICE_AUDIENCE}`])).trim();
     const page = await signInWithCodes(env.app.url, email, password, async (attempt) => {
       const answer = await getCode(port, ca, token, NS, 'cloud', attempt === 0 ? '' : '?fresh=true');
       expect(answer.status).toBe(200);

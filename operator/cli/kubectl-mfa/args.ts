@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../codes/audience.ts';
 import { CliError } from './cli-error.ts';
 
 export const USAGE = `kubectl mfa — TOTP codes and the audit trail of ManagedAccountMfa resources
@@ -19,10 +20,14 @@ Flags:
       --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
       --context NAME          kubeconfig context
       --server URL            code service URL (default: $KUBECTL_MFA_SERVER, then the current cluster's
-                              kubeconfig extension "mfa-operator.io/code-service" {server, certificate-authority-data})
+                              kubeconfig extension "mfa-operator.io/code-service" {server, certificate-authority-data, audience})
       --certificate-authority PATH  CA bundle for the code service (default: $KUBECTL_MFA_CA, the extension, system CAs)
-      --token TOKEN           bearer token (default: $KUBECTL_MFA_TOKEN, then the kubeconfig user's token)
-      --service-account NAME  mint a short-lived token for this ServiceAccount (like kubectl create token)
+      --token TOKEN           bearer token minted for the audience (default: $KUBECTL_MFA_TOKEN, then the kubeconfig
+                              user's token, which the service refuses unless it was minted for the audience)
+      --service-account NAME  mint a short-lived token for this ServiceAccount and the code service's audience
+                              (like kubectl create token NAME --audience AUDIENCE)
+      --audience AUDIENCE     the audience the code service accepts tokens for (default: $KUBECTL_MFA_AUDIENCE, the
+                              extension's audience field, then ${DEFAULT_CODE_SERVICE_AUDIENCE})
   -o, --output json           print the whole answer as JSON (with --once)`;
 
 export interface PluginArgs {
@@ -35,6 +40,7 @@ export interface PluginArgs {
   certificateAuthority?: string;
   token?: string;
   serviceAccount?: string;
+  audience?: string;
   once: boolean;
   fresh: boolean;
   direct: boolean;
@@ -49,6 +55,7 @@ const OPTIONS = {
   'certificate-authority': { type: 'string' },
   token: { type: 'string' },
   'service-account': { type: 'string' },
+  audience: { type: 'string' },
   once: { type: 'boolean', default: false },
   fresh: { type: 'boolean', default: false },
   direct: { type: 'boolean', default: false },
@@ -83,9 +90,10 @@ function checkOutput(output: string | undefined): void {
   if (output !== undefined && output !== 'json') throw new CliError('--output accepts only json', 2);
 }
 
-function fromFlagOrEnv(values: { server?: string; 'certificate-authority'?: string; token?: string }, env: NodeJS.ProcessEnv) {
+function fromFlagOrEnv(values: { server?: string; 'certificate-authority'?: string; token?: string; audience?: string }, env: NodeJS.ProcessEnv) {
   return {
     server: values.server ?? env.KUBECTL_MFA_SERVER,
+    audience: values.audience ?? env.KUBECTL_MFA_AUDIENCE,
     certificateAuthority: values['certificate-authority'] ?? env.KUBECTL_MFA_CA,
     token: values.token ?? env.KUBECTL_MFA_TOKEN,
   };

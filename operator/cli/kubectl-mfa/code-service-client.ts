@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../codes/audience.ts';
 import type { PluginArgs } from './args.ts';
 import { CliError } from './cli-error.ts';
 import { CODE_SERVICE_EXTENSION, codeServiceFromKubeconfig, kubeconfigBearerToken, type CodeServiceLocation, type KubeContext } from './kube-context.ts';
@@ -19,11 +20,13 @@ const REQUEST_TIMEOUT_MS = 90_000;
 const MINTED_TOKEN_SECONDS = 600;
 
 export function codeServiceLocation(args: PluginArgs, context: KubeContext): CodeServiceLocation {
-  if (args.server) {
-    return { server: args.server, ...(args.certificateAuthority ? { ca: readCa(args.certificateAuthority) } : {}) };
-  }
+  const fromFlags = {
+    ...(args.certificateAuthority ? { ca: readCa(args.certificateAuthority) } : {}),
+    ...(args.audience ? { audience: args.audience } : {}),
+  };
+  if (args.server) return { server: args.server, ...fromFlags };
   const fromKubeconfig = codeServiceFromKubeconfig(context);
-  if (fromKubeconfig) return args.certificateAuthority ? { ...fromKubeconfig, ca: readCa(args.certificateAuthority) } : fromKubeconfig;
+  if (fromKubeconfig) return { ...fromKubeconfig, ...fromFlags };
   throw new CliError(
     `no code service address: pass --server https://HOST:PORT, set KUBECTL_MFA_SERVER, or add the kubeconfig cluster extension "${CODE_SERVICE_EXTENSION}" with a server field`);
 }
@@ -36,22 +39,26 @@ function readCa(path: string): string {
   }
 }
 
-/** --token, else a token minted for --service-account, else the kubeconfig user's own bearer token. */
-export async function callerToken(args: PluginArgs, context: KubeContext): Promise<string> {
+/**
+ * --token, else a token minted for --service-account and the service's audience, else the
+ * kubeconfig user's own bearer token (accepted only if it was minted for that audience).
+ */
+export async function callerToken(args: PluginArgs, context: KubeContext, location: CodeServiceLocation): Promise<string> {
   if (args.token) return args.token;
-  if (args.serviceAccount) return mintServiceAccountToken(context, args.serviceAccount);
+  if (args.serviceAccount) return mintServiceAccountToken(context, args.serviceAccount, location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE);
   const token = await kubeconfigBearerToken(context.kc);
   if (token) return token;
   const user = context.kc.getCurrentUser()?.name ?? '(none)';
   throw new CliError(
     `kubeconfig user "${user}" has no bearer token (client certificates cannot be checked by the code service); ` +
-    'pass --token "$(kubectl create token SERVICEACCOUNT)" or --service-account SERVICEACCOUNT');
+    `pass --service-account SERVICEACCOUNT, or --token "$(kubectl create token SERVICEACCOUNT --audience ${location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE})"`);
 }
 
-async function mintServiceAccountToken(context: KubeContext, serviceAccount: string): Promise<string> {
+async function mintServiceAccountToken(context: KubeContext, serviceAccount: string, audience: string): Promise<string> {
   try {
+    // Minted for the code service alone: the API server refuses it, so a leaked copy opens nothing else.
     const answer = await context.kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-      name: serviceAccount, namespace: context.namespace, body: { spec: { audiences: [], expirationSeconds: MINTED_TOKEN_SECONDS } },
+      name: serviceAccount, namespace: context.namespace, body: { spec: { audiences: [audience], expirationSeconds: MINTED_TOKEN_SECONDS } },
     });
     if (answer.status?.token) return answer.status.token;
   } catch (e: unknown) {

@@ -12,6 +12,8 @@ export interface CodeServiceLocation {
   server: string;
   /** PEM CA bundle; undefined means the system's CAs. */
   ca?: string;
+  /** The audience its tokens are minted for, when the extension names one. */
+  audience?: string;
 }
 
 export interface KubeContext {
@@ -58,7 +60,7 @@ export function codeServiceFromKubeconfig(context: KubeContext): CodeServiceLoca
 
 interface RawCluster {
   name?: string;
-  cluster?: { extensions?: { name?: string; extension?: { server?: unknown; 'certificate-authority-data'?: unknown } }[] };
+  cluster?: { extensions?: { name?: string; extension?: { server?: unknown; 'certificate-authority-data'?: unknown; audience?: unknown } }[] };
 }
 
 function clusterExtension(file: string, clusterName: string): CodeServiceLocation | undefined {
@@ -72,7 +74,11 @@ function clusterExtension(file: string, clusterName: string): CodeServiceLocatio
   const extension = Array.isArray(extensions) ? extensions.find((e) => e?.name === CODE_SERVICE_EXTENSION)?.extension : undefined;
   if (typeof extension?.server !== 'string') return undefined;
   const caData = extension['certificate-authority-data'];
-  return { server: extension.server, ...(typeof caData === 'string' ? { ca: Buffer.from(caData, 'base64').toString('utf8') } : {}) };
+  return {
+    server: extension.server,
+    ...(typeof caData === 'string' ? { ca: Buffer.from(caData, 'base64').toString('utf8') } : {}),
+    ...(typeof extension.audience === 'string' ? { audience: extension.audience } : {}),
+  };
 }
 
 /** The kubeconfig user's bearer token (static token, token file or exec plugin), if it has one. */

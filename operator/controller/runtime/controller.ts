@@ -79,7 +79,7 @@ export class Controller {
       metrics.reconcileTotal.inc({ controller: name, result: 'error' });
       metrics.reconcileErrors.inc({ controller: name });
       end({ result: 'error' });
-      log.warn({ key, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'reconcile failed; will retry');
+      log.warn({ resource: key, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'reconcile failed; will retry');
     }
   }
 }

@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { resultOf } from './code-metrics.ts';
+import { parseCodeRequest } from './code-request.ts';
+
+function get(url: string): IncomingMessage {
+  return { method: 'GET', url, headers: {} } as IncomingMessage;
+}
+
+function refusal(url: string): unknown {
+  try {
+    parseCodeRequest(get(url));
+  } catch (e: unknown) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('parseCodeRequest', () => {
+  it('reads namespace, name and purpose from the path and query', () => {
+    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/shared/code?fresh=true')))
+      .toEqual({ namespace: 'team-a', name: 'shared', purpose: 'login' });
+    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/sh%61red/code')))
+      .toEqual({ namespace: 'team-a', name: 'shared', purpose: 'display' });
+  });
+
+  it('answers a malformed %-escape with BadRequest naming the field, counted as bad_request', () => {
+    const inName = refusal('/v1/namespaces/team-a/managedaccountmfas/%E0%A4%A/code');
+    const inNamespace = refusal('/v1/namespaces/%zz/managedaccountmfas/shared/code');
+
+    expect(inName).toMatchObject({ reason: 'BadRequest', status: 400, message: 'The name in the path has a malformed %-escape.' });
+    expect(inNamespace).toMatchObject({ reason: 'BadRequest', status: 400, message: 'The namespace in the path has a malformed %-escape.' });
+    expect(resultOf((inName as { reason: 'BadRequest' }).reason)).toBe('bad_request');
+  });
+
+  it('answers a request target the URL parser refuses with BadRequest', () => {
+    expect(refusal('//[')).toMatchObject({ reason: 'BadRequest', status: 400 });
+  });
+
+  it('refuses names the API server would not accept, and other methods', () => {
+    expect(refusal('/v1/namespaces/Team_A/managedaccountmfas/shared/code')).toMatchObject({ reason: 'BadRequest' });
+    expect(refusal('/v1/namespaces/team-a/managedaccountmfas/%2e%2e/code')).toMatchObject({ reason: 'BadRequest' });
+    expect(() => parseCodeRequest({ method: 'POST', url: '/', headers: {} } as IncomingMessage)).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
+  });
+});
