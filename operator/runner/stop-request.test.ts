@@ -17,16 +17,16 @@ describe('StopRequest', () => {
     expect((refused as Error).message).toMatch(/asked to stop \(SIGTERM\) and stopped before step readMfaState/);
   });
 
-  it('runs on from confirmEnrollment through storeRecoveryCodes, and from disableTotp through markDisabled', () => {
+  it('runs on from confirmEnrollment through markConfirmed, and from disableTotp through markDisabled', () => {
     const stop = StopRequest.manual();
     stop.beforeStep('confirmEnrollment');
     stop.request('SIGTERM');
     stop.afterStep('confirmEnrollment');
-    for (const step of ['markConfirmed', 'readRecoveryCodes', 'storeRecoveryCodes'] as const) {
+    for (const step of ['readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed'] as const) {
       expect(() => stop.beforeStep(step)).not.toThrow();
       stop.afterStep(step);
     }
-    expect(() => stop.beforeStep('acknowledgeRecoveryCodes')).toThrow(/before step acknowledgeRecoveryCodes/);
+    expect(() => stop.beforeStep('verifyStoredSeed')).toThrow(/before step verifyStoredSeed/);
 
     const disabling = StopRequest.manual();
     disabling.beforeStep('disableTotp');
@@ -60,15 +60,15 @@ describe('runner process on SIGTERM (kubelet stopping the pod)', () => {
     expect(rerun.summary).toMatchObject({ outcome: 'Enabled' });
   }, 120_000);
 
-  it('after the app confirmed the seed: runs on until the recovery codes are stored, then stops; a re-run adopts', async () => {
+  it('after the app confirmed the seed: runs on until the codes are stored and the seed marked confirmed, then stops', async () => {
     const account = await fixture.account();
 
     const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'confirm-term.term'), { sigtermAfter: 'confirmEnrollment' });
 
     expect(stopped.exitCode).toBe(1);
     expect(stopped.summary).toMatchObject({ outcome: 'Failed', reason: 'Terminated', retryable: true });
-    expect(stopped.summary!.steps.map((s) => [s.name, s.result]).slice(-4)).toEqual([
-      ['confirmEnrollment', 'ok'], ['markConfirmed', 'ok'], ['readRecoveryCodes', 'ok'], ['storeRecoveryCodes', 'ok'],
+    expect(stopped.summary!.steps.map((s) => [s.name, s.result]).slice(-5)).toEqual([
+      ['confirmEnrollment', 'ok'], ['readRecoveryCodes', 'ok'], ['storeRecoveryCodes', 'ok'], ['acknowledgeRecoveryCodes', 'ok'], ['markConfirmed', 'ok'],
     ]);
     expect(account.mfaEnabled()).toBe(true);
     expect((await account.sink.readSeed())?.state).toBe('confirmed');
