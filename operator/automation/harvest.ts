@@ -3,6 +3,7 @@ import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generat
 import { rfc3339 } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
+import { planSeedHarvest, type StoreSeeds } from './harvest-plan.ts';
 import { readRunResult, type RunResult } from './result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
 import { RUN_ANNOTATIONS } from './run-names.ts';
@@ -69,12 +70,20 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunO
 async function moveMaterial(store: ResolvedStore, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, result: RunResult): Promise<void> {
   const ref = accountRef(mfa);
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
-  if (run.action !== 'disable' && result.seed && result.seedState !== 'disabled') {
-    const pending = await store.provider.writePendingSeed(ref, result.seed);
-    if (succeeded || result.seedState === 'confirmed') await store.provider.promotePendingSeed(ref, pending.version);
+  const stored = result.seed && run.action !== 'disable' ? await storeSeeds(store, mfa) : {};
+  const plan = planSeedHarvest(run.action, succeeded, { ...(result.seed ? { seed: result.seed } : {}), ...(result.seedState ? { state: result.seedState } : {}) }, stored);
+  if (plan.kind === 'writePending') {
+    const pending = await store.provider.writePendingSeed(ref, result.seed!);
+    if (plan.promote) await store.provider.promotePendingSeed(ref, pending.version);
   }
   if (result.recoveryCodes) await store.provider.writeRecoveryCodes(ref, result.recoveryCodes);
   if (run.action === 'disable' && outcome.outcome === 'Disabled') await store.provider.delete(ref);
+}
+
+async function storeSeeds(store: ResolvedStore, mfa: ManagedAccountMfa): Promise<StoreSeeds> {
+  const ref = accountRef(mfa);
+  const [active, pending] = [await store.provider.readActiveSeed(ref), await store.provider.readPendingSeed(ref)];
+  return { ...(active ? { active: active.seed } : {}), ...(pending ? { pending: pending.seed } : {}) };
 }
 
 function statusAfter(
