@@ -60,22 +60,21 @@ describe('runner process on SIGTERM (kubelet stopping the pod)', () => {
     expect(rerun.summary).toMatchObject({ outcome: 'Enabled' });
   }, 120_000);
 
-  it('after the app confirmed the seed: runs on until the codes are stored and the seed marked confirmed, then stops', async () => {
+  it('after the app confirmed the seed: runs on through storing the codes and marking the seed confirmed, the end of the run', async () => {
     const account = await fixture.account();
 
     const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'confirm-term.term'), { sigtermAfter: 'confirmEnrollment' });
 
-    expect(stopped.exitCode).toBe(1);
-    expect(stopped.summary).toMatchObject({ outcome: 'Failed', reason: 'Terminated', retryable: true });
+    // Nothing follows markConfirmed in an enable run, so honouring the stop there is finishing it.
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.summary).toMatchObject({ outcome: 'Enabled' });
     expect(stopped.summary!.steps.map((s) => [s.name, s.result]).slice(-5)).toEqual([
       ['confirmEnrollment', 'ok'], ['readRecoveryCodes', 'ok'], ['storeRecoveryCodes', 'ok'], ['acknowledgeRecoveryCodes', 'ok'], ['markConfirmed', 'ok'],
     ]);
+    expect(stopped.stderr).toMatch(/SIGTERM received: stopping at the next step that loses nothing/);
     expect(account.mfaEnabled()).toBe(true);
     expect((await account.sink.readSeed())?.state).toBe('confirmed');
     // Under SIGKILL at this point the codes, shown once, would be lost; here they were kept.
     expect((await account.sink.readRecoveryCodes())?.reveal().length).toBeGreaterThan(0);
-
-    const rerun = await runRunnerProcess(account.specPath, join(fixture.dir, 'confirm-rerun.term'));
-    expect(rerun.summary).toMatchObject({ outcome: 'Adopted' });
   }, 120_000);
 });
