@@ -3,9 +3,11 @@ import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generat
 import { rfc3339 } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
+import { planSeedHarvest, type StoreSeeds } from './harvest-plan.ts';
 import { readRunResult, type RunResult } from './result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
-import { RUN_ANNOTATIONS } from './run-names.ts';
+import { RUN_ANNOTATIONS, type RunAction } from './run-names.ts';
+import type { AccountRef, SecretStoreProvider } from '../stores/provider.ts';
 import { outcomeOf, type ObservedRun, type RunOutcome } from './run-observation.ts';
 import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from './store-resolver.ts';
 import type { RunCleanup } from './run-launcher.ts';
@@ -35,7 +37,7 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const result = readRunResult(await readResultSecret(deps.core, namespace, run.name));
   const store = await deps.stores.forAccount(mfa);
   try {
-    await moveMaterial(store, mfa, run, outcome, result);
+    await moveMaterial(store.provider, accountRef(mfa), run.action, outcome, result);
     if (result.seed || result.recoveryCodes) deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
   } catch (e: unknown) {
     if (!isStoreError(e)) throw e;
@@ -66,15 +68,22 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunO
   deps.metrics.secondsToMfaEnabled.observe({ connector }, seconds);
 }
 
-async function moveMaterial(store: ResolvedStore, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, result: RunResult): Promise<void> {
-  const ref = accountRef(mfa);
+/** Moves a run's material into the store along planSeedHarvest; exported for fault tests that play the harvest. */
+export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRef, action: RunAction, outcome: RunOutcome, result: RunResult): Promise<void> {
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
-  if (run.action !== 'disable' && result.seed && result.seedState !== 'disabled') {
-    const pending = await store.provider.writePendingSeed(ref, result.seed);
-    if (succeeded || result.seedState === 'confirmed') await store.provider.promotePendingSeed(ref, pending.version);
+  const stored = result.seed && action !== 'disable' ? await storeSeeds(provider, ref) : {};
+  const plan = planSeedHarvest(action, succeeded, { ...(result.seed ? { seed: result.seed } : {}), ...(result.seedState ? { state: result.seedState } : {}) }, stored);
+  if (plan.kind === 'writePending') {
+    const pending = await provider.writePendingSeed(ref, result.seed!);
+    if (plan.promote) await provider.promotePendingSeed(ref, pending.version);
   }
-  if (result.recoveryCodes) await store.provider.writeRecoveryCodes(ref, result.recoveryCodes);
-  if (run.action === 'disable' && outcome.outcome === 'Disabled') await store.provider.delete(ref);
+  if (result.recoveryCodes) await provider.writeRecoveryCodes(ref, result.recoveryCodes);
+  if (action === 'disable' && outcome.outcome === 'Disabled') await provider.delete(ref);
+}
+
+async function storeSeeds(provider: SecretStoreProvider, ref: AccountRef): Promise<StoreSeeds> {
+  const [active, pending] = [await provider.readActiveSeed(ref), await provider.readPendingSeed(ref)];
+  return { ...(active ? { active: active.seed } : {}), ...(pending ? { pending: pending.seed } : {}) };
 }
 
 function statusAfter(

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
-import { ACTION_VERBS, failedConditions, runningConditions, waitingConditions } from './run-conditions.ts';
+import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
 import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, type RunAction } from './run-names.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
@@ -28,6 +28,8 @@ export interface JobDriverDeps {
 }
 
 const CAPACITY_RECHECK_MS = 15_000;
+/** While deletion waits for a run, or right after harvesting one. */
+const FINALIZE_RECHECK_MS = 5_000;
 
 /**
  * Drives an account toward spec.mfa.state with one Job per run, working only from what it observes:
@@ -46,12 +48,26 @@ export class JobAutomationDriver implements AutomationDriver {
     return this.#toward(mfa, neededAction(mfa), 'SpecChanged');
   }
 
-  /** Disable policy: MFA goes off on the app (the harvest then deletes the material); Retain keeps both. */
+  /**
+   * Deletion never drops a seed the app may require: a finished run is harvested first and an active one waited for,
+   * under both policies. Then Retain keeps MFA on and the material; Disable turns MFA off with whatever seed the store
+   * holds (whatever status says), and the harvest of that run deletes the material.
+   */
   async finalize(mfa: ManagedAccountMfa): Promise<FinalizeStep> {
-    if ((mfa.spec.deletionPolicy ?? 'Retain') === 'Retain') return { done: true, conditions: [] };
-    if (mfa.status?.mfaState !== 'Enabled') {
-      const stores = this.#d.stores;
-      return { done: true, conditions: [], afterStatusWritten: async () => (await stores.forAccount(mfa)).provider.delete(accountRef(mfa)) };
+    const runs = this.#runsOf(mfa);
+    const unharvested = runs.find((r) => r.finished && !r.harvested);
+    if (unharvested) {
+      const step = await harvestRun(this.#harvestDeps(), mfa, unharvested);
+      const done = deletionPolicy(mfa) === 'Disable' ? step.status?.mfaState === 'Disabled' && !runs.some((r) => !r.finished) : false;
+      return { ...step, done, requeueAfterMs: step.requeueAfterMs ?? FINALIZE_RECHECK_MS };
+    }
+    const active = runs.find((r) => !r.finished);
+    if (active) return { conditions: finalizingConditions(active), done: false, requeueAfterMs: FINALIZE_RECHECK_MS };
+    if (deletionPolicy(mfa) === 'Retain') return { done: true, conditions: [] };
+    const store = await this.#d.stores.forAccount(mfa);
+    const ref = accountRef(mfa);
+    if (!(await store.provider.readActiveSeed(ref)) && !(await store.provider.readPendingSeed(ref))) {
+      return { done: true, conditions: [], afterStatusWritten: async () => store.provider.delete(ref) };
     }
     const step = await this.#toward(mfa, 'disable', 'Delete');
     return { ...step, done: step.status?.mfaState === 'Disabled' };
@@ -89,11 +105,9 @@ export class JobAutomationDriver implements AutomationDriver {
   async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
     const store = await this.#d.stores.forAccount(mfa);
     const ref = accountRef(mfa);
-    // Disable and rotate sign in with the active seed; enable may adopt a seed an earlier run left pending.
-    const confirmed = action !== 'enable';
-    const prior = confirmed
-      ? await store.provider.readActiveSeed(ref)
-      : (await store.provider.readPendingSeed(ref)) ?? (await store.provider.readActiveSeed(ref));
+    // Every run gets both: the pending seed is the one a crashed run (or a rotation) may have left on the app.
+    const pending = await store.provider.readPendingSeed(ref);
+    const active = await store.provider.readActiveSeed(ref);
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const name = await this.#launcher.launch({
       mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
@@ -101,7 +115,7 @@ export class JobAutomationDriver implements AutomationDriver {
         accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt,
         ...(request !== undefined ? { request } : {}),
       },
-      ...(prior ? { priorSeed: { seed: prior.seed, state: confirmed ? 'confirmed' : 'pending' } } : {}),
+      storedSeeds: { ...(pending ? { pending: pending.seed } : {}), ...(active ? { active: active.seed } : {}) },
     });
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
     return {
@@ -133,6 +147,10 @@ export class JobAutomationDriver implements AutomationDriver {
   #now(): Date {
     return (this.#d.now ?? (() => new Date()))();
   }
+}
+
+function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
+  return mfa.spec.deletionPolicy ?? 'Retain';
 }
 
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */

@@ -4,14 +4,17 @@ import { SecretValue } from '../secrets/secret-value.ts';
 import { decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed } from '../stores/material.ts';
 
 /**
- * The per-run result Secret: the operator creates it with the run spec (no secrets) and, for a re-run,
- * the seed a previous run left pending; the runner writes the seed it captured and the recovery codes.
- * Its pod may get and update this one Secret and nothing else.
+ * The per-run result Secret: the operator creates it with the run spec (no secrets) and the store's seeds:
+ * the pending one as this run's candidate (`seed`, which the runner may adopt or replace with one it captures)
+ * and the active one (`active-seed`, read-only: the runner signs in with it but it is never harvested as new
+ * material). The runner writes the seed it captured and the recovery codes. Its pod may get and update this
+ * one Secret and nothing else.
  */
 export const RESULT_KEYS = {
   runSpec: 'run-spec.json',
   seed: 'seed',
   seedState: 'seed-state',
+  activeSeed: 'active-seed',
   recoveryCodes: 'recovery-codes',
 } as const;
 
@@ -20,6 +23,8 @@ export type ResultSeedState = 'pending' | 'confirmed' | 'disabled';
 export interface RunResult {
   seed?: TotpSeed;
   seedState?: ResultSeedState;
+  /** The store's active seed when the run started; only to sign in with. */
+  activeSeed?: TotpSeed;
   recoveryCodes?: SecretValue<readonly string[]>;
 }
 
@@ -27,6 +32,10 @@ const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');
 
 export function seedData(seed: TotpSeed, state: ResultSeedState): Record<string, string> {
   return { [RESULT_KEYS.seed]: b64(encodeSeed(seed)), [RESULT_KEYS.seedState]: b64(state) };
+}
+
+export function activeSeedData(seed: TotpSeed): Record<string, string> {
+  return { [RESULT_KEYS.activeSeed]: b64(encodeSeed(seed)) };
 }
 
 export function seedStateData(state: ResultSeedState): Record<string, string> {
@@ -43,11 +52,13 @@ export function readRunResult(secret: V1Secret | undefined): RunResult {
   const where = `result Secret ${secret?.metadata?.namespace}/${secret?.metadata?.name}`;
   const raw = (key: string) => (data[key] ? Buffer.from(data[key], 'base64') : undefined);
   const seedBytes = raw(RESULT_KEYS.seed);
+  const activeBytes = raw(RESULT_KEYS.activeSeed);
   const codesBytes = raw(RESULT_KEYS.recoveryCodes);
   const state = raw(RESULT_KEYS.seedState)?.toString('utf8') as ResultSeedState | undefined;
   return {
     ...(seedBytes ? { seed: decodeSeed(seedBytes, where) } : {}),
     ...(state ? { seedState: state } : {}),
+    ...(activeBytes ? { activeSeed: decodeSeed(activeBytes, where) } : {}),
     ...(codesBytes ? { recoveryCodes: decodeRecoveryCodes(codesBytes, where) } : {}),
   };
 }

@@ -9,6 +9,12 @@ export function runningConditions(run: ObservedRun): ConditionUpdate[] {
   return [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: `Job ${run.name} (attempt ${run.attempt}) is ${verb}.` }];
 }
 
+/** Conditions while deletion waits for a run, so its seed is harvested before the finalizer goes. */
+export function finalizingConditions(run: ObservedRun): ConditionUpdate[] {
+  const verb = ACTION_VERBS[run.action];
+  return [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: `Job ${run.name} (attempt ${run.attempt}) is ${verb}; deletion waits for it to finish and be harvested.` }];
+}
+
 export function waitingConditions(reason: string, message: string): ConditionUpdate[] {
   return [{ type: 'AutomationSucceeded', status: 'Unknown', reason, message }];
 }

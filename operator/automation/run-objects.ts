@@ -2,7 +2,7 @@ import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1Servic
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { RESULT_KEYS, seedData, type ResultSeedState } from './result-secret.ts';
+import { activeSeedData, RESULT_KEYS, seedData } from './result-secret.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
@@ -22,8 +22,8 @@ export interface RunInputs {
   run: RunIdentity;
   trigger: string;
   credentialsVersion?: string;
-  /** A seed the runner may adopt (a re-run after a crash) or must log in with (turning MFA off). */
-  priorSeed?: { seed: TotpSeed; state: ResultSeedState };
+  /** The store's seeds: a pending one the runner may adopt (a re-run after a crash), and the active one it signs in with. */
+  storedSeeds?: { pending?: TotpSeed; active?: TotpSeed };
   settings: RunnerSettings;
 }
 
@@ -48,7 +48,9 @@ export function runObjects(inputs: RunInputs): RunObjects {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     },
-    resultSecret: resultSecret(inputs, metadata),
+    // Not owned by the resource: a garbage collector (a foreground deletion deletes dependents while the finalizer
+    // holds) must never take the only copy of a seed before the harvest moved it. The harvest and the finalizer delete it.
+    resultSecret: resultSecret(inputs, { name, namespace, labels }),
     job: job(inputs, name, namespace, labels),
   };
 }
@@ -76,7 +78,8 @@ function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secr
     sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
     action: run.action,
   };
-  const prior = inputs.priorSeed ? seedData(inputs.priorSeed.seed, inputs.priorSeed.state) : {};
+  const stored = inputs.storedSeeds ?? {};
+  const prior = { ...(stored.pending ? seedData(stored.pending, 'pending') : {}), ...(stored.active ? activeSeedData(stored.active) : {}) };
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata,
     data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64'), ...prior },

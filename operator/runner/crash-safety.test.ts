@@ -23,6 +23,7 @@ const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted
   { after: 'storeRecoveryCodes', mfaOn: true, rerun: 'Adopted' },
   // An app that turns MFA on only once the codes are acknowledged is still off at this point.
   { after: 'storeRecoveryCodes', mfaOn: false, rerun: 'Enabled', hazards: { requireCodesAcknowledged: true } },
+  { after: 'acknowledgeRecoveryCodes', mfaOn: true, rerun: 'Adopted', hazards: { requireCodesAcknowledged: true } },
 ];
 
 describe('runner killed with SIGKILL at each step', () => {
@@ -40,6 +41,8 @@ describe('runner killed with SIGKILL at each step', () => {
     expect(account.mfaEnabled()).toBe(mfaOn);
     const stored = await account.sink.readSeed();
     if (mfaOn) expect(stored, 'MFA is on, so the seed must be in the sink').toBeDefined();
+    // `confirmed` is promoted by the harvest and handed out as codes: it must mean the app turned MFA on with it.
+    if (stored?.state === 'confirmed') expect(account.mfaEnabled(), 'a seed marked confirmed while MFA is off').toBe(true);
 
     const rerunResult = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-rerun.term`));
 
@@ -66,7 +69,7 @@ describe('secret hygiene of failure artifacts', () => {
     const account = await fixture.account({ stepUp: true });
     let shown: TotpSeed | undefined;
     const failingSink: ResultSink = {
-      readSeed: async () => undefined,
+      readSeed: async () => undefined, readActiveSeed: async () => undefined,
       writePendingSeed: async (seed) => { shown = seed; throw new Error('store offline'); },
       markConfirmed: async () => undefined, writeRecoveryCodes: async () => undefined, markDisabled: async () => undefined,
     };

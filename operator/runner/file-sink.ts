@@ -7,6 +7,7 @@ import type { ResultSink, SeedState, StoredSeed } from './result-sink.ts';
 
 const SEED_FILE = 'seed.json';
 const RECOVERY_CODES_FILE = 'recovery-codes.json';
+const ACTIVE_SEED_FILE = 'active-seed.json';
 
 interface SeedRecord {
   state: SeedState;
@@ -32,29 +33,31 @@ export class FileResultSink implements ResultSink {
   }
 
   async readSeed(): Promise<StoredSeed | undefined> {
-    const record = await this.#readSeedRecord();
-    if (!record) return undefined;
-    const seed: TotpSeed = {
-      secret: new SecretValue(record.secret), algorithm: record.algorithm, digits: record.digits, period: record.period,
-      ...(record.issuer ? { issuer: record.issuer } : {}), ...(record.label ? { label: record.label } : {}),
-    };
-    return { seed, state: record.state };
+    const record = await this.#readSeedRecord(SEED_FILE);
+    return record ? { seed: seedOf(record), state: record.state } : undefined;
+  }
+
+  async readActiveSeed(): Promise<TotpSeed | undefined> {
+    const record = await this.#readSeedRecord(ACTIVE_SEED_FILE);
+    return record ? seedOf(record) : undefined;
   }
 
   async writePendingSeed(seed: TotpSeed): Promise<void> {
-    await this.#writeSeedRecord({
-      state: 'pending', secret: seed.secret.reveal(), algorithm: seed.algorithm, digits: seed.digits, period: seed.period,
-      ...(seed.issuer ? { issuer: seed.issuer } : {}), ...(seed.label ? { label: seed.label } : {}),
-      updatedAt: new Date().toISOString(),
-    });
+    await this.#writeAtomically(SEED_FILE, JSON.stringify(recordOf(seed, 'pending')));
+  }
+
+  /** What the operator does when it starts a run: hands in the store's active seed to sign in with. */
+  async writeActiveSeed(seed: TotpSeed): Promise<void> {
+    await this.#writeAtomically(ACTIVE_SEED_FILE, JSON.stringify(recordOf(seed, 'confirmed')));
   }
 
   async markConfirmed(): Promise<void> {
     await this.#setState('confirmed');
   }
 
+  /** With no seed in the slot there is nothing to mark (the Kubernetes sink then records only the state). */
   async markDisabled(): Promise<void> {
-    await this.#setState('disabled');
+    if (await this.#readSeedRecord(SEED_FILE)) await this.#setState('disabled');
   }
 
   async writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {
@@ -68,18 +71,14 @@ export class FileResultSink implements ResultSink {
   }
 
   async #setState(state: SeedState): Promise<void> {
-    const record = await this.#readSeedRecord();
+    const record = await this.#readSeedRecord(SEED_FILE);
     if (!record) throw new Error(`No seed stored in the result directory; cannot mark it ${state}.`);
-    await this.#writeSeedRecord({ ...record, state, updatedAt: new Date().toISOString() });
+    await this.#writeAtomically(SEED_FILE, JSON.stringify({ ...record, state, updatedAt: new Date().toISOString() }));
   }
 
-  async #readSeedRecord(): Promise<SeedRecord | undefined> {
-    const text = await readIfExists(join(this.#dir, SEED_FILE));
+  async #readSeedRecord(file: string): Promise<SeedRecord | undefined> {
+    const text = await readIfExists(join(this.#dir, file));
     return text === undefined ? undefined : (JSON.parse(text) as SeedRecord);
-  }
-
-  async #writeSeedRecord(record: SeedRecord): Promise<void> {
-    await this.#writeAtomically(SEED_FILE, JSON.stringify(record));
   }
 
   async #writeAtomically(name: string, content: string): Promise<void> {
@@ -101,6 +100,21 @@ export class FileResultSink implements ResultSink {
     }
     await syncDirectory(this.#dir);
   }
+}
+
+function recordOf(seed: TotpSeed, state: SeedState): SeedRecord {
+  return {
+    state, secret: seed.secret.reveal(), algorithm: seed.algorithm, digits: seed.digits, period: seed.period,
+    ...(seed.issuer ? { issuer: seed.issuer } : {}), ...(seed.label ? { label: seed.label } : {}),
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function seedOf(record: SeedRecord): TotpSeed {
+  return {
+    secret: new SecretValue(record.secret), algorithm: record.algorithm, digits: record.digits, period: record.period,
+    ...(record.issuer ? { issuer: record.issuer } : {}), ...(record.label ? { label: record.label } : {}),
+  };
 }
 
 /** The rename is durable only once the directory entry is on disk. */

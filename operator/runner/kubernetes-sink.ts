@@ -29,6 +29,11 @@ export class KubernetesResultSink implements ResultSink {
     return result.seed ? { seed: result.seed, state: result.seedState ?? 'pending' } : undefined;
   }
 
+  async readActiveSeed(): Promise<TotpSeed | undefined> {
+    const secret = await this.#call('read the result Secret', () => this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace }));
+    return readRunResult(secret).activeSeed;
+  }
+
   writePendingSeed(seed: TotpSeed): Promise<void> {
     return this.#write('store the pending seed', seedData(seed, 'pending'));
   }

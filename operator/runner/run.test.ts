@@ -51,7 +51,7 @@ describe('runEnablement against the demo app in Chromium', () => {
     const summary = await (await fixture.account()).run();
     expect(summary.steps.map((s) => s.name)).toEqual([
       'resolveLoginUrl', 'readCredentials', 'login', 'readMfaState', 'beginEnrollment', 'storePendingSeed',
-      'confirmEnrollment', 'markConfirmed', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
+      'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed',
     ]);
     for (const step of summary.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
   });

@@ -4,8 +4,8 @@ import type { StopRequest } from './stop-request.ts';
 /** Names of the runner's steps, in order; also the names a crash test can pause after. */
 export const RUN_STEPS = [
   'resolveLoginUrl', 'readCredentials', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
-  'storePendingSeed', 'confirmEnrollment', 'markConfirmed', 'readRecoveryCodes', 'storeRecoveryCodes',
-  'acknowledgeRecoveryCodes', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
+  'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
+  'markConfirmed', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
 ] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 

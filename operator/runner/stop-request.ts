@@ -3,11 +3,11 @@ import type { RunStep } from './steps.ts';
 
 /**
  * Steps that, once begun, run on through the step they map to even when the pod is asked to stop: stopping
- * between them would leave MFA changed on the app with material (recovery codes shown once, the seed's state)
- * that exists only in this process.
+ * between them would leave MFA changed on the app with material (recovery codes shown once, the acknowledgement
+ * some apps wait for, the seed's state) that exists only in this process.
  */
 const RUN_ON = new Map<RunStep, RunStep>([
-  ['confirmEnrollment', 'storeRecoveryCodes'],
+  ['confirmEnrollment', 'markConfirmed'],
   ['disableTotp', 'markDisabled'],
 ]);
 

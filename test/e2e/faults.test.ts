@@ -181,6 +181,27 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
     expect(harvestedOutcome(jobs.at(-1))).toMatch(/^(Enabled|Adopted)$/);
   });
 
+  it('the resource deleted while the operator is down and its run finished: the finalizer holds until the seed is harvested', async () => {
+    const { email, password } = await applyAccount(env, NS, 'gone', { slowPagesMs: SLOW_PAGES_MS });
+    const jobName = await waitForRunningRun(env, NS, 'gone');
+    const uid = (await getMfa(env, NS, 'gone')).metadata.uid as string;
+
+    await env.operator.kill('SIGKILL');
+    expect(await waitJobFinished(jobName)).toBe('Complete');
+    await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'gone', '-n', NS, '--wait=false']);
+    expect((await getMfa(env, NS, 'gone')).metadata.deletionTimestamp, 'the finalizer holds the resource').toBeDefined();
+    await env.startOperator(150_000);
+    await waitFor('the resource finalized', async () => (await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'gone', '-n', NS])).stderr.includes('NotFound'), 120_000, 500);
+
+    // deletionPolicy Retain: MFA stays on, and the seed the run captured is in the store and signs in.
+    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    const stored = await kubernetes.readActiveSeed({ namespace: NS, name: 'gone', uid });
+    expect(stored, 'the harvest moved the seed into the store before the finalizer went').toBeDefined();
+    secretsUsed.push(password, stored!.seed.secret.reveal());
+    expect((await signInWithTotp(env.app.url, email, password, stored!.seed)).path).toBe('/');
+    expect((await kubectl(env.cp.kubeconfigPath, ['get', 'secret', jobName, '-n', NS])).stderr).toMatch(/NotFound/);
+  });
+
   it('kept every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
     const captured = await capturedOutput(env);
     expect(secretsUsed.length).toBeGreaterThan(20);

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { moveMaterial } from '../../operator/automation/harvest.ts';
+import type { RunResult } from '../../operator/automation/result-secret.ts';
+import type { RunOutcome } from '../../operator/automation/run-observation.ts';
+import { FileResultSink } from '../../operator/runner/file-sink.ts';
+import type { ResultSink } from '../../operator/runner/result-sink.ts';
+import type { RunStep } from '../../operator/runner/steps.ts';
+import { randomSeed } from '../../operator/stores/contract.ts';
+import type { AccountRef } from '../../operator/stores/provider.ts';
+import { InMemoryStore } from '../automation/in-memory-store.ts';
+import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';
+import { runRunnerProcess } from './runner-process.ts';
+import { signInWith, type SignInResult } from './sign-in-check.ts';
+
+/**
+ * DESIGN.md invariant 1 as a fault-injection table: the runner is SIGKILLed after each step of enable, rotate and
+ * disable against the demo app in Chromium, the operator's harvest (the real moveMaterial) moves what the run left
+ * into a store, and the end state must be "MFA off" or "MFA on and a seed in the store that signs in". A seed the
+ * run marked confirmed must sign in too: confirmed means the app turned MFA on with it. Each check signs in.
+ */
+type Action = 'enable' | 'rotate' | 'disable';
+const ENABLE: RunStep[] = ['login', 'readMfaState', 'beginEnrollment', 'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed'];
+const ROTATE: RunStep[] = ['login', 'readMfaState', 'disableTotp', 'markDisabled', 'beginEnrollment', 'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed'];
+const DISABLE: RunStep[] = ['login', 'readMfaState', 'disableTotp', 'markDisabled'];
+/** Apps that turn MFA on only once the recovery codes are acknowledged (issue 11, item 3). */
+const ACK_APP = { requireCodesAcknowledged: true };
+
+const CASES: { action: Action; after: RunStep; app: string; hazards: Record<string, unknown> }[] = [
+  ...ENABLE.map((after) => ({ action: 'enable' as const, after, app: 'default', hazards: {} })),
+  ...ENABLE.slice(4).map((after) => ({ action: 'enable' as const, after, app: 'codes-acknowledged', hazards: ACK_APP })),
+  ...ROTATE.map((after) => ({ action: 'rotate' as const, after, app: 'default', hazards: {} })),
+  ...DISABLE.map((after) => ({ action: 'disable' as const, after, app: 'default', hazards: {} })),
+];
+
+const crashed: RunOutcome = { outcome: 'Failed', reason: 'RunnerCrashed', message: 'killed', retryable: true };
+
+let fixture: DemoRunFixture;
+beforeAll(async () => { fixture = await DemoRunFixture.start(); });
+afterAll(async () => { await fixture?.close(); });
+
+/** An account in the state each action starts from, with the store as the operator holds it. */
+async function arrange(action: Action, hazards: Record<string, unknown>): Promise<{ account: DemoAccount; store: InMemoryStore; ref: AccountRef; S0?: TotpSeed }> {
+  const store = new InMemoryStore();
+  const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
+  if (action === 'enable') return { account: await fixture.account(hazards), store, ref };
+  const S0 = randomSeed({ issuer: 'Demo SaaS' });
+  const account = await fixture.account({ ...hazards, mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action });
+  await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
+  return { account, store, ref, S0 };
+}
+
+/** What the operator puts in a run's result Secret at launch (job-driver.ts): the pending seed as candidate, the active one. */
+async function launchSink(account: DemoAccount, store: InMemoryStore, ref: AccountRef): Promise<void> {
+  const pending = await store.readPendingSeed(ref);
+  const active = await store.readActiveSeed(ref);
+  if (pending) await account.sink.writePendingSeed(pending.seed);
+  if (active) await account.sink.writeActiveSeed(active.seed);
+}
+
+async function resultOf(sink: FileResultSink): Promise<RunResult> {
+  const slot = await sink.readSeed();
+  const codes = await sink.readRecoveryCodes();
+  return { ...(slot ? { seed: slot.seed, seedState: slot.state } : {}), ...(codes ? { recoveryCodes: codes } : {}) };
+}
+
+/** Signs in at most once per seed (a second sign-in in the same window would be a replay). */
+function signInChecker(account: DemoAccount): (seed: TotpSeed) => Promise<SignInResult> {
+  const seen = new Map<string, Promise<SignInResult>>();
+  return (seed) => {
+    const key = seed.secret.reveal();
+    if (!seen.has(key)) seen.set(key, signInWith(fixture.app.url, account.email, account.password, seed));
+    return seen.get(key)!;
+  };
+}
+
+describe('runner SIGKILLed after every step, then harvested: MFA off, or on with a stored seed that signs in', () => {
+  it.each(CASES)('$action, killed after $after ($app app)', async ({ action, after, hazards }) => {
+    const { account, store, ref } = await arrange(action, hazards);
+    await launchSink(account, store, ref);
+
+    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: after });
+    expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
+    const result = await resultOf(account.sink);
+    await moveMaterial(store, ref, action, crashed, result);
+
+    const opens = signInChecker(account);
+    const stored = [(await store.readActiveSeed(ref))?.seed, (await store.readPendingSeed(ref))?.seed].filter((s) => s !== undefined);
+    if (account.mfaEnabled()) {
+      const results = await Promise.all(stored.map(opens));
+      expect(results, 'MFA is on: a seed in the store must sign in').toContain('Accepted');
+    } else {
+      expect(await signInWith(fixture.app.url, account.email, account.password, randomSeed()), 'MFA is off: no code is asked').toBe('NoCodeAsked');
+    }
+    if (result.seedState === 'confirmed') expect(await opens(result.seed!), 'a seed marked confirmed opens the account').toBe('Accepted');
+  }, 120_000);
+});
+
+/** A sink whose every write after `step` fails, as a result Secret that stops taking updates. */
+function failingAfter(sink: FileResultSink, failing: { on: boolean }): ResultSink {
+  const write = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
+    if (failing.on) throw new Error('result Secret unavailable');
+    await fn(...args);
+  };
+  return {
+    readSeed: () => sink.readSeed(), readActiveSeed: () => sink.readActiveSeed(),
+    writePendingSeed: write((seed) => sink.writePendingSeed(seed)), markConfirmed: write(() => sink.markConfirmed()),
+    writeRecoveryCodes: write((codes) => sink.writeRecoveryCodes(codes)), markDisabled: write(() => sink.markDisabled()),
+  };
+}
+
+describe('a rotation retry after a partial rotation adopts the new seed (issue 11, item 1)', () => {
+  it.each([
+    { fault: 'the result Secret failing writes right after storePendingSeed' },
+    { fault: 'SIGKILL after confirmEnrollment' },
+  ])('$fault: the retry ends Adopted, the store holds S1 active, S1 signs in and S0 does not', async ({ fault }) => {
+    const { account, store, ref, S0 } = await arrange('rotate', {});
+    await launchSink(account, store, ref);
+    if (fault.startsWith('SIGKILL')) {
+      const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: 'confirmEnrollment' });
+      expect(killed.signal).toBe('SIGKILL');
+      await moveMaterial(store, ref, 'rotate', crashed, await resultOf(account.sink));
+    } else {
+      const failing = { on: false };
+      const first = await account.run({}, failingAfter(account.sink, failing), { afterStep: async (step) => { if (step === 'storePendingSeed') failing.on = true; } });
+      expect(first).toMatchObject({ outcome: 'Failed', reason: 'SinkUnavailable' });
+      await moveMaterial(store, ref, 'rotate', { ...crashed, reason: 'SinkUnavailable' }, await resultOf(account.sink));
+    }
+    expect(account.mfaEnabled()).toBe(true);
+    const S1 = (await store.readPendingSeed(ref))?.seed;
+    expect(S1, 'the new seed is pending in the store').toBeDefined();
+
+    // The retry, as the operator launches it: a fresh result Secret with the store's seeds.
+    const retrySink = new FileResultSink(join(fixture.dir, `${account.email}-retry`));
+    await retrySink.writePendingSeed(S1!);
+    await retrySink.writeActiveSeed(S0!);
+    const retry = await account.run({ sink: { type: 'file', dir: join(fixture.dir, `${account.email}-retry`) } }, retrySink);
+    expect(retry).toMatchObject({ outcome: 'Adopted' });
+    await moveMaterial(store, ref, 'rotate', { outcome: 'Adopted', reason: 'Adopted', message: '', retryable: false }, await resultOf(retrySink));
+
+    expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(S1!.secret.reveal());
+    expect(await signInWith(fixture.app.url, account.email, account.password, S0!)).toBe('Refused');
+    expect(await signInWith(fixture.app.url, account.email, account.password, S1!)).toBe('Accepted');
+  }, 150_000);
+});
