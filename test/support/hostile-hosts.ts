@@ -21,6 +21,8 @@ export interface RecordingServer {
   readonly upgrades: number;
   /** Answer `path` (exact, query ignored) with this handler. */
   handle(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  /** Forget what was recorded, so each test sees only its own traffic. */
+  reset(): void;
 }
 
 export async function startHostileHosts(): Promise<HostileHosts> {
@@ -61,6 +63,7 @@ async function recordingServer(host: string): Promise<{ api: RecordingServer; cl
     get requests() { return requests; },
     get upgrades() { return upgrades; },
     handle: (path, handler) => { handlers.set(path, handler); },
+    reset: () => { requests.length = 0; connections = 0; upgrades = 0; },
   };
   return {
     api,
