@@ -1,3 +1,5 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../operator/logging/logger.ts';
@@ -136,6 +138,32 @@ describe('browser host guard in Chromium', () => {
     expect(isConnectorError(error) && error.reason).toBe('LoginHostNotAllowed');
     expect((error as Error).message).toContain('127.0.0.2');
     expect((error as Error).message).not.toContain(PASSWORD);
+  });
+
+  it('sends no WebRTC UDP around the proxy (a STUN server on the foreign host hears nothing)', async () => {
+    const stun: Socket = createSocket('udp4');
+    let datagrams = 0;
+    stun.on('message', () => { datagrams++; });
+    await new Promise<void>((resolve) => stun.bind(0, '127.0.0.2', resolve));
+    try {
+      hosts.app.handle('/page', html('<p>app</p>'));
+      await session.page.goto(`${hosts.app.origin}/page`);
+
+      const gathered = await session.page.evaluate(`(async () => {
+        const pc = new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.2:${(stun.address() as AddressInfo).port}' }] });
+        pc.createDataChannel('x');
+        const done = new Promise((resolve) => { pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve('complete'); });
+        await pc.setLocalDescription(await pc.createOffer());
+        const state = await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve('gathering'), 3000))]);
+        pc.close();
+        return state;
+      })()`);
+
+      expect(['complete', 'gathering']).toContain(gathered);
+      expect(datagrams).toBe(0);
+    } finally {
+      stun.close();
+    }
   });
 
   it('explains a failure after the page was sent away as LoginHostNotAllowed, not as what the connector saw next', async () => {

@@ -14,7 +14,7 @@ export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic',
   // WebRTC would send UDP around the egress proxy (see egress-proxy.ts).
-  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
 
 /** Passwords and seeds on pages: `mask` covers them in failure screenshots with this colour. */
