@@ -130,7 +130,7 @@ describe('browser host guard in Chromium', () => {
     await session.page.goto(`${hosts.app.origin}/form`);
 
     const refused = session.page.waitForEvent('requestfailed');
-    void session.page.evaluate(`location.href = ${JSON.stringify(`${hosts.foreign.origin}/look-alike`)}`);
+    void session.page.evaluate(`location.href = ${JSON.stringify(`${hosts.foreign.origin}/look-alike`)}`).catch(() => undefined);
     await refused;
     const error = await fillSecret(ctx(), session.page.locator('#password'), new SecretValue(PASSWORD), 'password')
       .then(() => undefined, (e: unknown) => e);

@@ -75,6 +75,8 @@ describe('egress proxy', () => {
     const foreignPort = new URL(hosts.foreign.origin).port;
     await withProxy(async () => { throw new Error('no lookups for literals'); }, async (proxy, refusals) => {
       expect(await connectVia(proxy, `127.0.0.1:${port}`)).toBe('HTTP/1.1 200 Connection Established');
+      // Port 80 is http's default, which a URL parser drops; the tunnel must still know it.
+      expect(await connectVia(proxy, '127.0.0.1:80')).toMatch(/^HTTP\/1\.1 (200|502) /);
       expect(await connectVia(proxy, `127.0.0.2:${foreignPort}`)).toBe('HTTP/1.1 403 Forbidden');
       expect(await connectVia(proxy, `[::ffff:7f00:2]:${foreignPort}`)).toBe('HTTP/1.1 403 Forbidden');
       expect(refusals).toEqual([{ host: '127.0.0.2', reason: 'NotAllowed' }, { host: '::ffff:7f00:2', reason: 'NotAllowed' }]);

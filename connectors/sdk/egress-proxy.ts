@@ -74,9 +74,13 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
     headers, setHost: false,
   }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+    answer.on('error', () => res.destroy());
     answer.pipe(res);
   });
   upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+  // The browser hanging up mid-request must not take the runner down with an unhandled 'error'.
+  req.on('error', () => upstream.destroy());
+  res.on('error', () => upstream.destroy());
   req.pipe(upstream);
 }
 
@@ -88,13 +92,18 @@ function refuse(res: ServerResponse): void {
 /** `CONNECT host:port` (HTTPS and WebSockets): vet the host, then splice the bytes through. */
 async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: Vet, sockets: Set<Socket | Duplex>): Promise<void> {
   client.on('error', () => client.destroy());
-  const target = absoluteUrl(`http://${req.url ?? ''}`);
-  const address = target && target.port !== '' ? await vet(target.hostname) : undefined;
+  const authority = req.url ?? '';
+  const target = absoluteUrl(`http://${authority}`);
+  // Read the port from the authority itself: the URL drops 80 as http's default.
+  const port = Number(/:(\d{1,5})$/.exec(authority)?.[1] ?? 0);
+  const address = target && port > 0 ? await vet(target.hostname) : undefined;
   if (!target || !address) {
     client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: destination\r\n\r\n`);
     return;
   }
-  const upstream = connect(Number(target.port), address, () => {
+  let established = false;
+  const upstream = connect(port, address, () => {
+    established = true;
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     upstream.pipe(client);
@@ -102,7 +111,8 @@ async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: V
   });
   sockets.add(upstream);
   upstream.once('close', () => { sockets.delete(upstream); client.destroy(); });
-  upstream.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
+  // Before the tunnel is up the browser gets a proxy answer; after, only a closed connection.
+  upstream.on('error', () => (!established ? client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n') : client.destroy()));
   client.once('close', () => upstream.destroy());
 }
 
