@@ -7,7 +7,7 @@ import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { html, redirect, startHostileHosts, type HostileHosts } from '../../test/support/hostile-hosts.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
 import { DEFAULT_TIMEOUTS, type ConnectorContext } from './connector.ts';
-import { isConnectorError } from './errors.ts';
+import { isConnectorError, sinkUnavailable } from './errors.ts';
 import { REFUSED_HEADER } from './egress-proxy.ts';
 import { fillSecret } from './secret-input.ts';
 
@@ -171,8 +171,24 @@ describe('browser host guard in Chromium', () => {
     await session.page.goto(`${hosts.app.origin}/login`);
 
     const explained = session.explainFailure(new Error('Timeout 3000ms exceeded'));
+    const sinkFailure = sinkUnavailable('the pending seed', 'enrollment was not confirmed, MFA stays off');
 
     expect(isConnectorError(explained) && explained.reason).toBe('LoginHostNotAllowed');
+    expect(isConnectorError(explained) && explained.retryable).toBe(false);
+    // What the runner says about the store is kept: it tells the account's state.
+    expect(session.explainFailure(sinkFailure)).toBe(sinkFailure);
+  });
+
+  it('forgets a refused navigation once the page is back on the allowed host', async () => {
+    hosts.app.handle('/login', redirect(`${hosts.foreign.origin}/phish`));
+    hosts.app.handle('/page', html('<p>app</p>'));
+    await session.page.goto(`${hosts.app.origin}/login`);
+    await session.page.goto(`${hosts.app.origin}/page`);
+
+    const timeout = new Error('Timeout 3000ms exceeded');
+
+    expect(session.refusedNavigation).toBeUndefined();
+    expect(session.explainFailure(timeout)).toBe(timeout);
   });
 
   it('still lets pages on the allowed host load, redirect within it and open WebSockets to it', async () => {

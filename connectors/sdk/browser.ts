@@ -17,6 +17,15 @@ export const CHROMIUM_ARGS = [
   '--webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
 
+/** Connector reasons a page that is not the app's can cause; other reasons say something of their own. */
+const PAGE_CONSEQUENCES: ReadonlySet<string> = new Set(['Timeout', 'ConnectorOutdated', 'ChallengeRequired']);
+
+function isPageConsequence(e: unknown): boolean {
+  if (isConnectorError(e)) return PAGE_CONSEQUENCES.has(e.reason);
+  // Our own typed errors carry a reason; a bare Error is Playwright's (a closed page, a failed navigation).
+  return !(e instanceof Error && 'reason' in e);
+}
+
 /** Passwords and seeds on pages: `mask` covers them in failure screenshots with this colour. */
 const MASK_COLOR = '#FF00FF';
 
@@ -82,18 +91,19 @@ export class BrowserSession {
     return this.#guard.refusals;
   }
 
-  /** The first time the page itself was sent off the allowed hosts (a redirect, a script); the run cannot go on. */
+  /** Set while the page's last main-frame navigation was refused (a redirect, a script sent it off the allowed hosts). */
   get refusedNavigation(): Refusal | undefined {
     return this.#guard.refusedNavigation;
   }
 
   /**
-   * What a failed run is reported as: once the page was sent off the allowed hosts, whatever the
-   * connector saw next (a missing field, a timeout) is only a consequence of that.
+   * What a failed run is reported as. While the page is sent off the allowed hosts, what the
+   * connector saw next (a timeout, a missing element, an unexpected page, a Playwright error) is
+   * only a consequence of that; the runner's own reasons (the store, the seed) are kept.
    */
   explainFailure(e: unknown): unknown {
     const refusal = this.#guard.refusedNavigation;
-    if (!refusal || (isConnectorError(e) && e.reason === 'LoginHostNotAllowed')) return e;
+    if (!refusal || !isPageConsequence(e)) return e;
     return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
   }
 

@@ -53,7 +53,7 @@ export class HostGuard {
     await context.route('**/*', (route) => this.#guardRequest(route));
   }
 
-  /** Every main-frame navigation, redirect hops included (the proxy refused those; this records that the page was sent there). */
+  /** Every main-frame navigation, redirect hops included (the proxy refuses those; this records where the page was sent). */
   watch(page: Page): void {
     guards.set(page, this);
     page.on('request', (request) => this.#noticeNavigation(page, request));
@@ -70,8 +70,9 @@ export class HostGuard {
     await route.abort('blockedbyclient');
   }
 
+  /** The last main-frame navigation decides: a later one to an allowed host (the connector going back) clears it. */
   #noticeNavigation(page: Page, request: Request): void {
-    if (!request.isNavigationRequest() || this.#refusedNavigation) return;
+    if (!request.isNavigationRequest()) return;
     let mainFrame = false;
     try {
       mainFrame = request.frame() === page.mainFrame();
@@ -79,8 +80,7 @@ export class HostGuard {
       return; // service worker requests have no frame; they are blocked anyway
     }
     if (!mainFrame) return;
-    const refusal = this.check(request.url());
-    if (refusal) this.#refusedNavigation = refusal;
+    this.#refusedNavigation = this.check(request.url());
   }
 }
 
