@@ -55,6 +55,15 @@ describe('egress proxy', () => {
     });
   });
 
+  it('tries each checked address in turn, as the browser would', async () => {
+    const port = new URL(hosts.app.origin).port;
+    // Nothing listens on 127.0.0.3: the first address refuses the connection.
+    await withProxy(async () => ['127.0.0.3', '127.0.0.1'], async (proxy) => {
+      expect((await viaProxy(proxy, `http://app.test:${port}/hello`)).statusCode).toBe(200);
+      expect(await connectVia(proxy, `app.test:${port}`)).toBe('HTTP/1.1 200 Connection Established');
+    });
+  });
+
   it.each([
     ['169.254.169.254', 'LinkLocalAddress'],
     ['::ffff:169.254.169.254', 'LinkLocalAddress'],

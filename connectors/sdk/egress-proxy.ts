@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, isIPv6, type AddressInfo, type LookupFunction, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveDestination, type Lookup, type Refusal } from './destination.ts';
 
@@ -27,9 +27,9 @@ export const REFUSED_HEADER = 'x-mfa-operator-refused';
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
-  const vet = async (host: string): Promise<string | undefined> => {
+  const vet = async (host: string): Promise<PinnedAddresses | undefined> => {
     const result = await resolveDestination(host, options.allowedHosts, options.lookup);
-    if ('addresses' in result) return result.addresses[0];
+    if ('addresses' in result) return pinned(result.addresses);
     options.onRefusal(result.refusal);
     return undefined;
   };
@@ -52,7 +52,27 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 }
 
-type Vet = (host: string) => Promise<string | undefined>;
+type Vet = (host: string) => Promise<PinnedAddresses | undefined>;
+
+/**
+ * Connection options that make Node connect to the checked addresses only: its lookup answers
+ * with them, and `autoSelectFamily` tries each in turn (Happy Eyeballs) as Chromium would have.
+ */
+interface PinnedAddresses {
+  host: string;
+  autoSelectFamily: true;
+  lookup: LookupFunction;
+}
+
+function pinned(addresses: readonly string[]): PinnedAddresses {
+  const entries = addresses.map((address) => ({ address, family: isIPv6(address) ? 6 : 4 }));
+  const lookup = ((_name: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, entries);
+    else callback(null, entries[0]!.address, entries[0]!.family);
+  }) as unknown as LookupFunction;
+  // A name, so that Node calls the lookup; it is never resolved anywhere else.
+  return { host: 'pinned.invalid', autoSelectFamily: true, lookup };
+}
 
 /** A plain-HTTP request in absolute form (`GET http://host:port/path`). */
 async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Vet): Promise<void> {
@@ -61,8 +81,8 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
     res.writeHead(400, { [REFUSED_HEADER]: 'Unparseable' }).end();
     return;
   }
-  const address = await vet(target.hostname);
-  if (!address) {
+  const destination = await vet(target.hostname);
+  if (!destination) {
     refuse(res);
     return;
   }
@@ -70,7 +90,7 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
   delete headers['proxy-connection'];
   delete headers['proxy-authorization'];
   const upstream = httpRequest({
-    host: address, port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`,
+    ...destination, port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`,
     headers, setHost: false,
   }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
@@ -96,13 +116,13 @@ async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: V
   const target = absoluteUrl(`http://${authority}`);
   // Read the port from the authority itself: the URL drops 80 as http's default.
   const port = Number(/:(\d{1,5})$/.exec(authority)?.[1] ?? 0);
-  const address = target && port > 0 ? await vet(target.hostname) : undefined;
-  if (!target || !address) {
+  const destination = target && port > 0 ? await vet(target.hostname) : undefined;
+  if (!target || !destination) {
     client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: destination\r\n\r\n`);
     return;
   }
   let established = false;
-  const upstream = connect(port, address, () => {
+  const upstream = connect({ ...destination, port }, () => {
     established = true;
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
