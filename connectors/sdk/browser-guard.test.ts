@@ -140,6 +140,8 @@ describe('browser host guard in Chromium', () => {
     expect((error as Error).message).not.toContain(PASSWORD);
   });
 
+  // Needs a non-loopback interface to mean something: with only `lo` (an empty network namespace),
+  // Chromium gathers no candidates and sends nothing even without the flag.
   it('sends no WebRTC UDP around the proxy (a STUN server on the foreign host hears nothing)', async () => {
     const stun: Socket = createSocket('udp4');
     let datagrams = 0;
