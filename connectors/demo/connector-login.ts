@@ -3,14 +3,16 @@ import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connect
 import {
   challengeRequired, connectorOutdated, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited,
 } from '../sdk/errors.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
+import type { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { APP, expectVisible, heading, open, pathOf, submit } from './connector-pages.ts';
 
 export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
   const { page } = ctx;
   await open(ctx, ctx.loginUrl.href, 'opening the sign-in page');
   const email = await expectVisible(ctx, page.getByLabel('Email address'), 'Email address field');
-  await email.fill(credentials.username, { timeout: ctx.timeouts.actionMs });
-  await page.getByLabel('Password', { exact: true }).fill(credentials.password.reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, email, credentials.username, 'username');
+  await fillSecret(ctx, page.getByLabel('Password', { exact: true }), credentials.password, 'password');
   const response = await submit(ctx, page.getByRole('button', { name: 'Sign in' }), 'signing in');
   checkPasswordResponse(response);
   await answerSecondFactor(ctx, secondFactor);
@@ -27,19 +29,19 @@ async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFa
   if (pathOf(ctx) !== '/login/two-factor') return;
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
   if (secondFactor.recoveryCode) {
-    await submitRecoveryCode(ctx, secondFactor.recoveryCode.reveal());
+    await submitRecoveryCode(ctx, secondFactor.recoveryCode);
     return;
   }
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
-  await field.fill((await secondFactor.totpCode()).reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, await secondFactor.totpCode(), 'sign-in code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting the sign-in code');
   if (response.status() === 401) throw secondFactorRefused('authentication code');
 }
 
-async function submitRecoveryCode(ctx: ConnectorContext, code: string): Promise<void> {
+async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
   await ctx.page.getByRole('link', { name: 'Use a recovery code' }).click({ timeout: ctx.timeouts.actionMs });
   const field = await expectVisible(ctx, ctx.page.getByLabel('Recovery code'), 'Recovery code field');
-  await field.fill(code, { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, code, 'recovery code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting a recovery code');
   if (response.status() === 401) throw secondFactorRefused('recovery code');
 }

@@ -2,6 +2,7 @@ import { errors, type Locator, type Response } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { stepUpRequired, timedOut } from '../sdk/errors.ts';
 import { expectVisible as expectContractElement } from '../sdk/page-contract.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
 
 /** Page mechanics of the demo app shared by its connector's steps (see connectors/demo/README.md). */
 
@@ -67,7 +68,7 @@ export async function passStepUp(ctx: ConnectorContext): Promise<void> {
   if (pathOf(ctx) !== '/settings/sudo') return;
   ctx.logger.info('app asked to confirm the password; confirming with the stored credentials');
   const password = await expectVisible(ctx, ctx.page.getByLabel('Password', { exact: true }), 'password confirmation field');
-  await password.fill(ctx.stepUp.credentials.password.reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, password, ctx.stepUp.credentials.password, 'password confirmation');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Confirm' }), 'password confirmation');
   if (response.status() === 401 || pathOf(ctx) === '/settings/sudo') throw stepUpRequired(APP, 'password confirmation');
 }

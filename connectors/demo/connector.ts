@@ -5,6 +5,7 @@ import {
 } from '../sdk/errors.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
 import { signIn } from './connector-login.ts';
 import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
 
@@ -87,7 +88,7 @@ async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSec
 
 async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
-  await field.fill(code.reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, code, 'confirmation code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify code' }), 'confirming enrollment');
   if (response.status() === 422) throw enrollmentRejected(APP, 'the confirmation code was refused');
   if ((await heading(ctx)) !== 'Save your recovery codes') throw connectorOutdated(APP, 'the "Save your recovery codes" page');
@@ -109,7 +110,7 @@ async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
 async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
   await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
-  await field.fill(code.reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, code, 'turn-off code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Turn off' }), 'turning off the authenticator app');
   if (response.status() === 422) {
     throw new ConnectorError('EnrollmentRejected', `${APP} refused the code to turn off the authenticator app; the run will retry.`);

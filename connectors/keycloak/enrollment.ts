@@ -3,6 +3,7 @@ import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled, unsupportedSeed } from '../sdk/errors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS, type TotpAlgorithm, type TotpDigits } from '../sdk/totp-seed.ts';
 import { QrNotFoundError, readQrFromElement } from '../sdk/qr.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { mfaStateOf, offersSetup, openSigningIn, OTP } from './account-credentials.ts';
 import { APP, DEVICE_NAME } from './names.ts';
@@ -82,7 +83,7 @@ export function otpPolicyFrom(shown: { type: string; algorithm: string; digits: 
 export async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
   const { page, timeouts } = ctx;
   const field = await expectVisible(ctx, page.locator('#totp'), 'the One-time code field');
-  await field.fill(code.reveal(), { timeout: timeouts.actionMs });
+  await fillSecret(ctx, field, code, 'confirmation code');
   await page.locator('#userLabel').fill(DEVICE_NAME, { timeout: timeouts.actionMs });
   const next = await clickAndNavigate(ctx, page.locator('#saveTOTPBtn'), 'confirming the authenticator setup');
   if (next.kind === 'account') return;

@@ -3,6 +3,8 @@ import {
   challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, otherMfaMethodEnabled, rateLimited,
   stepUpRequired, timedOut,
 } from '../sdk/errors.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
+import type { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import {
   clickAndNavigate, expectLoginPage, expectVisible, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage,
@@ -64,14 +66,14 @@ async function answerPrompt(ctx: ConnectorContext, pageId: string, answers: Sign
 }
 
 async function submitPassword(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
-  const { page, timeouts } = ctx;
+  const { page } = ctx;
   // Re-authentication shows the username read-only, or not at all.
   const username = page.locator('#username');
   if ((await username.count()) > 0 && (await username.isEditable())) {
-    await username.fill(answers.credentials.username, { timeout: timeouts.actionMs });
+    await fillSecret(ctx, username, answers.credentials.username, 'username');
   }
   const password = await expectVisible(ctx, page.locator('#password'), 'the Password field');
-  await password.fill(answers.credentials.password.reveal(), { timeout: timeouts.actionMs });
+  await fillSecret(ctx, password, answers.credentials.password, 'password');
   const next = await clickAndNavigate(ctx, page.locator('#kc-login'), 'signing in');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.password) throw passwordRefused(await feedbackText(ctx), answers.purpose);
   return next;
@@ -90,10 +92,10 @@ export function passwordRefused(feedback: string, purpose: SignInAnswers['purpos
 
 async function answerOtpPrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
   const factor = requireSecondFactor(answers, 'an authenticator code');
-  if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor.recoveryCode.reveal());
+  if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor.recoveryCode);
   await selectOwnOtpDevice(ctx);
   const field = await expectVisible(ctx, ctx.page.locator('#otp'), 'the One-time code field');
-  await field.fill((await factor.totpCode()).reveal(), { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, await factor.totpCode(), 'sign-in code');
   const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting the sign-in code');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.otp) throw secondFactorRefused('authenticator code');
   return next;
@@ -111,10 +113,10 @@ async function selectOwnOtpDevice(ctx: ConnectorContext): Promise<void> {
 async function answerRecoveryCodePrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
   const factor = requireSecondFactor(answers, 'a recovery code');
   if (!factor.recoveryCode) throw challengeRequired(APP, 'a recovery code (the account has no authenticator app)');
-  return submitRecoveryCode(ctx, factor.recoveryCode.reveal());
+  return submitRecoveryCode(ctx, factor.recoveryCode);
 }
 
-async function switchToRecoveryCode(ctx: ConnectorContext, code: string): Promise<KeycloakPage> {
+async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
   const chooser = await clickAndNavigate(ctx, ctx.page.locator('#try-another-way'), 'choosing another way to sign in');
   expectLoginPage(chooser, LOGIN_PAGES.selectAuthenticator, 'the "Select login method" page');
   const option = ctx.page.getByRole('button', { name: /recovery authentication code/i });
@@ -130,9 +132,9 @@ async function switchToRecoveryCode(ctx: ConnectorContext, code: string): Promis
  * Keycloak asks for one particular code ("Recovery code #3": the first unused one), so the code
  * given must be that one; codes are stored in the order the app showed them.
  */
-async function submitRecoveryCode(ctx: ConnectorContext, code: string): Promise<KeycloakPage> {
+async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
   const field = await expectVisible(ctx, ctx.page.locator('#recoveryCodeInput'), 'the Recovery code field');
-  await field.fill(code, { timeout: ctx.timeouts.actionMs });
+  await fillSecret(ctx, field, code, 'recovery code');
   const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting a recovery code');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.recoveryCode) throw secondFactorRefused('recovery code');
   return next;

@@ -1,8 +1,11 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Logger } from '../../operator/logging/logger.ts';
-import { isAllowedHost, isBlockedHost } from './login-host.ts';
+import type { Refusal } from './destination.ts';
+import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
+import { isConnectorError, pageLeftAllowedHosts } from './errors.ts';
+import { HostGuard } from './host-guard.ts';
 import { scrubZipEntries } from './trace-zip.ts';
 
 /** Debian's chromium: the runner image and dev machines install it; Playwright's own builds are not used. */
@@ -10,7 +13,18 @@ export const CHROMIUM_PATH = process.env.MFA_CHROMIUM_PATH ?? '/usr/bin/chromium
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic',
+  // WebRTC would send UDP around the egress proxy (see egress-proxy.ts).
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
+
+/** Connector reasons a page that is not the app's can cause; other reasons say something of their own. */
+const PAGE_CONSEQUENCES: ReadonlySet<string> = new Set(['Timeout', 'ConnectorOutdated', 'ChallengeRequired']);
+
+function isPageConsequence(e: unknown): boolean {
+  if (isConnectorError(e)) return PAGE_CONSEQUENCES.has(e.reason);
+  // Our own typed errors carry a reason; a bare Error is Playwright's (a closed page, a failed navigation).
+  return !(e instanceof Error && 'reason' in e);
+}
 
 /** Passwords and seeds on pages: `mask` covers them in failure screenshots with this colour. */
 const MASK_COLOR = '#FF00FF';
@@ -24,7 +38,10 @@ export async function launchBrowser(executablePath = CHROMIUM_PATH): Promise<Bro
 }
 
 export interface BrowserSessionOptions {
-  /** Top-level navigations may go only to these hosts (patterns as in Connector.allowedLoginHosts). */
+  /**
+   * The only hosts the browser may reach, for navigations, redirect hops, subresources and
+   * WebSockets alike (patterns as in Connector.allowedLoginHosts); see host-guard.ts.
+   */
   allowedHosts: readonly string[];
   logger: Logger;
   /** Where failure artifacts go; none are written without it. */
@@ -38,23 +55,56 @@ export class BrowserSession {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly #options: BrowserSessionOptions;
+  readonly #proxy: EgressProxy;
+  readonly #guard: HostGuard;
 
-  private constructor(context: BrowserContext, page: Page, options: BrowserSessionOptions) {
+  private constructor(context: BrowserContext, page: Page, options: BrowserSessionOptions, proxy: EgressProxy, guard: HostGuard) {
     this.context = context;
     this.page = page;
     this.#options = options;
+    this.#proxy = proxy;
+    this.#guard = guard;
   }
 
   static async open(browser: Browser, options: BrowserSessionOptions): Promise<BrowserSession> {
-    // Service workers would fetch outside context.route and escape the blocking below.
-    const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false });
-    await context.route('**/*', (route) => guardRequest(route, options));
-    if (options.artifactsDir) {
-      // Snapshots and sources would copy page text (setup keys, codes) into the trace; keep only the action log.
-      await context.tracing.start({ screenshots: false, snapshots: false, sources: false });
+    const guard = new HostGuard(options.allowedHosts, options.logger);
+    const proxy = await startEgressProxy({ allowedHosts: options.allowedHosts, onRefusal: (refusal) => guard.refused(refusal) });
+    try {
+      // Service workers would fetch outside context.route; the proxy would still hold, but block them all the same.
+      const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false, proxy: { server: proxy.url } });
+      await guard.install(context);
+      if (options.artifactsDir) {
+        // Snapshots and sources would copy page text (setup keys, codes) into the trace; keep only the action log.
+        await context.tracing.start({ screenshots: false, snapshots: false, sources: false });
+      }
+      const page = await context.newPage();
+      guard.watch(page);
+      return new BrowserSession(context, page, options, proxy, guard);
+    } catch (e: unknown) {
+      await proxy.close();
+      throw e;
     }
-    const page = await context.newPage();
-    return new BrowserSession(context, page, options);
+  }
+
+  /** Destinations refused so far in this session (host and reason, nothing else). */
+  get refusals(): readonly Refusal[] {
+    return this.#guard.refusals;
+  }
+
+  /** Set while the page's last main-frame navigation was refused (a redirect, a script sent it off the allowed hosts). */
+  get refusedNavigation(): Refusal | undefined {
+    return this.#guard.refusedNavigation;
+  }
+
+  /**
+   * What a failed run is reported as. While the page is sent off the allowed hosts, what the
+   * connector saw next (a timeout, a missing element, an unexpected page, a Playwright error) is
+   * only a consequence of that; the runner's own reasons (the store, the seed) are kept.
+   */
+  explainFailure(e: unknown): unknown {
+    const refusal = this.#guard.refusedNavigation;
+    if (!refusal || !isPageConsequence(e)) return e;
+    return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
   }
 
   /**
@@ -82,32 +132,10 @@ export class BrowserSession {
   }
 
   async close(): Promise<void> {
-    await this.context.close();
-  }
-}
-
-async function guardRequest(route: Route, options: BrowserSessionOptions): Promise<void> {
-  const request = route.request();
-  const url = safeUrl(request.url());
-  if (url && isBlockedHost(url.hostname)) {
-    options.logger.warn({ host: url.hostname }, 'blocked a request to a link-local or metadata address');
-    await route.abort('blockedbyclient');
-    return;
-  }
-  const topLevel = request.isNavigationRequest() && request.frame().parentFrame() === null;
-  const webUrl = url?.protocol === 'http:' || url?.protocol === 'https:';
-  if (topLevel && webUrl && url && !isAllowedHost(url.hostname, options.allowedHosts)) {
-    options.logger.warn({ host: url.hostname }, 'blocked a navigation outside the allowed login hosts');
-    await route.abort('blockedbyclient');
-    return;
-  }
-  await route.continue();
-}
-
-function safeUrl(raw: string): URL | undefined {
-  try {
-    return new URL(raw);
-  } catch {
-    return undefined;
+    try {
+      await this.context.close();
+    } finally {
+      await this.#proxy.close();
+    }
   }
 }

@@ -17,8 +17,9 @@ export interface Connector {
   /** Version of the automation (not of the app); reported in outcomes to spot outdated connectors. */
   readonly version: string;
   /**
-   * Hostnames a login URL may point at (no scheme, no port). `*.example.com` matches subdomains.
-   * A loginUrl elsewhere is refused with LoginHostNotAllowed before the browser starts.
+   * The only hosts the browser may reach (no scheme, no port). `*.example.com` matches subdomains.
+   * A loginUrl elsewhere is refused with LoginHostNotAllowed before the browser starts; while it
+   * runs, every connection elsewhere (redirect hops, subresources, WebSockets) is refused.
    */
   readonly allowedLoginHosts: readonly string[];
   /** Used when the resource gives no loginUrl (SaaS apps with one login page). */
@@ -59,7 +60,7 @@ export interface Connector {
 }
 
 export interface ConnectorContext {
-  /** A page in a fresh browser context, with request blocking already installed. */
+  /** A page in a fresh browser context whose connections go through the host guard; type secrets with fillSecret. */
   readonly page: Page;
   /** Where login starts; already checked against `allowedLoginHosts`. */
   readonly loginUrl: URL;

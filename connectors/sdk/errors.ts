@@ -111,6 +111,17 @@ export function loginHostNotAllowed(connectorId: string, host: string, allowed: 
     'fix spec.account.loginUrl.');
 }
 
+/**
+ * The page was sent off the allowed hosts (a redirect, a script) or a secret was about to be typed
+ * on another host; nothing more is typed or sent there. `why` is a refusal reason from destination.ts.
+ */
+export function pageLeftAllowedHosts(host: string, why: string, doing: string): ConnectorError {
+  return new ConnectorError('LoginHostNotAllowed',
+    `The page went to ${host} (${why}) while ${doing}; that host is not allowed for this connector, ` +
+    'so nothing was typed or sent there. If the app really moved, add the host to the allowed login hosts; ' +
+    'otherwise check spec.account.loginUrl.');
+}
+
 /** `consequence` says what state the account was left in, e.g. "enrollment was not confirmed, MFA stays off". */
 export function sinkUnavailable(what: string, consequence: string, cause?: unknown): ConnectorError {
   return new ConnectorError('SinkUnavailable',

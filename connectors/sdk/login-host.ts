@@ -1,28 +1,12 @@
+import { checkHost } from './destination.ts';
 import { loginHostNotAllowed } from './errors.ts';
 
 /**
- * Addresses a page must never reach: cloud metadata services hand out credentials to anything
- * in the pod, and a hostile page (or a mistyped loginUrl) could make the browser ask them.
+ * On the allow-list, and not an address a page must never reach (link-local, cloud metadata,
+ * unspecified, loopback unless the list names a loopback host); see destination.ts.
  */
-const BLOCKED_HOSTNAMES = new Set(['metadata.google.internal', 'metadata.goog', '[fd00:ec2::254]', 'fd00:ec2::254']);
-const LINK_LOCAL_V4 = /^169\.254\.\d{1,3}\.\d{1,3}$/;
-const LINK_LOCAL_V6 = /^\[?fe[89ab][0-9a-f]:/i;
-
-export function isBlockedHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  return BLOCKED_HOSTNAMES.has(host) || LINK_LOCAL_V4.test(host) || LINK_LOCAL_V6.test(host);
-}
-
-/** `pattern` is a hostname, or `*.example.com` for any subdomain of example.com (not the apex). */
-export function hostMatches(hostname: string, pattern: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  const wanted = pattern.toLowerCase();
-  if (wanted.startsWith('*.')) return host.endsWith(wanted.slice(1));
-  return host === wanted;
-}
-
 export function isAllowedHost(hostname: string, allowedHosts: readonly string[]): boolean {
-  return !isBlockedHost(hostname) && allowedHosts.some((pattern) => hostMatches(hostname, pattern));
+  return checkHost(hostname, allowedHosts) === undefined;
 }
 
 /**

@@ -57,7 +57,7 @@ export async function withSession<T>(
     return await work(ctx);
   } catch (e: unknown) {
     await saveArtifacts(run, session);
-    throw e;
+    throw session.explainFailure(e);
   } finally {
     await session.close();
   }
