@@ -1,6 +1,6 @@
 import tseslint from 'typescript-eslint';
 
-// Limits from STYLE.md: small functions, shallow nesting.
+// Small functions, shallow nesting (docs/development.md, "Code style").
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'charts/**', '**/*.generated.ts'] },
   ...tseslint.configs.recommended,

@@ -20,7 +20,7 @@ export type SeedHarvest =
   | { kind: 'writePending'; promote: boolean };
 
 /**
- * What the harvest does with a run's seed (DESIGN.md invariant 1). The runner writes a seed of its own only after
+ * What the harvest does with a run's seed (docs/architecture.md invariant 1). The runner writes a seed of its own only after
  * it found MFA off on the app, so a seed that differs from both stored ones may replace the pending one; a seed
  * equal to the active one is never written to the pending slot (that erased a rotation's new seed), and a seed is
  * promoted only once the app turned MFA on with it (`confirmed`) or the run succeeded.

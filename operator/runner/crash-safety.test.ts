@@ -12,7 +12,7 @@ import type { ResultSink } from './result-sink.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 
 /**
- * DESIGN.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the
+ * docs/architecture.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the
  * sink that still opens the account; a re-run then finishes (Enabled or Adopted).
  */
 const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted'; hazards?: HazardSettings }[] = [

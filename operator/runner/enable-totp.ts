@@ -7,7 +7,7 @@ import { withSession, type ActionResult, type RunContext } from './run-context.t
 import { VerifyingCodeSource } from './verifying-code-source.ts';
 
 /**
- * Turn the authenticator app on, in the order that cannot lock the account out (DESIGN.md
+ * Turn the authenticator app on, in the order that cannot lock the account out (docs/architecture.md
  * invariant 1): the seed is durably stored as pending before the app is asked to confirm it.
  */
 export async function enableTotp(run: RunContext): Promise<ActionResult> {

@@ -3,7 +3,7 @@ import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 
 /**
  * Where a run leaves the material it captured, for the controller to move into the secret store.
- * The seed is written as `pending` BEFORE the app is asked to confirm the enrollment (DESIGN.md
+ * The seed is written as `pending` BEFORE the app is asked to confirm the enrollment (docs/architecture.md
  * invariant 1), so every write must be durable when the promise resolves.
  */
 export interface ResultSink {

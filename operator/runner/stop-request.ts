@@ -14,7 +14,7 @@ const RUN_ON = new Map<RunStep, RunStep>([
 /**
  * A request to stop (SIGTERM from kubelet at the Job's deadline, on Job deletion or node drain), honoured at the
  * next step boundary outside a run-on section. Kubelet's grace period (30 s by default) bounds the wait; a step
- * that outlasts it ends in SIGKILL, which DESIGN.md invariant 1 already covers.
+ * that outlasts it ends in SIGKILL, which docs/architecture.md invariant 1 already covers.
  */
 export class StopRequest {
   #signal: string | undefined;

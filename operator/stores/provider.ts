@@ -74,7 +74,7 @@ export type StoreProviderKind = 'kubernetes' | 'gcpSecretManager';
  *
  * A seed is written as *pending* before the app confirms it, and becomes *active* only through
  * `promotePendingSeed`, so a new enrolment or a rotation never overwrites the seed that currently
- * unlocks the account (DESIGN.md invariant 1). Every method is safe to repeat.
+ * unlocks the account (docs/architecture.md invariant 1). Every method is safe to repeat.
  * Failures are thrown as `StoreError`.
  */
 export interface SecretStoreProvider {

@@ -16,7 +16,7 @@ import { runRunnerProcess } from './runner-process.ts';
 import { signInWith, type SignInResult } from './sign-in-check.ts';
 
 /**
- * DESIGN.md invariant 1 as a fault-injection table: the runner is SIGKILLed after each step of enable, rotate and
+ * docs/architecture.md invariant 1 as a fault-injection table: the runner is SIGKILLed after each step of enable, rotate and
  * disable against the demo app in Chromium, the operator's harvest (the real moveMaterial) moves what the run left
  * into a store, and the end state must be "MFA off" or "MFA on and a seed in the store that signs in". A seed the
  * run marked confirmed must sign in too: confirmed means the app turned MFA on with it. Each check signs in.
