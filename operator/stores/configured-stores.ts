@@ -7,6 +7,7 @@ import { GcpSecretStore } from './gcp/gcp-secret-store.ts';
 import { KubernetesSecretStore } from './kubernetes/kubernetes-secret-store.ts';
 import type { SecretStoreProvider } from './provider.ts';
 import { StoreError } from './store-error.ts';
+import { crossNamespaceKeyRef } from './key-secret-namespace.ts';
 
 export interface ConfiguredStoresOptions {
   kc: KubeConfig;
@@ -67,12 +68,16 @@ export class ConfiguredStores implements StoreResolver {
       return new KubernetesSecretStore(this.#o.kc, { setOwnerReferences: kubernetes.setOwnerReferences ?? false, ...(namespace ? { validationNamespace: namespace } : {}) });
     }
     if (!gcpSecretManager) throw new StoreError('NotFound', `${kind} "${store.metadata.name}" names no provider.`);
-    return this.#buildGcp(store, gcpSecretManager);
+    return this.#buildGcp(store, kind, gcpSecretManager);
   }
 
-  async #buildGcp(store: MfaSecretStore, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
+  async #buildGcp(store: MfaSecretStore, kind: string, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
     const secretRef = config.auth?.secretRef;
-    const serviceAccountKey = secretRef ? await this.#readKey(secretRef.namespace ?? store.metadata.namespace ?? 'default', secretRef.name, secretRef.key) : undefined;
+    const crossNamespace = kind === 'MfaSecretStore' ? crossNamespaceKeyRef(store) : undefined;
+    if (crossNamespace) throw new StoreError('InvalidStoreConfig', crossNamespace);
+    // A namespaced store's key is in its own namespace; only a cluster store names one.
+    const keyNamespace = kind === 'MfaSecretStore' ? store.metadata.namespace : secretRef?.namespace;
+    const serviceAccountKey = secretRef ? await this.#readKey(keyNamespace ?? 'default', secretRef.name, secretRef.key) : undefined;
     const endpoint = this.#o.gcpTestEndpoint;
     const connection = endpoint ? { apiEndpoint: endpoint.split(':')[0], port: Number(endpoint.split(':')[1]), sslCreds: grpcCredentials.createInsecure() } : undefined;
     return GcpSecretStore.create(config, serviceAccountKey ? { serviceAccountKey } : {}, connection ? { connection } : {});
