@@ -10,6 +10,7 @@ import { connectors, connectorSettingsEnv } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
 import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
 import { ManagedAccountMfaReconciler } from './controller/managedaccountmfa/reconciler.ts';
+import { credentialsOptedIn } from './controller/managedaccountmfa/references.ts';
 import { parseStoreKey, storeKey } from './controller/secretstore/keys.ts';
 import { SecretStoreReconciler } from './controller/secretstore/reconciler.ts';
 import { Controller } from './controller/runtime/controller.ts';
@@ -68,7 +69,10 @@ export class OperatorManager {
     return new JobAutomationDriver({
       core: this.#clients.core, batch: this.#clients.batch, rbac: this.#clients.rbac,
       jobs: () => jobs.list(), stores: this.#stores, settings: this.#runner, metrics: this.#metrics, log: this.#log,
-      credentialsVersion: (m) => informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace)?.metadata?.resourceVersion,
+      credentialsVersion: (m) => {
+        const secret = informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace);
+        return secret && credentialsOptedIn(secret) ? secret.metadata?.resourceVersion : undefined;
+      },
     });
   }
 
