@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, objectKey, splitKey } from './api/v1alpha1/resources.ts';
+import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
@@ -10,7 +10,6 @@ import { connectors, connectorSettingsEnv } from '../connectors/index.ts';
 import { noAutomation, type AutomationDriver } from './controller/managedaccountmfa/automation.ts';
 import { createInformers, dependents, type MfaInformers } from './controller/managedaccountmfa/informers.ts';
 import { ManagedAccountMfaReconciler } from './controller/managedaccountmfa/reconciler.ts';
-import { credentialsOptedIn } from './controller/managedaccountmfa/references.ts';
 import { parseStoreKey, storeKey } from './controller/secretstore/keys.ts';
 import { SecretStoreReconciler } from './controller/secretstore/reconciler.ts';
 import { Controller } from './controller/runtime/controller.ts';

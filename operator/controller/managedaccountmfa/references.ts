@@ -1,5 +1,5 @@
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
-import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE, CREDENTIALS_SELECTOR } from '../../api/v1alpha1/resources.ts';
+import { CREDENTIALS_SELECTOR, credentialsOptedIn } from '../../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
 import { crossNamespaceKeyRef } from '../../stores/key-secret-namespace.ts';
 import { namespaceAllowed } from './store-access.ts';
@@ -81,10 +81,6 @@ export function credentialsNotFound(mfa: ManagedAccountMfa): ReferenceCheck & { 
       + 'The operator uses only Secrets their owner labelled for it: create the Secret with the account\'s username and password '
       + `and that label, or label an existing one (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}).`,
   };
-}
-
-export function credentialsOptedIn(secret: V1Secret): boolean {
-  return secret.metadata?.labels?.[CREDENTIALS_LABEL] === CREDENTIALS_LABEL_VALUE;
 }
 
 function hasValue(secret: V1Secret, key: string): boolean {
