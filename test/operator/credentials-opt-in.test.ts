@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomSeed } from '../../operator/stores/contract.ts';
+import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
@@ -64,8 +66,12 @@ describe('credentials Secrets opt in with the mfa-operator.io/credentials label'
       const mfa = await get('mfa', 'leaving');
       return mfa.metadata.finalizers?.length && condition(mfa, 'CredentialsValid')?.reason === 'CredentialsSecretNotFound';
     });
-    // As if MFA had been turned on earlier, with a Secret that has since lost its label: deleting must turn it off.
-    await kubectlOk(cp.kubeconfigPath, ['patch', 'mfa', 'leaving', '-n', NS, '--subresource=status', '--type=merge', '-p', '{"status":{"mfaState":"Enabled"}}']);
+    // As if MFA had been turned on earlier, with a Secret that has since lost its label: the default store holds the
+    // account's seed, so deleting it must run a disable Job, which would mount the credentials.
+    const stored = await get('mfa', 'leaving');
+    const ref = { namespace: NS, name: 'leaving', uid: stored.metadata.uid };
+    const store = new KubernetesSecretStore(cp.kubeConfig());
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, randomSeed())).version);
     await kubectlOk(cp.kubeconfigPath, ['delete', 'mfa', 'leaving', '-n', NS, '--wait=false']);
 
     const held = await waitFor('the deletion held with the refusal', async () => {
