@@ -5,6 +5,7 @@
 import { CustomObjectsApi, CoreV1Api } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../operator/api/v1alpha1/resources.ts';
 import { startClusterWithCrds } from '../test/support/cluster.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { startOperator } from '../test/support/operator-process.ts';
@@ -63,7 +64,7 @@ try {
   const kc = cp.kubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
   await createOtherSecrets(kc.makeApiClient(CoreV1Api));
-  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login' }, stringData: { username: 'u', password: 'p' } } });
+  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login', labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } }, stringData: { username: 'u', password: 'p' } } });
   const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', '4']);
   await operator.waitForLog('caches synced; reconciling', 60_000);
   const rssAfterCacheSyncMiB = memoryMiB(operator.child.pid!, 'VmRSS');

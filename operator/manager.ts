@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, objectKey, splitKey } from './api/v1alpha1/resources.ts';
+import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
@@ -68,7 +68,10 @@ export class OperatorManager {
     return new JobAutomationDriver({
       core: this.#clients.core, batch: this.#clients.batch, rbac: this.#clients.rbac,
       jobs: () => jobs.list(), stores: this.#stores, settings: this.#runner, metrics: this.#metrics, log: this.#log,
-      credentialsVersion: (m) => informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace)?.metadata?.resourceVersion,
+      credentialsVersion: (m) => {
+        const secret = informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace);
+        return secret && credentialsOptedIn(secret) ? secret.metadata?.resourceVersion : undefined;
+      },
     });
   }
 

@@ -1,7 +1,9 @@
 import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
+import { credentialsNotFound } from '../controller/managedaccountmfa/references.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
@@ -18,7 +20,10 @@ export interface JobDriverDeps {
   rbac: RbacAuthorizationV1Api;
   /** The operator's run Jobs, from an informer cache (all namespaces it watches). */
   jobs(): readonly V1Job[];
-  /** resourceVersion of the resource's credentials Secret: a change re-arms a failed run. */
+  /**
+   * resourceVersion of the resource's credentials Secret: a change re-arms a failed run. Undefined when the Secret
+   * is missing or not labelled as credentials: then no run starts.
+   */
   credentialsVersion(mfa: ManagedAccountMfa): string | undefined;
   stores: StoreResolver;
   settings: RunnerSettings;
@@ -103,6 +108,8 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 
   async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
+    // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
+    if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
     const store = await this.#d.stores.forAccount(mfa);
     const ref = accountRef(mfa);
     // Every run gets both: the pending seed is the one a crashed run (or a rotation) may have left on the app.
@@ -151,6 +158,11 @@ export class JobAutomationDriver implements AutomationDriver {
 
 function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
   return mfa.spec.deletionPolicy ?? 'Retain';
+}
+
+function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
+  const { reason, message } = credentialsNotFound(mfa);
+  return { type: 'CredentialsValid', status: 'False', reason, message: `${message} No run was started.` };
 }
 
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */

@@ -1,5 +1,6 @@
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CREDENTIALS_SELECTOR, credentialsOptedIn } from '../api/v1alpha1/resources.ts';
 import type { GcpSecretManagerProvider, ManagedAccountMfa, MfaSecretStore } from '../api/v1alpha1/types.generated.ts';
 import type { ResolvedStore, StoreResolver } from '../automation/store-resolver.ts';
 import { SecretValue } from '../secrets/secret-value.ts';
@@ -7,6 +8,7 @@ import { GcpSecretStore } from './gcp/gcp-secret-store.ts';
 import { KubernetesSecretStore } from './kubernetes/kubernetes-secret-store.ts';
 import type { SecretStoreProvider } from './provider.ts';
 import { StoreError } from './store-error.ts';
+import { crossNamespaceKeyRef } from './key-secret-namespace.ts';
 
 export interface ConfiguredStoresOptions {
   kc: KubeConfig;
@@ -67,21 +69,32 @@ export class ConfiguredStores implements StoreResolver {
       return new KubernetesSecretStore(this.#o.kc, { setOwnerReferences: kubernetes.setOwnerReferences ?? false, ...(namespace ? { validationNamespace: namespace } : {}) });
     }
     if (!gcpSecretManager) throw new StoreError('NotFound', `${kind} "${store.metadata.name}" names no provider.`);
-    return this.#buildGcp(store, gcpSecretManager);
+    return this.#buildGcp(store, kind, gcpSecretManager);
   }
 
-  async #buildGcp(store: MfaSecretStore, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
+  async #buildGcp(store: MfaSecretStore, kind: string, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
     const secretRef = config.auth?.secretRef;
-    const serviceAccountKey = secretRef ? await this.#readKey(secretRef.namespace ?? store.metadata.namespace ?? 'default', secretRef.name, secretRef.key) : undefined;
+    const crossNamespace = kind === 'MfaSecretStore' ? crossNamespaceKeyRef(store) : undefined;
+    if (crossNamespace) throw new StoreError('InvalidStoreConfig', crossNamespace);
+    // A namespaced store's key is in its own namespace; only a cluster store names one.
+    const keyNamespace = kind === 'MfaSecretStore' ? store.metadata.namespace : secretRef?.namespace;
+    const serviceAccountKey = secretRef ? await this.#readKey(keyNamespace ?? 'default', secretRef.name, secretRef.key, kind === 'MfaSecretStore') : undefined;
     const endpoint = this.#o.gcpTestEndpoint;
     const connection = endpoint ? { apiEndpoint: endpoint.split(':')[0], port: Number(endpoint.split(':')[1]), sslCreds: grpcCredentials.createInsecure() } : undefined;
     return GcpSecretStore.create(config, serviceAccountKey ? { serviceAccountKey } : {}, connection ? { connection } : {});
   }
 
-  async #readKey(namespace: string, name: string, key: string): Promise<SecretValue<string>> {
+  /**
+   * A tenant's store (MfaSecretStore) may use only a key Secret its owner labelled, as for account credentials, and
+   * a missing and an unlabelled one read the same; a ClusterMfaSecretStore's key is the administrator's choice.
+   */
+  async #readKey(namespace: string, name: string, key: string, needsOptIn: boolean): Promise<SecretValue<string>> {
     const secret = await this.#core.readNamespacedSecret({ namespace, name }).catch(() => undefined);
-    const value = secret?.data?.[key];
-    if (!value) throw new StoreError('AuthFailed', `Secret ${namespace}/${name} has no key "${key}" with a service-account key JSON; fix spec.provider.gcpSecretManager.auth.secretRef.`);
-    return new SecretValue(Buffer.from(value, 'base64').toString('utf8'));
+    const value = !needsOptIn || credentialsOptedIn(secret) ? secret?.data?.[key] : undefined;
+    if (value) return new SecretValue(Buffer.from(value, 'base64').toString('utf8'));
+    if (!needsOptIn) throw new StoreError('AuthFailed', `Secret ${namespace}/${name} has no key "${key}" with a service-account key JSON; fix spec.provider.gcpSecretManager.auth.secretRef.`);
+    throw new StoreError('AuthFailed', `No Secret ${namespace}/${name} labelled ${CREDENTIALS_SELECTOR} has a key "${key}" with a service-account key JSON. `
+      + `An MfaSecretStore uses only Secrets their owner labelled (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}); `
+      + 'or fix spec.provider.gcpSecretManager.auth.secretRef.');
   }
 }

@@ -44,6 +44,18 @@ describe('the Secret informer cache', () => {
     expect(checkCredentials(mfa('empty', 'empty'), lookups)).toMatchObject({ ok: false, reason: 'CredentialsKeyMissing' });
   });
 
+  it('holds only Secrets labelled as credentials: another Secret never reaches the process, and one leaves when its label goes', async () => {
+    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('tls-of-another-app', NS, { 'tls.key': 'pw-never-cached-3' }, { optedIn: false }));
+    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('late-opt-in', NS, { username: 'u', password: 'pw-late-4' }, { optedIn: false }));
+    await kubectlOk(cp.kubeconfigPath, ['label', 'secret', 'late-opt-in', '-n', NS, 'mfa-operator.io/credentials=true']);
+    await waitFor('the labelled Secret in the cache', () => informers.secrets.get('late-opt-in', NS));
+    expect(informers.secrets.get('tls-of-another-app', NS)).toBeUndefined();
+    expect(informers.secrets.list().map((s) => s.metadata?.name).sort()).toEqual(['acct-login', 'late-opt-in']);
+
+    await kubectlOk(cp.kubeconfigPath, ['label', 'secret', 'late-opt-in', '-n', NS, 'mfa-operator.io/credentials-']);
+    await waitFor('the unlabelled Secret gone from the cache', () => informers.secrets.get('late-opt-in', NS) === undefined);
+  });
+
   it('slims an updated Secret too, and the cached resourceVersion follows the server', async () => {
     const before = informers.secrets.get('acct-login', NS)!.metadata!.resourceVersion;
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('acct-login', NS, { username: 'u@example.com', password: 'pw-cached-2', token: 'tok-cached-2' }));

@@ -57,7 +57,7 @@ describe('the operator reconciling ManagedAccountMfa on a real API server', () =
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('fixme', ns));
     const missing = await waitForCondition('fixme', 'Ready', 'CredentialsSecretNotFound');
     expect(condition(missing, 'Ready').status).toBe('False');
-    expect(condition(missing, 'CredentialsValid').message).toMatch(/Secret "fixme-login".*does not exist in namespace "default"/);
+    expect(condition(missing, 'CredentialsValid').message).toMatch(/No Secret "fixme-login".*mfa-operator.io\/credentials=true in namespace "default"/);
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('fixme-login', ns, { username: 'u@example.com' }));
     const incomplete = await waitForCondition('fixme', 'CredentialsValid', 'CredentialsKeyMissing');
     expect(condition(incomplete, 'CredentialsValid').message).toContain('"password"');

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../envtest/control-plane.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
+import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
+import { runObjects } from '../../operator/automation/run-objects.ts';
+import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
 import { kubeconform, prepareSchemaDir } from './kubeconform-schemas.ts';
 import { CHART, NAMESPACE, RELEASE, named, objectsOf, ofKind, renderChart, tryRenderChart, type KubeObject } from './manifests.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
@@ -47,7 +50,7 @@ describe('helm lint', () => {
 
 describe('helm template, validated by kubeconform -strict against the API server\'s own schemas', () => {
   it('has a schema for every kind it renders, and every object is valid', async () => {
-    expect(ciValues).toEqual(['gcp-store-values.yaml', 'monitoring-values.yaml', 'scoped-rbac-values.yaml']);
+    expect(ciValues).toEqual(['gcp-store-values.yaml', 'monitoring-values.yaml', 'run-network-policy-values.yaml', 'scoped-rbac-values.yaml']);
     for (const { name, valuesFiles } of scenarios()) {
       const rendered = await renderChart({ valuesFiles, apiVersions: MONITORING });
       const result = await kubeconform(schemas, rendered, MONITORING_KINDS);
@@ -191,4 +194,49 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(named(objects, 'ClusterRole', 'mfa-operator-code-service-role')).toBeDefined();
     expect(named(objects, 'Service', 'mfa-operator-code-service')).toBeDefined();
   });
+
+  it('the run NetworkPolicy selects the pods the operator creates for runs (not the controller), admits no ingress, and lets out only DNS, the API server and public HTTPS', async () => {
+    const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`] }));
+    const policies = ofKind(objects, 'NetworkPolicy').filter((p) => p.metadata.name === 'mfa-operator-automation-runs') as RunPolicy[];
+    expect(policies.map((p) => p.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    const policy = policies[0]!;
+    const selects = (labels: Record<string, string> = {}) => Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
+    const mfa = { metadata: { name: 'brand', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000001', generation: 1 },
+      spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'brand-login' } } } } as ManagedAccountMfa;
+    const { job } = runObjects({ mfa, trigger: 'Created', run: { accountName: 'brand', accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 }, settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' } });
+    expect(selects(job.spec!.template.metadata!.labels)).toBe(true);
+    const controller = named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { metadata: { labels: Record<string, string> } } };
+    expect(selects(controller.template.metadata.labels)).toBe(false);
+
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toBeUndefined();
+    const [dns, apiServer, ...apps] = policy.spec.egress;
+    expect(dns!.ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    expect(dns!.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
+    expect(apiServer!.to).toEqual([{ ipBlock: { cidr: '203.0.113.10/32' } }, { ipBlock: { cidr: '203.0.113.11/32' } }]);
+    expect(apps.flatMap((a) => a.ports)).toEqual([{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }]);
+    expect(apps.map((a) => a.to[0]!.ipBlock)).toEqual([
+      { cidr: '0.0.0.0/0', except: expect.arrayContaining(['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']) },
+      { cidr: '::/0', except: expect.arrayContaining(['fe80::/10', 'fc00::/7']) },
+    ]);
+  });
+
+  it('the run NetworkPolicy is accepted by the API server', async () => {
+    const ns = 'run-policy-check';
+    await kubectlOk(cp.kubeconfigPath, ['create', 'namespace', ns]);
+    const rendered = await renderChart({ valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`], set: [`runNetworkPolicy.namespaces={${ns}}`] });
+    const policy = ofKind(objectsOf(rendered), 'NetworkPolicy').find((p) => p.metadata.namespace === ns)!;
+    const applied = await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '--dry-run=server', '-f', '-'], stringify(policy));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('networkpolicy.networking.k8s.io/mfa-operator-automation-runs serverside-applied (server dry run)');
+  });
 });
+
+interface RunPolicy extends KubeObject {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress?: unknown[];
+    egress: Array<{ to: Array<{ ipBlock?: { cidr: string; except?: string[] } } & Record<string, unknown>>; ports: Array<{ port: number; protocol: string }> }>;
+  };
+}

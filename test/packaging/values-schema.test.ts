@@ -26,6 +26,11 @@ const REFUSED: Array<{ what: string; set: string[]; says: RegExp[] }> = [
   { what: 'disabling an alert that does not exist', set: ['metrics.prometheusRule.disabledAlerts={Nope}'], says: [/\/metrics\/prometheusRule\/disabledAlerts\/0/, /value must be one of 'MfaOperatorAccountWithoutMfa'/] },
   { what: 'a lease shorter than its renew deadline', set: ['leaderElection.leaseDurationSeconds=5'], says: [/leaderElection.leaseDurationSeconds \(5\) must be greater than leaderElection.renewDeadlineSeconds \(10\)/] },
   { what: 'a PodDisruptionBudget no drain could satisfy', set: ['podDisruptionBudget.minAvailable=2'], says: [/podDisruptionBudget.minAvailable \(2\) must be below replicaCount \(2\)/] },
+  { what: 'a run NetworkPolicy without the API server\'s addresses', set: ['runNetworkPolicy.enabled=true', 'watchNamespaces={team-a}'], says: [/runNetworkPolicy\.apiServer\.cidrs: list the API server's addresses/] },
+  { what: 'a run NetworkPolicy with no namespace to cover', set: ['runNetworkPolicy.enabled=true', 'runNetworkPolicy.apiServer.cidrs={203.0.113.10/32}'], says: [/runNetworkPolicy\.namespaces: list the namespaces/] },
+  { what: 'an API server address that is no CIDR', set: ['runNetworkPolicy.apiServer.cidrs={10.0.0.1}'], says: [/\/runNetworkPolicy\/apiServer\/cidrs\/0/, /does not match pattern/i] },
+  { what: 'an app egress rule without ports', set: ['runNetworkPolicy.appEgress[0].cidr=203.0.113.0/24'], says: [/\/runNetworkPolicy\/appEgress\/0/, /missing propert(y|ies) 'ports'/i] },
+  { what: 'a run pod namespace Kubernetes would refuse', set: ['runNetworkPolicy.namespaces={Team_A}'], says: [/\/runNetworkPolicy\/namespaces\/0/, /does not match pattern/i] },
   { what: 'the code service on the metrics port', set: ['codeService.enabled=true', 'codeService.tls.secretName=tls', 'codeService.port=8080'], says: [/codeService.port and httpPort are both 8080/] },
 ];
 
@@ -42,11 +47,13 @@ describe('values.schema.json and the chart\'s own checks', () => {
         'replicaCount=1', 'leaderElection.enabled=false', 'workers=8', 'logLevel=debug', 'watchNamespaces={team-a}',
         'codeService.enabled=true', 'codeService.tls.secretName=mfa-tls', 'gcp.workloadIdentityServiceAccount=mfa-op@proj-123.iam.gserviceaccount.com',
         'metrics.serviceMonitor.interval=15s', 'metrics.prometheusRule.forOverrides.MfaOperatorDown=20m', 'podDisruptionBudget.minAvailable=1',
+        'runNetworkPolicy.enabled=true', 'runNetworkPolicy.apiServer.cidrs={203.0.113.10/32,2001:db8::10/128}',
       ],
     });
     expect(result.code, result.stderr).toBe(0);
     const kinds = objectsOf(result.stdout).map((o) => o.kind);
     expect(kinds).toContain('Deployment');
+    expect(kinds).toContain('NetworkPolicy'); // the run pods' policy, in watchNamespaces
     expect(kinds).not.toContain('PodDisruptionBudget'); // one replica: a PDB would block every drain
   });
 

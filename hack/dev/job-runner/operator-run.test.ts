@@ -1,6 +1,7 @@
 import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../operator/api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../../../operator/api/v1alpha1/types.generated.ts';
 import { runObjects } from '../../../operator/automation/run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../../operator/automation/runner-settings.ts';
@@ -74,7 +75,7 @@ beforeAll(async () => {
   batch = cp.kubeConfig().makeApiClient(BatchV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
   for (const name of ['shared-admin', 'slow-a', 'slow-b']) {
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: `${name}-login` }, stringData: { username: 'ops@example.com', password: 'hunter2' } } });
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: `${name}-login`, labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } }, stringData: { username: 'ops@example.com', password: 'hunter2' } } });
   }
 });
 

@@ -349,10 +349,15 @@ export interface NamespaceSelector {
   };
   /**
    * Label requirements.
+   *
+   * @maxItems 32
    */
   matchExpressions?: {
     key: string;
     operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    /**
+     * @maxItems 64
+     */
     values?: string[];
   }[];
 }

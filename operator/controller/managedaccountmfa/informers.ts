@@ -1,7 +1,7 @@
 import type { KubeConfig, KubernetesObject, V1Job, V1Namespace, V1Secret } from '@kubernetes/client-node';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import {
-  CLUSTER_MFA_SECRET_STORE, GROUP, MANAGED_ACCOUNT_MFA, MFA_SECRET_STORE, VERSION, objectKey, resourcePath,
+  CLUSTER_MFA_SECRET_STORE, CREDENTIALS_SELECTOR, GROUP, MANAGED_ACCOUNT_MFA, MFA_SECRET_STORE, VERSION, objectKey, resourcePath,
 } from '../../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -24,10 +24,9 @@ const RUN_JOB_SELECTOR = 'app.kubernetes.io/managed-by=mfa-operator,app.kubernet
 export const SLIMMED_VALUE = '*';
 
 /**
- * What the controller reads of a Secret: its identity, resourceVersion, labels and which keys hold a non-empty
- * value. Values (credentials of other apps, TLS keys, Helm releases), annotations (kubectl's last-applied copy of
- * the data) and managedFields are dropped, so the cache of every Secret in the cluster stays small and holds no
- * secret.
+ * What the controller reads of a credentials Secret: its identity, resourceVersion, labels and which keys hold a
+ * non-empty value. Values, annotations (kubectl's last-applied copy of the data) and managedFields are dropped, so
+ * the cache stays small and holds no secret.
  */
 export function slimSecret(secret: V1Secret): void {
   secret.data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, value ? SLIMMED_VALUE : '']));
@@ -48,9 +47,13 @@ export function createInformers(kc: KubeConfig, log: Logger, namespace?: string,
   const mfas = new ResilientInformer<ManagedAccountMfa>(kc, resourcePath(MANAGED_ACCOUNT_MFA.plural, namespace), listCustom(MANAGED_ACCOUNT_MFA.plural), log);
   const stores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(MFA_SECRET_STORE.plural, namespace), listCustom(MFA_SECRET_STORE.plural), log);
   const clusterStores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(CLUSTER_MFA_SECRET_STORE.plural), listCustom(CLUSTER_MFA_SECRET_STORE.plural, true), log);
+  // Only Secrets whose owner opted in as credentials: the API server filters, so no other Secret reaches this process.
   const secrets = new ResilientInformer<V1Secret>(
     kc, namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
-    () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()), log, undefined, slimSecret,
+    () => (namespace
+      ? core.listNamespacedSecret({ namespace, labelSelector: CREDENTIALS_SELECTOR })
+      : core.listSecretForAllNamespaces({ labelSelector: CREDENTIALS_SELECTOR })),
+    log, CREDENTIALS_SELECTOR, slimSecret,
   );
   const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log);
   const all = [mfas, secrets, stores, clusterStores, namespaces] as ResilientInformer<KubernetesObject>[];

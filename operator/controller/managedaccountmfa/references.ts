@@ -1,5 +1,7 @@
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
+import { CREDENTIALS_SELECTOR, credentialsOptedIn } from '../../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
+import { crossNamespaceKeyRef } from '../../stores/key-secret-namespace.ts';
 import { namespaceAllowed } from './store-access.ts';
 
 /** The outcome of checking what a resource points at; reasons are condition reasons. */
@@ -23,17 +25,16 @@ export function checkConnector(mfa: ManagedAccountMfa, lookups: ReferenceLookups
   };
 }
 
-/** The credentials Secret must exist in the resource's namespace and hold both keys, non-empty. Values are never read out. */
+/**
+ * The credentials Secret must be in the resource's namespace, opted in with the credentials label, and hold both
+ * keys, non-empty. Values are never read out. A Secret without the label is reported exactly as a missing one: the
+ * operator never sees it, and a tenant cannot learn from a condition which Secrets exist.
+ */
 export function checkCredentials(mfa: ManagedAccountMfa, lookups: ReferenceLookups): ReferenceCheck {
   const ref = mfa.spec.account.credentialsSecretRef;
   const namespace = mfa.metadata.namespace ?? 'default';
   const secret = lookups.secret(namespace, ref.name);
-  if (!secret) {
-    return {
-      ok: false, reason: 'CredentialsSecretNotFound',
-      message: `Secret "${ref.name}" (spec.account.credentialsSecretRef.name) does not exist in namespace "${namespace}"; create it with the account's username and password.`,
-    };
-  }
+  if (!secret || !credentialsOptedIn(secret)) return credentialsNotFound(mfa);
   const missing = [ref.usernameKey ?? 'username', ref.passwordKey ?? 'password'].filter((key) => !hasValue(secret, key));
   if (missing.length > 0) {
     return {
@@ -49,8 +50,11 @@ export function checkSecretStore(mfa: ManagedAccountMfa, lookups: ReferenceLooku
   const namespace = mfa.metadata.namespace ?? 'default';
   if (!ref) return { ok: true, message: `Kubernetes Secrets in namespace "${namespace}" (default store).` };
   if ((ref.kind ?? 'MfaSecretStore') === 'MfaSecretStore') {
-    if (lookups.store(namespace, ref.name)) return { ok: true, message: `MfaSecretStore "${ref.name}".` };
-    return notFound(`MfaSecretStore "${ref.name}" does not exist in namespace "${namespace}"; create it or fix spec.secretStoreRef.`);
+    const store = lookups.store(namespace, ref.name);
+    if (!store) return notFound(`MfaSecretStore "${ref.name}" does not exist in namespace "${namespace}"; create it or fix spec.secretStoreRef.`);
+    const crossNamespace = crossNamespaceKeyRef(store);
+    if (crossNamespace) return { ok: false, reason: 'InvalidStoreConfig', message: crossNamespace };
+    return { ok: true, message: `MfaSecretStore "${ref.name}".` };
   }
   const store = lookups.clusterStore(ref.name);
   if (!store) return notFound(`ClusterMfaSecretStore "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
@@ -65,6 +69,18 @@ export function checkSecretStore(mfa: ManagedAccountMfa, lookups: ReferenceLooku
 
 function notFound(message: string): ReferenceCheck {
   return { ok: false, reason: 'SecretStoreNotFound', message };
+}
+
+/** The refusal for a credentials Secret that is missing or not labelled; it says which label to add. */
+export function credentialsNotFound(mfa: ManagedAccountMfa): ReferenceCheck & { ok: false } {
+  const name = mfa.spec.account.credentialsSecretRef.name;
+  const namespace = mfa.metadata.namespace ?? 'default';
+  return {
+    ok: false, reason: 'CredentialsSecretNotFound',
+    message: `No Secret "${name}" (spec.account.credentialsSecretRef.name) with the label ${CREDENTIALS_SELECTOR} in namespace "${namespace}". `
+      + 'The operator uses only Secrets their owner labelled for it: create the Secret with the account\'s username and password '
+      + `and that label, or label an existing one (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}).`,
+  };
 }
 
 function hasValue(secret: V1Secret, key: string): boolean {
