@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Debian packages a real node and the image build use: runc (containerd's runtime), the CNI
-# plugins (bridge, host-local), iptables and conntrack (kube-proxy), podman and mmdebstrap
+# plugins (bridge, host-local), iptables, nftables and conntrack (kube-proxy; nft removes the
+# tables iptables-nft leaves), podman and mmdebstrap
 # (make image). Installed with apt-get when one is missing; needs root and the Debian mirror.
 set -euo pipefail
-packages=(runc containernetworking-plugins iptables conntrack podman mmdebstrap)
+packages=(runc containernetworking-plugins iptables nftables conntrack podman mmdebstrap)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
