@@ -62,7 +62,8 @@ build: deps
 	npm run --silent build
 
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
-test: deps control-plane chromium test-tools verify typecheck lint build
+# node and image are for test/image and test/cluster, which need root (CI runs as root).
+test: deps control-plane node image chromium test-tools verify typecheck lint build
 	MFA_DIST_BUILT=1 npm test
 
 demo: deps control-plane chromium build

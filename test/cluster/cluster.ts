@@ -87,7 +87,9 @@ class Cluster implements LocalCluster {
   }
 
   async loadImage(image: string): Promise<void> {
-    const id = (await host('podman', ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
+    const inspected = await host('podman', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true });
+    if (inspected.code !== 0) throw new ClusterError('ImageLoadFailed', `image ${image} is not in podman's storage: run \`make image IMG=${image}\``);
+    const id = inspected.stdout.trim();
     const label = `mfa-operator.io/podman-image-id=${id}`;
     if (await this.containerd!.hasImage(image, label)) return;
     const archive = join(this.workDir, 'image.tar');
