@@ -1,4 +1,7 @@
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE } from '../image/image.ts';
 import { startCluster, type LocalCluster } from './cluster.ts';
@@ -93,4 +96,26 @@ describe('teardown', () => {
     const after = await hostSnapshot();
     expect(after).toEqual(before);
   }, 120_000);
+
+  it('cleans up after a cluster whose process was SIGKILLed, on the next start', async () => {
+    const serve = spawn(process.execPath, [fileURLToPath(new URL('./serve.ts', import.meta.url)), IMAGE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    serve.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [kubeconfigLine] = await Promise.race([
+      once(serve.stdout, 'data') as Promise<[Buffer]>,
+      once(serve, 'exit').then(() => { throw new Error(`serve.ts exited before it was ready:\n${stderr}`); }),
+    ]);
+    expect(kubeconfigLine.toString()).toMatch(/admin\.kubeconfig/);
+    // Its processes die with it (parent-death signal); its links, chains and sysctls stay.
+    const kill = once(serve, 'exit');
+    serve.kill('SIGKILL');
+    await kill;
+    const leftover = await hostSnapshot();
+    expect(leftover.links).toContain(NETWORK.nodeLink);
+    expect(leftover.iptables.some((line) => line.includes('KUBE-'))).toBe(true);
+
+    const next = await startCluster({ images: [IMAGE] });
+    await next.stop();
+    expect(await hostSnapshot()).toEqual(before);
+  }, 5 * 60_000);
 });
