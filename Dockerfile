@@ -5,11 +5,14 @@
 # /usr/bin/chromium). Runs as the numeric non-root user 65532 on a read-only root filesystem:
 # HOME and TMPDIR point at /tmp, an emptyDir in the pod.
 ARG NODE_VERSION=24.21.0
+# npm may sit behind a TLS-intercepting proxy: a build passes that proxy's CA as the secret
+# build-ca (hack/image/build.sh does), which exists only while those RUNs run and never enters a
+# layer. Without the secret Node warns once that the file is missing and uses its own CAs.
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=secret,id=build-ca NODE_EXTRA_CA_CERTS=/run/secrets/build-ca npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY operator ./operator
 COPY connectors ./connectors
@@ -18,7 +21,7 @@ RUN npm run build
 FROM node:${NODE_VERSION}-bookworm-slim AS production-dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN --mount=type=secret,id=build-ca NODE_EXTRA_CA_CERTS=/run/secrets/build-ca npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ARG VERSION=0.1.0

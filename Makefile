@@ -7,8 +7,13 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 KUBERNETES_VERSION ?= $(shell cat hack/control-plane/KUBERNETES_VERSION 2>/dev/null)
 export KUBEBUILDER_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)
+# The node's binaries (kubelet, kube-proxy, the other controllers, containerd, the sandbox image).
+export MFA_NODE_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)-node
+# The image `make image` builds and the local cluster runs.
+IMG ?= localhost/mfa-operator:dev
+export MFA_IMAGE := $(IMG)
 
-.PHONY: all deps build generate verify typecheck lint test control-plane chromium test-tools demo run clean
+.PHONY: all deps build generate verify typecheck lint test control-plane node node-packages image test-cluster chromium test-tools demo run clean
 
 all: build
 
@@ -20,6 +25,19 @@ deps: node_modules/.package-lock.json
 
 control-plane: ## build kube-apiserver and etcd from Go modules into $(KUBEBUILDER_ASSETS) unless present
 	hack/control-plane/build.sh "$(KUBEBUILDER_ASSETS)"
+
+node-packages: ## Debian runc, CNI plugins, iptables, conntrack, podman, mmdebstrap (root)
+	hack/control-plane/ensure-node-packages.sh
+
+node: control-plane node-packages ## kubelet, kube-proxy, controller-manager, scheduler, containerd, pause into $(MFA_NODE_ASSETS)
+	hack/control-plane/build-node.sh "$(MFA_NODE_ASSETS)"
+
+image: node-packages ## the Dockerfile built with podman on a local base, as $(IMG)
+	hack/image/build.sh "$(IMG)"
+
+# The tests that need root: the image itself and the one-node cluster that runs it.
+test-cluster: deps node image build
+	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster
 
 chromium:
 	hack/ensure-chromium.sh
@@ -44,7 +62,8 @@ build: deps
 	npm run --silent build
 
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
-test: deps control-plane chromium test-tools verify typecheck lint build
+# node and image are for test/image and test/cluster, which need root (CI runs as root).
+test: deps control-plane node image chromium test-tools verify typecheck lint build
 	MFA_DIST_BUILT=1 npm test
 
 demo: deps control-plane chromium build

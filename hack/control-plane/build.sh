@@ -45,5 +45,5 @@ build() {
 }
 
 build etcd etcd go.etcd.io/etcd/server/v3 ""
-build kube-apiserver kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
+build kube-apiserver kubernetes k8s.io/kubernetes/cmd/kube-apiserver \
   "-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"

@@ -9,7 +9,7 @@ const run = promisify(execFile);
 
 // Node can make keys but not X.509 certificates; the openssl CLI (always on Debian) signs them.
 // One config file holds the extensions for each kind of certificate.
-const OPENSSL_CONFIG = `[req]
+const opensslConfig = (servingNames: string) => `[req]
 distinguished_name = subject
 prompt = no
 [subject]
@@ -21,7 +21,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectAltName = ${servingNames}
 authorityKeyIdentifier = keyid
 [client]
 basicConstraints = critical,CA:FALSE
@@ -29,6 +29,19 @@ keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = clientAuth
 authorityKeyIdentifier = keyid
 `;
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const DNS_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+/** subjectAltName: always 127.0.0.1 and localhost, then each other IPv4 address or DNS name. */
+function servingNames(otherHosts: readonly string[]): string {
+  const names = otherHosts.map((host) => {
+    if (IPV4.test(host)) return `IP:${host}`;
+    if (DNS_NAME.test(host)) return `DNS:${host}`;
+    throw new Error(`serving certificate host "${host}" is neither an IPv4 address nor a DNS name`);
+  });
+  return ['IP:127.0.0.1', 'DNS:localhost', ...names].join(',');
+}
 
 /** PEM files of one certificate and its private key. */
 export interface KeyPair {
@@ -82,15 +95,15 @@ export class CertificateDirectory {
 
   static async create(dir: string): Promise<CertificateDirectory> {
     const certificates = new CertificateDirectory(dir);
-    await writeFile(certificates.#config, OPENSSL_CONFIG, { mode: 0o600 });
+    await writeFile(certificates.#config, opensslConfig(servingNames([])), { mode: 0o600 });
     return certificates;
   }
 
-  async #issue(name: string, extensions: string, subj: string, issuer?: KeyPair): Promise<KeyPair> {
+  async #issue(name: string, extensions: string, subj: string, issuer?: KeyPair, config = this.#config): Promise<KeyPair> {
     const pair = { certPath: join(this.dir, `${name}.crt`), keyPath: join(this.dir, `${name}.key`) };
     const signer = issuer ? ['-CA', issuer.certPath, '-CAkey', issuer.keyPath] : [];
     await openssl([
-      'req', '-x509', '-config', this.#config, '-extensions', extensions, ...signer,
+      'req', '-x509', '-config', config, '-extensions', extensions, ...signer,
       '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc',
       '-keyout', pair.keyPath, '-out', pair.certPath, '-days', '7', '-subj', subj,
     ]);
@@ -101,9 +114,12 @@ export class CertificateDirectory {
     return this.#issue(name, 'ca', subject(`mfa-operator-envtest-${name}`, []));
   }
 
-  /** A serving certificate for 127.0.0.1 and localhost. */
-  issueServingCertificate(name: string, ca: KeyPair): Promise<KeyPair> {
-    return this.#issue(name, 'serving', subject('127.0.0.1', []), ca);
+  /** A serving certificate for 127.0.0.1 and localhost, plus any other IP addresses and DNS names. */
+  async issueServingCertificate(name: string, ca: KeyPair, otherHosts: readonly string[] = []): Promise<KeyPair> {
+    if (otherHosts.length === 0) return this.#issue(name, 'serving', subject('127.0.0.1', []), ca);
+    const config = join(this.dir, `${name}.openssl.cnf`);
+    await writeFile(config, opensslConfig(servingNames(otherHosts)), { mode: 0o600 });
+    return this.#issue(name, 'serving', subject('127.0.0.1', []), ca, config);
   }
 
   /** A client certificate: kube-apiserver takes CN as the user name and each O as a group. */

@@ -8,7 +8,7 @@ import { trackDirectory, untrackDirectory } from './cleanup.ts';
 import { writeAuditPolicy } from './audit-policy.ts';
 import { ControlPlaneError } from './errors.ts';
 import { startEtcd, type RunningEtcd } from './etcd.ts';
-import { startApiServer, type ApiServerSettings } from './kube-apiserver.ts';
+import { apiServerAddress, startApiServer, type ApiServerSettings } from './kube-apiserver.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { freeLoopbackPort } from './ports.ts';
@@ -23,6 +23,26 @@ export interface ControlPlaneOptions {
   apiServerArgs?: readonly string[];
   /** Where KUBEBUILDER_ASSETS is read from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Serve a cluster with a node and pods (test/cluster) instead of loopback clients only. */
+  cluster?: ClusterNetworkOptions;
+}
+
+export interface ClusterNetworkOptions {
+  /** An address of this machine that pods reach: bound, advertised and used by every client. */
+  address: string;
+  serviceClusterIpRange: string;
+  /** More serving-certificate names than 127.0.0.1 and address: the `kubernetes` Service's IP and DNS names. */
+  servingHosts: readonly string[];
+}
+
+/** Files the cluster's other components are configured with. */
+export interface ControlPlaneFiles {
+  /** The CA that signed kube-apiserver's serving certificate (the pods' ca.crt). */
+  servingCa: string;
+  /** The CA kube-apiserver trusts for client certificates. */
+  clientCa: string;
+  /** The service-account signing key (kube-controller-manager's token controller). */
+  serviceAccountKey: string;
 }
 
 /** A running kube-apiserver + etcd pair on loopback with throwaway certificates. */
@@ -35,6 +55,7 @@ export interface ControlPlane {
   readonly admin: TlsClientOptions;
   /** The audit log when started with auditLog, one JSON event per line. */
   readonly auditLogPath: string | undefined;
+  readonly files: ControlPlaneFiles;
   /** Process ids of etcd and the current kube-apiserver. */
   processIds(): { etcd: number; kubeApiServer: number };
   /** A client-node KubeConfig for the admin user. */
@@ -57,13 +78,13 @@ interface Authorities {
   serviceAccount: KeyPair;
 }
 
-async function createAuthorities(certificates: CertificateDirectory): Promise<Authorities> {
+async function createAuthorities(certificates: CertificateDirectory, servingHosts: readonly string[]): Promise<Authorities> {
   const [servingCa, clientCa, serviceAccount] = await Promise.all([
     certificates.createCertificateAuthority('serving-ca'),
     certificates.createCertificateAuthority('client-ca'),
     certificates.createServiceAccountKeys(),
   ]);
-  const serving = await certificates.issueServingCertificate('kube-apiserver', servingCa);
+  const serving = await certificates.issueServingCertificate('kube-apiserver', servingCa, servingHosts);
   return { servingCa, clientCa, serving, serviceAccount };
 }
 
@@ -72,6 +93,7 @@ class LocalControlPlane implements ControlPlane {
   readonly kubeconfigPath: string;
   readonly admin: TlsClientOptions;
   readonly auditLogPath: string | undefined;
+  readonly files: ControlPlaneFiles;
   readonly #workDir: string;
   readonly #certificates: CertificateDirectory;
   readonly #clientCa: KeyPair;
@@ -83,7 +105,7 @@ class LocalControlPlane implements ControlPlane {
 
   constructor(parts: {
     workDir: string; certificates: CertificateDirectory; clientCa: KeyPair; settings: ApiServerSettings;
-    admin: TlsClientOptions; timeoutMs: number; etcd: RunningEtcd; apiServer: ManagedProcess;
+    admin: TlsClientOptions; timeoutMs: number; etcd: RunningEtcd; apiServer: ManagedProcess; files: ControlPlaneFiles;
   }) {
     this.#workDir = parts.workDir;
     this.#certificates = parts.certificates;
@@ -93,7 +115,8 @@ class LocalControlPlane implements ControlPlane {
     this.#etcd = parts.etcd;
     this.#apiServer = parts.apiServer;
     this.admin = parts.admin;
-    this.server = `https://127.0.0.1:${parts.settings.port}`;
+    this.server = `https://${apiServerAddress(parts.settings)}:${parts.settings.port}`;
+    this.files = parts.files;
     this.kubeconfigPath = join(parts.workDir, 'users', 'admin.kubeconfig');
     this.auditLogPath = parts.settings.audit?.logPath;
   }
@@ -169,7 +192,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   trackDirectory(workDir);
   try {
     const certificates = await CertificateDirectory.create(workDir);
-    const authorities = await createAuthorities(certificates);
+    const servingHosts = options.cluster ? [options.cluster.address, ...options.cluster.servingHosts] : [];
+    const authorities = await createAuthorities(certificates, servingHosts);
     const adminPair = await certificates.issueClientCertificate('admin', ['system:masters'], authorities.clientCa);
     const admin = { ...(await readKeyPair(adminPair)), ca: (await readKeyPair(authorities.servingCa)).cert };
     const audit = options.auditLog
@@ -180,10 +204,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const started = await startServers(binaries, {
       binary: binaries.kubeApiServer, workDir, serving: authorities.serving, clientCa: authorities.clientCa,
       serviceAccount: authorities.serviceAccount, audit, extraArgs: options.apiServerArgs ?? [],
+      cluster: options.cluster && {
+        address: options.cluster.address, serviceClusterIpRange: options.cluster.serviceClusterIpRange, kubeletClient: adminPair,
+      },
     }, admin, timeoutMs);
     const plane = new LocalControlPlane({
       workDir, certificates, clientCa: authorities.clientCa, settings: started.settings, admin, timeoutMs,
       etcd: started.etcd, apiServer: started.apiServer,
+      files: {
+        servingCa: authorities.servingCa.certPath, clientCa: authorities.clientCa.certPath,
+        serviceAccountKey: authorities.serviceAccount.keyPath,
+      },
     });
     try {
       await writeKubeconfig(plane.kubeconfigPath, plane.server, admin.ca, { name: 'admin', cert: admin.cert, key: admin.key });
