@@ -105,6 +105,11 @@ export class CodeServiceFixture {
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 
+  /** The code service's serving certificate and key files (signed by `ca`). */
+  get serving(): KeyPair {
+    return this.#serving;
+  }
+
   get url(): string {
     return `https://127.0.0.1:${this.service.port}`;
   }
