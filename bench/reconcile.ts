@@ -80,16 +80,18 @@ try {
   const cpuBefore = cpuSeconds(pid);
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle = operatorRequests(cp.auditLogPath!, idleFrom);
+  const idleRssMiB = memoryMiB(pid, 'VmRSS');
   console.log(JSON.stringify({
     resources: COUNT,
     otherSecrets: OTHER_SECRETS,
+    // Idle with no resources yet: caches synced, nothing to reconcile.
     operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
     secondsToCreateAll: createdSeconds,
     secondsUntilAllReconciled: reconciledSeconds,
     operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
     operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
     operatorPeakRssMiB: memoryMiB(pid, 'VmHWM'),
-    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)) },
+    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)), rssMiB: idleRssMiB },
   }, null, 2));
   await operator.kill();
 } finally {

@@ -43,6 +43,8 @@ export class OperatorManager {
   #elector?: LeaderElector;
   #server?: Server;
   #synced = false;
+  /** The code service's accounts and seeds are in memory (true when it is not configured). */
+  #codesWarm: () => boolean = () => true;
   #resync?: NodeJS.Timeout;
 
   constructor(config: OperatorConfig, log: Logger) {
@@ -80,7 +82,7 @@ export class OperatorManager {
     const stores = this.#stores;
     const { server, port } = await startProbeServer({
       port: this.#config.httpPort, registry: this.#metrics.registry,
-      healthy: () => true, ready: () => !this.#shutdown.signal.aborted && (this.#synced || !this.#elector?.isLeader),
+      healthy: () => true, ready: () => !this.#shutdown.signal.aborted && this.#codesWarm() && (this.#synced || !this.#elector?.isLeader),
     });
     this.#server = server;
     this.#log.info({ port }, 'serving /healthz, /readyz and /metrics');
@@ -88,7 +90,9 @@ export class OperatorManager {
       // TOTP codes over HTTPS (operator/codes/): served by every replica, leader or not, until shutdown.
       const codeService = await startCodeService(this.#config.codeService, {
         kc: this.#clients.kc, registry: this.#metrics.registry, log: this.#log.child({ component: 'code-service' }), stores,
+        ...(this.#config.namespace ? { namespace: this.#config.namespace } : {}),
       });
+      this.#codesWarm = () => codeService.warm;
       void this.#stopped.then(() => codeService.stop());
     }
     if (this.#config.leaderElect) {

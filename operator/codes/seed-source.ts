@@ -1,6 +1,4 @@
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { SecretStoreProvider } from '../stores/provider.ts';
 import { isStoreError } from '../stores/store-error.ts';
@@ -17,19 +15,16 @@ export interface ActiveSeedSource {
 /** The configured secret store of one account (its secretStoreRef, or the default store); only reading is needed. */
 export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<Pick<SecretStoreProvider, 'readActiveSeed'>>;
 
-/** Reads the ManagedAccountMfa from the API server, then its active seed from its store. */
-export class StoreSeedSource implements ActiveSeedSource {
-  readonly #custom: CustomObjectsApi;
+/** Reads an account's active seed from its store (for stores the code service cannot watch). */
+export class StoreSeedSource {
   readonly #providerFor: StoreProviderResolver;
 
-  constructor(custom: CustomObjectsApi, providerFor: StoreProviderResolver) {
-    this.#custom = custom;
+  constructor(providerFor: StoreProviderResolver) {
     this.#providerFor = providerFor;
   }
 
-  async readActiveSeed(namespace: string, name: string): Promise<TotpSeed> {
-    const account = await this.#account(namespace, name);
-    const uid = account.metadata.uid ?? '';
+  async seedOf(account: ManagedAccountMfa): Promise<TotpSeed> {
+    const { namespace = '', name = '', uid = '' } = account.metadata;
     let stored;
     try {
       stored = await (await this.#providerFor(account)).readActiveSeed({ namespace, name, uid });
@@ -41,19 +36,6 @@ export class StoreSeedSource implements ActiveSeedSource {
     }
     if (!stored) throw noActiveSeed(namespace, name);
     return stored.seed;
-  }
-
-  async #account(namespace: string, name: string): Promise<ManagedAccountMfa> {
-    try {
-      return await this.#custom.getNamespacedCustomObject({
-        group: GROUP, version: VERSION, namespace, plural: MANAGED_ACCOUNT_MFA.plural, name,
-      }) as ManagedAccountMfa;
-    } catch (e: unknown) {
-      if (e instanceof ApiException && e.code === 404) {
-        throw new CodeServiceError('ManagedAccountMfaNotFound', `There is no ManagedAccountMfa ${name} in namespace ${namespace}.`);
-      }
-      throw new CodeServiceError('SecretStoreUnavailable', `Reading ManagedAccountMfa ${namespace}/${name} failed; retry later.`, 5);
-    }
   }
 }
 

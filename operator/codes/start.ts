@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
-import { AuthenticationV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { StoreResolver } from '../automation/store-resolver.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
@@ -12,7 +12,8 @@ import { CodeOutcomes } from './code-outcomes.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
+import type { ActiveSeedSource, StoreProviderResolver } from './seed-source.ts';
+import { WatchedSeedSource } from './watched-seeds.ts';
 
 export interface CodeServiceDependencies {
   /** The operator's identity; pass a pooled one (kube/pooled-kube-config.ts), as the manager does. */
@@ -21,7 +22,12 @@ export interface CodeServiceDependencies {
   log: Logger;
   /** Finds each account's secret store (the same resolver the automation uses); ignored when `seeds` is given. */
   stores?: StoreResolver;
+  /** Instead of watching accounts and seed Secrets (unit tests of the wiring only). */
   seeds?: ActiveSeedSource;
+  /** Watch accounts and seed Secrets in this namespace only (the operator's --namespace). */
+  namespace?: string;
+  /** How long a seed read from a store that cannot be watched (GCP) is reused; default 5 s. */
+  storeSeedCacheTtlMs?: number;
   /** Where audit lines go; default a logger named mfa-operator.codes.audit on stdout. */
   audit?: Logger;
 }
@@ -31,8 +37,12 @@ export interface RunningCodeService {
   /** For the connectors' login step in this process (loginSecondFactor). */
   readonly codes: AccountCodes;
   readonly outcomes: CodeOutcomes;
+  /** True once the accounts and seeds are in memory; the replica reports ready only then. */
+  readonly warm: boolean;
   stop(): Promise<void>;
 }
+
+const STORE_SEED_CACHE_TTL_MS = 5_000;
 
 /** cert-manager renews the certificate in place; pick the new files up without a restart. */
 const CERT_RELOAD_MS = 60_000;
@@ -40,7 +50,12 @@ const CERT_RELOAD_MS = 60_000;
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
 export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
   const kc = deps.kc;
-  const seeds = deps.seeds ?? new StoreSeedSource(kc.makeApiClient(CustomObjectsApi), providerOf(deps.stores));
+  const watched = deps.seeds ? undefined : new WatchedSeedSource({
+    kc, log: deps.log, providerFor: providerOf(deps.stores), storeCacheTtlMs: deps.storeSeedCacheTtlMs ?? STORE_SEED_CACHE_TTL_MS,
+    ...(deps.namespace ? { namespace: deps.namespace } : {}),
+  });
+  watched?.start();
+  const seeds = deps.seeds ?? watched!;
   const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
   const review = new CallerReview({
@@ -68,7 +83,16 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
     port, rateLimitPerMinute: config.ratePerMinute, sourceRateLimitPerMinute: config.sourceRatePerMinute,
     tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs, audience: config.audience,
   }, 'serving TOTP codes over HTTPS');
-  return { port, codes, outcomes, stop: () => stopServer(server, reload) };
+  return {
+    port, codes, outcomes,
+    get warm() {
+      return watched ? watched.warm : true;
+    },
+    stop: async () => {
+      await stopServer(server, reload);
+      await watched?.stop();
+    },
+  };
 }
 
 function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {

@@ -35,4 +35,19 @@ describe('TtlCache', () => {
 
     expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([undefined, 'B', 'C']);
   });
+
+  it('shares one load among concurrent misses for a key, and keeps no failed load', async () => {
+    let loads = 0;
+    let release!: (n: number) => void;
+    const cache = new TtlCache<number>(60_000);
+    const slow = () => { loads++; return new Promise<number>((resolve) => (release = resolve)); };
+
+    const waiting = [cache.getOrLoad('k', slow), cache.getOrLoad('k', slow), cache.getOrLoad('k', slow)];
+    release(7);
+
+    expect(await Promise.all(waiting)).toEqual([7, 7, 7]);
+    expect(loads).toBe(1);
+    await expect(cache.getOrLoad('other', () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect(await cache.getOrLoad('other', async () => 8)).toBe(8);
+  });
 });

@@ -1,12 +1,14 @@
 /**
  * A small time-bounded cache. At most `maxEntries` are kept (the oldest go first), so callers
- * presenting many different tokens cannot grow it without bound.
+ * presenting many different tokens cannot grow it without bound. When enabled, concurrent misses
+ * for one key share one load (single-flight); a failed load is not kept.
  */
 export class TtlCache<V> {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #loading = new Map<string, Promise<V>>();
 
   constructor(ttlMs: number, maxEntries = 10_000, now: () => number = Date.now) {
     this.#ttlMs = ttlMs;
@@ -37,9 +39,15 @@ export class TtlCache<V> {
   async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
     const cached = this.get(key);
     if (cached !== undefined) return cached;
-    const value = await load();
-    this.set(key, value);
-    return value;
+    if (!this.enabled) return load();
+    const inFlight = this.#loading.get(key);
+    if (inFlight) return inFlight;
+    const loading = load().then((value) => {
+      this.set(key, value);
+      return value;
+    }).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, loading);
+    return loading;
   }
 
   get size(): number {

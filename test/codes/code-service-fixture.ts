@@ -72,9 +72,9 @@ export class CodeServiceFixture {
     await kubectlOk(admin, ['create', 'clusterrolebinding', 'code-service-under-test', '--clusterrole=mfa-operator-code-service-role', `--user=${OPERATOR_USER}`]);
     const kc = new KubeConfig();
     kc.loadFromFile(await this.cp.createUser(OPERATOR_USER));
-    this.#operatorStore = new KubernetesSecretStore(kc);
-    // The code service's own calls share one pool, as in the operator (bench/totp.ts measures with it).
+    // Every call of the code service, its store included, shares one pool, as in the operator (bench/totp.ts measures with it).
     this.#connections = pooledKubeConfig(kc);
+    this.#operatorStore = new KubernetesSecretStore(this.#connections.kc);
     this.#adminStore = new KubernetesSecretStore(this.cp.kubeConfig());
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
     this.#deps = {
@@ -85,15 +85,15 @@ export class CodeServiceFixture {
     this.service = await this.startService(config);
   }
 
-  /** Another code service on the same control plane, certificate and store (for comparing settings). */
-  async startService(config: Partial<CodeServiceConfig> = {}): Promise<RunningCodeService> {
+  /** Another code service on the same control plane, certificate and store (for comparing settings, or another identity). */
+  async startService(config: Partial<CodeServiceConfig> = {}, deps: Partial<CodeServiceDependencies> = {}): Promise<RunningCodeService> {
     const service = await startCodeService({
       port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
       ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35,
       // Every test request comes from loopback: the limits before authentication are tested on their own.
       sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000,
       audience: DEFAULT_CODE_SERVICE_AUDIENCE, ...config,
-    }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry() });
+    }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry(), ...deps });
     this.#services.push(service);
     return service;
   }
@@ -105,16 +105,18 @@ export class CodeServiceFixture {
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 
+  /** The code service's serving certificate and key files (signed by `ca`). */
+  get serving(): KeyPair {
+    return this.#serving;
+  }
+
   get url(): string {
     return `https://127.0.0.1:${this.service.port}`;
   }
 
-  /** A namespace for accounts, where the operator may read Secrets (the Kubernetes store's seeds). */
+  /** A namespace for accounts (the code service role lets the operator watch its seed Secrets). */
   async namespace(namespace: string): Promise<void> {
-    const admin = this.cp.kubeconfigPath;
-    await kubectlOk(admin, ['create', 'namespace', namespace]);
-    await kubectlOk(admin, ['create', 'role', 'seed-reader', '-n', namespace, '--verb=get', '--resource=secrets']);
-    await kubectlOk(admin, ['create', 'rolebinding', 'seed-reader', '-n', namespace, '--role=seed-reader', `--user=${OPERATOR_USER}`]);
+    await kubectlOk(this.cp.kubeconfigPath, ['create', 'namespace', namespace]);
   }
 
   /**
@@ -124,10 +126,32 @@ export class CodeServiceFixture {
   async account(namespace: string, name: string, seed?: TotpSeed, state: 'active' | 'pending' = 'active'): Promise<void> {
     await kubectlOk(this.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace));
     if (!seed) return;
-    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
-    const ref = { namespace, name, uid };
+    await this.storeSeed(namespace, name, seed, state);
+  }
+
+  /** Writes a seed for an existing account as pending, and promotes it for `active` (a rotation when one was active). */
+  async storeSeed(namespace: string, name: string, seed: TotpSeed, state: 'active' | 'pending' = 'active'): Promise<void> {
+    const ref = await this.#ref(namespace, name);
     const written = await this.#adminStore.writePendingSeed(ref, seed);
     if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
+  }
+
+  /** Removes the account's stored seed, as the store does when MFA is turned off. */
+  async deleteSeed(namespace: string, name: string): Promise<void> {
+    await this.#adminStore.delete(await this.#ref(namespace, name));
+  }
+
+  async #ref(namespace: string, name: string): Promise<{ namespace: string; name: string; uid: string }> {
+    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+    return { namespace, name, uid };
+  }
+
+  /** API requests the server has answered so far for one resource and verb (its own apiserver_request_total). */
+  async apiRequestsServed(resource: string, verb: string): Promise<number> {
+    const metrics = await httpGet(`${this.cp.server}/metrics`, this.cp.admin);
+    return metrics.body.split('\n')
+      .filter((line) => line.startsWith('apiserver_request_total{') && line.includes(`resource="${resource}"`) && line.includes(`verb="${verb}"`))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
   /** A ServiceAccount and a bearer token for it for the code service's audience, as `kubectl create token` mints them. */
@@ -179,11 +203,8 @@ export class CodeServiceFixture {
   }
 
   /** TokenReviews the API server has answered so far (its own apiserver_request_total). */
-  async tokenReviewsServed(): Promise<number> {
-    const metrics = await httpGet(`${this.cp.server}/metrics`, this.cp.admin);
-    return metrics.body.split('\n')
-      .filter((line) => line.startsWith('apiserver_request_total{') && line.includes('resource="tokenreviews"'))
-      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  tokenReviewsServed(): Promise<number> {
+    return this.apiRequestsServed('tokenreviews', 'POST');
   }
 
   auditRecords(): Record<string, unknown>[] {
