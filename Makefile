@@ -13,9 +13,12 @@ export MFA_NODE_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)-node
 IMG ?= localhost/mfa-operator:dev
 export MFA_IMAGE := $(IMG)
 
-.PHONY: all deps build generate verify typecheck lint test control-plane node node-packages image test-cluster chromium test-tools demo run clean
+.PHONY: all help deps build generate verify typecheck lint test test-unit control-plane node node-packages image test-cluster chromium test-tools demo run clean
 
 all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -61,12 +64,15 @@ lint: deps
 build: deps
 	npm run --silent build
 
+test-unit: deps ## the tests that start nothing (no API server, browser, app or node): seconds, any user
+	npx vitest run --config vitest.unit.config.ts
+
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
 # node and image are for test/image and test/cluster, which need root (CI runs as root).
-test: deps control-plane node image chromium test-tools verify typecheck lint build
+test: deps control-plane node image chromium test-tools verify typecheck lint build ## everything CI runs (root: the node and the image)
 	MFA_DIST_BUILT=1 npm test
 
-demo: deps control-plane chromium build
+demo: deps control-plane chromium build ## the whole product on the demo app, then a code that signs in
 	node hack/dev/demo.ts $(DEMO_ARGS)
 
 run: build ## run the operator against the cluster of the current kubeconfig
