@@ -2,10 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryKube } from '../../test/automation/in-memory-kube.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
+import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
+import type { AccountRef } from '../stores/provider.ts';
 import { JobAutomationDriver } from './job-driver.ts';
 import { readRunResult, recoveryCodesData, seedData } from './result-secret.ts';
 import { runObjects } from './run-objects.ts';
@@ -58,14 +60,20 @@ function runnerWrites(name: string, data: Record<string, string>): void {
   secret.data = { ...secret.data, ...data };
 }
 
+/** An account enrolled with S0 whose rotation was just asked for, and the S1 a rotation would bring. */
+async function enrolledWithRotationAsked(): Promise<{ S0: TotpSeed; S1: TotpSeed; mfa: ManagedAccountMfa; ref: AccountRef }> {
+  const S0 = randomSeed();
+  const S1 = randomSeed();
+  const mfa = account({}, { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } });
+  mfa.metadata.annotations = { 'mfa-operator.io/rotate': 'r1' };
+  const ref = accountRef(mfa);
+  await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
+  return { S0, S1, mfa, ref };
+}
+
 describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, item 1)', () => {
   it('hands a retry the pending new seed as its candidate, and its harvest never erases it', async () => {
-    const S0 = randomSeed();
-    const S1 = randomSeed();
-    const mfa = account({}, { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } });
-    mfa.metadata.annotations = { 'mfa-operator.io/rotate': 'r1' };
-    const ref = accountRef(mfa);
-    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
+    const { S0, S1, mfa, ref } = await enrolledWithRotationAsked();
 
     // Attempt 1 turned MFA off with S0, enrolled S1 (stored as pending, confirmed on the app), then lost its result Secret.
     await apply(mfa, await driver.step(mfa));
@@ -92,12 +100,7 @@ describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, it
   });
 
   it('promotes the new seed when a retry adopted it', async () => {
-    const S0 = randomSeed();
-    const S1 = randomSeed();
-    const mfa = account({}, { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } });
-    mfa.metadata.annotations = { 'mfa-operator.io/rotate': 'r1' };
-    const ref = accountRef(mfa);
-    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
+    const { S1, mfa, ref } = await enrolledWithRotationAsked();
     await store.writePendingSeed(ref, S1);
 
     await apply(mfa, await driver.step(mfa));
