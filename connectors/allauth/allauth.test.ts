@@ -179,16 +179,19 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
     expect(await site.authenticators(account.username)).toEqual([]);
   }, 300_000);
 
-  it('serves a site that mounts allauth elsewhere: the prefix comes from the loginUrl', async () => {
-    const other = await startAllauth({ urlPrefix: 'id/' });
+  it('serves a restyled site that mounts allauth elsewhere: the prefix comes from the loginUrl', async () => {
+    const other = await startAllauth({ urlPrefix: 'id/', theme: 'restyled' });
     try {
       const account = await newAccount(other);
       expect(account.spec.loginUrl).toBe(`${other.url}/id/login/`);
+      expect(await (await fetch(other.loginUrl)).text()).toContain('Example Shop');
 
       const summary = await run(account);
 
       expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 10 });
       expect(await other.authenticators(account.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
+      expect(await run(account, { action: 'disable' })).toMatchObject({ outcome: 'Disabled' });
+      expect(await other.authenticators(account.username)).toEqual([]);
     } finally {
       await other.stop();
     }

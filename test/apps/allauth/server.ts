@@ -36,6 +36,8 @@ export interface AllauthServer {
 export interface StartAllauthOptions {
   /** Where the test site mounts `allauth.urls` (default `accounts/`, as in allauth's docs). */
   urlPrefix?: string;
+  /** `restyled`: the site's own layout and allauth elements (project/restyled/), as sites restyle allauth. */
+  theme?: 'allauth' | 'restyled';
   /** Seconds a re-authentication counts before adding or removing an authenticator asks again (allauth: 300). */
   reauthenticationTimeoutSeconds?: number;
   readyTimeoutMs?: number;
@@ -53,7 +55,7 @@ export async function startAllauth(options: StartAllauthOptions = {}): Promise<A
   const [venv, version, port] = await Promise.all([ensureAllauth(), allauthVersion(), freeLoopbackPort()]);
   const urlPrefix = options.urlPrefix ?? 'accounts/';
   const workDir = await mkdtemp(join(tmpdir(), 'mfa-allauth-'));
-  const env = siteEnv(workDir, urlPrefix, options.reauthenticationTimeoutSeconds);
+  const env = siteEnv(workDir, urlPrefix, options);
   const manage = (args: readonly string[], stdin?: string) => runManage(venv, env, args, stdin);
   const started = Date.now();
   const url = `http://127.0.0.1:${port}`;
@@ -76,7 +78,8 @@ export async function startAllauth(options: StartAllauthOptions = {}): Promise<A
   };
 }
 
-function siteEnv(workDir: string, urlPrefix: string, reauthenticationTimeoutSeconds: number | undefined): NodeJS.ProcessEnv {
+function siteEnv(workDir: string, urlPrefix: string, options: StartAllauthOptions): NodeJS.ProcessEnv {
+  const reauthenticationTimeoutSeconds = options.reauthenticationTimeoutSeconds;
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? workDir,
@@ -87,6 +90,7 @@ function siteEnv(workDir: string, urlPrefix: string, reauthenticationTimeoutSeco
     ALLAUTH_TEST_DATA_DIR: workDir,
     ALLAUTH_TEST_SECRET_KEY: randomBytes(32).toString('base64url'),
     ALLAUTH_TEST_URL_PREFIX: urlPrefix,
+    ALLAUTH_TEST_THEME: options.theme ?? 'allauth',
     ...(reauthenticationTimeoutSeconds === undefined ? {} : { ALLAUTH_TEST_REAUTHENTICATION_TIMEOUT: String(reauthenticationTimeoutSeconds) }),
   };
 }

@@ -1,7 +1,8 @@
 """
 A minimal Django project on django-allauth's account and MFA apps, for the allauth connector's
 tests. Everything that varies per run comes from the environment (test/apps/allauth/server.ts
-sets it): the database file, where the allauth URLs are mounted, and the re-authentication age.
+sets it): the database file, where the allauth URLs are mounted, the re-authentication age, and
+whether the pages wear allauth's own templates or a restyled theme.
 Served on 127.0.0.1 only; it sends no mail (console backend) and calls nothing outside.
 """
 import os
@@ -40,7 +41,8 @@ ROOT_URLCONF = "testsite.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # ALLAUTH_TEST_THEME=restyled: the site's own layout and allauth elements first (see restyled/README.md).
+        "DIRS": [Path(__file__).resolve().parent.parent / "restyled"] if os.environ.get("ALLAUTH_TEST_THEME") == "restyled" else [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
