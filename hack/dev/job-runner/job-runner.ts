@@ -104,13 +104,13 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
   const kubelet = new Kubelet({
     mode, core, log, caCertificate: api.caCertificate, maxParallel: options.maxParallel ?? 4,
     podsDir: join(workDir, 'pods'), logDir, imageRoot: resolve(options.imageRoot ?? REPO_ROOT), imageWorkdir: options.imageWorkdir ?? '/app',
-    runtimeEnv: runtimeEnv(api, options.env), events: new EventRecorder(eventsApi, 'kubelet', 'local', log),
+    runtimeEnv: runtimeEnv(api, options.env), events: new EventRecorder({ api: eventsApi, controller: 'kubelet', instance: 'local', log }),
     onOutput: options.onContainerOutput
       ? (pod, stream, chunk) => options.onContainerOutput!({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name! }, stream, chunk)
       : undefined,
   });
   await mkdir(join(workDir, 'pods'), { recursive: true, mode: 0o700 });
-  const jobs = new JobController({ batch, core, log, events: new EventRecorder(eventsApi, 'job-controller', 'local', log), selector: options.selector ?? DEFAULT_SELECTOR });
+  const jobs = new JobController({ batch, core, log, events: new EventRecorder({ api: eventsApi, controller: 'job-controller', instance: 'local', log }), selector: options.selector ?? DEFAULT_SELECTOR });
   const queue = new WorkQueue({ baseBackoffMs: 200, maxBackoffMs: 10_000 });
   const workers = [syncJobs(queue, jobs, log), syncJobs(queue, jobs, log)];
   const informers = watch(kc, options, queue, kubelet, jobs, { core, batch }, log);
