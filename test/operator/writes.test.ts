@@ -79,6 +79,10 @@ describe('API writes per ManagedAccountMfa, from the audit log', () => {
     expect(writes.filter((w) => w === 'patch managedaccountmfas')).toHaveLength(names.length);
     expect(writes.filter((w) => w === 'update managedaccountmfas/status')).toHaveLength(names.length);
     for (const name of names) expect((await eventsOf(name)).map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal AutomationNotConfigured']);
+    // The caches drop managedFields and kubectl's last-applied copy; the server keeps both through the status writes.
+    const written = JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', 'mfa', names[0]!, '-n', NS, '-o', 'json', '--show-managed-fields']));
+    expect(written.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('"w-login"');
+    expect(written.metadata.managedFields.map((f: any) => f.subresource ?? '')).toEqual(expect.arrayContaining(['', 'status']));
   });
 
   it('writes nothing while idle: resyncs every second find nothing changed', async () => {

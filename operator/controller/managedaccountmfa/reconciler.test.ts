@@ -4,7 +4,7 @@ import type { ManagedAccountMfa } from '../../api/v1alpha1/types.generated.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { EventRecorder } from '../runtime/events.ts';
 import { noAutomation, type AutomationDriver } from './automation.ts';
-import { ManagedAccountMfaReconciler } from './reconciler.ts';
+import { ManagedAccountMfaReconciler, olderVersion } from './reconciler.ts';
 
 const NS = 'team-a';
 const LOGIN: V1Secret = { metadata: { name: 'brand-login', namespace: NS, labels: { 'mfa-operator.io/credentials': 'true' } }, data: { username: '*', password: '*' } };
@@ -19,6 +19,9 @@ class FakeApiServer {
   writes: string[] = [];
   eventsRefused = false;
   eventsHang = false;
+  /** Every version written, oldest first: a lagging informer serves one of these. */
+  readonly versions: ManagedAccountMfa[] = [];
+  lagging = false;
   #rv = 1;
 
   constructor() {
@@ -34,12 +37,14 @@ class FakeApiServer {
       patchNamespacedCustomObject: async ({ body }: { body: { metadata: { finalizers: string[]; resourceVersion: string } } }) => {
         this.writes.push('patch managedaccountmfas');
         this.#checkVersion(body.metadata.resourceVersion);
+        this.versions.push(this.mfa);
         this.mfa = { ...structuredClone(this.mfa), metadata: { ...this.mfa.metadata, finalizers: body.metadata.finalizers, resourceVersion: this.#next() } };
         return structuredClone(this.mfa);
       },
       replaceNamespacedCustomObjectStatus: async ({ body }: { body: ManagedAccountMfa }) => {
         this.writes.push('update managedaccountmfas/status');
         this.#checkVersion(body.metadata.resourceVersion);
+        this.versions.push(this.mfa);
         this.mfa = { ...structuredClone(this.mfa), status: structuredClone(body.status), metadata: { ...this.mfa.metadata, resourceVersion: this.#next() } };
         return structuredClone(this.mfa);
       },
@@ -66,8 +71,9 @@ class FakeApiServer {
     };
   }
 
+  /** The informer's copy: the latest, or while lagging the one before the last write. */
   cached(): ManagedAccountMfa {
-    return structuredClone(this.mfa);
+    return structuredClone(this.lagging ? this.versions.at(-1)! : this.mfa);
   }
 
   #checkVersion(rv: string | undefined): void {
@@ -134,6 +140,19 @@ describe('ManagedAccountMfaReconciler: writes per resource', () => {
     expect(api.writes).toEqual([]);
   });
 
+  it('writes nothing when its cache has not yet seen its own last write, and syncs once it has', async () => {
+    const r = reconciler();
+    await sync(r);
+    api.writes = [];
+    api.lagging = true;
+    expect(await sync(r)).toEqual({ requeueAfterMs: expect.any(Number) });
+    expect(api.writes).toEqual([]);
+    api.lagging = false;
+    expect(await sync(r)).toEqual({});
+    await events.flush();
+    expect(api.writes).toEqual([]);
+  });
+
   it('re-checking a missing credentials Secret 100 times leaves one warning Event, written once', async () => {
     secrets = [];
     const r = reconciler();
@@ -177,5 +196,13 @@ describe('ManagedAccountMfaReconciler: writes per resource', () => {
     await events.flush();
     expect(api.writes).toEqual(['patch managedaccountmfas', 'update managedaccountmfas/status', 'create events']);
     expect(api.events.map((e) => e.reason)).toEqual(['JobCreated']);
+  });
+});
+
+describe('olderVersion: etcd resourceVersions compared as integers', () => {
+  it.each([
+    ['9', '10', true], ['10', '9', false], ['10', '10', false], ['123', '124', true], [undefined, '5', false], ['abc', '5', false],
+  ] as const)('%s older than %s: %s', (a, b, expected) => {
+    expect(olderVersion(a, b)).toBe(expected);
   });
 });

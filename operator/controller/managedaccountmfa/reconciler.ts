@@ -10,6 +10,9 @@ import { plannedEvents, type PlannedEvent } from './condition-events.ts';
 import { readyFrom } from './conditions.ts';
 import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
 
+/** A safety net only: the watch event of the reconciler's own write normally syncs the resource first. */
+const CACHE_BEHIND_RECHECK_MS = 2_000;
+
 export interface ReconcilerDeps {
   custom: CustomObjectsApi;
   cached(namespace: string, name: string): ManagedAccountMfa | undefined;
@@ -24,16 +27,43 @@ export interface ReconcilerDeps {
 export class ManagedAccountMfaReconciler {
   readonly #d: ReconcilerDeps;
 
+  /**
+   * The resourceVersion of this reconciler's last write per resource, until the cache has it. A sync that runs
+   * before the watch delivers its own write would otherwise write the same status again on a stale
+   * resourceVersion: a conflict, and a wasted write.
+   */
+  readonly #written = new Map<string, string>();
+
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
   }
 
+  /** The cache has not caught up with this reconciler's last write: the watch event of that write will sync again. */
+  #cacheBehind(key: string, cached: ManagedAccountMfa): boolean {
+    const written = this.#written.get(key);
+    if (written === undefined) return false;
+    const behind = olderVersion(cached.metadata.resourceVersion, written);
+    if (!behind) this.#written.delete(key);
+    return behind;
+  }
+
+  #wrote(mfa: ManagedAccountMfa): ManagedAccountMfa {
+    const { namespace, name, resourceVersion } = mfa.metadata;
+    if (resourceVersion) this.#written.set(`${namespace}/${name}`, resourceVersion);
+    return mfa;
+  }
+
   async sync(namespace: string, name: string, signal: AbortSignal): Promise<SyncResult> {
+    const key = `${namespace}/${name}`;
     let mfa = this.#d.cached(namespace, name);
-    if (!mfa) return {};
+    if (!mfa) {
+      this.#written.delete(key);
+      return {};
+    }
+    if (this.#cacheBehind(key, mfa)) return { requeueAfterMs: CACHE_BEHIND_RECHECK_MS };
     if (mfa.metadata.deletionTimestamp) return this.#finalize(mfa, signal);
     if (!mfa.metadata.finalizers?.includes(FINALIZER)) {
-      mfa = await this.#patchFinalizers(mfa, [...(mfa.metadata.finalizers ?? []), FINALIZER]);
+      mfa = this.#wrote(await this.#patchFinalizers(mfa, [...(mfa.metadata.finalizers ?? []), FINALIZER]));
     }
     const updates = this.#checkReferences(mfa);
     let step: AutomationStep = { conditions: [] };
@@ -85,10 +115,10 @@ export class ManagedAccountMfaReconciler {
     setCondition(conditions, ready, generation, now);
     const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
-    const written = (await this.#d.custom.replaceNamespacedCustomObjectStatus({
+    const written = this.#wrote((await this.#d.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
       namespace: mfa.metadata.namespace!, name: mfa.metadata.name!, body: { ...mfa, status },
-    })) as ManagedAccountMfa;
+    })) as ManagedAccountMfa);
     return { written, events: plannedEvents(before.conditions ?? [], updates, ready, stepEvents) };
   }
 
@@ -104,6 +134,15 @@ export class ManagedAccountMfaReconciler {
       throw err;
     }
   }
+}
+
+/**
+ * Whether resourceVersion a is older than b. etcd's versions are decimal integers, compared by length and then
+ * digit by digit; anything else is not compared (treated as not older).
+ */
+export function olderVersion(a: string | undefined, b: string): boolean {
+  if (a === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length !== b.length ? a.length < b.length : a < b;
 }
 
 function asObject(mfa: ManagedAccountMfa): ManagedAccountMfa {
