@@ -93,6 +93,28 @@ describe('API writes per ManagedAccountMfa, from the audit log', () => {
     expect(operatorWrites().slice(before).map(describeWrite)).toEqual([]);
   });
 
+  it('counts a warning that comes back within minutes on the Event already written, as a series', async () => {
+    const readyReason = async () => (await getMfa('flap')).status?.conditions?.find((c: any) => c.type === 'Ready')?.reason;
+    const waitForReady = (reason: string) => waitFor(`flap Ready ${reason}`, async () => (await readyReason()) === reason);
+    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('flap-login', NS, { username: 'u', password: 'pw-flap-2' }));
+    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('flap', NS));
+    await waitForReady('AutomationNotConfigured');
+    for (let i = 0; i < 2; i += 1) {
+      await kubectlOk(cp.kubeconfigPath, ['delete', 'secret', 'flap-login', '-n', NS]);
+      await waitForReady('CredentialsSecretNotFound');
+      await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('flap-login', NS, { username: 'u', password: 'pw-flap-2' }));
+      await waitForReady('AutomationNotConfigured');
+    }
+    const missing = await waitFor('the warning counted twice', async () => {
+      const warnings = (await eventsOf('flap')).filter((e) => e.reason === 'CredentialsSecretNotFound');
+      return warnings[0]?.series?.count === 2 ? warnings : undefined;
+    });
+    expect(missing).toHaveLength(1);
+    expect(missing[0].type).toBe('Warning');
+    expect((await eventsOf('flap')).filter((e) => e.reason === 'CredentialsSecretFound')).toHaveLength(1);
+    expect(operatorWrites().filter((e) => describeWrite(e) === 'patch events').map((e) => e.responseStatus?.code)).toEqual([200, 200]);
+  });
+
   it('reconciles as before when the API server refuses its Events (RBAC removed), without an error or a crash', async () => {
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], role(false));
     const start = await reconciles();
