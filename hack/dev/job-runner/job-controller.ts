@@ -92,7 +92,7 @@ export class JobController {
 
   async #createPod(job: V1Job): Promise<void> {
     const pod = await this.#options.core.createNamespacedPod({ namespace: job.metadata!.namespace!, body: podForJob(job) });
-    await this.#options.events.record(job, 'Normal', 'SuccessfulCreate', 'Create', `Created pod: ${pod.metadata!.name}`);
+    this.#options.events.record(job, 'Normal', 'SuccessfulCreate', 'Create', `Created pod: ${pod.metadata!.name}`);
   }
 
   async #deletePod(job: V1Job | undefined, pod: V1Pod): Promise<void> {
@@ -100,7 +100,7 @@ export class JobController {
     const { name, namespace, uid } = pod.metadata as { name: string; namespace: string; uid: string };
     try {
       await this.#options.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } });
-      if (job) await this.#options.events.record(job, 'Normal', 'SuccessfulDelete', 'Delete', `Deleted pod: ${name}`);
+      if (job) this.#options.events.record(job, 'Normal', 'SuccessfulDelete', 'Delete', `Deleted pod: ${name}`);
     } catch (err: unknown) {
       if (!notFound(err)) throw err;
     }
@@ -117,8 +117,8 @@ export class JobController {
   }
 
   async #recordFinished(job: V1Job, type: string, reason: string, message: string): Promise<void> {
-    if (type === 'Complete') await this.#options.events.record(job, 'Normal', 'Completed', 'Complete', 'Job completed');
-    else await this.#options.events.record(job, 'Warning', reason, 'Fail', message);
+    if (type === 'Complete') this.#options.events.record(job, 'Normal', 'Completed', 'Complete', 'Job completed');
+    else this.#options.events.record(job, 'Warning', reason, 'Fail', message);
   }
 
   /** Pods whose Job is gone or replaced: the garbage collector deletes them; the job controller lets them go. */

@@ -101,16 +101,19 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
     await work.release();
     throw new JobRunnerError('InvalidOptions', `cannot create the log directory ${logDir}: ${describeError(err)}`);
   });
+  // As the kubelet and job controller record them: off their sync path, flushed on stop.
+  const kubeletEvents = new EventRecorder({ api: eventsApi, controller: 'kubelet', instance: 'local', log });
+  const jobEvents = new EventRecorder({ api: eventsApi, controller: 'job-controller', instance: 'local', log });
   const kubelet = new Kubelet({
     mode, core, log, caCertificate: api.caCertificate, maxParallel: options.maxParallel ?? 4,
     podsDir: join(workDir, 'pods'), logDir, imageRoot: resolve(options.imageRoot ?? REPO_ROOT), imageWorkdir: options.imageWorkdir ?? '/app',
-    runtimeEnv: runtimeEnv(api, options.env), events: new EventRecorder(eventsApi, 'kubelet', 'local', log),
+    runtimeEnv: runtimeEnv(api, options.env), events: kubeletEvents,
     onOutput: options.onContainerOutput
       ? (pod, stream, chunk) => options.onContainerOutput!({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name! }, stream, chunk)
       : undefined,
   });
   await mkdir(join(workDir, 'pods'), { recursive: true, mode: 0o700 });
-  const jobs = new JobController({ batch, core, log, events: new EventRecorder(eventsApi, 'job-controller', 'local', log), selector: options.selector ?? DEFAULT_SELECTOR });
+  const jobs = new JobController({ batch, core, log, events: jobEvents, selector: options.selector ?? DEFAULT_SELECTOR });
   const queue = new WorkQueue({ baseBackoffMs: 200, maxBackoffMs: 10_000 });
   const workers = [syncJobs(queue, jobs, log), syncJobs(queue, jobs, log)];
   const informers = watch(kc, options, queue, kubelet, jobs, { core, batch }, log);
@@ -132,6 +135,7 @@ export async function startLocalJobRunner(options: LocalJobRunnerOptions): Promi
       await Promise.all(informers.map((i) => i.stop()));
       await kubelet.stop();
       await Promise.all(workers);
+      await Promise.all([kubeletEvents.close(), jobEvents.close()]);
       await work.release();
     })()),
   };

@@ -119,7 +119,7 @@ export class Kubelet {
   }
 
   #kill(worker: PodWorker, grace: number): void {
-    void this.#options.events.record(asPod(worker.pod), 'Normal', 'Killing', 'Kill', `Stopping container ${worker.container.name}`);
+    this.#options.events.record(asPod(worker.pod), 'Normal', 'Killing', 'Kill', `Stopping container ${worker.container.name}`);
     worker.kill(grace);
   }
 
@@ -194,13 +194,13 @@ export class Kubelet {
     const podKey = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
     if (phase === 'Running') {
       this.#options.log.info({ pod: podKey, logPath: this.logPath(pod.metadata!.namespace!, pod.metadata!.name!) }, 'pod started');
-      await this.#options.events.record(asPod(pod), 'Normal', 'Started', 'Start', `Started container ${name}`);
+      this.#options.events.record(asPod(pod), 'Normal', 'Started', 'Start', `Started container ${name}`);
     }
     if (ended) {
       const durationMs = ended.startedAt ? new Date(ended.finishedAt!).getTime() - new Date(ended.startedAt).getTime() : undefined;
       this.#options.log.info({ pod: podKey, phase, exitCode: ended.exitCode, reason: ended.reason, durationMs }, 'pod finished');
     }
-    if (waiting?.message) await this.#options.events.record(asPod(pod), 'Warning', waiting.reason === 'ContainerCreating' ? 'FailedMount' : 'Failed', 'Start', waiting.message);
+    if (waiting?.message) this.#options.events.record(asPod(pod), 'Warning', waiting.reason === 'ContainerCreating' ? 'FailedMount' : 'Failed', 'Start', waiting.message);
   }
 
   async #volumeSources(pod: V1Pod): Promise<VolumeSources> {
