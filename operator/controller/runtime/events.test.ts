@@ -98,14 +98,17 @@ describe('EventRecorder: client-go style Events, off the caller\'s path', () => 
     expect(api.writes).toBe(1);
   });
 
-  it('keys a series by object, type, reason and action: another reason or object is another Event', async () => {
+  it('keys a series by object, type, reason, action and note: another reason, note or object is another Event', async () => {
     const events = recorder();
+    events.record(pod('a'), 'Normal', 'JobCreated', 'RunAutomation', 'Created Job a-1.');
+    events.record(pod('a'), 'Normal', 'JobCreated', 'RunAutomation', 'Created Job a-2.');
     events.record(pod('a'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing');
     events.record(pod('a'), 'Warning', 'CredentialsKeyMissing', 'CredentialsValid', 'no password');
     events.record(pod('b'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing');
     await events.flush();
     expect([...api.events.values()].map((e) => `${e.regarding?.name} ${e.reason}`).sort())
-      .toEqual(['a CredentialsKeyMissing', 'a CredentialsSecretNotFound', 'b CredentialsSecretNotFound']);
+      .toEqual(['a CredentialsKeyMissing', 'a CredentialsSecretNotFound', 'a JobCreated', 'a JobCreated', 'b CredentialsSecretNotFound']);
+    expect([...api.events.values()].filter((e) => e.reason === 'JobCreated').map((e) => e.note).sort()).toEqual(['Created Job a-1.', 'Created Job a-2.']);
   });
 
   it('starts a new Event when the same reason comes back after the series window', async () => {

@@ -50,7 +50,7 @@ const DEFAULTS: Required<Pick<EventRecorderOptions, 'queueLimit' | 'senders' | '
 
 /**
  * Emits events.k8s.io/v1 Events off the reconcile path, in the manner of client-go's recorder: `record` only queues
- * and returns; a repeat of the same reason about the same object becomes a series count on one Event; each object
+ * and returns; a repeat of the same Event (reason and note) about the same object becomes a series count on one Event; each object
  * has a token bucket for new Events. The note is built by the operator from reasons and names only, never a secret.
  * Write failures are logged and dropped: an Event is best effort and never fails or delays a reconcile.
  */
@@ -75,7 +75,9 @@ export class EventRecorder {
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace ?? 'default';
     const objectKey = meta.uid ?? `${obj.kind}/${namespace}/${meta.name}`;
-    const key = [objectKey, type, reason, action].join('\u0000');
+    // As client-go's EventCorrelator: only an identical Event (note included) becomes a count, so the audit
+    // trail keeps each distinct note (a second Job's name); the per-object token bucket bounds the rest.
+    const key = [objectKey, type, reason, action, note].join('\u0000');
     const now = this.#now();
     const seen = this.#touch(this.#series, key);
     if (seen && now.getTime() - seen.lastObserved.getTime() <= this.#o.seriesWindowMs) {
