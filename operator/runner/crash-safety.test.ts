@@ -69,7 +69,7 @@ describe('secret hygiene of failure artifacts', () => {
     const account = await fixture.account({ stepUp: true });
     let shown: TotpSeed | undefined;
     const failingSink: ResultSink = {
-      readSeed: async () => undefined, readActiveSeed: async () => undefined,
+      markAdopted: async () => undefined,
       writePendingSeed: async (seed) => { shown = seed; throw new Error('store offline'); },
       markConfirmed: async () => undefined, writeRecoveryCodes: async () => undefined, markDisabled: async () => undefined,
     };

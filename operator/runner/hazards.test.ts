@@ -106,7 +106,7 @@ describe('demo hazards end in the right outcome', () => {
   it('unusable sink: SinkUnavailable, and the enrollment is never confirmed', async () => {
     const account = await fixture.account();
     const broken: ResultSink = {
-      readSeed: async () => undefined, readActiveSeed: async () => undefined,
+      markAdopted: async () => undefined,
       writePendingSeed: async () => { throw new Error('disk full'); },
       markConfirmed: async () => undefined,
       writeRecoveryCodes: async () => undefined,

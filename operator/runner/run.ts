@@ -9,6 +9,7 @@ import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
 import type { OutcomeSummary } from './outcome.ts';
 import type { ResultSink } from './result-sink.ts';
+import { RunCodeClient } from './run-code-client.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
 import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
@@ -58,6 +59,7 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
     const browser = deps.browser ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser()));
     const result = await ACTIONS[spec.action]({
       connector: loaded, loginUrl, credentials, browser, sink, steps, scrubber, artifacts,
+      ...(spec.codeService ? { codes: new RunCodeClient(spec.codeService, scrubber) } : {}),
       logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts },
       ...(spec.artifactsDir ? { artifactsDir: spec.artifactsDir } : {}),
     });
