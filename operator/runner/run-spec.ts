@@ -40,7 +40,7 @@ export interface RunSpec {
   credentials: { usernameFile: string; passwordFile: string };
   sink: SinkSpec;
   action: RunAction;
-  /** Without it the run cannot sign in with a stored seed (rotate, disable, verify, adopting). */
+  /** Without it the run signs in with no stored seed: the operator names none when the store held none. */
   codeService?: CodeServiceSpec;
   /** Failure screenshots (secrets masked) and traces; none when absent. */
   artifactsDir?: string;

@@ -3,7 +3,6 @@ import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts
 import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
 import type { StoreSlot } from './run-code-client.ts';
-import { RunnerError } from './runner-errors.ts';
 import { RemoteSlotCodeSource } from './verifying-code-source.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
@@ -16,14 +15,10 @@ export function storedSeedDoesNotMatch(app: string): ConnectorError {
 /**
  * The store slots that hold a seed, pending first (a candidate a crashed run or a rotation left on the app), asked
  * of the code service before the app is touched, so an operator that is down fails the run retryably with nothing done.
+ * A run spec names no code service only when the store held no seed at launch (the operator starts no other run).
  */
 export async function signInSlots(run: RunContext): Promise<StoreSlot[]> {
-  if (!run.codes) {
-    throw new RunnerError('CodeServiceRequired',
-      'This run must sign in with the stored seed but its run spec names no code service; the operator needs ' +
-      '--code-service-port and --code-service-run-url (chart: codeService.enabled).');
-  }
-  return run.codes.slots();
+  return run.codes ? run.codes.slots() : [];
 }
 
 /** What a sign-in with a stored seed found: the slot whose code the app took, and that seed's parameters. */
