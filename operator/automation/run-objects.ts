@@ -1,6 +1,7 @@
-import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
+import type { CaBundle } from './ca-bundle-ref.ts';
 import { RESULT_KEYS } from './result-secret.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
@@ -34,6 +35,8 @@ export interface RunInputs {
   run: RunIdentity;
   trigger: string;
   credentialsVersion?: string;
+  /** The checked CAs of spec.account.caBundleRef, which the run's browser trusts. */
+  caBundle?: CaBundle;
   /** Set when the code service serves runs: the run spec names it and the pod gets a token for it. */
   codeService?: RunCodeService;
   settings: RunnerSettings;
@@ -90,6 +93,7 @@ function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secr
     credentials: { usernameFile: `${CREDENTIALS_DIR}/username`, passwordFile: `${CREDENTIALS_DIR}/password` },
     sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
     action: run.action,
+    ...(inputs.caBundle ? { caBundle: inputs.caBundle.pem } : {}),
     ...(inputs.codeService ? {
       codeService: {
         url: inputs.codeService.url, ...(inputs.codeService.caBundle ? { caBundle: inputs.codeService.caBundle } : {}),
@@ -113,6 +117,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
       annotations: {
         [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
         ...(inputs.run.request !== undefined ? { [RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
+        ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
       },
     },
     spec: {
@@ -145,7 +150,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
               { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
               { name: 'run', mountPath: RUN_DIR, readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
-              ...(inputs.codeService ? [{ name: 'code-service-token', mountPath: CODE_SERVICE_TOKEN_DIR, readOnly: true }] : []),
+              ...codeServiceToken(inputs.codeService).mounts,
             ],
           }],
           volumes: [
@@ -155,14 +160,22 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
             ] } },
             { name: 'run', secret: { secretName: name, defaultMode: 0o400, items: [{ key: RESULT_KEYS.runSpec, path: RESULT_KEYS.runSpec }] } },
             { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
-            // Bound to the pod and for the code service only: the API server refuses it, and it dies with the pod.
-            ...(inputs.codeService ? [{ name: 'code-service-token', projected: { defaultMode: 0o400, sources: [{ serviceAccountToken: {
-              audience: inputs.codeService.audience, expirationSeconds: CODE_SERVICE_TOKEN_SECONDS, path: 'token',
-            } }] } }] : []),
+            ...codeServiceToken(inputs.codeService).volumes,
           ],
         },
       },
     },
+  };
+}
+
+/** The pod's token for the code service: bound to the pod and for that audience only (the API server refuses it), dying with the pod. */
+function codeServiceToken(codeService: RunCodeService | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  if (!codeService) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: 'code-service-token', projected: { defaultMode: 0o400, sources: [{ serviceAccountToken: {
+      audience: codeService.audience, expirationSeconds: CODE_SERVICE_TOKEN_SECONDS, path: 'token',
+    } }] } }],
+    mounts: [{ name: 'code-service-token', mountPath: CODE_SERVICE_TOKEN_DIR, readOnly: true }],
   };
 }
 

@@ -28,6 +28,8 @@ const OPTIONS = {
   'totp-algorithm': { type: 'string' },
   'totp-digits': { type: 'string' },
   'totp-period': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -77,7 +79,9 @@ async function main(): Promise<void> {
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
   const accounts: DemoAccountSpec[] = flags.user && secret
     ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
-  const app = await startDemoApp({ port: Number(flags.port), accounts });
+  if (Boolean(flags['tls-cert']) !== Boolean(flags['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  const tls = flags['tls-cert'] && flags['tls-key'] ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) } : undefined;
+  const app = await startDemoApp({ port: Number(flags.port), accounts, ...(tls ? { tls } : {}) });
   process.stdout.write(`demo app listening on ${app.url}\n`);
   const stop = (): void => {
     app.stop().then(() => process.exit(0), () => process.exit(1));
