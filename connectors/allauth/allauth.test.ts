@@ -205,7 +205,10 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
 
       expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 10 });
       expect(await other.authenticators(account.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
-      expect(await run(account, { action: 'disable' })).toMatchObject({ outcome: 'Disabled' });
+      const ref = { namespace: 'default', name: 'restyled', uid: randomUUID() };
+      const { seed } = (await account.sink.readSeed())!;
+      await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, seed)).version);
+      expect(await run(account, { action: 'disable', codeService: await codeService.run(ref) })).toMatchObject({ outcome: 'Disabled' });
       expect(await other.authenticators(account.username)).toEqual([]);
     } finally {
       await other.stop();
