@@ -16,6 +16,8 @@ export interface SlotCode {
 
 /** A login code waits at most --code-service-max-login-wait (35 s by default) for an unused window. */
 const REQUEST_TIMEOUT_MS = 60_000;
+/** The longest `Retry-After` of a NextWindowTooFar answer the run waits out (two TOTP windows). */
+const MAX_WINDOW_RETRY_SECONDS = 60;
 
 /**
  * The run's side of the code service's run endpoint: which store slots hold a seed, and one sign-in code at a time
@@ -58,7 +60,13 @@ export class RunCodeClient {
     }
     this.#scrubber.add(new SecretValue(token));
     const target = `${url}/v1/namespaces/${encodeURIComponent(namespace)}/runs/${encodeURIComponent(job)}/${path}`;
-    const { status, body } = await getJson(target, token, this.#spec.caBundle);
+    let { status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle);
+    // Every window up to the service's wait limit went to other automated logins (another run, `kubectl mfa code
+    // --fresh`): the answer says when one is free, so wait for it once rather than fail the run.
+    if (status === 503 && body.reason === 'NextWindowTooFar' && retryAfter !== undefined && retryAfter <= MAX_WINDOW_RETRY_SECONDS) {
+      await new Promise((resolve) => setTimeout(resolve, retryAfter! * 1000));
+      ({ status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle));
+    }
     if (status === 200) return body;
     // The service's reason and message name no secret (operator/codes/code-errors.ts).
     const reason = typeof body.reason === 'string' ? body.reason : `HTTP ${status}`;
@@ -72,7 +80,13 @@ function unavailable(why: string): RunnerError {
     `The operator's code service, which gives a run its sign-in codes, ${why}. Nothing was changed on the app; the run will retry.`, true);
 }
 
-function getJson(target: string, token: string, ca: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+interface JsonAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  retryAfter?: number;
+}
+
+function getJson(target: string, token: string, ca: string | undefined): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(target, {
       method: 'GET', headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeout: REQUEST_TIMEOUT_MS,
@@ -88,7 +102,8 @@ function getJson(target: string, token: string, ca: string | undefined): Promise
         } catch {
           // A proxy's HTML error page: the status says enough.
         }
-        resolve({ status: res.statusCode ?? 0, body });
+        const retryAfter = Number(res.headers['retry-after']);
+        resolve({ status: res.statusCode ?? 0, body, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter } : {}) });
       });
       res.on('error', () => reject(unavailable('broke off its answer')));
     });

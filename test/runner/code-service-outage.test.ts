@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processUsedTotpWindows } from '../../connectors/sdk/totp-submission.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import { randomSeed } from '../../operator/stores/contract.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
@@ -51,4 +52,21 @@ describe('a run while the operator\'s code service is down', () => {
     const written = await Promise.all((await readdir(dir).catch(() => [])).map((f) => readFile(join(dir, f), 'utf8')));
     for (const text of [...written, ...account.logLines, ...codes.lines]) expect(text.includes(S0.secret.reveal()), 'the stored seed reached the run').toBe(false);
   }, 150_000);
+});
+
+describe('a run whose next windows went to other automated logins', () => {
+  it('waits out the code service\'s Retry-After once instead of failing', async () => {
+    const S0 = randomSeed({ issuer: 'Demo SaaS' });
+    const ref = { namespace: 'default', name: 'busy', uid: randomUUID() };
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
+    const account = await fixture.account({ mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action: 'disable', codeService: await codes.run(ref) });
+    // Other logins (`kubectl mfa code --fresh`) took the next two windows: the first free one starts 60 to 90 s from
+    // now, beyond the service's 35 s wait, so it answers NextWindowTooFar with a Retry-After under a minute.
+    processUsedTotpWindows.remember(S0, Math.floor(Date.now() / 30_000) + 2);
+
+    const summary = await account.run();
+
+    expect(summary).toMatchObject({ outcome: 'Disabled' });
+    expect(codes.auditRecords().some((r) => r.reason === 'NextWindowTooFar'), 'the service refused once with NextWindowTooFar').toBe(true);
+  }, 240_000);
 });
