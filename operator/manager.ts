@@ -1,8 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
 import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
+import type { RunCodeService } from './automation/run-objects.ts';
+import type { CodeServiceConfig } from './codes/config.ts';
 import { connectorEnvFrom, loadRunnerSettings, type RunnerSettings } from './automation/runner-settings.ts';
 import { ConfiguredStores } from './stores/configured-stores.ts';
 import { startCodeService } from './codes/start.ts';
@@ -71,6 +75,7 @@ export class OperatorManager {
     return new JobAutomationDriver({
       core: this.#clients.core, batch: this.#clients.batch, rbac: this.#clients.rbac,
       jobs: () => jobs.list(), stores: this.#stores, settings: this.#runner, metrics: this.#metrics, log: this.#log,
+      ...runCodeServiceOf(this.#config.codeService),
       credentialsVersion: (m) => {
         const secret = informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace);
         return secret && credentialsOptedIn(secret) ? secret.metadata?.resourceVersion : undefined;
@@ -233,6 +238,14 @@ export class OperatorManager {
     await this.#stopped;
     return true;
   }
+}
+
+/** What runs are told of the code service (its URL and the CA to trust); nothing when it does not serve runs. */
+function runCodeServiceOf(config: CodeServiceConfig | undefined): { codeService?: RunCodeService } {
+  if (!config?.runUrl) return {};
+  const beside = join(dirname(config.certPath), 'ca.crt');
+  const caPath = config.runCaPath ?? (existsSync(beside) ? beside : config.certPath);
+  return { codeService: { url: config.runUrl, caBundle: readFileSync(caPath, 'utf8'), audience: config.audience } };
 }
 
 function accountLabels(m: ManagedAccountMfa): { connector: string; mfa_state: string; ready: string } {

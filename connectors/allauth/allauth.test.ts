@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import { runEnablement } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
+import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { startAllauth, type AllauthServer } from '../../test/apps/allauth/server.ts';
 import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
 
@@ -38,14 +41,24 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   let browser: Browser;
   let dir: string;
   let users = 0;
+  // Runs sign in with the stored seed through the operator's run endpoint, as Jobs do: they never hold it.
+  let codeService: RunCodeService;
+  const store = new InMemoryStore();
+  const ref = { namespace: 'default', name: 'allauth', uid: randomUUID() };
 
   beforeAll(async () => {
     process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
     dir = await mkdtemp(join(tmpdir(), 'mfa-allauth-test-'));
-    [site, browser] = await Promise.all([startAllauth(), launchBrowser()]);
+    [site, browser, codeService] = await Promise.all([startAllauth(), launchBrowser(), RunCodeService.start(dir, store)]);
   }, 900_000);
 
+  /** What the harvest does with a seed the run confirmed: it becomes the store's active seed. */
+  async function storeActive(seed: TotpSeed): Promise<void> {
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, seed)).version);
+  }
+
   afterAll(async () => {
+    await codeService?.stop();
     await browser?.close();
     await site?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -129,12 +142,12 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
 
   it('rotates: signs in with the stored seed, deactivates, enrolls a new seed that signs in while the old one does not', async () => {
     const before = (await enrolled.sink.readSeed())!.seed;
-    // As the operator starts a rotation: the store's active seed handed in, an empty slot for the new one.
+    await storeActive(before);
+    // As the operator starts a rotation: an empty result for the new seed, and the code service for the old one.
     const rotation = new FileResultSink(join(dir, 'rotation'));
-    await rotation.writeActiveSeed(before);
     enrolled = { ...enrolled, spec: { ...enrolled.spec, sink: { type: 'file', dir: join(dir, 'rotation') } }, sink: rotation };
 
-    const summary = await run(enrolled, { action: 'rotate' });
+    const summary = await run(enrolled, { action: 'rotate', codeService: await codeService.run(ref) });
 
     expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 10 });
     const after = (await enrolled.sink.readSeed())!.seed;
@@ -146,8 +159,10 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   }, 300_000);
 
   it('verifies, then turns MFA off with the stored seed, recovery codes included', async () => {
-    const verified = await run(enrolled, { action: 'verify' });
-    const disabled = await run(enrolled, { action: 'disable' });
+    await storeActive((await enrolled.sink.readSeed())!.seed);
+
+    const verified = await run(enrolled, { action: 'verify', codeService: await codeService.run(ref) });
+    const disabled = await run(enrolled, { action: 'disable', codeService: await codeService.run(ref) });
 
     expect(verified).toMatchObject({ outcome: 'Verified' });
     expect(disabled).toMatchObject({ outcome: 'Disabled' });
@@ -190,7 +205,10 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
 
       expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 10 });
       expect(await other.authenticators(account.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
-      expect(await run(account, { action: 'disable' })).toMatchObject({ outcome: 'Disabled' });
+      const ref = { namespace: 'default', name: 'restyled', uid: randomUUID() };
+      const { seed } = (await account.sink.readSeed())!;
+      await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, seed)).version);
+      expect(await run(account, { action: 'disable', codeService: await codeService.run(ref) })).toMatchObject({ outcome: 'Disabled' });
       expect(await other.authenticators(account.username)).toEqual([]);
     } finally {
       await other.stop();

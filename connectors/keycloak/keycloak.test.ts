@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,9 @@ import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import { runEnablement } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
+import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/server.ts';
 import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
 
@@ -40,17 +43,21 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   let browser: Browser;
   let dir: string;
   let users = 0;
+  // Runs sign in with the stored seed through the operator's run endpoint, as Jobs do: they never hold it.
+  let codeService: RunCodeService;
+  const store = new InMemoryStore();
 
   beforeAll(async () => {
     process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
     dir = await mkdtemp(join(tmpdir(), 'mfa-keycloak-test-'));
-    [keycloak, browser] = await Promise.all([startKeycloak(), launchBrowser()]);
+    [keycloak, browser, codeService] = await Promise.all([startKeycloak(), launchBrowser(), RunCodeService.start(dir, store)]);
     // Deleting a credential re-asks for password and code once the login is a second old, so
     // the disable test goes through Keycloak's re-authentication.
     await keycloak.createRealm(REALM, { recoveryCodeLogin: true, maxAuthAgeSeconds: { delete_credential: 1 } });
   }, 900_000);
 
   afterAll(async () => {
+    await codeService?.stop();
     await browser?.close();
     await keycloak?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -136,8 +143,12 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   }, 180_000);
 
   it('verifies, then turns MFA off with the stored seed, re-authenticating before each deletion', async () => {
-    const verified = await run(enrolled, { action: 'verify' });
-    const disabled = await run(enrolled, { action: 'disable' });
+    // What the harvest does with the enrolled seed: active in the store.
+    const ref = { namespace: 'default', name: 'keycloak', uid: randomUUID() };
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, (await enrolled.sink.readSeed())!.seed)).version);
+
+    const verified = await run(enrolled, { action: 'verify', codeService: await codeService.run(ref) });
+    const disabled = await run(enrolled, { action: 'disable', codeService: await codeService.run(ref) });
 
     expect(verified).toMatchObject({ outcome: 'Verified' });
     expect(disabled).toMatchObject({ outcome: 'Disabled' });

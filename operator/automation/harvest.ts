@@ -3,7 +3,7 @@ import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generat
 import { rfc3339 } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
-import { planSeedHarvest, type StoreSeeds } from './harvest-plan.ts';
+import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-plan.ts';
 import { readRunResult, type RunResult } from './result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
 import { RUN_ANNOTATIONS, type RunAction } from './run-names.ts';
@@ -38,7 +38,7 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const store = await deps.stores.forAccount(mfa);
   try {
     await moveMaterial(store.provider, accountRef(mfa), run.action, outcome, result);
-    if (result.seed || result.recoveryCodes) deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
+    if (result.seed || result.adoptedSlot || result.recoveryCodes) deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
   } catch (e: unknown) {
     if (!isStoreError(e)) throw e;
     deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'failure' });
@@ -71,14 +71,21 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunO
 /** Moves a run's material into the store along planSeedHarvest; exported for fault tests that play the harvest. */
 export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRef, action: RunAction, outcome: RunOutcome, result: RunResult): Promise<void> {
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
-  const stored = result.seed && action !== 'disable' ? await storeSeeds(provider, ref) : {};
-  const plan = planSeedHarvest(action, succeeded, { ...(result.seed ? { seed: result.seed } : {}), ...(result.seedState ? { state: result.seedState } : {}) }, stored);
+  const stored = (result.seed || result.adoptedSlot) && action !== 'disable' ? await storeSeeds(provider, ref) : {};
+  const plan = planSeedHarvest(action, succeeded, resultSeedOf(result), stored);
   if (plan.kind === 'writePending') {
     const pending = await provider.writePendingSeed(ref, result.seed!);
     if (plan.promote) await provider.promotePendingSeed(ref, pending.version);
   }
+  // Only harvests write the store and one run of an account is active at a time, so this is the seed the run signed in with.
+  if (plan.kind === 'promotePending') await provider.promotePendingSeed(ref, (await provider.readPendingSeed(ref))!.metadata.version);
   if (result.recoveryCodes) await provider.writeRecoveryCodes(ref, result.recoveryCodes);
   if (action === 'disable' && outcome.outcome === 'Disabled') await provider.delete(ref);
+}
+
+function resultSeedOf(result: RunResult): ResultSeed {
+  const { seed, seedState: state, adoptedSlot } = result;
+  return { ...(seed ? { seed } : {}), ...(state ? { state } : {}), ...(adoptedSlot ? { adoptedSlot } : {}) };
 }
 
 async function storeSeeds(provider: SecretStoreProvider, ref: AccountRef): Promise<StoreSeeds> {

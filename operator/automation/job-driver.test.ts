@@ -9,7 +9,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import { JobAutomationDriver } from './job-driver.ts';
-import { readRunResult, recoveryCodesData, seedData } from './result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, seedData } from './result-secret.ts';
 import { runObjects } from './run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from './runner-settings.ts';
 import { accountRef } from './store-resolver.ts';
@@ -21,6 +21,7 @@ const failed = (reason: string, retryable: boolean) => ({ outcome: 'Failed', rea
 let kube: InMemoryKube;
 let store: InMemoryStore;
 let driver: JobAutomationDriver;
+const codeService = { url: 'https://codes.mfa-operator-system.svc', caBundle: 'PEM', audience: 'mfa-operator.io/code-service' };
 /** Fixed, and moved on by hand past each retry's backoff. */
 let now: number;
 
@@ -28,12 +29,30 @@ beforeEach(() => {
   kube = new InMemoryKube();
   store = new InMemoryStore();
   now = Date.parse('2026-12-01T12:00:00Z');
-  driver = new JobAutomationDriver({
+  driver = driverWith({ codeService });
+});
+
+function driverWith(options: { codeService?: typeof codeService }): JobAutomationDriver {
+  return new JobAutomationDriver({
     core: kube.core, batch: kube.batch, rbac: kube.rbac, jobs: () => kube.jobs(), credentialsVersion: () => '1',
     stores: { forAccount: async () => ({ provider: store, storeKind: 'Default', description: 'memory' }) },
-    settings, metrics: createMetrics(), log: createLogger('test', { level: 'silent' }), now: () => new Date(now),
+    settings, metrics: createMetrics(), log: createLogger('test', { level: 'silent' }), now: () => new Date(now), ...options,
   });
-});
+}
+
+/** Every value of the run's result Secret (decoded) and its Job, as one text: where a leaked seed would show. */
+function runObjectsText(name: string): string {
+  const secret = kube.secret(NS, name)!;
+  const decoded = Object.values(secret.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8'));
+  const job = kube.jobs().find((j) => j.metadata?.name === name);
+  return [...decoded, JSON.stringify(secret), JSON.stringify(job)].join('\n');
+}
+
+function expectNoSeedIn(name: string, ...seeds: TotpSeed[]): void {
+  const text = runObjectsText(name);
+  for (const seed of seeds) expect(text.includes(seed.secret.reveal()), 'a stored seed is in the run\'s result Secret or Job').toBe(false);
+  expect(Object.keys(kube.secret(NS, name)!.data ?? {})).toEqual(['run-spec.json']);
+}
 
 function account(overrides: Partial<ManagedAccountMfa['spec']> = {}, status: ManagedAccountMfa['status'] = {}): ManagedAccountMfa {
   return {
@@ -72,7 +91,7 @@ async function enrolledWithRotationAsked(): Promise<{ S0: TotpSeed; S1: TotpSeed
 }
 
 describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, item 1)', () => {
-  it('hands a retry the pending new seed as its candidate, and its harvest never erases it', async () => {
+  it('hands a retry no seed (it asks the code service), and its harvest never erases the pending new seed', async () => {
     const { S0, S1, mfa, ref } = await enrolledWithRotationAsked();
 
     // Attempt 1 turned MFA off with S0, enrolled S1 (stored as pending, confirmed on the app), then lost its result Secret.
@@ -88,10 +107,8 @@ describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, it
     await apply(mfa, await driver.step(mfa));
     const retry = newestJob('rotate');
     expect(retry).not.toBe(first);
-    const handedIn = readRunResult(kube.secret(NS, retry));
-    expect(handedIn.seed?.secret.reveal(), 'the candidate is the pending new seed').toBe(S1.secret.reveal());
-    expect(handedIn.seedState).toBe('pending');
-    expect(handedIn.activeSeed?.secret.reveal()).toBe(S0.secret.reveal());
+    expectNoSeedIn(retry, S0, S1);
+    expect(JSON.parse(runObjectsText(retry).split('\n')[0]!).codeService).toMatchObject({ url: codeService.url, caBundle: 'PEM', namespace: NS, job: retry });
     kube.finishRun(NS, retry, failed('InvalidCredentials', false));
     await apply(mfa, await driver.step(mfa));
 
@@ -99,13 +116,13 @@ describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, it
     expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(S0.secret.reveal());
   });
 
-  it('promotes the new seed when a retry adopted it', async () => {
+  it('promotes the pending new seed when a retry reports it adopted the pending slot', async () => {
     const { S1, mfa, ref } = await enrolledWithRotationAsked();
     await store.writePendingSeed(ref, S1);
 
     await apply(mfa, await driver.step(mfa));
     const run = newestJob('rotate');
-    runnerWrites(run, seedData(S1, 'confirmed'));
+    runnerWrites(run, adoptedSlotData('pending'));
     kube.finishRun(NS, run, { outcome: 'Adopted', reason: 'Adopted', message: 'adopted', retryable: false });
     await apply(mfa, await driver.step(mfa));
 
@@ -141,8 +158,7 @@ describe('JobAutomationDriver.finalize: deletion never drops a seed the app may 
       } else {
         // MFA is on with S1: Disable turns it off with S1 before anything is deleted.
         expect(second.done).toBe(false);
-        const disable = newestJob('disable');
-        expect(readRunResult(kube.secret(NS, disable)).activeSeed?.secret.reveal()).toBe(S1.secret.reveal());
+        expectNoSeedIn(newestJob('disable'), S1);
         expect(await store.readActiveSeed(ref)).toBeDefined();
       }
     });
@@ -173,7 +189,7 @@ describe('JobAutomationDriver.finalize: deletion never drops a seed the app may 
 
     expect(step.done).toBe(false);
     expect((await store.readPendingSeed(ref))?.seed.secret.reveal()).toBe(S1.secret.reveal());
-    expect(readRunResult(kube.secret(NS, newestJob('disable'))).seed?.secret.reveal()).toBe(S1.secret.reveal());
+    expectNoSeedIn(newestJob('disable'), S1);
   });
 
   it('Disable with nothing stored: done, and nothing is left', async () => {
@@ -184,6 +200,27 @@ describe('JobAutomationDriver.finalize: deletion never drops a seed the app may 
 
     expect(step.done).toBe(true);
     expect(kube.jobs()).toEqual([]);
+  });
+});
+
+describe('JobAutomationDriver without a code service for runs (issue 11, item 8)', () => {
+  it('starts no run that may need a stored seed, and says which flag is missing', async () => {
+    const { mfa } = await enrolledWithRotationAsked();
+
+    const step = await driverWith({}).step(mfa);
+
+    expect(kube.jobs()).toEqual([]);
+    expect(step.conditions).toEqual([expect.objectContaining({ type: 'AutomationSucceeded', status: 'False', reason: 'CodeServiceRequired' })]);
+    expect(step.conditions[0]!.message).toContain('--code-service-run-url');
+  });
+
+  it('still starts a first enable: nothing is stored, so no run needs a code', async () => {
+    const mfa = account();
+
+    await apply(mfa, await driverWith({}).step(mfa));
+
+    const run = newestJob('enable');
+    expect(JSON.parse(runObjectsText(run).split('\n')[0]!).codeService).toBeUndefined();
   });
 });
 

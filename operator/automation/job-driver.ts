@@ -11,6 +11,7 @@ import { decideRetry } from './retry-policy.ts';
 import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
 import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, type RunAction } from './run-names.ts';
+import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 import { accountRef, type StoreResolver } from './store-resolver.ts';
@@ -28,6 +29,8 @@ export interface JobDriverDeps {
   credentialsVersion(mfa: ManagedAccountMfa): string | undefined;
   stores: StoreResolver;
   settings: RunnerSettings;
+  /** Where runs get sign-in codes from the store's seeds; without it a run that may need one is not started. */
+  codeService?: RunCodeService;
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => Date;
@@ -119,11 +122,13 @@ export class JobAutomationDriver implements AutomationDriver {
     // No watch on ConfigMaps: a refused bundle is read again after a while, besides on every spec change and resync.
     const ca = await readCaBundle(this.#d.core, mfa, this.#now());
     if (ca.kind === 'refused') return { conditions: [ca.condition], requeueAfterMs: CA_BUNDLE_RECHECK_MS };
-    const store = await this.#d.stores.forAccount(mfa);
-    const ref = accountRef(mfa);
-    // Every run gets both: the pending seed is the one a crashed run (or a rotation) may have left on the app.
-    const pending = await store.provider.readPendingSeed(ref);
-    const active = await store.provider.readActiveSeed(ref);
+    // A stored seed (the pending one a crashed run or a rotation may have left on the app, or the active one) reaches a
+    // run only as codes from the code service, one at a time; without the service such a run is not started.
+    const codeService = this.#d.codeService;
+    if (!codeService) {
+      const meta = await (await this.#d.stores.forAccount(mfa)).provider.readMetadata(accountRef(mfa));
+      if (meta.active || meta.pending) return { conditions: failedConditions('CodeServiceRequired', codeServiceRequired(action)) };
+    }
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const name = await this.#launcher.launch({
       mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
@@ -132,7 +137,7 @@ export class JobAutomationDriver implements AutomationDriver {
         accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt,
         ...(request !== undefined ? { request } : {}),
       },
-      storedSeeds: { ...(pending ? { pending: pending.seed } : {}), ...(active ? { active: active.seed } : {}) },
+      ...(codeService ? { codeService } : {}),
     });
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
     return {
@@ -168,6 +173,12 @@ export class JobAutomationDriver implements AutomationDriver {
 
 function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
   return mfa.spec.deletionPolicy ?? 'Retain';
+}
+
+function codeServiceRequired(action: RunAction): string {
+  return `No run was started for ${ACTION_VERBS[action]}: the store holds a seed, and a run signs in with it only through codes ` +
+    'from the code service, which is not serving runs. Start the operator with --code-service-port and --code-service-run-url ' +
+    '(chart: codeService.enabled=true, the default); will not retry until then.';
 }
 
 function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {

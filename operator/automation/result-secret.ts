@@ -4,27 +4,28 @@ import { SecretValue } from '../secrets/secret-value.ts';
 import { decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed } from '../stores/material.ts';
 
 /**
- * The per-run result Secret: the operator creates it with the run spec (no secrets) and the store's seeds:
- * the pending one as this run's candidate (`seed`, which the runner may adopt or replace with one it captures)
- * and the active one (`active-seed`, read-only: the runner signs in with it but it is never harvested as new
- * material). The runner writes the seed it captured and the recovery codes. Its pod may get and update this
- * one Secret and nothing else.
+ * The per-run result Secret: the operator creates it with the run spec (no secrets) and nothing else; a stored seed
+ * never enters it (a run signs in with codes from the code service, operator/codes/run-codes.ts). The runner writes
+ * the seed it captured (`seed`, durable before the app is asked to confirm it), the recovery codes, and which store
+ * slot the app took when it adopted one (`adopted-slot`). Its pod may get and update this one Secret and nothing else.
  */
 export const RESULT_KEYS = {
   runSpec: 'run-spec.json',
   seed: 'seed',
   seedState: 'seed-state',
-  activeSeed: 'active-seed',
+  adoptedSlot: 'adopted-slot',
   recoveryCodes: 'recovery-codes',
 } as const;
 
 export type ResultSeedState = 'pending' | 'confirmed' | 'disabled';
 
+/** The store slot whose seed the app took at sign-in, when the run adopted it instead of enrolling. */
+export type AdoptedSlot = 'pending' | 'active';
+
 export interface RunResult {
   seed?: TotpSeed;
   seedState?: ResultSeedState;
-  /** The store's active seed when the run started; only to sign in with. */
-  activeSeed?: TotpSeed;
+  adoptedSlot?: AdoptedSlot;
   recoveryCodes?: SecretValue<readonly string[]>;
 }
 
@@ -34,8 +35,8 @@ export function seedData(seed: TotpSeed, state: ResultSeedState): Record<string,
   return { [RESULT_KEYS.seed]: b64(encodeSeed(seed)), [RESULT_KEYS.seedState]: b64(state) };
 }
 
-export function activeSeedData(seed: TotpSeed): Record<string, string> {
-  return { [RESULT_KEYS.activeSeed]: b64(encodeSeed(seed)) };
+export function adoptedSlotData(slot: AdoptedSlot): Record<string, string> {
+  return { [RESULT_KEYS.adoptedSlot]: b64(slot) };
 }
 
 export function seedStateData(state: ResultSeedState): Record<string, string> {
@@ -52,13 +53,19 @@ export function readRunResult(secret: V1Secret | undefined): RunResult {
   const where = `result Secret ${secret?.metadata?.namespace}/${secret?.metadata?.name}`;
   const raw = (key: string) => (data[key] ? Buffer.from(data[key], 'base64') : undefined);
   const seedBytes = raw(RESULT_KEYS.seed);
-  const activeBytes = raw(RESULT_KEYS.activeSeed);
   const codesBytes = raw(RESULT_KEYS.recoveryCodes);
   const state = raw(RESULT_KEYS.seedState)?.toString('utf8') as ResultSeedState | undefined;
+  const adopted = adoptedSlotOf(raw(RESULT_KEYS.adoptedSlot));
   return {
     ...(seedBytes ? { seed: decodeSeed(seedBytes, where) } : {}),
     ...(state ? { seedState: state } : {}),
-    ...(activeBytes ? { activeSeed: decodeSeed(activeBytes, where) } : {}),
+    ...(adopted ? { adoptedSlot: adopted } : {}),
     ...(codesBytes ? { recoveryCodes: decodeRecoveryCodes(codesBytes, where) } : {}),
   };
+}
+
+/** Written by the run's pod: anything but the two slot names is ignored, never promoted. */
+function adoptedSlotOf(bytes: Buffer | undefined): AdoptedSlot | undefined {
+  const text = bytes?.toString('utf8');
+  return text === 'pending' || text === 'active' ? text : undefined;
 }

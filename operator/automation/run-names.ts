@@ -39,6 +39,9 @@ export const RUN_LABELS = {
   request: 'mfa-operator.io/request',
 } as const;
 
+/** The operator's run Jobs, as the controller and the code service watch them. */
+export const RUN_JOB_SELECTOR = `${RUN_LABELS.managedBy}=mfa-operator,${RUN_LABELS.component}=automation-run`;
+
 /** A label-safe digest of a rotation request, so runs of one request are found by label. */
 export function requestLabel(request: string | undefined): string {
   return request === undefined ? '' : createHash('sha256').update(request).digest('hex').slice(0, 16);

@@ -36,3 +36,28 @@ describe('connector settings in run Jobs', () => {
     expect(runnerEnv('keycloak', unset).map((e) => e.name)).toEqual(['HOME', 'TMPDIR']);
   });
 });
+
+describe('a run and the code service (issue 11, item 8)', () => {
+  const settings: RunnerSettings = { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:1' };
+  const run = { accountName: 'acct', accountUid: '5f0c7d2e-0000-4000-8000-000000000001', action: 'rotate' as const, generation: 1, attempt: 1 };
+  const codeService = { url: 'https://codes.mfa-operator-system.svc', caBundle: '-----BEGIN CERTIFICATE-----\nCA\n', audience: 'mfa-operator.io/code-service' };
+
+  it('mounts a pod-bound token for the code service\'s audience only, short-lived, and names the service in the run spec', () => {
+    const { job, resultSecret } = runObjects({ mfa: account('demo'), trigger: 'Rotate', settings, run, codeService });
+
+    const pod = job.spec!.template.spec!;
+    expect(pod.volumes).toContainEqual({ name: 'code-service-token', projected: { defaultMode: 0o400, sources: [{ serviceAccountToken: {
+      audience: 'mfa-operator.io/code-service', expirationSeconds: 600, path: 'token',
+    } }] } });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'code-service-token', mountPath: '/var/run/mfa-operator/code-service', readOnly: true });
+    const spec = JSON.parse(Buffer.from(resultSecret.data!['run-spec.json']!, 'base64').toString('utf8'));
+    expect(spec.codeService).toEqual({ ...codeService, audience: undefined, tokenFile: '/var/run/mfa-operator/code-service/token', namespace: 'team-a', job: job.metadata!.name });
+    expect(Object.keys(resultSecret.data!)).toEqual(['run-spec.json']);
+  });
+
+  it('mounts no such token when the code service does not serve runs', () => {
+    const { job } = runObjects({ mfa: account('demo'), trigger: 'SpecChanged', settings, run: { ...run, action: 'enable' } });
+
+    expect(job.spec!.template.spec!.volumes!.map((v) => v.name)).toEqual(['credentials', 'run', 'tmp']);
+  });
+});

@@ -1,14 +1,26 @@
-import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
-import { activeSeedData, RESULT_KEYS, seedData } from './result-secret.ts';
+import { RESULT_KEYS } from './result-secret.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
 const RUN_DIR = '/var/run/mfa-operator/run';
 const CREDENTIALS_DIR = '/var/run/mfa-operator/credentials';
+const CODE_SERVICE_TOKEN_DIR = '/var/run/mfa-operator/code-service';
+/** The shortest lifetime the API server grants a projected token; kubelet renews it at 80%. */
+const CODE_SERVICE_TOKEN_SECONDS = 600;
+
+/** How runs reach the code service for sign-in codes from the store's seeds (public data only). */
+export interface RunCodeService {
+  /** https URL run pods reach the service at. */
+  url: string;
+  /** PEM CA bundle the runner trusts for it. */
+  caBundle?: string;
+  /** The audience of the token the pod gets (the service's --code-service-audience). */
+  audience: string;
+}
 
 export interface RunObjects {
   serviceAccount: V1ServiceAccount;
@@ -25,15 +37,16 @@ export interface RunInputs {
   credentialsVersion?: string;
   /** The checked CAs of spec.account.caBundleRef, which the run's browser trusts. */
   caBundle?: CaBundle;
-  /** The store's seeds: a pending one the runner may adopt (a re-run after a crash), and the active one it signs in with. */
-  storedSeeds?: { pending?: TotpSeed; active?: TotpSeed };
+  /** Set when the code service serves runs: the run spec names it and the pod gets a token for it. */
+  codeService?: RunCodeService;
   settings: RunnerSettings;
 }
 
 /**
  * Everything one automation run needs, all named after the run. The pod runs as its own service account,
- * which may get and update only this run's result Secret: one run can never read another account's seed.
- * No secret is in any spec: credentials are mounted Secret files, the run spec is mounted from the result Secret.
+ * which may get and update only this run's result Secret, and whose token (for the code service's audience) gets
+ * sign-in codes for this run's account only: no run ever holds a stored seed. No secret is in any spec: credentials
+ * are mounted Secret files, the run spec is mounted from the result Secret.
  */
 export function runObjects(inputs: RunInputs): RunObjects {
   const name = runName(inputs.run);
@@ -81,12 +94,16 @@ function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secr
     sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
     action: run.action,
     ...(inputs.caBundle ? { caBundle: inputs.caBundle.pem } : {}),
+    ...(inputs.codeService ? {
+      codeService: {
+        url: inputs.codeService.url, ...(inputs.codeService.caBundle ? { caBundle: inputs.codeService.caBundle } : {}),
+        tokenFile: `${CODE_SERVICE_TOKEN_DIR}/token`, namespace: metadata!.namespace, job: metadata!.name,
+      },
+    } : {}),
   };
-  const stored = inputs.storedSeeds ?? {};
-  const prior = { ...(stored.pending ? seedData(stored.pending, 'pending') : {}), ...(stored.active ? activeSeedData(stored.active) : {}) };
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata,
-    data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64'), ...prior },
+    data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64') },
   };
 }
 
@@ -133,6 +150,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
               { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
               { name: 'run', mountPath: RUN_DIR, readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
+              ...codeServiceToken(inputs.codeService).mounts,
             ],
           }],
           volumes: [
@@ -142,10 +160,22 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
             ] } },
             { name: 'run', secret: { secretName: name, defaultMode: 0o400, items: [{ key: RESULT_KEYS.runSpec, path: RESULT_KEYS.runSpec }] } },
             { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+            ...codeServiceToken(inputs.codeService).volumes,
           ],
         },
       },
     },
+  };
+}
+
+/** The pod's token for the code service: bound to the pod and for that audience only (the API server refuses it), dying with the pod. */
+function codeServiceToken(codeService: RunCodeService | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  if (!codeService) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: 'code-service-token', projected: { defaultMode: 0o400, sources: [{ serviceAccountToken: {
+      audience: codeService.audience, expirationSeconds: CODE_SERVICE_TOKEN_SECONDS, path: 'token',
+    } }] } }],
+    mounts: [{ name: 'code-service-token', mountPath: CODE_SERVICE_TOKEN_DIR, readOnly: true }],
   };
 }
 

@@ -1,5 +1,9 @@
 import type { Logger } from '../logging/logger.ts';
 import type { CodePurpose } from './code-issuer.ts';
+import type { RunSlot } from './code-request.ts';
+
+/** `run`: a run Job's sign-in code from one store slot (the run endpoint), never shown to a person. */
+export type AuditPurpose = CodePurpose | 'run';
 import type { CodeMetrics, CodeResult } from './code-metrics.ts';
 
 /** One code request as the audit log keeps it: who, which account, what happened. Never the code. */
@@ -8,7 +12,10 @@ export interface CodeAuditRecord {
   readonly groups?: readonly string[];
   readonly namespace: string;
   readonly name: string;
-  readonly purpose: CodePurpose;
+  readonly purpose: AuditPurpose;
+  /** Run requests: the Job asking, and the slot (or none: the slot listing). */
+  readonly job?: string;
+  readonly slot?: RunSlot;
   readonly result: CodeResult;
   readonly reason?: string;
   /** Where the request came from: the peer address, or `in-process` for a connector's login. */
@@ -26,14 +33,14 @@ export class CodeOutcomes {
   }
 
   record(entry: CodeAuditRecord, durationMs: number): void {
-    this.#metrics.codesIssued.inc({ result: entry.result });
-    this.#metrics.requestDuration.observe({ result: entry.result }, durationMs / 1000);
+    this.#metrics.codesIssued.inc({ purpose: entry.purpose, result: entry.result });
+    this.#metrics.requestDuration.observe({ purpose: entry.purpose, result: entry.result }, durationMs / 1000);
     // The field set is fixed here so nothing else (a code, a token) can slip into the line; pino adds the time.
     this.#audit.info({
       audit: 'totp-code',
       user: entry.user, groups: entry.groups, namespace: entry.namespace, name: entry.name,
-      purpose: entry.purpose, result: entry.result, reason: entry.reason, source: entry.source,
+      purpose: entry.purpose, job: entry.job, slot: entry.slot, result: entry.result, reason: entry.reason, source: entry.source,
       durationMs: Math.round(durationMs),
-    }, entry.result === 'issued' ? 'TOTP code issued' : 'TOTP code refused');
+    }, entry.result === 'issued' ? 'TOTP code issued' : entry.result === 'listed' ? 'run slots listed' : 'TOTP code refused');
   }
 }

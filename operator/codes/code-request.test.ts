@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { resultOf } from './code-metrics.ts';
-import { parseCodeRequest } from './code-request.ts';
+import { parseCodeRequest, parseRunRequest } from './code-request.ts';
 
 function get(url: string): IncomingMessage {
   return { method: 'GET', url, headers: {} } as IncomingMessage;
@@ -41,5 +41,28 @@ describe('parseCodeRequest', () => {
     expect(refusal('/v1/namespaces/Team_A/managedaccountmfas/shared/code')).toMatchObject({ reason: 'BadRequest' });
     expect(refusal('/v1/namespaces/team-a/managedaccountmfas/%2e%2e/code')).toMatchObject({ reason: 'BadRequest' });
     expect(() => parseCodeRequest({ method: 'POST', url: '/', headers: {} } as IncomingMessage)).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
+  });
+});
+
+describe('parseRunRequest', () => {
+  it('reads a run\'s code request (one slot) and its slot listing', () => {
+    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code?slot=pending')))
+      .toEqual({ namespace: 'team-a', job: 'acct-rotate-1a2b3c4d', slot: 'pending' });
+    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/slots'))).toEqual({ namespace: 'team-a', job: 'acct-rotate-1a2b3c4d' });
+  });
+
+  it('leaves every other path to the account route', () => {
+    expect(parseRunRequest(get('/v1/namespaces/team-a/managedaccountmfas/shared/code'))).toBeUndefined();
+  });
+
+  it.each(['', '?slot=', '?slot=history', '?slot=PENDING', '?slot=seed'])('refuses slot %j with BadRequest', (query) => {
+    expect(() => parseRunRequest(get(`/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code${query}`)))
+      .toThrow(expect.objectContaining({ reason: 'BadRequest', status: 400 }));
+  });
+
+  it('refuses run names the API server would not accept, and other methods', () => {
+    expect(() => parseRunRequest(get('/v1/namespaces/team-a/runs/Run_A/code?slot=active'))).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
+    expect(() => parseRunRequest({ method: 'POST', url: '/v1/namespaces/team-a/runs/r/slots', headers: {} } as IncomingMessage))
+      .toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
   });
 });

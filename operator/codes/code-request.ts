@@ -10,6 +10,18 @@ export interface CodeRequest {
 }
 
 const ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/code$/;
+const RUN_ROUTE = /^\/v1\/namespaces\/([^/]+)\/runs\/([^/]+)\/(code|slots)$/;
+
+/** The store slots a run may sign in with (operator/stores: the pending seed, then the active one). */
+export const RUN_SLOTS = ['pending', 'active'] as const;
+export type RunSlot = (typeof RUN_SLOTS)[number];
+
+/** A run asking for one code from a slot (`slot` set), or which slots hold a seed (`slot` unset). */
+export interface RunCodeRequest {
+  readonly namespace: string;
+  readonly job: string;
+  readonly slot?: RunSlot;
+}
 // RFC 1123 label (namespace) and subdomain (object name), as the API server enforces them.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -34,6 +46,25 @@ export function parseCodeRequest(req: IncomingMessage): CodeRequest {
     throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
   }
   return { namespace, name, purpose: purposeOf(url.searchParams) };
+}
+
+/**
+ * Parses `GET /v1/namespaces/{ns}/runs/{job}/code?slot=pending|active` and `GET /v1/namespaces/{ns}/runs/{job}/slots`;
+ * undefined for any other path (an account request, or a bad one that parseCodeRequest refuses).
+ */
+export function parseRunRequest(req: IncomingMessage): RunCodeRequest | undefined {
+  const url = requestUrl(req.url);
+  const match = RUN_ROUTE.exec(url.pathname);
+  if (!match) return undefined;
+  if (req.method !== 'GET') throw new CodeServiceError('MethodNotAllowed', 'Only GET is served.');
+  const [namespace, job] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
+  if (!NAMESPACE.test(namespace) || !NAMESPACE.test(job)) {
+    throw new CodeServiceError('BadRequest', 'The namespace or run name is not a valid Kubernetes name.');
+  }
+  if (match[3] === 'slots') return { namespace, job };
+  const slot = url.searchParams.get('slot');
+  if (!RUN_SLOTS.includes(slot as RunSlot)) throw new CodeServiceError('BadRequest', 'slot must be "pending" or "active".');
+  return { namespace, job, slot: slot as RunSlot };
 }
 
 // A request target the URL parser or decodeURIComponent refuses is the caller's mistake (400), not

@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logging/logger.ts';
 import type { AccountCodes } from './account-codes.ts';
 import type { Caller, CallerReview } from './caller-review.ts';
-import { isCodeServiceError } from './code-errors.ts';
+import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 import type { IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';
 import type { CodeOutcomes } from './code-outcomes.ts';
-import { bearerToken, parseCodeRequest, type CodeRequest } from './code-request.ts';
+import { bearerToken, parseCodeRequest, parseRunRequest, type CodeRequest, type RunCodeRequest } from './code-request.ts';
 import { sourceKey, type RateLimiter } from './rate-limiter.ts';
+import type { RunGrant } from './run-callers.ts';
+import type { RunCodes } from './run-codes.ts';
 
 /** The limits a request passes; the global TokenReview limit sits inside CallerReview. */
 export interface CodeRequestLimits {
@@ -23,6 +25,8 @@ export interface CodeServiceParts {
   review: CallerReview;
   limits: CodeRequestLimits;
   codes: AccountCodes;
+  /** The run endpoint (`/v1/namespaces/{ns}/runs/{job}/...`); without it those paths are refused. */
+  runs?: RunCodes;
   outcomes: CodeOutcomes;
   log: Logger;
 }
@@ -36,7 +40,12 @@ export interface TlsFiles {
 interface Attempt {
   caller?: Caller;
   request?: CodeRequest;
+  run?: RunCodeRequest;
+  grant?: RunGrant;
 }
+
+/** A 200 answer: an issued code, or a run's slot listing. */
+type Answer = { issued: IssuedCode } | { slots: readonly string[] };
 
 /**
  * Answers one code request: parse it, rate-limit per source address, authenticate (TokenReview,
@@ -48,8 +57,13 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
     const started = performance.now();
     const attempt: Attempt = {};
     serve(parts, req, attempt).then(
-      (issued) => {
+      (answer) => {
         record(parts, req, attempt, undefined, started);
+        if ('slots' in answer) {
+          sendJson(res, 200, { slots: answer.slots });
+          return;
+        }
+        const { issued } = answer;
         sendJson(res, 200, {
           code: issued.code.reveal(), secondsRemaining: issued.secondsRemaining,
           period: issued.period, digits: issued.digits, algorithm: issued.algorithm,
@@ -63,8 +77,10 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
   };
 }
 
-async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt): Promise<IssuedCode> {
+async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt): Promise<Answer> {
   // Parsed first so that even a refused request's audit line says which account was asked for.
+  attempt.run = parseRunRequest(req);
+  if (attempt.run) return serveRun(parts, req, attempt, attempt.run);
   attempt.request = parseCodeRequest(req);
   // Before authenticating: a flood of made-up tokens must not become a flood of TokenReviews.
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
@@ -72,19 +88,37 @@ async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Att
   parts.limits.perCaller.take(attempt.caller.username);
   const { namespace, name, purpose } = attempt.request;
   await parts.review.authorize(attempt.caller, namespace, name);
-  return parts.codes.issue({ namespace, name }, purpose);
+  return { issued: await parts.codes.issue({ namespace, name }, purpose) };
+}
+
+/** The same limits and TokenReview as an account request; then the run checks instead of a SubjectAccessReview. */
+async function serveRun(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt, run: RunCodeRequest): Promise<Answer> {
+  parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
+  if (!parts.runs) throw new CodeServiceError('BadRequest', 'This code service serves no run codes.');
+  attempt.caller = await parts.review.authenticate(bearerToken(req));
+  parts.limits.perCaller.take(attempt.caller.username);
+  attempt.grant = await parts.runs.authorize(attempt.caller, run);
+  if (run.slot === undefined) return { slots: await parts.runs.slots(attempt.grant) };
+  return { issued: await parts.runs.issue(attempt.grant, run.slot) };
 }
 
 function record(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt, error: unknown, started: number): void {
   const reason = isCodeServiceError(error) ? error.reason : 'InternalError';
-  const { caller, request } = attempt;
+  const { caller, run } = attempt;
+  const success = run && !run.slot ? 'listed' as const : 'issued' as const;
   parts.outcomes.record({
     user: caller ? caller.username : '(unauthenticated)',
     groups: caller?.groups,
-    ...(request ?? { namespace: '', name: '', purpose: 'display' }),
-    ...(error === undefined ? { result: 'issued' } : { result: resultOf(isCodeServiceError(error) ? error.reason : undefined), reason }),
+    ...auditTarget(attempt),
+    ...(error === undefined ? { result: success } : { result: resultOf(isCodeServiceError(error) ? error.reason : undefined), reason }),
     source: req.socket.remoteAddress ?? 'unknown',
   }, performance.now() - started);
+}
+
+/** Which account (and, for a run, which Job and slot) the audit line names. */
+function auditTarget({ request, run, grant }: Attempt) {
+  if (!run) return request ?? { namespace: '', name: '', purpose: 'display' as const };
+  return { namespace: run.namespace, name: grant?.accountName ?? '', purpose: 'run' as const, job: run.job, ...(run.slot ? { slot: run.slot } : {}) };
 }
 
 function sendError(res: ServerResponse, e: unknown, log: Logger): void {

@@ -20,6 +20,17 @@ describe('code service flags', () => {
     });
   });
 
+  it('take the URL and CA bundle runs reach the service with, and refuse a URL that is not plain https', () => {
+    const base = ['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k'];
+
+    expect(parseConfig([...base, '--code-service-run-url', 'https://codes.ops.svc:8443/', '--code-service-run-ca', '/tls/ca.crt']).codeService)
+      .toMatchObject({ runUrl: 'https://codes.ops.svc:8443', runCaPath: '/tls/ca.crt' });
+    expect(parseConfig(base).codeService?.runUrl).toBeUndefined();
+    for (const url of ['http://codes.ops.svc', 'https://u:p@codes.ops.svc', 'https://codes.ops.svc/?x=1', 'codes']) {
+      expect(() => parseConfig([...base, '--code-service-run-url', url])).toThrow(/--code-service-run-url must be an https URL/);
+    }
+  });
+
   it('name what is missing or wrong', () => {
     expect(() => parseConfig(['--code-service-port', '8443'])).toThrow(/--code-service-cert and --code-service-key/);
     expect(() => parseConfig(['--code-service-port', '8443', '--code-service-cert', 'c', '--code-service-key', 'k', '--code-service-rate', '0']))

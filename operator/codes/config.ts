@@ -20,6 +20,10 @@ export interface CodeServiceConfig {
   maxLoginWaitSeconds: number;
   /** The audience bearer tokens must be minted for. */
   audience: string;
+  /** Where run pods reach the service (its Service DNS name); without it no run gets codes. */
+  runUrl?: string;
+  /** PEM file of the CA that run pods trust for `runUrl`; default: ca.crt beside the certificate, else the certificate. */
+  runCaPath?: string;
 }
 
 /**
@@ -42,6 +46,8 @@ export const CODE_SERVICE_OPTIONS = {
   'code-service-review-cache-ttl': { type: 'string', default: '10' },
   'code-service-max-login-wait': { type: 'string', default: '35' },
   'code-service-audience': { type: 'string' },
+  'code-service-run-url': { type: 'string' },
+  'code-service-run-ca': { type: 'string' },
 } as const;
 
 export const CODE_SERVICE_USAGE = `
@@ -57,7 +63,11 @@ export const CODE_SERVICE_USAGE = `
   --code-service-review-cache-ttl SECONDS  reuse TokenReview/SubjectAccessReview answers this long (default 10; 0 = off;
                                   at most 300): revoking access takes effect within this time
   --code-service-max-login-wait SECONDS    longest a fresh login code waits for an unused window (default 35)
-  --code-service-audience AUDIENCE   accept only bearer tokens minted for this audience (default ${DEFAULT_CODE_SERVICE_AUDIENCE})`;
+  --code-service-audience AUDIENCE   accept only bearer tokens minted for this audience (default ${DEFAULT_CODE_SERVICE_AUDIENCE})
+  --code-service-run-url URL      https URL run pods reach the service at (e.g. https://mfa-operator-codes.mfa-operator-system.svc);
+                                  rotate, disable and re-runs of enable sign in with codes from it (required for them)
+  --code-service-run-ca PATH      PEM CA bundle runs trust for that URL (default: ca.crt beside --code-service-cert, as cert-manager
+                                  writes it, else that certificate itself)`;
 
 type CodeServiceValues = { [K in keyof typeof CODE_SERVICE_OPTIONS]?: string };
 type NumericFlag = { [K in keyof typeof CODE_SERVICE_OPTIONS]: typeof CODE_SERVICE_OPTIONS[K] extends { default: string } ? K : never }[keyof typeof CODE_SERVICE_OPTIONS];
@@ -84,7 +94,23 @@ export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.Process
     reviewCacheTtlMs: setting('code-service-review-cache-ttl', 0, MAX_REVIEW_CACHE_TTL_SECONDS) * 1000,
     maxLoginWaitSeconds: setting('code-service-max-login-wait', 1),
     audience: audienceOf(values['code-service-audience']),
+    ...runUrlOf(values['code-service-run-url']),
+    ...(values['code-service-run-ca'] ? { runCaPath: values['code-service-run-ca'] } : {}),
   };
+}
+
+function runUrlOf(raw: string | undefined): { runUrl?: string } {
+  if (raw === undefined || raw === '') return {};
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--code-service-run-url must be an https URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
+    throw new Error(`--code-service-run-url must be an https URL without credentials, query or fragment, got "${raw}"`);
+  }
+  return { runUrl: url.origin + url.pathname.replace(/\/+$/, '') };
 }
 
 function audienceOf(raw: string | undefined): string {

@@ -12,7 +12,7 @@ function account(name: string): ManagedAccountMfa {
 }
 
 function storeReturning(read: (ref: AccountRef) => Promise<StoredSeed | undefined>): StoreProviderResolver {
-  return async () => ({ readActiveSeed: read });
+  return async () => ({ readActiveSeed: read, readPendingSeed: async () => undefined });
 }
 
 describe('StoreSeedSource', () => {

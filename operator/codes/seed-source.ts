@@ -13,7 +13,7 @@ export interface ActiveSeedSource {
 }
 
 /** The configured secret store of one account (its secretStoreRef, or the default store); only reading is needed. */
-export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<Pick<SecretStoreProvider, 'readActiveSeed'>>;
+export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<Pick<SecretStoreProvider, 'readActiveSeed' | 'readPendingSeed'>>;
 
 /** Reads an account's active seed from its store (for stores the code service cannot watch). */
 export class StoreSeedSource {
@@ -24,18 +24,27 @@ export class StoreSeedSource {
   }
 
   async seedOf(account: ManagedAccountMfa): Promise<TotpSeed> {
+    const { namespace = '', name = '' } = account.metadata;
+    const stored = await this.#read(account, 'readActiveSeed');
+    if (!stored) throw noActiveSeed(namespace, name);
+    return stored.seed;
+  }
+
+  /** The pending seed (a rotation's or a crashed run's candidate), for the run that must try it; undefined when there is none. */
+  async pendingSeedOf(account: ManagedAccountMfa): Promise<TotpSeed | undefined> {
+    return (await this.#read(account, 'readPendingSeed'))?.seed;
+  }
+
+  async #read(account: ManagedAccountMfa, slot: 'readActiveSeed' | 'readPendingSeed') {
     const { namespace = '', name = '', uid = '' } = account.metadata;
-    let stored;
     try {
-      stored = await (await this.#providerFor(account)).readActiveSeed({ namespace, name, uid });
+      return await (await this.#providerFor(account))[slot]({ namespace, name, uid });
     } catch (e: unknown) {
       if (!isStoreError(e)) throw e;
       // Store messages name objects, never stored values, so they can be passed on.
       if (e.reason === 'NotFound') throw new CodeServiceError('NoActiveSeed', `No seed can be read for ${namespace}/${name}: ${e.message}`);
       throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`, 5);
     }
-    if (!stored) throw noActiveSeed(namespace, name);
-    return stored.seed;
   }
 }
 

@@ -12,6 +12,8 @@ import { CodeOutcomes } from './code-outcomes.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { WatchedRunJobs } from './run-callers.ts';
+import { RunCodes } from './run-codes.ts';
 import type { ActiveSeedSource, StoreProviderResolver } from './seed-source.ts';
 import { WatchedSeedSource } from './watched-seeds.ts';
 
@@ -56,7 +58,10 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   });
   watched?.start();
   const seeds = deps.seeds ?? watched!;
-  const codes = new AccountCodes(seeds, new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds }));
+  const issuer = new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds });
+  const codes = new AccountCodes(seeds, issuer);
+  const served = watched ? runEndpoint(kc, deps, watched, issuer) : undefined;
+  const runs = served?.runs;
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
   const review = new CallerReview({
     authentication: kc.makeApiClient(AuthenticationV1Api),
@@ -69,7 +74,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   });
   const limits = codeRequestLimits(config);
   let tls = await readTls(config);
-  const { server, port } = await listenCodeService({ review, limits, codes, outcomes, log: deps.log }, tls, config.port, config.host);
+  const { server, port } = await listenCodeService({ review, limits, codes, ...(runs ? { runs } : {}), outcomes, log: deps.log }, tls, config.port, config.host);
   const reload = setInterval(() => {
     readTls(config).then((next) => {
       if (next.cert === tls.cert && next.key === tls.key) return;
@@ -86,13 +91,23 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   return {
     port, codes, outcomes,
     get warm() {
-      return watched ? watched.warm : true;
+      return watched ? watched.warm && served!.warm() : true;
     },
     stop: async () => {
       await stopServer(server, reload);
       await watched?.stop();
+      await served?.jobs.stop();
     },
   };
+}
+
+/** Runs are served only with the watches: a run's Job and its account are checked from them. */
+function runEndpoint(kc: KubeConfig, deps: CodeServiceDependencies, seeds: WatchedSeedSource, issuer: CodeIssuer) {
+  const jobs = new WatchedRunJobs(kc, deps.log, deps.namespace);
+  jobs.start();
+  let warm = false;
+  void jobs.synced().then(() => (warm = true));
+  return { jobs, runs: new RunCodes(jobs, seeds, issuer), warm: () => warm };
 }
 
 function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {

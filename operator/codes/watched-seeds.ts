@@ -7,7 +7,8 @@ import type { Logger } from '../logging/logger.ts';
 import { slotSeed } from '../stores/kubernetes/secret-layout.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MATERIAL_LABEL, ownershipProblem, secretNameFor } from '../stores/kubernetes/secret-names.ts';
 import { isStoreError } from '../stores/store-error.ts';
-import { CodeServiceError } from './code-errors.ts';
+import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
+import type { RunSlot } from './code-request.ts';
 import { noActiveSeed, StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -36,7 +37,7 @@ export interface WatchedSeedOptions {
  * store reference and the active version in its status, so a changed reference is read afresh.
  * Pending seeds are dropped as Secrets enter the cache and are never used.
  */
-export class WatchedSeedSource implements ActiveSeedSource {
+export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
   readonly #accounts: ResilientInformer<ManagedAccountMfa>;
   readonly #secrets: ResilientInformer<V1Secret>;
   readonly #stored: StoreSeedSource;
@@ -96,6 +97,22 @@ export class WatchedSeedSource implements ActiveSeedSource {
     return this.#defaultStoreSeed(account);
   }
 
+  async readRunSeed(account: RunAccount, slot: RunSlot): Promise<TotpSeed | undefined> {
+    if (!this.#warm) await this.#untilWarm();
+    const found = this.#accounts.get(account.name, account.namespace);
+    if (!found || found.metadata.uid !== account.uid) {
+      throw new CodeServiceError('ManagedAccountMfaNotFound', `There is no ManagedAccountMfa ${account.name} with the run's uid in namespace ${account.namespace}.`);
+    }
+    // Pending seeds never enter the cache: a run's read goes to the store (runs are few, and each asks a handful of times).
+    if (slot === 'pending') return this.#stored.pendingSeedOf(found);
+    try {
+      return await this.readActiveSeed(account.namespace, account.name);
+    } catch (e: unknown) {
+      if (isCodeServiceError(e) && e.reason === 'NoActiveSeed') return undefined;
+      throw e;
+    }
+  }
+
   #defaultStoreSeed(account: ManagedAccountMfa): TotpSeed {
     const { namespace = '', name = '' } = account.metadata;
     const ref = { namespace, name, uid: account.metadata.uid ?? '' };
@@ -128,6 +145,18 @@ export class WatchedSeedSource implements ActiveSeedSource {
       throw new CodeServiceError('SecretStoreUnavailable', 'The code service has not yet read the accounts and seeds; retry later.', 5);
     }
   }
+}
+
+/** The account a run belongs to, as its Job names it. */
+export interface RunAccount {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** A run's sign-in seeds, one slot at a time; undefined when the slot is empty. */
+export interface RunSeedSource {
+  readRunSeed(account: RunAccount, slot: RunSlot): Promise<TotpSeed | undefined>;
 }
 
 /** A changed uid, store reference or active version (a rotation) is another key: read afresh. */

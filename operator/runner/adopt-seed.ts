@@ -1,8 +1,7 @@
 import { ConnectorError, mfaAlreadyEnabled } from '../../connectors/sdk/errors.ts';
-import { seedMetadata, type TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { sameSeed } from '../stores/material.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
-import { signInSeeds, withStoredSeedsSession, type SignInSeeds } from './seed-session.ts';
+import type { StoreSlot } from './run-code-client.ts';
+import { signInSlots, withStoredSeedsSession } from './seed-session.ts';
 
 /**
  * MFA is on already. If an earlier run stored a seed (it may have crashed between confirming and
@@ -11,29 +10,26 @@ import { signInSeeds, withStoredSeedsSession, type SignInSeeds } from './seed-se
  */
 export async function adoptStoredSeed(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
-  const stored = await signInSeeds(run);
-  if (stored.seeds.length === 0) throw mfaAlreadyEnabled(connector.displayName);
+  const slots = await signInSlots(run);
+  if (slots.length === 0) throw mfaAlreadyEnabled(connector.displayName);
   const adopted = await steps.run('verifyStoredSeed', async () => {
     // The crashed run may have confirmed with this window's code, which the app now refuses as a replay.
-    const { seed } = await withStoredSeedsSession(run, stored.seeds, async (_ctx, codes) => {
+    const session = await withStoredSeedsSession(run, slots, async (_ctx, codes) => {
       if (!codes.asked) throw unverifiable(connector.displayName);
     }, () => storedSeedRefused(connector.displayName));
-    return seed;
+    return session;
   });
-  await markAdopted(run, stored, adopted);
+  await markAdopted(run, adopted.slot);
   return {
     outcome: 'Adopted',
     message: `MFA was already on for the ${connector.displayName} account and the stored seed verifies; adopted it.`,
-    seed: seedMetadata(adopted),
+    ...(adopted.seed ? { seed: adopted.seed } : {}),
   };
 }
 
-/** Records in the run's slot which seed the app takes, so the harvest promotes that one and no other. */
-export async function markAdopted(run: RunContext, stored: SignInSeeds, adopted: TotpSeed): Promise<void> {
-  await run.steps.run('markConfirmed', async () => {
-    if (!stored.candidate || !sameSeed(stored.candidate.seed, adopted)) await run.sink.writePendingSeed(adopted);
-    await run.sink.markConfirmed();
-  });
+/** Records which store slot the app takes, so the harvest promotes that one and no other. */
+export async function markAdopted(run: RunContext, slot: StoreSlot): Promise<void> {
+  await run.steps.run('markConfirmed', () => run.sink.markAdopted(slot));
 }
 
 function storedSeedRefused(app: string): ConnectorError {

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../connectors/sdk/trace-zip.ts';
@@ -8,12 +9,17 @@ import type { RunStep } from './steps.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { runRunnerProcess } from '../../test/runner/runner-process.ts';
+import { RunCodeService } from '../../test/runner/run-code-service.ts';
+import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
+import { moveMaterial } from '../automation/harvest.ts';
+import { FileResultSink } from './file-sink.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 
 /**
  * docs/architecture.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the
- * sink that still opens the account; a re-run then finishes (Enabled or Adopted).
+ * sink that still opens the account; once harvested, a re-run (a new Job: a fresh sink, codes from the code
+ * service) then finishes (Enabled or Adopted).
  */
 const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted'; hazards?: HazardSettings }[] = [
   { after: 'beginEnrollment', mfaOn: false, rerun: 'Enabled' },
@@ -28,8 +34,16 @@ const KILL_POINTS: { after: RunStep; mfaOn: boolean; rerun: 'Enabled' | 'Adopted
 
 describe('runner killed with SIGKILL at each step', () => {
   let fixture: DemoRunFixture;
-  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
-  afterAll(async () => { await fixture?.close(); });
+  let codes: RunCodeService;
+  const store = new InMemoryStore();
+  beforeAll(async () => {
+    fixture = await DemoRunFixture.start();
+    codes = await RunCodeService.start(fixture.dir, store);
+  });
+  afterAll(async () => {
+    await codes?.stop();
+    await fixture?.close();
+  });
 
   it.each(KILL_POINTS)('after $after $hazards: MFA on=$mfaOn, and a re-run ends $rerun', async ({ after, mfaOn, rerun, hazards }) => {
     const account = await fixture.account(hazards);
@@ -44,14 +58,24 @@ describe('runner killed with SIGKILL at each step', () => {
     // `confirmed` is promoted by the harvest and handed out as codes: it must mean the app turned MFA on with it.
     if (stored?.state === 'confirmed') expect(account.mfaEnabled(), 'a seed marked confirmed while MFA is off').toBe(true);
 
-    const rerunResult = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-rerun.term`));
+    // The operator harvests what the killed run left, then starts the re-run as a new Job.
+    const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
+    await moveMaterial(store, ref, 'enable', { outcome: 'Failed', reason: 'RunnerCrashed', message: 'killed', retryable: true }, {
+      ...(stored ? { seed: stored.seed, seedState: stored.state } : {}),
+    });
+    const rerunDir = join(fixture.dir, `${account.email}-rerun`);
+    const rerunSpec = join(fixture.dir, `${account.email}-rerun.json`);
+    await writeFile(rerunSpec, JSON.stringify({ ...account.spec, sink: { type: 'file', dir: rerunDir }, codeService: await codes.run(ref) }));
+    const rerunResult = await runRunnerProcess(rerunSpec, join(fixture.dir, `${account.email}-rerun.term`));
 
     expect(rerunResult.exitCode).toBe(0);
     expect(rerunResult.summary).toMatchObject({ outcome: rerun });
     expect(JSON.parse(rerunResult.terminationMessage)).toMatchObject({ outcome: rerun });
     expect(account.mfaEnabled()).toBe(true);
-    const final = (await account.sink.readSeed())!;
-    expect(final.state).toBe('confirmed');
+    const rerunSink = new FileResultSink(rerunDir);
+    if (rerun === 'Adopted') expect(await rerunSink.readAdoptedSlot(), 'the re-run reports the store slot it adopted').toBeDefined();
+    else expect((await rerunSink.readSeed())?.state).toBe('confirmed');
+    const final = rerun === 'Adopted' ? stored! : (await rerunSink.readSeed())!;
     const recoveryCodes = (await account.sink.readRecoveryCodes())?.reveal() ?? [];
     expectNoSecrets([killed.stdout, killed.stderr, rerunResult.stdout, rerunResult.stderr, rerunResult.terminationMessage], {
       strings: [account.password, final.seed.secret.reveal(), ...(stored ? [stored.seed.secret.reveal()] : []), ...recoveryCodes],
@@ -69,7 +93,7 @@ describe('secret hygiene of failure artifacts', () => {
     const account = await fixture.account({ stepUp: true });
     let shown: TotpSeed | undefined;
     const failingSink: ResultSink = {
-      readSeed: async () => undefined, readActiveSeed: async () => undefined,
+      markAdopted: async () => undefined,
       writePendingSeed: async (seed) => { shown = seed; throw new Error('store offline'); },
       markConfirmed: async () => undefined, writeRecoveryCodes: async () => undefined, markDisabled: async () => undefined,
     };

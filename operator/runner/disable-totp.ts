@@ -1,7 +1,7 @@
-import { seedMetadata } from '../../connectors/sdk/totp-seed.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
+import type { StoreSlot } from './run-code-client.ts';
 import { RunnerError } from './runner-errors.ts';
-import { signInSeeds, withStoredSeedsSession, type SignInSeeds } from './seed-session.ts';
+import { signInSlots, withStoredSeedsSession } from './seed-session.ts';
 
 /**
  * Turn the authenticator app off (deletionPolicy: Disable), signing in with whichever stored seed the app takes:
@@ -9,8 +9,8 @@ import { signInSeeds, withStoredSeedsSession, type SignInSeeds } from './seed-se
  */
 export async function disableTotp(run: RunContext): Promise<ActionResult> {
   const { connector, sink, steps } = run;
-  const stored = await requireStoredSeeds(run);
-  const { value: wasOn, seed } = await withStoredSeedsSession(run, stored.seeds, async (ctx, codes) => {
+  const slots = await requireStoredSlots(run);
+  const { value: wasOn, seed } = await withStoredSeedsSession(run, slots, async (ctx, codes) => {
     const state = await steps.run('readMfaState', () => connector.readMfaState(ctx));
     if (!state.totpEnabled) return false;
     // A fresh code: the app refuses the sign-in code a second time within its window.
@@ -23,15 +23,15 @@ export async function disableTotp(run: RunContext): Promise<ActionResult> {
     message: wasOn
       ? `Authenticator-app MFA is off for the ${connector.displayName} account.`
       : `Authenticator-app MFA was already off for the ${connector.displayName} account.`,
-    seed: seedMetadata(seed),
+    ...(seed ? { seed } : {}),
   };
 }
 
 /** Sign in with a code from a stored seed and check the app still reports the authenticator. */
 export async function verifyStoredSeed(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
-  const stored = await requireStoredSeeds(run);
-  const { value: { asked, totpEnabled }, seed } = await withStoredSeedsSession(run, stored.seeds, async (ctx, codes) => ({
+  const slots = await requireStoredSlots(run);
+  const { value: { asked, totpEnabled }, seed } = await withStoredSeedsSession(run, slots, async (ctx, codes) => ({
     asked: codes.asked, totpEnabled: (await steps.run('readMfaState', () => connector.readMfaState(ctx))).totpEnabled,
   }));
   if (!asked || !totpEnabled) {
@@ -39,15 +39,15 @@ export async function verifyStoredSeed(run: RunContext): Promise<ActionResult> {
       `${connector.displayName} did not ask for a code at sign-in or reports no authenticator app; MFA is not on. ` +
       'Set spec.mfa.state to Enabled to turn it on again.');
   }
-  return { outcome: 'Verified', message: `The stored seed opens the ${connector.displayName} account.`, seed: seedMetadata(seed) };
+  return { outcome: 'Verified', message: `The stored seed opens the ${connector.displayName} account.`, ...(seed ? { seed } : {}) };
 }
 
-export async function requireStoredSeeds(run: RunContext): Promise<SignInSeeds> {
-  const stored = await signInSeeds(run);
-  if (stored.seeds.length === 0) {
+export async function requireStoredSlots(run: RunContext): Promise<StoreSlot[]> {
+  const slots = await signInSlots(run);
+  if (slots.length === 0) {
     throw new RunnerError('SeedNotFound',
-      'The result store holds no seed for this account, so the operator cannot sign in with a code. ' +
+      'The store holds no seed for this account, so the operator cannot sign in with a code. ' +
       'Turn MFA off in the app by hand, or restore the seed.');
   }
-  return stored;
+  return slots;
 }

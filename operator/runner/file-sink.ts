@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { SecretValue } from '../secrets/secret-value.ts';
 import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import type { ResultSink, SeedState, StoredSeed } from './result-sink.ts';
+import type { StoreSlot } from './run-code-client.ts';
 
 const SEED_FILE = 'seed.json';
 const RECOVERY_CODES_FILE = 'recovery-codes.json';
-const ACTIVE_SEED_FILE = 'active-seed.json';
+const ADOPTED_SLOT_FILE = 'adopted-slot';
 
 interface SeedRecord {
   state: SeedState;
@@ -32,23 +33,24 @@ export class FileResultSink implements ResultSink {
     this.#dir = dir;
   }
 
+  /** For tests and the controller's hand-off: the seed this run captured, if any. */
   async readSeed(): Promise<StoredSeed | undefined> {
     const record = await this.#readSeedRecord(SEED_FILE);
     return record ? { seed: seedOf(record), state: record.state } : undefined;
   }
 
-  async readActiveSeed(): Promise<TotpSeed | undefined> {
-    const record = await this.#readSeedRecord(ACTIVE_SEED_FILE);
-    return record ? seedOf(record) : undefined;
+  /** For tests and the controller's hand-off: the store slot the run adopted, if any. */
+  async readAdoptedSlot(): Promise<StoreSlot | undefined> {
+    const text = await readIfExists(join(this.#dir, ADOPTED_SLOT_FILE));
+    return text === 'pending' || text === 'active' ? text : undefined;
   }
 
   async writePendingSeed(seed: TotpSeed): Promise<void> {
     await this.#writeAtomically(SEED_FILE, JSON.stringify(recordOf(seed, 'pending')));
   }
 
-  /** What the operator does when it starts a run: hands in the store's active seed to sign in with. */
-  async writeActiveSeed(seed: TotpSeed): Promise<void> {
-    await this.#writeAtomically(ACTIVE_SEED_FILE, JSON.stringify(recordOf(seed, 'confirmed')));
+  async markAdopted(slot: StoreSlot): Promise<void> {
+    await this.#writeAtomically(ADOPTED_SLOT_FILE, slot);
   }
 
   async markConfirmed(): Promise<void> {

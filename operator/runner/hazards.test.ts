@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTextKey } from '../../connectors/sdk/otpauth-uri.ts';
+import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
+import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { OutcomeSummary } from './outcome.ts';
 import type { RunSpec } from './run-spec.ts';
@@ -20,8 +23,23 @@ async function runChecked(account: DemoAccount, overrides: Partial<RunSpec> = {}
 
 describe('demo hazards end in the right outcome', () => {
   let fixture: DemoRunFixture;
-  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
-  afterAll(async () => { await fixture?.close(); });
+  let codes: RunCodeService;
+  const store = new InMemoryStore();
+  beforeAll(async () => {
+    fixture = await DemoRunFixture.start();
+    codes = await RunCodeService.start(fixture.dir, store);
+  });
+  afterAll(async () => {
+    await codes?.stop();
+    await fixture?.close();
+  });
+
+  /** The code service of a run whose store holds `pending` as the pending seed, as a crashed run leaves it. */
+  async function pendingInStore(pending: string): Promise<Partial<RunSpec>> {
+    const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
+    await store.writePendingSeed(ref, parseTextKey(pending));
+    return { codeService: await codes.run(ref) };
+  }
 
   it.each([
     ['stepUp', { stepUp: true }],
@@ -58,17 +76,16 @@ describe('demo hazards end in the right outcome', () => {
     expect(await runChecked(account)).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled', retryable: false });
   });
 
-  it('mfaAlreadyOn with the same seed pending in the sink: Adopted', async () => {
+  it('mfaAlreadyOn with the same seed pending in the store: Adopted, reporting the pending slot', async () => {
     const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
-    await account.sink.writePendingSeed(parseTextKey(EXISTING_SEED));
-    expect(await runChecked(account)).toMatchObject({ outcome: 'Adopted', seed: { algorithm: 'SHA1' } });
-    expect((await account.sink.readSeed())?.state).toBe('confirmed');
+    expect(await runChecked(account, await pendingInStore(EXISTING_SEED))).toMatchObject({ outcome: 'Adopted', seed: { algorithm: 'SHA1' } });
+    expect(await account.sink.readAdoptedSlot()).toBe('pending');
+    expect(await account.sink.readSeed(), 'the run never holds the stored seed').toBeUndefined();
   }, 90_000);
 
-  it('mfaAlreadyOn with a different seed in the sink: MfaAlreadyEnabled after two refused codes', async () => {
+  it('mfaAlreadyOn with a different seed pending in the store: MfaAlreadyEnabled after two refused codes', async () => {
     const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
-    await account.sink.writePendingSeed(parseTextKey('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'));
-    const summary = await runChecked(account);
+    const summary = await runChecked(account, await pendingInStore('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'));
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled' });
     expect(summary.message).toContain('refused a code from the stored seed');
   }, 90_000);
@@ -106,7 +123,7 @@ describe('demo hazards end in the right outcome', () => {
   it('unusable sink: SinkUnavailable, and the enrollment is never confirmed', async () => {
     const account = await fixture.account();
     const broken: ResultSink = {
-      readSeed: async () => undefined, readActiveSeed: async () => undefined,
+      markAdopted: async () => undefined,
       writePendingSeed: async () => { throw new Error('disk full'); },
       markConfirmed: async () => undefined,
       writeRecoveryCodes: async () => undefined,

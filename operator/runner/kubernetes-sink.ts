@@ -1,10 +1,9 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import {
-  readRunResult, recoveryCodesData, seedData, seedStateData, type ResultSeedState,
-} from '../automation/result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type ResultSeedState } from '../automation/result-secret.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
-import type { ResultSink, StoredSeed } from './result-sink.ts';
+import type { ResultSink } from './result-sink.ts';
+import type { StoreSlot } from './run-code-client.ts';
 
 /**
  * The result sink of a run Job: the per-run result Secret, written with the pod's own service account
@@ -23,23 +22,16 @@ export class KubernetesResultSink implements ResultSink {
     this.#name = name;
   }
 
-  async readSeed(): Promise<StoredSeed | undefined> {
-    const secret = await this.#call('read the result Secret', () => this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace }));
-    const result = readRunResult(secret);
-    return result.seed ? { seed: result.seed, state: result.seedState ?? 'pending' } : undefined;
-  }
-
-  async readActiveSeed(): Promise<TotpSeed | undefined> {
-    const secret = await this.#call('read the result Secret', () => this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace }));
-    return readRunResult(secret).activeSeed;
-  }
-
   writePendingSeed(seed: TotpSeed): Promise<void> {
     return this.#write('store the pending seed', seedData(seed, 'pending'));
   }
 
   markConfirmed(): Promise<void> {
     return this.#write('record the confirmation', seedStateData('confirmed'));
+  }
+
+  markAdopted(slot: StoreSlot): Promise<void> {
+    return this.#write('record the adopted seed', adoptedSlotData(slot));
   }
 
   writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {

@@ -1,20 +1,20 @@
 import type { SecretValue } from '../secrets/secret-value.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { StoreSlot } from './run-code-client.ts';
 
 /**
- * Where a run leaves the material it captured, for the controller to move into the secret store.
- * The seed is written as `pending` BEFORE the app is asked to confirm the enrollment (docs/architecture.md
- * invariant 1), so every write must be durable when the promise resolves.
+ * Where a run leaves the material it captured, for the controller to move into the secret store. It is written
+ * only: a run never gets a stored seed (it signs in with codes from the code service). The seed is written as
+ * `pending` BEFORE the app is asked to confirm the enrollment (docs/architecture.md invariant 1), so every write must
+ * be durable when the promise resolves.
  */
 export interface ResultSink {
-  /** This run's seed slot: the candidate the operator handed in (the store's pending seed), or the one this run captured. */
-  readSeed(): Promise<StoredSeed | undefined>;
-  /** The store's active seed when the run started, to sign in with; never replaced or harvested. */
-  readActiveSeed(): Promise<TotpSeed | undefined>;
-  /** Durably store a seed the app has shown but not yet confirmed (or one this run adopted); replaces the slot's seed. */
+  /** Durably store a seed the app has shown but not yet confirmed; replaces the slot's seed. */
   writePendingSeed(seed: TotpSeed): Promise<void>;
-  /** The app accepted the stored seed (confirmed now, or verified by a later run). */
+  /** The app accepted the seed this run captured (it turned MFA on with it). */
   markConfirmed(): Promise<void>;
+  /** The app took the seed of this store slot at sign-in and the run adopted it: the harvest promotes a pending one. */
+  markAdopted(slot: StoreSlot): Promise<void>;
   writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void>;
   /** MFA was turned off; the slot's seed (if any) no longer opens the account. */
   markDisabled(): Promise<void>;

@@ -1,7 +1,5 @@
-import { seedMetadata } from '../../connectors/sdk/totp-seed.ts';
-import { sameSeed } from '../stores/material.ts';
 import { markAdopted } from './adopt-seed.ts';
-import { requireStoredSeeds } from './disable-totp.ts';
+import { requireStoredSlots } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
 import { withStoredSeedsSession } from './seed-session.ts';
@@ -14,20 +12,20 @@ import { withStoredSeedsSession } from './seed-session.ts';
  */
 export async function rotateTotp(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
-  const stored = await requireStoredSeeds(run);
-  const { value: found, seed } = await withStoredSeedsSession(run, stored.seeds, async (ctx, codes, seed) => {
+  const slots = await requireStoredSlots(run);
+  const { value: found, slot, seed } = await withStoredSeedsSession(run, slots, async (ctx, codes, slot) => {
     const state = await steps.run('readMfaState', () => connector.readMfaState(ctx));
     if (!state.totpEnabled) return 'off' as const;
-    if (codes.asked && stored.candidate && sameSeed(seed, stored.candidate.seed)) return 'newSeed' as const;
+    if (codes.asked && slot === 'pending') return 'newSeed' as const;
     await steps.run('disableTotp', async () => connector.disableTotp(ctx, await codes.totpCode()));
     return 'turnedOff' as const;
   });
   if (found === 'newSeed') {
-    await markAdopted(run, stored, seed);
+    await markAdopted(run, slot);
     return {
       outcome: 'Adopted',
       message: `Rotated the authenticator seed: an earlier attempt had turned the new seed on for the ${connector.displayName} account; adopted it.`,
-      seed: seedMetadata(seed),
+      ...(seed ? { seed } : {}),
     };
   }
   await steps.run('markDisabled', () => run.sink.markDisabled());

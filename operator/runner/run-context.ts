@@ -5,6 +5,7 @@ import type { Connector, ConnectorContext, ConnectorTimeouts, Credentials, Secon
 import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
 import type { SuccessOutcome } from './outcome.ts';
 import type { ResultSink } from './result-sink.ts';
+import type { RunCodeClient } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 import type { StepRecorder } from './steps.ts';
 
@@ -15,6 +16,8 @@ export interface RunContext {
   credentials: Credentials;
   browser: Browser;
   sink: ResultSink;
+  /** Sign-in codes from the store's seeds; absent when the run spec names no code service. */
+  codes?: RunCodeClient;
   steps: StepRecorder;
   logger: Logger;
   timeouts: ConnectorTimeouts;

@@ -17,6 +17,18 @@ export interface KubernetesSinkSpec {
 }
 export type SinkSpec = FileSinkSpec | KubernetesSinkSpec;
 
+/** Where the run gets sign-in codes from the store's seeds (it never holds one): public data only. */
+export interface CodeServiceSpec {
+  url: string;
+  /** PEM CA bundle to trust for `url`. */
+  caBundle?: string;
+  /** The projected ServiceAccount token for the code service's audience. */
+  tokenFile: string;
+  /** This run's Job. */
+  namespace: string;
+  job: string;
+}
+
 /**
  * What one Job run does, as JSON in a file the Job mounts. It holds no secrets: credentials come
  * from mounted Secret files named here, so nothing secret appears in the Job or Pod spec.
@@ -28,6 +40,8 @@ export interface RunSpec {
   credentials: { usernameFile: string; passwordFile: string };
   sink: SinkSpec;
   action: RunAction;
+  /** Without it the run signs in with no stored seed: the operator names none when the store held none. */
+  codeService?: CodeServiceSpec;
   /** Failure screenshots (secrets masked) and traces; none when absent. */
   artifactsDir?: string;
   timeouts?: Partial<ConnectorTimeouts>;
@@ -64,6 +78,7 @@ export function validateRunSpec(value: unknown): RunSpec {
   requireString(credentials, 'usernameFile');
   requireString(credentials, 'passwordFile');
   validateSink(value.sink);
+  if (value.codeService !== undefined) validateCodeService(value.codeService);
   if (value.artifactsDir !== undefined) requireString(value, 'artifactsDir');
   if (value.caBundle !== undefined) requireString(value, 'caBundle');
   return value as unknown as RunSpec;
@@ -75,6 +90,13 @@ function validateSink(sink: unknown): void {
   if (sink.type !== 'kubernetes') throw new InvalidRunSpecError('sink.type must be "file" or "kubernetes"');
   requireString(sink, 'namespace');
   requireString(sink, 'secretName');
+}
+
+function validateCodeService(spec: unknown): void {
+  if (!isObject(spec)) throw new InvalidRunSpecError('codeService must be an object');
+  for (const key of ['url', 'tokenFile', 'namespace', 'job']) requireString(spec, key);
+  if (!String(spec.url).startsWith('https://')) throw new InvalidRunSpecError('codeService.url must be an https URL');
+  if (spec.caBundle !== undefined) requireString(spec, 'caBundle');
 }
 
 /** Secret files end with a newline when written by hand or by `kubectl create secret --from-file`. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserSession } from '../../connectors/sdk/browser.ts';
 import { demoConnector } from '../../connectors/demo/connector.ts';
@@ -5,7 +6,9 @@ import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { createLogger } from '../logging/logger.ts';
 import { SecretValue } from '../secrets/secret-value.ts';
+import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
+import { RunCodeService } from '../../test/runner/run-code-service.ts';
 
 /** Sign in to the demo app in a fresh browser context with the next window's code (the app allows ±1 step). */
 async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<void> {
@@ -25,8 +28,16 @@ async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<voi
 
 describe('runEnablement against the demo app in Chromium', () => {
   let fixture: DemoRunFixture;
-  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
-  afterAll(async () => { await fixture?.close(); });
+  let codes: RunCodeService;
+  const store = new InMemoryStore();
+  beforeAll(async () => {
+    fixture = await DemoRunFixture.start();
+    codes = await RunCodeService.start(fixture.dir, store);
+  });
+  afterAll(async () => {
+    await codes?.stop();
+    await fixture?.close();
+  });
 
   it('turns MFA on, stores seed and recovery codes, and the stored seed signs in', async () => {
     const account = await fixture.account();
@@ -56,21 +67,26 @@ describe('runEnablement against the demo app in Chromium', () => {
     for (const step of summary.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('verifies, then disables MFA with the stored seed', async () => {
+  it('verifies, then disables MFA with codes from the stored seed', async () => {
     const account = await fixture.account();
     expect((await account.run()).outcome).toBe('Enabled');
+    // What the harvest does with the seed the run captured: active in the store.
+    const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, (await account.sink.readSeed())!.seed)).version);
 
-    const verified = await account.run({ action: 'verify' });
-    const disabled = await account.run({ action: 'disable' });
+    const verified = await account.run({ action: 'verify', codeService: await codes.run(ref) });
+    const disabled = await account.run({ action: 'disable', codeService: await codes.run(ref) });
 
     expect(verified).toMatchObject({ outcome: 'Verified' });
     expect(disabled).toMatchObject({ outcome: 'Disabled' });
     expect(account.mfaEnabled()).toBe(false);
-    expect((await account.sink.readSeed())?.state).toBe('disabled');
   }, 120_000);
 
   it('refuses to disable without a stored seed', async () => {
-    const summary = await (await fixture.account()).run({ action: 'disable' });
-    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SeedNotFound', retryable: false });
+    const empty = { namespace: 'default', name: 'acct', uid: randomUUID() };
+    const asked = await (await fixture.account()).run({ action: 'disable', codeService: await codes.run(empty) });
+    const unnamed = await (await fixture.account()).run({ action: 'disable' });
+
+    for (const summary of [asked, unnamed]) expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SeedNotFound', retryable: false });
   });
 });

@@ -11,6 +11,7 @@ import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
 import type { OutcomeSummary } from './outcome.ts';
 import type { ResultSink } from './result-sink.ts';
+import { RunCodeClient } from './run-code-client.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
 import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
@@ -66,8 +67,7 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
       ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser(CHROMIUM_PATH, launchOptions)));
     const result = await ACTIONS[spec.action]({
       connector: loaded, loginUrl, credentials, browser, sink, steps, scrubber, artifacts,
-      logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts },
-      ...(spec.artifactsDir ? { artifactsDir: spec.artifactsDir } : {}),
+      logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts }, ...optionalContext(spec, scrubber),
     });
     deps.logger.info({ outcome: result.outcome }, result.message);
     return { ...result, reason: result.outcome, retryable: false, ...base() };
@@ -100,6 +100,14 @@ async function trustCaBundle(pem: string): Promise<TrustHome> {
       : 'Check the certificates in the ConfigMap of spec.account.caBundleRef.';
     throw new RunnerError('TrustStoreUnavailable', `${e.message} ${fix}`);
   }
+}
+
+/** What a run has only when its spec says so: sign-in codes from the code service, failure artifacts. */
+function optionalContext(spec: RunSpec, scrubber: SecretScrubber): Pick<RunContext, 'codes' | 'artifactsDir'> {
+  return {
+    ...(spec.codeService ? { codes: new RunCodeClient(spec.codeService, scrubber) } : {}),
+    ...(spec.artifactsDir ? { artifactsDir: spec.artifactsDir } : {}),
+  };
 }
 
 async function loadCredentials(spec: RunSpec, scrubber: SecretScrubber): Promise<Credentials> {

@@ -3,7 +3,8 @@ import { UnknownConnectorError } from '../../connectors/sdk/registry.ts';
 import { InvalidRunSpecError } from './run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
-export type RunnerErrorReason = 'SeedNotFound' | 'SeedNotVerified' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable';
+export type RunnerErrorReason =
+  | 'SeedNotFound' | 'SeedNotVerified' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable' | 'CodeServiceUnavailable';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {

@@ -1,10 +1,9 @@
 import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { sameSeed } from '../stores/material.ts';
+import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
-import type { StoredSeed } from './result-sink.ts';
-import { VerifyingCodeSource } from './verifying-code-source.ts';
+import type { StoreSlot } from './run-code-client.ts';
+import { RemoteSlotCodeSource } from './verifying-code-source.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
 export function storedSeedDoesNotMatch(app: string): ConnectorError {
@@ -13,36 +12,36 @@ export function storedSeedDoesNotMatch(app: string): ConnectorError {
     'Restore the right seed or turn MFA off in the app by hand.');
 }
 
-/** The seeds a run may sign in with, candidate first: the slot's (unless MFA went off with it), then the active one. */
-export interface SignInSeeds {
-  candidate?: StoredSeed;
-  seeds: TotpSeed[];
+/**
+ * The store slots that hold a seed, pending first (a candidate a crashed run or a rotation left on the app), asked
+ * of the code service before the app is touched, so an operator that is down fails the run retryably with nothing done.
+ * A run spec names no code service only when the store held no seed at launch (the operator starts no other run).
+ */
+export async function signInSlots(run: RunContext): Promise<StoreSlot[]> {
+  return run.codes ? run.codes.slots() : [];
 }
 
-export async function signInSeeds(run: RunContext): Promise<SignInSeeds> {
-  const candidate = await run.sink.readSeed();
-  const active = await run.sink.readActiveSeed();
-  const seeds: TotpSeed[] = [];
-  if (candidate && candidate.state !== 'disabled') seeds.push(candidate.seed);
-  if (active && !seeds.some((s) => sameSeed(s, active))) seeds.push(active);
-  for (const seed of seeds) run.scrubber.add(seed.secret);
-  return { ...(candidate && candidate.state !== 'disabled' ? { candidate } : {}), seeds };
+/** What a sign-in with a stored seed found: the slot whose code the app took, and that seed's parameters. */
+export interface SlotSession<T> {
+  value: T;
+  slot: StoreSlot;
+  seed?: TotpSeedMetadata;
 }
 
 /**
- * Signs in with codes from the stored seeds, trying each in turn, then does `work` in that session with the seed the
- * app took (the first one when it asked for no code). Apps refuse a code from a time window they already accepted one
- * from (another run may have just confirmed or signed in with it, in another process), so after every seed was
- * refused each is tried once more in the next window before giving up.
+ * Signs in with codes from the stored seeds' slots, trying each in turn, then does `work` in that session with the slot
+ * the app took (the first one when it asked for no code). Apps refuse a code from a time window they already accepted one
+ * from (another run may have just confirmed or signed in with it, in another process), so after every slot was
+ * refused each is tried once more; the code service hands out each window for one login only, so that is the next one.
  */
 export async function withStoredSeedsSession<T>(
-  run: RunContext, seeds: readonly TotpSeed[], work: (ctx: ConnectorContext, codes: VerifyingCodeSource, seed: TotpSeed) => Promise<T>,
+  run: RunContext, slots: readonly StoreSlot[], work: (ctx: ConnectorContext, codes: RemoteSlotCodeSource, slot: StoreSlot) => Promise<T>,
   refused: () => Error = () => storedSeedDoesNotMatch(run.connector.displayName),
-): Promise<{ value: T; seed: TotpSeed }> {
+): Promise<SlotSession<T>> {
   for (let round = 1; round <= 2; round++) {
-    for (const seed of seeds) {
-      // A new source per attempt (used windows are shared process-wide), so `asked` is this attempt's.
-      const codes = new VerifyingCodeSource(seed, run.scrubber);
+    for (const slot of slots) {
+      // A new source per attempt, so `asked` is this attempt's.
+      const codes = new RemoteSlotCodeSource(run.codes!, slot);
       const result = await withSession(run, codes, async (ctx) => {
         try {
           await run.steps.run('login', () => run.connector.login(ctx, run.credentials, codes));
@@ -50,11 +49,11 @@ export async function withStoredSeedsSession<T>(
           if (codes.asked && isConnectorError(e) && e.reason === 'InvalidCredentials') return REFUSED;
           throw e;
         }
-        return { value: await work(ctx, codes, seed) };
+        return { value: await work(ctx, codes, slot) };
       });
-      if (result !== REFUSED) return { value: result.value, seed };
+      if (result !== REFUSED) return { value: result.value, slot, ...(codes.metadata ? { seed: codes.metadata } : {}) };
     }
-    if (round === 1) run.logger.warn({ seeds: seeds.length }, 'the app refused the stored seeds\' codes; retrying once in the next time window');
+    if (round === 1) run.logger.warn({ slots: slots.length }, 'the app refused the stored seeds\' codes; retrying once in the next time window');
   }
   throw refused();
 }

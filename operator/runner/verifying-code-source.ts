@@ -1,7 +1,8 @@
 import type { SecretValue } from '../secrets/secret-value.ts';
 import type { SecondFactor } from '../../connectors/sdk/connector.ts';
 import { TotpCodeSource } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed, TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import type { RunCodeClient, StoreSlot } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
 /**
@@ -26,6 +27,37 @@ export class VerifyingCodeSource implements SecondFactor {
     this.#asked = true;
     const code = await this.#codes.totpCode();
     this.#scrubber.add(code);
+    return code;
+  }
+}
+
+/**
+ * The same for a seed the run never holds: each code comes from the code service, from one store slot. `metadata` is
+ * the slot's seed parameters once a code was asked for (for the outcome summary).
+ */
+export class RemoteSlotCodeSource implements SecondFactor {
+  readonly slot: StoreSlot;
+  readonly #client: RunCodeClient;
+  #metadata: TotpSeedMetadata | undefined;
+  #asked = false;
+
+  constructor(client: RunCodeClient, slot: StoreSlot) {
+    this.#client = client;
+    this.slot = slot;
+  }
+
+  get asked(): boolean {
+    return this.#asked;
+  }
+
+  get metadata(): TotpSeedMetadata | undefined {
+    return this.#metadata;
+  }
+
+  async totpCode(): Promise<SecretValue<string>> {
+    this.#asked = true;
+    const { code, metadata } = await this.#client.code(this.slot);
+    this.#metadata = metadata;
     return code;
   }
 }

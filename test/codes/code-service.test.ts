@@ -108,7 +108,7 @@ describe('code service', () => {
 
     expect(answer.status).toBe(400);
     expect(answer.json()).toEqual({ reason: 'BadRequest', message: 'The name in the path has a malformed %-escape.' });
-    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="bad_request"\} [1-9]/);
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="display",result="bad_request"\} [1-9]/);
     expect(metrics).not.toMatch(/result="error"/);
   });
 
@@ -175,8 +175,8 @@ describe('code service', () => {
     expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:bob', result: 'forbidden', reason: 'Forbidden' }));
     expect(records).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', namespace: NS, name: 'shared', result: 'unauthenticated' }));
     expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:dave', result: 'rate_limited' }));
-    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="issued"\} \d+/);
-    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{result="forbidden"\} \d+/);
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="display",result="issued"\} \d+/);
+    expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="display",result="forbidden"\} \d+/);
     expect(metrics).not.toMatch(/alice|shared|team-a/);
   });
 

@@ -75,7 +75,7 @@ describe('the operator with --code-service-port', () => {
     const code = String((JSON.parse(answer.body) as { code: unknown }).code);
     const totp = new TOTP({ secret: Secret.fromBase32(SEED.secret.reveal()), algorithm: SEED.algorithm, digits: SEED.digits, period: SEED.period });
     expect(totp.validate({ token: code, window: 1 })).not.toBeNull();
-    expect(metrics).toMatch(/^mfa_operator_codes_issued_total\{result="issued"\} 1$/m);
+    expect(metrics).toMatch(/^mfa_operator_codes_issued_total\{purpose="display",result="issued"\} 1$/m);
     expect(operator.records()).toContainEqual(expect.objectContaining({
       audit: 'totp-code', user: `system:serviceaccount:${NS}:ci`, namespace: NS, name: 'shared', result: 'issued',
     }));

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +214,18 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(named(objects, 'Service', 'mfa-operator-code-service')).toBeDefined();
   });
 
+  it('serves runs their codes by default: its own CA and certificate for the Service, and the URL runs use', async () => {
+    const objects = objectsOf(await renderChart());
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!;
+    expect(container.args).toContain('--code-service-run-url=https://mfa-operator-code-service.mfa-operator-system.svc:443');
+    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & { type: string; data: Record<string, string> };
+    expect(tls.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
+    expect(cert.subjectAltName).toContain('DNS:mfa-operator-code-service.mfa-operator-system.svc');
+    expect(cert.verify(new X509Certificate(Buffer.from(tls.data['ca.crt']!, 'base64')).publicKey)).toBe(true);
+  });
+
   it('the run NetworkPolicy selects the pods the operator creates for runs (not the controller), admits no ingress, and lets out only DNS, the API server and public HTTPS', async () => {
     const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`] }));
     const policies = ofKind(objects, 'NetworkPolicy').filter((p) => p.metadata.name === 'mfa-operator-automation-runs') as RunPolicy[];
@@ -228,10 +241,16 @@ describe('the chart\'s own objects agree with each other', () => {
 
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toBeUndefined();
-    const [dns, apiServer, ...apps] = policy.spec.egress;
+    const [dns, apiServer, codeService, ...apps] = policy.spec.egress;
     expect(dns!.ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
     expect(dns!.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
     expect(apiServer!.to).toEqual([{ ipBlock: { cidr: '203.0.113.10/32' } }, { ipBlock: { cidr: '203.0.113.11/32' } }]);
+    // A run signs in with codes from the code service (issue 11, item 8): only the operator's pods, on its port.
+    expect(codeService!.to).toEqual([{
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mfa-operator-system' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mfa-operator', 'app.kubernetes.io/instance': 'mfa-operator', 'app.kubernetes.io/component': 'controller' } },
+    }]);
+    expect(codeService!.ports).toEqual([{ port: 8443, protocol: 'TCP' }]);
     expect(apps.flatMap((a) => a.ports)).toEqual([{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }]);
     expect(apps.map((a) => a.to[0]!.ipBlock)).toEqual([
       { cidr: '0.0.0.0/0', except: expect.arrayContaining(['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']) },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../envtest/control-plane.ts';
+import { freeLoopbackPort } from '../envtest/ports.ts';
 import { httpGet } from '../envtest/readiness.ts';
 import { REPO, startClusterWithCrds } from '../support/cluster.ts';
 import { waitFor } from '../support/wait.ts';
@@ -126,16 +127,25 @@ function run(argv: string[], cwd: string, env?: NodeJS.ProcessEnv, onOutput?: (l
 
 /**
  * The Deployment's args as the chart renders them, as kubelet would run them here: $(POD_NAMESPACE)
- * expanded, the mounted runner settings written to a file, and a free port instead of 8080.
+ * expanded, the mounted runner settings and code-service certificate written to files, and free ports
+ * instead of 8080 and 8443.
  */
 async function chartArgs(): Promise<string[]> {
   const objects = objectsOf(await renderChart({ namespace: 'default' }));
   const settingsFile = join(work, 'runner-config.yaml');
   await writeFile(settingsFile, (named(objects, 'ConfigMap', 'mfa-operator-runner-config').data as Record<string, string>)['runner-config.yaml']!);
+  const tls = join(work, 'code-service-tls');
+  await mkdir(tls, { recursive: true });
+  for (const [key, value] of Object.entries((named(objects, 'Secret', 'mfa-operator-code-service-tls') as unknown as { data: Record<string, string> }).data)) {
+    await writeFile(join(tls, key), Buffer.from(value, 'base64'));
+  }
+  const codeServicePort = await freeLoopbackPort();
   const deployment = named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { spec: { containers: Array<{ args: string[] }> } } };
   return deployment.template.spec.containers[0]!.args.map((arg) => arg
     .replace('$(POD_NAMESPACE)', 'default')
     .replace(/^--http-port=\d+$/, '--http-port=0')
+    .replace(/^--code-service-port=\d+$/, `--code-service-port=${codeServicePort}`)
+    .replace('/etc/mfa-operator/code-service-tls', tls)
     .replace(/^--runner-config=.*$/, `--runner-config=${settingsFile}`));
 }
 

@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../envtest/control-plane.ts';
+import { freeLoopbackPort } from '../envtest/ports.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../support/operator-process.ts';
 import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';
@@ -32,15 +33,27 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
   return path;
 }
 
-/** The chart's Deployment args, as kubelet would expand them here (the probe port is chosen by startOperator). */
+/** The code service's certificate Secret the chart installed, as kubelet would mount it. */
+async function mountCodeServiceTls(): Promise<string> {
+  const dir = join(work, 'code-service-tls');
+  await mkdir(dir);
+  const secret = JSON.parse(await kubectlOk(cp.kubeconfigPath, ['-n', RELEASE_NS, 'get', 'secret', `${RELEASE}-code-service-tls`, '-o', 'json']));
+  for (const [key, value] of Object.entries(secret.data as Record<string, string>)) await writeFile(join(dir, key), Buffer.from(value, 'base64'));
+  return dir;
+}
+
+/** The chart's Deployment args, as kubelet would expand them here (the probe and code-service ports are chosen here). */
 async function chartArgs(): Promise<string[]> {
+  const tls = await mountCodeServiceTls();
+  const codeServicePort = await freeLoopbackPort();
   const objects = objectsOf(await renderChart({ namespace: RELEASE_NS, set: [`watchNamespaces={${WATCHED}}`] }));
   const settingsFile = join(work, 'runner-config.yaml');
   await writeFile(settingsFile, (named(objects, 'ConfigMap', 'mfa-operator-runner-config').data as Record<string, string>)['runner-config.yaml']!);
   const deployment = named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { spec: { containers: Array<{ args: string[] }> } } };
   return deployment.template.spec.containers[0]!.args
     .filter((arg) => !arg.startsWith('--http-port='))
-    .map((arg) => arg.replace('$(POD_NAMESPACE)', RELEASE_NS).replace(/^--runner-config=.*$/, `--runner-config=${settingsFile}`));
+    .map((arg) => arg.replace('$(POD_NAMESPACE)', RELEASE_NS).replace(/^--runner-config=.*$/, `--runner-config=${settingsFile}`)
+      .replace('/etc/mfa-operator/code-service-tls', tls).replace(/^--code-service-port=.*$/, `--code-service-port=${codeServicePort}`));
 }
 
 beforeAll(async () => {

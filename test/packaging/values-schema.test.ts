@@ -13,7 +13,6 @@ const REFUSED: Array<{ what: string; set: string[]; says: RegExp[] }> = [
   { what: 'a number as text', set: ['workers=four'], says: [/\/workers/, /got string, want integer/i] },
   { what: 'an unknown log level', set: ['logLevel=verbose'], says: [/\/logLevel/, /value must be one of/i] },
   { what: 'two replicas without leader election', set: ['leaderElection.enabled=false'], says: [/\/replicaCount/, /maximum: got 2, want 1/i] },
-  { what: 'the code service without a certificate', set: ['codeService.enabled=true'], says: [/\/codeService\/tls\/secretName/, /minLength/i] },
   { what: 'two watched namespaces (the operator watches one, or all)', set: ['watchNamespaces={a,b}'], says: [/\/watchNamespaces/, /maxItems: got 2, want 1/i] },
   { what: 'a namespace name Kubernetes would refuse', set: ['watchNamespaces={Team_A}'], says: [/\/watchNamespaces\/0/, /does not match pattern/i] },
   { what: 'a Workload Identity that is not a Google service account', set: ['gcp.workloadIdentityServiceAccount=ops@example.com'], says: [/\/gcp\/workloadIdentityServiceAccount/, /does not match pattern/i] },

@@ -12,6 +12,7 @@ import { randomSeed } from '../../operator/stores/contract.ts';
 import type { AccountRef } from '../../operator/stores/provider.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';
+import { RunCodeService } from './run-code-service.ts';
 import { runRunnerProcess } from './runner-process.ts';
 import { signInWith, type SignInResult } from './sign-in-check.ts';
 
@@ -38,32 +39,36 @@ const CASES: { action: Action; after: RunStep; app: string; hazards: Record<stri
 const crashed: RunOutcome = { outcome: 'Failed', reason: 'RunnerCrashed', message: 'killed', retryable: true };
 
 let fixture: DemoRunFixture;
-beforeAll(async () => { fixture = await DemoRunFixture.start(); });
-afterAll(async () => { await fixture?.close(); });
+let codes: RunCodeService;
+const store = new InMemoryStore();
+beforeAll(async () => {
+  fixture = await DemoRunFixture.start();
+  codes = await RunCodeService.start(fixture.dir, store);
+});
+afterAll(async () => {
+  await codes?.stop();
+  await fixture?.close();
+});
 
-/** An account in the state each action starts from, with the store as the operator holds it. */
-async function arrange(action: Action, hazards: Record<string, unknown>): Promise<{ account: DemoAccount; store: InMemoryStore; ref: AccountRef; S0?: TotpSeed }> {
-  const store = new InMemoryStore();
+/** An account in the state each action starts from, with the store as the operator holds it, and its run's spec. */
+async function arrange(action: Action, hazards: Record<string, unknown>): Promise<{ account: DemoAccount; ref: AccountRef; S0?: TotpSeed }> {
   const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
-  if (action === 'enable') return { account: await fixture.account(hazards), store, ref };
+  const codeService = await codes.run(ref);
+  if (action === 'enable') return { account: await fixture.account(hazards, { codeService }), ref };
   const S0 = randomSeed({ issuer: 'Demo SaaS' });
-  const account = await fixture.account({ ...hazards, mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action });
+  const account = await fixture.account({ ...hazards, mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action, codeService });
   await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
-  return { account, store, ref, S0 };
-}
-
-/** What the operator puts in a run's result Secret at launch (job-driver.ts): the pending seed as candidate, the active one. */
-async function launchSink(account: DemoAccount, store: InMemoryStore, ref: AccountRef): Promise<void> {
-  const pending = await store.readPendingSeed(ref);
-  const active = await store.readActiveSeed(ref);
-  if (pending) await account.sink.writePendingSeed(pending.seed);
-  if (active) await account.sink.writeActiveSeed(active.seed);
+  return { account, ref, S0 };
 }
 
 async function resultOf(sink: FileResultSink): Promise<RunResult> {
   const slot = await sink.readSeed();
-  const codes = await sink.readRecoveryCodes();
-  return { ...(slot ? { seed: slot.seed, seedState: slot.state } : {}), ...(codes ? { recoveryCodes: codes } : {}) };
+  const adopted = await sink.readAdoptedSlot();
+  const recoveryCodes = await sink.readRecoveryCodes();
+  return {
+    ...(slot ? { seed: slot.seed, seedState: slot.state } : {}), ...(adopted ? { adoptedSlot: adopted } : {}),
+    ...(recoveryCodes ? { recoveryCodes } : {}),
+  };
 }
 
 /** Signs in at most once per seed (a second sign-in in the same window would be a replay). */
@@ -78,8 +83,7 @@ function signInChecker(account: DemoAccount): (seed: TotpSeed) => Promise<SignIn
 
 describe('runner SIGKILLed after every step, then harvested: MFA off, or on with a stored seed that signs in', () => {
   it.each(CASES)('$action, killed after $after ($app app)', async ({ action, after, hazards }) => {
-    const { account, store, ref } = await arrange(action, hazards);
-    await launchSink(account, store, ref);
+    const { account, ref } = await arrange(action, hazards);
 
     const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: after });
     expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
@@ -105,7 +109,7 @@ function failingAfter(sink: FileResultSink, failing: { on: boolean }): ResultSin
     await fn(...args);
   };
   return {
-    readSeed: () => sink.readSeed(), readActiveSeed: () => sink.readActiveSeed(),
+    markAdopted: write((slot) => sink.markAdopted(slot)),
     writePendingSeed: write((seed) => sink.writePendingSeed(seed)), markConfirmed: write(() => sink.markConfirmed()),
     writeRecoveryCodes: write((codes) => sink.writeRecoveryCodes(codes)), markDisabled: write(() => sink.markDisabled()),
   };
@@ -116,8 +120,7 @@ describe('a rotation retry after a partial rotation adopts the new seed (issue 1
     { fault: 'the result Secret failing writes right after storePendingSeed' },
     { fault: 'SIGKILL after confirmEnrollment' },
   ])('$fault: the retry ends Adopted, the store holds S1 active, S1 signs in and S0 does not', async ({ fault }) => {
-    const { account, store, ref, S0 } = await arrange('rotate', {});
-    await launchSink(account, store, ref);
+    const { account, ref, S0 } = await arrange('rotate', {});
     if (fault.startsWith('SIGKILL')) {
       const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: 'confirmEnrollment' });
       expect(killed.signal).toBe('SIGKILL');
@@ -132,12 +135,11 @@ describe('a rotation retry after a partial rotation adopts the new seed (issue 1
     const S1 = (await store.readPendingSeed(ref))?.seed;
     expect(S1, 'the new seed is pending in the store').toBeDefined();
 
-    // The retry, as the operator launches it: a fresh result Secret with the store's seeds.
+    // The retry, as the operator launches it: a fresh, empty result Secret and a Job of its own.
     const retrySink = new FileResultSink(join(fixture.dir, `${account.email}-retry`));
-    await retrySink.writePendingSeed(S1!);
-    await retrySink.writeActiveSeed(S0!);
-    const retry = await account.run({ sink: { type: 'file', dir: join(fixture.dir, `${account.email}-retry`) } }, retrySink);
+    const retry = await account.run({ sink: { type: 'file', dir: join(fixture.dir, `${account.email}-retry`) }, codeService: await codes.run(ref) }, retrySink);
     expect(retry).toMatchObject({ outcome: 'Adopted' });
+    expect(await retrySink.readAdoptedSlot()).toBe('pending');
     await moveMaterial(store, ref, 'rotate', { outcome: 'Adopted', reason: 'Adopted', message: '', retryable: false }, await resultOf(retrySink));
 
     expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(S1!.secret.reveal());

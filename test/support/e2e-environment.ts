@@ -1,10 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
 import { startLocalJobRunner, type LocalJobRunner } from '../../hack/dev/job-runner/job-runner.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
+import { freeLoopbackPort } from '../envtest/ports.ts';
 import { REPO, startClusterWithCrds } from './cluster.ts';
+import { codeServiceCertificates } from './code-service-client.ts';
 import { kubectlOk } from './kubectl.ts';
 import { startOperator, type OperatorProcess } from './operator-process.ts';
 
@@ -42,7 +44,12 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
   await kubectlOk(admin, ['apply', '-n', OPERATOR_NS, '-f', `${REPO}/config/rbac/leader_election_role.yaml`]);
   await kubectlOk(admin, ['create', 'clusterrolebinding', 'e2e-operator', '--clusterrole=mfa-operator-manager-role', `--user=${OPERATOR_USER}`]);
   await kubectlOk(admin, ['create', 'rolebinding', 'e2e-operator', '-n', OPERATOR_NS, '--role=mfa-operator-leader-election-role', `--user=${OPERATOR_USER}`]);
-  for (const { file, clusterRole } of options.extraClusterRoles ?? []) {
+  // The code service serving runs, on by default as in the chart (rotate and disable sign in with codes from it),
+  // unless the suite configures its own.
+  const codeService = options.operatorArgs?.includes('--code-service-port') ? undefined : await runCodeServiceArgs(join(cp.kubeconfigPath, '..'));
+  const codeServiceRole = { file: 'code_service_role.yaml', clusterRole: 'mfa-operator-code-service-role' };
+  const extraRoles = [...(options.extraClusterRoles ?? []), ...(codeService && !options.extraClusterRoles?.length ? [codeServiceRole] : [])];
+  for (const { file, clusterRole } of extraRoles) {
     await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/${file}`]);
     await kubectlOk(admin, ['create', 'clusterrolebinding', `e2e-operator-${clusterRole}`, `--clusterrole=${clusterRole}`, `--user=${OPERATOR_USER}`]);
   }
@@ -57,7 +64,7 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
   const operatorKubeconfig = await cp.createUser(OPERATOR_USER);
   const operatorArgs = [
     '--leader-election-namespace', OPERATOR_NS, '--runner-image', 'mfa-operator:e2e', '--runner-config', settings, '--resync-period', '30',
-    ...(options.operatorArgs ?? []),
+    ...(codeService ?? []), ...(options.operatorArgs ?? []),
   ];
   const operators: OperatorProcess[] = [];
   const launch = async (readyTimeoutMs = 60_000) => {
@@ -80,6 +87,18 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
     },
   };
   return env;
+}
+
+/** Code service flags with a fixed loopback port: run pods are host processes here, so they reach it at 127.0.0.1. */
+async function runCodeServiceArgs(parent: string): Promise<string[]> {
+  const dir = join(parent, 'code-service');
+  mkdirSync(dir, { recursive: true });
+  const tls = await codeServiceCertificates(dir);
+  const caPath = join(dir, 'run-ca.pem');
+  writeFileSync(caPath, tls.ca);
+  const port = String(await freeLoopbackPort());
+  return ['--code-service-port', port, '--code-service-cert', tls.certPath, '--code-service-key', tls.keyPath,
+    '--code-service-run-url', `https://127.0.0.1:${port}`, '--code-service-run-ca', caPath];
 }
 
 /**

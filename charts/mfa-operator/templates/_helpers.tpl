@@ -96,3 +96,13 @@ app.kubernetes.io/component: controller
   "tolerations" $runner.tolerations
   | toYaml }}
 {{- end }}
+
+{{/* The code service's TLS Secret: the one named in values, else the one the chart creates. */}}
+{{- define "mfa-operator.codeServiceTlsSecret" -}}
+{{- .Values.codeService.tls.secretName | default (printf "%s-code-service-tls" (include "mfa-operator.fullname" .)) }}
+{{- end }}
+
+{{/* Where run pods reach the code service: its Service's cluster DNS name. */}}
+{{- define "mfa-operator.codeServiceRunUrl" -}}
+{{- printf "https://%s-code-service.%s.svc:%v" (include "mfa-operator.fullname" .) .Release.Namespace .Values.codeService.service.port }}
+{{- end }}

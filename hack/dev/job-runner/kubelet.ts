@@ -216,15 +216,19 @@ export class Kubelet {
     const account = pod.spec?.serviceAccountName;
     // Without the ServiceAccount admission plugin (off on this control plane) a pod may name no account;
     // the API server binds no token to such a pod, so none is mounted.
-    if (!account || !(await this.#automountToken(pod, account))) return { reader, caCertificate };
-    const serviceAccountToken = async () => {
+    if (!account) return { reader, caCertificate };
+    const projectedToken = async (audience: string | undefined, expirationSeconds: number | undefined) => {
       const request = await core.createNamespacedServiceAccountToken({
         name: account, namespace,
-        body: { spec: { audiences: [], expirationSeconds: TOKEN_LIFETIME_SECONDS, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name, uid: pod.metadata!.uid } } },
+        body: { spec: {
+          audiences: audience ? [audience] : [], expirationSeconds: expirationSeconds ?? TOKEN_LIFETIME_SECONDS,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name, uid: pod.metadata!.uid },
+        } },
       });
       return request.status?.token ?? '';
     };
-    return { reader, caCertificate, serviceAccountToken };
+    if (!(await this.#automountToken(pod, account))) return { reader, caCertificate, projectedToken };
+    return { reader, caCertificate, projectedToken, serviceAccountToken: () => projectedToken(undefined, undefined) };
   }
 
   /** The pod's automountServiceAccountToken, else its service account's, else true. */

@@ -13,6 +13,8 @@ export interface VolumeSources {
   reader: ObjectReader;
   /** A bound token for the pod's service account, or undefined when no token is mounted. */
   serviceAccountToken?: () => Promise<string>;
+  /** A bound token of the pod's service account for a projected volume's audience; undefined when the pod names none. */
+  projectedToken?: (audience: string | undefined, expirationSeconds: number | undefined) => Promise<string>;
   /** The API server's serving CA (PEM), written as ca.crt. */
   caCertificate: string;
 }
@@ -69,6 +71,20 @@ function apiDataSource(volume: V1Volume): ApiDataSource {
   };
 }
 
+/** A projected volume of service account tokens (the only projection the local job runner supports), as kubelet writes it. */
+async function materializeProjected(volume: V1Volume, dir: string, sources: VolumeSources): Promise<void> {
+  const projected = volume.projected!;
+  const files = [];
+  for (const source of projected.sources ?? []) {
+    const token = source.serviceAccountToken;
+    if (!token || !sources.projectedToken) {
+      throw new JobRunnerError('FailedMount', `volume "${volume.name}": the local job runner projects only serviceAccountToken sources, for a pod with a service account`);
+    }
+    files.push({ path: token.path, data: await sources.projectedToken(token.audience, token.expirationSeconds), mode: projected.defaultMode ?? 0o644 });
+  }
+  await writeFiles(dir, files);
+}
+
 async function materialize(volume: V1Volume, dir: string, pod: V1Pod, sources: VolumeSources): Promise<void> {
   const namespace = pod.metadata!.namespace!;
   if (volume.emptyDir) {
@@ -76,6 +92,7 @@ async function materialize(volume: V1Volume, dir: string, pod: V1Pod, sources: V
     await chmod(dir, 0o777);
     return;
   }
+  if (volume.projected) return materializeProjected(volume, dir, sources);
   const source = apiDataSource(volume);
   const data = source.kind === 'secret' ? await sources.reader.secretData(namespace, source.name) : await sources.reader.configMapData(namespace, source.name);
   if (!data && !source.optional) {
@@ -106,7 +123,7 @@ export async function prepareVolumes(pod: V1Pod, container: V1Container, podDir:
     const volume = volumes.get(volumeMount.name);
     if (!volume) throw new JobRunnerError('StartError', `volumeMount ${volumeMount.name} names no volume of the pod`);
     await materialize(volume, join(podDir, 'volumes', volume.name), pod, sources);
-    const apiData = Boolean(volume.secret ?? volume.configMap);
+    const apiData = Boolean(volume.secret ?? volume.configMap ?? volume.projected);
     mounts.push(await mountFor(podDir, volume.name, volumeMount.mountPath, volumeMount.subPath, apiData || Boolean(volumeMount.readOnly)));
   }
   const tokenSource = sources.serviceAccountToken;

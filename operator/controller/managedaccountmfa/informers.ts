@@ -4,6 +4,7 @@ import {
   CLUSTER_MFA_SECRET_STORE, CREDENTIALS_SELECTOR, GROUP, MANAGED_ACCOUNT_MFA, MFA_SECRET_STORE, VERSION, objectKey, resourcePath,
 } from '../../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
+import { RUN_JOB_SELECTOR } from '../../automation/run-names.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { ResilientInformer } from '../runtime/informer.ts';
 
@@ -17,8 +18,6 @@ export interface MfaInformers {
   jobs?: ResilientInformer<V1Job>;
   all: ResilientInformer<KubernetesObject>[];
 }
-
-const RUN_JOB_SELECTOR = 'app.kubernetes.io/managed-by=mfa-operator,app.kubernetes.io/component=automation-run';
 
 /** Marks a key that holds a non-empty value in a slimmed Secret. */
 export const SLIMMED_VALUE = '*';
