@@ -1,4 +1,4 @@
-import { errors, type Locator } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import type { ConnectorContext } from './connector.ts';
 import { stepUpRequired } from './errors.ts';
 import type { AppPages } from './pages.ts';
