@@ -7,7 +7,7 @@ import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
 import type { RunStep } from './steps.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
-import { runRunnerProcess } from '../../test/runner/runner-process.ts';
+import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 

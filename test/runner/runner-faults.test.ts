@@ -12,7 +12,7 @@ import { randomSeed } from '../../operator/stores/contract.ts';
 import type { AccountRef } from '../../operator/stores/provider.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';
-import { runRunnerProcess } from './runner-process.ts';
+import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
 import { signInWith, type SignInResult } from './sign-in-check.ts';
 
 /**
