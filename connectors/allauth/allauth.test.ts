@@ -15,7 +15,7 @@ import { runEnablement } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/runner/run-spec.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { startAllauth, type AllauthServer } from '../../test/apps/allauth/server.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
  * The allauth connector end to end: the test site of test/apps/allauth (django-allauth's MFA on
@@ -40,7 +40,7 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   let users = 0;
 
   beforeAll(async () => {
-    process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+    process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
     dir = await mkdtemp(join(tmpdir(), 'mfa-allauth-test-'));
     [site, browser] = await Promise.all([startAllauth(), launchBrowser()]);
   }, 900_000);

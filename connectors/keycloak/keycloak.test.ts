@@ -8,7 +8,7 @@ import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import { ConnectorRunKit, expectStopped, type RunAccount } from '../sdk/testing/run-kit.ts';
 import { codesSince, expectNoSecrets } from '../sdk/testing/secrets.ts';
 import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/server.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
  * The keycloak connector end to end: a real Keycloak (test/apps/keycloak, started once for the
@@ -26,7 +26,7 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   let users = 0;
 
   beforeAll(async () => {
-    process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+    process.env[allowedLoginHostsEnv('keycloak')] = '127.0.0.1';
     [keycloak, kit] = await Promise.all([startKeycloak(), ConnectorRunKit.start('keycloak')]);
     browser = kit.browser;
     // Deleting a credential re-asks for password and code once the login is a second old, so
