@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { expect } from 'vitest';
 import { connectors } from '../../index.ts';
 import { launchBrowser } from '../browser.ts';
+import type { ConnectorRegistry } from '../registry.ts';
 import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
 import { FileResultSink } from '../../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
@@ -24,17 +25,20 @@ export class ConnectorRunKit {
   readonly connector: string;
   readonly browser: Browser;
   readonly dir: string;
+  /** Where runs find the connector: the repository's registry, or a test's own (a SaaS connector with loopback hosts). */
+  readonly registry: ConnectorRegistry;
   #accounts = 0;
 
-  private constructor(connector: string, browser: Browser, dir: string) {
+  private constructor(connector: string, browser: Browser, dir: string, registry: ConnectorRegistry) {
     this.connector = connector;
     this.browser = browser;
     this.dir = dir;
+    this.registry = registry;
   }
 
-  static async start(connector: string): Promise<ConnectorRunKit> {
+  static async start(connector: string, options: { registry?: ConnectorRegistry } = {}): Promise<ConnectorRunKit> {
     const [browser, dir] = await Promise.all([launchBrowser(), mkdtemp(join(tmpdir(), `mfa-${connector}-test-`))]);
-    return new ConnectorRunKit(connector, browser, dir);
+    return new ConnectorRunKit(connector, browser, dir, options.registry ?? connectors);
   }
 
   /** Files and a spec for an account the test has created in the app; `spec` adds to or overrides the spec. */
@@ -86,7 +90,7 @@ export class RunAccount {
 
   /** The runner in this process, on the kit's Chromium; `sink` replaces the account's own (e.g. an empty one). */
   run(overrides: Partial<RunSpec> = {}, sink: ResultSink = this.sink): Promise<OutcomeSummary> {
-    return runEnablement({ ...this.spec, ...overrides }, sink, { connectors, logger: this.logger(), browser: this.kit.browser });
+    return runEnablement({ ...this.spec, ...overrides }, sink, { connectors: this.kit.registry, logger: this.logger(), browser: this.kit.browser });
   }
 
   /** The runner as a Job runs it, in its own process; `fault` kills it (or sends SIGTERM) right after a step. */
