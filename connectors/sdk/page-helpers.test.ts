@@ -7,11 +7,11 @@ import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
 import { fillCodeBoxes } from './code-boxes.ts';
 import type { ConnectorContext } from './connector.ts';
-import { isConnectorError } from './errors.ts';
 import { totpParametersInText } from './otpauth-uri.ts';
 import { appPages } from './pages.ts';
 import { passPasswordReconfirmation, reconfirmationShown } from './reconfirmation.ts';
 import { signInInSteps, type SignInForm } from './sign-in-flow.ts';
+import { reasonOf } from './testing/reasons.ts';
 
 /**
  * The SDK's page helpers against small pages served from loopback, in real Chromium. Each page
@@ -115,16 +115,6 @@ describe('SDK page helpers in Chromium', () => {
 
   async function boxValues(ctx: ConnectorContext): Promise<string> {
     return (await Promise.all((await ctx.page.locator('input.box').all()).map((box) => box.inputValue()))).join('');
-  }
-
-  async function reasonOf(work: Promise<unknown>): Promise<string> {
-    try {
-      await work;
-    } catch (e: unknown) {
-      if (isConnectorError(e)) return e.reason;
-      throw e;
-    }
-    return 'no error';
   }
 
   describe('fillCodeBoxes', () => {
