@@ -13,7 +13,7 @@ export MFA_NODE_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)-node
 IMG ?= localhost/mfa-operator:dev
 export MFA_IMAGE := $(IMG)
 
-.PHONY: all help deps build generate verify typecheck lint test test-unit control-plane node node-packages image test-cluster chromium test-tools demo run clean
+.PHONY: all help deps build generate verify typecheck lint test test-unit control-plane node node-packages image test-cluster chromium test-tools demo dev run clean
 
 all: build
 
@@ -75,6 +75,9 @@ test: deps control-plane node image chromium test-tools verify typecheck lint bu
 
 demo: deps control-plane chromium build ## the whole product on the demo app, then a code that signs in
 	node hack/dev/demo.ts $(DEMO_ARGS)
+
+dev: deps control-plane chromium build ## the operator on this machine with any connector: CONNECTOR= LOGIN_URL= USERNAME_FILE= PASSWORD_FILE=
+	CONNECTOR='$(CONNECTOR)' LOGIN_URL='$(LOGIN_URL)' USERNAME_FILE='$(USERNAME_FILE)' PASSWORD_FILE='$(PASSWORD_FILE)' node hack/dev/run-local.ts $(DEV_ARGS)
 
 run: build ## run the operator against the cluster of the current kubeconfig
 	node dist/operator/main.js

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { ALLOWED_LOGIN_HOSTS_ENV } from '../connectors/allauth/allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../operator/logging/logger.ts';
@@ -24,7 +24,7 @@ import { runEnablement } from '../operator/runner/run.ts';
 import { startAllauth, type AllauthServer } from '../test/apps/allauth/server.ts';
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } } });
-process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
 const loadBefore = loadavg();
 
 const startupMs: number[] = [];

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectors } from '../connectors/index.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from '../connectors/keycloak/allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../operator/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
@@ -14,7 +14,7 @@ import { startKeycloak } from '../test/apps/keycloak/server.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const realm = 'bench';
-process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+process.env[allowedLoginHostsEnv('keycloak')] = '127.0.0.1';
 
 const dir = await mkdtemp(join(tmpdir(), 'mfa-keycloak-bench-'));
 const keycloak = await startKeycloak();

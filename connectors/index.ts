@@ -1,5 +1,4 @@
-import { ALLOWED_LOGIN_HOSTS_ENV as ALLAUTH_ALLOWED_LOGIN_HOSTS_ENV } from './allauth/allowed-hosts.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV as KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV } from './keycloak/allowed-hosts.ts';
+import { allowedLoginHostsEnv } from './sdk/deployment-hosts.ts';
 import { ConnectorRegistry } from './sdk/registry.ts';
 
 /** Every app the operator can automate: one folder each, one line here (see docs/connectors.md). */
@@ -10,10 +9,15 @@ export const connectors = new ConnectorRegistry({
 });
 
 /**
+ * Connectors of self-hosted apps, whose login hosts the cluster admin sets per deployment
+ * (connectors/sdk/deployment-hosts.ts); each one's `allowedLoginHosts` is `deploymentLoginHosts(id)`.
+ */
+export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'keycloak'];
+
+/**
  * Environment variables that carry the cluster admin's settings for a connector. The controller copies the
  * ones set in its own environment into that connector's run Jobs (never into other connectors' Jobs).
  */
-export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = {
-  allauth: [ALLAUTH_ALLOWED_LOGIN_HOSTS_ENV],
-  keycloak: [KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV],
-};
+export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  DEPLOYMENT_HOSTED.map((id) => [id, [allowedLoginHostsEnv(id)]]),
+);

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { DEPLOYMENT_HOSTED } from '../connectors/index.ts';
+import { allowedLoginHostsEnv, parseAllowedLoginHosts } from '../connectors/sdk/deployment-hosts.ts';
 import { CODE_SERVICE_OPTIONS, CODE_SERVICE_USAGE, codeServiceConfig, type CodeServiceConfig } from './codes/config.ts';
 
 export interface OperatorConfig {
@@ -19,6 +21,8 @@ export interface OperatorConfig {
   runnerImage?: string;
   runnerConfig?: string;
   gcpTestEndpoint?: string;
+  /** --allowed-login-hosts, per connector id: the hosts as given (see applyLoginHostFlags). */
+  allowedLoginHosts?: Readonly<Record<string, string>>;
   /** Set when --code-service-port is given. */
   codeService?: CodeServiceConfig;
 }
@@ -40,6 +44,7 @@ const OPTIONS = {
   'runner-image': { type: 'string' },
   'runner-config': { type: 'string' },
   'gcp-secret-manager-test-endpoint': { type: 'string' },
+  'allowed-login-hosts': { type: 'string', multiple: true },
   ...CODE_SERVICE_OPTIONS,
 } as const;
 
@@ -56,6 +61,8 @@ export const USAGE = `mfa-operator controller [flags]
   --identity ID                   leader identity (default hostname plus a random suffix)
   --runner-image IMAGE            image of the automation Jobs (without it, no automation runs)
   --runner-config FILE            YAML: Job resources, deadlines, node selector, tolerations, concurrency, retries
+  --allowed-login-hosts ID=HOSTS  hosts a self-hosted connector's runs may sign in to (repeatable; ID one of
+                                  ${DEPLOYMENT_HOSTED.join(', ')}); sets MFA_<ID>_ALLOWED_LOGIN_HOSTS, as the chart does
   --gcp-secret-manager-test-endpoint HOST:PORT   plaintext endpoint of the local test server (tests only)${CODE_SERVICE_USAGE}`;
 
 /** Parses flags; every bad value names the flag and what it accepts. */
@@ -78,8 +85,34 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     runnerImage: values['runner-image'] || env.RUNNER_IMAGE || undefined,
     runnerConfig: values['runner-config'] || undefined,
     gcpTestEndpoint: values['gcp-secret-manager-test-endpoint'] || undefined,
+    allowedLoginHosts: loginHostFlags(values['allowed-login-hosts']),
     codeService: codeServiceConfig(values, env),
   };
+}
+
+function loginHostFlags(flags: readonly string[] = []): Record<string, string> {
+  const byConnector: Record<string, string> = {};
+  for (const flag of flags) {
+    const at = flag.indexOf('=');
+    const id = at < 0 ? '' : flag.slice(0, at);
+    if (!DEPLOYMENT_HOSTED.includes(id)) {
+      throw new Error(`--allowed-login-hosts takes ID=HOSTS with ID one of ${DEPLOYMENT_HOSTED.join(', ')}, got "${flag.slice(0, 64)}"`);
+    }
+    const hosts = parseAllowedLoginHosts(flag.slice(at + 1));
+    if (hosts.some((host) => !/^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host))) {
+      throw new Error(`--allowed-login-hosts ${id}= takes host names (sso.example.com, *.example.com), without scheme or port`);
+    }
+    byConnector[id] = hosts.join(',');
+  }
+  return byConnector;
+}
+
+/**
+ * The flag is the same setting as the chart's value: the variable the connector reads and the
+ * controller copies into its run Jobs. A flag wins over a variable already set.
+ */
+export function applyLoginHostFlags(config: Pick<OperatorConfig, 'allowedLoginHosts'>, env: NodeJS.ProcessEnv = process.env): void {
+  for (const [id, hosts] of Object.entries(config.allowedLoginHosts ?? {})) env[allowedLoginHostsEnv(id)] = hosts;
 }
 
 function positive(flag: string, raw: string): number {

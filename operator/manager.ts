@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
-import type { OperatorConfig } from './config.ts';
+import { applyLoginHostFlags, type OperatorConfig } from './config.ts';
 import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
 import type { RunCodeService } from './automation/run-objects.ts';
@@ -57,6 +57,7 @@ export class OperatorManager {
     this.#log = log;
     this.#connections = pooledKubeConfig(loadKubeConfig(config.kubeconfig));
     this.#clients = createClients(this.#connections.kc);
+    applyLoginHostFlags(config);
     this.#runner = config.runnerImage
       ? { ...loadRunnerSettings(config.runnerImage, config.runnerConfig), connectorEnv: connectorEnvFrom(connectorSettingsEnv, process.env) }
       : undefined;

@@ -18,7 +18,7 @@ import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { startAllauth, type AllauthServer } from '../../test/apps/allauth/server.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
  * The allauth connector end to end: the test site of test/apps/allauth (django-allauth's MFA on
@@ -47,7 +47,7 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   const ref = { namespace: 'default', name: 'allauth', uid: randomUUID() };
 
   beforeAll(async () => {
-    process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+    process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
     dir = await mkdtemp(join(tmpdir(), 'mfa-allauth-test-'));
     [site, browser, codeService] = await Promise.all([startAllauth(), launchBrowser(), RunCodeService.start(dir, store)]);
   }, 900_000);

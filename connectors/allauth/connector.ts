@@ -1,5 +1,5 @@
+import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import type { Connector } from '../sdk/connector.ts';
-import { allowedLoginHostsFromEnv } from './allowed-hosts.ts';
 import { disableTotp } from './disable.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment, SETUP_KEY, SETUP_QR } from './enrollment.ts';
 import { readMfaState } from './mfa-state.ts';
@@ -17,9 +17,9 @@ export const allauthConnector: Connector = {
   id: 'allauth',
   displayName: APP,
   version: '1.0.0',
-  // Self-hosted: the cluster admin lists the hosts (see allowed-hosts.ts); read on use, not at import.
+  // Self-hosted: the cluster admin lists the hosts per deployment (connectors/sdk/deployment-hosts.ts).
   get allowedLoginHosts(): readonly string[] {
-    return allowedLoginHostsFromEnv();
+    return deploymentLoginHosts('allauth');
   },
   // The QR image's alt text is the secret too, so the image is painted over with the field.
   secretElements: ['input[name="password"]', 'input[name="code"]', SETUP_KEY, SETUP_QR, RECOVERY_CODES_LIST],

@@ -14,7 +14,7 @@ import { capturedOutput, startE2eEnvironment, type E2eEnvironment } from '../../
 import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../../test/support/resources.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
  * The allauth connector through the whole product: a real API server, the operator under its RBAC
@@ -33,7 +33,7 @@ const secretsUsed: string[] = [];
 
 beforeAll(async () => {
   // The cluster admin's list: the controller copies it into allauth run Jobs (connectorSettingsEnv).
-  process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
+  process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
   [env, site, browser] = await Promise.all([startE2eEnvironment(), startAllauth(), launchBrowser()]);
   const kc = new KubeConfig();
   kc.loadFromFile(env.cp.kubeconfigPath);
@@ -141,7 +141,7 @@ describe('allauth through the operator: real API server, operator under its RBAC
     await activeSeed('site');
     expect(await signInWithCodeFrom(() => kubectlMfaCode('site'), username, password)).toBe(username);
     const [job] = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', 'mfa-operator.io/account=site', '-o', 'json'])).items;
-    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: ALLOWED_LOGIN_HOSTS_ENV, value: '127.0.0.1' });
+    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: allowedLoginHostsEnv('allauth'), value: '127.0.0.1' });
   });
 
   it('lets one stored recovery code sign in once', async () => {

@@ -4,17 +4,21 @@ import {
   challengeRequired, connectorOutdated, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
+import { signInInSteps, type SignInForm } from '../sdk/sign-in-flow.ts';
 import type { SecretValue } from '../../operator/secrets/secret-value.ts';
-import { APP, expectVisible, heading, open, pathOf, submit } from './connector-pages.ts';
+import { APP, DEMO_PAGES, expectVisible, heading, open, pathOf, submit } from './connector-pages.ts';
+
+/** The demo's sign-in form: email and password on one page (the SDK also handles them on two). */
+const SIGN_IN_FORM: SignInForm = {
+  username: (ctx) => ctx.page.getByLabel('Email address'),
+  password: (ctx) => ctx.page.getByLabel('Password', { exact: true }),
+  submit: (ctx) => ctx.page.getByRole('button', { name: 'Sign in' }),
+};
 
 export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
-  const { page } = ctx;
   await open(ctx, ctx.loginUrl.href, 'opening the sign-in page');
-  const email = await expectVisible(ctx, page.getByLabel('Email address'), 'Email address field');
-  await fillSecret(ctx, email, credentials.username, 'username');
-  await fillSecret(ctx, page.getByLabel('Password', { exact: true }), credentials.password, 'password');
-  const response = await submit(ctx, page.getByRole('button', { name: 'Sign in' }), 'signing in');
-  checkPasswordResponse(response);
+  const responses = await signInInSteps(ctx, DEMO_PAGES, SIGN_IN_FORM, credentials);
+  checkPasswordResponse(responses.password);
   await answerSecondFactor(ctx, secondFactor);
   if (pathOf(ctx) === '/login/verify-human') throw challengeRequired(APP, 'a captcha ("Verify you are human")');
   if ((await heading(ctx)) !== 'Dashboard') throw connectorOutdated(APP, 'the Dashboard heading after sign-in');

@@ -6,23 +6,13 @@ import { startDemoApp, type DemoApp } from './app/demo-app.ts';
 import type { HazardSettings } from './app/hazards.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext, Credentials } from '../sdk/connector.ts';
-import { isConnectorError } from '../sdk/errors.ts';
 import { parseOtpauthUri } from '../sdk/otpauth-uri.ts';
+import { reasonOf } from '../sdk/testing/reasons.ts';
 import { demoConnector } from './connector.ts';
 
 const logger = createLogger('demo-connector-test', { level: 'silent' });
 const PASSWORD = 'correct horse battery';
 const EXISTING_SEED = 'KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF';
-
-async function reasonOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-  } catch (e: unknown) {
-    if (isConnectorError(e)) return e.reason;
-    throw e;
-  }
-  return 'no error';
-}
 
 describe('demo connector, step by step, in Chromium', () => {
   let app: DemoApp;

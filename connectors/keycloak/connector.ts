@@ -1,6 +1,6 @@
+import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import type { Connector, ConnectorContext, MfaState } from '../sdk/connector.ts';
 import { mfaStateOf, openSigningIn } from './account-credentials.ts';
-import { allowedLoginHostsFromEnv } from './allowed-hosts.ts';
 import { disableTotp } from './disable.ts';
 import { beginTotpEnrollment, confirmTotpEnrollment } from './enrollment.ts';
 import { APP } from './names.ts';
@@ -18,9 +18,9 @@ export const keycloakConnector: Connector = {
   id: 'keycloak',
   displayName: APP,
   version: '1.0.0',
-  // Self-hosted: the cluster admin lists the hosts (see allowed-hosts.ts); read on use, not at import.
+  // Self-hosted: the cluster admin lists the hosts per deployment (connectors/sdk/deployment-hosts.ts).
   get allowedLoginHosts(): readonly string[] {
-    return allowedLoginHostsFromEnv();
+    return deploymentLoginHosts('keycloak');
   },
   secretElements: [
     '#password', '#otp', '#totp', '#totpSecret', '#recoveryCodeInput',

@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectors } from '../index.ts';
-import { launchBrowser } from '../sdk/browser.ts';
 import type { TotpSeed } from '../sdk/totp-seed.ts';
 import { processUsedTotpWindows } from '../sdk/totp-submission.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
-import { runEnablement } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import { ConnectorRunKit, expectStopped, type RunAccount } from '../sdk/testing/run-kit.ts';
+import { codesSince, expectNoSecrets } from '../sdk/testing/secrets.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
-import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/server.ts';
-import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
+import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
  * The keycloak connector end to end: a real Keycloak (test/apps/keycloak, started once for the
@@ -30,27 +22,20 @@ import { ALLOWED_LOGIN_HOSTS_ENV } from './allowed-hosts.ts';
 const REALM = 'acme';
 const PAGE_TIMEOUT_MS = 60_000;
 
-interface Account {
-  username: string;
-  password: string;
-  spec: RunSpec;
-  sink: FileResultSink;
-  logLines: string[];
-}
-
 describe('keycloak connector against a real Keycloak in Chromium', () => {
   let keycloak: KeycloakServer;
+  let kit: ConnectorRunKit;
   let browser: Browser;
-  let dir: string;
   let users = 0;
   // Runs sign in with the stored seed through the operator's run endpoint, as Jobs do: they never hold it.
   let codeService: RunCodeService;
   const store = new InMemoryStore();
 
   beforeAll(async () => {
-    process.env[ALLOWED_LOGIN_HOSTS_ENV] = '127.0.0.1';
-    dir = await mkdtemp(join(tmpdir(), 'mfa-keycloak-test-'));
-    [keycloak, browser, codeService] = await Promise.all([startKeycloak(), launchBrowser(), RunCodeService.start(dir, store)]);
+    process.env[allowedLoginHostsEnv('keycloak')] = '127.0.0.1';
+    [keycloak, kit] = await Promise.all([startKeycloak(), ConnectorRunKit.start('keycloak')]);
+    browser = kit.browser;
+    codeService = await RunCodeService.start(kit.dir, store);
     // Deleting a credential re-asks for password and code once the login is a second old, so
     // the disable test goes through Keycloak's re-authentication.
     await keycloak.createRealm(REALM, { recoveryCodeLogin: true, maxAuthAgeSeconds: { delete_credential: 1 } });
@@ -58,44 +43,26 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
 
   afterAll(async () => {
     await codeService?.stop();
-    await browser?.close();
+    await kit?.close();
     await keycloak?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
-  async function newAccount(requiredActions: string[] = []): Promise<Account> {
+  async function newAccount(requiredActions: string[] = []): Promise<RunAccount> {
     const n = ++users;
     const username = `user${n}`;
     const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
     await keycloak.createUser(REALM, username, password, { requiredActions });
-    await writeFile(join(dir, `username-${n}`), `${username}\n`, { mode: 0o600 });
-    await writeFile(join(dir, `password-${n}`), `${password}\n`, { mode: 0o600 });
-    const resultDir = join(dir, `result-${n}`);
-    const spec: RunSpec = {
-      connector: 'keycloak',
-      loginUrl: `${keycloak.url}/realms/${REALM}/account`,
-      credentials: { usernameFile: join(dir, `username-${n}`), passwordFile: join(dir, `password-${n}`) },
-      sink: { type: 'file', dir: resultDir },
-      action: 'enable',
-      timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
-    };
-    return { username, password, spec, sink: new FileResultSink(resultDir), logLines: [] };
+    return kit.account(username, password, `${keycloak.url}/realms/${REALM}/account`, { timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 } });
   }
 
-  async function run(account: Account, overrides: Partial<RunSpec> = {}): Promise<OutcomeSummary> {
-    const lines = account.logLines;
-    const logger = createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
-    return runEnablement({ ...account.spec, ...overrides }, account.sink, { connectors, logger, browser });
-  }
-
-  let enrolled: Account;
+  let enrolled: RunAccount;
   let enrolledAt: number;
 
   it('turns MFA on through the runner and stores the seed and the recovery codes', async () => {
     enrolled = await newAccount();
     enrolledAt = Date.now();
 
-    const summary = await run(enrolled);
+    const summary = await enrolled.run();
 
     expect(summary).toMatchObject({
       outcome: 'Enabled', connector: { id: 'keycloak' }, seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 12,
@@ -137,7 +104,7 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   }, 180_000);
 
   it('reports MfaAlreadyEnabled when the account has an authenticator and no seed is stored', async () => {
-    const summary = await run({ ...enrolled, sink: new FileResultSink(join(dir, 'empty-sink')) });
+    const summary = await enrolled.run({}, new FileResultSink(join(kit.dir, 'empty-sink')));
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled', retryable: false });
   }, 180_000);
@@ -147,8 +114,8 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     const ref = { namespace: 'default', name: 'keycloak', uid: randomUUID() };
     await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, (await enrolled.sink.readSeed())!.seed)).version);
 
-    const verified = await run(enrolled, { action: 'verify', codeService: await codeService.run(ref) });
-    const disabled = await run(enrolled, { action: 'disable', codeService: await codeService.run(ref) });
+    const verified = await enrolled.run({ action: 'verify', codeService: await codeService.run(ref) });
+    const disabled = await enrolled.run({ action: 'disable', codeService: await codeService.run(ref) });
 
     expect(verified).toMatchObject({ outcome: 'Verified' });
     expect(disabled).toMatchObject({ outcome: 'Disabled' });
@@ -159,7 +126,7 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   it('enrolls from the sign-in page when the realm makes the user set up an authenticator (Configure OTP)', async () => {
     const account = await newAccount(['CONFIGURE_TOTP']);
 
-    const summary = await run(account);
+    const summary = await account.run();
 
     expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
     expect(await keycloak.credentialTypes(REALM, account.username)).toEqual(expect.arrayContaining(['otp', 'recovery-authn-codes']));
@@ -168,18 +135,18 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
 
   it('fails a wrong password with InvalidCredentials and leaves MFA off', async () => {
     const account = await newAccount();
-    await writeFile(account.spec.credentials.passwordFile, 'not-the-password\n');
+    await account.breakPassword();
 
-    const summary = await run(account);
+    const summary = await account.run();
 
-    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'InvalidCredentials', retryable: false });
+    await expectStopped(summary, account, 'InvalidCredentials');
     expect(await keycloak.userHasOtp(REALM, account.username)).toBe(false);
   }, 180_000);
 
   it('refuses a login URL on a host the cluster admin did not list', async () => {
     const account = await newAccount();
 
-    const summary = await run(account, { loginUrl: account.spec.loginUrl!.replace('127.0.0.1', 'localhost') });
+    const summary = await account.run({ loginUrl: account.spec.loginUrl!.replace('127.0.0.1', 'localhost') });
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'LoginHostNotAllowed' });
   });
@@ -204,7 +171,7 @@ async function withPage(browser: Browser, use: (page: Page) => Promise<void>): P
   }
 }
 
-async function submitPassword(page: Page, url: string, account: Account): Promise<void> {
+async function submitPassword(page: Page, url: string, account: RunAccount): Promise<void> {
   await page.goto(`${url}/realms/${REALM}/account`);
   await page.locator('#username').fill(account.username);
   await page.locator('#password').fill(account.password);

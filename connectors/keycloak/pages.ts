@@ -1,8 +1,10 @@
 import { errors, type Locator } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { connectorOutdated, timedOut } from '../sdk/errors.ts';
-import { expectVisible as expectContractElement } from '../sdk/page-contract.ts';
+import { appPages } from '../sdk/pages.ts';
 import { APP } from './names.ts';
+
+const KEYCLOAK_PAGES = appPages(APP);
 
 /**
  * Page mechanics shared by the Keycloak connector's steps. Keycloak has two kinds of page: the
@@ -51,11 +53,7 @@ export async function settledPage(ctx: ConnectorContext, step: string): Promise<
 
 /** Open a URL and wait for the page it ends on (sign-in redirects included). */
 export async function openPage(ctx: ConnectorContext, url: string, step: string): Promise<KeycloakPage> {
-  try {
-    await ctx.page.goto(url, { waitUntil: 'load', timeout: ctx.timeouts.navigationMs });
-  } catch (e: unknown) {
-    throw asTimeout(e, step);
-  }
+  await KEYCLOAK_PAGES.open(ctx, url, step);
   return settledPage(ctx, step);
 }
 
@@ -65,16 +63,7 @@ export async function openPage(ctx: ConnectorContext, url: string, step: string)
  * commit a new document keeps the old page's markers from being mistaken for the new page's.
  */
 export async function navigateBy(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<KeycloakPage> {
-  const { page, timeouts } = ctx;
-  try {
-    const navigated = page.waitForEvent('framenavigated',
-      { predicate: (frame) => frame === page.mainFrame(), timeout: timeouts.navigationMs });
-    await action();
-    await navigated;
-    await page.waitForLoadState('load', { timeout: timeouts.navigationMs });
-  } catch (e: unknown) {
-    throw asTimeout(e, step);
-  }
+  await KEYCLOAK_PAGES.navigate(ctx, action, step);
   return settledPage(ctx, step);
 }
 
@@ -83,9 +72,7 @@ export async function clickAndNavigate(ctx: ConnectorContext, element: Locator, 
 }
 
 /** An element the page contract promises; missing means Keycloak changed under the connector. */
-export function expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator> {
-  return expectContractElement(ctx, element, name, APP);
-}
+export const { expectVisible } = KEYCLOAK_PAGES;
 
 export function expectLoginPage(page: KeycloakPage, id: string, name: string): void {
   if (page.kind !== 'login' || page.id !== id) throw connectorOutdated(APP, `${name} (found ${describePage(page)})`);
@@ -104,8 +91,4 @@ export async function feedbackText(ctx: ConnectorContext): Promise<string> {
 async function pageTitle(ctx: ConnectorContext): Promise<string> {
   const title = ctx.page.locator('#kc-page-title');
   return (await title.count()) > 0 ? (await title.innerText()).trim().replace(/\s+/g, ' ') : '';
-}
-
-function asTimeout(e: unknown, step: string): unknown {
-  return e instanceof errors.TimeoutError ? timedOut(APP, step, e) : e;
 }

@@ -65,6 +65,25 @@ export function totpParametersFromText(shown: { algorithm?: string; digits?: str
   return { algorithm: parseAlgorithm(shown.algorithm), digits: parseDigits(shown.digits), period: parsePeriod(shown.period) };
 }
 
+/**
+ * The parameters a setup page states in prose or labelled lines, e.g. "Algorithm: SHA-256",
+ * "8 digits", "Interval: 60" or "a new code every 60 seconds"; what the text does not state takes
+ * the TOTP defaults. Only the stated values are returned, so a connector can merge them with its
+ * own defaults; a stated value that is not usable is UnsupportedSeed, as in an otpauth URI.
+ */
+export function totpParametersInText(text: string): Partial<{ algorithm: TotpAlgorithm; digits: TotpDigits; period: number }> {
+  // A labelled value first, so that "Algorithm: MD5" is refused rather than read as the default.
+  const algorithm = (/\balgorithm\s*[:=]?\s*(?:HMAC[-_ ]?)?([A-Za-z][\w-]*)/i.exec(text) ?? /\b(?:HMAC[-_ ]?)?(SHA[-_ ]?(?:1|256|512))\b/i.exec(text))?.[1];
+  const digits = (/\b(?:digits|length)\s*[:=]?\s*(\d+)\b/i.exec(text) ?? /\b(\d+)[- ]digits?\b/i.exec(text))?.[1];
+  const period = (/\b(?:period|interval|time ?step)\s*[:=]?\s*(\d+)\b/i.exec(text) ?? /\bevery\s+(\d+)\s*(?:s|sec|secs|seconds)\b/i.exec(text))?.[1];
+  const shown = totpParametersFromText({ algorithm, digits, period });
+  return {
+    ...(algorithm !== undefined ? { algorithm: shown.algorithm } : {}),
+    ...(digits !== undefined ? { digits: shown.digits } : {}),
+    ...(period !== undefined ? { period: shown.period } : {}),
+  };
+}
+
 /** Canonical base32: upper case, no spaces, hyphens or padding. */
 export function canonicalBase32(raw: string): string {
   const compact = raw.replace(/[\s-]+/g, '').replace(/=+$/, '').toUpperCase();

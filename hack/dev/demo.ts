@@ -2,137 +2,67 @@
 // runner standing in for kubelet, and the operator; applies config/samples and waits for Ready, then shows
 // the audit trail, where the seed is, a live code from `kubectl mfa code`, and signs in with it.
 // Stops everything on exit; `--keep` waits for Ctrl-C so you can explore with the printed kubeconfig.
-import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+// `make dev` (hack/dev/run-local.ts) does the same for any connector and app.
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
 import { signIn } from '../../connectors/demo/app/testing/flows.ts';
 import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
 import { createLogger } from '../../operator/logging/logger.ts';
-import { startControlPlane, type ControlPlane } from '../../test/envtest/control-plane.ts';
-import { CertificateDirectory } from '../../test/envtest/certificates.ts';
-import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
-import { runCommand } from '../../test/support/command.ts';
+import { kubectlOk } from '../../test/support/kubectl.ts';
 import { REPO } from '../../test/support/cluster.ts';
-import { startLocalJobRunner, type LocalJobRunner } from './job-runner/job-runner.ts';
 import { Progress } from './demo-progress.ts';
+import { liveCode, startOperator, startPlatform, stopAll as stopEverything, waitForReady, type CodeService, type Stops } from './local-operator.ts';
 
 const ACCOUNT = { email: 'brand@demo.example', password: 'demo-password-change-me' };
 const quiet = createLogger('demo', { level: 'warn' });
 const progress = new Progress();
-const stops: Array<() => Promise<unknown>> = [];
+const stops: Stops = [];
 
-async function startPlatform(): Promise<{ cp: ControlPlane; app: DemoApp }> {
-  progress.step('starting a local control plane (kube-apiserver + etcd)');
-  const cp = await startControlPlane();
-  stops.push(() => cp.stop());
-  progress.step('installing the CRDs');
-  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
-  await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
-  await kubectlOk(cp.kubeconfigPath, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
+async function startDemo(): Promise<DemoApp> {
   progress.step('starting the demo SaaS app on http://127.0.0.1:8081');
   const app = await startDemoApp({ port: 8081, accounts: [ACCOUNT], logger: quiet });
   stops.push(() => app.stop());
-  return { cp, app };
-}
-
-async function startOperator(cp: ControlPlane, dir: string): Promise<{ caPath: string; port: number }> {
-  progress.step('starting the local job runner (plays kubelet for the operator\'s Jobs)');
-  const jobRunner: LocalJobRunner = await startLocalJobRunner({ kubeconfig: cp.kubeconfigPath, log: quiet });
-  stops.push(() => jobRunner.stop());
-  const certificates = await CertificateDirectory.create(dir);
-  const ca = await certificates.createCertificateAuthority('code-service-ca');
-  const serving = await certificates.issueServingCertificate('code-service', ca);
-  progress.step('starting the operator (dist/operator/main.js)');
-  const child = spawn(process.execPath, [`${REPO}/dist/operator/main.js`, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
-    '--http-port', '0', '--runner-image', 'mfa-operator:demo', '--code-service-port', '0',
-    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logPath = join(dir, 'operator.log');
-  const lines: string[] = [];
-  child.stdout.on('data', (d: Buffer) => lines.push(d.toString()));
-  child.stderr.on('data', (d: Buffer) => lines.push(d.toString()));
-  stops.push(async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await writeFile(logPath, lines.join(''));
-  });
-  const port = await waitForCodeServicePort(lines);
-  return { caPath: ca.certPath, port };
-}
-
-async function waitForCodeServicePort(lines: string[]): Promise<number> {
-  for (let i = 0; i < 600; i++) {
-    for (const line of lines.join('').split('\n')) {
-      const port = /"msg":"serving TOTP codes over HTTPS"/.test(line) ? (JSON.parse(line) as { port?: number }).port : undefined;
-      if (port) return port;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the operator did not start its code service; its log:\n${lines.join('')}`);
+  return app;
 }
 
 async function applySamplesAndWait(kubeconfig: string): Promise<void> {
   progress.step('kubectl apply -k config/samples');
   await kubectlOk(kubeconfig, ['apply', '-n', 'default', '-k', `${REPO}/config/samples`]);
-  progress.step('waiting for mfa/demo-brand to be Ready');
-  for (let i = 0; i < 300; i++) {
-    const mfa = JSON.parse(await kubectlOk(kubeconfig, ['get', 'mfa', 'demo-brand', '-o', 'json'])) as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
-    const ready = mfa.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'True') {
-      progress.update('mfa/demo-brand is Ready');
-      return progress.done();
-    }
-    const automation = mfa.status?.conditions?.find((c) => c.type === 'AutomationSucceeded');
-    if (automation) progress.update(`waiting for mfa/demo-brand to be Ready: ${automation.reason} — ${automation.message}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error('mfa/demo-brand did not become Ready in 5 minutes; see `kubectl describe mfa demo-brand`');
+  await waitForReady(kubeconfig, 'demo-brand', progress);
 }
 
-async function liveCode(kubeconfig: string, code: { caPath: string; port: number }): Promise<string> {
-  await kubectlOk(kubeconfig, ['create', 'serviceaccount', 'demo-viewer']);
-  await kubectlOk(kubeconfig, ['create', 'rolebinding', 'demo-viewer-codes', '--clusterrole=mfa-operator-code-reader', '--serviceaccount=default:demo-viewer']);
-  // kubectl takes no flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG.
-  // --service-account mints a token for the code service's audience, as a user would.
-  const args = ['mfa', 'code', 'demo-brand', '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--service-account', 'demo-viewer'];
-  const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
-  if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
-  return out.stdout.trim();
-}
-
-async function show(kubeconfig: string, code: { caPath: string; port: number }, app: DemoApp): Promise<void> {
+async function show(kubeconfig: string, code: CodeService, app: DemoApp): Promise<void> {
   console.log(`\n$ kubectl get mfa\n${await kubectlOk(kubeconfig, ['get', 'mfa'])}`);
   const describe = await kubectlOk(kubeconfig, ['describe', 'mfa', 'demo-brand']);
   console.log(`$ kubectl describe mfa demo-brand   (events)\n${describe.slice(describe.indexOf('Events:'))}`);
   const status = JSON.parse(await kubectlOk(kubeconfig, ['get', 'mfa', 'demo-brand', '-o', 'jsonpath={.status.totp}']));
   console.log(`The seed is stored in ${status.store.provider} ${status.store.name} (${status.algorithm}, ${status.digits} digits, ${status.period} s).`);
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const current = await liveCode(kubeconfig, code);
+    const current = await liveCode(kubeconfig, 'demo-brand', code);
     console.log(`$ kubectl mfa code demo-brand --once\n${current}`);
     const client = new DemoHttpClient(app.url);
     const prompt = await signIn(client, ACCOUNT.email, ACCOUNT.password);
     const page = await client.submit(prompt, '/login/two-factor', { code: current });
     if (page.path === '/') return void console.log(`Signed in to the demo app as ${ACCOUNT.email} with that code. MFA is on, and the operator is its authenticator.`);
     console.log('The app refused the code (that window was used to confirm the enrolment); waiting for the next one.');
-    await kubectl(kubeconfig, ['delete', 'serviceaccount', 'demo-viewer']);
-    await kubectl(kubeconfig, ['delete', 'rolebinding', 'demo-viewer-codes']);
     await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 500));
   }
   throw new Error('the demo app refused codes from the code service twice');
 }
 
-async function stopAll(): Promise<void> {
-  progress.done();
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+function stopAll(): Promise<void> {
+  return stopEverything(progress, stops);
 }
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-demo-'));
   process.env.PATH = `${REPO}/hack/dev/bin:${process.env.PATH}`;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
-  const { cp, app } = await startPlatform();
-  const code = await startOperator(cp, dir);
+  const cp = await startPlatform(progress, stops);
+  const app = await startDemo();
+  const code = await startOperator(cp, dir, progress, stops);
   await applySamplesAndWait(cp.kubeconfigPath);
   process.env.KUBECONFIG = cp.kubeconfigPath;
   await show(cp.kubeconfigPath, code, app);

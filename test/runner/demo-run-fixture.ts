@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
-import { expect } from 'vitest';
 import { startDemoApp, type DemoApp, type DemoAppOptions } from '../../connectors/demo/app/demo-app.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
-import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { connectors } from '../../connectors/index.ts';
 import { createLogger, type Logger } from '../../operator/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
@@ -16,6 +13,9 @@ import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
 import { runEnablement, type RunnerDeps } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/runner/run-spec.ts';
+
+// The runner tests take these from here with the fixture; they are the SDK's test kit.
+export { codesSince, expectNoSecrets } from '../../connectors/sdk/testing/secrets.ts';
 
 /** The demo app, one shared Chromium and a scratch directory: what runner tests run against. */
 export class DemoRunFixture {
@@ -101,24 +101,4 @@ export class DemoAccount {
   mfaEnabled(): boolean {
     return this.fixture.app.accounts.status(this.email).mfa.enabled;
   }
-}
-
-/** Assert that none of the secrets occurs in any of the texts; codes count only as whole numbers. */
-export function expectNoSecrets(texts: readonly string[], secrets: { strings: readonly string[]; codes?: readonly string[] }): void {
-  const all = texts.join('\n');
-  for (const secret of secrets.strings) {
-    expect(all.includes(secret), 'a secret string leaked').toBe(false);
-    expect(all.toLowerCase().includes(secret.toLowerCase()), 'a secret string leaked (any case)').toBe(false);
-  }
-  for (const code of secrets.codes ?? []) {
-    expect(new RegExp(`(?<!\\d)${code}(?!\\d)`).test(all), 'a TOTP code leaked').toBe(false);
-  }
-}
-
-/** Every code of the seed from `fromMs` to now, one window either side: what a leaked code would look like. */
-export function codesSince(seed: TotpSeed, fromMs: number): string[] {
-  const periodMs = seed.period * 1000;
-  const codes: string[] = [];
-  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs) codes.push(generateTotpCode(seed, t).reveal());
-  return codes;
 }

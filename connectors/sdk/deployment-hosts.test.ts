@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectors, connectorSettingsEnv, DEPLOYMENT_HOSTED } from '../index.ts';
+import { allowedLoginHostsEnv, deploymentLoginHosts, parseAllowedLoginHosts } from './deployment-hosts.ts';
+import { resolveLoginUrl } from './login-host.ts';
+
+describe('login hosts per deployment', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const id of connectors.ids()) {
+      const name = allowedLoginHostsEnv(id);
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('names one variable per connector id', () => {
+    expect(allowedLoginHostsEnv('keycloak')).toBe('MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS');
+    expect(allowedLoginHostsEnv('my-app')).toBe('MFA_MY_APP_ALLOWED_LOGIN_HOSTS');
+  });
+
+  it('splits on commas and spaces and ignores case', () => {
+    expect(parseAllowedLoginHosts(' SSO.example.com, *.corp.example\tid.example ')).toEqual(['sso.example.com', '*.corp.example', 'id.example']);
+  });
+
+  it('allows nothing when unset, so a self-hosted login URL must be listed first', () => {
+    const connector = { id: 'acme', allowedLoginHosts: deploymentLoginHosts('acme', {}) };
+    expect(() => resolveLoginUrl(connector, 'https://sso.example.com/realms/acme/account')).toThrow(/not allowed/);
+  });
+
+  it('gives every self-hosted connector its own setting, read on use, and copies only that into its Jobs', async () => {
+    expect(DEPLOYMENT_HOSTED).toEqual(['allauth', 'keycloak']);
+    for (const id of DEPLOYMENT_HOSTED) {
+      const connector = await connectors.load(id);
+      delete process.env[allowedLoginHostsEnv(id)];
+      expect(connector.allowedLoginHosts).toEqual([]);
+      process.env[allowedLoginHostsEnv(id)] = `${id}.example.com,*.${id}.example`;
+      expect(connector.allowedLoginHosts).toEqual([`${id}.example.com`, `*.${id}.example`]);
+      expect(resolveLoginUrl(connector, `https://${id}.example.com/login`).hostname).toBe(`${id}.example.com`);
+      expect(connectorSettingsEnv[id]).toEqual([allowedLoginHostsEnv(id)]);
+    }
+  });
+
+  it('leaves a connector with fixed hosts alone', async () => {
+    process.env[allowedLoginHostsEnv('demo')] = 'elsewhere.example';
+    expect((await connectors.load('demo')).allowedLoginHosts).toEqual(['127.0.0.1', 'localhost']);
+    expect(connectorSettingsEnv.demo).toBeUndefined();
+  });
+});

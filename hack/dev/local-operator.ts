@@ -1,0 +1,108 @@
+// The operator on this machine, as `make demo` and `make dev` run it: a local control plane with the
+// CRDs, the local job runner standing in for kubelet, and dist/operator/main.js with its code service.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '../../operator/logging/logger.ts';
+import { startControlPlane, type ControlPlane } from '../../test/envtest/control-plane.ts';
+import { CertificateDirectory } from '../../test/envtest/certificates.ts';
+import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
+import { runCommand } from '../../test/support/command.ts';
+import { REPO } from '../../test/support/cluster.ts';
+import { startLocalJobRunner } from './job-runner/job-runner.ts';
+import type { Progress } from './demo-progress.ts';
+
+const quiet = createLogger('local-operator', { level: 'warn' });
+
+export interface CodeService {
+  caPath: string;
+  port: number;
+}
+
+export type Stops = Array<() => Promise<unknown>>;
+
+export async function startPlatform(progress: Progress, stops: Stops): Promise<ControlPlane> {
+  progress.step('starting a local control plane (kube-apiserver + etcd)');
+  const cp = await startControlPlane();
+  stops.push(() => cp.stop());
+  progress.step('installing the CRDs');
+  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
+  await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
+  await kubectlOk(cp.kubeconfigPath, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
+  return cp;
+}
+
+/** `flags` go to the operator after the ones it always gets here, e.g. `--allowed-login-hosts keycloak=127.0.0.1`. */
+export async function startOperator(cp: ControlPlane, dir: string, progress: Progress, stops: Stops, flags: readonly string[] = []): Promise<CodeService> {
+  progress.step('starting the local job runner (plays kubelet for the operator\'s Jobs)');
+  const jobRunner = await startLocalJobRunner({ kubeconfig: cp.kubeconfigPath, log: quiet });
+  stops.push(() => jobRunner.stop());
+  const certificates = await CertificateDirectory.create(dir);
+  const ca = await certificates.createCertificateAuthority('code-service-ca');
+  const serving = await certificates.issueServingCertificate('code-service', ca);
+  progress.step('starting the operator (dist/operator/main.js)');
+  const child = spawn(process.execPath, [`${REPO}/dist/operator/main.js`, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
+    '--http-port', '0', '--runner-image', 'mfa-operator:demo', '--code-service-port', '0',
+    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logPath = join(dir, 'operator.log');
+  const lines: string[] = [];
+  child.stdout.on('data', (d: Buffer) => lines.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => lines.push(d.toString()));
+  stops.push(async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await writeFile(logPath, lines.join(''));
+  });
+  const port = await waitForCodeServicePort(lines);
+  return { caPath: ca.certPath, port };
+}
+
+async function waitForCodeServicePort(lines: string[]): Promise<number> {
+  for (let i = 0; i < 600; i++) {
+    for (const line of lines.join('').split('\n')) {
+      const port = /"msg":"serving TOTP codes over HTTPS"/.test(line) ? (JSON.parse(line) as { port?: number }).port : undefined;
+      if (port) return port;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the operator did not start its code service; its log:\n${lines.join('')}`);
+}
+
+export async function waitForReady(kubeconfig: string, name: string, progress: Progress): Promise<void> {
+  progress.step(`waiting for mfa/${name} to be Ready`);
+  for (let i = 0; i < 300; i++) {
+    const mfa = JSON.parse(await kubectlOk(kubeconfig, ['get', 'mfa', name, '-o', 'json'])) as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
+    const ready = mfa.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'True') {
+      progress.update(`mfa/${name} is Ready`);
+      return progress.done();
+    }
+    const automation = mfa.status?.conditions?.find((c) => c.type === 'AutomationSucceeded');
+    if (automation) progress.update(`waiting for mfa/${name} to be Ready: ${automation.reason} — ${automation.message}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`mfa/${name} did not become Ready in 5 minutes; see \`kubectl describe mfa ${name}\``);
+}
+
+/** `kubectl mfa code NAME --once` as a ServiceAccount bound to the code-reader role would run it. */
+export async function liveCode(kubeconfig: string, name: string, code: CodeService): Promise<string> {
+  const viewer = `${name}-viewer`;
+  await kubectlOk(kubeconfig, ['create', 'serviceaccount', viewer]);
+  await kubectlOk(kubeconfig, ['create', 'rolebinding', `${viewer}-codes`, '--clusterrole=mfa-operator-code-reader', `--serviceaccount=default:${viewer}`]);
+  try {
+    // kubectl takes no flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG.
+    // --service-account mints a token for the code service's audience, as a user would.
+    const args = ['mfa', 'code', name, '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--service-account', viewer];
+    const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
+    return out.stdout.trim();
+  } finally {
+    await kubectl(kubeconfig, ['delete', 'rolebinding', `${viewer}-codes`]);
+    await kubectl(kubeconfig, ['delete', 'serviceaccount', viewer]);
+  }
+}
+
+export async function stopAll(progress: Progress, stops: Stops): Promise<void> {
+  progress.done();
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+}
