@@ -1,3 +1,4 @@
+import { ALLOWED_LOGIN_HOSTS_ENV as DEMO_ALLOWED_LOGIN_HOSTS_ENV } from './demo/allowed-hosts.ts';
 import { ALLOWED_LOGIN_HOSTS_ENV as KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV } from './keycloak/allowed-hosts.ts';
 import { ConnectorRegistry } from './sdk/registry.ts';
 
@@ -12,5 +13,6 @@ export const connectors = new ConnectorRegistry({
  * ones set in its own environment into that connector's run Jobs (never into other connectors' Jobs).
  */
 export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = {
+  demo: [DEMO_ALLOWED_LOGIN_HOSTS_ENV],
   keycloak: [KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV],
 };

@@ -1,3 +1,5 @@
+import { parseAllowedLoginHosts } from '../sdk/login-host.ts';
+
 /**
  * Keycloak is self-hosted, so no host list can be fixed in the connector. The cluster admin
  * names the hosts runs may sign in to (Helm value `connectors.keycloak.allowedLoginHosts`,
@@ -7,10 +9,7 @@
  */
 export const ALLOWED_LOGIN_HOSTS_ENV = 'MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS';
 
-/** Comma- or space-separated host patterns (`sso.example.com`, `*.example.com`), without scheme or port. */
-export function parseAllowedLoginHosts(value: string | undefined): string[] {
-  return (value ?? '').split(/[\s,]+/).map((host) => host.trim().toLowerCase()).filter((host) => host !== '');
-}
+export { parseAllowedLoginHosts };
 
 export function allowedLoginHostsFromEnv(): string[] {
   return parseAllowedLoginHosts(process.env[ALLOWED_LOGIN_HOSTS_ENV]);

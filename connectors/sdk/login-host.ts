@@ -1,6 +1,11 @@
 import { checkHost } from './destination.ts';
 import { loginHostNotAllowed } from './errors.ts';
 
+/** Comma- or space-separated host patterns (`sso.example.com`, `*.example.com`), without scheme or port. */
+export function parseAllowedLoginHosts(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).map((host) => host.trim().toLowerCase()).filter((host) => host !== '');
+}
+
 /**
  * On the allow-list, and not an address a page must never reach (link-local, cloud metadata,
  * unspecified, loopback unless the list names a loopback host); see destination.ts.

@@ -4,6 +4,7 @@
 // See connectors/demo/README.md for the flags.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SecretValue } from '../../../operator/secrets/secret-value.ts';
 import { startDemoApp } from './demo-app.ts';
 import type { DemoAccountSpec } from './accounts.ts';
 import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';
@@ -11,6 +12,8 @@ import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   port: { type: 'string', default: '8081' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'admin-token-file': { type: 'string' },
   user: { type: 'string' },
   password: { type: 'string' },
   'password-file': { type: 'string' },
@@ -77,7 +80,10 @@ async function main(): Promise<void> {
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
   const accounts: DemoAccountSpec[] = flags.user && secret
     ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
-  const app = await startDemoApp({ port: Number(flags.port), accounts });
+  if (flags.host !== '127.0.0.1' && flags.host !== '0.0.0.0') throw new Error('--host must be 127.0.0.1 or 0.0.0.0');
+  const tokenFile = flags['admin-token-file'];
+  const adminToken = tokenFile ? new SecretValue(readFileSync(tokenFile, 'utf8').trim()) : undefined;
+  const app = await startDemoApp({ port: Number(flags.port), host: flags.host, accounts, ...(adminToken ? { adminToken } : {}) });
   process.stdout.write(`demo app listening on ${app.url}\n`);
   const stop = (): void => {
     app.stop().then(() => process.exit(0), () => process.exit(1));
