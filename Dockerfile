@@ -36,9 +36,10 @@ LABEL org.opencontainers.image.title="mfa-operator" \
       org.opencontainers.image.base.name="docker.io/library/node:${NODE_VERSION}-bookworm-slim"
 
 # Chromium and its fonts follow Debian's security updates, so they are not pinned to a version.
+# libnss3-tools is certutil, which writes the NSS database of extra CAs a run trusts (spec.account.caBundleRef).
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji tini ca-certificates \
+ && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji libnss3-tools tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 65532 mfa-operator \
  && useradd --uid 65532 --gid 65532 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin mfa-operator

@@ -1,10 +1,10 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import type { Logger } from '../../operator/logging/logger.ts';
 import type { Refusal } from './destination.ts';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
-import { isConnectorError, pageLeftAllowedHosts } from './errors.ts';
+import { isConnectorError, pageLeftAllowedHosts, tlsUntrusted } from './errors.ts';
 import { HostGuard } from './host-guard.ts';
 import { scrubZipEntries } from './trace-zip.ts';
 
@@ -33,9 +33,20 @@ const MASK_COLOR = '#FF00FF';
  * Playwright's own signal handlers would close the browser under a running step; the runner handles SIGTERM
  * and SIGINT itself (operator/runner/stop-request.ts) and closes the browser when it is done.
  */
-export async function launchBrowser(executablePath = CHROMIUM_PATH): Promise<Browser> {
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+export async function launchBrowser(executablePath = CHROMIUM_PATH, options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    ...(options.home ? { env: { ...process.env, HOME: options.home } } : {}),
+  });
 }
+
+export interface LaunchOptions {
+  /** HOME of the browser process: its $HOME/.pki/nssdb holds the extra CAs it trusts (browser-trust.ts). */
+  home?: string;
+}
+
+/** Chromium's net errors for a certificate it does not accept (unknown CA, wrong name, expired, ...). */
+const CERTIFICATE_ERROR = /^net::ERR_CERT_[A-Z_]+/;
 
 export interface BrowserSessionOptions {
   /**
@@ -57,6 +68,8 @@ export class BrowserSession {
   readonly #options: BrowserSessionOptions;
   readonly #proxy: EgressProxy;
   readonly #guard: HostGuard;
+  /** The last main-frame navigation that failed on the server's certificate, until one succeeds. */
+  #certificateFailure: { host: string; error: string } | undefined;
 
   private constructor(context: BrowserContext, page: Page, options: BrowserSessionOptions, proxy: EgressProxy, guard: HostGuard) {
     this.context = context;
@@ -64,6 +77,13 @@ export class BrowserSession {
     this.#options = options;
     this.#proxy = proxy;
     this.#guard = guard;
+    page.on('requestfailed', (request) => {
+      const error = CERTIFICATE_ERROR.exec(request.failure()?.errorText ?? '')?.[0];
+      if (error && isMainFrameNavigation(page, request)) this.#certificateFailure = { host: new URL(request.url()).host, error };
+    });
+    page.on('requestfinished', (request) => {
+      if (isMainFrameNavigation(page, request)) this.#certificateFailure = undefined;
+    });
   }
 
   static async open(browser: Browser, options: BrowserSessionOptions): Promise<BrowserSession> {
@@ -102,9 +122,12 @@ export class BrowserSession {
    * only a consequence of that; the runner's own reasons (the store, the seed) are kept.
    */
   explainFailure(e: unknown): unknown {
+    if (!isPageConsequence(e)) return e;
     const refusal = this.#guard.refusedNavigation;
-    if (!refusal || !isPageConsequence(e)) return e;
-    return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
+    if (refusal) return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
+    const certificate = this.#certificateFailure;
+    if (certificate) return tlsUntrusted(certificate.host, certificate.error, e);
+    return e;
   }
 
   /**
@@ -137,5 +160,14 @@ export class BrowserSession {
     } finally {
       await this.#proxy.close();
     }
+  }
+}
+
+function isMainFrameNavigation(page: Page, request: Request): boolean {
+  if (!request.isNavigationRequest()) return false;
+  try {
+    return request.frame() === page.mainFrame();
+  } catch {
+    return false; // service worker requests have no frame
   }
 }

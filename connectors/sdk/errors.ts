@@ -15,6 +15,7 @@ export const CONNECTOR_ERROR_REASONS = [
   'LoginHostNotAllowed',
   'SinkUnavailable',
   'UnsupportedSeed',
+  'TLSUntrusted',
 ] as const;
 export type ConnectorErrorReason = (typeof CONNECTOR_ERROR_REASONS)[number];
 
@@ -133,4 +134,15 @@ export function unsupportedSeed(problem: string): ConnectorError {
   return new ConnectorError('UnsupportedSeed',
     `The enrollment secret on the page is not usable: ${problem}. ` +
     'If the app changed its enrollment page, update the connector; otherwise the app is not supported.');
+}
+
+/**
+ * The browser refused the app's TLS certificate (`error` is Chromium's, e.g. net::ERR_CERT_AUTHORITY_INVALID).
+ * Nothing was sent to the app. Not retried: a retry sees the same certificate until someone changes it or the trust.
+ */
+export function tlsUntrusted(host: string, error: string, cause?: unknown): ConnectorError {
+  return new ConnectorError('TLSUntrusted',
+    `The browser does not trust the TLS certificate of ${host} (${error}), so nothing was sent to it. ` +
+    'If the app uses an internal certificate authority, put that CA\'s PEM certificate in a ConfigMap and name it in ' +
+    'spec.account.caBundleRef; otherwise fix the app\'s certificate.', { cause });
 }

@@ -5,6 +5,7 @@ import { credentialsNotFound } from '../controller/managedaccountmfa/references.
 import type { Logger } from '../logging/logger.ts';
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
+import { caBundleVersion, readCaBundle } from './ca-bundle-ref.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
 import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
@@ -33,6 +34,7 @@ export interface JobDriverDeps {
 }
 
 const CAPACITY_RECHECK_MS = 15_000;
+const CA_BUNDLE_RECHECK_MS = 60_000;
 /** While deletion waits for a run, or right after harvesting one. */
 const FINALIZE_RECHECK_MS = 5_000;
 
@@ -89,7 +91,7 @@ export class JobAutomationDriver implements AutomationDriver {
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const previous = runs.filter((r) => r.action === action && r.generation === generation && r.request === requestLabel(request));
     const last = previous.at(-1);
-    const waiting = last ? this.#afterFailure(mfa, last, previous.length) : undefined;
+    const waiting = last ? await this.#afterFailure(mfa, last, previous.length) : undefined;
     if (waiting) return waiting;
     const busy = this.#capacityProblem(mfa);
     if (busy) return { conditions: waitingConditions('WaitingForCapacity', busy), requeueAfterMs: CAPACITY_RECHECK_MS };
@@ -97,9 +99,13 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 
   /** After a failed run: the step that waits (backoff, or for a person), or undefined to run again now. */
-  #afterFailure(mfa: ManagedAccountMfa, last: ObservedRun, attempts: number): AutomationStep | undefined {
+  async #afterFailure(mfa: ManagedAccountMfa, last: ObservedRun, attempts: number): Promise<AutomationStep | undefined> {
     if (last.harvested?.outcome !== 'Failed') return undefined;
-    const decision = decideRetry(last, attempts, this.#d.credentialsVersion(mfa), this.#d.settings, this.#now().getTime());
+    const versions = {
+      credentials: this.#d.credentialsVersion(mfa),
+      ...(mfa.spec.account.caBundleRef ? { caBundle: await caBundleVersion(this.#d.core, mfa) } : {}),
+    };
+    const decision = decideRetry(last, attempts, versions, this.#d.settings, this.#now().getTime());
     if (decision.kind === 'now') return undefined;
     if (decision.kind === 'never') return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
     const seconds = Math.ceil(decision.waitMs / 1000);
@@ -110,6 +116,9 @@ export class JobAutomationDriver implements AutomationDriver {
   async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
     // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
     if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
+    // No watch on ConfigMaps: a refused bundle is read again after a while, besides on every spec change and resync.
+    const ca = await readCaBundle(this.#d.core, mfa, this.#now());
+    if (ca.kind === 'refused') return { conditions: [ca.condition], requeueAfterMs: CA_BUNDLE_RECHECK_MS };
     const store = await this.#d.stores.forAccount(mfa);
     const ref = accountRef(mfa);
     // Every run gets both: the pending seed is the one a crashed run (or a rotation) may have left on the app.
@@ -118,6 +127,7 @@ export class JobAutomationDriver implements AutomationDriver {
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const name = await this.#launcher.launch({
       mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
+      ...(ca.kind === 'bundle' ? { caBundle: ca.bundle } : {}),
       run: {
         accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt,
         ...(request !== undefined ? { request } : {}),

@@ -7,22 +7,32 @@ export type RetryDecision =
   | { kind: 'later'; waitMs: number }
   | { kind: 'never'; why: string };
 
+/** resourceVersions of what a run read besides the spec; '' when absent. A change re-arms a failed run. */
+export interface RunInputVersions {
+  credentials: string | undefined;
+  /** The ConfigMap of spec.account.caBundleRef. */
+  caBundle?: string;
+}
+
 /**
  * After a failed run: transient failures back off exponentially up to maxAttempts; permanent ones (and
- * exhausted retries) wait for a human: a new spec generation, or a change to the credentials Secret.
+ * exhausted retries) wait for a human: a new spec generation, or a change to the credentials Secret or the CA bundle.
  */
-export function decideRetry(last: ObservedRun, attempts: number, credentialsVersion: string | undefined, settings: RunnerSettings, now: number): RetryDecision {
-  if (credentialsChangedSince(last, credentialsVersion)) return { kind: 'now' };
-  if (!last.harvested?.retryable) return { kind: 'never', why: 'This failure needs a person; the operator will not retry until the spec or the credentials Secret changes.' };
+export function decideRetry(last: ObservedRun, attempts: number, versions: RunInputVersions, settings: RunnerSettings, now: number): RetryDecision {
+  if (inputsChangedSince(last, versions)) return { kind: 'now' };
+  const until = versions.caBundle === undefined ? 'the spec or the credentials Secret changes' : 'the spec, the credentials Secret or the CA bundle ConfigMap changes';
+  if (!last.harvested?.retryable) return { kind: 'never', why: `This failure needs a person; the operator will not retry until ${until}.` };
   if (attempts >= settings.maxAttempts) {
-    return { kind: 'never', why: `${attempts} attempts failed; the operator will not retry until the spec or the credentials Secret changes.` };
+    return { kind: 'never', why: `${attempts} attempts failed; the operator will not retry until ${until}.` };
   }
   const waitMs = backoffMs(attempts, settings, last.harvested.retryAfterSeconds ?? 0) - (now - (last.completionTime ?? new Date(now)).getTime());
   return waitMs > 0 ? { kind: 'later', waitMs } : { kind: 'now' };
 }
 
-function credentialsChangedSince(run: ObservedRun, credentialsVersion: string | undefined): boolean {
-  return (run.job.metadata?.annotations?.[RUN_ANNOTATIONS.credentialsVersion] ?? '') !== (credentialsVersion ?? '');
+function inputsChangedSince(run: ObservedRun, versions: RunInputVersions): boolean {
+  const annotations = run.job.metadata?.annotations ?? {};
+  if ((annotations[RUN_ANNOTATIONS.credentialsVersion] ?? '') !== (versions.credentials ?? '')) return true;
+  return versions.caBundle !== undefined && (annotations[RUN_ANNOTATIONS.caBundleVersion] ?? '') !== versions.caBundle;
 }
 
 /** Exponential in the attempts made, capped, and never shorter than the app's own Retry-After. */

@@ -47,6 +47,7 @@ export function requestLabel(request: string | undefined): string {
 export const RUN_ANNOTATIONS = {
   trigger: 'mfa-operator.io/trigger',
   credentialsVersion: 'mfa-operator.io/credentials-resource-version',
+  caBundleVersion: 'mfa-operator.io/ca-bundle-resource-version',
   harvested: 'mfa-operator.io/harvested',
   rotateRequest: 'mfa-operator.io/rotate-request',
 } as const;

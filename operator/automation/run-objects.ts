@@ -2,6 +2,7 @@ import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1Servic
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { CaBundle } from './ca-bundle-ref.ts';
 import { activeSeedData, RESULT_KEYS, seedData } from './result-secret.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
@@ -22,6 +23,8 @@ export interface RunInputs {
   run: RunIdentity;
   trigger: string;
   credentialsVersion?: string;
+  /** The checked CAs of spec.account.caBundleRef, which the run's browser trusts. */
+  caBundle?: CaBundle;
   /** The store's seeds: a pending one the runner may adopt (a re-run after a crash), and the active one it signs in with. */
   storedSeeds?: { pending?: TotpSeed; active?: TotpSeed };
   settings: RunnerSettings;
@@ -77,6 +80,7 @@ function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secr
     credentials: { usernameFile: `${CREDENTIALS_DIR}/username`, passwordFile: `${CREDENTIALS_DIR}/password` },
     sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
     action: run.action,
+    ...(inputs.caBundle ? { caBundle: inputs.caBundle.pem } : {}),
   };
   const stored = inputs.storedSeeds ?? {};
   const prior = { ...(stored.pending ? seedData(stored.pending, 'pending') : {}), ...(stored.active ? activeSeedData(stored.active) : {}) };
@@ -96,6 +100,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
       annotations: {
         [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
         ...(inputs.run.request !== undefined ? { [RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
+        ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
       },
     },
     spec: {

@@ -31,6 +31,8 @@ export interface RunSpec {
   /** Failure screenshots (secrets masked) and traces; none when absent. */
   artifactsDir?: string;
   timeouts?: Partial<ConnectorTimeouts>;
+  /** PEM certificates of extra CAs the run's browser trusts (spec.account.caBundleRef); public data, checked by the operator. */
+  caBundle?: string;
 }
 
 export class InvalidRunSpecError extends Error {
@@ -63,6 +65,7 @@ export function validateRunSpec(value: unknown): RunSpec {
   requireString(credentials, 'passwordFile');
   validateSink(value.sink);
   if (value.artifactsDir !== undefined) requireString(value, 'artifactsDir');
+  if (value.caBundle !== undefined) requireString(value, 'caBundle');
   return value as unknown as RunSpec;
 }
 

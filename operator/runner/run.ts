@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core';
 import type { Logger } from '../logging/logger.ts';
-import { launchBrowser } from '../../connectors/sdk/browser.ts';
+import { CHROMIUM_PATH, launchBrowser } from '../../connectors/sdk/browser.ts';
+import { createTrustHome, TrustStoreError, type TrustHome } from '../../connectors/sdk/browser-trust.ts';
+import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../connectors/sdk/ca-bundle.ts';
 import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
 import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
@@ -19,7 +21,7 @@ import type { StopRequest } from './stop-request.ts';
 export interface RunnerDeps {
   connectors: ConnectorRegistry;
   logger: Logger;
-  /** A browser to use instead of launching one (benchmarks reuse one); it is not closed. */
+  /** A browser to use instead of launching one (benchmarks reuse one); it is not closed. Not used for a run with a caBundle. */
   browser?: Browser;
   afterStep?: AfterStepHook;
   /** Honoured at step boundaries; without it a signal ends the process at once. */
@@ -46,6 +48,7 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
   const artifacts: string[] = [];
   let connector: Connector | undefined;
   let ownBrowser: Browser | undefined;
+  let trustHome: TrustHome | undefined;
   const base = () => ({
     action: spec.action, connector: { id: spec.connector, ...(connector ? { version: connector.version } : {}) },
     steps: steps.timings, startedAt, finishedAt: new Date().toISOString(), ...(artifacts.length ? { artifacts } : {}),
@@ -55,7 +58,12 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
     connector = loaded;
     const loginUrl = await steps.run('resolveLoginUrl', async () => resolveLoginUrl(loaded, spec.loginUrl));
     const credentials = await steps.run('readCredentials', () => loadCredentials(spec, scrubber));
-    const browser = deps.browser ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser()));
+    // Trust is per browser process, so a run with its own CAs always starts its own browser.
+    const caBundle = spec.caBundle;
+    if (caBundle !== undefined) trustHome = await steps.run('trustCaBundle', () => trustCaBundle(caBundle));
+    const launchOptions = trustHome ? { home: trustHome.home } : {};
+    const browser = (trustHome ? undefined : deps.browser)
+      ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser(CHROMIUM_PATH, launchOptions)));
     const result = await ACTIONS[spec.action]({
       connector: loaded, loginUrl, credentials, browser, sink, steps, scrubber, artifacts,
       logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts },
@@ -71,6 +79,24 @@ export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: Runne
     return { outcome: 'Failed', ...failure, ...base() };
   } finally {
     await ownBrowser?.close();
+    await trustHome?.dispose();
+  }
+}
+
+/** A browser HOME that trusts the run spec's CAs; the operator checked them already, so a problem here is the image's or a hand-written spec's. */
+async function trustCaBundle(pem: string): Promise<TrustHome> {
+  let cas: TrustedCa[];
+  try {
+    cas = parseCaBundle(pem, new Date());
+  } catch (e: unknown) {
+    const problem = e instanceof CaBundleProblem ? e.message : 'it cannot be read';
+    throw new RunnerError('CABundleInvalid', `The CA bundle of spec.account.caBundleRef is not usable: ${problem}. Fix the ConfigMap it names.`);
+  }
+  try {
+    return await createTrustHome(cas);
+  } catch (e: unknown) {
+    if (!(e instanceof TrustStoreError)) throw e;
+    throw new RunnerError('TrustStoreUnavailable', `${e.message} The runner image must include certutil to trust spec.account.caBundleRef.`);
   }
 }
 

@@ -3,7 +3,7 @@ import { UnknownConnectorError } from '../../connectors/sdk/registry.ts';
 import { InvalidRunSpecError } from './run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
-export type RunnerErrorReason = 'SeedNotFound' | 'SeedNotVerified' | 'CredentialsUnavailable' | 'Terminated';
+export type RunnerErrorReason = 'SeedNotFound' | 'SeedNotVerified' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {

@@ -3,7 +3,7 @@ import type { StopRequest } from './stop-request.ts';
 
 /** Names of the runner's steps, in order; also the names a crash test can pause after. */
 export const RUN_STEPS = [
-  'resolveLoginUrl', 'readCredentials', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
+  'resolveLoginUrl', 'readCredentials', 'trustCaBundle', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
   'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
   'markConfirmed', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
 ] as const;

@@ -23,6 +23,12 @@ export class InMemoryKube {
     return this.kind<V1Secret>('Secret').get(`${namespace}/${name}`);
   }
 
+  /** Creates or replaces a ConfigMap, with a new resourceVersion as the API server gives every write. */
+  putConfigMap(namespace: string, name: string, data: Record<string, string>): void {
+    this.#clock += 1000;
+    this.kind('ConfigMap').set(`${namespace}/${name}`, { metadata: { name, namespace, resourceVersion: String(this.#clock) }, data } as Stored);
+  }
+
   /** Ends a run as the Job controller and kubelet would: the Job's final condition and the pod's termination message. */
   finishRun(namespace: string, name: string, outcome: Record<string, unknown>): void {
     const job = this.kind<V1Job>('Job').get(`${namespace}/${name}`)!;
@@ -40,6 +46,7 @@ export class InMemoryKube {
       createNamespacedServiceAccount: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('ServiceAccount', namespace, body),
       createNamespacedSecret: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('Secret', namespace, body),
       readNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => this.#read('Secret', namespace, name),
+      readNamespacedConfigMap: async ({ namespace, name }: { namespace: string; name: string }) => this.#read('ConfigMap', namespace, name),
       deleteNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('Secret', namespace, name),
       deleteNamespacedServiceAccount: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('ServiceAccount', namespace, name),
       listNamespacedPod: async ({ namespace, labelSelector }: { namespace: string; labelSelector: string }) => {

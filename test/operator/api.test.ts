@@ -45,6 +45,10 @@ const BAD_SPECS: Array<[string, Mutation, RegExp]> = [
   ['login URL at the metadata address written as one number', (o) => (o.spec.account.loginUrl = 'https://2852039166/'), /spec\.account\.loginUrl: Invalid value.*that browsers do not read as an IP address/],
   ['login URL at the metadata address in hex', (o) => (o.spec.account.loginUrl = 'https://0xa9fea9fe/'), /spec\.account\.loginUrl: Invalid value.*that browsers do not read as an IP address/],
   ['login URL at the metadata address in octal', (o) => (o.spec.account.loginUrl = 'https://0251.0376.0251.0376/'), /spec\.account\.loginUrl: Invalid value.*that browsers do not read as an IP address/],
+  ['CA bundle reference without a ConfigMap name', (o) => (o.spec.account.caBundleRef = { key: 'ca.crt' }), /spec\.account\.caBundleRef\.configMapName: Required value/],
+  ['CA bundle ConfigMap name Kubernetes would refuse', (o) => (o.spec.account.caBundleRef = { configMapName: 'Internal_CA' }), /spec\.account\.caBundleRef\.configMapName: Invalid value: "Internal_CA"/],
+  ['CA bundle key with a slash', (o) => (o.spec.account.caBundleRef = { configMapName: 'internal-ca', key: '../ca.crt' }), /spec\.account\.caBundleRef\.key: Invalid value: "\.\.\/ca\.crt"/],
+  ['CA bundle from another namespace', (o) => (o.spec.account.caBundleRef = { configMapName: 'internal-ca', namespace: 'kube-system' }), /unknown field "spec\.account\.caBundleRef\.namespace"/],
   ['login URL at the metadata address mapped into IPv6', (o) => (o.spec.account.loginUrl = 'https://[::ffff:169.254.169.254]/'), /spec\.account\.loginUrl: Invalid value/],
 ];
 
@@ -102,6 +106,13 @@ describe('the ManagedAccountMfa API on a real API server', () => {
     const got = JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', 'mfa', 'demo-brand', '-n', 'default', '-o', 'json']));
     expect(got.spec).toMatchObject({ deletionPolicy: 'Retain', mfa: { state: 'Enabled' } });
     expect(got.spec.account.credentialsSecretRef).toEqual({ name: 'demo-brand-login', usernameKey: 'username', passwordKey: 'password' });
+  });
+
+  it('defaults the CA bundle key to ca.crt, as in kube-root-ca.crt', async () => {
+    const obj = validMfa('with-ca');
+    obj.spec.account.caBundleRef = { configMapName: 'internal-ca' };
+    const out = await kubectlOk(cp.kubeconfigPath, ['apply', '--dry-run=server', '-o', 'json', '-f', '-'], stringify(obj));
+    expect(JSON.parse(out).spec.account.caBundleRef).toEqual({ configMapName: 'internal-ca', key: 'ca.crt' });
   });
 
   it('teaches the API through kubectl explain', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
 import { expect } from 'vitest';
-import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
+import { startDemoApp, type DemoApp, type DemoAppOptions } from '../../connectors/demo/app/demo-app.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
 import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
@@ -30,9 +30,12 @@ export class DemoRunFixture {
     this.dir = dir;
   }
 
-  static async start(): Promise<DemoRunFixture> {
-    const [app, browser, dir] = await Promise.all([startDemoApp({ logger: createLogger('demo-app', { level: 'silent' }) }), launchBrowser(), mkdtemp(join(tmpdir(), 'mfa-runner-'))]);
-    return new DemoRunFixture(app, browser, dir);
+  /** `app` adds demo app options, e.g. `tls` to serve HTTPS. */
+  static async start(app: Omit<DemoAppOptions, 'logger'> = {}): Promise<DemoRunFixture> {
+    const [demo, browser, dir] = await Promise.all([
+      startDemoApp({ ...app, logger: createLogger('demo-app', { level: 'silent' }) }), launchBrowser(), mkdtemp(join(tmpdir(), 'mfa-runner-')),
+    ]);
+    return new DemoRunFixture(demo, browser, dir);
   }
 
   /** A fresh account (own email, password, sink and credential files) so tests cannot disturb each other. */

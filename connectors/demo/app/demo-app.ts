@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
@@ -32,6 +33,13 @@ export interface DemoAppOptions {
   /** Epoch milliseconds; tests pass one to control TOTP time steps. */
   clock?: () => number;
   logger?: Logger;
+  /** Serve HTTPS with this certificate (PEM, the chain after the leaf) and key instead of HTTP. */
+  tls?: DemoAppTls;
+}
+
+export interface DemoAppTls {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface DemoApp {
@@ -141,21 +149,23 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
     app.sessions.clear();
   };
   const admin = adminApi(app, reset);
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     handle(app, admin, req, res, options.adminToken).catch((e: unknown) => {
       app.logger.error({ error: e instanceof Error ? e.name : typeof e }, 'request failed');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+  const scheme = options.tls ? 'https' : 'http';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  app.logger.info({ url: `http://${host}:${port}` }, 'demo app listening');
+  app.logger.info({ url: `${scheme}://${host}:${port}` }, 'demo app listening');
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     accounts: app.accounts,
     reset,
     stop: () => new Promise<void>((resolve, reject) => {

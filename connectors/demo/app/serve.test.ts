@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertText, DemoHttpClient } from './testing/http-client.ts';
 import { codeAt, setupKey, signIn, startEnrollment } from './testing/flows.ts';
+import { createTestCa } from '../../../test/support/test-ca.ts';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 const USER = 'demo@example.com';
@@ -20,7 +24,7 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /demo app listening on (http:\/\/\S+)/.exec(output);
+      const match = /demo app listening on (https?:\/\/\S+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`serve.ts exited with ${code}: ${output}`)));
@@ -104,5 +108,30 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
     expect(await admin(server.url, 'GET', `accounts/${USER}`)).toMatchObject({ json: { mfa: { enabled: true, methods: ['totp'] } } });
     expect(server.output()).toContain('code accepted');
     for (const secret of [PASSWORD, seed, code]) expect(server.output()).not.toContain(secret);
+  });
+});
+
+/** GET over HTTPS trusting only `ca`: the status, or the TLS error's code. */
+function getTrusting(url: string, ca: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    httpsGet(url, { ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+describe('serve.ts over HTTPS', () => {
+  it('serves HTTPS with --tls-cert and --tls-key: a client trusting the CA gets in, one trusting another CA is refused', async () => {
+    const tls = await createTestCa();
+    const [cert, key] = [join(tls.dir, 'app-chain.pem'), join(tls.dir, 'app-key.pem')];
+    await Promise.all([writeFile(cert, tls.serving.cert), writeFile(key, tls.serving.key)]);
+    const server = await serve(['--tls-cert', cert, '--tls-key', key]);
+    try {
+      expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(await getTrusting(`${server.url}/__admin/health`, tls.ca.cert)).toBe(200);
+      expect(await getTrusting(`${server.url}/__admin/health`, tls.otherCa.cert)).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    } finally {
+      server.child.kill('SIGTERM');
+      if (server.child.exitCode === null) await once(server.child, 'exit');
+      await tls.remove();
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SecretValue } from '../../../operator/secrets/secret-value.ts';
-import { startDemoApp } from './demo-app.ts';
+import { startDemoApp, type DemoAppOptions } from './demo-app.ts';
 import type { DemoAccountSpec } from './accounts.ts';
 import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';
 
@@ -31,6 +31,8 @@ const OPTIONS = {
   'totp-algorithm': { type: 'string' },
   'totp-digits': { type: 'string' },
   'totp-period': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -69,6 +71,16 @@ function password(flags: Flags): string | undefined {
   return flags.password ?? process.env.DEMO_PASSWORD;
 }
 
+/** Where and how the app listens: address, TLS, and the admin token for clients off loopback. */
+function serving(flags: Flags): Pick<DemoAppOptions, 'host' | 'tls' | 'adminToken'> {
+  if (flags.host !== '127.0.0.1' && flags.host !== '0.0.0.0') throw new Error('--host must be 127.0.0.1 or 0.0.0.0');
+  const tokenFile = flags['admin-token-file'];
+  const adminToken = tokenFile ? new SecretValue(readFileSync(tokenFile, 'utf8').trim()) : undefined;
+  if (Boolean(flags['tls-cert']) !== Boolean(flags['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  const tls = flags['tls-cert'] && flags['tls-key'] ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) } : undefined;
+  return { host: flags.host, ...(adminToken ? { adminToken } : {}), ...(tls ? { tls } : {}) };
+}
+
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: OPTIONS, strict: true });
   if (flags.help) {
@@ -80,10 +92,7 @@ async function main(): Promise<void> {
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
   const accounts: DemoAccountSpec[] = flags.user && secret
     ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
-  if (flags.host !== '127.0.0.1' && flags.host !== '0.0.0.0') throw new Error('--host must be 127.0.0.1 or 0.0.0.0');
-  const tokenFile = flags['admin-token-file'];
-  const adminToken = tokenFile ? new SecretValue(readFileSync(tokenFile, 'utf8').trim()) : undefined;
-  const app = await startDemoApp({ port: Number(flags.port), host: flags.host, accounts, ...(adminToken ? { adminToken } : {}) });
+  const app = await startDemoApp({ port: Number(flags.port), accounts, ...serving(flags) });
   process.stdout.write(`demo app listening on ${app.url}\n`);
   const stop = (): void => {
     app.stop().then(() => process.exit(0), () => process.exit(1));

@@ -46,6 +46,7 @@ export interface AccountSpec {
    */
   loginUrl?: string;
   credentialsSecretRef: CredentialsSecretRef;
+  caBundleRef?: CABundleRef;
 }
 /**
  * A Secret in the same namespace holding the account's username and password.
@@ -63,6 +64,19 @@ export interface CredentialsSecretRef {
    * Key in the Secret that holds the password.
    */
   passwordKey?: string;
+}
+/**
+ * A ConfigMap in the resource's namespace holding PEM certificates of the certificate authorities that sign the app's TLS certificate, for self-hosted apps with an internal CA. The run's browser trusts them, for that run only, besides its public roots. A ConfigMap, as trust-manager Bundles and kube-root-ca.crt use: CA certificates are public. Read when each run starts; an edit takes effect on the next run and re-arms a run that failed.
+ */
+export interface CABundleRef {
+  /**
+   * Name of the ConfigMap in the resource's namespace.
+   */
+  configMapName: string;
+  /**
+   * Key in the ConfigMap that holds the PEM certificates.
+   */
+  key?: string;
 }
 /**
  * The MFA state the account must have.
