@@ -88,7 +88,7 @@ describe('ManagedAccountMfa end to end: a one-node cluster, the operator under i
       return /will not retry/.test(condition(mfa, 'AutomationSucceeded')?.message ?? '') ? mfa : undefined;
     }, 180_000, 1000);
     expect(condition(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidCredentials' });
-    expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec or the credentials Secret changes/);
+    expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec, the credentials Secret or the CA bundle ConfigMap changes/);
     await new Promise((r) => setTimeout(r, 5_000));
     const jobs = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=typo`, '-o', 'json'])).items;
     expect(jobs).toHaveLength(1);

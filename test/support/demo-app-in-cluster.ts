@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { stringify } from 'yaml';
 import type { AccountStatus, DemoAccountSpec } from '../../connectors/demo/app/accounts.ts';
@@ -78,6 +78,7 @@ async function adminRequest(url: string, token: string, method: string, path: st
  * throwaway CA (certificates in `dir`), and makes this process trust that CA for its own requests to the app.
  */
 export async function deployDemoApp(kubeconfig: string, dir: string): Promise<DemoAppInCluster> {
+  await mkdir(dir, { recursive: true });
   const certificates = await CertificateDirectory.create(dir);
   const ca = await certificates.createCertificateAuthority('demo-app-ca');
   const serving = await certificates.issueServingCertificate('demo-app', ca, [DEMO_APP_SERVICE_IP]);
