@@ -127,7 +127,8 @@ class Cluster implements LocalCluster {
     const id = inspected.stdout.trim();
     const label = `mfa-operator.io/podman-image-id=${id}`;
     if (await this.containerd!.hasImage(image, label)) return;
-    const archive = join(this.workDir, 'image.tar');
+    // One archive per image: startCluster loads several at once.
+    const archive = join(this.workDir, `image-${id.slice(0, 12)}.tar`);
     await host('podman', ['save', '--format', 'docker-archive', '--output', archive, image], { timeoutMs: 10 * 60_000 });
     try {
       await this.containerd!.importArchive(archive, image, label);
