@@ -196,10 +196,11 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
   });
 
   it('a run past its activeDeadlineSeconds: the Job controller stops the pod, the run is Timeout, and a retry enrols', async () => {
-    // Another operator process, whose runs get 45 s: seven-second pages make the first one overrun it.
+    // Another operator process, whose runs get 30 s. Four-second pages (each form post and its redirect: 8 s, within the
+    // runner's 10 s per action) make the first run overrun it; without them a run takes about 10 s here.
     await env.operator.kill('SIGTERM');
-    await env.startOperator(150_000, { activeDeadlineSeconds: 45 });
-    const { email, password } = await applyAccount(env, NS, 'overdue', { slowPagesMs: 7_000 });
+    await env.startOperator(150_000, { activeDeadlineSeconds: 30 });
+    const { email, password } = await applyAccount(env, NS, 'overdue', { slowPagesMs: 4_000 });
     const jobName = await waitForRunningRun(env, NS, 'overdue');
 
     expect(await waitJobFinished(jobName)).toBe('Failed');
