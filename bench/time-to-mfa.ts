@@ -28,8 +28,8 @@ function stats(seconds: number[]): { n: number; medianS: number; p95S: number } 
   return { n: sorted.length, medianS: Number(at(0.5).toFixed(2)), p95S: Number(at(0.95).toFixed(2)) };
 }
 
-/** The bare runner, as a run Job would start it, with a file sink: no API server, no Job, no operator. */
-async function floor(appUrl: string, upsert: (email: string, password: string) => Promise<void>, runs: number): Promise<number[]> {
+/** The bare runner on this host, as a run Job would start it, with a file sink: no API server, no Job, no pod, no operator. */
+async function floor(app: { url: string; caPem: string }, upsert: (email: string, password: string) => Promise<void>, runs: number): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-floor-'));
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -37,10 +37,12 @@ async function floor(appUrl: string, upsert: (email: string, password: string) =
     await upsert(email, 'floor-password');
     await writeFile(join(dir, `u${i}`), email);
     await writeFile(join(dir, `p${i}`), 'floor-password');
-    const spec = { connector: 'demo', loginUrl: `${appUrl}/login`, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
+    const spec = { connector: 'demo', loginUrl: `${app.url}/login`, caBundle: app.caPem, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
     await writeFile(join(dir, `spec${i}.json`), JSON.stringify(spec));
     const started = performance.now();
-    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)]);
+    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)], {
+      env: { ...process.env, MFA_DEMO_ALLOWED_LOGIN_HOSTS: new URL(app.url).hostname },
+    });
     if (run.code !== 0) throw new Error(`the bare runner failed: ${run.stdout}`);
     samples.push((performance.now() - started) / 1000);
   }
@@ -73,7 +75,7 @@ async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size:
 
 const env = await startE2eEnvironment(SETTINGS);
 try {
-  const floorSeconds = await floor(env.app.url, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
+  const floorSeconds = await floor(env.app, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
   const results: Record<string, unknown> = {};
   for (const size of BATCHES) results[`batch${size}`] = stats(await batch(env, size, `b${size}`));
   const floorStats = stats(floorSeconds);
