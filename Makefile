@@ -79,7 +79,7 @@ test-unit: deps ## the tests that start nothing (no API server, browser, app or 
 test: deps control-plane node image demo-app-image chromium test-tools verify typecheck lint build ## everything CI runs (root: the node and the image)
 	MFA_DIST_BUILT=1 npm test
 
-demo: deps control-plane chromium build ## the whole product on the demo app, then a code that signs in
+demo: deps node image demo-app-image build ## (root) the whole product on a one-node cluster and the demo app, then a code that signs in
 	node hack/dev/demo.ts $(DEMO_ARGS)
 
 run: build ## run the operator against the cluster of the current kubeconfig

@@ -1,6 +1,7 @@
-// `make demo`: the whole product on this machine. A local control plane, the bundled demo app, the local job
-// runner standing in for kubelet, and the operator; applies config/samples and waits for Ready, then shows
-// the audit trail, where the seed is, a live code from `kubectl mfa code`, and signs in with it.
+// `make demo` (root): the whole product on this machine. The one-node cluster of test/cluster (the product image
+// and the demo app's test image loaded), the demo app as a Deployment over TLS from a throwaway CA, and the
+// operator; applies config/samples (pointed at the app's Service) and waits for Ready, then shows the audit
+// trail, where the seed is, a live code from `kubectl mfa code`, and signs in with it.
 // Stops everything on exit; `--keep` waits for Ctrl-C so you can explore with the printed kubeconfig.
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -8,46 +9,48 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
 import { signIn } from '../../connectors/demo/app/testing/flows.ts';
-import { startDemoApp, type DemoApp } from '../../connectors/demo/app/demo-app.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
-import { startControlPlane, type ControlPlane } from '../../test/envtest/control-plane.ts';
+import type { ControlPlane } from '../../test/envtest/control-plane.ts';
 import { CertificateDirectory } from '../../test/envtest/certificates.ts';
+import { startCluster } from '../../test/cluster/cluster.ts';
+import { IMAGE } from '../../test/image/image.ts';
+import { DEMO_APP_IMAGE, DEMO_APP_SERVICE_IP, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from '../../test/support/demo-app-in-cluster.ts';
 import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
 import { runCommand } from '../../test/support/command.ts';
 import { REPO } from '../../test/support/cluster.ts';
-import { startLocalJobRunner, type LocalJobRunner } from './job-runner/job-runner.ts';
 import { Progress } from './demo-progress.ts';
 
 const ACCOUNT = { email: 'brand@demo.example', password: 'demo-password-change-me' };
-const quiet = createLogger('demo', { level: 'warn' });
 const progress = new Progress();
 const stops: Array<() => Promise<unknown>> = [];
 
-async function startPlatform(): Promise<{ cp: ControlPlane; app: DemoApp }> {
-  progress.step('starting a local control plane (kube-apiserver + etcd)');
-  const cp = await startControlPlane();
-  stops.push(() => cp.stop());
+async function startPlatform(dir: string): Promise<{ cp: ControlPlane; app: DemoAppInCluster }> {
+  progress.step(`starting the one-node cluster (kube-apiserver, etcd, kubelet, containerd; loading ${IMAGE} and ${DEMO_APP_IMAGE})`);
+  const cluster = await startCluster({ images: [IMAGE, DEMO_APP_IMAGE], startTimeoutMs: 10 * 60_000, progress: (line) => progress.update(`starting the one-node cluster: ${line}`) });
+  stops.push(() => cluster.stop());
+  const cp = cluster.plane;
   progress.step('installing the CRDs');
   await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
   await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
   await kubectlOk(cp.kubeconfigPath, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
-  progress.step('starting the demo SaaS app on http://127.0.0.1:8081');
-  const app = await startDemoApp({ port: 8081, accounts: [ACCOUNT], logger: quiet });
-  stops.push(() => app.stop());
+  progress.step(`starting the demo SaaS app in the cluster on https://${DEMO_APP_SERVICE_IP}`);
+  const app = await deployDemoApp(cp.kubeconfigPath, join(dir, 'demo-app-tls'));
+  await app.accounts.upsert(ACCOUNT);
   return { cp, app };
 }
 
 async function startOperator(cp: ControlPlane, dir: string): Promise<{ caPath: string; port: number }> {
-  progress.step('starting the local job runner (plays kubelet for the operator\'s Jobs)');
-  const jobRunner: LocalJobRunner = await startLocalJobRunner({ kubeconfig: cp.kubeconfigPath, log: quiet });
-  stops.push(() => jobRunner.stop());
   const certificates = await CertificateDirectory.create(dir);
   const ca = await certificates.createCertificateAuthority('code-service-ca');
   const serving = await certificates.issueServingCertificate('code-service', ca);
-  progress.step('starting the operator (dist/operator/main.js)');
+  const runnerConfig = join(dir, 'runner-config.json');
+  // The image is loaded into the node's containerd, never pulled.
+  await writeFile(runnerConfig, JSON.stringify({ imagePullPolicy: 'Never' }));
+  progress.step('starting the operator (dist/operator/main.js); its run Jobs are pods of the image');
   const child = spawn(process.execPath, [`${REPO}/dist/operator/main.js`, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
-    '--http-port', '0', '--runner-image', 'mfa-operator:demo', '--code-service-port', '0',
-    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--http-port', '0', '--runner-image', IMAGE, '--runner-config', runnerConfig, '--code-service-port', '0',
+    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MFA_DEMO_ALLOWED_LOGIN_HOSTS: DEMO_APP_SERVICE_IP },
+  });
   const logPath = join(dir, 'operator.log');
   const lines: string[] = [];
   child.stdout.on('data', (d: Buffer) => lines.push(d.toString()));
@@ -72,9 +75,15 @@ async function waitForCodeServicePort(lines: string[]): Promise<number> {
   throw new Error(`the operator did not start its code service; its log:\n${lines.join('')}`);
 }
 
-async function applySamplesAndWait(kubeconfig: string): Promise<void> {
-  progress.step('kubectl apply -k config/samples');
+async function applySamples(kubeconfig: string, app: DemoAppInCluster): Promise<void> {
+  progress.step('kubectl apply -k config/samples, pointed at the demo app in the cluster');
   await kubectlOk(kubeconfig, ['apply', '-n', 'default', '-k', `${REPO}/config/samples`]);
+  // The sample names the app on loopback; in the cluster it is behind a Service, over TLS from the demo CA.
+  const account = { loginUrl: `${app.url}/login`, caBundleRef: await publishDemoAppCa(kubeconfig, app, 'default') };
+  await kubectlOk(kubeconfig, ['patch', 'mfa', 'demo-brand', '-n', 'default', '--type=merge', '-p', JSON.stringify({ spec: { account } })]);
+}
+
+async function waitReady(kubeconfig: string): Promise<void> {
   progress.step('waiting for mfa/demo-brand to be Ready');
   for (let i = 0; i < 300; i++) {
     const mfa = JSON.parse(await kubectlOk(kubeconfig, ['get', 'mfa', 'demo-brand', '-o', 'json'])) as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
@@ -101,7 +110,7 @@ async function liveCode(kubeconfig: string, code: { caPath: string; port: number
   return out.stdout.trim();
 }
 
-async function show(kubeconfig: string, code: { caPath: string; port: number }, app: DemoApp): Promise<void> {
+async function show(kubeconfig: string, code: { caPath: string; port: number }, app: DemoAppInCluster): Promise<void> {
   console.log(`\n$ kubectl get mfa\n${await kubectlOk(kubeconfig, ['get', 'mfa'])}`);
   const describe = await kubectlOk(kubeconfig, ['describe', 'mfa', 'demo-brand']);
   console.log(`$ kubectl describe mfa demo-brand   (events)\n${describe.slice(describe.indexOf('Events:'))}`);
@@ -131,9 +140,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-demo-'));
   process.env.PATH = `${REPO}/hack/dev/bin:${process.env.PATH}`;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
-  const { cp, app } = await startPlatform();
+  const { cp, app } = await startPlatform(dir);
+  await applySamples(cp.kubeconfigPath, app);
   const code = await startOperator(cp, dir);
-  await applySamplesAndWait(cp.kubeconfigPath);
+  await waitReady(cp.kubeconfigPath);
   process.env.KUBECONFIG = cp.kubeconfigPath;
   await show(cp.kubeconfigPath, code, app);
   if (process.argv.includes('--keep')) {
