@@ -52,9 +52,10 @@ test-cluster: deps node image demo-app-image build
 chromium:
 	hack/ensure-chromium.sh
 
-test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests) and the pinned Keycloak (real-app test), cached
+test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak and django-allauth (real-app tests), cached
 	hack/ensure-helm-tools.sh
 	hack/fetch-keycloak.sh
+	hack/fetch-allauth.sh
 
 generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
 	npm run --silent generate

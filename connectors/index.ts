@@ -1,9 +1,11 @@
+import { ALLOWED_LOGIN_HOSTS_ENV as ALLAUTH_ALLOWED_LOGIN_HOSTS_ENV } from './allauth/allowed-hosts.ts';
 import { ALLOWED_LOGIN_HOSTS_ENV as DEMO_ALLOWED_LOGIN_HOSTS_ENV } from './demo/allowed-hosts.ts';
 import { ALLOWED_LOGIN_HOSTS_ENV as KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV } from './keycloak/allowed-hosts.ts';
 import { ConnectorRegistry } from './sdk/registry.ts';
 
 /** Every app the operator can automate: one folder each, one line here (see docs/connectors.md). */
 export const connectors = new ConnectorRegistry({
+  allauth: () => import('./allauth/index.ts'),
   demo: () => import('./demo/index.ts'),
   keycloak: () => import('./keycloak/index.ts'),
 });
@@ -13,6 +15,7 @@ export const connectors = new ConnectorRegistry({
  * ones set in its own environment into that connector's run Jobs (never into other connectors' Jobs).
  */
 export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = {
+  allauth: [ALLAUTH_ALLOWED_LOGIN_HOSTS_ENV],
   demo: [DEMO_ALLOWED_LOGIN_HOSTS_ENV],
   keycloak: [KEYCLOAK_ALLOWED_LOGIN_HOSTS_ENV],
 };

@@ -30,7 +30,8 @@ export async function readCaBundle(core: CoreV1Api, mfa: ManagedAccountMfa, now:
   if (!configMap) {
     return refused('CABundleNotFound', `${where} does not exist in namespace ${mfa.metadata.namespace}; create it with the CA certificates under key ${key}, or fix the name.`);
   }
-  const text = configMap.data?.[key] ?? decoded(configMap.binaryData?.[key]);
+  // PEM is text: trust-manager and kube-root-ca.crt write it under data, never binaryData.
+  const text = configMap.data?.[key];
   if (text === undefined) {
     return refused('CABundleNotFound', `${where} has no key ${key}; put the PEM CA certificates under that key, or set spec.account.caBundleRef.key.`);
   }
@@ -57,10 +58,6 @@ async function getConfigMap(core: CoreV1Api, namespace: string, name: string): P
     if (e instanceof ApiException && e.code === 404) return undefined;
     throw e;
   }
-}
-
-function decoded(base64: string | undefined): string | undefined {
-  return base64 === undefined ? undefined : Buffer.from(base64, 'base64').toString('utf8');
 }
 
 function refused(reason: 'CABundleNotFound' | 'CABundleInvalid', message: string): CaBundleRead {

@@ -28,7 +28,7 @@ describe('a run trusts the CAs of its run spec (spec.account.caBundleRef), and o
     expect(account.mfaEnabled()).toBe(true);
   });
 
-  it('without a CA bundle, fails with TLSUntrusted naming spec.account.caBundleRef (not a Timeout), and types nothing', async () => {
+  it('without a CA bundle, fails with TLSUntrusted naming spec.account.caBundleRef (not a Timeout), and MFA stays off', async () => {
     const account = await fixture.account();
 
     const summary = await account.run();

@@ -89,14 +89,16 @@ async function trustCaBundle(pem: string): Promise<TrustHome> {
   try {
     cas = parseCaBundle(pem, new Date());
   } catch (e: unknown) {
-    const problem = e instanceof CaBundleProblem ? e.message : 'it cannot be read';
-    throw new RunnerError('CABundleInvalid', `The CA bundle of spec.account.caBundleRef is not usable: ${problem}. Fix the ConfigMap it names.`);
+    if (!(e instanceof CaBundleProblem)) throw e;
+    throw new RunnerError('CABundleInvalid', `The CA bundle of spec.account.caBundleRef is not usable: ${e.message}. Fix the ConfigMap it names.`);
   }
   try {
     return await createTrustHome(cas);
   } catch (e: unknown) {
     if (!(e instanceof TrustStoreError)) throw e;
-    throw new RunnerError('TrustStoreUnavailable', `${e.message} The runner image must include certutil to trust spec.account.caBundleRef.`);
+    const fix = e.toolMissing ? 'The runner image must include certutil (libnss3-tools) to trust spec.account.caBundleRef.'
+      : 'Check the certificates in the ConfigMap of spec.account.caBundleRef.';
+    throw new RunnerError('TrustStoreUnavailable', `${e.message} ${fix}`);
   }
 }
 

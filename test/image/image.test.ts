@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../support/cluster.ts';
+import { createTestCa } from '../support/test-ca.ts';
 import { buildImage, IMAGE, IMAGE_BUILD_TIMEOUT_MS, Podman } from './image.ts';
 
 /** What docs/benchmarks.md records (1.50 GB on 2026-12-01): a jump means a layer grew by mistake. */
@@ -26,8 +27,9 @@ async function inspect(format: string): Promise<string> {
   return result.stdout.trim();
 }
 
-async function runInImage(args: readonly string[], timeoutMs = 120_000) {
-  return podman.run([...RESTRICTED, IMAGE, ...args], timeoutMs);
+/** `flags` go to podman run before the image (environment, mounts). */
+async function runInImage(args: readonly string[], timeoutMs = 120_000, flags: readonly string[] = []) {
+  return podman.run([...RESTRICTED, ...flags, IMAGE, ...args], timeoutMs);
 }
 
 describe(`the image (${IMAGE})`, () => {
@@ -65,6 +67,29 @@ describe(`the image (${IMAGE})`, () => {
     const result = await runInImage(['node', '--input-type=module', '-e', script]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\.\d+ ok$/m);
+  });
+
+  it('trusts a run\'s CA (certutil from libnss3-tools) in its Chromium on the restricted pod, and only with that HOME', async () => {
+    const tls = await createTestCa();
+    try {
+      const script = "const { createServer } = await import('node:https'); " +
+        "const { launchBrowser, CHROMIUM_PATH } = await import('/app/dist/connectors/sdk/browser.js'); " +
+        "const { createTrustHome } = await import('/app/dist/connectors/sdk/browser-trust.js'); " +
+        "const { parseCaBundle } = await import('/app/dist/connectors/sdk/ca-bundle.js'); " +
+        "const server = createServer({ cert: process.env.APP_CERT, key: process.env.APP_KEY }, (q, s) => s.end('<title>trusted</title>')); " +
+        "await new Promise((r) => server.listen(0, '127.0.0.1', r)); const url = `https://127.0.0.1:${server.address().port}/`; " +
+        'const trust = await createTrustHome(parseCaBundle(process.env.APP_CA, new Date())); ' +
+        'for (const options of [{ home: trust.home }, {}]) { const browser = await launchBrowser(CHROMIUM_PATH, options); ' +
+        'const page = await browser.newPage(); ' +
+        'console.log(await page.goto(url).then(() => page.title(), (e) => /net::ERR_CERT_[A-Z_]+/.exec(e.message)?.[0] ?? e.message)); ' +
+        'await browser.close(); } await trust.dispose(); server.close();';
+      const env = ['-e', `APP_CA=${tls.ca.cert}`, '-e', `APP_CERT=${tls.serving.cert}`, '-e', `APP_KEY=${tls.serving.key}`];
+      const result = await runInImage(['node', '--input-type=module', '-e', script], 120_000, env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim().split('\n')).toEqual(['trusted', 'net::ERR_CERT_AUTHORITY_INVALID']);
+    } finally {
+      await tls.remove();
+    }
   });
 
   it('holds the production dependencies only: no package the lockfile marks dev, no tests, no sources', async () => {

@@ -185,6 +185,17 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(refused.stderr).toMatch(/connectors\/keycloak\/allowedLoginHosts\/0.*does not match pattern/);
   });
 
+  it('passes connectors.allauth.allowedLoginHosts to the controller, which copies it into allauth runs', async () => {
+    const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
+      .template.spec.containers[0]!.env.filter((e) => e.name === 'MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS');
+    expect(await env(['connectors.allauth.allowedLoginHosts={app.example.com,*.shop.example}'])).toEqual([
+      { name: 'MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS', value: 'app.example.com,*.shop.example' },
+    ]);
+    expect(await env([])).toEqual([]);
+    const refused = await tryRenderChart({ set: ['connectors.allauth.allowedLoginHosts={https://app.example.com}'] });
+    expect(refused.stderr).toMatch(/connectors\/allauth\/allowedLoginHosts\/0.*does not match pattern/);
+  });
+
   it('puts the Workload Identity annotation on the operator ServiceAccount and mounts the code-service certificate', async () => {
     const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/gcp-store-values.yaml`] }));
     const sa = named(objects, 'ServiceAccount', 'mfa-operator-controller-manager');

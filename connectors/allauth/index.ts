@@ -1,0 +1,1 @@
+export { allauthConnector as connector } from './connector.ts';
