@@ -6,6 +6,7 @@ import type { AccountStatus, DemoAccountSpec } from '../../connectors/demo/app/a
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { CertificateDirectory } from '../envtest/certificates.ts';
 import { kubectlOk } from './kubectl.ts';
+import { waitFor } from './wait.ts';
 
 /** The demo app's test image (make demo-app-image); the Makefile exports it as MFA_DEMO_APP_IMAGE. */
 export const DEMO_APP_IMAGE = process.env.MFA_DEMO_APP_IMAGE || 'localhost/mfa-operator-demo-app:dev';
@@ -91,7 +92,8 @@ export async function deployDemoApp(kubeconfig: string, dir: string): Promise<De
   await kubectlOk(kubeconfig, ['rollout', 'status', 'deployment/demo-app', '-n', NAMESPACE, '--timeout=120s']);
   setDefaultCACertificates([...getCACertificates('default'), caPem]);
   const url = `https://${DEMO_APP_SERVICE_IP}`;
-  await adminRequest(url, token, 'GET', 'health');
+  // A Ready pod is not yet an endpoint kube-proxy routes to: until then the ClusterIP refuses connections.
+  await waitFor('the demo app answering through its Service', async () => (await adminRequest(url, token, 'GET', 'health')) !== undefined, 60_000, 250);
   return {
     url, caPem,
     accounts: {
