@@ -1,16 +1,28 @@
 // Creates N ManagedAccountMfa resources on the local control plane and measures the operator reconciling them.
-// Usage: node bench/reconcile.ts [--count 1000] [--idle-seconds 60] [--other-secrets 0]     (prints JSON)
+// Usage: node bench/reconcile.ts [--count 1000] [--idle-seconds 60] [--other-secrets 0] [--from dist|source]
+//        [--node-options '...']     (prints JSON)
 // --other-secrets N first creates N unrelated 8 KiB Secrets (a cluster's TLS keys, Helm releases) that the operator's
 // Secret informer lists and watches too.
+// --from dist (default) runs dist/operator/main.js as the image does (`npm run build` first); source runs the .ts files.
+// --node-options is the operator's NODE_OPTIONS; default the chart's (values.yaml nodeOptions), '' for none.
 import { CustomObjectsApi, CoreV1Api } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
 import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../operator/api/v1alpha1/resources.ts';
-import { startClusterWithCrds } from '../test/support/cluster.ts';
+import { REPO, startClusterWithCrds } from '../test/support/cluster.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { startOperator } from '../test/support/operator-process.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' }, 'other-secrets': { type: 'string', default: '0' } } });
+const CHART_NODE_OPTIONS = (parse(readFileSync(`${REPO}/charts/mfa-operator/values.yaml`, 'utf8')) as { nodeOptions: string }).nodeOptions;
+const { values } = parseArgs({ options: {
+  count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' }, 'other-secrets': { type: 'string', default: '0' },
+  from: { type: 'string', default: 'dist' }, 'node-options': { type: 'string', default: CHART_NODE_OPTIONS },
+} });
+const FROM = values.from === 'source' ? 'source' : 'dist';
+const DIST_MAIN = `${REPO}/dist/operator/main.js`;
+if (FROM === 'dist' && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run npm run build first (or pass --from source)`);
+const NODE_OPTIONS = values['node-options'];
 const COUNT = Number(values.count);
 const IDLE_SECONDS = Number(values['idle-seconds']);
 const OTHER_SECRETS = Number(values['other-secrets']);
@@ -34,6 +46,12 @@ async function createOtherSecrets(core: CoreV1Api): Promise<void> {
       namespace: 'default', body: { metadata: { name: `other-${i + j}`, annotations: { note: filler } }, stringData: { 'tls.key': filler } },
     })));
   }
+}
+
+/** The operator's V8 heap in use, from its /metrics (prom-client's default metrics). */
+async function heapUsedMiB(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Math.round(Number(/^mfa_operator_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0) / 1048576);
 }
 
 function operatorRequests(auditLog: string, since = 0): { total: number; writes: number } {
@@ -65,14 +83,25 @@ try {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await createOtherSecrets(kc.makeApiClient(CoreV1Api));
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login', labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } }, stringData: { username: 'u', password: 'p' } } });
-  const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', '4']);
+  const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', '4'], { NODE_OPTIONS },
+    FROM === 'dist' ? { main: DIST_MAIN } : {});
   await operator.waitForLog('caches synced; reconciling', 60_000);
+  const port = await operator.httpPort();
   const rssAfterCacheSyncMiB = memoryMiB(operator.child.pid!, 'VmRSS');
+  const heapAfterCacheSyncMiB = await heapUsedMiB(port);
   const started = Date.now();
+  const apiServerPid = cp.processIds().kubeApiServer;
+  const cpuAtStart = { operator: cpuSeconds(operator.child.pid!), apiServer: cpuSeconds(apiServerPid) };
   await createAll(custom);
   const createdSeconds = (Date.now() - started) / 1000;
   while ((await countReconciled(custom)) < COUNT) await new Promise((r) => setTimeout(r, 500));
   const reconciledSeconds = (Date.now() - started) / 1000;
+  // CPU time depends far less on the machine's load than wall time; the API server's includes the bench's own
+  // creates and the list it polls every 500 ms.
+  const busyCpu = {
+    operatorCpuSeconds: Number((cpuSeconds(operator.child.pid!) - cpuAtStart.operator).toFixed(2)),
+    apiServerCpuSeconds: Number((cpuSeconds(apiServerPid) - cpuAtStart.apiServer).toFixed(2)),
+  };
   await new Promise((r) => setTimeout(r, 2_000));
   const busy = operatorRequests(cp.auditLogPath!);
   const pid = operator.child.pid!;
@@ -81,17 +110,22 @@ try {
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle = operatorRequests(cp.auditLogPath!, idleFrom);
   const idleRssMiB = memoryMiB(pid, 'VmRSS');
+  const idleHeapMiB = await heapUsedMiB(port);
   console.log(JSON.stringify({
     resources: COUNT,
     otherSecrets: OTHER_SECRETS,
+    from: FROM,
+    nodeOptions: NODE_OPTIONS,
     // Idle with no resources yet: caches synced, nothing to reconcile.
     operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
+    operatorHeapUsedAfterCacheSyncMiB: heapAfterCacheSyncMiB,
     secondsToCreateAll: createdSeconds,
     secondsUntilAllReconciled: reconciledSeconds,
+    untilAllReconciled: busyCpu,
     operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
     operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
     operatorPeakRssMiB: memoryMiB(pid, 'VmHWM'),
-    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)), rssMiB: idleRssMiB },
+    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)), rssMiB: idleRssMiB, heapUsedMiB: idleHeapMiB },
   }, null, 2));
   await operator.kill();
 } finally {

@@ -40,6 +40,7 @@ export class OperatorManager {
   readonly #stores: ConfiguredStores;
   #controller?: Controller;
   #storeController?: Controller;
+  #events?: EventRecorder;
   #elector?: LeaderElector;
   #server?: Server;
   #synced = false;
@@ -115,6 +116,9 @@ export class OperatorManager {
     const informers = createInformers(this.#clients.kc, this.#log, this.#config.namespace, Boolean(this.#runner));
     this.#informers = informers;
     const automation = this.#automation(informers);
+    // One recorder for both controllers: one queue, one token bucket per object; flushed on stop.
+    const events = new EventRecorder({ api: this.#clients.events, controller: 'mfa-operator.io/controller', instance: this.#config.identity, log: this.#log });
+    this.#events = events;
     const reconciler = new ManagedAccountMfaReconciler({
       custom: this.#clients.custom,
       cached: (ns, name) => informers.mfas.get(name, ns),
@@ -127,7 +131,7 @@ export class OperatorManager {
         connectorIds: () => connectors.ids(),
       },
       automation,
-      events: new EventRecorder(this.#clients.events, 'mfa-operator.io/controller', this.#config.identity, this.#log),
+      events,
       log: this.#log,
     });
     const controller = new Controller({
@@ -138,7 +142,7 @@ export class OperatorManager {
       },
     });
     this.#controller = controller;
-    this.#storeController = this.#createStoreController(informers);
+    this.#storeController = this.#createStoreController(informers, events);
     this.#routeEvents(informers, controller);
     await Promise.all(informers.all.map((i) => i.start()));
     // Caches may never sync (RBAC missing, API server down); a stop meanwhile must not wait for them.
@@ -152,12 +156,12 @@ export class OperatorManager {
   }
 
   /** Keeps MfaSecretStore/ClusterMfaSecretStore status saying whether each store can be used. */
-  #createStoreController(informers: MfaInformers): Controller {
+  #createStoreController(informers: MfaInformers, events: EventRecorder): Controller {
     const reconciler = new SecretStoreReconciler({
       custom: this.#clients.custom,
       cached: (kind, ns, name) => (kind === 'MfaSecretStore' ? informers.stores.get(name, ns) : informers.clusterStores.get(name)),
       provider: (store, kind) => this.#stores.forStore(store, kind),
-      events: new EventRecorder(this.#clients.events, 'mfa-operator.io/controller', this.#config.identity, this.#log),
+      events,
       revalidateMs: STORE_REVALIDATE_MS,
     });
     const controller = new Controller({
@@ -206,6 +210,8 @@ export class OperatorManager {
     clearInterval(this.#resync);
     await this.#controller?.stop();
     await this.#storeController?.stop();
+    // Events the last reconciles queued are written while the connections are still open.
+    await this.#events?.close();
     await Promise.all((this.#informers?.all ?? []).map((i) => i.stop()));
     await this.#elector?.release();
     await this.#stores.close();

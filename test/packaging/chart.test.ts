@@ -196,6 +196,13 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(refused.stderr).toMatch(/connectors\/allauth\/allowedLoginHosts\/0.*does not match pattern/);
   });
 
+  it('bounds the operator\'s V8 heap through NODE_OPTIONS by default, and leaves Node\'s defaults with nodeOptions empty', async () => {
+    const nodeOptions = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
+      .template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect(await nodeOptions([])).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
+    expect(await nodeOptions(['nodeOptions='])).toBeUndefined();
+  });
+
   it('puts the Workload Identity annotation on the operator ServiceAccount and mounts the code-service certificate', async () => {
     const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/gcp-store-values.yaml`] }));
     const sa = named(objects, 'ServiceAccount', 'mfa-operator-controller-manager');

@@ -15,9 +15,14 @@ export interface OperatorProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the operator exactly as `make run` does, but from source (Node 24 strips the types). */
-export function startOperator(kubeconfig: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): OperatorProcess {
-  const child = spawn(process.execPath, [MAIN, '--kubeconfig', kubeconfig, '--http-port', '0', ...args], {
+export interface StartOptions {
+  /** The entry point; default the source (Node 24 strips the types), e.g. dist/operator/main.js as the image runs it. */
+  main?: string;
+}
+
+/** Starts the operator exactly as `make run` does, by default from source. */
+export function startOperator(kubeconfig: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): OperatorProcess {
+  const child = spawn(process.execPath, [options.main ?? MAIN, '--kubeconfig', kubeconfig, '--http-port', '0', ...args], {
     // No GCP metadata-server probing from tests: only loopback is ever a target here.
     env: { ...process.env, LOG_LEVEL: 'debug', METADATA_SERVER_DETECTION: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });

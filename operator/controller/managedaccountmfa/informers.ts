@@ -37,6 +37,19 @@ export function slimSecret(secret: V1Secret): void {
   }
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What no reader of these caches uses: managedFields and kubectl's last-applied copy of the object, most of a small
+ * object's bytes. Status writes go through the status subresource, which keeps both on the server.
+ */
+export function dropBookkeeping(object: KubernetesObject): void {
+  const metadata = object.metadata;
+  if (!metadata) return;
+  delete metadata.managedFields;
+  if (metadata.annotations) delete metadata.annotations[LAST_APPLIED];
+}
+
 /** Watches for ManagedAccountMfa and everything it refers to, in one namespace or all. */
 export function createInformers(kc: KubeConfig, log: Logger, namespace?: string, withJobs = false): MfaInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -44,9 +57,9 @@ export function createInformers(kc: KubeConfig, log: Logger, namespace?: string,
   const listCustom = (plural: string, clusterScoped = false) => () => (namespace && !clusterScoped
     ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
     : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }));
-  const mfas = new ResilientInformer<ManagedAccountMfa>(kc, resourcePath(MANAGED_ACCOUNT_MFA.plural, namespace), listCustom(MANAGED_ACCOUNT_MFA.plural), log);
-  const stores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(MFA_SECRET_STORE.plural, namespace), listCustom(MFA_SECRET_STORE.plural), log);
-  const clusterStores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(CLUSTER_MFA_SECRET_STORE.plural), listCustom(CLUSTER_MFA_SECRET_STORE.plural, true), log);
+  const mfas = new ResilientInformer<ManagedAccountMfa>(kc, resourcePath(MANAGED_ACCOUNT_MFA.plural, namespace), listCustom(MANAGED_ACCOUNT_MFA.plural), log, undefined, dropBookkeeping);
+  const stores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(MFA_SECRET_STORE.plural, namespace), listCustom(MFA_SECRET_STORE.plural), log, undefined, dropBookkeeping);
+  const clusterStores = new ResilientInformer<MfaSecretStore>(kc, resourcePath(CLUSTER_MFA_SECRET_STORE.plural), listCustom(CLUSTER_MFA_SECRET_STORE.plural, true), log, undefined, dropBookkeeping);
   // Only Secrets whose owner opted in as credentials: the API server filters, so no other Secret reaches this process.
   const secrets = new ResilientInformer<V1Secret>(
     kc, namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
@@ -55,14 +68,14 @@ export function createInformers(kc: KubeConfig, log: Logger, namespace?: string,
       : core.listSecretForAllNamespaces({ labelSelector: CREDENTIALS_SELECTOR })),
     log, CREDENTIALS_SELECTOR, slimSecret,
   );
-  const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log);
+  const namespaces = new ResilientInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), log, undefined, dropBookkeeping);
   const all = [mfas, secrets, stores, clusterStores, namespaces] as ResilientInformer<KubernetesObject>[];
   if (!withJobs) return { mfas, secrets, stores, clusterStores, namespaces, all };
   const batch = kc.makeApiClient(BatchV1Api);
   const jobs = new ResilientInformer<V1Job>(
     kc, namespace ? `/apis/batch/v1/namespaces/${namespace}/jobs` : '/apis/batch/v1/jobs',
     () => (namespace ? batch.listNamespacedJob({ namespace, labelSelector: RUN_JOB_SELECTOR }) : batch.listJobForAllNamespaces({ labelSelector: RUN_JOB_SELECTOR })),
-    log, RUN_JOB_SELECTOR,
+    log, RUN_JOB_SELECTOR, dropBookkeeping,
   );
   return { mfas, secrets, stores, clusterStores, namespaces, jobs, all: [...all, jobs as ResilientInformer<KubernetesObject>] };
 }

@@ -6,8 +6,12 @@ import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
+import { plannedEvents, type PlannedEvent } from './condition-events.ts';
 import { readyFrom } from './conditions.ts';
 import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
+
+/** A safety net only: the watch event of the reconciler's own write normally syncs the resource first. */
+const CACHE_BEHIND_RECHECK_MS = 2_000;
 
 export interface ReconcilerDeps {
   custom: CustomObjectsApi;
@@ -23,20 +27,43 @@ export interface ReconcilerDeps {
 export class ManagedAccountMfaReconciler {
   readonly #d: ReconcilerDeps;
 
+  /**
+   * The resourceVersion of this reconciler's last write per resource, until the cache has it. A sync that runs
+   * before the watch delivers its own write would otherwise write the same status again on a stale
+   * resourceVersion: a conflict, and a wasted write.
+   */
+  readonly #written = new Map<string, string>();
+
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
   }
 
+  /** The cache has not caught up with this reconciler's last write: the watch event of that write will sync again. */
+  #cacheBehind(key: string, cached: ManagedAccountMfa): boolean {
+    const written = this.#written.get(key);
+    if (written === undefined) return false;
+    const behind = olderVersion(cached.metadata.resourceVersion, written);
+    if (!behind) this.#written.delete(key);
+    return behind;
+  }
+
+  #wrote(mfa: ManagedAccountMfa): ManagedAccountMfa {
+    const { namespace, name, resourceVersion } = mfa.metadata;
+    if (resourceVersion) this.#written.set(`${namespace}/${name}`, resourceVersion);
+    return mfa;
+  }
+
   async sync(namespace: string, name: string, signal: AbortSignal): Promise<SyncResult> {
+    const key = `${namespace}/${name}`;
     let mfa = this.#d.cached(namespace, name);
-    if (!mfa) return {};
+    if (!mfa) {
+      this.#written.delete(key);
+      return {};
+    }
+    if (this.#cacheBehind(key, mfa)) return { requeueAfterMs: CACHE_BEHIND_RECHECK_MS };
     if (mfa.metadata.deletionTimestamp) return this.#finalize(mfa, signal);
     if (!mfa.metadata.finalizers?.includes(FINALIZER)) {
-      mfa = await this.#patchFinalizers(mfa, [...(mfa.metadata.finalizers ?? []), FINALIZER]);
-    }
-    if (!mfa.status?.conditions?.some((c) => c.type === 'Ready')) {
-      // API conventions: a controller's first visit says it has seen the resource before it knows more.
-      mfa = await this.#writeStatus(mfa, [], {}, { type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'The operator has seen this resource and is checking it.' });
+      mfa = this.#wrote(await this.#patchFinalizers(mfa, [...(mfa.metadata.finalizers ?? []), FINALIZER]));
     }
     const updates = this.#checkReferences(mfa);
     let step: AutomationStep = { conditions: [] };
@@ -45,10 +72,13 @@ export class ManagedAccountMfaReconciler {
     return step.requeueAfterMs === undefined ? {} : { requeueAfterMs: step.requeueAfterMs };
   }
 
-  /** Status first, then the step's Events and follow-up work, so nothing is deleted before it is recorded. */
+  /**
+   * One status write (none when nothing changed), then its Events queued (never awaited: an Event is best effort),
+   * then the step's follow-up work, so nothing is deleted before it is recorded.
+   */
   async #apply(mfa: ManagedAccountMfa, updates: ConditionUpdate[], step: AutomationStep): Promise<void> {
-    const written = await this.#writeStatus(mfa, updates, step.status ?? {});
-    for (const e of step.events ?? []) await this.#d.events.record(asObject(written), e.type, e.reason, e.action, e.note);
+    const { written, events } = await this.#writeStatus(mfa, updates, step.status ?? {}, step.events);
+    for (const e of events) this.#d.events.record(asObject(written), e.type, e.reason, e.action, e.note);
     await step.afterStatusWritten?.();
   }
 
@@ -74,25 +104,22 @@ export class ManagedAccountMfaReconciler {
 
   /** Writes status through the status subresource only when it changed; a conflict throws and requeues. */
   async #writeStatus(
-    mfa: ManagedAccountMfa, updates: ConditionUpdate[], owned: Partial<ManagedAccountMfaStatus>, readyOverride?: ConditionUpdate,
-  ): Promise<ManagedAccountMfa> {
+    mfa: ManagedAccountMfa, updates: ConditionUpdate[], owned: Partial<ManagedAccountMfaStatus>, stepEvents: PlannedEvent[] = [],
+  ): Promise<{ written: ManagedAccountMfa; events: PlannedEvent[] }> {
     const now = (this.#d.now ?? (() => new Date()))();
     const generation = mfa.metadata.generation ?? 0;
     const before = mfa.status ?? {};
-    const { conditions, changed } = nextConditions(mfa, updates, generation, now, readyOverride);
+    const conditions: Condition[] = structuredClone(before.conditions ?? []);
+    for (const update of updates) setCondition(conditions, update, generation, now);
+    const ready = readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
+    setCondition(conditions, ready, generation, now);
     const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
-    if (JSON.stringify(status) === JSON.stringify(before)) return mfa;
-    const written = (await this.#d.custom.replaceNamespacedCustomObjectStatus({
+    if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
+    const written = this.#wrote((await this.#d.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
       namespace: mfa.metadata.namespace!, name: mfa.metadata.name!, body: { ...mfa, status },
-    })) as ManagedAccountMfa;
-    for (const update of changed) await this.#record(written, update);
-    return written;
-  }
-
-  async #record(mfa: ManagedAccountMfa, update: ConditionUpdate): Promise<void> {
-    const type = update.status === 'False' ? 'Warning' : 'Normal';
-    await this.#d.events.record(asObject(mfa), type, update.reason, update.type, update.message);
+    })) as ManagedAccountMfa);
+    return { written, events: plannedEvents(before.conditions ?? [], updates, ready, stepEvents) };
   }
 
   async #patchFinalizers(mfa: ManagedAccountMfa, finalizers: string[]): Promise<ManagedAccountMfa> {
@@ -109,18 +136,13 @@ export class ManagedAccountMfaReconciler {
   }
 }
 
-/** The conditions after these updates and the Ready summary, and which of them are news worth an Event. */
-function nextConditions(
-  mfa: ManagedAccountMfa, updates: ConditionUpdate[], generation: number, now: Date, readyOverride?: ConditionUpdate,
-): { conditions: Condition[]; changed: ConditionUpdate[] } {
-  const conditions: Condition[] = structuredClone(mfa.status?.conditions ?? []);
-  const changed = updates.filter((u) => transitioned(conditions, u));
-  for (const update of updates) setCondition(conditions, update, generation, now);
-  const ready = readyOverride ?? readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
-  // Ready repeats the blocking condition's reason, whose own Event already told it; only its own news gets one.
-  if (transitioned(conditions, ready) && (ready.status === 'True' || readyOverride)) changed.push(ready);
-  setCondition(conditions, ready, generation, now);
-  return { conditions, changed };
+/**
+ * Whether resourceVersion a is older than b. etcd's versions are decimal integers, compared by length and then
+ * digit by digit; anything else is not compared (treated as not older).
+ */
+export function olderVersion(a: string | undefined, b: string): boolean {
+  if (a === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length !== b.length ? a.length < b.length : a < b;
 }
 
 function asObject(mfa: ManagedAccountMfa): ManagedAccountMfa {
@@ -131,8 +153,3 @@ function asCondition(type: string, check: ReferenceCheck, okReason: string): Con
   return check.ok ? { type, status: 'True', reason: okReason, message: check.message } : { type, status: 'False', reason: check.reason, message: check.message };
 }
 
-/** A change worth an Event: a new condition, or a different status or reason. */
-function transitioned(conditions: readonly Condition[], update: ConditionUpdate): boolean {
-  const existing = conditions.find((c) => c.type === update.type);
-  return !existing || existing.status !== update.status || existing.reason !== update.reason;
-}

@@ -68,7 +68,7 @@ export class SecretStoreReconciler {
     }
     if (news) {
       const regarding = { ...store, apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { ...store.metadata, namespace: store.metadata.namespace ?? 'default' } };
-      await this.#d.events.record(regarding, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, 'Validate', ready.message);
+      this.#d.events.record(regarding, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, 'Validate', ready.message);
     }
   }
 }
