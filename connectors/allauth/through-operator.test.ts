@@ -155,7 +155,7 @@ describe('allauth through the operator: real API server, operator under its RBAC
     await activeSeed('site');
     expect(await signInWithCodeFrom(() => kubectlMfaCode('site'), username, password)).toBe(username);
     const [job] = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', 'mfa-operator.io/account=site', '-o', 'json'])).items;
-    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: ALLOWED_LOGIN_HOSTS_ENV, value: '127.0.0.1' });
+    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: ALLOWED_LOGIN_HOSTS_ENV, value: NETWORK.nodeAddress });
   });
 
   it('lets one stored recovery code sign in once', async () => {
