@@ -12,8 +12,11 @@ export MFA_NODE_ASSETS ?= $(CACHE)/k8s/$(KUBERNETES_VERSION)-node
 # The image `make image` builds and the local cluster runs.
 IMG ?= localhost/mfa-operator:dev
 export MFA_IMAGE := $(IMG)
+# The demo app's test image, which the end-to-end suites run in the local cluster (never shipped).
+DEMO_APP_IMG ?= localhost/mfa-operator-demo-app:dev
+export MFA_DEMO_APP_IMAGE := $(DEMO_APP_IMG)
 
-.PHONY: all help deps build generate verify typecheck lint test test-unit control-plane node node-packages image test-cluster chromium test-tools demo dev run clean
+.PHONY: all help deps build generate verify typecheck lint test test-unit control-plane node node-packages image demo-app-image test-cluster chromium test-tools demo dev run clean
 
 all: build
 
@@ -38,9 +41,13 @@ node: control-plane node-packages ## kubelet, kube-proxy, controller-manager, sc
 image: node-packages ## the Dockerfile built with podman on a local base, as $(IMG)
 	hack/image/build.sh "$(IMG)"
 
-# The tests that need root: the image itself and the one-node cluster that runs it.
-test-cluster: deps node image build
-	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster
+demo-app-image: node-packages ## the demo app's test image (test/apps/demo/Containerfile) as $(DEMO_APP_IMG)
+	hack/image/build-demo-app.sh "$(DEMO_APP_IMG)"
+
+# The tests that need root: the image itself, the one-node cluster that runs it, and the end-to-end
+# suites, whose run Jobs are pods on that cluster.
+test-cluster: deps node image demo-app-image build
+	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster test/e2e connectors/allauth/through-operator
 
 chromium:
 	hack/ensure-chromium.sh
@@ -70,13 +77,13 @@ test-unit: deps ## the tests that start nothing (no API server, browser, app or 
 
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
 # node and image are for test/image and test/cluster, which need root (CI runs as root).
-test: deps control-plane node image chromium test-tools verify typecheck lint build ## everything CI runs (root: the node and the image)
+test: deps control-plane node image demo-app-image chromium test-tools verify typecheck lint build ## everything CI runs (root: the node and the image)
 	MFA_DIST_BUILT=1 npm test
 
-demo: deps control-plane chromium build ## the whole product on the demo app, then a code that signs in
+demo: deps node image demo-app-image build ## (root) the whole product on a one-node cluster and the demo app, then a code that signs in
 	node hack/dev/demo.ts $(DEMO_ARGS)
 
-dev: deps control-plane chromium build ## the operator on this machine with any connector: CONNECTOR= LOGIN_URL= USERNAME_FILE= PASSWORD_FILE=
+dev: deps node image build ## (root) the operator on a one-node cluster with any connector: CONNECTOR= LOGIN_URL= USERNAME_FILE= PASSWORD_FILE=
 	CONNECTOR='$(CONNECTOR)' LOGIN_URL='$(LOGIN_URL)' USERNAME_FILE='$(USERNAME_FILE)' PASSWORD_FILE='$(PASSWORD_FILE)' node hack/dev/run-local.ts $(DEV_ARGS)
 
 run: build ## run the operator against the cluster of the current kubeconfig

@@ -1,6 +1,6 @@
 /**
  * Seconds from `kubectl apply` to Ready for batches of ManagedAccountMfa resources against the demo app,
- * through the whole product (operator under its RBAC, Jobs on the local job runner, Chromium), and the same
+ * through the whole product (operator under its RBAC, run Jobs as pods on the one-node cluster, Chromium), and the same
  * enablement run by the bare runner (the floor), so the operator's overhead is a ratio.
  *
  *   node bench/time-to-mfa.ts [--batches 1,10,50] [--floor-runs 3]
@@ -28,20 +28,21 @@ function stats(seconds: number[]): { n: number; medianS: number; p95S: number } 
   return { n: sorted.length, medianS: Number(at(0.5).toFixed(2)), p95S: Number(at(0.95).toFixed(2)) };
 }
 
-/** The bare runner, as a run Job would start it, with a file sink: no API server, no Job, no operator. */
-async function floor(appUrl: string, upsert: (email: string, password: string) => void, runs: number): Promise<number[]> {
+/** The bare runner on this host, as a run Job would start it, with a file sink: no API server, no Job, no pod, no operator. */
+async function floor(app: { url: string; caPem: string }, upsert: (email: string, password: string) => Promise<void>, runs: number): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-floor-'));
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const email = `floor${i}@demo.example`;
-    upsert(email, 'floor-password');
+    await upsert(email, 'floor-password');
     await writeFile(join(dir, `u${i}`), email);
     await writeFile(join(dir, `p${i}`), 'floor-password');
-    const spec = { connector: 'demo', loginUrl: `${appUrl}/login`, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
+    const spec = { connector: 'demo', loginUrl: `${app.url}/login`, caBundle: app.caPem, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
     await writeFile(join(dir, `spec${i}.json`), JSON.stringify(spec));
     const started = performance.now();
-    // Asynchronous: the demo app answers from this very process.
-    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)]);
+    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)], {
+      env: { ...process.env, MFA_DEMO_ALLOWED_LOGIN_HOSTS: new URL(app.url).hostname },
+    });
     if (run.code !== 0) throw new Error(`the bare runner failed: ${run.stdout}`);
     samples.push((performance.now() - started) / 1000);
   }
@@ -53,11 +54,11 @@ async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size:
   const names = Array.from({ length: size }, (_, i) => `${tag}-${i}`);
   const appliedAt = new Map<string, number>();
   for (const name of names) {
-    env.app.accounts.upsert({ email: `${name}@demo.example`, password: `pw-${name}` });
+    await env.app.accounts.upsert({ email: `${name}@demo.example`, password: `pw-${name}` });
     await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, 'default', { username: `${name}@demo.example`, password: `pw-${name}` }));
   }
   for (const name of names) {
-    await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, 'default', { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` } } }));
+    await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, 'default', { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls } }));
     appliedAt.set(name, Date.now());
   }
   const readyAt = new Map<string, number>();
@@ -74,7 +75,7 @@ async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size:
 
 const env = await startE2eEnvironment(SETTINGS);
 try {
-  const floorSeconds = await floor(env.app.url, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
+  const floorSeconds = await floor(env.app, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
   const results: Record<string, unknown> = {};
   for (const size of BATCHES) results[`batch${size}`] = stats(await batch(env, size, `b${size}`));
   const floorStats = stats(floorSeconds);

@@ -12,7 +12,7 @@ export const connectors = new ConnectorRegistry({
  * Connectors of self-hosted apps, whose login hosts the cluster admin sets per deployment
  * (connectors/sdk/deployment-hosts.ts); each one's `allowedLoginHosts` is `deploymentLoginHosts(id)`.
  */
-export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'keycloak'];
+export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'demo', 'keycloak'];
 
 /**
  * Environment variables that carry the cluster admin's settings for a connector. The controller copies the

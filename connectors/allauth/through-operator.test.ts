@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -8,17 +8,21 @@ import { launchBrowser } from '../sdk/browser.ts';
 import type { TotpSeed } from '../sdk/totp-seed.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import { startAllauth, type AllauthServer } from '../../test/apps/allauth/server.ts';
+import { NETWORK } from '../../test/cluster/network-plan.ts';
+import { CertificateDirectory } from '../../test/envtest/certificates.ts';
 import { REPO } from '../../test/support/cluster.ts';
 import { runCommand } from '../../test/support/command.ts';
 import { capturedOutput, startE2eEnvironment, type E2eEnvironment } from '../../test/support/e2e-environment.ts';
 import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../../test/support/resources.ts';
+import { startTlsFront, type TlsFront } from '../../test/support/tls-front.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 
 /**
- * The allauth connector through the whole product: a real API server, the operator under its RBAC
- * and its run Jobs (on the local job runner), the allauth test site, Chromium. What a user does:
+ * The allauth connector through the whole product: the one-node cluster, the operator under its RBAC
+ * and its run Jobs as pods, the allauth test site (on this host, reached by the pods through an HTTPS
+ * front on the node address, from a throwaway CA the resources name), Chromium. What a user does:
  * kubectl apply, kubectl mfa code, a rotation annotation, spec.mfa.state Disabled, kubectl delete.
  */
 
@@ -29,21 +33,31 @@ let site: AllauthServer;
 let browser: Browser;
 let store: KubernetesSecretStore;
 let shimDir: string;
+let front: TlsFront;
+/** The sign-in page as run pods reach it: through the HTTPS front on the node address. */
+let podLoginUrl: string;
 const secretsUsed: string[] = [];
 
 beforeAll(async () => {
   // The cluster admin's list: the controller copies it into allauth run Jobs (connectorSettingsEnv).
-  process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
-  [env, site, browser] = await Promise.all([startE2eEnvironment(), startAllauth(), launchBrowser()]);
+  process.env[allowedLoginHostsEnv('allauth')] = NETWORK.nodeAddress;
+  [env, site, browser] = await Promise.all([startE2eEnvironment(), startAllauth({ extraHosts: [NETWORK.nodeAddress] }), launchBrowser()]);
   const kc = new KubeConfig();
   kc.loadFromFile(env.cp.kubeconfigPath);
   store = new KubernetesSecretStore(kc);
   shimDir = await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
   await writeFile(join(shimDir, 'kubectl-mfa'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`);
   await chmod(join(shimDir, 'kubectl-mfa'), 0o755);
-}, 300_000);
+  const certificates = await CertificateDirectory.create(shimDir);
+  const ca = await certificates.createCertificateAuthority('allauth-front-ca');
+  const serving = await certificates.issueServingCertificate('allauth-front', ca, [NETWORK.nodeAddress]);
+  front = await startTlsFront(new URL(site.url), NETWORK.nodeAddress, { cert: await readFile(serving.certPath, 'utf8'), key: await readFile(serving.keyPath, 'utf8') });
+  podLoginUrl = site.loginUrl.replace(site.url, front.url);
+  await kubectlOk(env.cp.kubeconfigPath, ['create', 'configmap', 'allauth-ca', '-n', NS, `--from-file=ca.crt=${ca.certPath}`]);
+}, 600_000);
 
 afterAll(async () => {
+  await front?.stop();
   await browser?.close();
   await env?.stop();
   await site?.stop();
@@ -62,7 +76,7 @@ async function applyAccount(name: string, username: string, password: string): P
   secretsUsed.push(password);
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username, password }));
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, {
-    connector: 'allauth', account: { displayName: name, loginUrl: site.loginUrl, credentialsSecretRef: { name: `${name}-login` } },
+    connector: 'allauth', account: { displayName: name, loginUrl: podLoginUrl, caBundleRef: { configMapName: 'allauth-ca' }, credentialsSecretRef: { name: `${name}-login` } },
   }));
 }
 
@@ -141,7 +155,7 @@ describe('allauth through the operator: real API server, operator under its RBAC
     await activeSeed('site');
     expect(await signInWithCodeFrom(() => kubectlMfaCode('site'), username, password)).toBe(username);
     const [job] = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', 'mfa-operator.io/account=site', '-o', 'json'])).items;
-    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: allowedLoginHostsEnv('allauth'), value: '127.0.0.1' });
+    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: allowedLoginHostsEnv('allauth'), value: NETWORK.nodeAddress });
   });
 
   it('lets one stored recovery code sign in once', async () => {

@@ -6,6 +6,7 @@ import {
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
+import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
 import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
 
@@ -14,7 +15,10 @@ export const demoConnector: Connector = {
   id: 'demo',
   displayName: APP,
   version: '1.0.0',
-  allowedLoginHosts: ['127.0.0.1', 'localhost'],
+  // Loopback, plus the hosts the cluster admin names when the app runs in a cluster (connectors/sdk/deployment-hosts.ts: MFA_DEMO_ALLOWED_LOGIN_HOSTS); read on use.
+  get allowedLoginHosts(): readonly string[] {
+    return ['127.0.0.1', 'localhost', ...deploymentLoginHosts('demo')];
+  },
   defaultLoginUrl: 'http://127.0.0.1:8081/login',
   secretElements: ['#password', '#totp-code', '#recovery-code', '#totp-qr', '#totp-setup-key', '#recovery-codes'],
 

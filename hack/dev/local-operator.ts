@@ -1,18 +1,19 @@
-// The operator on this machine, as `make demo` and `make dev` run it: a local control plane with the
-// CRDs, the local job runner standing in for kubelet, and dist/operator/main.js with its code service.
+// The operator on this machine, as `make dev` runs it (root): the one-node cluster of test/cluster with the
+// product image loaded and the CRDs, and dist/operator/main.js with its code service, which the run pods
+// reach on the node address.
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger } from '../../operator/logging/logger.ts';
-import { startControlPlane, type ControlPlane } from '../../test/envtest/control-plane.ts';
+import { startCluster } from '../../test/cluster/cluster.ts';
+import { NETWORK } from '../../test/cluster/network-plan.ts';
+import type { ControlPlane } from '../../test/envtest/control-plane.ts';
+import { freeLoopbackPort } from '../../test/envtest/ports.ts';
+import { IMAGE } from '../../test/image/image.ts';
 import { CertificateDirectory } from '../../test/envtest/certificates.ts';
 import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
 import { runCommand } from '../../test/support/command.ts';
 import { REPO } from '../../test/support/cluster.ts';
-import { startLocalJobRunner } from './job-runner/job-runner.ts';
 import type { Progress } from './demo-progress.ts';
-
-const quiet = createLogger('local-operator', { level: 'warn' });
 
 export interface CodeService {
   caPath: string;
@@ -21,10 +22,13 @@ export interface CodeService {
 
 export type Stops = Array<() => Promise<unknown>>;
 
-export async function startPlatform(progress: Progress, stops: Stops): Promise<ControlPlane> {
-  progress.step('starting a local control plane (kube-apiserver + etcd)');
-  const cp = await startControlPlane();
-  stops.push(() => cp.stop());
+/** The cluster with the product image and `extraImages` (podman's storage) loaded, and the CRDs. */
+export async function startPlatform(progress: Progress, stops: Stops, extraImages: readonly string[] = []): Promise<ControlPlane> {
+  const images = [IMAGE, ...extraImages];
+  progress.step(`starting the one-node cluster (kube-apiserver, etcd, kubelet, containerd; loading ${images.join(' and ')})`);
+  const cluster = await startCluster({ images, startTimeoutMs: 10 * 60_000, progress: (line) => progress.update(`starting the one-node cluster: ${line}`) });
+  stops.push(() => cluster.stop());
+  const cp = cluster.plane;
   progress.step('installing the CRDs');
   await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
   await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
@@ -34,16 +38,18 @@ export async function startPlatform(progress: Progress, stops: Stops): Promise<C
 
 /** `flags` go to the operator after the ones it always gets here, e.g. `--allowed-login-hosts keycloak=127.0.0.1`. */
 export async function startOperator(cp: ControlPlane, dir: string, progress: Progress, stops: Stops, flags: readonly string[] = []): Promise<CodeService> {
-  progress.step('starting the local job runner (plays kubelet for the operator\'s Jobs)');
-  const jobRunner = await startLocalJobRunner({ kubeconfig: cp.kubeconfigPath, log: quiet });
-  stops.push(() => jobRunner.stop());
   const certificates = await CertificateDirectory.create(dir);
   const ca = await certificates.createCertificateAuthority('code-service-ca');
-  const serving = await certificates.issueServingCertificate('code-service', ca);
+  // Run pods ask the code service for codes on the node address; kubectl mfa on this machine uses 127.0.0.1.
+  const serving = await certificates.issueServingCertificate('code-service', ca, [NETWORK.nodeAddress]);
+  const runnerConfig = join(dir, 'runner-config.json');
+  await writeFile(runnerConfig, JSON.stringify({ imagePullPolicy: 'Never' }));
+  const codePort = String(await freeLoopbackPort());
   progress.step('starting the operator (dist/operator/main.js)');
   const child = spawn(process.execPath, [`${REPO}/dist/operator/main.js`, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
-    '--http-port', '0', '--runner-image', 'mfa-operator:demo', '--code-service-port', '0',
-    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--http-port', '0', '--runner-image', IMAGE, '--runner-config', runnerConfig, '--code-service-port', codePort,
+    '--code-service-cert', serving.certPath, '--code-service-key', serving.keyPath,
+    '--code-service-run-url', `https://${NETWORK.nodeAddress}:${codePort}`, '--code-service-run-ca', ca.certPath, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logPath = join(dir, 'operator.log');
   const lines: string[] = [];
   child.stdout.on('data', (d: Buffer) => lines.push(d.toString()));

@@ -1,6 +1,6 @@
 // `make dev CONNECTOR=ID LOGIN_URL=URL USERNAME_FILE=F PASSWORD_FILE=F`: the operator on this machine with any
-// connector and an app you run yourself (a Keycloak, a django-allauth site, ...). A local control plane, the
-// local job runner standing in for kubelet, and the operator, told that the login URL's host is allowed for
+// connector and an app you run yourself (a Keycloak, a django-allauth site, ...), reachable from pods. The one-node
+// cluster (root) and the operator, told that the login URL's host is allowed for
 // the connector (--allowed-login-hosts, for the connectors whose hosts are set per deployment); applies a
 // credentials Secret and a ManagedAccountMfa, waits for Ready and prints a live code from `kubectl mfa code`.
 // Stops everything on exit; `--keep` waits for Ctrl-C so you can explore with the printed kubeconfig.
@@ -28,7 +28,7 @@ interface Settings {
 async function settings(env: NodeJS.ProcessEnv): Promise<Settings> {
   const missing = ['CONNECTOR', 'LOGIN_URL', 'USERNAME_FILE', 'PASSWORD_FILE'].filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new Error(`set ${missing.join(', ')}: make dev CONNECTOR=keycloak LOGIN_URL=http://127.0.0.1:8080/realms/acme/account ` +
+    throw new Error(`set ${missing.join(', ')}: make dev CONNECTOR=keycloak LOGIN_URL=https://198.18.0.1:8443/realms/acme/account ` +
       'USERNAME_FILE=./username PASSWORD_FILE=./password (see docs/connectors.md, "Run the operator locally")');
   }
   const connector = env.CONNECTOR!;

@@ -22,7 +22,7 @@ interface SeedRecord {
 }
 
 /**
- * A sink in a local directory (tests, the local job runner, `mfa-operator run` by hand). Each
+ * A sink in a local directory (tests, `mfa-operator run` by hand). Each
  * write goes to a temporary file that is fsynced and renamed over the old one, and the directory
  * is fsynced, so a crash leaves the old or the new file, never a torn one. Files are mode 0600.
  */

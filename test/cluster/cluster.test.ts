@@ -8,7 +8,8 @@ import { startCluster, type LocalCluster } from './cluster.ts';
 import { host } from './host-command.ts';
 import { hostSnapshot } from './host-snapshot.ts';
 import { NETWORK } from './network-plan.ts';
-import { runNodeJob } from './pod-runner.ts';
+import { RESTRICTED_CONTAINER, runNodeJob } from './pod-runner.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** The image must exist (make image, or test/image first); loading it into containerd takes minutes once. */
 const START_TIMEOUT_MS = 10 * 60_000;
@@ -66,6 +67,27 @@ describe('the local one-node cluster', () => {
       " console.log(JSON.stringify({ host: process.env.KUBERNETES_SERVICE_HOST, allowed: allowed.status, word: JSON.parse(allowed.body).data?.word, other: other.status })) })()";
     const run = await runNodeJob(cluster, 'default', 'api-reader', IMAGE, script, { serviceAccountName: 'reader' });
     expect(JSON.parse(run.log.trim())).toEqual({ host: NETWORK.kubernetesServiceAddress, allowed: 200, word: 'reached', other: 403 });
+  });
+});
+
+describe('Services', () => {
+  it('lets this host reach a pod through its Service ClusterIP, as a node does', async () => {
+    const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
+    const labels = { app: 'echo' };
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'echo', labels },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'echo', image: IMAGE, imagePullPolicy: 'Never', ...RESTRICTED_CONTAINER,
+        command: ['node', '-e', "require('node:http').createServer((q, s) => s.end('echo from ' + require('node:os').hostname())).listen(8080)"],
+        readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }], volumes: [{ name: 'tmp', emptyDir: {} }] },
+    } });
+    await core.createNamespacedService({ namespace: 'default', body: {
+      metadata: { name: 'echo' }, spec: { clusterIP: '198.18.128.20', selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
+    } });
+    const answer = await waitFor('an answer through the ClusterIP', async () => {
+      const response = await fetch('http://198.18.128.20/');
+      return response.ok ? response.text() : undefined;
+    }, 90_000, 500);
+    expect(answer).toBe('echo from echo');
   });
 });
 

@@ -24,6 +24,8 @@ export interface ClusterOptions {
   claimWaitMs?: number;
   /** Called with each start step and how long it took, e.g. `containerd ready 0.4 s`. */
   progress?: (line: string) => void;
+  /** Log every API request to plane.auditLogPath (as test/envtest's auditLog). */
+  auditLog?: boolean;
 }
 
 /** A one-node cluster on this machine: the control plane, a real kubelet and containerd. */
@@ -32,9 +34,16 @@ export interface LocalCluster {
   readonly nodeName: string;
   /** Component logs (kubelet.log, containerd.log, ...) and configuration. */
   readonly workDir: string;
+  /** kubelet's pod log directory: `<namespace>_<pod>_<uid>/<container>/<n>.log`, CRI format. */
+  readonly podLogsDir: string;
   kubeConfig(): KubeConfig;
   /** Loads an image from podman's storage into the node, unless the same image is there. */
   loadImage(image: string): Promise<void>;
+  /**
+   * Stops kubelet (its pods keep running under containerd, as on a real node whose kubelet dies), runs
+   * `whileStopped`, and starts it again on the same state; resolves once the node is Ready again.
+   */
+  restartKubelet(whileStopped?: () => Promise<void>): Promise<void>;
   /** Stops everything and puts the host back as it was; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,7 +80,11 @@ async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promis
 class Cluster implements LocalCluster {
   readonly nodeName = NODE_NAME;
   readonly workDir: string;
+  readonly podLogsDir: string;
   plane!: ControlPlane;
+  binaries!: NodeBinaries;
+  containerdSocket = '';
+  timeoutMs = DEFAULT_TIMEOUT_MS;
   containerd: Containerd | undefined;
   components: ManagedProcess[] = [];
   readonly #state: HostState;
@@ -79,7 +92,29 @@ class Cluster implements LocalCluster {
 
   constructor(workDir: string, state: HostState) {
     this.workDir = workDir;
+    this.podLogsDir = join(workDir, 'pod-logs');
     this.#state = state;
+  }
+
+  startKubelet(): Promise<ManagedProcess> {
+    const dirs = { work: this.workDir, kubeletRoot: join(this.workDir, 'kubelet'), podLogs: this.podLogsDir, containerdSocket: this.containerdSocket };
+    return startKubelet(this.plane, this.binaries, dirs);
+  }
+
+  async waitNodeReady(): Promise<void> {
+    const core = this.plane.kubeConfig().makeApiClient(CoreV1Api);
+    await waitUntil(`node ${NODE_NAME} Ready`, this.timeoutMs, async () => {
+      const node = await core.readNode({ name: NODE_NAME });
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+    }, [...this.components, this.containerd!.process]);
+  }
+
+  async restartKubelet(whileStopped?: () => Promise<void>): Promise<void> {
+    const index = this.components.findIndex((c) => c.name === 'kubelet');
+    await this.components[index]!.stop();
+    await whileStopped?.();
+    this.components[index] = await this.startKubelet();
+    await this.waitNodeReady();
   }
 
   kubeConfig(): KubeConfig {
@@ -92,7 +127,8 @@ class Cluster implements LocalCluster {
     const id = inspected.stdout.trim();
     const label = `mfa-operator.io/podman-image-id=${id}`;
     if (await this.containerd!.hasImage(image, label)) return;
-    const archive = join(this.workDir, 'image.tar');
+    // One archive per image: startCluster loads several at once.
+    const archive = join(this.workDir, `image-${id.slice(0, 12)}.tar`);
     await host('podman', ['save', '--format', 'docker-archive', '--output', archive, image], { timeoutMs: 10 * 60_000 });
     try {
       await this.containerd!.importArchive(archive, image, label);
@@ -154,15 +190,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   const state = await claimHost(workDir, containerdSocket, options.claimWaitMs ?? 20 * 60_000, cleanHost);
   step('host claimed', state);
   const cluster = new Cluster(workDir, state);
+  cluster.binaries = binaries;
+  cluster.containerdSocket = containerdSocket;
+  cluster.timeoutMs = timeoutMs;
   try {
     await createNodeNetwork();
     await createCgroupRoot(CGROUP_ROOT);
     const cniConfDir = join(workDir, 'cni', 'net.d');
     await writeCniConfig(cniConfDir, join(workDir, 'cni', 'ipam'));
-    await mkdir(join(workDir, 'pod-logs'), { recursive: true });
+    await mkdir(cluster.podLogsDir, { recursive: true });
     const [plane, containerd] = await Promise.all([
       startControlPlane({
-        startTimeoutMs: timeoutMs,
+        startTimeoutMs: timeoutMs, auditLog: options.auditLog ?? false,
         cluster: {
           address: NETWORK.nodeAddress, serviceClusterIpRange: NETWORK.serviceRange,
           servingHosts: [NETWORK.kubernetesServiceAddress, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
@@ -185,17 +224,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     cluster.components.push(
       await startControllerManager(plane, binaries, workDir),
       await startScheduler(plane, binaries, workDir),
-      await startKubelet(plane, binaries, { work: workDir, kubeletRoot: join(workDir, 'kubelet'), podLogs: join(workDir, 'pod-logs'), containerdSocket }),
+      await cluster.startKubelet(),
       await startKubeProxy(plane, binaries, workDir),
     );
     step('controller-manager, scheduler, kubelet, kube-proxy started', plane);
     const imagesLoaded = Promise.all((options.images ?? []).map((image) => cluster.loadImage(image)));
     const core = plane.kubeConfig().makeApiClient(CoreV1Api);
     const watched = [...cluster.components, containerd.process];
-    await waitUntil(`node ${NODE_NAME} Ready`, timeoutMs, async () => {
-      const node = await core.readNode({ name: NODE_NAME });
-      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, watched);
+    await cluster.waitNodeReady();
     step('node Ready', plane);
     await waitUntil('the default ServiceAccount', timeoutMs, async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })) ?? undefined, watched);
     await imagesLoaded;

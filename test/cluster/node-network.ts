@@ -12,7 +12,7 @@ async function links(): Promise<Link[]> {
 
 /**
  * The node's address on a link of its own (a bridge with no ports: this kernel may lack the
- * dummy module), and an `unreachable` route for the whole confined range:
+ * dummy module), a route for the Service range on it, and an `unreachable` route for the whole confined range:
  * the more specific routes (the node's address, the pods' bridge) win, everything else in the
  * range is refused here instead of following the default route off the machine.
  */
@@ -21,6 +21,9 @@ export async function createNodeNetwork(): Promise<void> {
   await host('ip', ['addr', 'add', `${NETWORK.nodeAddress}/32`, 'dev', NETWORK.nodeLink]);
   await host('ip', ['link', 'set', NETWORK.nodeLink, 'up']);
   await host('ip', ['route', 'add', 'unreachable', NETWORK.confinedRange]);
+  // This host reaches Services as a node does: kube-proxy's OUTPUT rules rewrite the ClusterIP to a pod's address
+  // once a route has picked a source; the route goes when the link does.
+  await host('ip', ['route', 'add', NETWORK.serviceRange, 'dev', NETWORK.nodeLink, 'src', NETWORK.nodeAddress]);
 }
 
 /** The bridge CNI plugin's configuration: pods get an address, a route to the range and no default route. */

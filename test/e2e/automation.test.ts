@@ -1,12 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { REPO } from '../support/cluster.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
-import { capturedOutput, operatorApiUse, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { capturedOutput, operatorApiUse, startE2eEnvironment, writeDebugDump, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';
 import { waitFor } from '../support/wait.ts';
@@ -21,12 +21,9 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(env.cp.kubeconfigPath);
   store = new KubernetesSecretStore(kc);
-}, 240_000);
+}, 600_000);
 afterAll(async () => {
-  if (process.env.MFA_E2E_DEBUG && env) {
-    const dump = await kubectl(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']);
-    writeFileSync(process.env.MFA_E2E_DEBUG, [dump.stdout, env.operator.lines.join('\n'), env.podOutput.join('')].join('\n---\n'));
-  }
+  await writeDebugDump(env);
   await env?.stop();
 });
 
@@ -41,11 +38,11 @@ function condition(mfa: any, type: string): any {
 /** A demo-app account and the resources a user applies for it. */
 async function applyAccount(name: string, spec: Record<string, unknown> = {}, password = `pw-${name}-${Math.random().toString(36).slice(2)}`): Promise<{ email: string; password: string }> {
   const email = `${name}@demo.example`;
-  env.app.accounts.upsert({ email, password });
+  await env.app.accounts.upsert({ email, password });
   secretsUsed.push(password);
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username: email, password }));
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, {
-    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` } }, ...spec,
+    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls }, ...spec,
   }));
   return { email, password };
 }
@@ -58,7 +55,7 @@ async function activeSeed(name: string): Promise<TotpSeed> {
   return stored.seed;
 }
 
-describe('ManagedAccountMfa end to end: real API server, operator under its RBAC, Jobs, Chromium, the demo app', { timeout: 300_000 }, () => {
+describe('ManagedAccountMfa end to end: a one-node cluster, the operator under its RBAC, run Jobs as pods of the image, the demo app in a pod', { timeout: 300_000 }, () => {
   it('turns MFA on: kubectl apply, then Ready, seed and recovery codes stored, and a generated code signs in', async () => {
     const { email, password } = await applyAccount('brand');
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/brand', '-n', NS, '--timeout=240s']);
@@ -68,7 +65,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     expect(mfa.status.recoveryCodes.count).toBe(10);
     expect(mfa.status.history[0]).toMatchObject({ trigger: 'SpecChanged', outcome: 'Enabled', reason: 'Enabled' });
     for (const type of ['CredentialsValid', 'AutomationSucceeded', 'MfaEnabled', 'SeedStored', 'RecoveryCodesStored']) expect(condition(mfa, type).status).toBe('True');
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(true);
 
     const codes = await store.readRecoveryCodes({ namespace: NS, name: 'brand', uid: mfa.metadata.uid });
     secretsUsed.push(...(codes?.codes.reveal() ?? []));
@@ -84,14 +81,14 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
 
   it('reports a wrong password as InvalidCredentials without retrying, and recovers once the Secret is fixed', async () => {
     const { email } = await applyAccount('typo', {}, 'not-the-password');
-    env.app.accounts.upsert({ email, password: 'the-real-password-1' });
+    await env.app.accounts.upsert({ email, password: 'the-real-password-1' });
     secretsUsed.push('the-real-password-1');
     const failed = await waitFor('InvalidCredentials, not retried', async () => {
       const mfa = await getMfa('typo');
       return /will not retry/.test(condition(mfa, 'AutomationSucceeded')?.message ?? '') ? mfa : undefined;
     }, 180_000, 1000);
     expect(condition(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidCredentials' });
-    expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec or the credentials Secret changes/);
+    expect(condition(failed, 'AutomationSucceeded').message).toMatch(/will not retry until the spec, the credentials Secret or the CA bundle ConfigMap changes/);
     await new Promise((r) => setTimeout(r, 5_000));
     const jobs = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=typo`, '-o', 'json'])).items;
     expect(jobs).toHaveLength(1);
@@ -108,7 +105,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'offboard', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Disabled"}}}']);
     await waitFor('MFA off', async () => (await getMfa('offboard')).status?.mfaState === 'Disabled', 240_000, 1000);
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=60s']);
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(false);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(false);
     const mfa = await getMfa('offboard');
     expect(await store.readActiveSeed({ namespace: NS, name: 'offboard', uid: mfa.metadata.uid })).toBeUndefined();
     expect(mfa.status.totp).toBeUndefined();
@@ -116,7 +113,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'offboard', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Enabled"}}}']);
     await waitFor('MFA back on', async () => (await getMfa('offboard')).status?.mfaState === 'Enabled', 240_000, 1000);
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/offboard', '-n', NS, '--timeout=60s']);
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(true);
     expect((await signInWithTotp(env.app.url, email, password, await activeSeed('offboard'))).path).toBe('/');
   });
 
@@ -150,7 +147,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     expect(await jobsOf()).toBe(jobsBefore);
 
     await kubectlOk(admin, ['delete', 'mfa', 'brand', '-n', NS, '--timeout=60s']);
-    expect(env.app.accounts.status('brand@demo.example').mfa.enabled).toBe(true);
+    expect((await env.app.accounts.status('brand@demo.example')).mfa.enabled).toBe(true);
     const kept = await store.readActiveSeed({ namespace: NS, name: 'brand', uid: mfa.metadata.uid });
     expect(kept?.seed.secret.reveal()).toBe(seed.secret.reveal());
   });
@@ -161,7 +158,7 @@ describe('ManagedAccountMfa end to end: real API server, operator under its RBAC
     await activeSeed('leaver');
     await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'leaver', '-n', NS, '--wait=false']);
     await waitFor('resource gone', async () => (await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'leaver', '-n', NS])).stderr.includes('NotFound'), 240_000, 1000);
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(false);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(false);
   });
 
   it('reports stores as Ready in their status, and stores a seed through a ClusterMfaSecretStore the namespace may use', async () => {

@@ -1,5 +1,5 @@
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
@@ -10,7 +10,7 @@ import type { SecretStoreProvider } from '../../operator/stores/provider.ts';
 import { SecretManagerTestServer } from '../gcp-secret-manager/server.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
 import { applyAccount, condition, getMfa, jobFinished, runJobs, waitForRunningRun } from '../support/e2e-accounts.ts';
-import { capturedOutput, OPERATOR_USER, startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
+import { capturedOutput, OPERATOR_USER, startE2eEnvironment, writeDebugDump, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -50,12 +50,9 @@ beforeAll(async () => {
   core = env.cp.kubeConfig().makeApiClient(CoreV1Api);
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'],
     `apiVersion: mfa-operator.io/v1alpha1\nkind: MfaSecretStore\nmetadata: {name: gcp, namespace: ${NS}}\nspec: {provider: {gcpSecretManager: {projectID: ${PROJECT}}}}\n`);
-}, 240_000);
+}, 600_000);
 afterAll(async () => {
-  if (process.env.MFA_E2E_DEBUG && env) {
-    const dump = await kubectl(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']);
-    writeFileSync(process.env.MFA_E2E_DEBUG, [dump.stdout, ...env.operators.map((o) => o.lines.join('\n')), env.podOutput.join('')].join('\n---\n'));
-  }
+  await writeDebugDump(env);
   await gcp?.close();
   await env?.stop();
   await server?.stop();
@@ -73,7 +70,7 @@ async function waitReady(name: string): Promise<any> {
 async function expectEnrolled(name: string, email: string, password: string, store: SecretStoreProvider): Promise<TotpSeed> {
   const mfa = await getMfa(env, NS, name);
   expect(condition(mfa, 'Ready').status).toBe('True');
-  expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+  expect((await env.app.accounts.status(email)).mfa.enabled).toBe(true);
   const ref = { namespace: NS, name, uid: mfa.metadata.uid };
   const stored = await store.readActiveSeed(ref);
   expect(stored).toBeDefined();
@@ -145,8 +142,8 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
     expect((await kubectl(env.cp.kubeconfigPath, ['get', 'secret', jobName, '-n', NS])).stderr).toMatch(/NotFound/);
   });
 
-  // The run fails fast while the server is down (its result Secret is unreachable); the local job runner must get that
-  // exit to the API server once it is back, as kubelet's status manager does, or the Job would end only at its deadline.
+  // The run may fail fast while the server is down (its result Secret is unreachable); kubelet's status manager gets
+  // that exit to the API server once it is back, or the Job would end only at its deadline.
   it('the API server restarted while a run is active: Ready afterwards, the operator never restarted', async () => {
     const { email, password } = await applyAccount(env, NS, 'blip', { slowPagesMs: SLOW_PAGES_MS });
     await waitForRunningRun(env, NS, 'blip');
@@ -181,6 +178,63 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
     expect(harvestedOutcome(jobs.at(-1))).toMatch(/^(Enabled|Adopted)$/);
   });
 
+  it('kubelet stopped mid-run and started again: the run goes on under containerd, and the account ends enrolled', async () => {
+    const { email, password } = await applyAccount(env, NS, 'node-blip', { slowPagesMs: SLOW_PAGES_MS });
+    const jobName = await waitForRunningRun(env, NS, 'node-blip');
+
+    let finishedWhileDown: string | undefined;
+    await env.cluster.restartKubelet(async () => {
+      // Nobody reports on the pod now; the container still runs and turns MFA on in the app.
+      await waitFor('MFA on in the app while kubelet is down', async () => (await env.app.accounts.status(email)).mfa.enabled, 40_000, 500);
+      finishedWhileDown = jobFinished(JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'job', jobName, '-n', NS, '-o', 'json'])));
+    });
+    expect(finishedWhileDown, 'no kubelet, so no pod status, so the Job cannot have finished').toBeUndefined();
+    await waitReady('node-blip');
+
+    await expectEnrolled('node-blip', email, password, kubernetes);
+    expect(harvestedOutcome((await runJobs(env, NS, 'node-blip')).at(-1))).toMatch(/^(Enabled|Adopted)$/);
+  });
+
+  it('a run past its activeDeadlineSeconds: the Job controller stops the pod, the run is Timeout, and a retry enrols', async () => {
+    // Another operator process, whose runs get 30 s. Four-second pages (each form post and its redirect: 8 s, within the
+    // runner's 10 s per action) make the first run overrun it; without them a run takes about 10 s here.
+    await env.operator.kill('SIGTERM');
+    await env.startOperator(150_000, { activeDeadlineSeconds: 30 });
+    const { email, password } = await applyAccount(env, NS, 'overdue', { slowPagesMs: 4_000 });
+    const jobName = await waitForRunningRun(env, NS, 'overdue');
+
+    expect(await waitJobFinished(jobName)).toBe('Failed');
+    await env.app.accounts.setHazards(email, { slowPages: 0 });
+    const [first] = await runJobs(env, NS, 'overdue');
+    expect(first.status.conditions).toContainEqual(expect.objectContaining({ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }));
+    await waitReady('overdue');
+
+    await expectEnrolled('overdue', email, password, kubernetes);
+    const history = (await getMfa(env, NS, 'overdue')).status.history as Array<{ outcome: string; reason: string }>;
+    expect(history.at(-1)).toMatchObject({ outcome: 'Failed', reason: 'Timeout' });
+    await env.operator.kill('SIGTERM');
+    await env.startOperator(150_000);
+  });
+
+  it('the run container OOM-killed by its memory limit: the Job fails, and a run with room enrols', async () => {
+    // Runs of this operator process get 128 MiB, less than Chromium needs: the kernel kills inside the container.
+    await env.operator.kill('SIGTERM');
+    await env.startOperator(150_000, { resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '128Mi' } } });
+    const { email, password } = await applyAccount(env, NS, 'cramped', { slowPagesMs: SLOW_PAGES_MS });
+
+    const killed = await waitFor('a run container OOMKilled', async () => {
+      const pods = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'pods', '-n', NS, '-l', 'mfa-operator.io/account=cramped', '-o', 'json'])).items as any[];
+      return pods.flatMap((p) => p.status?.containerStatuses ?? []).find((c: any) => c.state?.terminated?.reason === 'OOMKilled');
+    }, 180_000, 500);
+    expect(killed.state.terminated.exitCode).not.toBe(0);
+    await env.operator.kill('SIGTERM');
+    await env.startOperator(150_000);
+    await waitReady('cramped');
+
+    await expectEnrolled('cramped', email, password, kubernetes);
+    expect(harvestedOutcome((await runJobs(env, NS, 'cramped'))[0])).toBe('Failed');
+  });
+
   it('the resource deleted while the operator is down and its run finished: the finalizer holds until the seed is harvested', async () => {
     const { email, password } = await applyAccount(env, NS, 'gone', { slowPagesMs: SLOW_PAGES_MS });
     const jobName = await waitForRunningRun(env, NS, 'gone');
@@ -194,7 +248,7 @@ describe('faults during a run: every account ends untouched or fully enrolled, a
     await waitFor('the resource finalized', async () => (await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'gone', '-n', NS])).stderr.includes('NotFound'), 120_000, 500);
 
     // deletionPolicy Retain: MFA stays on, and the seed the run captured is in the store and signs in.
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(true);
     const stored = await kubernetes.readActiveSeed({ namespace: NS, name: 'gone', uid });
     expect(stored, 'the harvest moved the seed into the store before the finalizer went').toBeDefined();
     secretsUsed.push(password, stored!.seed.secret.reveal());

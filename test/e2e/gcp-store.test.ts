@@ -39,7 +39,7 @@ beforeAll(async () => {
   store = GcpSecretStore.create({ projectID: PROJECT }, {}, {
     connection: { apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() },
   });
-}, 240_000);
+}, 600_000);
 afterAll(async () => {
   await store?.close();
   await env?.stop();
@@ -65,7 +65,7 @@ describe('a ManagedAccountMfa whose seed lives in GCP Secret Manager (local test
     const mfa = await getMfa(env, NS, 'cloud');
     expect(mfa.status.totp.store).toMatchObject({ storeKind: 'MfaSecretStore', storeName: 'gcp', provider: 'gcpSecretManager' });
     expect(condition(mfa, 'SeedStored').status).toBe('True');
-    expect(env.app.accounts.status(email).mfa.enabled).toBe(true);
+    expect((await env.app.accounts.status(email)).mfa.enabled).toBe(true);
     const ref = { namespace: NS, name: 'cloud', uid: mfa.metadata.uid };
     const stored = await store.readActiveSeed(ref);
     expect(stored).toBeDefined();

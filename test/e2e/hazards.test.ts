@@ -10,14 +10,14 @@ let env: E2eEnvironment;
 
 beforeAll(async () => {
   env = await startE2eEnvironment({ maxConcurrentRuns: 4, maxConcurrentRunsPerConnector: 4 });
-}, 240_000);
+}, 600_000);
 afterAll(async () => env?.stop());
 
 async function apply(name: string, hazards: HazardSettings): Promise<string> {
   const email = `${name}@demo.example`;
-  env.app.accounts.upsert({ email, password: `pw-${name}`, hazards });
+  await env.app.accounts.upsert({ email, password: `pw-${name}`, hazards });
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username: email, password: `pw-${name}` }));
-  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` } } }));
+  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls } }));
   return email;
 }
 
@@ -65,7 +65,7 @@ describe('demo app hazards through the operator: the right reason, and the right
       return c?.reason === 'RateLimited' && /Retrying in \d+s/.test(c.message) ? c : undefined;
     }, 180_000, 1000);
     expect(Number(/Retrying in (\d+)s/.exec(limited.message)![1])).toBeGreaterThan(5);
-    env.app.accounts.setHazards(email, { rateLimit: 0 });
+    await env.app.accounts.setHazards(email, { rateLimit: 0 });
     await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/limited', '-n', NS, '--timeout=180s']);
     expect(await runsOf('limited')).toBe(2);
   });

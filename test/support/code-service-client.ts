@@ -3,10 +3,10 @@ import { request } from 'node:https';
 import { CertificateDirectory } from '../envtest/certificates.ts';
 
 /** A CA and a serving certificate for the operator's code service, in `dir`. */
-export async function codeServiceCertificates(dir: string): Promise<{ certPath: string; keyPath: string; ca: string }> {
+export async function codeServiceCertificates(dir: string, otherHosts: readonly string[] = []): Promise<{ certPath: string; keyPath: string; ca: string }> {
   const certificates = await CertificateDirectory.create(dir);
   const authority = await certificates.createCertificateAuthority('code-service-ca');
-  const serving = await certificates.issueServingCertificate('code-service', authority);
+  const serving = await certificates.issueServingCertificate('code-service', authority, otherHosts);
   return { certPath: serving.certPath, keyPath: serving.keyPath, ca: await readFile(authority.certPath, 'utf8') };
 }
 

@@ -9,10 +9,10 @@ export async function applyAccount(
 ): Promise<{ email: string; password: string }> {
   const email = `${name}@demo.example`;
   const password = `pw-${name}-${Math.random().toString(36).slice(2)}`;
-  env.app.accounts.upsert({ email, password, ...(options.slowPagesMs ? { hazards: { slowPages: options.slowPagesMs } } : {}) });
+  await env.app.accounts.upsert({ email, password, ...(options.slowPagesMs ? { hazards: { slowPages: options.slowPagesMs } } : {}) });
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, namespace, { username: email, password }));
   await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace, {
-    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` } }, ...options.spec,
+    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls }, ...options.spec,
   }));
   return { email, password };
 }

@@ -8,10 +8,11 @@ import { AccountNotFoundError, AccountStore, type DemoAccountSpec } from './acco
 import { InvalidHazardError, mergeHazards, NO_HAZARDS, type HazardSettings } from './hazards.ts';
 import { BadRequestError, html, json, readBody, type Reply } from './http.ts';
 import { isSignedIn, sessionAccount, type AppState, type Route, type RouteContext } from './route.ts';
-import { ADMIN_PREFIX, adminApi, isLoopback, type AdminApi } from './routes/admin.ts';
+import { ADMIN_PREFIX, adminApi, mayAdminister, type AdminApi } from './routes/admin.ts';
 import { securityRoutes } from './routes/security.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { needsStepUp, stepUpRedirect, stepUpRoutes } from './routes/step-up.ts';
+import type { SecretValue } from '../../../operator/secrets/secret-value.ts';
 import { csrfTokenMatches, SESSION_COOKIE, sessionCookie, SessionStore, type Session } from './sessions.ts';
 import { errorPage } from './views/sign-in-views.ts';
 import type { ViewContext } from './views/layout.ts';
@@ -19,8 +20,13 @@ import type { ViewContext } from './views/layout.ts';
 export interface DemoAppOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  /** The app listens on loopback only. */
-  host?: '127.0.0.1';
+  /** Loopback (default); `0.0.0.0` when it runs in a pod and is reached through a Service. */
+  host?: '127.0.0.1' | '0.0.0.0';
+  /**
+   * Lets a client off loopback use the admin API with `authorization: Bearer TOKEN` (a test reaching the
+   * app in a pod); without it the admin API answers loopback only. Run pods never hold it.
+   */
+  adminToken?: SecretValue<string>;
   accounts?: DemoAccountSpec[];
   /** Defaults merged into every account's hazards; slowPages also delays anonymous pages. */
   hazards?: HazardSettings;
@@ -111,10 +117,10 @@ function send(res: ServerResponse, reply: Reply, extraHeaders: Record<string, st
   res.end(reply.body);
 }
 
-async function handle(app: AppState, admin: AdminApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(app: AppState, admin: AdminApi, req: IncomingMessage, res: ServerResponse, adminToken?: SecretValue<string>): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://demo.invalid');
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
-    const reply = isLoopback(req) ? await admin.handle(req, url).catch((e: unknown) => failureReply(e, app.logger, true))
+    const reply = mayAdminister(req, adminToken) ? await admin.handle(req, url).catch((e: unknown) => failureReply(e, app.logger, true))
       : json(403, { error: 'Forbidden' });
     send(res, reply, {});
     return;
@@ -144,7 +150,7 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
   };
   const admin = adminApi(app, reset);
   const listener: RequestListener = (req, res) => {
-    handle(app, admin, req, res).catch((e: unknown) => {
+    handle(app, admin, req, res, options.adminToken).catch((e: unknown) => {
       app.logger.error({ error: e instanceof Error ? e.name : typeof e }, 'request failed');
       if (!res.headersSent) res.writeHead(500);
       res.end();

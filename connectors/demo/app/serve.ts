@@ -4,13 +4,16 @@
 // See connectors/demo/README.md for the flags.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startDemoApp } from './demo-app.ts';
+import { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import { startDemoApp, type DemoAppOptions } from './demo-app.ts';
 import type { DemoAccountSpec } from './accounts.ts';
 import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   port: { type: 'string', default: '8081' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'admin-token-file': { type: 'string' },
   user: { type: 'string' },
   password: { type: 'string' },
   'password-file': { type: 'string' },
@@ -68,6 +71,16 @@ function password(flags: Flags): string | undefined {
   return flags.password ?? process.env.DEMO_PASSWORD;
 }
 
+/** Where and how the app listens: address, TLS, and the admin token for clients off loopback. */
+function serving(flags: Flags): Pick<DemoAppOptions, 'host' | 'tls' | 'adminToken'> {
+  if (flags.host !== '127.0.0.1' && flags.host !== '0.0.0.0') throw new Error('--host must be 127.0.0.1 or 0.0.0.0');
+  const tokenFile = flags['admin-token-file'];
+  const adminToken = tokenFile ? new SecretValue(readFileSync(tokenFile, 'utf8').trim()) : undefined;
+  if (Boolean(flags['tls-cert']) !== Boolean(flags['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  const tls = flags['tls-cert'] && flags['tls-key'] ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) } : undefined;
+  return { host: flags.host, ...(adminToken ? { adminToken } : {}), ...(tls ? { tls } : {}) };
+}
+
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: OPTIONS, strict: true });
   if (flags.help) {
@@ -79,9 +92,7 @@ async function main(): Promise<void> {
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
   const accounts: DemoAccountSpec[] = flags.user && secret
     ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
-  if (Boolean(flags['tls-cert']) !== Boolean(flags['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
-  const tls = flags['tls-cert'] && flags['tls-key'] ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) } : undefined;
-  const app = await startDemoApp({ port: Number(flags.port), accounts, ...(tls ? { tls } : {}) });
+  const app = await startDemoApp({ port: Number(flags.port), accounts, ...serving(flags) });
   process.stdout.write(`demo app listening on ${app.url}\n`);
   const stop = (): void => {
     app.stop().then(() => process.exit(0), () => process.exit(1));

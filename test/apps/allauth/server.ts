@@ -41,6 +41,8 @@ export interface StartAllauthOptions {
   /** Seconds a re-authentication counts before adding or removing an authenticator asks again (allauth: 300). */
   reauthenticationTimeoutSeconds?: number;
   readyTimeoutMs?: number;
+  /** Host names the site answers besides 127.0.0.1 and localhost (the node address of a TLS front, say). */
+  extraHosts?: readonly string[];
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
@@ -91,6 +93,7 @@ function siteEnv(workDir: string, urlPrefix: string, options: StartAllauthOption
     ALLAUTH_TEST_SECRET_KEY: randomBytes(32).toString('base64url'),
     ALLAUTH_TEST_URL_PREFIX: urlPrefix,
     ALLAUTH_TEST_THEME: options.theme ?? 'allauth',
+    ALLAUTH_TEST_EXTRA_HOSTS: (options.extraHosts ?? []).join(','),
     ...(reauthenticationTimeoutSeconds === undefined ? {} : { ALLAUTH_TEST_REAUTHENTICATION_TIMEOUT: String(reauthenticationTimeoutSeconds) }),
   };
 }

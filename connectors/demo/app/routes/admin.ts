@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { SecretValue } from '../../../../operator/secrets/secret-value.ts';
 import type { DemoAccountSpec } from '../accounts.ts';
 import type { HazardSettings } from '../hazards.ts';
 import { BadRequestError, json, noContent, readJson, type Reply } from '../http.ts';
@@ -26,6 +28,17 @@ function accountSpec(email: string, body: unknown): DemoAccountSpec {
 export function isLoopback(req: IncomingMessage): boolean {
   const address = req.socket.remoteAddress ?? '';
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Loopback, or a client that sends the app's admin token (a test reaching the app in a pod). */
+export function mayAdminister(req: IncomingMessage, adminToken: SecretValue<string> | undefined): boolean {
+  if (isLoopback(req)) return true;
+  const sent = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  return adminToken !== undefined && sent !== undefined && timingSafeEqual(digest(sent), digest(adminToken.reveal()));
 }
 
 export function adminApi(app: AppState, reset: () => void): AdminApi {

@@ -12,7 +12,10 @@ DATA_DIR = Path(os.environ.get("ALLAUTH_TEST_DATA_DIR", "/nonexistent"))
 
 SECRET_KEY = os.environ["ALLAUTH_TEST_SECRET_KEY"]
 DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# More hosts when pods reach the site through a TLS front on the node address (test/support/tls-front.ts),
+# which says the request came over https.
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", *filter(None, os.environ.get("ALLAUTH_TEST_EXTRA_HOSTS", "").split(","))]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Where allauth's URLs are mounted (`accounts/` in allauth's own docs); a project may pick another.
 URL_PREFIX = os.environ.get("ALLAUTH_TEST_URL_PREFIX", "accounts/")
