@@ -9,7 +9,7 @@ export const connectors = new ConnectorRegistry({
 });
 
 /**
- * Connectors of self-hosted apps, whose login hosts the cluster admin sets per deployment
+ * Connectors whose login hosts the cluster admin sets per deployment (self-hosted apps; the demo app in a cluster)
  * (connectors/sdk/deployment-hosts.ts); each one's `allowedLoginHosts` is `deploymentLoginHosts(id)`.
  */
 export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'demo', 'keycloak'];

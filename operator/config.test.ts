@@ -16,8 +16,8 @@ describe('--allowed-login-hosts', () => {
     expect(env).toEqual({ MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS: 'sso.example.com' });
   });
 
-  it('refuses a connector with fixed hosts, a missing id and a URL', () => {
-    expect(() => parseConfig(['--allowed-login-hosts', 'demo=evil.example'], {})).toThrow(/ID one of allauth, keycloak/);
+  it('refuses an unknown connector, a missing id and a URL', () => {
+    expect(() => parseConfig(['--allowed-login-hosts', 'nosuch=evil.example'], {})).toThrow(/ID one of allauth, demo, keycloak/);
     expect(() => parseConfig(['--allowed-login-hosts', 'sso.example.com'], {})).toThrow(/ID=HOSTS/);
     expect(() => parseConfig(['--allowed-login-hosts', 'keycloak=https://sso.example.com'], {})).toThrow(/without scheme or port/);
   });
