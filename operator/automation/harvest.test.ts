@@ -146,6 +146,19 @@ describe('harvestRun: status, and what is deleted when', () => {
     expect(summary(refused)).toEqual(['AutomationSucceeded=False InvalidCredentials']);
   });
 
+  it('a run that says MFA is on while the store holds no seed: SeedStored False, and not recorded as enrolled', async () => {
+    const { mfa, ref, job } = await runOf('enable');
+    // The result Secret lost the seed before the harvest: deleted by someone, or emptied by the run's own pod.
+    fx.kube.finishRun(NS, job, ok('Enabled'));
+
+    const step = await harvest(mfa, job);
+
+    expect(summary(step)).toEqual(['AutomationSucceeded=True Enabled', 'MfaEnabled=True MfaEnabled', 'SeedStored=False SeedMissing']);
+    expect(step.conditions[2]!.message).toContain(`Job ${job} reported MFA on, but memory holds no seed`);
+    expect(step.status).toEqual({ history: [expect.objectContaining({ job, outcome: 'Enabled' })], mfaState: 'Enabled' });
+    expect(await fx.store.readActiveSeed(ref)).toBeUndefined();
+  });
+
   it('keeps the last 20 runs, newest first, and a repeated harvest of one run replaces its entry', async () => {
     const { mfa, job } = await runOf('enable');
     mfa.status = { history: Array.from({ length: 25 }, (_, i) => ({ job: `old-${i}`, trigger: 'SpecChanged', outcome: 'Failed', reason: 'Timeout', message: '' })) };
