@@ -46,7 +46,7 @@ demo-app-image: node-packages ## the demo app's test image (test/apps/demo/Conta
 
 # The tests that need root: the image itself, the one-node cluster that runs it, and the end-to-end
 # suites, whose run Jobs are pods on that cluster.
-test-cluster: deps node image demo-app-image build
+test-cluster: deps node image demo-app-image build ## (root) the image, the one-node cluster and the end-to-end suites on it
 	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster test/e2e connectors/allauth/through-operator
 
 chromium:
@@ -72,8 +72,8 @@ lint: deps
 build: deps
 	npm run --silent build
 
-test-unit: deps ## the tests that start nothing (no API server, browser, app or node): seconds, any user
-	npx vitest run --config vitest.unit.config.ts
+test-unit: deps ## the vitest project unit: tests that start nothing and build nothing, any user, under a minute
+	npx vitest run --project unit
 
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
 # node and image are for test/image and test/cluster, which need root (CI runs as root).

@@ -48,10 +48,10 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
     };
   }
   const meta = await store.provider.readMetadata(accountRef(mfa));
-  const codes = meta.recoveryCodes?.count ?? 0;
+  const stored = { seed: meta.active !== undefined, codes: meta.recoveryCodes?.count ?? 0 };
   observeOutcome(deps, mfa, outcome);
   return {
-    conditions: outcomeConditions(run, outcome, store.description, codes),
+    conditions: outcomeConditions(run, outcome, store.description, stored),
     status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
     afterStatusWritten: async () => {
       await deps.cleanup.deleteRunObjects(namespace, run.name);
@@ -100,14 +100,15 @@ function statusAfter(
   const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
   if (outcome.outcome === 'Disabled') return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
   if (outcome.outcome === 'Failed') return { history, ...(outcome.reason === 'MfaAlreadyEnabled' ? { mfaState: 'Enabled' as const } : {}) };
+  // MFA is on, but with no seed stored it is not enrolled: the next enable run finds it on and says what to do.
+  if (!meta.active) return { history, mfaState: 'Enabled' };
   const refs = materialRefs(store, meta);
-  const active = meta.active;
+  const { algorithm, digits, period } = meta.active;
   return {
     history,
     mfaState: 'Enabled',
     totp: {
-      store: refs.seed,
-      ...(active ? { algorithm: active.algorithm, digits: active.digits, period: active.period } : {}),
+      store: refs.seed, algorithm, digits, period,
       enrolledAt: mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
       ...rotatedFor(mfa, run),
     },

@@ -23,6 +23,17 @@ describe('decideRetry', () => {
     expect(decideRetry(failedRun(true), 3, { credentials: '7' }, settings, finishedAt + 120_000)).toEqual({ kind: 'now' });
   });
 
+  it('caps the backoff at retryMaxSeconds, and waits it all when the run has no completion time', () => {
+    expect(decideRetry(failedRun(true), 5, { credentials: '7' }, { ...settings, maxAttempts: 10 }, finishedAt)).toEqual({ kind: 'later', waitMs: 300_000 });
+    const unfinished = { ...failedRun(true) };
+    delete unfinished.completionTime;
+    expect(decideRetry(unfinished, 1, { credentials: '7' }, settings, finishedAt + 1e9)).toEqual({ kind: 'later', waitMs: 30_000 });
+  });
+
+  it('counts a credentials Secret gone since the run as a change: the launch, not the retry policy, refuses it', () => {
+    expect(decideRetry(failedRun(false), 1, { credentials: undefined }, settings, finishedAt)).toEqual({ kind: 'now' });
+  });
+
   it('honours a longer Retry-After from the app', () => {
     expect(decideRetry(failedRun(true, '7', 90), 1, { credentials: '7' }, settings, finishedAt)).toEqual({ kind: 'later', waitMs: 90_000 });
   });

@@ -23,8 +23,14 @@ export function failedConditions(reason: string, message: string): ConditionUpda
   return [{ type: 'AutomationSucceeded', status: 'False', reason, message }];
 }
 
+/** What the store holds once a run is harvested: whether there is an active seed, and how many recovery codes. */
+export interface StoredAfterRun {
+  seed: boolean;
+  codes: number;
+}
+
 /** What a finished run says about the account, for status conditions. */
-export function outcomeConditions(run: ObservedRun, outcome: RunOutcome, storeName: string, codes: number): ConditionUpdate[] {
+export function outcomeConditions(run: ObservedRun, outcome: RunOutcome, storeName: string, stored: StoredAfterRun): ConditionUpdate[] {
   if (outcome.outcome === 'Failed') return failedConditions(outcome.reason, `Job ${run.name}: ${outcome.message}`);
   const automation: ConditionUpdate = { type: 'AutomationSucceeded', status: 'True', reason: outcome.outcome, message: `Job ${run.name}: ${outcome.message}` };
   if (outcome.outcome === 'Disabled') {
@@ -33,8 +39,18 @@ export function outcomeConditions(run: ObservedRun, outcome: RunOutcome, storeNa
   const updates: ConditionUpdate[] = [
     automation,
     { type: 'MfaEnabled', status: 'True', reason: 'MfaEnabled', message: 'Authenticator-app MFA is on; the operator is the authenticator.' },
-    { type: 'SeedStored', status: 'True', reason: 'SeedStored', message: `The TOTP seed is stored in ${storeName}.` },
+    stored.seed ? { type: 'SeedStored', status: 'True', reason: 'SeedStored', message: `The TOTP seed is stored in ${storeName}.` } : seedMissing(run, storeName),
   ];
-  if (codes > 0) updates.push({ type: 'RecoveryCodesStored', status: 'True', reason: 'RecoveryCodesStored', message: `${codes} recovery codes are stored in ${storeName}.` });
+  if (stored.codes > 0) updates.push({ type: 'RecoveryCodesStored', status: 'True', reason: 'RecoveryCodesStored', message: `${stored.codes} recovery codes are stored in ${storeName}.` });
   return updates;
+}
+
+/** MFA is on with a seed nobody holds (the run's result Secret lost it before the harvest): never report that as stored. */
+function seedMissing(run: ObservedRun, storeName: string): ConditionUpdate {
+  return {
+    type: 'SeedStored', status: 'False', reason: 'SeedMissing',
+    message: `Job ${run.name} reported MFA on, but ${storeName} holds no seed: the run's result Secret lost it before the harvest. ` +
+      'Turn the authenticator off in the app (with a recovery code, or ask its admin); the operator then enrols a new seed ' +
+      '(after an MfaAlreadyEnabled failure, edit the resource or its credentials Secret to start it).',
+  };
 }

@@ -4,10 +4,12 @@ type Stored = { metadata?: { name?: string; namespace?: string; creationTimestam
 
 /**
  * The few API calls the job driver and the harvest make, over maps: a unit-test stand-in for the API server (the
- * real one is in test/envtest/). Objects are stored as given; reads return copies, as the API server would.
+ * real one is in test/envtest/). Objects are stored as given; reads return copies, as the API server would. Every call
+ * is recorded in `calls` ("create Job team-a/x"), as an audit log would show it.
  */
 export class InMemoryKube {
   readonly objects = new Map<string, Map<string, Stored>>();
+  calls: string[] = [];
   #clock = Date.parse('2026-12-01T10:00:00Z');
 
   kind<T extends Stored>(kind: string): Map<string, T> {
@@ -29,11 +31,14 @@ export class InMemoryKube {
     this.kind('ConfigMap').set(`${namespace}/${name}`, { metadata: { name, namespace, resourceVersion: String(this.#clock) }, data } as Stored);
   }
 
-  /** Ends a run as the Job controller and kubelet would: the Job's final condition and the pod's termination message. */
-  finishRun(namespace: string, name: string, outcome: Record<string, unknown>): void {
+  /**
+   * Ends a run as the Job controller and kubelet would: the Job's final condition (at `at`, by default this API's own
+   * clock) and the pod's termination message.
+   */
+  finishRun(namespace: string, name: string, outcome: Record<string, unknown>, at = new Date(this.#clock)): void {
     const job = this.kind<V1Job>('Job').get(`${namespace}/${name}`)!;
     const type = outcome.outcome === 'Failed' ? 'Failed' : 'Complete';
-    job.status = { conditions: [{ type, status: 'True', ...(type === 'Failed' ? { reason: 'BackoffLimitExceeded' } : {}), lastTransitionTime: new Date(this.#clock) }] };
+    job.status = { conditions: [{ type, status: 'True', ...(type === 'Failed' ? { reason: 'BackoffLimitExceeded' } : {}), lastTransitionTime: at }] };
     const pod: V1Pod = {
       metadata: { name: `${name}-pod`, namespace, labels: { 'job-name': name } },
       status: { containerStatuses: [{ name: 'runner', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: type === 'Failed' ? 1 : 0, message: JSON.stringify(outcome) } } }] },
@@ -50,6 +55,7 @@ export class InMemoryKube {
       deleteNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('Secret', namespace, name),
       deleteNamespacedServiceAccount: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('ServiceAccount', namespace, name),
       listNamespacedPod: async ({ namespace, labelSelector }: { namespace: string; labelSelector: string }) => {
+        this.calls.push(`list Pod ${namespace} ${labelSelector}`);
         const [key, value] = labelSelector.split('=');
         const items = [...this.kind<V1Pod>('Pod').values()].filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[key!] === value);
         return { items: structuredClone(items) };
@@ -70,6 +76,7 @@ export class InMemoryKube {
     return {
       createNamespacedJob: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('Job', namespace, body),
       patchNamespacedJob: async ({ namespace, name, body }: { namespace: string; name: string; body: Stored }) => {
+        this.calls.push(`patch Job ${namespace}/${name}`);
         const job = this.kind<V1Job>('Job').get(`${namespace}/${name}`);
         if (!job) throw notFound('Job', name);
         job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, ...body.metadata?.annotations } };
@@ -80,6 +87,7 @@ export class InMemoryKube {
 
   #create(kind: string, namespace: string, body: Stored): Stored {
     const key = `${namespace}/${body.metadata!.name}`;
+    this.calls.push(`create ${kind} ${key}`);
     if (this.kind(kind).has(key)) throw new ApiException(409, `${kind} ${key} exists`, {}, {});
     this.#clock += 1000;
     const stored = structuredClone({ ...body, metadata: { ...body.metadata, namespace, creationTimestamp: new Date(this.#clock) } });
@@ -88,12 +96,14 @@ export class InMemoryKube {
   }
 
   #read(kind: string, namespace: string, name: string): Stored {
+    this.calls.push(`get ${kind} ${namespace}/${name}`);
     const found = this.kind(kind).get(`${namespace}/${name}`);
     if (!found) throw notFound(kind, name);
     return structuredClone(found);
   }
 
   #delete(kind: string, namespace: string, name: string): object {
+    this.calls.push(`delete ${kind} ${namespace}/${name}`);
     if (!this.kind(kind).delete(`${namespace}/${name}`)) throw notFound(kind, name);
     return {};
   }

@@ -1,6 +1,9 @@
-import { STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type SecretStoreProvider, type SeedMetadata, type StoredSeed, type TotpSeedMaterial } from '../../operator/stores/provider.ts';
-import { sameSeed } from '../../operator/stores/material.ts';
+import { STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type SecretStoreProvider, type SeedMetadata, type StoredMaterialMetadata, type StoredSeed, type StoreValidation, type TotpSeedMaterial } from '../../operator/stores/provider.ts';
+import { checkRecoveryCodes, checkSeedMaterial, encodeRecoveryCodes, sameSeed, seedFrom, seedParameters } from '../../operator/stores/material.ts';
 import { StoreError } from '../../operator/stores/store-error.ts';
+import { SecretValue } from '../../operator/secrets/secret-value.ts';
+
+const CREATED_AT = '2026-12-01T10:00:00Z';
 
 interface Slots {
   active?: StoredSeed;
@@ -9,8 +12,8 @@ interface Slots {
 }
 
 /**
- * A secret store in memory with the provider contract's pending/active semantics (operator/stores/contract.ts),
- * for unit tests of the driver and harvest. `failAfter` makes the next calls of one method throw, as an outage would.
+ * A secret store in memory that passes the provider contract (operator/stores/contract.ts, run against it in
+ * in-memory-store.test.ts), for unit tests of the driver and harvest. `failing` makes one method throw, as an outage would.
  */
 export class InMemoryStore implements SecretStoreProvider {
   readonly apiVersion = STORE_PROVIDER_API_VERSION;
@@ -31,10 +34,12 @@ export class InMemoryStore implements SecretStoreProvider {
 
   async writePendingSeed(ref: AccountRef, seed: TotpSeedMaterial): Promise<SeedMetadata> {
     this.#check('writePendingSeed');
+    checkSeedMaterial(seed);
     const slots = this.#slots(ref);
     if (slots.pending && sameSeed(slots.pending.seed, seed)) return slots.pending.metadata;
-    const metadata: SeedMetadata = { version: String(++this.#versions), algorithm: seed.algorithm, digits: seed.digits, period: seed.period, createdAt: '2026-12-01T10:00:00Z' };
-    slots.pending = { seed, metadata };
+    const metadata: SeedMetadata = { version: String(++this.#versions), ...seedParameters(seed), createdAt: CREATED_AT };
+    // A copy, as a real store keeps its own bytes: the caller's object changing later changes nothing stored.
+    slots.pending = { seed: seedFrom(seed.secret, seed), metadata };
     return metadata;
   }
 
@@ -60,8 +65,11 @@ export class InMemoryStore implements SecretStoreProvider {
 
   async writeRecoveryCodes(ref: AccountRef, codes: RecoveryCodes) {
     this.#check('writeRecoveryCodes');
-    const metadata = { version: String(++this.#versions), count: codes.reveal().length, createdAt: '2026-12-01T10:00:00Z' };
-    this.#slots(ref).codes = { codes, metadata };
+    checkRecoveryCodes(codes);
+    const slots = this.#slots(ref);
+    if (slots.codes && encodeRecoveryCodes(slots.codes.codes).equals(encodeRecoveryCodes(codes))) return slots.codes.metadata;
+    const metadata = { version: String(++this.#versions), count: codes.reveal().length, createdAt: CREATED_AT };
+    slots.codes = { codes: new SecretValue([...codes.reveal()]), metadata };
     return metadata;
   }
 
@@ -69,12 +77,11 @@ export class InMemoryStore implements SecretStoreProvider {
     return this.#slots(ref).codes;
   }
 
-  async readMetadata(ref: AccountRef) {
+  async readMetadata(ref: AccountRef): Promise<StoredMaterialMetadata> {
     const slots = this.#slots(ref);
     return {
       seedLocation: `${ref.name}-totp`, recoveryCodesLocation: `${ref.name}-recovery-codes`,
-      ...(slots.active ? { active: slots.active.metadata } : {}), ...(slots.pending ? { pending: slots.pending.metadata } : {}),
-      ...(slots.codes ? { recoveryCodes: slots.codes.metadata } : {}),
+      active: slots.active?.metadata, pending: slots.pending?.metadata, recoveryCodes: slots.codes?.metadata,
     };
   }
 
@@ -83,8 +90,8 @@ export class InMemoryStore implements SecretStoreProvider {
     this.accounts.delete(ref.uid);
   }
 
-  async validate() {
-    return { ready: true as const };
+  async validate(): Promise<StoreValidation> {
+    return { ready: true };
   }
 
   async close(): Promise<void> {}

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../../api/v1alpha1/types.generated.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { EventRecorder } from '../runtime/events.ts';
-import { noAutomation, type AutomationDriver } from './automation.ts';
-import { ManagedAccountMfaReconciler, olderVersion } from './reconciler.ts';
+import { noAutomation, type AutomationDriver, type AutomationStep, type FinalizeStep } from './automation.ts';
+import { ManagedAccountMfaReconciler, olderVersion, type ReconcilerDeps } from './reconciler.ts';
 
 const NS = 'team-a';
 const LOGIN: V1Secret = { metadata: { name: 'brand-login', namespace: NS, labels: { 'mfa-operator.io/credentials': 'true' } }, data: { username: '*', password: '*' } };
@@ -92,8 +92,8 @@ let events: EventRecorder;
 let unhandled: unknown[];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-function reconciler(automation: AutomationDriver = noAutomation): ManagedAccountMfaReconciler {
-  return new ManagedAccountMfaReconciler({
+function depsOf(automation: AutomationDriver): ReconcilerDeps {
+  return {
     custom: api.custom,
     cached: () => api.cached(),
     lookups: {
@@ -103,8 +103,10 @@ function reconciler(automation: AutomationDriver = noAutomation): ManagedAccount
     },
     automation, events, log: createLogger('test', { level: 'silent' }),
     now: () => new Date('2026-12-02T01:00:00Z'),
-  });
+  };
 }
+
+const reconciler = (automation: AutomationDriver = noAutomation) => new ManagedAccountMfaReconciler(depsOf(automation));
 
 const sync = (r: ManagedAccountMfaReconciler) => r.sync(NS, 'brand', new AbortController().signal);
 
@@ -204,5 +206,113 @@ describe('olderVersion: etcd resourceVersions compared as integers', () => {
     ['9', '10', true], ['10', '9', false], ['10', '10', false], ['123', '124', true], [undefined, '5', false], ['abc', '5', false],
   ] as const)('%s older than %s: %s', (a, b, expected) => {
     expect(olderVersion(a, b)).toBe(expected);
+  });
+});
+
+/** A driver that answers what a test gives it and records what it was asked, into the API's write log for order. */
+function recordingDriver(answer: { step?: AutomationStep; finalize?: FinalizeStep }): AutomationDriver & { asked: string[] } {
+  const asked: string[] = [];
+  const withFollowUp = <T extends AutomationStep>(s: T): T => ({ ...s, afterStatusWritten: async () => { api.writes.push('afterStatusWritten'); } });
+  return {
+    asked,
+    async step() {
+      asked.push('step');
+      return withFollowUp(answer.step ?? { conditions: [] });
+    },
+    async finalize() {
+      asked.push('finalize');
+      return withFollowUp(answer.finalize ?? { done: true, conditions: [] });
+    },
+  };
+}
+
+const condition = (type: string) => api.mfa.status?.conditions?.find((c) => c.type === type);
+/** Writes to the resource and the step's follow-up, in order; Events are sent off the reconcile path. */
+const resourceWrites = () => api.writes.filter((w) => !w.endsWith(' events'));
+
+describe('ManagedAccountMfaReconciler: what a sync decides', () => {
+  it('asks the driver nothing while a reference is broken, and Ready carries the broken one\'s reason', async () => {
+    secrets = [];
+    const driver = recordingDriver({});
+
+    await sync(reconciler(driver));
+
+    expect(driver.asked).toEqual([]);
+    expect(condition('CredentialsValid')).toMatchObject({ status: 'False', reason: 'CredentialsSecretNotFound' });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'CredentialsSecretNotFound' });
+  });
+
+  it('an unknown connector is reported on CredentialsValid, before the credentials are looked at', async () => {
+    api.mfa.spec.connector = 'nope';
+    secrets = [];
+
+    await sync(reconciler(recordingDriver({})));
+
+    expect(condition('CredentialsValid')).toMatchObject({ status: 'False', reason: 'UnknownConnector', message: expect.stringContaining('known: demo') });
+  });
+
+  it('writes the step\'s conditions and status fields, runs its follow-up only after the write, and passes its requeue on', async () => {
+    const driver = recordingDriver({ step: {
+      conditions: [{ type: 'AutomationSucceeded', status: 'False', reason: 'RateLimited', message: 'Retrying in 30s.' }],
+      status: { mfaState: 'Enabled' }, requeueAfterMs: 30_000,
+    } });
+
+    expect(await sync(reconciler(driver))).toEqual({ requeueAfterMs: 30_000 });
+
+    expect(resourceWrites()).toEqual(['patch managedaccountmfas', 'update managedaccountmfas/status', 'afterStatusWritten']);
+    expect(api.mfa.status).toMatchObject({ mfaState: 'Enabled', observedGeneration: 1 });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'RateLimited', lastTransitionTime: '2026-12-02T01:00:00Z' });
+  });
+
+  it('a resource that is gone from the cache: nothing to do', async () => {
+    const driver = recordingDriver({});
+    const r = new ManagedAccountMfaReconciler({ ...depsOf(driver), cached: () => undefined });
+
+    expect(await sync(r)).toEqual({});
+    expect([api.writes, driver.asked]).toEqual([[], []]);
+  });
+});
+
+describe('ManagedAccountMfaReconciler: deletion', () => {
+  beforeEach(() => {
+    api.mfa.metadata.finalizers = ['mfa-operator.io/finalizer', 'other.io/keep'];
+    api.mfa.metadata.deletionTimestamp = new Date('2026-12-02T01:00:00Z');
+  });
+
+  it('while the driver is not done: status written, the finalizer kept, and a requeue', async () => {
+    const driver = recordingDriver({ finalize: {
+      done: false, requeueAfterMs: 5_000, conditions: [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: 'Deletion waits for Job x.' }],
+    } });
+
+    expect(await sync(reconciler(driver))).toEqual({ requeueAfterMs: 5_000 });
+
+    expect(driver.asked).toEqual(['finalize']);
+    expect(resourceWrites()).toEqual(['update managedaccountmfas/status', 'afterStatusWritten']);
+    expect(api.mfa.metadata.finalizers).toContain('mfa-operator.io/finalizer');
+  });
+
+  it('once the driver is done: its follow-up first, then only its own finalizer removed', async () => {
+    await sync(reconciler(recordingDriver({})));
+
+    expect(resourceWrites()).toEqual(['afterStatusWritten', 'patch managedaccountmfas']);
+    expect(api.mfa.metadata.finalizers).toEqual(['other.io/keep']);
+  });
+
+  it('without its finalizer: the driver is not asked, nothing is written', async () => {
+    api.mfa.metadata.finalizers = ['other.io/keep'];
+    const driver = recordingDriver({});
+
+    await sync(reconciler(driver));
+
+    expect([api.writes, driver.asked]).toEqual([[], []]);
+  });
+
+  it('the resource already gone when the finalizer is removed (404): done, no error', async () => {
+    const r = new ManagedAccountMfaReconciler({
+      ...depsOf(recordingDriver({})),
+      custom: { ...api.custom, patchNamespacedCustomObject: async () => { throw new ApiException(404, 'not found', {}, {}); } } as unknown as CustomObjectsApi,
+    });
+
+    await expect(sync(r)).resolves.toEqual({});
   });
 });
