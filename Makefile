@@ -23,8 +23,11 @@ all: build
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
+# npm ci only when the lockfile's content changed (its hash is kept beside the packages), not when a checkout or
+# a worktree merely touched it: npm ci empties node_modules first, even one shared through a symlink.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@if [ "$$(cat node_modules/.mfa-lock-sha256 2>/dev/null)" != "$$(sha256sum package.json package-lock.json | sha256sum)" ]; then \
+	  npm ci --no-audit --no-fund && sha256sum package.json package-lock.json | sha256sum > node_modules/.mfa-lock-sha256; fi
 	@touch $@
 
 deps: node_modules/.package-lock.json
