@@ -23,6 +23,7 @@ const BUSY = randomSeed({ period: 5 });
 const RUNS = randomSeed({ period: 5 });
 const CRASH = randomSeed({ period: 10 });
 const OUTAGE = randomSeed({ period: 5 });
+const SQUATTED = randomSeed();
 const LIMITS = { ratePerMinute: 60_000, burst: 1_000 };
 const fixture = new CodeServiceFixture();
 let second: RunningCodeService;
@@ -171,9 +172,32 @@ describe('code service replicas sharing one API server', () => {
     }
   }, 150_000);
 
+  it('never overwrites a record it cannot trust: a foreign Lease refuses login codes, a garbled count is spent', async () => {
+    const admin = fixture.cp.kubeconfigPath;
+    await fixture.account(NS, 'squatted', SQUATTED);
+    const squatter = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `mfa-login-windows-${await uidOf('squatted')}`, namespace: NS }, spec: { holderIdentity: 'someone-else' } };
+    await kubectlOk(admin, ['apply', '-f', '-'], JSON.stringify(squatter));
+    await waitFor('the seed in the replica\'s memory', async () => (await fixture.get(fixture.codePath(NS, 'squatted'), robot)).status === 200);
+
+    const login = await fixture.get(fresh('squatted'), robot);
+
+    expect(login.status).toBe(503);
+    expect(login.json()).toMatchObject({ reason: 'LoginRecordUnavailable', message: expect.stringContaining('is not owned by ManagedAccountMfa squatted') });
+    expect((await lease(squatter.metadata.name))?.spec?.holderIdentity, 'left as it was').toBe('someone-else');
+    const { job, token } = await fixture.runJob(NS, 'squatted-rotate-1', 'squatted');
+    await kubectlOk(admin, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {
+      name: `mfa-run-codes-${job.metadata!.uid}`, namespace: NS, annotations: { [RUN_CODES_ANNOTATION]: '-1' },
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'squatted-rotate-1', uid: job.metadata!.uid }],
+    } }));
+    await waitFor('the replica\'s Job watch to see the run', async () => (await fixture.get(runSlots('squatted-rotate-1'), token)).status === 200);
+    const run = await fixture.get(runCode('squatted-rotate-1'), token);
+    expect(run.status).toBe(429);
+    expect(run.json().reason).toBe('RunCodeBudgetExhausted');
+  }, 60_000);
+
   it('never writes a seed into an answer or a log line', () => {
     const all = fixture.answers.map((a) => a.body).join('\n') + fixture.logLines.join('\n') + processes.flatMap((p) => p.lines).join('\n');
-    for (const seed of [BUSY, RUNS, CRASH, OUTAGE]) expect(all.includes(seed.secret.reveal())).toBe(false);
+    for (const seed of [BUSY, RUNS, CRASH, OUTAGE, SQUATTED]) expect(all.includes(seed.secret.reveal())).toBe(false);
   });
 });
 
