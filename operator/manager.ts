@@ -97,6 +97,7 @@ export class OperatorManager {
       // TOTP codes over HTTPS (operator/codes/): served by every replica, leader or not, until shutdown.
       const codeService = await startCodeService(this.#config.codeService, {
         kc: this.#clients.kc, registry: this.#metrics.registry, log: this.#log.child({ component: 'code-service' }), stores,
+        identity: this.#config.identity,
         ...(this.#config.namespace ? { namespace: this.#config.namespace } : {}),
       });
       this.#codesWarm = () => codeService.warm;

@@ -22,8 +22,8 @@ export class AccountCodes {
   }
 
   async issue(account: AccountRefName, purpose: CodePurpose): Promise<IssuedCode> {
-    const seed = await this.#seeds.readActiveSeed(account.namespace, account.name);
-    return this.#issuer.issue(seed, purpose);
+    const active = await this.#seeds.readActiveSeed(account.namespace, account.name);
+    return this.#issuer.issue(active.seed, purpose, active.account);
   }
 }
 

@@ -15,6 +15,7 @@ export const CODE_ERROR_STATUS = {
   NextWindowTooFar: 503,
   SecretStoreUnavailable: 503,
   ReviewUnavailable: 503,
+  LoginRecordUnavailable: 503,
 } as const;
 
 export type CodeErrorReason = keyof typeof CODE_ERROR_STATUS;

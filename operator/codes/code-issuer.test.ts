@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { UsedTotpWindows, type Clock } from '../../connectors/sdk/totp-submission.ts';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { SecretValue } from '../secrets/secret-value.ts';
+import { CodeServiceError } from './code-errors.ts';
 import { CodeIssuer } from './code-issuer.ts';
+import type { LoginAccount, LoginWindowRecord } from './login-windows.ts';
 
 /** Sleeps end in the order of their deadlines, each moving the time to its own deadline, as real timers do. */
 class FakeClock implements Clock {
@@ -119,5 +121,73 @@ describe('CodeIssuer', () => {
     const later = await issuer.issue(SEED, 'login');
 
     expect(later.code.reveal()).toBe(expectedCode(SEED, WINDOW_START + 30_000));
+  });
+});
+
+/** One record for every replica, as the Leases are: each reservation sees the one before it. */
+class SharedWindows implements LoginWindowRecord {
+  handedUntil = 0;
+  /** Time a reservation takes to be recorded (an API server under load). */
+  delays: number[] = [];
+  readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
+  async reserve(_account: LoginAccount, choose: (handedUntilMs: number) => number): Promise<number> {
+    this.clock.time += this.delays.shift() ?? 0;
+    this.handedUntil = choose(this.handedUntil);
+    return this.handedUntil;
+  }
+}
+
+const ACCOUNT: LoginAccount = { namespace: 'team-a', name: 'shared', uid: 'uid-1' };
+
+/** Replicas: each its own process record of windows, all one shared record. */
+function replicasAt(time: number) {
+  const clock = new FakeClock(time);
+  const shared = new SharedWindows(clock);
+  const replica = () => new CodeIssuer({ clock, usedWindows: new UsedTotpWindows(), sharedWindows: shared });
+  return { clock, shared, replicas: [replica(), replica()] as const };
+}
+
+describe('CodeIssuer with a record shared by replicas', () => {
+  it('makes a login on another replica wait for the next window', async () => {
+    const { replicas: [a, b] } = replicasAt(WINDOW_START + 1_000);
+
+    const first = await a.issue(SEED, 'login', ACCOUNT);
+    const second = await b.issue(SEED, 'login', ACCOUNT);
+
+    expect(first.code.reveal()).toBe(expectedCode(SEED, WINDOW_START + 1_000));
+    expect(second.code.reveal()).toBe(expectedCode(SEED, WINDOW_START + 30_000));
+  });
+
+  it('keeps seeds of different periods of one account apart: the record is a time, not a window number', async () => {
+    const { replicas: [a, b] } = replicasAt(WINDOW_START + 31_000);
+
+    await a.issue({ ...SEED, period: 60 }, 'login', ACCOUNT);
+    const after = await b.issue(SEED, 'login', ACCOUNT);
+
+    // The 60 s window ran to WINDOW_START + 60 s: the 30 s seed's window inside it is taken too.
+    expect(after.code.reveal()).toBe(expectedCode(SEED, WINDOW_START + 60_000));
+  });
+
+  it('never hands the code of a window that passed while the record was written: it reserves again', async () => {
+    const { clock, shared, replicas: [a] } = replicasAt(WINDOW_START + 20_000);
+    shared.delays = [15_000];
+
+    const issued = await a.issue(SEED, 'login', ACCOUNT);
+
+    expect(shared.handedUntil).toBe(WINDOW_START + 60_000);
+    expect(issued.code.reveal()).toBe(expectedCode(SEED, clock.time));
+    expect(Math.floor(clock.time / 30_000)).toBe(Math.floor((WINDOW_START + 30_000) / 30_000));
+  });
+
+  it('hands no login code when the record cannot be written, and still shows display codes', async () => {
+    const clock = new FakeClock(WINDOW_START + 1_000);
+    const down = { reserve: async () => { throw new CodeServiceError('LoginRecordUnavailable', 'down', 5); } };
+    const issuer = new CodeIssuer({ clock, usedWindows: new UsedTotpWindows(), sharedWindows: down });
+
+    await expect(issuer.issue(SEED, 'login', ACCOUNT)).rejects.toMatchObject({ reason: 'LoginRecordUnavailable', status: 503 });
+    await expect(issuer.issue(SEED, 'display')).resolves.toBeDefined();
   });
 });

@@ -18,6 +18,7 @@ const RESULT_OF: Record<CodeErrorReason, CodeResult> = {
   NextWindowTooFar: 'unavailable',
   SecretStoreUnavailable: 'unavailable',
   ReviewUnavailable: 'unavailable',
+  LoginRecordUnavailable: 'unavailable',
 };
 
 export function resultOf(reason: CodeErrorReason | undefined): CodeResult {

@@ -5,7 +5,8 @@ import { randomSeed } from '../stores/contract.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import type { RunSlot } from './code-request.ts';
 import type { RunGrant, RunJobs } from './run-callers.ts';
-import { RUN_CODE_BUDGET, RunCodes } from './run-codes.ts';
+import { RUN_CODE_BUDGET } from './run-code-budget.ts';
+import { RunCodes } from './run-codes.ts';
 
 const grant: RunGrant = { namespace: 'team-a', job: 'acct-rotate-1', jobUid: 'job-1', accountName: 'acct', accountUid: 'uid-acct' };
 const noJobs: RunJobs = { job: async () => undefined, pods: async () => [] };

@@ -3,13 +3,20 @@ import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { SecretStoreProvider } from '../stores/provider.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { CodeServiceError } from './code-errors.ts';
+import type { LoginAccount } from './login-windows.ts';
 
 /**
  * Where the code service gets an account's active seed. Throws CodeServiceError
  * `ManagedAccountMfaNotFound`, `NoActiveSeed` or `SecretStoreUnavailable`; never returns a pending seed.
  */
 export interface ActiveSeedSource {
-  readActiveSeed(namespace: string, name: string): Promise<TotpSeed>;
+  readActiveSeed(namespace: string, name: string): Promise<AccountSeed>;
+}
+
+/** An account's active seed, and the account it is for (its uid keys the record of handed login windows). */
+export interface AccountSeed {
+  readonly seed: TotpSeed;
+  readonly account: LoginAccount;
 }
 
 /** The configured secret store of one account (its secretStoreRef, or the default store); only reading is needed. */

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { Server } from 'node:https';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { UsedTotpWindows } from '../../connectors/sdk/totp-submission.ts';
 import type { StoreResolver } from '../automation/store-resolver.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { AccountCodes } from './account-codes.ts';
@@ -9,12 +11,15 @@ import { CallerReview } from './caller-review.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
+import { LeaseRecords } from './lease-record.ts';
+import { LeaseLoginWindows } from './login-windows.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { WatchedRunJobs } from './run-callers.ts';
+import { LeaseRunCodeBudget, type RunCodeBudget } from './run-code-budget.ts';
 import { RunCodes } from './run-codes.ts';
-import type { ActiveSeedSource, StoreProviderResolver } from './seed-source.ts';
+import type { StoreProviderResolver } from './seed-source.ts';
 import { WatchedSeedSource } from './watched-seeds.ts';
 
 export interface CodeServiceDependencies {
@@ -22,10 +27,10 @@ export interface CodeServiceDependencies {
   kc: KubeConfig;
   registry: Registry;
   log: Logger;
-  /** Finds each account's secret store (the same resolver the automation uses); ignored when `seeds` is given. */
-  stores?: StoreResolver;
-  /** Instead of watching accounts and seed Secrets (unit tests of the wiring only). */
-  seeds?: ActiveSeedSource;
+  /** Finds each account's secret store (the same resolver the automation uses). */
+  stores: StoreResolver;
+  /** This replica's name (the operator's --identity), written on the Leases that record handed login codes. */
+  identity?: string;
   /** Watch accounts and seed Secrets in this namespace only (the operator's --namespace). */
   namespace?: string;
   /** How long a seed read from a store that cannot be watched (GCP) is reused; default 5 s. */
@@ -52,16 +57,20 @@ const CERT_RELOAD_MS = 60_000;
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
 export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
   const kc = deps.kc;
-  const watched = deps.seeds ? undefined : new WatchedSeedSource({
+  const watched = new WatchedSeedSource({
     kc, log: deps.log, providerFor: providerOf(deps.stores), storeCacheTtlMs: deps.storeSeedCacheTtlMs ?? STORE_SEED_CACHE_TTL_MS,
     ...(deps.namespace ? { namespace: deps.namespace } : {}),
   });
-  watched?.start();
-  const seeds = deps.seeds ?? watched!;
-  const issuer = new CodeIssuer({ maxLoginWaitSeconds: config.maxLoginWaitSeconds });
-  const codes = new AccountCodes(seeds, issuer);
-  const served = watched ? runEndpoint(kc, deps, watched, issuer) : undefined;
-  const runs = served?.runs;
+  watched.start();
+  // Login windows and run budgets are shared by every replica through Leases; display codes never touch them.
+  const records = new LeaseRecords({ kc, identity: deps.identity ?? hostname() });
+  // Its own memory of windows, not the process's: the Leases are the record, as for a replica in another process.
+  const issuer = new CodeIssuer({
+    maxLoginWaitSeconds: config.maxLoginWaitSeconds, usedWindows: new UsedTotpWindows(), sharedWindows: new LeaseLoginWindows(records),
+  });
+  const codes = new AccountCodes(watched, issuer);
+  const served = runEndpoint(kc, deps, watched, issuer, new LeaseRunCodeBudget(records));
+  const runs = served.runs;
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
   const review = new CallerReview({
     authentication: kc.makeApiClient(AuthenticationV1Api),
@@ -74,7 +83,7 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   });
   const limits = codeRequestLimits(config);
   let tls = await readTls(config);
-  const { server, port } = await listenCodeService({ review, limits, codes, ...(runs ? { runs } : {}), outcomes, log: deps.log }, tls, config.port, config.host);
+  const { server, port } = await listenCodeService({ review, limits, codes, runs, outcomes, log: deps.log }, tls, config.port, config.host);
   const reload = setInterval(() => {
     readTls(config).then((next) => {
       if (next.cert === tls.cert && next.key === tls.key) return;
@@ -91,23 +100,23 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   return {
     port, codes, outcomes,
     get warm() {
-      return watched ? watched.warm && served!.warm() : true;
+      return watched.warm && served.warm();
     },
     stop: async () => {
       await stopServer(server, reload);
-      await watched?.stop();
-      await served?.jobs.stop();
+      await watched.stop();
+      await served.jobs.stop();
     },
   };
 }
 
 /** Runs are served only with the watches: a run's Job and its account are checked from them. */
-function runEndpoint(kc: KubeConfig, deps: CodeServiceDependencies, seeds: WatchedSeedSource, issuer: CodeIssuer) {
+function runEndpoint(kc: KubeConfig, deps: CodeServiceDependencies, seeds: WatchedSeedSource, issuer: CodeIssuer, budget: RunCodeBudget) {
   const jobs = new WatchedRunJobs(kc, deps.log, deps.namespace);
   jobs.start();
   let warm = false;
   void jobs.synced().then(() => (warm = true));
-  return { jobs, runs: new RunCodes(jobs, seeds, issuer), warm: () => warm };
+  return { jobs, runs: new RunCodes(jobs, seeds, issuer, budget), warm: () => warm };
 }
 
 function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {
@@ -117,8 +126,7 @@ function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {
   };
 }
 
-function providerOf(stores: StoreResolver | undefined): StoreProviderResolver {
-  if (!stores) throw new Error('the code service needs the secret store resolver to read seeds; pass `stores` to startCodeService');
+function providerOf(stores: StoreResolver): StoreProviderResolver {
   return async (account) => (await stores.forAccount(account)).provider;
 }
 

@@ -9,7 +9,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MATERIAL_LABEL, ownershipProblem, s
 import { isStoreError } from '../stores/store-error.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 import type { RunSlot } from './code-request.ts';
-import { noActiveSeed, StoreSeedSource, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
+import { noActiveSeed, StoreSeedSource, type AccountSeed, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** Only the Kubernetes store's own seed Secrets: other Secrets' values never enter this process through it. */
@@ -87,14 +87,15 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     await Promise.all([this.#accounts.stop(), this.#secrets.stop()]);
   }
 
-  async readActiveSeed(namespace: string, name: string): Promise<TotpSeed> {
+  async readActiveSeed(namespace: string, name: string): Promise<AccountSeed> {
     if (!this.#warm) await this.#untilWarm();
     const account = this.#accounts.get(name, namespace);
     if (!account) throw new CodeServiceError('ManagedAccountMfaNotFound', `There is no ManagedAccountMfa ${name} in namespace ${namespace}.`);
+    const key = { namespace, name, uid: account.metadata.uid ?? '' };
     if (account.spec.secretStoreRef) {
-      return this.#storeCache.getOrLoad(storeCacheKey(account), () => this.#stored.seedOf(account));
+      return { seed: await this.#storeCache.getOrLoad(storeCacheKey(account), () => this.#stored.seedOf(account)), account: key };
     }
-    return this.#defaultStoreSeed(account);
+    return { seed: this.#defaultStoreSeed(account), account: key };
   }
 
   async readRunSeed(account: RunAccount, slot: RunSlot): Promise<TotpSeed | undefined> {
@@ -106,7 +107,7 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     // Pending seeds never enter the cache: a run's read goes to the store (runs are few, and each asks a handful of times).
     if (slot === 'pending') return this.#stored.pendingSeedOf(found);
     try {
-      return await this.readActiveSeed(account.namespace, account.name);
+      return (await this.readActiveSeed(account.namespace, account.name)).seed;
     } catch (e: unknown) {
       if (isCodeServiceError(e) && e.reason === 'NoActiveSeed') return undefined;
       throw e;

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
 import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
@@ -57,6 +57,7 @@ export class CodeServiceFixture {
   #serving!: KeyPair;
   readonly #services: RunningCodeService[] = [];
   #dir!: string;
+  #operatorKubeconfig!: string;
   #connections?: ReturnType<typeof pooledKubeConfig>;
 
   async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
@@ -71,7 +72,8 @@ export class CodeServiceFixture {
     await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
     await kubectlOk(admin, ['create', 'clusterrolebinding', 'code-service-under-test', '--clusterrole=mfa-operator-code-service-role', `--user=${OPERATOR_USER}`]);
     const kc = new KubeConfig();
-    kc.loadFromFile(await this.cp.createUser(OPERATOR_USER));
+    this.#operatorKubeconfig = await this.cp.createUser(OPERATOR_USER);
+    kc.loadFromFile(this.#operatorKubeconfig);
     // Every call of the code service, its store included, shares one pool, as in the operator (bench/totp.ts measures with it).
     this.#connections = pooledKubeConfig(kc);
     this.#operatorStore = new KubernetesSecretStore(this.#connections.kc);
@@ -103,6 +105,11 @@ export class CodeServiceFixture {
     await this.#connections?.close();
     await this.cp?.stop();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+
+  /** A kubeconfig of the operator's identity (OPERATOR_USER), for a replica that reaches the API server its own way. */
+  get operatorKubeconfig(): string {
+    return this.#operatorKubeconfig;
   }
 
   /** The code service's serving certificate and key files (signed by `ca`). */
@@ -166,6 +173,19 @@ export class CodeServiceFixture {
     return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', serviceAccount, '-n', namespace, '--duration=1h', ...audienceFlag])).trim();
   }
 
+  /** A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token for it. */
+  async runJob(namespace: string, name: string, account: string): Promise<{ job: V1Job; token: string }> {
+    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', account, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+    const job = await this.cp.kubeConfig().makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: {
+      metadata: {
+        name, labels: { 'app.kubernetes.io/managed-by': 'mfa-operator', 'app.kubernetes.io/component': 'automation-run', 'mfa-operator.io/account-uid': uid },
+        ownerReferences: [{ apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', name: account, uid, controller: true }],
+      },
+      spec: { template: { spec: { restartPolicy: 'Never', serviceAccountName: name, containers: [{ name: 'runner', image: 'runner:test' }] } } },
+    } });
+    return { job, token: await this.serviceAccountToken(namespace, name) };
+  }
+
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
   async allowCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
     const role = `codes-${serviceAccount}`;
@@ -179,7 +199,7 @@ export class CodeServiceFixture {
    * GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check.
    * `localAddress` (any of 127.0.0.0/8) makes the request come from another source address.
    */
-  get(path: string, token?: string, options: { localAddress?: string; service?: RunningCodeService } = {}): Promise<HttpsAnswer> {
+  get(path: string, token?: string, options: { localAddress?: string; service?: { port: number } } = {}): Promise<HttpsAnswer> {
     return new Promise((resolve, reject) => {
       const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
       const url = `https://127.0.0.1:${(options.service ?? this.service).port}${path}`;

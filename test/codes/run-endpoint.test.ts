@@ -2,7 +2,7 @@ import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { RUN_CODE_BUDGET } from '../../operator/codes/run-codes.ts';
+import { RUN_CODE_BUDGET } from '../../operator/codes/run-code-budget.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
 
@@ -27,21 +27,10 @@ function validates(seed: TotpSeed, code: unknown): boolean {
   return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
-async function uidOf(name: string): Promise<string> {
-  return kubectlOk(fixture.cp.kubeconfigPath, ['get', 'mfa', name, '-n', NS, '-o', 'jsonpath={.metadata.uid}']);
-}
-
-/** A run Job of the account as the operator creates it (labels, owner), and its ServiceAccount, named like it. */
+/** A run Job of the account as the operator creates it, and its ServiceAccount's token. */
 async function runJob(name: string, account: string): Promise<V1Job> {
-  const uid = await uidOf(account);
-  const job = await batch.createNamespacedJob({ namespace: NS, body: {
-    metadata: {
-      name, labels: { 'app.kubernetes.io/managed-by': 'mfa-operator', 'app.kubernetes.io/component': 'automation-run', 'mfa-operator.io/account-uid': uid },
-      ownerReferences: [{ apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', name: account, uid, controller: true }],
-    },
-    spec: { template: { spec: { restartPolicy: 'Never', serviceAccountName: name, containers: [{ name: 'runner', image: 'runner:test' }] } } },
-  } });
-  tokens[name] = await fixture.serviceAccountToken(NS, name);
+  const { job, token } = await fixture.runJob(NS, name, account);
+  tokens[name] = token;
   jobs[name] = job;
   return job;
 }

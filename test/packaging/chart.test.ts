@@ -112,7 +112,10 @@ describe('the rendered chart on a real API server', () => {
     expect(await canI('list', 'secrets', '--all-namespaces')).toBe('yes');
     expect(await canI('patch', 'managedaccountmfas.mfa-operator.io', '-n', 'anywhere')).toBe('yes');
     expect(await canI('update', 'leases.coordination.k8s.io', '-n', NAMESPACE)).toBe('yes');
-    expect(await canI('update', 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
+    // The code service's records (handed login windows, run code counts) are Leases in each account's namespace,
+    // read and written by name only (operator/codes/lease-record.ts).
+    for (const verb of ['get', 'create', 'update']) expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('yes');
+    for (const verb of ['list', 'watch', 'delete', 'patch']) expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
     expect(await canI('delete', 'namespaces')).toBe('no');
     expect(await canI('create', 'clusterroles.rbac.authorization.k8s.io')).toBe('no');
   });
@@ -130,6 +133,8 @@ describe('the rendered chart on a real API server', () => {
     expect(await canI('update', 'managedaccountmfas.mfa-operator.io', '--subresource=status', '-n', 'team-a')).toBe('yes');
     expect(await canI('create', 'jobs.batch', '-n', 'team-a')).toBe('yes');
     expect(await canI('create', 'jobs.batch', '-n', 'team-b')).toBe('no');
+    expect(await canI('update', 'leases.coordination.k8s.io', '-n', 'team-a')).toBe('yes');
+    expect(await canI('update', 'leases.coordination.k8s.io', '-n', 'team-b')).toBe('no');
     expect(await canI('list', 'secrets', '-n', 'team-b')).toBe('no');
     expect(await canI('list', 'secrets', '--all-namespaces')).toBe('no');
     expect(await canI('list', 'namespaces')).toBe('yes');
