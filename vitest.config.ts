@@ -12,7 +12,7 @@ import { defineConfig } from 'vitest/config';
 const STARTS_SOMETHING = /envtest|support\/|test\/runner\/|test\/cluster\/(?!iptables)|test\/apps\/|gcp-secret-manager\/server|TestServer|launchBrowser|BrowserSession|chromium|playwright|DemoRunFixture|startDemoApp|node:child_process|runCommand|code-service-fixture|operator-process|runRunnerCli/i;
 const TESTS = ['operator/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts', 'hack/**/*.test.ts'];
 // One cluster at a time per machine (test/cluster): these share one host claim.
-const ONE_NODE_CLUSTER = ['test/cluster/**/*.test.ts', 'test/e2e/**/*.test.ts', 'connectors/allauth/through-operator.test.ts'];
+const ONE_NODE_CLUSTER = ['test/cluster/**/*.test.ts', 'test/e2e/**/*.test.ts', 'connectors/*/through-operator.test.ts'];
 
 const files = (patterns: string[]) => patterns.flatMap((p) => globSync(p, { exclude: (name) => name === 'node_modules' }));
 const unit = files(TESTS).filter((file) => !STARTS_SOMETHING.test(readFileSync(file, 'utf8')));
