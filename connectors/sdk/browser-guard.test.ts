@@ -73,6 +73,25 @@ describe('browser host guard in Chromium', () => {
     expect(session.refusedNavigation?.host).toBe('127.0.0.2');
   });
 
+  it('has Chromium itself ask for nothing while a sign-in form is filled and posted (no autofill server queries)', async () => {
+    hosts.app.handle('/form', html(`<form method="post" action="/submit"><input id="email" name="email" type="email" autocomplete="username">
+      <input id="password" name="password" type="password" autocomplete="current-password"><button>Sign in</button></form>`));
+    hosts.app.handle('/submit', html('<h1>Signed in</h1><form method="post" action="/profile"><input name="name" autocomplete="name"><input name="tel" autocomplete="tel"><button>Save</button></form>'));
+    hosts.app.handle('/profile', html('<h1>Saved</h1>'));
+    await session.page.goto(`${hosts.app.origin}/form`);
+    await session.page.locator('#email').fill('brand@demo.example');
+    await fillSecret(ctx(), session.page.locator('#password'), new SecretValue(PASSWORD), 'password');
+    await session.page.locator('button').click();
+    await session.page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    await session.page.locator('input[name=name]').fill('Brand');
+    await session.page.locator('button').click();
+    await session.page.getByRole('heading', { name: 'Saved' }).waitFor();
+    // Chromium's background queries would have been sent by now (they follow a form's parse and submission).
+    await new Promise((r) => setTimeout(r, 2_000));
+
+    expect(session.refusals).toEqual([]);
+  });
+
   it('refuses a redirect to the metadata address before connecting to it', async () => {
     hosts.app.handle('/login', redirect('http://169.254.169.254/latest/meta-data/'));
 

@@ -15,6 +15,8 @@ export const CHROMIUM_ARGS = [
   '--disable-sync', '--no-first-run', '--disable-quic',
   // WebRTC would send UDP around the egress proxy (see egress-proxy.ts).
   '--webrtc-ip-handling-policy=disable_non_proxied_udp',
+  // Autofill asks a Google server about every form it parses; the guard would refuse each query (and log it).
+  '--disable-features=AutofillServerCommunication',
 ];
 
 /** Connector reasons a page that is not the app's can cause; other reasons say something of their own. */

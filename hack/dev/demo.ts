@@ -1,8 +1,8 @@
 // `make demo` (root): the whole product on this machine. The one-node cluster of test/cluster (the product image
 // and the demo app's test image loaded), the demo app as a Deployment over TLS from a throwaway CA, and the
-// operator (hack/dev/local-operator.ts, shared with `make dev`); applies config/samples (pointed at the app's
-// Service) and waits for Ready, then shows the audit trail, where the seed is, a live code from
-// `kubectl mfa code`, and signs in with it.
+// operator installed by the Helm chart from the image (two replicas, leader election, its code service on a
+// Service); applies config/samples (pointed at the app's Service) and waits for Ready, then shows the audit trail,
+// where the seed is, a live code from `kubectl mfa code` through the in-cluster code service, and signs in with it.
 // Stops everything on exit; `--keep` waits for Ctrl-C so you can explore with the printed kubeconfig.
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
 import { signIn } from '../../connectors/demo/app/testing/flows.ts';
 import { DEMO_APP_IMAGE, DEMO_APP_SERVICE_IP, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from '../../test/support/demo-app-in-cluster.ts';
+import { installOperatorWithHelm, OPERATOR_NAMESPACE } from '../../test/support/helm-operator.ts';
 import { kubectlOk } from '../../test/support/kubectl.ts';
+import { liveCode, type CodeServiceEndpoint } from '../../test/support/kubectl-mfa.ts';
 import { REPO } from '../../test/support/cluster.ts';
 import { Progress } from './demo-progress.ts';
-import { liveCode, startOperator, startPlatform, stopAll as stopEverything, waitForReady, type CodeService, type Stops } from './local-operator.ts';
+import { startPlatform, stopAll as stopEverything, waitForReady, type Stops } from './local-operator.ts';
 
 const ACCOUNT = { email: 'brand@demo.example', password: 'demo-password-change-me' };
 const NAME = 'demo-brand';
@@ -28,7 +30,7 @@ async function applySamples(kubeconfig: string, app: DemoAppInCluster): Promise<
   await kubectlOk(kubeconfig, ['patch', 'mfa', NAME, '-n', 'default', '--type=merge', '-p', JSON.stringify({ spec: { account } })]);
 }
 
-async function show(kubeconfig: string, code: CodeService, app: DemoAppInCluster): Promise<void> {
+async function show(kubeconfig: string, code: CodeServiceEndpoint, app: DemoAppInCluster): Promise<void> {
   console.log(`\n$ kubectl get mfa\n${await kubectlOk(kubeconfig, ['get', 'mfa'])}`);
   const describe = await kubectlOk(kubeconfig, ['describe', 'mfa', NAME]);
   console.log(`$ kubectl describe mfa ${NAME}   (events)\n${describe.slice(describe.indexOf('Events:'))}`);
@@ -53,16 +55,20 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-demo-'));
   process.env.PATH = `${REPO}/hack/dev/bin:${process.env.PATH}`;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
-  const cp = await startPlatform(progress, stops, [DEMO_APP_IMAGE]);
+  const cp = await startPlatform(progress, stops, [DEMO_APP_IMAGE], { crds: false });
   progress.step(`starting the demo SaaS app in the cluster on https://${DEMO_APP_SERVICE_IP}`);
   const app = await deployDemoApp(cp.kubeconfigPath, join(dir, 'demo-app-tls'));
   await app.accounts.upsert(ACCOUNT);
+  // The demo connector allows loopback only unless the cluster admin names the app's host (a chart value).
+  progress.step(`helm install mfa-operator charts/mfa-operator -n ${OPERATOR_NAMESPACE} (two replicas from the image; helm is built on first use)`);
+  const operator = await installOperatorWithHelm(cp.kubeconfigPath, dir);
+  progress.update(`the operator runs as ${(await operator.pods()).join(' and ')}; ${await operator.leader()} leads`);
+  progress.done();
   await applySamples(cp.kubeconfigPath, app);
-  // The demo connector allows loopback only unless the cluster admin names the app's host.
-  const code = await startOperator(cp, dir, progress, stops, ['--allowed-login-hosts', `demo=${DEMO_APP_SERVICE_IP}`]);
   await waitForReady(cp.kubeconfigPath, NAME, progress);
+  console.log(`\n$ kubectl get pods -n ${OPERATOR_NAMESPACE}\n${await kubectlOk(cp.kubeconfigPath, ['get', 'pods', '-n', OPERATOR_NAMESPACE])}`);
   process.env.KUBECONFIG = cp.kubeconfigPath;
-  await show(cp.kubeconfigPath, code, app);
+  await show(cp.kubeconfigPath, operator.codeService, app);
   if (process.argv.includes('--keep')) {
     console.log(`\nexport KUBECONFIG=${cp.kubeconfigPath}   # explore; Ctrl-C stops everything`);
     await new Promise(() => undefined);

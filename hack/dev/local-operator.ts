@@ -1,6 +1,6 @@
-// The operator on this machine, as `make dev` runs it (root): the one-node cluster of test/cluster with the
-// product image loaded and the CRDs, and dist/operator/main.js with its code service, which the run pods
-// reach on the node address.
+// The one-node cluster of test/cluster with the product image loaded (`make demo`, `make dev`; root), and the
+// operator as `make dev` runs it: dist/operator/main.js on this machine with its code service, which the run pods
+// reach on the node address. (`make demo` installs the operator with the Helm chart instead.)
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,25 +10,24 @@ import type { ControlPlane } from '../../test/envtest/control-plane.ts';
 import { freeLoopbackPort } from '../../test/envtest/ports.ts';
 import { IMAGE } from '../../test/image/image.ts';
 import { CertificateDirectory } from '../../test/envtest/certificates.ts';
-import { kubectl, kubectlOk } from '../../test/support/kubectl.ts';
-import { runCommand } from '../../test/support/command.ts';
+import { kubectlOk } from '../../test/support/kubectl.ts';
+import type { CodeServiceEndpoint } from '../../test/support/kubectl-mfa.ts';
 import { REPO } from '../../test/support/cluster.ts';
 import type { Progress } from './demo-progress.ts';
 
-export interface CodeService {
-  caPath: string;
-  port: number;
-}
-
 export type Stops = Array<() => Promise<unknown>>;
 
-/** The cluster with the product image and `extraImages` (podman's storage) loaded, and the CRDs. */
-export async function startPlatform(progress: Progress, stops: Stops, extraImages: readonly string[] = []): Promise<ControlPlane> {
+/**
+ * The cluster with the product image and `extraImages` (podman's storage) loaded and, unless `crds` is false (the
+ * Helm chart installs its own), the CRDs and the code-reader ClusterRole.
+ */
+export async function startPlatform(progress: Progress, stops: Stops, extraImages: readonly string[] = [], { crds = true } = {}): Promise<ControlPlane> {
   const images = [IMAGE, ...extraImages];
   progress.step(`starting the one-node cluster (kube-apiserver, etcd, kubelet, containerd; loading ${images.join(' and ')})`);
   const cluster = await startCluster({ images, startTimeoutMs: 10 * 60_000, progress: (line) => progress.update(`starting the one-node cluster: ${line}`) });
   stops.push(() => cluster.stop());
   const cp = cluster.plane;
+  if (!crds) return cp;
   progress.step('installing the CRDs');
   await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
   await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
@@ -37,7 +36,7 @@ export async function startPlatform(progress: Progress, stops: Stops, extraImage
 }
 
 /** `flags` go to the operator after the ones it always gets here, e.g. `--allowed-login-hosts keycloak=127.0.0.1`. */
-export async function startOperator(cp: ControlPlane, dir: string, progress: Progress, stops: Stops, flags: readonly string[] = []): Promise<CodeService> {
+export async function startOperator(cp: ControlPlane, dir: string, progress: Progress, stops: Stops, flags: readonly string[] = []): Promise<CodeServiceEndpoint> {
   const certificates = await CertificateDirectory.create(dir);
   const ca = await certificates.createCertificateAuthority('code-service-ca');
   // Run pods ask the code service for codes on the node address; kubectl mfa on this machine uses 127.0.0.1.
@@ -60,7 +59,7 @@ export async function startOperator(cp: ControlPlane, dir: string, progress: Pro
     await writeFile(logPath, lines.join(''));
   });
   const port = await waitForCodeServicePort(lines);
-  return { caPath: ca.certPath, port };
+  return { caPath: ca.certPath, url: `https://127.0.0.1:${port}` };
 }
 
 async function waitForCodeServicePort(lines: string[]): Promise<number> {
@@ -88,24 +87,6 @@ export async function waitForReady(kubeconfig: string, name: string, progress: P
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`mfa/${name} did not become Ready in 5 minutes; see \`kubectl describe mfa ${name}\``);
-}
-
-/** `kubectl mfa code NAME --once` as a ServiceAccount bound to the code-reader role would run it. */
-export async function liveCode(kubeconfig: string, name: string, code: CodeService): Promise<string> {
-  const viewer = `${name}-viewer`;
-  await kubectlOk(kubeconfig, ['create', 'serviceaccount', viewer]);
-  await kubectlOk(kubeconfig, ['create', 'rolebinding', `${viewer}-codes`, '--clusterrole=mfa-operator-code-reader', `--serviceaccount=default:${viewer}`]);
-  try {
-    // kubectl takes no flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG.
-    // --service-account mints a token for the code service's audience, as a user would.
-    const args = ['mfa', 'code', name, '--once', '--server', `https://127.0.0.1:${code.port}`, '--certificate-authority', code.caPath, '--service-account', viewer];
-    const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
-    if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
-    return out.stdout.trim();
-  } finally {
-    await kubectl(kubeconfig, ['delete', 'rolebinding', `${viewer}-codes`]);
-    await kubectl(kubeconfig, ['delete', 'serviceaccount', viewer]);
-  }
 }
 
 export async function stopAll(progress: Progress, stops: Stops): Promise<void> {

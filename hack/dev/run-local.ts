@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { connectors, DEPLOYMENT_HOSTED } from '../../connectors/index.ts';
 import { kubectlOk } from '../../test/support/kubectl.ts';
 import { REPO } from '../../test/support/cluster.ts';
+import { liveCode } from '../../test/support/kubectl-mfa.ts';
 import { Progress } from './demo-progress.ts';
-import { liveCode, startOperator, startPlatform, stopAll, waitForReady, type Stops } from './local-operator.ts';
+import { startOperator, startPlatform, stopAll, waitForReady, type Stops } from './local-operator.ts';
 
 const NAME = 'local-account';
 const progress = new Progress();

@@ -9,6 +9,7 @@ import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import { runObjects } from '../../operator/automation/run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
+import { DEPLOYMENT_HOSTED } from '../../connectors/index.ts';
 import { kubeconform, prepareSchemaDir } from './kubeconform-schemas.ts';
 import { CHART, NAMESPACE, RELEASE, named, objectsOf, ofKind, renderChart, tryRenderChart, type KubeObject } from './manifests.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
@@ -179,27 +180,16 @@ describe('the chart\'s own objects agree with each other', () => {
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
   });
 
-  it('passes connectors.keycloak.allowedLoginHosts to the controller, which copies it into Keycloak runs; refuses a URL there', async () => {
-    const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
-      .template.spec.containers[0]!.env.filter((e) => e.name === 'MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS');
-    expect(await env(['connectors.keycloak.allowedLoginHosts={sso.example.com,*.corp.example}'])).toEqual([
-      { name: 'MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS', value: 'sso.example.com,*.corp.example' },
-    ]);
-    expect(await env([])).toEqual([]);
-    const refused = await tryRenderChart({ set: ['connectors.keycloak.allowedLoginHosts={https://sso.example.com}'] });
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/connectors\/keycloak\/allowedLoginHosts\/0.*does not match pattern/);
-  });
-
-  it('passes connectors.allauth.allowedLoginHosts to the controller, which copies it into allauth runs', async () => {
-    const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
-      .template.spec.containers[0]!.env.filter((e) => e.name === 'MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS');
-    expect(await env(['connectors.allauth.allowedLoginHosts={app.example.com,*.shop.example}'])).toEqual([
-      { name: 'MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS', value: 'app.example.com,*.shop.example' },
-    ]);
-    expect(await env([])).toEqual([]);
-    const refused = await tryRenderChart({ set: ['connectors.allauth.allowedLoginHosts={https://app.example.com}'] });
-    expect(refused.stderr).toMatch(/connectors\/allauth\/allowedLoginHosts\/0.*does not match pattern/);
+  it('takes allowedLoginHosts for every connector hosted per deployment, and passes each to the controller for its runs only', async () => {
+    for (const id of DEPLOYMENT_HOSTED) {
+      const name = `MFA_${id.toUpperCase().replaceAll('-', '_')}_ALLOWED_LOGIN_HOSTS`;
+      const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
+        .template.spec.containers[0]!.env.filter((e) => e.name.endsWith('_ALLOWED_LOGIN_HOSTS'));
+      expect(await env([`connectors.${id}.allowedLoginHosts={app.example.com,*.shop.example}`])).toEqual([{ name, value: 'app.example.com,*.shop.example' }]);
+      expect(await env([])).toEqual([]);
+      const refused = await tryRenderChart({ set: [`connectors.${id}.allowedLoginHosts={https://app.example.com}`] });
+      expect(refused.stderr).toMatch(new RegExp(`connectors/${id}/allowedLoginHosts/0.*does not match pattern`));
+    }
   });
 
   it('bounds the operator\'s V8 heap through NODE_OPTIONS by default, and leaves Node\'s defaults with nodeOptions empty', async () => {
@@ -229,6 +219,21 @@ describe('the chart\'s own objects agree with each other', () => {
     const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
     expect(cert.subjectAltName).toContain('DNS:mfa-operator-code-service.mfa-operator-system.svc');
     expect(cert.verify(new X509Certificate(Buffer.from(tls.data['ca.crt']!, 'base64')).publicKey)).toBe(true);
+    expect(cert.subjectAltName).not.toContain('IP Address');
+  });
+
+  it('with codeService.service.clusterIP (a cluster without DNS): the Service takes it, the certificate names it and runs use it', async () => {
+    const objects = objectsOf(await renderChart({ set: ['codeService.service.clusterIP=198.18.128.11'] }));
+    expect((named(objects, 'Service', 'mfa-operator-code-service').spec as { clusterIP?: string }).clusterIP).toBe('198.18.128.11');
+    expect((named(objects, 'Service', 'mfa-operator-metrics').spec as { clusterIP?: string }).clusterIP).toBeUndefined();
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!;
+    expect(container.args).toContain('--code-service-run-url=https://198.18.128.11:443');
+    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & { data: Record<string, string> };
+    const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
+    expect(cert.subjectAltName).toContain('IP Address:198.18.128.11');
+    expect(cert.subjectAltName).toContain('DNS:mfa-operator-code-service.mfa-operator-system.svc');
+    const refused = await tryRenderChart({ set: ['codeService.service.clusterIP=mfa.example.com'] });
+    expect(refused.stderr).toMatch(/codeService\/service\/clusterIP.*does not match pattern/);
   });
 
   it('the run NetworkPolicy selects the pods the operator creates for runs (not the controller), admits no ingress, and lets out only DNS, the API server and public HTTPS', async () => {

@@ -102,7 +102,11 @@ app.kubernetes.io/component: controller
 {{- .Values.codeService.tls.secretName | default (printf "%s-code-service-tls" (include "mfa-operator.fullname" .)) }}
 {{- end }}
 
-{{/* Where run pods reach the code service: its Service's cluster DNS name. */}}
+{{/* Where run pods reach the code service: its Service's cluster DNS name, or its fixed ClusterIP when one is set. */}}
 {{- define "mfa-operator.codeServiceRunUrl" -}}
+{{- with .Values.codeService.service.clusterIP }}
+{{- printf "https://%s:%v" . $.Values.codeService.service.port }}
+{{- else }}
 {{- printf "https://%s-code-service.%s.svc:%v" (include "mfa-operator.fullname" .) .Release.Namespace .Values.codeService.service.port }}
+{{- end }}
 {{- end }}
