@@ -1,6 +1,6 @@
 import type { ConnectorContext, EnrollmentSecret } from '../sdk/connector.ts';
 import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled } from '../sdk/errors.ts';
-import { QrNotFoundError, readQrFromElement } from '../sdk/qr.ts';
+import { readQrIfReadable } from '../sdk/qr.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { APP } from './names.ts';
 import { describe, expectPage, expectVisible, open, urlsOf } from './pages.ts';
@@ -28,7 +28,7 @@ export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<Enroll
   expectPage(landing, 'enroll', 'the "Enroll in Two-Factor Authentication" page');
   const qr = await expectVisible(ctx, ctx.page.locator(SETUP_QR).first(), 'the QR code image');
   const textKey = await readTextKey(ctx, (await qr.getAttribute('alt', { timeout: ctx.timeouts.actionMs })) ?? '');
-  const otpauthUri = await readQr(ctx);
+  const otpauthUri = await readQrIfReadable(ctx.page.locator(SETUP_QR).first(), ctx.timeouts.actionMs, ctx.logger);
   return {
     textKey,
     ...(otpauthUri ? { otpauthUri } : {}),
@@ -43,16 +43,6 @@ async function readTextKey(ctx: ConnectorContext, alt: string): Promise<SecretVa
   const key = texts.map((text) => BASE32_KEY.exec(text)?.[0]).find(Boolean);
   if (!key) throw connectorOutdated(APP, 'the secret on the enrollment page (the QR image\'s alt text or "Or enter the secret")');
   return new SecretValue(key);
-}
-
-async function readQr(ctx: ConnectorContext): Promise<SecretValue<string> | undefined> {
-  try {
-    return await readQrFromElement(ctx.page.locator(SETUP_QR).first(), ctx.timeouts.actionMs);
-  } catch (e: unknown) {
-    if (!(e instanceof QrNotFoundError)) throw e;
-    ctx.logger.warn('QR code unreadable; using the setup key alone');
-    return undefined;
-  }
 }
 
 /**
