@@ -47,7 +47,7 @@ demo-app-image: node-packages ## the demo app's test image (test/apps/demo/Conta
 # The tests that need root: the image itself, the one-node cluster that runs it, and the end-to-end
 # suites, whose run Jobs are pods on that cluster.
 test-cluster: deps node image demo-app-image build
-	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster test/e2e connectors/allauth/through-operator
+	MFA_DIST_BUILT=1 npx vitest run test/image test/cluster test/e2e connectors/allauth/through-operator connectors/gitea/through-operator
 
 chromium:
 	hack/ensure-chromium.sh

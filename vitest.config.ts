@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // One cluster at a time per machine (test/cluster): the files that start one run one after another, after the rest.
-const ONE_NODE_CLUSTER = ['test/cluster/**/*.test.ts', 'test/e2e/**/*.test.ts', 'connectors/allauth/through-operator.test.ts'];
+const ONE_NODE_CLUSTER = ['test/cluster/**/*.test.ts', 'test/e2e/**/*.test.ts', 'connectors/allauth/through-operator.test.ts',
+  'connectors/gitea/through-operator.test.ts'];
 
 export default defineConfig({
   test: {
