@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../operator/logging/logger.ts';
@@ -7,6 +5,7 @@ import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { isConnectorError } from '../sdk/errors.ts';
+import { formOf, htmlPage as html, serveLoopbackPages, type LoopbackPages } from '../sdk/testing/loopback-pages.ts';
 import { signIn } from './sign-in.ts';
 
 /**
@@ -19,24 +18,14 @@ const logger = createLogger('gitea-sign-in-test', { level: 'silent' });
 const LOGIN_FORM = '<form class="ui form" action="/user/login" method="post"><input name="user_name"><input name="password" type="password"><button>Sign In</button></form>';
 const CODE_FORM = '<form class="ui form" action="/user/two_factor" method="post"><input name="passcode"><button>Verify</button></form>';
 
-function html(body: string): string {
-  return `<!doctype html><html><body>${body}</body></html>`;
-}
-
-async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) body += String(chunk);
-  return new URLSearchParams(body);
-}
-
 describe('gitea signIn: answers the test instance does not give', () => {
-  let server: Server;
+  let server: LoopbackPages;
   let origin: string;
   let browser: Browser;
   let session: BrowserSession;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await serveLoopbackPages((req, res) => {
       void (async () => {
         const page = (body: string, status = 200, headers: Record<string, string> = {}) =>
           res.writeHead(status, { 'content-type': 'text/html', ...headers }).end(html(body));
@@ -60,13 +49,12 @@ describe('gitea signIn: answers the test instance does not give', () => {
         return body === undefined ? page('not found', 404) : page(body);
       })();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    origin = server.origin;
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
   });
   beforeEach(async () => {
     session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
