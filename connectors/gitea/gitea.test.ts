@@ -33,7 +33,12 @@ describe('gitea connector against a real Gitea in Chromium', () => {
 
   beforeAll(async () => {
     process.env[allowedLoginHostsEnv('gitea')] = '127.0.0.1';
-    [gitea, kit] = await Promise.all([startGitea(), ConnectorRunKit.start('gitea')]);
+    // Settled, so that afterAll stops whichever started when the other failed (no Chromium, say).
+    const [started, opened] = await Promise.allSettled([startGitea(), ConnectorRunKit.start('gitea')]);
+    if (started.status === 'fulfilled') gitea = started.value;
+    if (opened.status === 'fulfilled') kit = opened.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (opened.status === 'rejected') throw opened.reason;
     browser = kit.browser;
     codeService = await RunCodeService.start(kit.dir, store);
   }, 1_800_000);
