@@ -55,10 +55,11 @@ test-cluster: deps node image demo-app-image build ## (root) the image, the one-
 chromium:
 	hack/ensure-chromium.sh
 
-test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak and django-allauth (real-app tests), cached
+test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak, django-allauth and Gitea (real-app tests), cached
 	hack/ensure-helm-tools.sh
 	hack/fetch-keycloak.sh
 	hack/fetch-allauth.sh
+	hack/fetch-gitea.sh
 
 generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
 	npm run --silent generate

@@ -9,77 +9,21 @@
  *
  * Prints one JSON object. Run by hand; figures go to docs/benchmarks.md.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, Page } from 'playwright-core';
-import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
-import { connectors } from '../connectors/index.ts';
-import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
-import { FileResultSink } from '../operator/runner/file-sink.ts';
-import { runEnablement } from '../operator/runner/run.ts';
-import { startAllauth, type AllauthServer } from '../test/apps/allauth/server.ts';
+import { startAllauth } from '../test/apps/allauth/server.ts';
+import { benchEnablement, submit } from './real-app-enablement.ts';
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } } });
-process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
-const loadBefore = loadavg();
 
-const startupMs: number[] = [];
-for (let i = 0; i < Number(values.starts); i++) {
-  const site = await startAllauth();
-  startupMs.push(site.startupMs);
-  await site.stop();
-}
-
-const dir = await mkdtemp(join(tmpdir(), 'mfa-allauth-bench-'));
-const [site, browser] = await Promise.all([startAllauth(), launchBrowser()]);
-const runnerMs: number[] = [];
-const bareMs: number[] = [];
-const stepMs: Record<string, number[]> = {};
-try {
-  for (let i = 0; i < Number(values.n); i++) {
-    runnerMs.push(await runnerEnablement(site, browser, dir, i));
-    bareMs.push(await bareEnablement(site, browser, i));
-  }
-} finally {
-  await browser.close();
-  await site.stop();
-  await rm(dir, { recursive: true, force: true });
-}
-
-async function runnerEnablement(on: AllauthServer, shared: Browser, workDir: string, i: number): Promise<number> {
-  const username = `runner${i}`;
-  await on.createUser(username, `pw-${i}-bench`);
-  await writeFile(join(workDir, `u${i}`), username);
-  await writeFile(join(workDir, `p${i}`), `pw-${i}-bench`);
-  const started = Date.now();
-  const summary = await runEnablement({
-    connector: 'allauth', loginUrl: on.loginUrl, action: 'enable',
-    credentials: { usernameFile: join(workDir, `u${i}`), passwordFile: join(workDir, `p${i}`) },
-    sink: { type: 'file', dir: join(workDir, `result${i}`) },
-  }, new FileResultSink(join(workDir, `result${i}`)), { connectors, browser: shared, logger: createLogger('bench', { level: 'silent' }) });
-  if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}: ${summary.message}`);
-  for (const step of summary.steps) (stepMs[step.name] ??= []).push(step.durationMs);
-  return Date.now() - started;
-}
-
-/** The floor: the same pages as a person's script would drive them. */
-async function bareEnablement(on: AllauthServer, shared: Browser, i: number): Promise<number> {
-  const username = `bare${i}`;
-  const password = `pw-${i}-bare`;
-  await on.createUser(username, password);
-  const started = Date.now();
-  const context = await shared.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(on.loginUrl);
+await benchEnablement({
+  connector: 'allauth', start: () => startAllauth(), starts: Number(values.starts), n: Number(values.n),
+  bare: async (site, page, username, password) => {
+    await page.goto(site.loginUrl);
     await page.locator('input[name="login"]').fill(username);
     await page.locator('input[name="password"]').fill(password);
     await submit(page, page.locator('input[name="password"]'));
-    await page.goto(`${on.url}/${on.urlPrefix}2fa/totp/activate/`);
+    await page.goto(`${site.url}/${site.urlPrefix}2fa/totp/activate/`);
     await page.locator('input[name="password"]').fill(password);
     await submit(page, page.locator('input[name="password"]'));
     const secret = await page.locator('#authenticator_secret').inputValue();
@@ -88,23 +32,6 @@ async function bareEnablement(on: AllauthServer, shared: Browser, i: number): Pr
       await submit(page, page.locator('input[name="code"]'));
     }
     const codes = (await page.locator('textarea#recovery_codes').inputValue()).split(/\s+/).filter(Boolean);
-    if (codes.length === 0) throw new Error(`bare run ${i} saw no recovery codes`);
-  } finally {
-    await context.close();
-  }
-  return Date.now() - started;
-}
-
-async function submit(page: Page, field: ReturnType<Page['locator']>): Promise<void> {
-  await Promise.all([page.waitForEvent('framenavigated'), field.press('Enter')]);
-  await page.waitForLoadState('load');
-}
-
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
-console.log(JSON.stringify({
-  app: 'allauth', version: site.version, loadAverageBefore: loadBefore, loadAverageAfter: loadavg(),
-  startupMs, medianStartupMs: median(startupMs),
-  runs: runnerMs.length, runnerMs, bareMs, medianRunnerMs: median(runnerMs), medianBareMs: median(bareMs),
-  overheadRatio: Number((median(runnerMs) / median(bareMs)).toFixed(2)),
-  medianStepMs: Object.fromEntries(Object.entries(stepMs).map(([name, list]) => [name, median(list)])),
-}));
+    if (codes.length === 0) throw new Error('the bare run saw no recovery codes');
+  },
+});

@@ -1,6 +1,6 @@
 import type { ConnectorContext, EnrollmentSecret } from '../sdk/connector.ts';
 import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled, stepUpRequired } from '../sdk/errors.ts';
-import { QrNotFoundError, readQrFromElement } from '../sdk/qr.ts';
+import { readQrIfReadable } from '../sdk/qr.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { APP } from './names.ts';
 import { describe, expectPage, expectVisible, open, urlsOf } from './pages.ts';
@@ -24,22 +24,12 @@ export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<Enroll
   expectPage(landing, 'totpActivate', 'the "Activate Authenticator App" page');
   const key = await expectVisible(ctx, ctx.page.locator(SETUP_KEY), 'the authenticator secret field');
   const textKey = new SecretValue((await key.inputValue({ timeout: ctx.timeouts.actionMs })).trim());
-  const otpauthUri = await readQr(ctx);
+  const otpauthUri = await readQrIfReadable(ctx.page.locator(SETUP_QR).first(), ctx.timeouts.actionMs, ctx.logger);
   return {
     textKey,
     ...(otpauthUri ? { otpauthUri } : {}),
     defaults: { algorithm: 'SHA1', digits: 6, period: 30 },
   };
-}
-
-async function readQr(ctx: ConnectorContext): Promise<SecretValue<string> | undefined> {
-  try {
-    return await readQrFromElement(ctx.page.locator(SETUP_QR).first(), ctx.timeouts.actionMs);
-  } catch (e: unknown) {
-    if (!(e instanceof QrNotFoundError)) throw e;
-    ctx.logger.warn('QR code unreadable; using the setup key alone');
-    return undefined;
-  }
 }
 
 /**

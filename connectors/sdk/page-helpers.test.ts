@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../operator/logging/logger.ts';
@@ -11,6 +9,7 @@ import { totpParametersInText } from './otpauth-uri.ts';
 import { appPages } from './pages.ts';
 import { passPasswordReconfirmation, reconfirmationShown } from './reconfirmation.ts';
 import { signInInSteps, type SignInForm } from './sign-in-flow.ts';
+import { formOf, htmlPage as page, serveLoopbackPages, type LoopbackPages } from './testing/loopback-pages.ts';
 import { reasonOf } from './testing/reasons.ts';
 
 /**
@@ -40,18 +39,8 @@ const IN_PLACE = `<h1>Security</h1><p>Authenticator app: off</p>
 
 const SETUP_TEXT = '<h1>Set up</h1><p id="params">Use HMAC-SHA256, 8 digits, a new code every 60 seconds.</p>';
 
-function page(body: string): string {
-  return `<!doctype html><html><body>${body}</body></html>`;
-}
-
-async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) body += String(chunk);
-  return new URLSearchParams(body);
-}
-
 describe('SDK page helpers in Chromium', () => {
-  let server: Server;
+  let server: LoopbackPages;
   let origin: string;
   let browser: Browser;
   let session: BrowserSession;
@@ -59,7 +48,7 @@ describe('SDK page helpers in Chromium', () => {
   const received: string[] = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await serveLoopbackPages((req, res) => {
       void (async () => {
         const html = (body: string, status = 200) => res.writeHead(status, { 'content-type': 'text/html' }).end(page(body));
         const url = new URL(req.url ?? '/', 'http://x');
@@ -92,13 +81,12 @@ describe('SDK page helpers in Chromium', () => {
         return body === undefined ? html('not found', 404) : html(body);
       })();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    origin = server.origin;
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
   });
   beforeEach(async () => {
     received.length = 0;

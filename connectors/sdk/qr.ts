@@ -1,6 +1,7 @@
 import jsQRModule from 'jsqr';
 import type { Locator } from 'playwright-core';
 import { PNG } from 'pngjs';
+import type { Logger } from '../../operator/logging/logger.ts';
 import { SecretValue } from '../../operator/secrets/secret-value.ts';
 
 /**
@@ -27,6 +28,20 @@ export async function readQrFromElement(element: Locator, timeoutMs?: number): P
   const png = await element.screenshot({ type: 'png', animations: 'disabled', scale: 'device',
     ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
   return decodeQrPng(png);
+}
+
+/**
+ * The QR code's otpauth URI when the element shows a readable one; undefined, with a warning, when
+ * it does not, for a page whose text key is enough on its own (the runner cross-checks the two).
+ */
+export async function readQrIfReadable(element: Locator, timeoutMs: number, logger: Pick<Logger, 'warn'>): Promise<SecretValue<string> | undefined> {
+  try {
+    return await readQrFromElement(element, timeoutMs);
+  } catch (e: unknown) {
+    if (!(e instanceof QrNotFoundError)) throw e;
+    logger.warn('QR code unreadable; using the setup key alone');
+    return undefined;
+  }
 }
 
 export function decodeQrPng(png: Buffer): SecretValue<string> {

@@ -37,8 +37,14 @@ export class ConnectorRunKit {
   }
 
   static async start(connector: string, options: { registry?: ConnectorRegistry } = {}): Promise<ConnectorRunKit> {
-    const [browser, dir] = await Promise.all([launchBrowser(), mkdtemp(join(tmpdir(), `mfa-${connector}-test-`))]);
-    return new ConnectorRunKit(connector, browser, dir, options.registry ?? connectors);
+    // Settled, not all: a browser that fails to start must not leave the directory behind, nor the reverse.
+    const [browser, dir] = await Promise.allSettled([launchBrowser(), mkdtemp(join(tmpdir(), `mfa-${connector}-test-`))]);
+    if (browser.status === 'rejected' || dir.status === 'rejected') {
+      if (browser.status === 'fulfilled') await browser.value.close();
+      if (dir.status === 'fulfilled') await rm(dir.value, { recursive: true, force: true });
+      throw browser.status === 'rejected' ? browser.reason : (dir as PromiseRejectedResult).reason;
+    }
+    return new ConnectorRunKit(connector, browser.value, dir.value, options.registry ?? connectors);
   }
 
   /** Files and a spec for an account the test has created in the app; `spec` adds to or overrides the spec. */

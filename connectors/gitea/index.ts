@@ -1,0 +1,1 @@
+export { giteaConnector as connector } from './connector.ts';

@@ -1,0 +1,30 @@
+import type { ConnectorContext } from '../sdk/connector.ts';
+import { connectorOutdated } from '../sdk/errors.ts';
+import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { APP } from './names.ts';
+import { currentPage, FLASH_MESSAGE } from './pages.ts';
+
+/**
+ * Gitea's single-use recovery key (its "scratch token"): 6 random bytes in base32 over an alphabet
+ * without 0, O, 1 and I (models/auth/twofactor.go), so 10 characters.
+ */
+const RECOVERY_KEY = /(?<![A-Za-z0-9])[A-HJ-NP-Z2-9]{10}(?![A-Za-z0-9])/g;
+
+/**
+ * Gitea has one recovery key, shown once: in the success message on Settings → Security right after
+ * the enrollment ("Store your single-use recovery key (...) in a safe place"). It is stored as soon
+ * as it is generated, so nothing needs acknowledging. Read from that page, in whatever language.
+ */
+export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
+  if (currentPage(ctx) !== 'security') throw connectorOutdated(APP, 'Settings → Security right after the enrollment');
+  const messages = await ctx.page.locator(`${FLASH_MESSAGE}.flash-success`).allInnerTexts();
+  const key = recoveryKeyIn(messages.join('\n'));
+  if (!key) throw connectorOutdated(APP, 'the single-use recovery key in the success message after the enrollment');
+  return new SecretValue([key]);
+}
+
+/** The one recovery key in a message; undefined when there is none, or more than one candidate. */
+export function recoveryKeyIn(message: string): string | undefined {
+  const found = message.match(RECOVERY_KEY) ?? [];
+  return found.length === 1 ? found[0] : undefined;
+}
