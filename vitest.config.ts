@@ -15,7 +15,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'default',
-          include: ['operator/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts', 'hack/**/*.test.ts'],
+          include: ['core/**/*.test.ts', 'operator/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts', 'hack/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...ONE_NODE_CLUSTER],
           // Suites start real control planes and browsers; two cores cannot run many at once.
           maxWorkers: 2,

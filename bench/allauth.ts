@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
 import { runEnablement } from '../operator/runner/run.ts';
 import { startAllauth, type AllauthServer } from '../test/apps/allauth/server.ts';

@@ -16,7 +16,7 @@ import { Secret, TOTP } from 'otpauth';
 import { startDemoApp } from '../connectors/demo/app/demo-app.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
 import { runEnablement } from '../operator/runner/run.ts';
 

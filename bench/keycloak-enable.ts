@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connectors } from '../connectors/index.ts';
 import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
 import { runEnablement } from '../operator/runner/run.ts';
 import { startKeycloak } from '../test/apps/keycloak/server.ts';

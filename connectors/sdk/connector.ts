@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
-import type { Logger } from '../../operator/logging/logger.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
-import type { TotpAlgorithm, TotpDigits } from './totp-seed.ts';
+import type { Logger } from '../../core/logging/logger.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits } from '../../core/totp/totp-seed.ts';
 
 /**
  * The contract between the runner and one app's browser automation. A connector is a stateless

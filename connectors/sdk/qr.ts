@@ -1,7 +1,7 @@
 import jsQRModule from 'jsqr';
 import type { Locator } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 
 /**
  * Reads the QR code an element shows. A screenshot of the element works the same for `<img>`,

@@ -1,4 +1,4 @@
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { sameSeed } from '../stores/material.ts';
 import type { AdoptedSlot, ResultSeedState } from './result-secret.ts';
 import type { RunAction } from './run-names.ts';

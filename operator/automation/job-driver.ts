@@ -2,7 +2,7 @@ import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kube
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
 import { credentialsNotFound } from '../controller/managedaccountmfa/references.ts';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { caBundleVersion, readCaBundle } from './ca-bundle-ref.ts';

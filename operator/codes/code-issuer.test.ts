@@ -1,8 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
-import { UsedTotpWindows, type Clock } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { UsedTotpWindows, type Clock } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeIssuer } from './code-issuer.ts';
 
 /** Sleeps end in the order of their deadlines, each moving the time to its own deadline, as real timers do. */

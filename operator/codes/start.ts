@@ -3,7 +3,7 @@ import type { Server } from 'node:https';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { StoreResolver } from '../automation/store-resolver.ts';
-import { createLogger, type Logger } from '../logging/logger.ts';
+import { createLogger, type Logger } from '../../core/logging/logger.ts';
 import { AccountCodes } from './account-codes.ts';
 import { CallerReview } from './caller-review.ts';
 import { CodeIssuer } from './code-issuer.ts';

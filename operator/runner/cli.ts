@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { createLogger } from '../logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { connectors } from '../../connectors/index.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { FileResultSink } from './file-sink.ts';

@@ -14,7 +14,7 @@ import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { moveMaterial } from '../automation/harvest.ts';
 import { FileResultSink } from './file-sink.ts';
 import type { ResultSink } from './result-sink.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 /**
  * docs/architecture.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the

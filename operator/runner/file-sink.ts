@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SecretValue } from '../secrets/secret-value.ts';
-import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { ResultSink, SeedState, StoredSeed } from './result-sink.ts';
 import type { StoreSlot } from './run-code-client.ts';
 

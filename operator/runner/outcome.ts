@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import type { RunAction } from './run-spec.ts';
 import type { StepTiming } from './steps.ts';
 

@@ -1,5 +1,5 @@
-import type { SecretValue } from '../secrets/secret-value.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { StoreSlot } from './run-code-client.ts';
 
 /**

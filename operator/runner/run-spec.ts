@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ConnectorTimeouts, Credentials } from '../../connectors/sdk/connector.ts';
 
 export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate'] as const;

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import { CHROMIUM_PATH, launchBrowser } from '../../connectors/sdk/browser.ts';
 import { createTrustHome, TrustStoreError, type TrustHome } from '../../connectors/sdk/browser-trust.ts';
-import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../connectors/sdk/ca-bundle.ts';
+import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../core/tls/ca-bundle.ts';
 import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
 import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';

@@ -1,6 +1,6 @@
 import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts';
-import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
 import type { StoreSlot } from './run-code-client.ts';
 import { RemoteSlotCodeSource } from './verifying-code-source.ts';

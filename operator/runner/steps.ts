@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { StopRequest } from './stop-request.ts';
 
 /** Names of the runner's steps, in order; also the names a crash test can pause after. */

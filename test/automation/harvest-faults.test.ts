@@ -6,7 +6,7 @@ import { accountRef } from '../../operator/automation/store-resolver.ts';
 import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../../operator/metrics/metrics.ts';
 import { KubernetesResultSink } from '../../operator/runner/kubernetes-sink.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';

@@ -2,7 +2,7 @@ import { credentials, status as grpcStatus } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { readRunResult } from '../../operator/automation/result-secret.ts';
 import { GcpSecretStore } from '../../operator/stores/gcp/gcp-secret-store.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';

@@ -7,7 +7,7 @@ import { startDemoApp, type DemoApp, type DemoAppOptions } from '../../connector
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
 import { connectors } from '../../connectors/index.ts';
-import { createLogger, type Logger } from '../../operator/logging/logger.ts';
+import { createLogger, type Logger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { moveMaterial } from '../../operator/automation/harvest.ts';
 import type { RunResult } from '../../operator/automation/result-secret.ts';
 import type { RunOutcome } from '../../operator/automation/run-observation.ts';

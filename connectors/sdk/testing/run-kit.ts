@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { connectors } from '../../index.ts';
 import { launchBrowser } from '../browser.ts';
 import type { ConnectorRegistry } from '../registry.ts';
-import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
+import { createLogger, type Logger } from '../../../core/logging/logger.ts';
 import { FileResultSink } from '../../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../../operator/runner/result-sink.ts';

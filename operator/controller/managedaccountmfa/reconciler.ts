@@ -1,7 +1,7 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { FINALIZER, GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../api/v1alpha1/resources.ts';
 import type { Condition, ManagedAccountMfa, ManagedAccountMfaStatus } from '../../api/v1alpha1/types.generated.ts';
-import type { Logger } from '../../logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';

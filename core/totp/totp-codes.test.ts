@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
-import { canonicalBase32 } from './otpauth-uri.ts';
-import { generateTotpCode, TotpCodeSource, UsedTotpWindows, type Clock } from './totp-submission.ts';
+import { SecretValue } from '../secrets/secret-value.ts';
+import { canonicalBase32 } from '../../connectors/sdk/otpauth-uri.ts';
+import { generateTotpCode, TotpCodeSource, UsedTotpWindows, type Clock } from './totp-codes.ts';
 import type { TotpAlgorithm, TotpSeed } from './totp-seed.ts';
 
 function base32OfAscii(ascii: string): string {
