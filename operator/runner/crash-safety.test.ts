@@ -8,7 +8,7 @@ import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
 import type { RunStep } from './steps.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
-import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
+import { runRunnerProcess } from '../../test/runner/runner-process.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { moveMaterial } from '../automation/harvest.ts';

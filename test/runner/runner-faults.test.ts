@@ -13,7 +13,7 @@ import type { AccountRef } from '../../operator/stores/provider.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';
 import { RunCodeService } from './run-code-service.ts';
-import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
+import { runRunnerProcess } from './runner-process.ts';
 import { signInWith, type SignInResult } from './sign-in-check.ts';
 
 /**

@@ -13,7 +13,7 @@ import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../../operator/runner/result-sink.ts';
 import { runEnablement } from '../../../operator/runner/run.ts';
 import type { RunSpec } from '../../../operator/runner/run-spec.ts';
-import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from './runner-process.ts';
+import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from '../../../test/runner/runner-process.ts';
 
 /**
  * The connector test kit: one Chromium and a scratch directory for a test file, an account per
