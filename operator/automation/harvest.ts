@@ -9,7 +9,7 @@ import { outcomeConditions } from './run-conditions.ts';
 import { RUN_ANNOTATIONS, type RunAction } from './run-names.ts';
 import type { AccountRef, SecretStoreProvider } from '../stores/provider.ts';
 import { outcomeOf, type ObservedRun, type RunOutcome } from './run-observation.ts';
-import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from './store-resolver.ts';
+import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from '../stores/store-resolver.ts';
 import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 

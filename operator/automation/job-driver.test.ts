@@ -12,7 +12,7 @@ import { JobAutomationDriver } from './job-driver.ts';
 import { adoptedSlotData, recoveryCodesData, seedData } from './result-secret.ts';
 import { runObjects } from './run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from './runner-settings.ts';
-import { accountRef } from './store-resolver.ts';
+import { accountRef } from '../stores/store-resolver.ts';
 
 const NS = 'team-a';
 const settings = { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test', retryBaseSeconds: 1, retryMaxSeconds: 1 };

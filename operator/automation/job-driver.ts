@@ -14,7 +14,7 @@ import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, type RunAction } from './r
 import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
-import { accountRef, type StoreResolver } from './store-resolver.ts';
+import { accountRef, type StoreResolver } from '../stores/store-resolver.ts';
 
 export interface JobDriverDeps {
   core: CoreV1Api;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import type { StoreResolver } from '../automation/store-resolver.ts';
+import type { StoreResolver } from '../stores/store-resolver.ts';
 import { createLogger, type Logger } from '../../core/logging/logger.ts';
 import { AccountCodes } from './account-codes.ts';
 import { CallerReview } from './caller-review.ts';

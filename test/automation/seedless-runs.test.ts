@@ -5,7 +5,7 @@ import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from '../../operator/automation/job-driver.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
-import { accountRef } from '../../operator/automation/store-resolver.ts';
+import { accountRef } from '../../operator/stores/store-resolver.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
 import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../../operator/metrics/metrics.ts';
