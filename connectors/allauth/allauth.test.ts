@@ -13,7 +13,7 @@ import { createLogger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import { runEnablement } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';

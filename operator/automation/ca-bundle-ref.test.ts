@@ -7,7 +7,7 @@ import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { JobAutomationDriver } from './job-driver.ts';
-import { RESULT_KEYS } from './result-secret.ts';
+import { RESULT_KEYS } from '../run-contract/result-secret.ts';
 import { DEFAULT_RUNNER_SETTINGS } from './runner-settings.ts';
 
 const NS = 'team-a';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomSeed } from '../stores/contract.ts';
 import { planSeedHarvest, type SeedHarvest } from './harvest-plan.ts';
-import type { AdoptedSlot, ResultSeedState } from './result-secret.ts';
+import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
 import type { RunAction } from './run-names.ts';
 
 const S0 = randomSeed();

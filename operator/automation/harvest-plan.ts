@@ -1,6 +1,6 @@
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { sameSeed } from '../stores/material.ts';
-import type { AdoptedSlot, ResultSeedState } from './result-secret.ts';
+import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
 import type { RunAction } from './run-names.ts';
 
 /** What the store holds for the account when a run is harvested. */

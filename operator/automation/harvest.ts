@@ -4,7 +4,7 @@ import { rfc3339 } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-plan.ts';
-import { readRunResult, type RunResult } from './result-secret.ts';
+import { readRunResult, type RunResult } from '../run-contract/result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
 import { RUN_ANNOTATIONS, type RunAction } from './run-names.ts';
 import type { AccountRef, SecretStoreProvider } from '../stores/provider.ts';

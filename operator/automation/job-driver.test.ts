@@ -9,7 +9,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import { JobAutomationDriver } from './job-driver.ts';
-import { adoptedSlotData, recoveryCodesData, seedData } from './result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, seedData } from '../run-contract/result-secret.ts';
 import { runObjects } from './run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from './runner-settings.ts';
 import { accountRef } from '../stores/store-resolver.ts';

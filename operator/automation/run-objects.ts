@@ -2,7 +2,7 @@ import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1Servic
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
-import { RESULT_KEYS } from './result-secret.ts';
+import { RESULT_KEYS } from '../run-contract/result-secret.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 

@@ -8,7 +8,7 @@ import { KubernetesResultSink } from './kubernetes-sink.ts';
 import type { ResultSink } from './result-sink.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, isSuccess, publishSummary, type OutcomeSummary } from './outcome.ts';
 import { runEnablement } from './run.ts';
-import { readRunSpec, type SinkSpec } from './run-spec.ts';
+import { readRunSpec, type SinkSpec } from '../run-contract/run-spec.ts';
 import { describeFailure } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import type { AfterStepHook } from './steps.ts';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
-import type { RunAction } from './run-spec.ts';
+import type { RunAction } from '../run-contract/run-spec.ts';
 import type { StepTiming } from './steps.ts';
 
 export const SUCCESS_OUTCOMES = ['Enabled', 'Adopted', 'Disabled', 'Verified'] as const;

@@ -13,7 +13,7 @@ import type { OutcomeSummary } from './outcome.ts';
 import type { ResultSink } from './result-sink.ts';
 import { RunCodeClient } from './run-code-client.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
-import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
+import { readCredentials, type RunAction, type RunSpec } from '../run-contract/run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { StepRecorder, type AfterStepHook } from './steps.ts';

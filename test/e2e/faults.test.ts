@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { readRunResult } from '../../operator/automation/result-secret.ts';
+import { readRunResult } from '../../operator/run-contract/result-secret.ts';
 import { GcpSecretStore } from '../../operator/stores/gcp/gcp-secret-store.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { SecretStoreProvider } from '../../operator/stores/provider.ts';

@@ -21,7 +21,7 @@ describe('the layers, as the linter keeps them', () => {
   });
 
   it('connectors never import the operator, and an app connector takes core/ from the SDK', async () => {
-    expect(await refusals('connectors/sdk/new.ts', "import type { RunSpec } from '../../operator/runner/run-spec.ts';"))
+    expect(await refusals('connectors/sdk/new.ts', "import type { RunSpec } from '../../operator/run-contract/run-spec.ts';"))
       .toEqual([expect.stringContaining('Connectors never import the operator')]);
     expect(await refusals('connectors/keycloak/new.ts', "import { SecretValue } from '../../core/secrets/secret-value.ts';"))
       .toEqual([expect.stringContaining('connectors/sdk/core.ts')]);

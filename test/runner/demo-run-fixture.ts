@@ -12,7 +12,7 @@ import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
 import { runEnablement, type RunnerDeps } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 
 // The runner tests take these from here with the fixture; they are the SDK's test kit.
 export { codesSince, expectNoSecrets } from '../../connectors/sdk/testing/secrets.ts';

@@ -16,7 +16,7 @@ import { RateLimiter } from '../../operator/codes/rate-limiter.ts';
 import { RunCodes } from '../../operator/codes/run-codes.ts';
 import type { RunJobs } from '../../operator/codes/run-callers.ts';
 import { createLogger } from '../../core/logging/logger.ts';
-import type { CodeServiceSpec } from '../../operator/runner/run-spec.ts';
+import type { CodeServiceSpec } from '../../operator/run-contract/run-spec.ts';
 import type { AccountRef } from '../../operator/stores/provider.ts';
 import { CertificateDirectory } from '../envtest/certificates.ts';
 import type { InMemoryStore } from '../automation/in-memory-store.ts';

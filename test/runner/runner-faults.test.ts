@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { moveMaterial } from '../../operator/automation/harvest.ts';
-import type { RunResult } from '../../operator/automation/result-secret.ts';
+import type { RunResult } from '../../operator/run-contract/result-secret.ts';
 import type { RunOutcome } from '../../operator/automation/run-observation.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';

@@ -12,7 +12,7 @@ import { FileResultSink } from '../../../operator/runner/file-sink.ts';
 import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
 import type { ResultSink } from '../../../operator/runner/result-sink.ts';
 import { runEnablement } from '../../../operator/runner/run.ts';
-import type { RunSpec } from '../../../operator/runner/run-spec.ts';
+import type { RunSpec } from '../../../operator/run-contract/run-spec.ts';
 import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from '../../../test/runner/runner-process.ts';
 
 /**
