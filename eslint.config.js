@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     // A connector's tests, and the kit they use, run it through the runner, which hosts connectors.
     files: ['connectors/**/*.test.ts', 'connectors/sdk/testing/**/*.ts'],
-    rules: { 'no-restricted-imports': noImports([`${folder('operator')}(?!runner/)`, 'Connector tests may run the runner, and import nothing else of the operator.']) },
+    rules: { 'no-restricted-imports': noImports([`${folder('operator')}(?!runner/|run-contract/)`, 'Connector tests may run the runner (operator/runner/, operator/run-contract/), and import nothing else of the operator.']) },
   },
   // A test of the whole operator on the cluster with a real allauth site: it reads what the operator stored.
   { files: ['connectors/allauth/through-operator.test.ts'], rules: { 'no-restricted-imports': 'off' } },

@@ -11,7 +11,7 @@ import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { TotpCodeSource } from '../../core/totp/totp-codes.ts';
 import { createLogger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
 import { runEnablement } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';

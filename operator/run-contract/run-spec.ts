@@ -1,9 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { SecretValue } from '../../core/secrets/secret-value.ts';
-import type { ConnectorTimeouts, Credentials } from '../../connectors/sdk/connector.ts';
 
+/**
+ * The run contract's version. The controller writes it into every run spec; a runner refuses a spec of a version it
+ * does not know, so an operator and a runner image of different releases fail with InvalidRunSpec, not halfway.
+ */
+export const RUN_CONTRACT_VERSION = 1;
+
+/** Everything a runner can do; `verify` only from the command line (`mfa-operator run`). */
 export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
+
+/** The actions the controller starts Jobs for. */
+export const JOB_ACTIONS = ['enable', 'disable', 'rotate'] as const satisfies readonly RunAction[];
+export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */
 export interface FileSinkSpec {
@@ -29,11 +38,21 @@ export interface CodeServiceSpec {
   job: string;
 }
 
+/** Browser timeouts in milliseconds; each one absent takes the runner's default. */
+export interface RunTimeouts {
+  /** One navigation (goto, a submit that loads a page). */
+  navigationMs: number;
+  /** Waiting for one element to appear or become actionable. */
+  actionMs: number;
+}
+
 /**
  * What one Job run does, as JSON in a file the Job mounts. It holds no secrets: credentials come
  * from mounted Secret files named here, so nothing secret appears in the Job or Pod spec.
  */
 export interface RunSpec {
+  /** RUN_CONTRACT_VERSION of the writer; absent in a spec written by hand, which means the current one. */
+  contractVersion?: number;
   connector: string;
   /** Optional override of the connector's default login URL; checked against its allowed hosts. */
   loginUrl?: string;
@@ -44,7 +63,7 @@ export interface RunSpec {
   codeService?: CodeServiceSpec;
   /** Failure screenshots (secrets masked) and traces; none when absent. */
   artifactsDir?: string;
-  timeouts?: Partial<ConnectorTimeouts>;
+  timeouts?: Partial<RunTimeouts>;
   /** PEM certificates of extra CAs the run's browser trusts (spec.account.caBundleRef); public data, checked by the operator. */
   caBundle?: string;
 }
@@ -68,48 +87,61 @@ export async function readRunSpec(path: string): Promise<RunSpec> {
   return validateRunSpec(parsed);
 }
 
+/** Checks the shape at the runner's entry; each error names the field by its path in the spec (`sink.secretName`). */
 export function validateRunSpec(value: unknown): RunSpec {
-  if (!isObject(value)) throw new InvalidRunSpecError('expected a JSON object');
-  requireString(value, 'connector');
-  if (!RUN_ACTIONS.includes(value.action as RunAction)) throw new InvalidRunSpecError(`action must be one of ${RUN_ACTIONS.join(', ')}`);
-  if (value.loginUrl !== undefined) requireString(value, 'loginUrl');
-  const credentials = value.credentials;
-  if (!isObject(credentials)) throw new InvalidRunSpecError('credentials must name usernameFile and passwordFile');
-  requireString(credentials, 'usernameFile');
-  requireString(credentials, 'passwordFile');
-  validateSink(value.sink);
-  if (value.codeService !== undefined) validateCodeService(value.codeService);
-  if (value.artifactsDir !== undefined) requireString(value, 'artifactsDir');
-  if (value.caBundle !== undefined) requireString(value, 'caBundle');
-  return value as unknown as RunSpec;
+  const spec = object(value, 'the run spec');
+  if (spec.contractVersion !== undefined && spec.contractVersion !== RUN_CONTRACT_VERSION) {
+    throw new InvalidRunSpecError(`contractVersion ${JSON.stringify(spec.contractVersion)} is not one this runner knows (${RUN_CONTRACT_VERSION}); ` +
+      'run the runner image of the same release as the operator');
+  }
+  text(spec, 'connector');
+  if (!RUN_ACTIONS.includes(spec.action as RunAction)) throw new InvalidRunSpecError(`action must be one of ${RUN_ACTIONS.join(', ')}`);
+  optionalText(spec, 'loginUrl');
+  const credentials = object(spec.credentials, 'credentials');
+  text(credentials, 'usernameFile', 'credentials.');
+  text(credentials, 'passwordFile', 'credentials.');
+  validateSink(spec.sink);
+  if (spec.codeService !== undefined) validateCodeService(spec.codeService);
+  optionalText(spec, 'artifactsDir');
+  if (spec.timeouts !== undefined) validateTimeouts(spec.timeouts);
+  optionalText(spec, 'caBundle');
+  return spec as unknown as RunSpec;
 }
 
-function validateSink(sink: unknown): void {
-  if (!isObject(sink)) throw new InvalidRunSpecError('sink must be an object with a type');
-  if (sink.type === 'file') return requireString(sink, 'dir');
+function validateSink(value: unknown): void {
+  const sink = object(value, 'sink');
+  if (sink.type === 'file') return text(sink, 'dir', 'sink.');
   if (sink.type !== 'kubernetes') throw new InvalidRunSpecError('sink.type must be "file" or "kubernetes"');
-  requireString(sink, 'namespace');
-  requireString(sink, 'secretName');
+  text(sink, 'namespace', 'sink.');
+  text(sink, 'secretName', 'sink.');
 }
 
-function validateCodeService(spec: unknown): void {
-  if (!isObject(spec)) throw new InvalidRunSpecError('codeService must be an object');
-  for (const key of ['url', 'tokenFile', 'namespace', 'job']) requireString(spec, key);
+function validateCodeService(value: unknown): void {
+  const spec = object(value, 'codeService');
+  for (const key of ['url', 'tokenFile', 'namespace', 'job']) text(spec, key, 'codeService.');
   if (!String(spec.url).startsWith('https://')) throw new InvalidRunSpecError('codeService.url must be an https URL');
-  if (spec.caBundle !== undefined) requireString(spec, 'caBundle');
+  optionalText(spec, 'caBundle', 'codeService.');
 }
 
-/** Secret files end with a newline when written by hand or by `kubectl create secret --from-file`. */
-export async function readCredentials(spec: RunSpec): Promise<Credentials> {
-  const username = (await readFile(spec.credentials.usernameFile, 'utf8')).replace(/\r?\n$/, '');
-  const password = (await readFile(spec.credentials.passwordFile, 'utf8')).replace(/\r?\n$/, '');
-  return { username, password: new SecretValue(password) };
+function validateTimeouts(value: unknown): void {
+  const timeouts = object(value, 'timeouts');
+  for (const key of ['navigationMs', 'actionMs'] as const satisfies readonly (keyof RunTimeouts)[]) {
+    const ms = timeouts[key];
+    if (ms !== undefined && !(typeof ms === 'number' && Number.isInteger(ms) && ms > 0)) {
+      throw new InvalidRunSpecError(`timeouts.${key} must be a whole number of milliseconds above 0`);
+    }
+  }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function object(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new InvalidRunSpecError(`${name} must be a JSON object`);
 }
 
-function requireString(object: Record<string, unknown>, key: string): void {
-  if (typeof object[key] !== 'string' || object[key] === '') throw new InvalidRunSpecError(`${key} must be a non-empty string`);
+function text(object: Record<string, unknown>, key: string, path = ''): void {
+  if (typeof object[key] !== 'string' || object[key] === '') throw new InvalidRunSpecError(`${path}${key} must be a non-empty string`);
+}
+
+function optionalText(object: Record<string, unknown>, key: string, path = ''): void {
+  if (object[key] !== undefined) text(object, key, path);
 }

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { Logger } from '../../core/logging/logger.ts';
 import { CHROMIUM_PATH, launchBrowser } from '../../connectors/sdk/browser.ts';
 import { createTrustHome, TrustStoreError, type TrustHome } from '../../connectors/sdk/browser-trust.ts';
@@ -9,11 +11,11 @@ import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { disableTotp, verifyStoredSeed } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
-import type { OutcomeSummary } from './outcome.ts';
+import type { OutcomeSummary } from '../run-contract/outcome.ts';
 import type { ResultSink } from './result-sink.ts';
 import { RunCodeClient } from './run-code-client.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
-import { readCredentials, type RunAction, type RunSpec } from '../run-contract/run-spec.ts';
+import type { RunAction, RunSpec } from '../run-contract/run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { StepRecorder, type AfterStepHook } from './steps.ts';
@@ -110,11 +112,13 @@ function optionalContext(spec: RunSpec, scrubber: SecretScrubber): Pick<RunConte
   };
 }
 
+/** Secret files end with a newline when written by hand or by `kubectl create secret --from-file`. */
 async function loadCredentials(spec: RunSpec, scrubber: SecretScrubber): Promise<Credentials> {
   try {
-    const credentials = await readCredentials(spec);
-    scrubber.add(credentials.password);
-    return credentials;
+    const username = (await readFile(spec.credentials.usernameFile, 'utf8')).replace(/\r?\n$/, '');
+    const password = new SecretValue((await readFile(spec.credentials.passwordFile, 'utf8')).replace(/\r?\n$/, ''));
+    scrubber.add(password);
+    return { username, password };
   } catch (e: unknown) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : 'unknown error';
     throw new RunnerError('CredentialsUnavailable',

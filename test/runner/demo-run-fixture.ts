@@ -9,7 +9,7 @@ import { launchBrowser } from '../../connectors/sdk/browser.ts';
 import { connectors } from '../../connectors/index.ts';
 import { createLogger, type Logger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
 import { runEnablement, type RunnerDeps } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/run-contract/run-spec.ts';

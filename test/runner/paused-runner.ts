@@ -1,5 +1,5 @@
 import { runRunnerCli } from '../../operator/runner/cli.ts';
-import type { RunStep } from '../../operator/runner/steps.ts';
+import type { RunStep } from '../../operator/run-contract/outcome.ts';
 
 /**
  * The runner with fault hooks, for tests only (test/ is not part of the build):

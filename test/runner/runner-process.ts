@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
-import type { RunStep } from '../../operator/runner/steps.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
+import type { RunStep } from '../../operator/run-contract/outcome.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
