@@ -57,7 +57,7 @@ test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinn
 	hack/fetch-keycloak.sh
 	hack/fetch-allauth.sh
 
-generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
+generate: deps ## regenerate the TypeScript API types and config/crd/bases from crds/ (sources only)
 	npm run --silent generate
 
 verify: deps ## fail when generated files drifted from crds/

@@ -30,7 +30,7 @@ export async function startPlatform(progress: Progress, stops: Stops, extraImage
   stops.push(() => cluster.stop());
   const cp = cluster.plane;
   progress.step('installing the CRDs');
-  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
+  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/config/crd/bases`]);
   await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
   await kubectlOk(cp.kubeconfigPath, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
   return cp;
