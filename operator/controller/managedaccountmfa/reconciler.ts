@@ -7,7 +7,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { plannedEvents, type PlannedEvent } from './condition-events.ts';
-import { readyFrom } from './conditions.ts';
+import { readyFrom } from './ready-condition.ts';
 import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
 
 /** A safety net only: the watch event of the reconciler's own write normally syncs the resource first. */

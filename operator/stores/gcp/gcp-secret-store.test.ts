@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretManagerTestServer } from '../../../test/gcp-secret-manager/server.ts';
 import type { GcpSecretManagerProvider } from '../../api/v1alpha1/types.generated.ts';
 import { SecretValue } from '../../../core/secrets/secret-value.ts';
-import type { BackoffPolicy } from '../backoff.ts';
+import type { BackoffPolicy } from '../store-retry.ts';
 import { describeStoreContract, newAccount, randomRecoveryCodes, randomSeed } from '../contract.ts';
 import { GcpSecretStore } from './gcp-secret-store.ts';
 import { secretIdFor } from './secret-ids.ts';
