@@ -20,7 +20,7 @@ import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
-import { runEnablement } from '../operator/runner/run.ts';
+import { performRun } from '../operator/runner/run.ts';
 import { startAllauth, type AllauthServer } from '../test/apps/allauth/server.ts';
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } } });
@@ -56,7 +56,7 @@ async function runnerEnablement(on: AllauthServer, shared: Browser, workDir: str
   await writeFile(join(workDir, `u${i}`), username);
   await writeFile(join(workDir, `p${i}`), `pw-${i}-bench`);
   const started = Date.now();
-  const summary = await runEnablement({
+  const summary = await performRun({
     connector: 'allauth', loginUrl: on.loginUrl, action: 'enable',
     credentials: { usernameFile: join(workDir, `u${i}`), passwordFile: join(workDir, `p${i}`) },
     sink: { type: 'file', dir: join(workDir, `result${i}`) },

@@ -8,7 +8,7 @@ import { KubernetesResultSink } from './kubernetes-sink.ts';
 import type { ResultSink } from './result-sink.ts';
 import { isSuccess, type OutcomeSummary } from '../run-contract/outcome.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, publishSummary } from './termination-message.ts';
-import { runEnablement } from './run.ts';
+import { performRun } from './run.ts';
 import { readRunSpec, type SinkSpec } from '../run-contract/run-spec.ts';
 import { describeFailure } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
@@ -49,7 +49,7 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
   const stop = StopRequest.onSignals((signal) => logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`));
   try {
     const spec = await readRunSpec(specPath);
-    summary = await runEnablement(spec, sinkFor(spec.sink), {
+    summary = await performRun(spec, sinkFor(spec.sink), {
       connectors: options.connectors ?? connectors, logger, stop, scrubber, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {

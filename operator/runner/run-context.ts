@@ -9,7 +9,7 @@ import type { RunCodeClient } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 import type { StepRecorder } from './steps.ts';
 
-/** Everything one action needs; built once per run by runEnablement. */
+/** Everything one action needs; built once per run by performRun. */
 export interface RunContext {
   connector: Connector;
   loginUrl: URL;

@@ -26,7 +26,7 @@ async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<voi
   }
 }
 
-describe('runEnablement against the demo app in Chromium', () => {
+describe('performRun against the demo app in Chromium', () => {
   let fixture: DemoRunFixture;
   let codes: RunCodeService;
   const store = new InMemoryStore();

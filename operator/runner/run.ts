@@ -8,7 +8,7 @@ import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../core/tls/c
 import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
 import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
-import { disableTotp, verifyStoredSeed } from './disable-totp.ts';
+import { disableTotp } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
 import type { OutcomeSummary } from '../run-contract/outcome.ts';
@@ -19,6 +19,7 @@ import type { RunAction, RunSpec } from '../run-contract/run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { StepRecorder, type AfterStepHook } from './steps.ts';
+import { verifyStoredSeed } from './verify-totp.ts';
 import type { StopRequest } from './stop-request.ts';
 
 export interface RunnerDeps {
@@ -44,7 +45,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
  * One Job run: resolve the connector and login URL, sign in, act, and return the non-secret
  * outcome summary. Never throws for a failed run: the failure is the summary.
  */
-export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
+export async function performRun(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
   const startedAt = new Date().toISOString();
   const steps = new StepRecorder(deps.logger, deps.afterStep, deps.stop);
   const scrubber = deps.scrubber ?? new SecretScrubber();
