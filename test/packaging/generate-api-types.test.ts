@@ -1,28 +1,15 @@
-import { execFile } from 'node:child_process';
-import { cp as copy, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp as copy, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO } from '../support/cluster.ts';
+import { generatorTree, runGenerator } from './generator.ts';
 
 let tree: string;
 
-/** The generator as `make generate` / `make verify` run it, in a throwaway copy of what it reads and writes. */
-async function generator(root: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'hack/generate-api-types.mjs'), ...args]);
-    return { code: 0, output: stdout + stderr };
-  } catch (e: unknown) {
-    const failed = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
+const generator = (root: string, ...args: string[]) => runGenerator(root, 'hack/generate-api-types.mjs', ...args);
 
 beforeEach(async () => {
-  tree = await mkdtemp(join(tmpdir(), 'mfa-generate-api-'));
-  for (const path of ['hack/generate-api-types.mjs', 'crds', 'config/crd', 'operator/api/v1alpha1']) await copy(join(REPO, path), join(tree, path), { recursive: true });
-  await symlink(join(REPO, 'node_modules'), join(tree, 'node_modules'));
+  tree = await generatorTree(['hack/generate-api-types.mjs', 'crds', 'config/crd', 'operator/api/v1alpha1']);
 });
 afterEach(async () => {
   await rm(tree, { recursive: true, force: true });
