@@ -86,6 +86,7 @@ export interface Credentials {
   readonly password: SecretValue<string>;
 }
 
+/** Part of the contract, declared in core/ because the code service answers sign-ins with one too. */
 export type { SecondFactor };
 
 export interface StepUpMaterial {
