@@ -1,11 +1,12 @@
 import tseslint from 'typescript-eslint';
 
-/** An import of one of these top-level folders, from any depth (`../../operator/x.ts`). */
+/** An import of one of these folders, from any depth (`../../operator/x.ts`; `../automation/x.ts` inside operator/). */
 const folder = (...names) => `^(\\.\\./)+(${names.join('|')})/`;
 const noImports = (...patterns) => ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }];
 
 const NOT_OPERATOR = [folder('operator'), 'Connectors never import the operator (docs/architecture.md, "Layers").'];
 const CORE_DEPENDS_ON_NOTHING = [folder('operator', 'connectors', 'test', 'bench', 'hack'), 'core/ depends on nothing of ours (docs/architecture.md, "Layers").'];
+const ONLY_ROOT_IMPORTS_CONNECTORS = [folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.'];
 
 // Small functions, shallow nesting (docs/development.md, "Code style"); layers (docs/architecture.md, "Layers").
 export default tseslint.config(
@@ -48,17 +49,20 @@ export default tseslint.config(
   {
     files: ['operator/**/*.ts'],
     ignores: ['operator/runner/**', 'operator/main.ts', 'operator/manager.ts', 'operator/config.ts'],
-    rules: {
-      'no-restricted-imports': noImports([folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.']),
-    },
+    rules: { 'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS) },
   },
   {
     files: ['operator/stores/**/*.ts'],
     rules: {
-      'no-restricted-imports': noImports(
-        [folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.'],
-        ['^(\\.\\./)+automation/', 'Stores are used by automation/, never the other way round.'],
-      ),
+      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS, [folder('automation'), 'Stores are used by automation/, never the other way round.']),
+    },
+  },
+  {
+    files: ['operator/run-contract/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS,
+        [folder('runner', 'automation', 'controller'), 'The run contract is what the controller and the runner both import; it imports neither.']),
     },
   },
 );

@@ -49,4 +49,12 @@ describe('the layers, as the linter keeps them', () => {
       .toEqual([expect.stringContaining('never the other way round')]);
     expect(await refusals('operator/automation/new.ts', "import { sameSeed } from '../stores/material.ts';")).toEqual([]);
   });
+
+  it('the run contract imports neither side of it', async () => {
+    for (const source of ["import { performRun } from '../runner/run.ts';", "import type { ObservedRun } from '../automation/run-observation.ts';"]) {
+      expect(await refusals('operator/run-contract/new.ts', source), source).toEqual([expect.stringContaining('imports neither')]);
+    }
+    expect(await refusals('operator/run-contract/new.ts', "import { encodeSeed } from '../stores/material.ts';")).toEqual([]);
+    expect(await refusals('operator/runner/new.ts', "import { RESULT_KEYS } from '../run-contract/result-secret.ts';")).toEqual([]);
+  });
 });
