@@ -14,6 +14,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=build-ca NODE_EXTRA_CA_CERTS=/run/secrets/build-ca npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY core ./core
 COPY operator ./operator
 COPY connectors ./connectors
 RUN npm run build
@@ -54,6 +55,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --chown=0:0 package.json ./
 COPY --from=production-dependencies --chown=0:0 /app/node_modules ./node_modules
+COPY --from=build --chown=0:0 /src/dist/core ./dist/core
 COPY --from=build --chown=0:0 /src/dist/operator ./dist/operator
 COPY --from=build --chown=0:0 /src/dist/connectors ./dist/connectors
 

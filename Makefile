@@ -61,7 +61,7 @@ test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinn
 	hack/fetch-allauth.sh
 	hack/fetch-gitea.sh
 
-generate: deps ## regenerate TypeScript API types and copies of the CRDs from crds/
+generate: deps ## regenerate the TypeScript API types and config/crd/bases from crds/ (sources only)
 	npm run --silent generate
 
 verify: deps ## fail when generated files drifted from crds/

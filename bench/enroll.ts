@@ -16,9 +16,9 @@ import { Secret, TOTP } from 'otpauth';
 import { startDemoApp } from '../connectors/demo/app/demo-app.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
-import { runEnablement } from '../operator/runner/run.ts';
+import { performRun } from '../operator/runner/run.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10' } } });
 const N = Number(values.n);
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       sink: { type: 'file' as const, dir: join(dir, `r${i}`) },
     };
     runnerMs.push(await timed(async () => {
-      const summary = await runEnablement(spec, new FileResultSink(spec.sink.dir), { connectors, logger: silent, browser: browser! });
+      const summary = await performRun(spec, new FileResultSink(spec.sink.dir), { connectors, logger: silent, browser: browser! });
       if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}`);
       for (const step of summary.steps) stepMs.set(step.name, [...(stepMs.get(step.name) ?? []), step.durationMs]);
     }));

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { connectors } from '../connectors/index.ts';
 import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
-import { runEnablement } from '../operator/runner/run.ts';
+import { performRun } from '../operator/runner/run.ts';
 import { startKeycloak } from '../test/apps/keycloak/server.ts';
 
 const runs = Number(process.argv[2] ?? 3);
@@ -29,7 +29,7 @@ try {
     await writeFile(join(dir, `u${i}`), username);
     await writeFile(join(dir, `p${i}`), `pw-${i}-bench`);
     const started = Date.now();
-    const summary = await runEnablement({
+    const summary = await performRun({
       connector: 'keycloak', loginUrl: `${keycloak.url}/realms/${realm}/account`, action: 'enable',
       credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
       sink: { type: 'file', dir: join(dir, `result${i}`) },

@@ -5,9 +5,9 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { allowedLoginHostsEnv } from '../connectors/sdk/deployment-hosts.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
-import { createLogger } from '../operator/logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { FileResultSink } from '../operator/runner/file-sink.ts';
-import { runEnablement } from '../operator/runner/run.ts';
+import { performRun } from '../operator/runner/run.ts';
 
 /** A test instance of a self-hosted app, as test/apps/<app>/server.ts starts one. */
 export interface BenchedApp {
@@ -72,7 +72,7 @@ async function runnerEnablement(connector: string, on: BenchedApp, shared: Brows
   await writeFile(join(workDir, `u${i}`), username);
   await writeFile(join(workDir, `p${i}`), `pw-${i}-bench`);
   const started = Date.now();
-  const summary = await runEnablement({
+  const summary = await performRun({
     connector, loginUrl: on.loginUrl, action: 'enable',
     credentials: { usernameFile: join(workDir, `u${i}`), passwordFile: join(workDir, `p${i}`) },
     sink: { type: 'file', dir: join(workDir, `result${i}`) },

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
-import type { TotpSeed } from '../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../core/totp/totp-seed.ts';
 
 export async function startFloor(tls: { certPath: string; keyPath: string }, tokens: readonly string[], seed: TotpSeed): Promise<{ port: number; stop(): Promise<void> }> {
   const known = new Map(tokens.map((token) => [`Bearer ${token}`, true]));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseConfig, USAGE } from './config.ts';
-import { createLogger } from './logging/logger.ts';
+import { createLogger } from '../core/logging/logger.ts';
 import { OperatorManager } from './manager.ts';
 
 const log = createLogger('mfa-operator');

@@ -22,7 +22,7 @@ import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { startProbeServer } from './http/probe-server.ts';
 import { createClients, loadKubeConfig, readCustom, type KubeClients } from './kube/clients.ts';
 import { pooledKubeConfig } from './kube/pooled-kube-config.ts';
-import type { Logger } from './logging/logger.ts';
+import type { Logger } from '../core/logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
 
 const CONTROLLER_NAME = 'managedaccountmfa';

@@ -7,13 +7,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectors } from '../index.ts';
 import { launchBrowser } from '../sdk/browser.ts';
-import type { TotpSeed } from '../sdk/totp-seed.ts';
-import { TotpCodeSource } from '../sdk/totp-submission.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { TotpCodeSource } from '../../core/totp/totp-codes.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
-import { runEnablement } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
+import { performRun } from '../../operator/runner/run.ts';
+import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
@@ -86,7 +86,7 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   async function run(account: Account, overrides: Partial<RunSpec> = {}): Promise<OutcomeSummary> {
     const lines = account.logLines;
     const logger = createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
-    return runEnablement({ ...account.spec, ...overrides }, account.sink, { connectors, logger, browser });
+    return performRun({ ...account.spec, ...overrides }, account.sink, { connectors, logger, browser });
   }
 
   let enrolled: Account;

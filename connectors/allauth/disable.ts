@@ -1,7 +1,7 @@
 import type { Locator } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { challengeRequired, connectorOutdated } from '../sdk/errors.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
 import { describe, expectPage, expectVisible, open, submit, urlsOf } from './pages.ts';
 import { passReauthentication } from './sign-in.ts';

@@ -1,7 +1,7 @@
 import type { ConnectorContext, EnrollmentSecret } from '../sdk/connector.ts';
 import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled, stepUpRequired } from '../sdk/errors.ts';
 import { readQrIfReadable } from '../sdk/qr.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
 import { describe, expectPage, expectVisible, open, urlsOf } from './pages.ts';
 import { passReauthentication, submitCode } from './sign-in.ts';

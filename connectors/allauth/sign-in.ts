@@ -3,7 +3,7 @@ import {
   challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited, stepUpRequired,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
 import { expectVisible, formField, isRateLimited, open, submitField, urlsOf, type Landing } from './pages.ts';
 import type { PageName } from './site-urls.ts';

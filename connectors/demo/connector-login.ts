@@ -5,7 +5,7 @@ import {
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { signInInSteps, type SignInForm } from '../sdk/sign-in-flow.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { APP, DEMO_PAGES, expectVisible, heading, open, pathOf, submit } from './connector-pages.ts';
 
 /** The demo's sign-in form: email and password on one page (the SDK also handles them on two). */

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../operator/logging/logger.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { createLogger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { startDemoApp, type DemoApp } from './app/demo-app.ts';
 import type { HazardSettings } from './app/hazards.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';

@@ -3,7 +3,7 @@ import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import {
   connectorOutdated, ConnectorError, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled,
 } from '../sdk/errors.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../sdk/core.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';

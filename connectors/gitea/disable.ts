@@ -1,6 +1,6 @@
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { connectorOutdated } from '../sdk/errors.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { DISABLE_PATH, mfaStateFromTargets, readMfaState, securityPageTargets } from './mfa-state.ts';
 import { APP } from './names.ts';
 import { describe, expectPage, expectVisible, formPostingTo, submitNatively, urlsOf } from './pages.ts';

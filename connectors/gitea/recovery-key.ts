@@ -1,6 +1,6 @@
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { connectorOutdated } from '../sdk/errors.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
 import { currentPage, FLASH_MESSAGE } from './pages.ts';
 

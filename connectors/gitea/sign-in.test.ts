@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../operator/logging/logger.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { createLogger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { isConnectorError } from '../sdk/errors.ts';

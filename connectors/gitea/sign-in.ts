@@ -1,7 +1,7 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
 import { challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, otherMfaMethodEnabled } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
 import { expectVisible, formField, open, submitField, urlsOf, type Landing } from './pages.ts';
 import { PAGE_PATHS, type PageName } from './site-urls.ts';

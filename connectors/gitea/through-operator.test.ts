@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../sdk/browser.ts';
-import type { TotpSeed } from '../sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import { startGitea, type GiteaServer } from '../../test/apps/gitea/server.ts';
 import { signInByHand as signInAt, type SecondStep } from '../../test/apps/gitea/sign-in-by-hand.ts';

@@ -1,6 +1,6 @@
 import type { ConnectorContext, SecondFactor } from '../sdk/connector.ts';
 import { connectorOutdated, stepUpRequired } from '../sdk/errors.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { credentialIds, openSigningIn, OTP, RECOVERY_CODES, type CredentialType } from './account-credentials.ts';
 import { APP } from './names.ts';
 import { clickAndNavigate, describePage, expectLoginPage, expectVisible, LOGIN_PAGES } from './pages.ts';

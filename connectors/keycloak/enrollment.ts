@@ -1,10 +1,9 @@
 import type { ConnectorContext, EnrollmentDefaults, EnrollmentSecret } from '../sdk/connector.ts';
 import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled, unsupportedSeed } from '../sdk/errors.ts';
-import { TOTP_ALGORITHMS, TOTP_DIGITS, type TotpAlgorithm, type TotpDigits } from '../sdk/totp-seed.ts';
+import { TOTP_ALGORITHMS, TOTP_DIGITS, type SecretValue, type TotpAlgorithm, type TotpDigits } from '../sdk/core.ts';
 import { QrNotFoundError, readQrFromElement } from '../sdk/qr.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
 import { mfaStateOf, offersSetup, openSigningIn, OTP } from './account-credentials.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import {

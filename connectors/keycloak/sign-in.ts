@@ -4,7 +4,7 @@ import {
   stepUpRequired, timedOut,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../sdk/core.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import {
   clickAndNavigate, expectLoginPage, expectVisible, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage,

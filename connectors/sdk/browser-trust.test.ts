@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../test/support/test-ca.ts';
 import { createTrustHome, TrustStoreError } from './browser-trust.ts';
-import { parseCaBundle } from './ca-bundle.ts';
+import { parseCaBundle } from '../../core/tls/ca-bundle.ts';
 
 const run = promisify(execFile);
 let tls: TestCa;

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { TrustedCa } from './ca-bundle.ts';
+import type { TrustedCa } from '../../core/tls/ca-bundle.ts';
 
 const run = promisify(execFile);
 

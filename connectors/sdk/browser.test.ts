@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../operator/logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
 import { decodeQrPng, QrNotFoundError, readQrFromElement } from './qr.ts';
 

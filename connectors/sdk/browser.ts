@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import type { Logger } from '../../operator/logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { Refusal } from './destination.ts';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
 import { isConnectorError, pageLeftAllowedHosts, tlsUntrusted } from './errors.ts';

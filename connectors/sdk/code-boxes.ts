@@ -1,5 +1,5 @@
 import type { Locator } from 'playwright-core';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ConnectorContext } from './connector.ts';
 import { connectorOutdated } from './errors.ts';
 import { fillSecret } from './secret-input.ts';

@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
-import type { Logger } from '../../operator/logging/logger.ts';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
-import type { TotpAlgorithm, TotpDigits } from './totp-seed.ts';
+import type { Logger } from '../../core/logging/logger.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { SecondFactor } from '../../core/totp/second-factor.ts';
+import type { TotpAlgorithm, TotpDigits } from '../../core/totp/totp-seed.ts';
 
 /**
  * The contract between the runner and one app's browser automation. A connector is a stateless
@@ -85,13 +86,8 @@ export interface Credentials {
   readonly password: SecretValue<string>;
 }
 
-/** Answers a login's second-factor prompt for accounts that already have MFA. */
-export interface SecondFactor {
-  /** A fresh TOTP code: waits out window edges and never repeats a code within one window. */
-  totpCode(): Promise<SecretValue<string>>;
-  /** Used only when the app offers no TOTP prompt, or as the caller's explicit choice. */
-  readonly recoveryCode?: SecretValue<string>;
-}
+/** Part of the contract, declared in core/ because the code service answers sign-ins with one too. */
+export type { SecondFactor };
 
 export interface StepUpMaterial {
   readonly credentials: Credentials;

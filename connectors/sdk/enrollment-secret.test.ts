@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { ConnectorError } from './errors.ts';
 import { resolveEnrollmentSeed } from './enrollment-secret.ts';
 

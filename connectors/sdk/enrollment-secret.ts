@@ -1,11 +1,11 @@
 import type { Locator } from 'playwright-core';
-import type { Logger } from '../../operator/logging/logger.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { Logger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { EnrollmentSecret } from './connector.ts';
 import { connectorOutdated, ConnectorError } from './errors.ts';
 import { parseOtpauthUri, parseTextKey } from './otpauth-uri.ts';
 import { QrNotFoundError, readQrFromElement } from './qr.ts';
-import type { TotpSeed } from './totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 export interface EnrollmentElements {
   /** The element holding the setup key as text, if the page shows one. */

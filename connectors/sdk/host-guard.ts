@@ -1,5 +1,5 @@
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
-import type { Logger } from '../../operator/logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import { checkHost, type Refusal } from './destination.ts';
 
 /** Enough to see what happened; a page that loops on refused requests cannot grow the list. */

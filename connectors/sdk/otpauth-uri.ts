@@ -1,7 +1,7 @@
 import { Secret } from 'otpauth';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { unsupportedSeed } from './errors.ts';
-import { TOTP_DIGITS, type TotpAlgorithm, type TotpDigits, type TotpSeed } from './totp-seed.ts';
+import { TOTP_DIGITS, type TotpAlgorithm, type TotpDigits, type TotpSeed } from '../../core/totp/totp-seed.ts';
 
 /**
  * Forgiving readers for what enrollment pages show: an `otpauth://` URI (from a QR code or a

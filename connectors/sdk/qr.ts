@@ -1,8 +1,8 @@
 import jsQRModule from 'jsqr';
 import type { Locator } from 'playwright-core';
 import { PNG } from 'pngjs';
-import type { Logger } from '../../operator/logging/logger.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { Logger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 
 /**
  * Reads the QR code an element shows. A screenshot of the element works the same for `<img>`,

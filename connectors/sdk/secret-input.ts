@@ -1,5 +1,5 @@
 import type { ElementHandle, Locator } from 'playwright-core';
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ConnectorContext } from './connector.ts';
 import { pageLeftAllowedHosts } from './errors.ts';
 import { secretInputRefusal } from './host-guard.ts';

@@ -29,7 +29,7 @@ export async function startPlatform(progress: Progress, stops: Stops, extraImage
   const cp = cluster.plane;
   if (!crds) return cp;
   progress.step('installing the CRDs');
-  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
+  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/config/crd/bases`]);
   await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
   await kubectlOk(cp.kubeconfigPath, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
   return cp;

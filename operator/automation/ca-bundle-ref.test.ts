@@ -4,10 +4,10 @@ import { InMemoryKube } from '../../test/automation/in-memory-kube.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { createTestCa, type TestCa } from '../../test/support/test-ca.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
-import { createLogger } from '../logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { JobAutomationDriver } from './job-driver.ts';
-import { RESULT_KEYS } from './result-secret.ts';
+import { RESULT_KEYS } from '../run-contract/result-secret.ts';
 import { DEFAULT_RUNNER_SETTINGS } from './runner-settings.ts';
 
 const NS = 'team-a';

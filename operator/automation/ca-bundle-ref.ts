@@ -1,6 +1,6 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
-import { CaBundleProblem, parseCaBundle } from '../../connectors/sdk/ca-bundle.ts';
+import { CaBundleProblem, parseCaBundle } from '../../core/tls/ca-bundle.ts';
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 
 export const DEFAULT_CA_BUNDLE_KEY = 'ca.crt';

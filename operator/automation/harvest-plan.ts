@@ -1,7 +1,7 @@
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { sameSeed } from '../stores/material.ts';
-import type { AdoptedSlot, ResultSeedState } from './result-secret.ts';
-import type { RunAction } from './run-names.ts';
+import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
 
 /** What the store holds for the account when a run is harvested. */
 export interface StoreSeeds {
@@ -40,7 +40,7 @@ export type SeedHarvest =
  * | equal to active           | any               | none: it is the account's seed already |
  * | equal to pending, or new  | any               | write pending; promote if confirmed or the run succeeded |
  */
-export function planSeedHarvest(action: RunAction, succeeded: boolean, result: ResultSeed, store: StoreSeeds): SeedHarvest {
+export function planSeedHarvest(action: JobAction, succeeded: boolean, result: ResultSeed, store: StoreSeeds): SeedHarvest {
   if (action === 'disable') return { kind: 'none', why: 'DisableRun' };
   if (result.adoptedSlot === 'pending') return store.pending ? { kind: 'promotePending' } : { kind: 'none', why: 'AlreadyActive' };
   if (result.adoptedSlot === 'active') return { kind: 'none', why: 'AlreadyActive' };

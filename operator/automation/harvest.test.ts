@@ -1,16 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { apply, DriverFixture, failed, NS } from '../../test/automation/driver-fixture.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import { harvestRun, type HarvestDeps } from './harvest.ts';
-import { adoptedSlotData, recoveryCodesData, RESULT_KEYS, seedData } from './result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, RESULT_KEYS, seedData } from '../run-contract/result-secret.ts';
 import { RunLauncher } from './run-launcher.ts';
-import type { RunAction } from './run-names.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
 import { observeRun } from './run-observation.ts';
-import { accountRef } from './store-resolver.ts';
+import { accountRef } from '../stores/store-resolver.ts';
 
 const ENROLLED_AT = '2026-11-30T00:00:00Z';
 const S0 = randomSeed();
@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 /** An account the driver just started a run of `action` for; S0 is active in the store for all but a first enable. */
-async function runOf(action: RunAction, firstEnable = action === 'enable'): Promise<{ mfa: ManagedAccountMfa; ref: AccountRef; job: string }> {
+async function runOf(action: JobAction, firstEnable = action === 'enable'): Promise<{ mfa: ManagedAccountMfa; ref: AccountRef; job: string }> {
   const enrolled = { mfaState: 'Enabled' as const, totp: { enrolledAt: ENROLLED_AT } };
   const mfa = fx.account(action === 'disable' ? { mfa: { state: 'Disabled' } } : {}, action === 'enable' ? {} : enrolled);
   if (action === 'rotate') mfa.metadata.annotations = { 'mfa-operator.io/rotate': 'r1' };
@@ -45,7 +45,7 @@ const secretOf = async (slot: Promise<{ seed: TotpSeed } | undefined>) => (await
 const summary = (step: AutomationStep) => step.conditions.map((c) => `${c.type}=${c.status} ${c.reason}`);
 
 describe('harvestRun: what the harvest stores in each seed state', () => {
-  it.each<[string, RunAction | 'enable again', Record<string, string>, Record<string, unknown>, { active?: TotpSeed; pending?: TotpSeed }]>([
+  it.each<[string, JobAction | 'enable again', Record<string, string>, Record<string, unknown>, { active?: TotpSeed; pending?: TotpSeed }]>([
     ['an enable run whose seed the app confirmed: active', 'enable', seedData(S1, 'confirmed'), ok('Enabled'), { active: S1 }],
     ['a Complete enable run whose slot still says pending: the run succeeded, so active', 'enable', seedData(S1, 'pending'), ok('Enabled'), { active: S1 }],
     ['an enable run killed after storing its pending seed: pending, for the next run to adopt', 'enable', seedData(S1, 'pending'), failed('Terminated', true), { pending: S1 }],

@@ -4,12 +4,14 @@ import { rfc3339 } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-plan.ts';
-import { readRunResult, type RunResult } from './result-secret.ts';
+import { readRunResult, type RunResult } from '../run-contract/result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
-import { RUN_ANNOTATIONS, type RunAction } from './run-names.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
+import { RUN_ANNOTATIONS } from './run-names.ts';
 import type { AccountRef, SecretStoreProvider } from '../stores/provider.ts';
-import { outcomeOf, type ObservedRun, type RunOutcome } from './run-observation.ts';
-import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from './store-resolver.ts';
+import type { RunOutcome } from '../run-contract/outcome.ts';
+import { outcomeOf, type ObservedRun } from './run-observation.ts';
+import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from '../stores/store-resolver.ts';
 import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 
@@ -69,7 +71,7 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunO
 }
 
 /** Moves a run's material into the store along planSeedHarvest; exported for fault tests that play the harvest. */
-export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRef, action: RunAction, outcome: RunOutcome, result: RunResult): Promise<void> {
+export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRef, action: JobAction, outcome: RunOutcome, result: RunResult): Promise<void> {
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
   const stored = (result.seed || result.adoptedSlot) && action !== 'disable' ? await storeSeeds(provider, ref) : {};
   const plan = planSeedHarvest(action, succeeded, resultSeedOf(result), stored);

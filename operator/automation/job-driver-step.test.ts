@@ -3,7 +3,7 @@ import { apply, DriverFixture, failed, NS } from '../../test/automation/driver-f
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { randomSeed } from '../stores/contract.ts';
 import { neededAction } from './job-driver.ts';
-import { accountRef } from './store-resolver.ts';
+import { accountRef } from '../stores/store-resolver.ts';
 
 const ENROLLED = { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } } as const;
 

@@ -3,13 +3,13 @@ import { apply, CODE_SERVICE, DriverFixture, failed, NS } from '../../test/autom
 import type { InMemoryKube } from '../../test/automation/in-memory-kube.ts';
 import type { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import type { JobAutomationDriver } from './job-driver.ts';
-import { adoptedSlotData, recoveryCodesData, seedData } from './result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, seedData } from '../run-contract/result-secret.ts';
 import { runObjects } from './run-objects.ts';
-import { accountRef } from './store-resolver.ts';
+import { accountRef } from '../stores/store-resolver.ts';
 
 let fx: DriverFixture;
 let kube: InMemoryKube;

@@ -2,7 +2,7 @@ import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kube
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
 import { credentialsNotFound } from '../controller/managedaccountmfa/references.ts';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { caBundleVersion, readCaBundle } from './ca-bundle-ref.ts';
@@ -10,11 +10,12 @@ import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
 import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
-import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, type RunAction } from './run-names.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
+import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel } from './run-names.ts';
 import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
-import { accountRef, type StoreResolver } from './store-resolver.ts';
+import { accountRef, type StoreResolver } from '../stores/store-resolver.ts';
 
 export interface JobDriverDeps {
   core: CoreV1Api;
@@ -83,7 +84,7 @@ export class JobAutomationDriver implements AutomationDriver {
     return { ...step, done: step.status?.mfaState === 'Disabled' };
   }
 
-  async #toward(mfa: ManagedAccountMfa, action: RunAction | undefined, trigger: string): Promise<AutomationStep> {
+  async #toward(mfa: ManagedAccountMfa, action: JobAction | undefined, trigger: string): Promise<AutomationStep> {
     const runs = this.#runsOf(mfa);
     const unharvested = runs.find((r) => r.finished && !r.harvested);
     if (unharvested) return harvestRun(this.#harvestDeps(), mfa, unharvested);
@@ -116,7 +117,7 @@ export class JobAutomationDriver implements AutomationDriver {
     return { conditions: failedConditions(last.harvested.reason, message), requeueAfterMs: decision.waitMs };
   }
 
-  async #launch(mfa: ManagedAccountMfa, action: RunAction, attempt: number, trigger: string): Promise<AutomationStep> {
+  async #launch(mfa: ManagedAccountMfa, action: JobAction, attempt: number, trigger: string): Promise<AutomationStep> {
     // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
     if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
     // No watch on ConfigMaps: a refused bundle is read again after a while, besides on every spec change and resync.
@@ -175,7 +176,7 @@ function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
   return mfa.spec.deletionPolicy ?? 'Retain';
 }
 
-function codeServiceRequired(action: RunAction): string {
+function codeServiceRequired(action: JobAction): string {
   return `No run was started for ${ACTION_VERBS[action]}: the store holds a seed, and a run signs in with it only through codes ` +
     'from the code service, which is not serving runs. Start the operator with --code-service-port and --code-service-run-url ' +
     '(chart: codeService.enabled=true, the default); will not retry until then.';
@@ -187,7 +188,7 @@ function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
 }
 
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */
-export function neededAction(mfa: ManagedAccountMfa): RunAction | undefined {
+export function neededAction(mfa: ManagedAccountMfa): JobAction | undefined {
   if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Disabled') return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
   if (!enrolled(mfa)) return 'enable';
   return rotationRequested(mfa) ? 'rotate' : undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { outcomeConditions, type StoredAfterRun } from './run-conditions.ts';
-import type { ObservedRun, RunOutcome } from './run-observation.ts';
+import type { ObservedRun } from './run-observation.ts';
+import type { RunOutcome } from '../run-contract/outcome.ts';
 
 const run = { name: 'acct-enable-1a2b3c4d', action: 'enable', attempt: 1 } as ObservedRun;
 const outcome = (o: RunOutcome['outcome'], reason: string = o): RunOutcome => ({ outcome: o, reason, message: `${reason} happened.`, retryable: false });

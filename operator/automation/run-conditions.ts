@@ -1,5 +1,6 @@
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
-import type { ObservedRun, RunOutcome } from './run-observation.ts';
+import type { RunOutcome } from '../run-contract/outcome.ts';
+import type { ObservedRun } from './run-observation.ts';
 
 export const ACTION_VERBS = { enable: 'turning MFA on', disable: 'turning MFA off', rotate: 'rotating the TOTP seed' } as const;
 

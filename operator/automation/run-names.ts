@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-
-export type RunAction = 'enable' | 'disable' | 'rotate';
+import type { JobAction } from '../run-contract/run-spec.ts';
 
 /** Annotation that asks for a new seed: any new value starts one rotation. */
 export const ROTATE_ANNOTATION = 'mfa-operator.io/rotate';
@@ -8,7 +7,7 @@ export const ROTATE_ANNOTATION = 'mfa-operator.io/rotate';
 export interface RunIdentity {
   accountName: string;
   accountUid: string;
-  action: RunAction;
+  action: JobAction;
   generation: number;
   attempt: number;
   /** A rotation request's annotation value: annotations do not bump the generation, so it names the run. */

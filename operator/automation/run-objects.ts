@@ -2,7 +2,8 @@ import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1Servic
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
-import { RESULT_KEYS } from './result-secret.ts';
+import { RESULT_KEYS } from '../run-contract/result-secret.ts';
+import { RUN_CONTRACT_VERSION, type RunSpec } from '../run-contract/run-spec.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
@@ -85,22 +86,23 @@ function runLabels({ mfa, run }: RunInputs): Record<string, string> {
   };
 }
 
-function resultSecret(inputs: RunInputs, metadata: V1Secret['metadata']): V1Secret {
+function resultSecret(inputs: RunInputs, metadata: { name: string; namespace: string; labels: Record<string, string> }): V1Secret {
   const { mfa, run } = inputs;
   const runSpec = {
+    contractVersion: RUN_CONTRACT_VERSION,
     connector: mfa.spec.connector,
     ...(mfa.spec.account.loginUrl ? { loginUrl: mfa.spec.account.loginUrl } : {}),
     credentials: { usernameFile: `${CREDENTIALS_DIR}/username`, passwordFile: `${CREDENTIALS_DIR}/password` },
-    sink: { type: 'kubernetes', namespace: metadata!.namespace, secretName: metadata!.name },
+    sink: { type: 'kubernetes', namespace: metadata.namespace, secretName: metadata.name },
     action: run.action,
     ...(inputs.caBundle ? { caBundle: inputs.caBundle.pem } : {}),
     ...(inputs.codeService ? {
       codeService: {
         url: inputs.codeService.url, ...(inputs.codeService.caBundle ? { caBundle: inputs.codeService.caBundle } : {}),
-        tokenFile: `${CODE_SERVICE_TOKEN_DIR}/token`, namespace: metadata!.namespace, job: metadata!.name,
+        tokenFile: `${CODE_SERVICE_TOKEN_DIR}/token`, namespace: metadata.namespace, job: metadata.name,
       },
     } : {}),
-  };
+  } satisfies RunSpec;
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata,
     data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64') },

@@ -1,21 +1,12 @@
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { RUN_ANNOTATIONS, RUN_LABELS, type RunAction } from './run-names.ts';
-
-/** The runner's non-secret outcome as the controller reads it from the termination message. */
-export interface RunOutcome {
-  outcome: 'Enabled' | 'Adopted' | 'Disabled' | 'Verified' | 'Failed';
-  reason: string;
-  message: string;
-  retryable: boolean;
-  retryAfterSeconds?: number;
-  seed?: { algorithm: 'SHA1' | 'SHA256' | 'SHA512'; digits: 6 | 8; period: number };
-  recoveryCodeCount?: number;
-}
+import { parseRunOutcome, type RunOutcome, type SuccessOutcome } from '../run-contract/outcome.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
+import { RUN_ANNOTATIONS, RUN_LABELS } from './run-names.ts';
 
 export interface ObservedRun {
   job: V1Job;
   name: string;
-  action: RunAction;
+  action: JobAction;
   generation: number;
   attempt: number;
   /** The rotation request a rotate run answers (its label digest). */
@@ -33,7 +24,7 @@ export function observeRun(job: V1Job): ObservedRun {
   const run: ObservedRun = {
     job,
     name: meta.name!,
-    action: labels[RUN_LABELS.action] as RunAction,
+    action: labels[RUN_LABELS.action] as JobAction,
     generation: Number(labels[RUN_LABELS.generation] ?? 0),
     attempt: Number(labels[RUN_LABELS.attempt] ?? 1),
     request: labels[RUN_LABELS.request] ?? '',
@@ -62,7 +53,7 @@ const PAST_DEADLINE = 'the run took longer than its deadline (activeDeadlineSeco
  */
 export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome {
   const message = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.terminated?.message).find(Boolean);
-  const parsed = message ? parseOutcome(message) : undefined;
+  const parsed = message ? parseRunOutcome(message) : undefined;
   if (parsed?.reason === 'Terminated' && run.failedByController === 'DeadlineExceeded') {
     // The runner stopped on kubelet's SIGTERM; why it got one is the deadline.
     return { ...parsed, reason: 'Timeout', message: `Job ${run.name}: ${PAST_DEADLINE}. ${parsed.message}` };
@@ -76,24 +67,9 @@ export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome 
   return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
 }
 
-const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled' } as const;
+const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled' } as const satisfies Record<JobAction, SuccessOutcome>;
 
 function completedWithoutMessage(run: ObservedRun): RunOutcome {
   const outcome = SUCCESS_BY_ACTION[run.action];
   return { outcome, reason: outcome, message: `Job ${run.name} completed; its pod and termination message are gone, so the details are not known.`, retryable: false };
-}
-
-function parseOutcome(message: string): RunOutcome | undefined {
-  try {
-    const value = JSON.parse(message) as Partial<RunOutcome>;
-    if (typeof value.outcome !== 'string' || typeof value.reason !== 'string') return undefined;
-    return {
-      outcome: value.outcome, reason: value.reason, message: String(value.message ?? ''), retryable: Boolean(value.retryable),
-      ...(value.retryAfterSeconds ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
-      ...(value.seed ? { seed: value.seed } : {}),
-      ...(value.recoveryCodeCount !== undefined ? { recoveryCodeCount: value.recoveryCodeCount } : {}),
-    };
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
-import type { SecondFactor } from '../../connectors/sdk/connector.ts';
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { SecondFactor } from '../../core/totp/second-factor.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import { isCodeServiceError } from './code-errors.ts';
 import type { CodeIssuer, CodePurpose, IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';

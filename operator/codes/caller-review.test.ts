@@ -1,6 +1,6 @@
 import type { AuthenticationV1Api, AuthorizationV1Api, V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CallerReview } from './caller-review.ts';
 import { RateLimiter } from './rate-limiter.ts';
 

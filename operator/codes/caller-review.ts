@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticationV1Api, AuthorizationV1Api, V1UserInfo } from '@kubernetes/client-node';
 import { GROUP, MANAGED_ACCOUNT_MFA } from '../api/v1alpha1/resources.ts';
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { TtlCache } from './ttl-cache.ts';

@@ -1,8 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
-import { UsedTotpWindows, type Clock } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { UsedTotpWindows, type Clock } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import type { LoginAccount, LoginWindowRecord } from './login-windows.ts';

@@ -1,6 +1,6 @@
-import { generateTotpCode, processUsedTotpWindows, systemClock, type Clock, type UsedTotpWindows } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import type { SecretValue } from '../secrets/secret-value.ts';
+import { generateTotpCode, processUsedTotpWindows, systemClock, type Clock, type UsedTotpWindows } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { LoginAccount, LoginWindowRecord } from './login-windows.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { CodePurpose } from './code-issuer.ts';
 import type { RunSlot } from './code-request.ts';
 

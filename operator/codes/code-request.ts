@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { CodePurpose } from './code-issuer.ts';
 

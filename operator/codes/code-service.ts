@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { AccountCodes } from './account-codes.ts';
 import type { Caller, CallerReview } from './caller-review.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';

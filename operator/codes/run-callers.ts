@@ -3,7 +3,7 @@ import { MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import { observeRun } from '../automation/run-observation.ts';
 import { RUN_JOB_SELECTOR, RUN_LABELS } from '../automation/run-names.ts';
 import { ResilientInformer } from '../controller/runtime/informer.ts';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import type { Caller } from './caller-review.ts';
 import { CodeServiceError } from './code-errors.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { generateTotpCode, UsedTotpWindows, type Clock } from '../../connectors/sdk/totp-submission.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { generateTotpCode, UsedTotpWindows, type Clock } from '../../core/totp/totp-codes.ts';
 import { randomSeed } from '../stores/contract.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import type { RunSlot } from './code-request.ts';

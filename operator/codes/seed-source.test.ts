@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { StoreError } from '../stores/store-error.ts';
 import type { AccountRef, StoredSeed } from '../stores/provider.ts';
 import { StoreSeedSource, type StoreProviderResolver } from './seed-source.ts';

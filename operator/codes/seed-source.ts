@@ -1,4 +1,4 @@
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { SecretStoreProvider } from '../stores/provider.ts';
 import { isStoreError } from '../stores/store-error.ts';

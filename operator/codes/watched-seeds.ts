@@ -1,9 +1,9 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { GROUP, MANAGED_ACCOUNT_MFA, VERSION, resourcePath } from '../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { ResilientInformer } from '../controller/runtime/informer.ts';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import { slotSeed } from '../stores/kubernetes/secret-layout.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MATERIAL_LABEL, ownershipProblem, secretNameFor } from '../stores/kubernetes/secret-names.ts';
 import { isStoreError } from '../stores/store-error.ts';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runRunnerCli } from './cli.ts';
-import { renderSummary, type OutcomeSummary } from './outcome.ts';
-import { validateRunSpec } from './run-spec.ts';
+import { renderSummary, type OutcomeSummary } from '../run-contract/outcome.ts';
+import { validateRunSpec } from '../run-contract/run-spec.ts';
 
 async function runCli(spec: unknown): Promise<{ code: number; stdout: string; termination: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'runner-cli-'));

@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { createLogger } from '../logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { connectors } from '../../connectors/index.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { FileResultSink } from './file-sink.ts';
 import { KubernetesResultSink } from './kubernetes-sink.ts';
 import type { ResultSink } from './result-sink.ts';
-import { DEFAULT_TERMINATION_MESSAGE_PATH, isSuccess, publishSummary, type OutcomeSummary } from './outcome.ts';
-import { runEnablement } from './run.ts';
-import { readRunSpec, type SinkSpec } from './run-spec.ts';
+import { isSuccess, type OutcomeSummary } from '../run-contract/outcome.ts';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, publishSummary } from './termination-message.ts';
+import { performRun } from './run.ts';
+import { readRunSpec, type SinkSpec } from '../run-contract/run-spec.ts';
 import { describeFailure } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import type { AfterStepHook } from './steps.ts';
@@ -48,7 +49,7 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
   const stop = StopRequest.onSignals((signal) => logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`));
   try {
     const spec = await readRunSpec(specPath);
-    summary = await runEnablement(spec, sinkFor(spec.sink), {
+    summary = await performRun(spec, sinkFor(spec.sink), {
       connectors: options.connectors ?? connectors, logger, stop, scrubber, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {

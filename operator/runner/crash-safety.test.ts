@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../connectors/sdk/trace-zip.ts';
 import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
-import type { RunStep } from './steps.ts';
+import type { RunStep } from '../run-contract/outcome.ts';
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
-import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
+import { runRunnerProcess } from '../../test/runner/runner-process.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { moveMaterial } from '../automation/harvest.ts';
 import { FileResultSink } from './file-sink.ts';
 import type { ResultSink } from './result-sink.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 /**
  * docs/architecture.md invariant 1: a runner killed at any step leaves MFA off, or MFA on with a seed in the

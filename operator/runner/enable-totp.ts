@@ -1,7 +1,7 @@
 import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { resolveEnrollmentSeed } from '../../connectors/sdk/enrollment-secret.ts';
 import { ConnectorError, isConnectorError, otherMfaMethodEnabled, sinkUnavailable } from '../../connectors/sdk/errors.ts';
-import { seedMetadata, type TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { seedMetadata, type TotpSeed } from '../../core/totp/totp-seed.ts';
 import { adoptStoredSeed } from './adopt-seed.ts';
 import { withSession, type ActionResult, type RunContext } from './run-context.ts';
 import { VerifyingCodeSource } from './verifying-code-source.ts';

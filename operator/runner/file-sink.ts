@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SecretValue } from '../secrets/secret-value.ts';
-import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import type { ResultSink, SeedState, StoredSeed } from './result-sink.ts';
-import type { StoreSlot } from './run-code-client.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../core/totp/totp-seed.ts';
+import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { RecordedSeed, ResultSink } from './result-sink.ts';
 
 const SEED_FILE = 'seed.json';
 const RECOVERY_CODES_FILE = 'recovery-codes.json';
 const ADOPTED_SLOT_FILE = 'adopted-slot';
 
 interface SeedRecord {
-  state: SeedState;
+  state: ResultSeedState;
   secret: string;
   algorithm: TotpAlgorithm;
   digits: TotpDigits;
@@ -34,13 +34,13 @@ export class FileResultSink implements ResultSink {
   }
 
   /** For tests and the controller's hand-off: the seed this run captured, if any. */
-  async readSeed(): Promise<StoredSeed | undefined> {
+  async readSeed(): Promise<RecordedSeed | undefined> {
     const record = await this.#readSeedRecord(SEED_FILE);
     return record ? { seed: seedOf(record), state: record.state } : undefined;
   }
 
   /** For tests and the controller's hand-off: the store slot the run adopted, if any. */
-  async readAdoptedSlot(): Promise<StoreSlot | undefined> {
+  async readAdoptedSlot(): Promise<AdoptedSlot | undefined> {
     const text = await readIfExists(join(this.#dir, ADOPTED_SLOT_FILE));
     return text === 'pending' || text === 'active' ? text : undefined;
   }
@@ -49,7 +49,7 @@ export class FileResultSink implements ResultSink {
     await this.#writeAtomically(SEED_FILE, JSON.stringify(recordOf(seed, 'pending')));
   }
 
-  async markAdopted(slot: StoreSlot): Promise<void> {
+  async markAdopted(slot: AdoptedSlot): Promise<void> {
     await this.#writeAtomically(ADOPTED_SLOT_FILE, slot);
   }
 
@@ -72,7 +72,7 @@ export class FileResultSink implements ResultSink {
     return text === undefined ? undefined : new SecretValue((JSON.parse(text) as { codes: string[] }).codes);
   }
 
-  async #setState(state: SeedState): Promise<void> {
+  async #setState(state: ResultSeedState): Promise<void> {
     const record = await this.#readSeedRecord(SEED_FILE);
     if (!record) throw new Error(`No seed stored in the result directory; cannot mark it ${state}.`);
     await this.#writeAtomically(SEED_FILE, JSON.stringify({ ...record, state, updatedAt: new Date().toISOString() }));
@@ -104,7 +104,7 @@ export class FileResultSink implements ResultSink {
   }
 }
 
-function recordOf(seed: TotpSeed, state: SeedState): SeedRecord {
+function recordOf(seed: TotpSeed, state: ResultSeedState): SeedRecord {
   return {
     state, secret: seed.secret.reveal(), algorithm: seed.algorithm, digits: seed.digits, period: seed.period,
     ...(seed.issuer ? { issuer: seed.issuer } : {}), ...(seed.label ? { label: seed.label } : {}),

@@ -4,8 +4,8 @@ import { parseTextKey } from '../../connectors/sdk/otpauth-uri.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import type { ResultSink } from './result-sink.ts';
-import type { OutcomeSummary } from './outcome.ts';
-import type { RunSpec } from './run-spec.ts';
+import type { OutcomeSummary } from '../run-contract/outcome.ts';
+import type { RunSpec } from '../run-contract/run-spec.ts';
 import { DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
 
 const EXISTING_SEED = 'KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF';

@@ -1,9 +1,8 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type ResultSeedState } from '../automation/result-secret.ts';
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type AdoptedSlot, type ResultSeedState } from '../run-contract/result-secret.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ResultSink } from './result-sink.ts';
-import type { StoreSlot } from './run-code-client.ts';
 
 /**
  * The result sink of a run Job: the per-run result Secret, written with the pod's own service account
@@ -30,7 +29,7 @@ export class KubernetesResultSink implements ResultSink {
     return this.#write('record the confirmation', seedStateData('confirmed'));
   }
 
-  markAdopted(slot: StoreSlot): Promise<void> {
+  markAdopted(slot: AdoptedSlot): Promise<void> {
     return this.#write('record the adopted seed', adoptedSlotData(slot));
   }
 

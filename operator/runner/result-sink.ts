@@ -1,6 +1,6 @@
-import type { SecretValue } from '../secrets/secret-value.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import type { StoreSlot } from './run-code-client.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
 
 /**
  * Where a run leaves the material it captured, for the controller to move into the secret store. It is written
@@ -14,15 +14,14 @@ export interface ResultSink {
   /** The app accepted the seed this run captured (it turned MFA on with it). */
   markConfirmed(): Promise<void>;
   /** The app took the seed of this store slot at sign-in and the run adopted it: the harvest promotes a pending one. */
-  markAdopted(slot: StoreSlot): Promise<void>;
+  markAdopted(slot: AdoptedSlot): Promise<void>;
   writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void>;
   /** MFA was turned off; the slot's seed (if any) no longer opens the account. */
   markDisabled(): Promise<void>;
 }
 
-export type SeedState = 'pending' | 'confirmed' | 'disabled';
-
-export interface StoredSeed {
+/** A seed and its state as the file sink recorded it. */
+export interface RecordedSeed {
   seed: TotpSeed;
-  state: SeedState;
+  state: ResultSeedState;
 }

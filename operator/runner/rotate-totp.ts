@@ -1,5 +1,5 @@
 import { markAdopted } from './adopt-seed.ts';
-import { requireStoredSlots } from './disable-totp.ts';
+import { requireStoredSlots } from './seed-session.ts';
 import { enableTotp } from './enable-totp.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
 import { withStoredSeedsSession } from './seed-session.ts';

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import type { TotpAlgorithm, TotpDigits, TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits, TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { RunnerError } from './runner-errors.ts';
-import type { CodeServiceSpec } from './run-spec.ts';
+import type { CodeServiceSpec } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
 /** The store slots a run signs in with, in the order it tries them (operator/codes/run-codes.ts). */

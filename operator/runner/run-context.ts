@@ -1,15 +1,15 @@
 import type { Browser } from 'playwright-core';
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import { BrowserSession } from '../../connectors/sdk/browser.ts';
 import type { Connector, ConnectorContext, ConnectorTimeouts, Credentials, SecondFactor } from '../../connectors/sdk/connector.ts';
-import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
-import type { SuccessOutcome } from './outcome.ts';
+import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
+import type { SuccessOutcome } from '../run-contract/outcome.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { RunCodeClient } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 import type { StepRecorder } from './steps.ts';
 
-/** Everything one action needs; built once per run by runEnablement. */
+/** Everything one action needs; built once per run by performRun. */
 export interface RunContext {
   connector: Connector;
   loginUrl: URL;

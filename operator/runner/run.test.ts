@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserSession } from '../../connectors/sdk/browser.ts';
 import { demoConnector } from '../../connectors/demo/connector.ts';
-import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { createLogger } from '../logging/logger.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { generateTotpCode } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { createLogger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/runner/demo-run-fixture.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
@@ -26,7 +26,7 @@ async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<voi
   }
 }
 
-describe('runEnablement against the demo app in Chromium', () => {
+describe('performRun against the demo app in Chromium', () => {
   let fixture: DemoRunFixture;
   let codes: RunCodeService;
   const store = new InMemoryStore();

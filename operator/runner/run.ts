@@ -1,22 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
-import type { Logger } from '../logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import type { Logger } from '../../core/logging/logger.ts';
 import { CHROMIUM_PATH, launchBrowser } from '../../connectors/sdk/browser.ts';
 import { createTrustHome, TrustStoreError, type TrustHome } from '../../connectors/sdk/browser-trust.ts';
-import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../connectors/sdk/ca-bundle.ts';
+import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../core/tls/ca-bundle.ts';
 import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
 import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
-import { disableTotp, verifyStoredSeed } from './disable-totp.ts';
+import { disableTotp } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
-import type { OutcomeSummary } from './outcome.ts';
+import type { OutcomeSummary } from '../run-contract/outcome.ts';
 import type { ResultSink } from './result-sink.ts';
 import { RunCodeClient } from './run-code-client.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
-import { readCredentials, type RunAction, type RunSpec } from './run-spec.ts';
+import type { RunAction, RunSpec } from '../run-contract/run-spec.ts';
 import { describeFailure, RunnerError } from './runner-errors.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { StepRecorder, type AfterStepHook } from './steps.ts';
+import { verifyStoredSeed } from './verify-totp.ts';
 import type { StopRequest } from './stop-request.ts';
 
 export interface RunnerDeps {
@@ -42,7 +45,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
  * One Job run: resolve the connector and login URL, sign in, act, and return the non-secret
  * outcome summary. Never throws for a failed run: the failure is the summary.
  */
-export async function runEnablement(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
+export async function performRun(spec: RunSpec, sink: ResultSink, deps: RunnerDeps): Promise<OutcomeSummary> {
   const startedAt = new Date().toISOString();
   const steps = new StepRecorder(deps.logger, deps.afterStep, deps.stop);
   const scrubber = deps.scrubber ?? new SecretScrubber();
@@ -110,11 +113,13 @@ function optionalContext(spec: RunSpec, scrubber: SecretScrubber): Pick<RunConte
   };
 }
 
+/** Secret files end with a newline when written by hand or by `kubectl create secret --from-file`. */
 async function loadCredentials(spec: RunSpec, scrubber: SecretScrubber): Promise<Credentials> {
   try {
-    const credentials = await readCredentials(spec);
-    scrubber.add(credentials.password);
-    return credentials;
+    const username = (await readFile(spec.credentials.usernameFile, 'utf8')).replace(/\r?\n$/, '');
+    const password = new SecretValue((await readFile(spec.credentials.passwordFile, 'utf8')).replace(/\r?\n$/, ''));
+    scrubber.add(password);
+    return { username, password };
   } catch (e: unknown) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : 'unknown error';
     throw new RunnerError('CredentialsUnavailable',

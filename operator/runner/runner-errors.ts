@@ -1,6 +1,6 @@
 import { isConnectorError } from '../../connectors/sdk/errors.ts';
 import { UnknownConnectorError } from '../../connectors/sdk/registry.ts';
-import { InvalidRunSpecError } from './run-spec.ts';
+import { InvalidRunSpecError } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
 export type RunnerErrorReason =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 
 describe('SecretScrubber', () => {

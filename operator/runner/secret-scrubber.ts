@@ -1,4 +1,4 @@
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 
 const REDACTED = '[redacted]';
 /** Short strings (a 6-digit code) are scrubbed too; anything shorter would mangle ordinary text. */

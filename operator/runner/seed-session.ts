@@ -1,8 +1,9 @@
 import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts';
-import type { TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
 import type { StoreSlot } from './run-code-client.ts';
+import { RunnerError } from './runner-errors.ts';
 import { RemoteSlotCodeSource } from './verifying-code-source.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
@@ -19,6 +20,17 @@ export function storedSeedDoesNotMatch(app: string): ConnectorError {
  */
 export async function signInSlots(run: RunContext): Promise<StoreSlot[]> {
   return run.codes ? run.codes.slots() : [];
+}
+
+/** The slots to sign in with, for a run that cannot go on without a stored seed. */
+export async function requireStoredSlots(run: RunContext): Promise<StoreSlot[]> {
+  const slots = await signInSlots(run);
+  if (slots.length === 0) {
+    throw new RunnerError('SeedNotFound',
+      'The store holds no seed for this account, so the operator cannot sign in with a code. ' +
+      'Turn MFA off in the app by hand, or restore the seed.');
+  }
+  return slots;
 }
 
 /** What a sign-in with a stored seed found: the slot whose code the app took, and that seed's parameters. */

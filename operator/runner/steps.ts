@@ -1,19 +1,6 @@
-import type { Logger } from '../logging/logger.ts';
+import type { Logger } from '../../core/logging/logger.ts';
+import type { RunStep, StepTiming } from '../run-contract/outcome.ts';
 import type { StopRequest } from './stop-request.ts';
-
-/** Names of the runner's steps, in order; also the names a crash test can pause after. */
-export const RUN_STEPS = [
-  'resolveLoginUrl', 'readCredentials', 'trustCaBundle', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
-  'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
-  'markConfirmed', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
-] as const;
-export type RunStep = (typeof RUN_STEPS)[number];
-
-export interface StepTiming {
-  name: RunStep;
-  durationMs: number;
-  result: 'ok' | 'failed';
-}
 
 /** Called after each step that succeeded; tests use it to stop the runner at a chosen point. */
 export type AfterStepHook = (step: RunStep) => Promise<void>;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoRunFixture } from '../../test/runner/demo-run-fixture.ts';
-import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
+import { runRunnerProcess } from '../../test/runner/runner-process.ts';
 import { RunnerError } from './runner-errors.ts';
 import { StopRequest } from './stop-request.ts';
 

@@ -1,5 +1,5 @@
 import { RunnerError } from './runner-errors.ts';
-import type { RunStep } from './steps.ts';
+import type { RunStep } from '../run-contract/outcome.ts';
 
 /**
  * Steps that, once begun, run on through the step they map to even when the pod is asked to stop: stopping

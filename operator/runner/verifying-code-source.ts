@@ -1,7 +1,7 @@
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { SecondFactor } from '../../connectors/sdk/connector.ts';
-import { TotpCodeSource } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed, TotpSeedMetadata } from '../../connectors/sdk/totp-seed.ts';
+import { TotpCodeSource } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed, TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import type { RunCodeClient, StoreSlot } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 

@@ -1,8 +1,8 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CREDENTIALS_SELECTOR, credentialsOptedIn } from '../api/v1alpha1/resources.ts';
 import type { GcpSecretManagerProvider, ManagedAccountMfa, MfaSecretStore } from '../api/v1alpha1/types.generated.ts';
-import type { ResolvedStore, StoreResolver } from '../automation/store-resolver.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { KubernetesSecretStore } from './kubernetes/kubernetes-secret-store.ts';
 import type { SecretStoreProvider } from './provider.ts';
 import { StoreError } from './store-error.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { AccountRef, SecretStoreProvider, TotpSeedMaterial } from './provider.ts';
 import { isStoreError } from './store-error.ts';
 

@@ -1,5 +1,5 @@
-import { TOTP_ALGORITHMS, TOTP_DIGITS, type TotpAlgorithm, type TotpDigits } from '../../connectors/sdk/totp-seed.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import { TOTP_ALGORITHMS, TOTP_DIGITS, type TotpAlgorithm, type TotpDigits } from '../../core/totp/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { RecoveryCodes, TotpSeedMaterial } from './provider.ts';
 import { StoreError } from './store-error.ts';
 

@@ -1,5 +1,5 @@
-import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import type { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../core/totp/totp-seed.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
 
 /**
  * The contract between the controller and a secret store backend, modelled on the External

@@ -3,7 +3,7 @@ import { JobAutomationDriver } from '../../operator/automation/job-driver.ts';
 import type { RunCodeService } from '../../operator/automation/run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS, type RunnerSettings } from '../../operator/automation/runner-settings.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from '../../operator/metrics/metrics.ts';
 import { InMemoryKube } from './in-memory-kube.ts';
 import { InMemoryStore } from './in-memory-store.ts';

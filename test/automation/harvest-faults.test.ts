@@ -2,11 +2,11 @@ import { BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobAutomationDriver } from '../../operator/automation/job-driver.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
-import { accountRef } from '../../operator/automation/store-resolver.ts';
+import { accountRef } from '../../operator/stores/store-resolver.ts';
 import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../../operator/metrics/metrics.ts';
 import { KubernetesResultSink } from '../../operator/runner/kubernetes-sink.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';

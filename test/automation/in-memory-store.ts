@@ -1,7 +1,7 @@
 import { STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type SecretStoreProvider, type SeedMetadata, type StoredMaterialMetadata, type StoredSeed, type StoreValidation, type TotpSeedMaterial } from '../../operator/stores/provider.ts';
 import { checkRecoveryCodes, checkSeedMaterial, encodeRecoveryCodes, sameSeed, seedFrom, seedParameters } from '../../operator/stores/material.ts';
 import { StoreError } from '../../operator/stores/store-error.ts';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 
 const CREATED_AT = '2026-12-01T10:00:00Z';
 

@@ -1,6 +1,6 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';

@@ -1,8 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ApiException, CoordinationV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { generateTotpCode } from '../../core/totp/totp-codes.ts';
 import { LOGIN_WINDOWS_ANNOTATION } from '../../operator/codes/login-windows.ts';
 import { RUN_CODE_BUDGET, RUN_CODES_ANNOTATION } from '../../operator/codes/run-code-budget.ts';
 import type { RunningCodeService } from '../../operator/codes/start.ts';

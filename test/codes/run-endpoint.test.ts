@@ -1,7 +1,7 @@
 import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { RUN_CODE_BUDGET } from '../../operator/codes/run-code-budget.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';

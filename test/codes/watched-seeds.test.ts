@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';
 import { CodeServiceFixture, OPERATOR_USER, randomSeed } from './code-service-fixture.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { REPO } from '../support/cluster.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
 import { capturedOutput, operatorApiUse, startE2eEnvironment, writeDebugDump, type E2eEnvironment } from '../support/e2e-environment.ts';

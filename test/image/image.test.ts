@@ -75,7 +75,7 @@ describe(`the image (${IMAGE})`, () => {
       const script = "const { createServer } = await import('node:https'); " +
         "const { launchBrowser, CHROMIUM_PATH } = await import('/app/dist/connectors/sdk/browser.js'); " +
         "const { createTrustHome } = await import('/app/dist/connectors/sdk/browser-trust.js'); " +
-        "const { parseCaBundle } = await import('/app/dist/connectors/sdk/ca-bundle.js'); " +
+        "const { parseCaBundle } = await import('/app/dist/core/tls/ca-bundle.js'); " +
         "const server = createServer({ cert: process.env.APP_CERT, key: process.env.APP_KEY }, (q, s) => s.end('<title>trusted</title>')); " +
         "await new Promise((r) => server.listen(0, '127.0.0.1', r)); const url = `https://127.0.0.1:${server.address().port}/`; " +
         'const trust = await createTrustHome(parseCaBundle(process.env.APP_CA, new Date())); ' +

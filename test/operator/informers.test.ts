@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { createInformers, type MfaInformers } from '../../operator/controller/managedaccountmfa/informers.ts';
 import { checkCredentials } from '../../operator/controller/managedaccountmfa/references.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
-import { createLogger } from '../../operator/logging/logger.ts';
+import { createLogger } from '../../core/logging/logger.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';

@@ -76,7 +76,7 @@ describe('the Dockerfile', () => {
 async function buildLikeTheImage(): Promise<string> {
   const src = join(work, 'src');
   await mkdir(src);
-  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'operator', 'connectors']) {
+  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'core', 'operator', 'connectors']) {
     await copy(join(REPO, path), join(src, path), { recursive: true, filter: (p) => !p.endsWith('.test.ts') && basename(p) !== 'node_modules' });
   }
   await symlink(join(REPO, 'node_modules'), join(src, 'node_modules'));

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { cp as copy, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO } from '../support/cluster.ts';
+import { generatorTree, runGenerator } from './generator.ts';
 import { objectsOf } from './manifests.ts';
 import { grantedPermissions } from './rbac-rules.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runToolOk } from './tools.ts';
@@ -13,21 +11,10 @@ beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 let tree: string;
 
-/** The generator as `make generate` / `make verify` run it, in a throwaway copy of the sources it reads. */
-async function generator(root: string, ...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'hack/generate-chart.mjs'), ...args]);
-    return { code: 0, output: stdout + stderr };
-  } catch (e: unknown) {
-    const failed = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
+const generator = (root: string, ...args: string[]) => runGenerator(root, 'hack/generate-chart.mjs', ...args);
 
 beforeEach(async () => {
-  tree = await mkdtemp(join(tmpdir(), 'mfa-generate-'));
-  for (const path of ['hack/generate-chart.mjs', 'config', 'charts']) await copy(join(REPO, path), join(tree, path), { recursive: true });
-  await symlink(join(REPO, 'node_modules'), join(tree, 'node_modules'));
+  tree = await generatorTree(['hack/generate-chart.mjs', 'config', 'charts']);
 });
 afterEach(async () => {
   await rm(tree, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processUsedTotpWindows } from '../../connectors/sdk/totp-submission.ts';
+import { processUsedTotpWindows } from '../../core/totp/totp-codes.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import { randomSeed } from '../../operator/stores/contract.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';

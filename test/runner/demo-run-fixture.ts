@@ -7,12 +7,12 @@ import { startDemoApp, type DemoApp, type DemoAppOptions } from '../../connector
 import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
 import { connectors } from '../../connectors/index.ts';
-import { createLogger, type Logger } from '../../operator/logging/logger.ts';
+import { createLogger, type Logger } from '../../core/logging/logger.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/runner/outcome.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
-import { runEnablement, type RunnerDeps } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/runner/run-spec.ts';
+import { performRun, type RunnerDeps } from '../../operator/runner/run.ts';
+import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 
 // The runner tests take these from here with the fixture; they are the SDK's test kit.
 export { codesSince, expectNoSecrets } from '../../connectors/sdk/testing/secrets.ts';
@@ -93,7 +93,7 @@ export class DemoAccount {
 
   /** Run the runner in this process against the shared browser. */
   async run(overrides: Partial<RunSpec> = {}, sink: ResultSink | undefined = undefined, deps: Partial<RunnerDeps> = {}): Promise<OutcomeSummary> {
-    return runEnablement({ ...this.spec, ...overrides }, sink ?? this.sink, {
+    return performRun({ ...this.spec, ...overrides }, sink ?? this.sink, {
       connectors, logger: this.logger(), browser: this.fixture.browser, ...deps,
     });
   }

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { moveMaterial } from '../../operator/automation/harvest.ts';
-import type { RunResult } from '../../operator/automation/result-secret.ts';
-import type { RunOutcome } from '../../operator/automation/run-observation.ts';
+import type { RunResult } from '../../operator/run-contract/result-secret.ts';
+import type { RunOutcome } from '../../operator/run-contract/outcome.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
-import type { RunStep } from '../../operator/runner/steps.ts';
+import type { RunStep } from '../../operator/run-contract/outcome.ts';
 import { randomSeed } from '../../operator/stores/contract.ts';
 import type { AccountRef } from '../../operator/stores/provider.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';
 import { RunCodeService } from './run-code-service.ts';
-import { runRunnerProcess } from '../../connectors/sdk/testing/runner-process.ts';
+import { runRunnerProcess } from './runner-process.ts';
 import { signInWith, type SignInResult } from './sign-in-check.ts';
 
 /**

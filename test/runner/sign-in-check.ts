@@ -1,7 +1,7 @@
 import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
 import { signIn } from '../../connectors/demo/app/testing/flows.ts';
-import { generateTotpCode } from '../../connectors/sdk/totp-submission.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import { generateTotpCode } from '../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 export type SignInResult = 'NoCodeAsked' | 'Accepted' | 'Refused';
 

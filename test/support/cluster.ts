@@ -8,7 +8,7 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export async function startClusterWithCrds(options: Parameters<typeof startControlPlane>[0] = {}): Promise<ControlPlane> {
   const cp = await startControlPlane(options);
   try {
-    await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/crds`]);
+    await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '-f', `${REPO}/config/crd/bases`]);
     await kubectlOk(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
     return cp;
   } catch (err) {

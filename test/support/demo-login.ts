@@ -1,7 +1,7 @@
 import { TOTP, Secret } from 'otpauth';
 import { DemoHttpClient, type FetchedPage } from '../../connectors/demo/app/testing/http-client.ts';
 import { signIn } from '../../connectors/demo/app/testing/flows.ts';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 /**
  * Signs in to the demo app as a person would with an authenticator: password, then the current code.

@@ -53,7 +53,7 @@ export interface E2eOptions {
 
 async function grantOperatorRbac(admin: string, options: E2eOptions): Promise<void> {
   await kubectlOk(admin, ['create', 'namespace', OPERATOR_NS]);
-  await kubectlOk(admin, ['apply', '--server-side', '-f', `${REPO}/crds`]);
+  await kubectlOk(admin, ['apply', '--server-side', '-f', `${REPO}/config/crd/bases`]);
   await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/role.yaml`]);
   await kubectlOk(admin, ['apply', '-n', OPERATOR_NS, '-f', `${REPO}/config/rbac/leader_election_role.yaml`]);
   await kubectlOk(admin, ['create', 'clusterrolebinding', 'e2e-operator', '--clusterrole=mfa-operator-manager-role', `--user=${OPERATOR_USER}`]);

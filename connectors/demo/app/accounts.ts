@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { describeHazards, mergeHazards, NO_HAZARDS, type HazardSettings, type Hazards } from './hazards.ts';
 import { RecoveryCodeSet } from './recovery-codes.ts';
 import { existingTotpCredential, type TotpCredential } from './totp.ts';

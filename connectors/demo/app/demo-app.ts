@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
+import { createLogger, type Logger } from '../../../core/logging/logger.ts';
 import { AccountNotFoundError, AccountStore, type DemoAccountSpec } from './accounts.ts';
 import { InvalidHazardError, mergeHazards, NO_HAZARDS, type HazardSettings } from './hazards.ts';
 import { BadRequestError, html, json, readBody, type Reply } from './http.ts';
@@ -12,7 +12,7 @@ import { ADMIN_PREFIX, adminApi, mayAdminister, type AdminApi } from './routes/a
 import { securityRoutes } from './routes/security.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { needsStepUp, stepUpRedirect, stepUpRoutes } from './routes/step-up.ts';
-import type { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { csrfTokenMatches, SESSION_COOKIE, sessionCookie, SessionStore, type Session } from './sessions.ts';
 import { errorPage } from './views/sign-in-views.ts';
 import type { ViewContext } from './views/layout.ts';

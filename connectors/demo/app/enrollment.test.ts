@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../operator/logging/logger.ts';
+import { createLogger } from '../../../core/logging/logger.ts';
 import { startDemoApp, type DemoApp } from './demo-app.ts';
 import { alertText, DemoHttpClient, decodeQrImage, recoveryCodesOn, textById } from './testing/http-client.ts';
 import { codeAt, ManualClock, setupKey, signIn, startEnrollment } from './testing/flows.ts';

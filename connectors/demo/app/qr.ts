@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import type { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../../../core/secrets/secret-value.ts';
 import type { QrFormat } from './hazards.ts';
 
 export const QR_NAME = 'QR code for authenticator app setup';

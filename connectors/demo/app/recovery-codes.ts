@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../../core/secrets/secret-value.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../../../operator/logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 import type { Account, AccountStore } from './accounts.ts';
 import type { Hazards } from './hazards.ts';
 import type { Reply } from './http.ts';

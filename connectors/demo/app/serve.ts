@@ -4,7 +4,7 @@
 // See connectors/demo/README.md for the flags.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { startDemoApp, type DemoAppOptions } from './demo-app.ts';
 import type { DemoAccountSpec } from './accounts.ts';
 import type { HazardSettings, QrFormat, TotpAlgorithm } from './hazards.ts';

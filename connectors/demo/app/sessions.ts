@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../../../core/secrets/secret-value.ts';
 import type { Account } from './accounts.ts';
 
 export const SESSION_COOKIE = 'demo_session';

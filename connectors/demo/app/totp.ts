@@ -1,5 +1,5 @@
 import { Secret, TOTP } from 'otpauth';
-import { SecretValue } from '../../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { InvalidHazardError, type ExistingTotp, type TotpParameters, DEFAULT_TOTP } from './hazards.ts';
 
 export const ISSUER = 'Demo SaaS';

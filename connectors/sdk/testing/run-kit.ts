@@ -7,13 +7,13 @@ import { expect } from 'vitest';
 import { connectors } from '../../index.ts';
 import { launchBrowser } from '../browser.ts';
 import type { ConnectorRegistry } from '../registry.ts';
-import { createLogger, type Logger } from '../../../operator/logging/logger.ts';
+import { createLogger, type Logger } from '../../../core/logging/logger.ts';
 import { FileResultSink } from '../../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
+import type { OutcomeSummary } from '../../../operator/run-contract/outcome.ts';
 import type { ResultSink } from '../../../operator/runner/result-sink.ts';
-import { runEnablement } from '../../../operator/runner/run.ts';
-import type { RunSpec } from '../../../operator/runner/run-spec.ts';
-import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from './runner-process.ts';
+import { performRun } from '../../../operator/runner/run.ts';
+import type { RunSpec } from '../../../operator/run-contract/run-spec.ts';
+import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from '../../../test/runner/runner-process.ts';
 
 /**
  * The connector test kit: one Chromium and a scratch directory for a test file, an account per
@@ -96,7 +96,7 @@ export class RunAccount {
 
   /** The runner in this process, on the kit's Chromium; `sink` replaces the account's own (e.g. an empty one). */
   run(overrides: Partial<RunSpec> = {}, sink: ResultSink = this.sink): Promise<OutcomeSummary> {
-    return runEnablement({ ...this.spec, ...overrides }, sink, { connectors: this.kit.registry, logger: this.logger(), browser: this.kit.browser });
+    return performRun({ ...this.spec, ...overrides }, sink, { connectors: this.kit.registry, logger: this.logger(), browser: this.kit.browser });
   }
 
   /** The runner as a Job runs it, in its own process; `fault` kills it (or sends SIGTERM) right after a step. */

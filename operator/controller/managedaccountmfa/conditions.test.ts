@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../api/v1alpha1/types.generated.ts';
-import { readyFrom } from './conditions.ts';
+import { readyFrom } from './ready-condition.ts';
 
 const c = (type: string, status: Condition['status'], reason = `${type}${status}`): Condition =>
   ({ type, status, reason, message: `${type} is ${status}.`, lastTransitionTime: '2026-12-02T01:00:00Z', observedGeneration: 1 });

@@ -5,7 +5,7 @@ import {
 } from '../../api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa, MfaSecretStore } from '../../api/v1alpha1/types.generated.ts';
 import { RUN_JOB_SELECTOR } from '../../automation/run-names.ts';
-import type { Logger } from '../../logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 import { ResilientInformer } from '../runtime/informer.ts';
 
 export interface MfaInformers {

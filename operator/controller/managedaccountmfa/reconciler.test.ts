@@ -1,7 +1,7 @@
 import { ApiException, type CustomObjectsApi, type EventsV1Event, type V1Secret } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../../api/v1alpha1/types.generated.ts';
-import { createLogger } from '../../logging/logger.ts';
+import { createLogger } from '../../../core/logging/logger.ts';
 import { EventRecorder } from '../runtime/events.ts';
 import { noAutomation, type AutomationDriver, type AutomationStep, type FinalizeStep } from './automation.ts';
 import { ManagedAccountMfaReconciler, olderVersion, type ReconcilerDeps } from './reconciler.ts';

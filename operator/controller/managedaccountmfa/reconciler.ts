@@ -1,13 +1,13 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { FINALIZER, GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../api/v1alpha1/resources.ts';
 import type { Condition, ManagedAccountMfa, ManagedAccountMfaStatus } from '../../api/v1alpha1/types.generated.ts';
-import type { Logger } from '../../logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { plannedEvents, type PlannedEvent } from './condition-events.ts';
-import { readyFrom } from './conditions.ts';
+import { readyFrom } from './ready-condition.ts';
 import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
 
 /** A safety net only: the watch event of the reconciler's own write normally syncs the resource first. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../../logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
 import { WorkQueue } from './workqueue.ts';
 

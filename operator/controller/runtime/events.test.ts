@@ -1,6 +1,6 @@
 import { ApiException, type EventsV1Event } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../logging/logger.ts';
+import { createLogger } from '../../../core/logging/logger.ts';
 import { EventRecorder, type EventRecorderOptions } from './events.ts';
 
 /** An events.k8s.io API over a map, counting every write, as the audit log would. */

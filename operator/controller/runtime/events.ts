@@ -1,6 +1,6 @@
 import { ApiException, PatchStrategy, V1MicroTime, setHeaderOptions, type EventsV1Api, type EventsV1Event, type KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../logging/logger.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -1,6 +1,6 @@
 import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
-import type { Logger } from '../../logging/logger.ts';
-import { KeyedBackoff, sleep } from './backoff.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
+import { KeyedBackoff, sleep } from './keyed-backoff.ts';
 
 export interface InformerHandlers<T> {
   onChange(obj: T): void;

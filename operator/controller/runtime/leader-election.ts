@@ -1,6 +1,6 @@
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import type { Logger } from '../../logging/logger.ts';
-import { sleep } from './backoff.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
+import { sleep } from './keyed-backoff.ts';
 
 export interface LeaderElectionOptions {
   api: CoordinationV1Api;

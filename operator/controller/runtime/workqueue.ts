@@ -1,4 +1,4 @@
-import { KeyedBackoff } from './backoff.ts';
+import { KeyedBackoff } from './keyed-backoff.ts';
 
 export interface WorkQueueHooks {
   onAdd?(): void;

@@ -2,7 +2,7 @@ import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { JWT } from 'google-auth-library';
 import type { GcpSecretManagerProvider } from '../../api/v1alpha1/types.generated.ts';
-import type { SecretValue } from '../../secrets/secret-value.ts';
+import type { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { StoreError } from '../store-error.ts';
 
 /** How the operator proves who it is; without a key, application default credentials (Workload Identity). */

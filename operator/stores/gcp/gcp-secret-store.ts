@@ -1,6 +1,6 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { GcpSecretManagerProvider } from '../../api/v1alpha1/types.generated.ts';
-import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../backoff.ts';
+import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../store-retry.ts';
 import {
   checkRecoveryCodes, checkSeedMaterial, decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed,
   parseSeedParameters, sameSeed, seedParameters, type SeedParameters,

@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Secret } from '@k
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../../test/envtest/control-plane.ts';
 import { freeLoopbackPort } from '../../../test/envtest/ports.ts';
-import type { BackoffPolicy } from '../backoff.ts';
+import type { BackoffPolicy } from '../store-retry.ts';
 import { describeStoreContract, newAccount, randomRecoveryCodes, randomSeed } from '../contract.ts';
 import type { AccountRef } from '../provider.ts';
 import { REQUIRED_SECRET_VERBS } from './access-review.ts';

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../backoff.ts';
+import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../store-retry.ts';
 import { checkRecoveryCodes, checkSeedMaterial, decodeRecoveryCodes, encodeRecoveryCodes, seedParameters } from '../material.ts';
 import {
   STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type RecoveryCodesMetadata, type SecretStoreProvider,

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
-import { SecretValue } from '../../secrets/secret-value.ts';
+import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { parseSeedParameters, seedFrom, seedParameters, type SeedParameters } from '../material.ts';
 import type { AccountRef, RecoveryCodesMetadata, SeedMetadata, StoredSeed, TotpSeedMaterial } from '../provider.ts';
 import { StoreError } from '../store-error.ts';

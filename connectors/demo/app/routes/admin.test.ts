@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { SecretValue } from '../../../../operator/secrets/secret-value.ts';
+import { SecretValue } from '../../../../core/secrets/secret-value.ts';
 import { mayAdminister } from './admin.ts';
 
 function request(remoteAddress: string, authorization?: string): IncomingMessage {

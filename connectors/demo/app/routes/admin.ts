@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { SecretValue } from '../../../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../../../../core/secrets/secret-value.ts';
 import type { DemoAccountSpec } from '../accounts.ts';
 import type { HazardSettings } from '../hazards.ts';
 import { BadRequestError, json, noContent, readJson, type Reply } from '../http.ts';

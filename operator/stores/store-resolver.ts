@@ -1,5 +1,5 @@
 import type { ManagedAccountMfa, StoredMaterialRef } from '../api/v1alpha1/types.generated.ts';
-import type { AccountRef, SecretStoreProvider, StoredMaterialMetadata } from '../stores/provider.ts';
+import type { AccountRef, SecretStoreProvider, StoredMaterialMetadata } from './provider.ts';
 
 export interface ResolvedStore {
   provider: SecretStoreProvider;

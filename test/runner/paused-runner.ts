@@ -1,8 +1,8 @@
-import { runRunnerCli } from '../../../operator/runner/cli.ts';
-import type { RunStep } from '../../../operator/runner/steps.ts';
+import { runRunnerCli } from '../../operator/runner/cli.ts';
+import type { RunStep } from '../../operator/run-contract/outcome.ts';
 
 /**
- * The runner with fault hooks, for tests only (connectors/sdk/testing/ is not part of the build):
+ * The runner with fault hooks, for tests only (test/ is not part of the build):
  * - MFA_RUNNER_PAUSE_AFTER=<step>: prints `PAUSED <step>` on stderr after that step and waits forever, so the
  *   test can SIGKILL it at exactly that point;
  * - MFA_RUNNER_SIGTERM_AFTER=<step>: sends itself SIGTERM right after that step, as kubelet does at a Job's

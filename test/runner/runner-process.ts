@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OutcomeSummary } from '../../../operator/runner/outcome.ts';
-import type { RunStep } from '../../../operator/runner/steps.ts';
+import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
+import type { RunStep } from '../../operator/run-contract/outcome.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 
 export interface RunnerProcessResult {
   exitCode: number | null;
@@ -31,7 +31,7 @@ function faultEnv(fault: RunnerFault | undefined): Record<string, string> {
  */
 export async function runRunnerProcess(specPath: string, terminationPath: string, fault?: RunnerFault): Promise<RunnerProcessResult> {
   const killAfter = fault && 'killAfter' in fault ? fault.killAfter : undefined;
-  const entry = fault ? 'connectors/sdk/testing/paused-runner.ts' : 'operator/runner/main.ts';
+  const entry = fault ? 'test/runner/paused-runner.ts' : 'operator/runner/main.ts';
   const child = spawn(process.execPath, [entry, '--run-spec', specPath, '--termination-message-path', terminationPath], {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'info', ...faultEnv(fault) },

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
-import { SecretValue } from '../../operator/secrets/secret-value.ts';
-import type { SecondFactor } from './connector.ts';
+import { SecretValue } from '../secrets/secret-value.ts';
+import type { SecondFactor } from './second-factor.ts';
 import type { TotpSeed } from './totp-seed.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { SecretValue } from '../../operator/secrets/secret-value.ts';
+import type { SecretValue } from '../secrets/secret-value.ts';
 
 /** Hash algorithms that authenticator apps and secret stores (Vault among them) agree on. */
 export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;

@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import type { TotpSeed } from '../../connectors/sdk/totp-seed.ts';
-import { SecretValue } from '../secrets/secret-value.ts';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed } from '../stores/material.ts';
 
 /**
