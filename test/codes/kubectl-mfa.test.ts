@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { CODE_SERVICE_EXTENSION } from '../../operator/cli/kubectl-mfa/kube-context.ts';
-import { REPO } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
+import { pluginPath } from '../support/kubectl-mfa.ts';
 import { runCommand, type CommandResult } from '../support/command.ts';
 import { waitFor } from '../support/wait.ts';
 import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
@@ -17,6 +17,8 @@ const NS = 'team-b';
 const SEED = randomSeed({ algorithm: 'SHA512', digits: 8 });
 const fixture = new CodeServiceFixture();
 let shimDir: string;
+/** PATH with the plugin first (its shim is in shimDir). */
+let pluginOnPath: string;
 const kubeconfigs: Record<string, string> = {};
 
 function validates(seed: TotpSeed, code: string): boolean {
@@ -26,7 +28,7 @@ function validates(seed: TotpSeed, code: string): boolean {
 
 /** `kubectl mfa ...` exactly as a user types it: kubectl finds the plugin on PATH. */
 function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return runCommand('kubectl', ['mfa', ...args], { env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG: '/nonexistent', ...env } });
+  return runCommand('kubectl', ['mfa', ...args], { env: { ...process.env, PATH: pluginOnPath, KUBECONFIG: '/nonexistent', ...env } });
 }
 
 /**
@@ -50,9 +52,7 @@ async function tokenKubeconfig(name: string, token: string): Promise<string> {
 beforeAll(async () => {
   await fixture.start();
   shimDir = await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
-  const shim = join(shimDir, 'kubectl-mfa');
-  await writeFile(shim, `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`);
-  await chmod(shim, 0o755);
+  pluginOnPath = await pluginPath(shimDir);
   await fixture.namespace(NS);
   await fixture.account(NS, 'shared', SEED);
   for (const sa of ['alice', 'bob']) kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
@@ -123,7 +123,7 @@ describe('kubectl mfa code', () => {
 
   it('shows a countdown line per code when not on a terminal', async () => {
     const child = spawn('kubectl', ['mfa', 'code', 'shared', '--kubeconfig', kubeconfigs.alice!], {
-      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: pluginOnPath }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

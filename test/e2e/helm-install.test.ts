@@ -41,7 +41,7 @@ beforeAll(async () => {
   admin = cluster.plane.kubeconfigPath;
   app = await deployDemoApp(admin, join(dir, 'demo-app-tls'));
   operator = await installOperatorWithHelm(admin, dir);
-  plugin = await pluginPath();
+  plugin = await pluginPath(dir);
   const kc = new KubeConfig();
   kc.loadFromFile(admin);
   store = new KubernetesSecretStore(kc);

@@ -11,9 +11,12 @@ export interface CodeServiceEndpoint {
   caPath: string;
 }
 
-/** A PATH on which kubectl finds the `mfa` plugin from this checkout's source (Node 24 strips the types). */
-export async function pluginPath(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
+/**
+ * A PATH on which kubectl finds the `mfa` plugin from this checkout's source (Node 24 strips the types). The shim
+ * goes into `dir`, which the caller removes; without one, into a new temporary directory.
+ */
+export async function pluginPath(dir?: string): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
   await writeFile(join(dir, 'kubectl-mfa'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`);
   await chmod(join(dir, 'kubectl-mfa'), 0o755);
   return `${dir}:${process.env.PATH ?? ''}`;
