@@ -131,7 +131,10 @@ describe('gitea through the operator: real API server, operator under its RBAC, 
   it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
     const captured = await capturedOutput(env);
 
-    expect(app.secretsUsed.length).toBeGreaterThan(10);
+    // The password, the seeds before and after the rotation and Gitea's one recovery key (allauth's ten codes
+    // made the copied count of more than ten, which Gitea can never reach).
+    expect(app.secretsUsed).toContain(password);
+    expect(new Set(app.secretsUsed).size).toBeGreaterThanOrEqual(4);
     expect(app.secretsUsed.filter((secret) => captured.includes(secret))).toEqual([]);
     expect(captured).toContain('JobCreated');
   });
