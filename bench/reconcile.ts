@@ -1,6 +1,9 @@
 // Creates N ManagedAccountMfa resources on the local control plane and measures the operator reconciling them.
 // Usage: node bench/reconcile.ts [--count 1000] [--idle-seconds 60] [--other-secrets 0] [--from dist|source]
-//        [--node-options '...']     (prints JSON)
+//        [--node-options '...'] [--backlog]     (prints JSON)
+// --backlog creates every resource before the operator starts, so the time until all are reconciled is the operator's
+// own (otherwise the bench's creates, 25 at a time, pace it). Every run ends with the floor (bench/reconcile-floor.ts):
+// the same three writes per resource from a bare client with the operator's 4 workers, after the operator stopped.
 // --other-secrets N first creates N unrelated 8 KiB Secrets (a cluster's TLS keys, Helm releases) that the operator's
 // Secret informer lists and watches too.
 // --from dist (default) runs dist/operator/main.js as the image does (`npm run build` first); source runs the .ts files.
@@ -13,12 +16,16 @@ import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../operator/api/v1al
 import { REPO, startClusterWithCrds } from '../test/support/cluster.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { startOperator } from '../test/support/operator-process.ts';
+import { reconcileFloorSeconds } from './reconcile-floor.ts';
 
 const CHART_NODE_OPTIONS = (parse(readFileSync(`${REPO}/charts/mfa-operator/values.yaml`, 'utf8')) as { nodeOptions: string }).nodeOptions;
 const { values } = parseArgs({ options: {
   count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' }, 'other-secrets': { type: 'string', default: '0' },
   from: { type: 'string', default: 'dist' }, 'node-options': { type: 'string', default: CHART_NODE_OPTIONS },
+  backlog: { type: 'boolean', default: false },
 } });
+const BACKLOG = values.backlog;
+const WORKERS = 4;
 const FROM = values.from === 'source' ? 'source' : 'dist';
 const DIST_MAIN = `${REPO}/dist/operator/main.js`;
 if (FROM === 'dist' && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run npm run build first (or pass --from source)`);
@@ -60,8 +67,10 @@ function operatorRequests(auditLog: string, since = 0): { total: number; writes:
   return { total: events.length, writes: events.filter((e) => WRITE_VERBS.has(e.verb)).length };
 }
 
+const NAMES = Array.from({ length: COUNT }, (_, i) => `bench-${i}`);
+
 async function createAll(custom: CustomObjectsApi): Promise<void> {
-  const names = Array.from({ length: COUNT }, (_, i) => `bench-${i}`);
+  const names = NAMES;
   for (let i = 0; i < names.length; i += 25) {
     await Promise.all(names.slice(i, i + 25).map((name) => custom.createNamespacedCustomObject({
       group: 'mfa-operator.io', version: 'v1alpha1', namespace: 'default', plural: 'managedaccountmfas',
@@ -76,6 +85,12 @@ async function countReconciled(custom: CustomObjectsApi): Promise<number> {
   return list.items.filter((m) => m.status?.conditions?.some((c: any) => c.type === 'CredentialsValid' && c.status === 'True')).length;
 }
 
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = Date.now();
+  await work();
+  return (Date.now() - started) / 1000;
+}
+
 const cp = await startClusterWithCrds({ auditLog: true });
 try {
   await kubectlOk(cp.kubeconfigPath, ['create', 'clusterrolebinding', 'bench', '--clusterrole=cluster-admin', `--user=${USER}`]);
@@ -83,7 +98,9 @@ try {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await createOtherSecrets(kc.makeApiClient(CoreV1Api));
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login', labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } }, stringData: { username: 'u', password: 'p' } } });
-  const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', '4'], { NODE_OPTIONS },
+  const createdBeforeStart = BACKLOG ? await timed(() => createAll(custom)) : undefined;
+  const operatorStarted = Date.now();
+  const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', String(WORKERS)], { NODE_OPTIONS },
     FROM === 'dist' ? { main: DIST_MAIN } : {});
   await operator.waitForLog('caches synced; reconciling', 60_000);
   const port = await operator.httpPort();
@@ -92,10 +109,11 @@ try {
   const started = Date.now();
   const apiServerPid = cp.processIds().kubeApiServer;
   const cpuAtStart = { operator: cpuSeconds(operator.child.pid!), apiServer: cpuSeconds(apiServerPid) };
-  await createAll(custom);
-  const createdSeconds = (Date.now() - started) / 1000;
+  const createdSeconds = createdBeforeStart ?? await timed(() => createAll(custom));
+  const createsDone = Date.now();
   while ((await countReconciled(custom)) < COUNT) await new Promise((r) => setTimeout(r, 500));
-  const reconciledSeconds = (Date.now() - started) / 1000;
+  const reconciledAt = Date.now();
+  const reconciledSeconds = (reconciledAt - started) / 1000;
   // CPU time depends far less on the machine's load than wall time; the API server's includes the bench's own
   // creates and the list it polls every 500 ms.
   const busyCpu = {
@@ -111,23 +129,34 @@ try {
   const idle = operatorRequests(cp.auditLogPath!, idleFrom);
   const idleRssMiB = memoryMiB(pid, 'VmRSS');
   const idleHeapMiB = await heapUsedMiB(port);
+  const peakRssMiB = memoryMiB(pid, 'VmHWM');
+  const idleCpuSeconds = Number((cpuSeconds(pid) - cpuBefore).toFixed(2));
+  await operator.kill();
+  const floorSeconds = await reconcileFloorSeconds(kc, 'default', NAMES, WORKERS);
   console.log(JSON.stringify({
     resources: COUNT,
     otherSecrets: OTHER_SECRETS,
     from: FROM,
     nodeOptions: NODE_OPTIONS,
-    // Idle with no resources yet: caches synced, nothing to reconcile.
+    // Caches synced: with no resources yet, or with --backlog all of them listed and none reconciled.
     operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
     operatorHeapUsedAfterCacheSyncMiB: heapAfterCacheSyncMiB,
+    backlog: BACKLOG,
+    // With --backlog the creates came before the operator started; "reconciled" then counts from its caches' sync
+    // (which listed all of them), and fromOperatorStart includes its start and that list.
     secondsToCreateAll: createdSeconds,
     secondsUntilAllReconciled: reconciledSeconds,
+    secondsAfterLastCreate: Number(((reconciledAt - createsDone) / 1000).toFixed(2)),
+    ...(BACKLOG ? { secondsFromOperatorStart: Number(((reconciledAt - operatorStarted) / 1000).toFixed(2)) } : {}),
     untilAllReconciled: busyCpu,
     operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
     operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
-    operatorPeakRssMiB: memoryMiB(pid, 'VmHWM'),
-    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: Number((cpuSeconds(pid) - cpuBefore).toFixed(2)), rssMiB: idleRssMiB, heapUsedMiB: idleHeapMiB },
+    operatorPeakRssMiB: peakRssMiB,
+    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: idleCpuSeconds, rssMiB: idleRssMiB, heapUsedMiB: idleHeapMiB },
+    // Only a backlog run compares with the floor: otherwise the bench's own creates pace the operator.
+    floor: { workers: WORKERS, secondsForThreeWritesEach: Number(floorSeconds.toFixed(2)),
+      ...(BACKLOG ? { reconcileOverFloor: Number((reconciledSeconds / floorSeconds).toFixed(2)) } : {}) },
   }, null, 2));
-  await operator.kill();
 } finally {
   await cp.stop();
 }
