@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { randomSeed } from '../stores/contract.ts';
 import { planSeedHarvest, type SeedHarvest } from './harvest-plan.ts';
-import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { ResultSeedState } from '../run-contract/result-secret.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 const S0 = randomSeed();
 const S1 = randomSeed();
@@ -10,7 +11,7 @@ const S2 = randomSeed();
 /** The same seed as it comes back from another read (a different object). */
 const copy = (seed: typeof S0) => ({ ...seed });
 
-const cases: { name: string; action: JobAction; succeeded: boolean; seed?: typeof S0; state?: ResultSeedState; adoptedSlot?: AdoptedSlot; store: { active?: typeof S0; pending?: typeof S0 }; plan: SeedHarvest }[] = [
+const cases: { name: string; action: JobAction; succeeded: boolean; seed?: typeof S0; state?: ResultSeedState; adoptedSlot?: SeedSlot; store: { active?: typeof S0; pending?: typeof S0 }; plan: SeedHarvest }[] = [
   { name: 'a run that left no seed', action: 'enable', succeeded: false, store: { active: S0 }, plan: { kind: 'none', why: 'NoSeed' } },
   { name: 'a disable run (its seed is the one turned off)', action: 'disable', succeeded: true, seed: S0, state: 'disabled', store: { active: S0 }, plan: { kind: 'none', why: 'DisableRun' } },
   { name: 'a rotation that turned MFA off and failed before a new seed', action: 'rotate', succeeded: false, seed: S1, state: 'disabled', store: { active: S0, pending: S1 }, plan: { kind: 'none', why: 'SeedTurnedOff' } },

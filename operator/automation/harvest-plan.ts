@@ -1,7 +1,8 @@
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { sameSeed } from '../stores/material.ts';
-import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { ResultSeedState } from '../run-contract/result-secret.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** What the store holds for the account when a run is harvested. */
 export interface StoreSeeds {
@@ -13,7 +14,7 @@ export interface StoreSeeds {
 export interface ResultSeed {
   seed?: TotpSeed;
   state?: ResultSeedState;
-  adoptedSlot?: AdoptedSlot;
+  adoptedSlot?: SeedSlot;
 }
 
 export type SeedHarvest =

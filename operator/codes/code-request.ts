@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
+import { isSeedSlot, SEED_SLOTS, type SeedSlot } from '../stores/seed-slots.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { CodePurpose } from './code-issuer.ts';
 
@@ -12,15 +13,11 @@ export interface CodeRequest {
 const ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/code$/;
 const RUN_ROUTE = /^\/v1\/namespaces\/([^/]+)\/runs\/([^/]+)\/(code|slots)$/;
 
-/** The store slots a run may sign in with (operator/stores: the pending seed, then the active one). */
-export const RUN_SLOTS = ['pending', 'active'] as const;
-export type RunSlot = (typeof RUN_SLOTS)[number];
-
 /** A run asking for one code from a slot (`slot` set), or which slots hold a seed (`slot` unset). */
 export interface RunCodeRequest {
   readonly namespace: string;
   readonly job: string;
-  readonly slot?: RunSlot;
+  readonly slot?: SeedSlot;
 }
 // RFC 1123 label (namespace) and subdomain (object name), as the API server enforces them.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -63,8 +60,8 @@ export function parseRunRequest(req: IncomingMessage): RunCodeRequest | undefine
   }
   if (match[3] === 'slots') return { namespace, job };
   const slot = url.searchParams.get('slot');
-  if (!RUN_SLOTS.includes(slot as RunSlot)) throw new CodeServiceError('BadRequest', 'slot must be "pending" or "active".');
-  return { namespace, job, slot: slot as RunSlot };
+  if (!isSeedSlot(slot)) throw new CodeServiceError('BadRequest', `slot must be one of ${SEED_SLOTS.map((s) => `"${s}"`).join(', ')}.`);
+  return { namespace, job, slot };
 }
 
 // A request target the URL parser or decodeURIComponent refuses is the caller's mistake (400), not

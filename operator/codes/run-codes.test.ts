@@ -3,10 +3,10 @@ import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { generateTotpCode, UsedTotpWindows, type Clock } from '../../core/totp/totp-codes.ts';
 import { randomSeed } from '../stores/contract.ts';
 import { CodeIssuer } from './code-issuer.ts';
-import type { RunSlot } from './code-request.ts';
 import type { RunGrant, RunJobs } from './run-callers.ts';
 import { RUN_CODE_BUDGET } from './run-code-budget.ts';
 import { RunCodes } from './run-codes.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 const grant: RunGrant = { namespace: 'team-a', job: 'acct-rotate-1', jobUid: 'job-1', accountName: 'acct', accountUid: 'uid-acct' };
 const noJobs: RunJobs = { job: async () => undefined, pods: async () => [] };
@@ -17,9 +17,9 @@ function jumpingClock(): Clock {
   return { now: () => now, sleep: async (ms: number) => { now += ms; } };
 }
 
-function runCodes(slots: Partial<Record<RunSlot, TotpSeed>>): { codes: RunCodes; clock: Clock } {
+function runCodes(slots: Partial<Record<SeedSlot, TotpSeed>>): { codes: RunCodes; clock: Clock } {
   const clock = jumpingClock();
-  const seeds = { readRunSeed: async (_account: unknown, slot: RunSlot) => slots[slot] };
+  const seeds = { readRunSeed: async (_account: unknown, slot: SeedSlot) => slots[slot] };
   return { codes: new RunCodes(noJobs, seeds, new CodeIssuer({ clock, usedWindows: new UsedTotpWindows() })), clock };
 }
 

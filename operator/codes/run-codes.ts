@@ -1,10 +1,11 @@
 import type { Caller } from './caller-review.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { CodeIssuer, IssuedCode } from './code-issuer.ts';
-import { RUN_SLOTS, type RunCodeRequest, type RunSlot } from './code-request.ts';
+import { type RunCodeRequest } from './code-request.ts';
 import { authorizeRun, type RunGrant, type RunJobs } from './run-callers.ts';
 import { ProcessRunCodeBudget, type RunCodeBudget } from './run-code-budget.ts';
 import type { RunSeedSource } from './watched-seeds.ts';
+import { SEED_SLOTS, type SeedSlot } from '../stores/seed-slots.ts';
 
 /**
  * The run endpoint: a run Job signs in with the store's seeds without ever holding one. It asks for one login code at
@@ -29,13 +30,13 @@ export class RunCodes {
   }
 
   /** The slots that hold a seed, pending first (the order a run tries them in). */
-  async slots(grant: RunGrant): Promise<RunSlot[]> {
-    const held: RunSlot[] = [];
-    for (const slot of RUN_SLOTS) if (await this.#seeds.readRunSeed(accountOf(grant), slot)) held.push(slot);
+  async slots(grant: RunGrant): Promise<SeedSlot[]> {
+    const held: SeedSlot[] = [];
+    for (const slot of SEED_SLOTS) if (await this.#seeds.readRunSeed(accountOf(grant), slot)) held.push(slot);
     return held;
   }
 
-  async issue(grant: RunGrant, slot: RunSlot): Promise<IssuedCode> {
+  async issue(grant: RunGrant, slot: SeedSlot): Promise<IssuedCode> {
     await this.#budget.spend(grant);
     const seed = await this.#seeds.readRunSeed(accountOf(grant), slot);
     if (!seed) {

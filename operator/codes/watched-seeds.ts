@@ -8,9 +8,9 @@ import { slotSeed } from '../stores/kubernetes/secret-layout.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MATERIAL_LABEL, ownershipProblem, secretNameFor } from '../stores/kubernetes/secret-names.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
-import type { RunSlot } from './code-request.ts';
 import { noActiveSeed, StoreSeedSource, type AccountSeed, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
 import { TtlCache } from './ttl-cache.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** Only the Kubernetes store's own seed Secrets: other Secrets' values never enter this process through it. */
 export const SEED_SECRET_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${MATERIAL_LABEL}=seed`;
@@ -98,7 +98,7 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     return { seed: this.#defaultStoreSeed(account), account: key };
   }
 
-  async readRunSeed(account: RunAccount, slot: RunSlot): Promise<TotpSeed | undefined> {
+  async readRunSeed(account: RunAccount, slot: SeedSlot): Promise<TotpSeed | undefined> {
     if (!this.#warm) await this.#untilWarm();
     const found = this.#accounts.get(account.name, account.namespace);
     if (!found || found.metadata.uid !== account.uid) {
@@ -157,7 +157,7 @@ export interface RunAccount {
 
 /** A run's sign-in seeds, one slot at a time; undefined when the slot is empty. */
 export interface RunSeedSource {
-  readRunSeed(account: RunAccount, slot: RunSlot): Promise<TotpSeed | undefined>;
+  readRunSeed(account: RunAccount, slot: SeedSlot): Promise<TotpSeed | undefined>;
 }
 
 /** A changed uid, store reference or active version (a rotation) is another key: read afresh. */

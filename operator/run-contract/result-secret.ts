@@ -1,6 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
+import { isSeedSlot, type SeedSlot } from '../stores/seed-slots.ts';
 import { decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed } from '../stores/material.ts';
 
 /**
@@ -19,13 +20,11 @@ export const RESULT_KEYS = {
 
 export type ResultSeedState = 'pending' | 'confirmed' | 'disabled';
 
-/** The store slot whose seed the app took at sign-in, when the run adopted it instead of enrolling. */
-export type AdoptedSlot = 'pending' | 'active';
-
 export interface RunResult {
   seed?: TotpSeed;
   seedState?: ResultSeedState;
-  adoptedSlot?: AdoptedSlot;
+  /** The store slot whose seed the app took at sign-in, when the run adopted it instead of enrolling. */
+  adoptedSlot?: SeedSlot;
   recoveryCodes?: SecretValue<readonly string[]>;
 }
 
@@ -35,7 +34,7 @@ export function seedData(seed: TotpSeed, state: ResultSeedState): Record<string,
   return { [RESULT_KEYS.seed]: b64(encodeSeed(seed)), [RESULT_KEYS.seedState]: b64(state) };
 }
 
-export function adoptedSlotData(slot: AdoptedSlot): Record<string, string> {
+export function adoptedSlotData(slot: SeedSlot): Record<string, string> {
   return { [RESULT_KEYS.adoptedSlot]: b64(slot) };
 }
 
@@ -65,7 +64,7 @@ export function readRunResult(secret: V1Secret | undefined): RunResult {
 }
 
 /** Written by the run's pod: anything but the two slot names is ignored, never promoted. */
-function adoptedSlotOf(bytes: Buffer | undefined): AdoptedSlot | undefined {
+function adoptedSlotOf(bytes: Buffer | undefined): SeedSlot | undefined {
   const text = bytes?.toString('utf8');
-  return text === 'pending' || text === 'active' ? text : undefined;
+  return isSeedSlot(text) ? text : undefined;
 }

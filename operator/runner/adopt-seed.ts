@@ -1,7 +1,7 @@
 import { ConnectorError, mfaAlreadyEnabled } from '../../connectors/sdk/errors.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
-import type { StoreSlot } from './run-code-client.ts';
 import { signInSlots, withStoredSeedsSession } from './seed-session.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /**
  * MFA is on already. If an earlier run stored a seed (it may have crashed between confirming and
@@ -28,7 +28,7 @@ export async function adoptStoredSeed(run: RunContext): Promise<ActionResult> {
 }
 
 /** Records which store slot the app takes, so the harvest promotes that one and no other. */
-export async function markAdopted(run: RunContext, slot: StoreSlot): Promise<void> {
+export async function markAdopted(run: RunContext, slot: SeedSlot): Promise<void> {
   await run.steps.run('markConfirmed', () => run.sink.markAdopted(slot));
 }
 

@@ -3,8 +3,9 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { TotpAlgorithm, TotpDigits, TotpSeed } from '../../core/totp/totp-seed.ts';
-import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { ResultSeedState } from '../run-contract/result-secret.ts';
 import type { RecordedSeed, ResultSink } from './result-sink.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 const SEED_FILE = 'seed.json';
 const RECOVERY_CODES_FILE = 'recovery-codes.json';
@@ -40,7 +41,7 @@ export class FileResultSink implements ResultSink {
   }
 
   /** For tests and the controller's hand-off: the store slot the run adopted, if any. */
-  async readAdoptedSlot(): Promise<AdoptedSlot | undefined> {
+  async readAdoptedSlot(): Promise<SeedSlot | undefined> {
     const text = await readIfExists(join(this.#dir, ADOPTED_SLOT_FILE));
     return text === 'pending' || text === 'active' ? text : undefined;
   }
@@ -49,7 +50,7 @@ export class FileResultSink implements ResultSink {
     await this.#writeAtomically(SEED_FILE, JSON.stringify(recordOf(seed, 'pending')));
   }
 
-  async markAdopted(slot: AdoptedSlot): Promise<void> {
+  async markAdopted(slot: SeedSlot): Promise<void> {
     await this.#writeAtomically(ADOPTED_SLOT_FILE, slot);
   }
 

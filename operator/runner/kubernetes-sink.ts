@@ -1,8 +1,9 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type AdoptedSlot, type ResultSeedState } from '../run-contract/result-secret.ts';
+import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type ResultSeedState } from '../run-contract/result-secret.ts';
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ResultSink } from './result-sink.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /**
  * The result sink of a run Job: the per-run result Secret, written with the pod's own service account
@@ -29,7 +30,7 @@ export class KubernetesResultSink implements ResultSink {
     return this.#write('record the confirmation', seedStateData('confirmed'));
   }
 
-  markAdopted(slot: AdoptedSlot): Promise<void> {
+  markAdopted(slot: SeedSlot): Promise<void> {
     return this.#write('record the adopted seed', adoptedSlotData(slot));
   }
 

@@ -1,6 +1,7 @@
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import type { AdoptedSlot, ResultSeedState } from '../run-contract/result-secret.ts';
+import type { ResultSeedState } from '../run-contract/result-secret.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /**
  * Where a run leaves the material it captured, for the controller to move into the secret store. It is written
@@ -14,7 +15,7 @@ export interface ResultSink {
   /** The app accepted the seed this run captured (it turned MFA on with it). */
   markConfirmed(): Promise<void>;
   /** The app took the seed of this store slot at sign-in and the run adopted it: the harvest promotes a pending one. */
-  markAdopted(slot: AdoptedSlot): Promise<void>;
+  markAdopted(slot: SeedSlot): Promise<void>;
   writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void>;
   /** MFA was turned off; the slot's seed (if any) no longer opens the account. */
   markDisabled(): Promise<void>;

@@ -5,9 +5,7 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { RunnerError } from './runner-errors.ts';
 import type { CodeServiceSpec } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
-
-/** The store slots a run signs in with, in the order it tries them (operator/codes/run-codes.ts). */
-export type StoreSlot = 'pending' | 'active';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 export interface SlotCode {
   code: SecretValue<string>;
@@ -33,13 +31,13 @@ export class RunCodeClient {
     this.#scrubber = scrubber;
   }
 
-  async slots(): Promise<StoreSlot[]> {
+  async slots(): Promise<SeedSlot[]> {
     const body = await this.#get('slots');
     const slots = Array.isArray(body.slots) ? body.slots : [];
     return (['pending', 'active'] as const).filter((slot) => slots.includes(slot));
   }
 
-  async code(slot: StoreSlot): Promise<SlotCode> {
+  async code(slot: SeedSlot): Promise<SlotCode> {
     const body = await this.#get(`code?slot=${slot}`);
     if (typeof body.code !== 'string') throw unavailable('answered a code request without a code');
     const code = new SecretValue(body.code);

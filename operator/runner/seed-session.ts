@@ -2,9 +2,9 @@ import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts';
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
-import type { StoreSlot } from './run-code-client.ts';
 import { RunnerError } from './runner-errors.ts';
 import { RemoteSlotCodeSource } from './verifying-code-source.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
 export function storedSeedDoesNotMatch(app: string): ConnectorError {
@@ -18,12 +18,12 @@ export function storedSeedDoesNotMatch(app: string): ConnectorError {
  * of the code service before the app is touched, so an operator that is down fails the run retryably with nothing done.
  * A run spec names no code service only when the store held no seed at launch (the operator starts no other run).
  */
-export async function signInSlots(run: RunContext): Promise<StoreSlot[]> {
+export async function signInSlots(run: RunContext): Promise<SeedSlot[]> {
   return run.codes ? run.codes.slots() : [];
 }
 
 /** The slots to sign in with, for a run that cannot go on without a stored seed. */
-export async function requireStoredSlots(run: RunContext): Promise<StoreSlot[]> {
+export async function requireStoredSlots(run: RunContext): Promise<SeedSlot[]> {
   const slots = await signInSlots(run);
   if (slots.length === 0) {
     throw new RunnerError('SeedNotFound',
@@ -36,7 +36,7 @@ export async function requireStoredSlots(run: RunContext): Promise<StoreSlot[]> 
 /** What a sign-in with a stored seed found: the slot whose code the app took, and that seed's parameters. */
 export interface SlotSession<T> {
   value: T;
-  slot: StoreSlot;
+  slot: SeedSlot;
   seed?: TotpSeedMetadata;
 }
 
@@ -47,7 +47,7 @@ export interface SlotSession<T> {
  * refused each is tried once more; the code service hands out each window for one login only, so that is the next one.
  */
 export async function withStoredSeedsSession<T>(
-  run: RunContext, slots: readonly StoreSlot[], work: (ctx: ConnectorContext, codes: RemoteSlotCodeSource, slot: StoreSlot) => Promise<T>,
+  run: RunContext, slots: readonly SeedSlot[], work: (ctx: ConnectorContext, codes: RemoteSlotCodeSource, slot: SeedSlot) => Promise<T>,
   refused: () => Error = () => storedSeedDoesNotMatch(run.connector.displayName),
 ): Promise<SlotSession<T>> {
   for (let round = 1; round <= 2; round++) {

@@ -2,8 +2,9 @@ import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { SecondFactor } from '../../connectors/sdk/connector.ts';
 import { TotpCodeSource } from '../../core/totp/totp-codes.ts';
 import type { TotpSeed, TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
-import type { RunCodeClient, StoreSlot } from './run-code-client.ts';
+import type { RunCodeClient } from './run-code-client.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /**
  * A code source that remembers whether the app asked for a code. A login that never asked
@@ -36,12 +37,12 @@ export class VerifyingCodeSource implements SecondFactor {
  * the slot's seed parameters once a code was asked for (for the outcome summary).
  */
 export class RemoteSlotCodeSource implements SecondFactor {
-  readonly slot: StoreSlot;
+  readonly slot: SeedSlot;
   readonly #client: RunCodeClient;
   #metadata: TotpSeedMetadata | undefined;
   #asked = false;
 
-  constructor(client: RunCodeClient, slot: StoreSlot) {
+  constructor(client: RunCodeClient, slot: SeedSlot) {
     this.#client = client;
     this.slot = slot;
   }

@@ -5,13 +5,13 @@ import { parseSeedParameters, seedFrom, seedParameters, type SeedParameters } fr
 import type { AccountRef, RecoveryCodesMetadata, SeedMetadata, StoredSeed, TotpSeedMaterial } from '../provider.ts';
 import { StoreError } from '../store-error.ts';
 import { ACCOUNT_ANNOTATION, ACCOUNT_UID_ANNOTATION, labelsFor, ownerReferencesFor, secretNameFor, type MaterialKind } from './secret-names.ts';
+import type { SeedSlot } from '../seed-slots.ts';
 
 /**
  * How material sits in a Secret. The seed Secret has `active` and `pending` keys (base32 seed)
  * with their parameters, version and time in `mfa-operator.io/<slot>-seed` annotations; the
  * recovery-codes Secret has one `codes` key (one code per line).
  */
-export type SeedSlot = 'active' | 'pending';
 export const CODES_KEY = 'codes';
 const SLOT_ANNOTATIONS: Record<SeedSlot, string> = { active: 'mfa-operator.io/active-seed', pending: 'mfa-operator.io/pending-seed' };
 export const CODES_ANNOTATION = 'mfa-operator.io/recovery-codes';
