@@ -3,13 +3,12 @@
 // Event create), with the operator's worker count and its pooled API connection. No informers, no queue, no reads,
 // no decisions: what three writes per resource cost on this API server at least.
 import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../operator/api/v1alpha1/resources.ts';
 import { pooledKubeConfig } from '../operator/kube/pooled-kube-config.ts';
 
-const GROUP = 'mfa-operator.io';
-const VERSION = 'v1alpha1';
-const PLURAL = 'managedaccountmfas';
+const PLURAL = MANAGED_ACCOUNT_MFA.plural;
 
-interface Resource { metadata: { name: string; namespace: string; uid: string; resourceVersion: string; generation: number }; status?: unknown }
+interface Resource { metadata: { uid: string; generation: number } }
 
 async function threeWrites(custom: CustomObjectsApi, events: EventsV1Api, name: string, namespace: string): Promise<void> {
   const patched = (await custom.patchNamespacedCustomObject({
@@ -24,9 +23,9 @@ async function threeWrites(custom: CustomObjectsApi, events: EventsV1Api, name: 
     ] } },
   });
   await events.createNamespacedEvent({ namespace, body: {
-    metadata: { generateName: `${name}.` }, eventTime: new V1MicroTime(), reportingController: 'bench-floor', reportingInstance: 'bench-floor',
+    metadata: { name: `${name}.floor` }, eventTime: new V1MicroTime(), reportingController: 'bench-floor', reportingInstance: 'bench-floor',
     action: 'Floor', reason: 'FloorWritten', type: 'Normal', note: 'bench floor',
-    regarding: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedAccountMfa', name, namespace, uid: patched.metadata.uid },
+    regarding: { apiVersion: API_VERSION, kind: MANAGED_ACCOUNT_MFA.kind, name, namespace, uid: patched.metadata.uid },
   } });
 }
 
