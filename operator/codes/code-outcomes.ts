@@ -1,10 +1,10 @@
 import type { Logger } from '../../core/logging/logger.ts';
+import type { SeedSlot } from '../stores/seed-slots.ts';
 import type { CodePurpose } from './code-issuer.ts';
+import type { CodeMetrics, CodeResult } from './code-metrics.ts';
 
 /** `run`: a run Job's sign-in code from one store slot (the run endpoint), never shown to a person. */
 export type AuditPurpose = CodePurpose | 'run';
-import type { CodeMetrics, CodeResult } from './code-metrics.ts';
-import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** One code request as the audit log keeps it: who, which account, what happened. Never the code. */
 export interface CodeAuditRecord {

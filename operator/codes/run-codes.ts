@@ -1,7 +1,7 @@
 import type { Caller } from './caller-review.ts';
 import { CodeServiceError } from './code-errors.ts';
 import type { CodeIssuer, IssuedCode } from './code-issuer.ts';
-import { type RunCodeRequest } from './code-request.ts';
+import type { RunCodeRequest } from './code-request.ts';
 import { authorizeRun, type RunGrant, type RunJobs } from './run-callers.ts';
 import { ProcessRunCodeBudget, type RunCodeBudget } from './run-code-budget.ts';
 import type { RunSeedSource } from './watched-seeds.ts';
