@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { moveMaterial } from '../../operator/automation/harvest.ts';
 import type { RunResult } from '../../operator/run-contract/result-secret.ts';
@@ -81,8 +81,10 @@ function signInChecker(account: DemoAccount): (seed: TotpSeed) => Promise<SignIn
   };
 }
 
+// Each case has its own account, run and store slot, and most of its time is a wait for a TOTP window, so the cases
+// run side by side, up to vitest's maxConcurrency (5) at once.
 describe('runner SIGKILLed after every step, then harvested: MFA off, or on with a stored seed that signs in', () => {
-  it.each(CASES)('$action, killed after $after ($app app)', async ({ action, after, hazards }) => {
+  it.concurrent.for(CASES)('$action, killed after $after ($app app)', { timeout: 120_000 }, async ({ action, after, hazards }, { expect }) => {
     const { account, ref } = await arrange(action, hazards);
 
     const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: after });
@@ -99,7 +101,7 @@ describe('runner SIGKILLed after every step, then harvested: MFA off, or on with
       expect(await signInWith(fixture.app.url, account.email, account.password, randomSeed()), 'MFA is off: no code is asked').toBe('NoCodeAsked');
     }
     if (result.seedState === 'confirmed') expect(await opens(result.seed!), 'a seed marked confirmed opens the account').toBe('Accepted');
-  }, 120_000);
+  });
 });
 
 /** A sink whose every write after `step` fails, as a result Secret that stops taking updates. */
@@ -116,10 +118,10 @@ function failingAfter(sink: FileResultSink, failing: { on: boolean }): ResultSin
 }
 
 describe('a rotation retry after a partial rotation adopts the new seed (issue 11, item 1)', () => {
-  it.each([
+  it.concurrent.for([
     { fault: 'the result Secret failing writes right after storePendingSeed' },
     { fault: 'SIGKILL after confirmEnrollment' },
-  ])('$fault: the retry ends Adopted, the store holds S1 active, S1 signs in and S0 does not', async ({ fault }) => {
+  ])('$fault: the retry ends Adopted, the store holds S1 active, S1 signs in and S0 does not', { timeout: 150_000 }, async ({ fault }, { expect }) => {
     const { account, ref, S0 } = await arrange('rotate', {});
     if (fault.startsWith('SIGKILL')) {
       const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}.term`), { killAfter: 'confirmEnrollment' });
@@ -145,5 +147,5 @@ describe('a rotation retry after a partial rotation adopts the new seed (issue 1
     expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(S1!.secret.reveal());
     expect(await signInWith(fixture.app.url, account.email, account.password, S0!)).toBe('Refused');
     expect(await signInWith(fixture.app.url, account.email, account.password, S1!)).toBe('Accepted');
-  }, 150_000);
+  });
 });
