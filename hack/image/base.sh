@@ -12,7 +12,16 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 node_version=$(tr -d '[:space:]' <"$repo/.nvmrc")
 npm_version=11.19.1
 image=localhost/node:$node_version-bookworm-slim
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The host's own Debian mirror (deb822 or one-line sources), unless DEBIAN_MIRROR names another.
+host_mirror() {
+  sed -n 's|^URIs: *\([^ ]*/debian\)/\{0,1\}$|\1|p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1
+  awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { sub(/\/$/, "", $2); print $2; exit }' /etc/apt/sources.list 2>/dev/null
+}
+mirror=${DEBIAN_MIRROR:-$(host_mirror | head -n 1)}
+if [ -z "$mirror" ]; then
+  echo "base.sh: no Debian mirror in /etc/apt/sources.list(.d); set DEBIAN_MIRROR to one (the URL ending in /debian)" >&2
+  exit 1
+fi
 
 if podman image exists "$image"; then exit 0; fi
 for tool in mmdebstrap podman npm; do
