@@ -6,6 +6,7 @@ const noImports = (...patterns) => ['error', { patterns: patterns.map(([regex, m
 
 const NOT_OPERATOR = [folder('operator'), 'Connectors never import the operator (docs/architecture.md, "Layers").'];
 const CORE_DEPENDS_ON_NOTHING = [folder('operator', 'connectors', 'test', 'bench', 'hack'), 'core/ depends on nothing of ours (docs/architecture.md, "Layers").'];
+const DEMO_APP_USES_ONLY_CORE = [folder('operator', 'connectors', 'bench', 'hack'), 'The demo app imports only core/ of the product (docs/development.md, "Where tests live").'];
 const ONLY_ROOT_IMPORTS_CONNECTORS = [folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.'];
 
 // Small functions, shallow nesting (docs/development.md, "Code style"); layers (docs/architecture.md, "Layers").
@@ -40,12 +41,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': noImports(NOT_OPERATOR, [folder('core'), 'A connector takes core/ from the SDK: connectors/sdk/core.ts.']) },
   },
   {
-    // A connector's tests, and the kit they use, run it through the runner, which hosts connectors.
-    files: ['connectors/**/*.test.ts', 'connectors/sdk/testing/**/*.ts'],
+    // A connector's tests, and the kit they use (test/connector-kit), run it through the runner, which hosts connectors.
+    files: ['connectors/**/*.test.ts', 'test/connector-kit/**/*.ts'],
     rules: { 'no-restricted-imports': noImports([`${folder('operator')}(?!runner/|run-contract/)`, 'Connector tests may run the runner (operator/runner/, operator/run-contract/), and import nothing else of the operator.']) },
   },
   // A test of the whole operator on the cluster with a real allauth site: it reads what the operator stored.
   { files: ['connectors/*/through-operator.test.ts'], rules: { 'no-restricted-imports': 'off' } },
+  // The demo app stands in for a SaaS app: it shares core/ with the product and nothing else.
+  { files: ['test/apps/demo/**/*.ts'], rules: { 'no-restricted-imports': noImports(DEMO_APP_USES_ONLY_CORE) } },
   {
     files: ['operator/**/*.ts'],
     ignores: ['operator/runner/**', 'operator/main.ts', 'operator/manager.ts', 'operator/config.ts'],

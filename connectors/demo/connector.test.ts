@@ -2,12 +2,12 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logging/logger.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
-import { startDemoApp, type DemoApp } from './app/demo-app.ts';
-import type { HazardSettings } from './app/hazards.ts';
+import { startDemoApp, type DemoApp } from '../../test/apps/demo/demo-app.ts';
+import type { HazardSettings } from '../../test/apps/demo/hazards.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext, Credentials } from '../sdk/connector.ts';
 import { parseOtpauthUri } from '../sdk/otpauth-uri.ts';
-import { reasonOf } from '../sdk/testing/reasons.ts';
+import { reasonOf } from '../../test/connector-kit/reasons.ts';
 import { demoConnector } from './connector.ts';
 
 const logger = createLogger('demo-connector-test', { level: 'silent' });

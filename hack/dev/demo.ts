@@ -7,8 +7,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
-import { signIn } from '../../connectors/demo/app/testing/flows.ts';
+import { DemoHttpClient } from '../../test/apps/demo/client/http-client.ts';
+import { signIn } from '../../test/apps/demo/client/flows.ts';
 import { DEMO_APP_IMAGE, DEMO_APP_SERVICE_IP, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from '../../test/support/demo-app-in-cluster.ts';
 import { installOperatorWithHelm, OPERATOR_NAMESPACE } from '../../test/support/helm-operator.ts';
 import { kubectlOk } from '../../test/support/kubectl.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
-import { startDemoApp, type DemoApp, type DemoAppOptions } from '../../connectors/demo/app/demo-app.ts';
-import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
+import { startDemoApp, type DemoApp, type DemoAppOptions } from '../apps/demo/demo-app.ts';
+import type { HazardSettings } from '../apps/demo/hazards.ts';
 import { launchBrowser } from '../../connectors/sdk/browser.ts';
 import { connectors } from '../../connectors/index.ts';
 import { createLogger, type Logger } from '../../core/logging/logger.ts';
@@ -15,7 +15,7 @@ import { performRun, type RunnerDeps } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 
 // The runner tests take these from here with the fixture; they are the SDK's test kit.
-export { codesSince, expectNoSecrets } from '../../connectors/sdk/testing/secrets.ts';
+export { codesSince, expectNoSecrets } from '../connector-kit/secrets.ts';
 
 /** The demo app, one shared Chromium and a scratch directory: what runner tests run against. */
 export class DemoRunFixture {
