@@ -41,8 +41,8 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': noImports(NOT_OPERATOR, [folder('core'), 'A connector takes core/ from the SDK: connectors/sdk/core.ts.']) },
   },
   {
-    // A connector's tests, and the kit they use (test/connector-kit), run it through the runner, which hosts connectors.
-    files: ['connectors/**/*.test.ts', 'test/connector-kit/**/*.ts'],
+    // A connector's tests, and the kit they use, run it through the runner, which hosts connectors.
+    files: ['connectors/**/*.test.ts', 'connectors/sdk/testing/**/*.ts'],
     rules: { 'no-restricted-imports': noImports([`${folder('operator')}(?!runner/|run-contract/)`, 'Connector tests may run the runner (operator/runner/, operator/run-contract/), and import nothing else of the operator.']) },
   },
   // A test of the whole operator on the cluster with a real allauth site: it reads what the operator stored.

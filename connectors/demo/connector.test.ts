@@ -7,7 +7,7 @@ import type { HazardSettings } from '../../test/apps/demo/hazards.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext, Credentials } from '../sdk/connector.ts';
 import { parseOtpauthUri } from '../sdk/otpauth-uri.ts';
-import { reasonOf } from '../../test/connector-kit/reasons.ts';
+import { reasonOf } from '../sdk/testing/reasons.ts';
 import { demoConnector } from './connector.ts';
 
 const logger = createLogger('demo-connector-test', { level: 'silent' });

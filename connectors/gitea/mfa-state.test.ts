@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reasonOf } from '../../test/connector-kit/reasons.ts';
+import { reasonOf } from '../sdk/testing/reasons.ts';
 import { mfaStateFromTargets } from './mfa-state.ts';
 import { siteUrls } from './site-urls.ts';
 

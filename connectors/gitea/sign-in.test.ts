@@ -5,7 +5,7 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { isConnectorError } from '../sdk/errors.ts';
-import { formOf, htmlPage as html, serveLoopbackPages, type LoopbackPages } from '../../test/connector-kit/loopback-pages.ts';
+import { formOf, htmlPage as html, serveLoopbackPages, type LoopbackPages } from '../sdk/testing/loopback-pages.ts';
 import { signIn } from './sign-in.ts';
 
 /**

@@ -9,8 +9,8 @@ import { totpParametersInText } from './otpauth-uri.ts';
 import { appPages } from './pages.ts';
 import { passPasswordReconfirmation, reconfirmationShown } from './reconfirmation.ts';
 import { signInInSteps, type SignInForm } from './sign-in-flow.ts';
-import { formOf, htmlPage as page, serveLoopbackPages, type LoopbackPages } from '../../test/connector-kit/loopback-pages.ts';
-import { reasonOf } from '../../test/connector-kit/reasons.ts';
+import { formOf, htmlPage as page, serveLoopbackPages, type LoopbackPages } from './testing/loopback-pages.ts';
+import { reasonOf } from './testing/reasons.ts';
 
 /**
  * The SDK's page helpers against small pages served from loopback, in real Chromium. Each page

@@ -37,12 +37,6 @@ describe('the layers, as the linter keeps them', () => {
       .toEqual([expect.stringContaining('may run the runner')]);
   });
 
-  it('the connector test kit, like connector tests, may run the runner and import nothing else of the operator', async () => {
-    expect(await refusals('test/connector-kit/new.ts', "import { performRun } from '../../operator/runner/run.ts';")).toEqual([]);
-    expect(await refusals('test/connector-kit/new.ts', "import { encodeSeed } from '../../operator/stores/material.ts';"))
-      .toEqual([expect.stringContaining('may run the runner')]);
-  });
-
   it('the demo app imports core/ and nothing else of the product', async () => {
     for (const source of [
       "import { encodeSeed } from '../../../operator/stores/material.ts';",

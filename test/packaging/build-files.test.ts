@@ -48,6 +48,8 @@ describe('what the build compiles into dist/', () => {
   it('compiles no test file and nothing that imports vitest', () => {
     expect(files.filter((path) => path.endsWith('.test.ts'))).toEqual([]);
     expect(files.filter(importsVitest)).toEqual([]);
+    // The connector test kit lives in the SDK for connector authors, but is tests only.
+    expect(files.filter((path) => path.startsWith('connectors/sdk/testing/'))).toEqual([]);
   });
 });
 

@@ -15,7 +15,7 @@ import { performRun, type RunnerDeps } from '../../operator/runner/run.ts';
 import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
 
 // The runner tests take these from here with the fixture; they are the SDK's test kit.
-export { codesSince, expectNoSecrets } from '../connector-kit/secrets.ts';
+export { codesSince, expectNoSecrets } from '../../connectors/sdk/testing/secrets.ts';
 
 /** The demo app, one shared Chromium and a scratch directory: what runner tests run against. */
 export class DemoRunFixture {

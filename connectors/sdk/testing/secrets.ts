@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { generateTotpCode } from '../../core/totp/totp-codes.ts';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { generateTotpCode } from '../../../core/totp/totp-codes.ts';
+import type { TotpSeed } from '../../../core/totp/totp-seed.ts';
 
 /** Assert that none of the secrets occurs in any of the texts; codes count only as whole numbers. */
 export function expectNoSecrets(texts: readonly string[], secrets: { strings: readonly string[]; codes?: readonly string[] }): void {

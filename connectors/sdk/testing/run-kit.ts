@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
 import { expect } from 'vitest';
-import { connectors } from '../../connectors/index.ts';
-import { launchBrowser } from '../../connectors/sdk/browser.ts';
-import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
-import { createLogger, type Logger } from '../../core/logging/logger.ts';
-import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
-import type { ResultSink } from '../../operator/runner/result-sink.ts';
-import { performRun } from '../../operator/runner/run.ts';
-import type { RunSpec } from '../../operator/run-contract/run-spec.ts';
-import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from '../runner/runner-process.ts';
+import { connectors } from '../../index.ts';
+import { launchBrowser } from '../browser.ts';
+import type { ConnectorRegistry } from '../registry.ts';
+import { createLogger, type Logger } from '../../../core/logging/logger.ts';
+import { FileResultSink } from '../../../operator/runner/file-sink.ts';
+import type { OutcomeSummary } from '../../../operator/run-contract/outcome.ts';
+import type { ResultSink } from '../../../operator/runner/result-sink.ts';
+import { performRun } from '../../../operator/runner/run.ts';
+import type { RunSpec } from '../../../operator/run-contract/run-spec.ts';
+import { runRunnerProcess, type RunnerFault, type RunnerProcessResult } from '../../../test/runner/runner-process.ts';
 
 /**
  * The connector test kit: one Chromium and a scratch directory for a test file, an account per

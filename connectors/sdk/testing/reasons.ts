@@ -1,4 +1,4 @@
-import { isConnectorError } from '../../connectors/sdk/errors.ts';
+import { isConnectorError } from '../errors.ts';
 
 /** The ConnectorError reason a step failed with, or 'no error'; any other error is rethrown. */
 export async function reasonOf(work: Promise<unknown>): Promise<string> {
