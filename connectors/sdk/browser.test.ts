@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logging/logger.ts';
+import { freeLoopbackPort } from '../../test/envtest/ports.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
 import { decodeQrPng, QrNotFoundError, readQrFromElement } from './qr.ts';
 
@@ -75,6 +76,20 @@ describe('browser session and QR reading in Chromium', () => {
   it('refuses top-level navigation to hosts outside the allow-list', async () => {
     const session = await BrowserSession.open(browser, { allowedHosts: ['localhost'], logger });
     await expect(session.page.goto(origin)).rejects.toThrow(/ERR_BLOCKED_BY_CLIENT/);
+    await session.close();
+  });
+
+  it('explains a page that could not be loaded as AppUnreachable, until a page of the app loads again', async () => {
+    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    const dead = `http://127.0.0.1:${await freeLoopbackPort()}`;
+    const failed = await session.page.goto(`${dead}/login`).catch((e: unknown) => e);
+
+    expect(session.explainFailure(failed)).toMatchObject({ reason: 'AppUnreachable', retryable: true, message: expect.stringContaining(`${new URL(dead).host} (ECONNREFUSED)`) });
+    // Chromium still shows its error page for the failed load; let it finish before loading the app's page.
+    await session.page.waitForURL(/^chrome-error:/);
+    await session.page.goto(origin);
+    const later = new Error('a later Playwright error');
+    expect(session.explainFailure(later), 'a page loaded since: the failure is its own').toBe(later);
     await session.close();
   });
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import type { Logger } from '../../core/logging/logger.ts';
 import type { Refusal } from './destination.ts';
-import { startEgressProxy, type EgressProxy } from './egress-proxy.ts';
-import { isConnectorError, pageLeftAllowedHosts, tlsUntrusted } from './errors.ts';
+import { startEgressProxy, UNREACHABLE_HEADER, type EgressProxy } from './egress-proxy.ts';
+import { appUnreachable, isConnectorError, pageLeftAllowedHosts, tlsUntrusted } from './errors.ts';
 import { HostGuard } from './host-guard.ts';
 import { scrubZipEntries } from './trace-zip.ts';
 
@@ -49,6 +49,12 @@ export interface LaunchOptions {
 
 /** Chromium's net errors for a certificate it does not accept (unknown CA, wrong name, expired, ...). */
 const CERTIFICATE_ERROR = /^net::ERR_CERT_[A-Z_]+/;
+/**
+ * Chromium's net errors for a server it could not reach at all. Every request goes through the egress proxy: a
+ * CONNECT (HTTPS) it cannot complete is net::ERR_TUNNEL_CONNECTION_FAILED to Chromium (one it refuses is reported
+ * as LoginHostNotAllowed first), and a plain-HTTP one is the proxy's 502 carrying UNREACHABLE_HEADER.
+ */
+const UNREACHABLE_ERROR = /^net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|CONNECTION_FAILED|CONNECTION_TIMED_OUT|TIMED_OUT|NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|ADDRESS_UNREACHABLE|EMPTY_RESPONSE|TUNNEL_CONNECTION_FAILED)\b/;
 
 export interface BrowserSessionOptions {
   /**
@@ -70,8 +76,8 @@ export class BrowserSession {
   readonly #options: BrowserSessionOptions;
   readonly #proxy: EgressProxy;
   readonly #guard: HostGuard;
-  /** The last main-frame navigation that failed on the server's certificate, until one succeeds. */
-  #certificateFailure: { host: string; error: string } | undefined;
+  /** The last main-frame navigation that failed on the server's certificate, or never reached the server, until one succeeds. */
+  #navigationFailure: { host: string; error: string; kind: 'certificate' | 'unreachable' } | undefined;
 
   private constructor(context: BrowserContext, page: Page, options: BrowserSessionOptions, proxy: EgressProxy, guard: HostGuard) {
     this.context = context;
@@ -80,11 +86,19 @@ export class BrowserSession {
     this.#proxy = proxy;
     this.#guard = guard;
     page.on('requestfailed', (request) => {
-      const error = CERTIFICATE_ERROR.exec(request.failure()?.errorText ?? '')?.[0];
-      if (error && isMainFrameNavigation(page, request)) this.#certificateFailure = { host: new URL(request.url()).host, error };
+      if (!isMainFrameNavigation(page, request)) return;
+      const text = request.failure()?.errorText ?? '';
+      const host = new URL(request.url()).host;
+      const certificate = CERTIFICATE_ERROR.exec(text)?.[0];
+      const unreachable = UNREACHABLE_ERROR.exec(text)?.[0];
+      if (certificate) this.#navigationFailure = { host, error: certificate, kind: 'certificate' };
+      else if (unreachable) this.#navigationFailure = { host, error: unreachable, kind: 'unreachable' };
     });
-    page.on('requestfinished', (request) => {
-      if (isMainFrameNavigation(page, request)) this.#certificateFailure = undefined;
+    page.on('response', (response) => {
+      const request = response.request();
+      if (!isMainFrameNavigation(page, request)) return;
+      const code = response.headers()[UNREACHABLE_HEADER];
+      this.#navigationFailure = code ? { host: new URL(request.url()).host, error: code, kind: 'unreachable' } : undefined;
     });
   }
 
@@ -127,8 +141,9 @@ export class BrowserSession {
     if (!isPageConsequence(e)) return e;
     const refusal = this.#guard.refusedNavigation;
     if (refusal) return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
-    const certificate = this.#certificateFailure;
-    if (certificate) return tlsUntrusted(certificate.host, certificate.error, e);
+    const failure = this.#navigationFailure;
+    if (failure?.kind === 'certificate') return tlsUntrusted(failure.host, failure.error, e);
+    if (failure?.kind === 'unreachable') return appUnreachable(failure.host, failure.error, e);
     return e;
   }
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { html, startHostileHosts, type HostileHosts } from '../../test/support/hostile-hosts.ts';
 import type { Lookup, Refusal } from './destination.ts';
-import { REFUSED_HEADER, startEgressProxy } from './egress-proxy.ts';
+import { REFUSED_HEADER, startEgressProxy, UNREACHABLE_HEADER } from './egress-proxy.ts';
 
 /** The proxy alone, with Node as the client and a lookup the test controls (names the system cannot resolve). */
 describe('egress proxy', () => {
@@ -61,6 +61,18 @@ describe('egress proxy', () => {
     await withProxy(async () => ['127.0.0.3', '127.0.0.1'], async (proxy) => {
       expect((await viaProxy(proxy, `http://app.test:${port}/hello`)).statusCode).toBe(200);
       expect(await connectVia(proxy, `app.test:${port}`)).toBe('HTTP/1.1 200 Connection Established');
+    });
+  });
+
+  it('answers 502 naming the socket error when an allowed server cannot be reached, and 502 to a tunnel', async () => {
+    // Nothing listens on 127.0.0.3 (the other loopback addresses are the suite's own).
+    await withProxy(async () => ['127.0.0.3'], async (proxy, refusals) => {
+      const res = await viaProxy(proxy, 'http://app.test:9/login');
+      expect(res.statusCode).toBe(502);
+      expect(res.headers[UNREACHABLE_HEADER]).toBe('ECONNREFUSED');
+      expect(res.headers[REFUSED_HEADER]).toBeUndefined();
+      expect(await connectVia(proxy, 'app.test:9')).toBe('HTTP/1.1 502 Bad Gateway');
+      expect(refusals, 'an unreachable server is not a refused destination').toEqual([]);
     });
   });
 

@@ -24,6 +24,8 @@ export interface EgressProxyOptions {
 
 /** Sent instead of a refused hop, so a refusal is never mistaken for the app's answer. */
 export const REFUSED_HEADER = 'x-mfa-operator-refused';
+/** On the proxy's own 502 for a plain-HTTP request whose server could not be reached: the socket error's code. */
+export const UNREACHABLE_HEADER = 'x-mfa-operator-unreachable';
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
@@ -97,7 +99,10 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
     answer.on('error', () => res.destroy());
     answer.pipe(res);
   });
-  upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+  upstream.on('error', (e: NodeJS.ErrnoException) => {
+    if (res.headersSent) res.destroy();
+    else res.writeHead(502, { [UNREACHABLE_HEADER]: /^E[A-Z]+$/.test(e.code ?? '') ? e.code! : 'EUNKNOWN', 'content-length': '0' }).end();
+  });
   // The browser hanging up mid-request must not take the runner down with an unhandled 'error'.
   req.on('error', () => upstream.destroy());
   res.on('error', () => upstream.destroy());

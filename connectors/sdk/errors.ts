@@ -16,12 +16,13 @@ export const CONNECTOR_ERROR_REASONS = [
   'SinkUnavailable',
   'UnsupportedSeed',
   'TLSUntrusted',
+  'AppUnreachable',
 ] as const;
 export type ConnectorErrorReason = (typeof CONNECTOR_ERROR_REASONS)[number];
 
 /** Transient reasons are retried with exponential backoff; the rest wait for a human. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ConnectorErrorReason> = new Set([
-  'RateLimited', 'Timeout', 'SinkUnavailable', 'EnrollmentRejected',
+  'RateLimited', 'Timeout', 'SinkUnavailable', 'EnrollmentRejected', 'AppUnreachable',
 ]);
 
 export interface ConnectorErrorOptions {
@@ -140,6 +141,13 @@ export function unsupportedSeed(problem: string): ConnectorError {
  * The browser refused the app's TLS certificate (`error` is Chromium's, e.g. net::ERR_CERT_AUTHORITY_INVALID).
  * Nothing was sent to the app. Not retried: a retry sees the same certificate until someone changes it or the trust.
  */
+/** The app's page could not be loaded at all (connection refused, no such host, ...): nothing reached the app. */
+export function appUnreachable(host: string, error: string, cause?: unknown): ConnectorError {
+  return new ConnectorError('AppUnreachable',
+    `Could not reach ${host} (${error}), so nothing was sent to it. Check spec.account.loginUrl and that the app is up ` +
+    'and reachable from the run\'s pod; the run will retry.', { cause });
+}
+
 export function tlsUntrusted(host: string, error: string, cause?: unknown): ConnectorError {
   return new ConnectorError('TLSUntrusted',
     `The browser does not trust the TLS certificate of ${host} (${error}), so nothing was sent to it. ` +

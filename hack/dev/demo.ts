@@ -7,6 +7,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { parseAllDocuments, stringify } from 'yaml';
 import { DemoHttpClient } from '../../test/apps/demo/client/http-client.ts';
 import { signIn } from '../../test/apps/demo/client/flows.ts';
 import { DEMO_APP_IMAGE, DEMO_APP_SERVICE_IP, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from '../../test/support/demo-app-in-cluster.ts';
@@ -24,10 +25,14 @@ const stops: Stops = [];
 
 async function applySamples(kubeconfig: string, app: DemoAppInCluster): Promise<void> {
   progress.step('kubectl apply -k config/samples, pointed at the demo app in the cluster');
-  await kubectlOk(kubeconfig, ['apply', '-n', 'default', '-k', `${REPO}/config/samples`]);
-  // The sample names the app on loopback; in the cluster it is behind a Service, over TLS from the demo CA.
-  const account = { loginUrl: `${app.url}/login`, caBundleRef: await publishDemoAppCa(kubeconfig, app, 'default') };
-  await kubectlOk(kubeconfig, ['patch', 'mfa', NAME, '-n', 'default', '--type=merge', '-p', JSON.stringify({ spec: { account } })]);
+  // The sample names the app on loopback; in the cluster it is behind a Service, over TLS from the demo CA. The
+  // resource is applied already pointed there: applied first and patched after, its first run would go to loopback.
+  const caBundleRef = await publishDemoAppCa(kubeconfig, app, 'default');
+  const docs = parseAllDocuments(await kubectlOk(kubeconfig, ['kustomize', `${REPO}/config/samples`])).map((d) => d.toJS());
+  const sample = docs.find((d) => d.kind === 'ManagedAccountMfa' && d.metadata?.name === NAME);
+  if (!sample) throw new Error(`config/samples has no ManagedAccountMfa ${NAME}`);
+  sample.spec.account = { ...sample.spec.account, loginUrl: `${app.url}/login`, caBundleRef };
+  await kubectlOk(kubeconfig, ['apply', '-n', 'default', '-f', '-'], docs.map((d) => stringify(d)).join('---\n'));
 }
 
 async function show(kubeconfig: string, code: CodeServiceEndpoint, app: DemoAppInCluster): Promise<void> {

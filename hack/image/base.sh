@@ -12,18 +12,25 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 node_version=$(tr -d '[:space:]' <"$repo/.nvmrc")
 npm_version=11.19.1
 image=localhost/node:$node_version-bookworm-slim
+if podman image exists "$image"; then exit 0; fi
+
 # The host's own Debian mirror (deb822 or one-line sources), unless DEBIAN_MIRROR names another.
 host_mirror() {
-  sed -n 's|^URIs: *\([^ ]*/debian\)/\{0,1\}$|\1|p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1
-  awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { sub(/\/$/, "", $2); print $2; exit }' /etc/apt/sources.list 2>/dev/null
+  local sources
+  for sources in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$sources" ] && sed -n 's|^URIs: *\([^ ]*/debian\)/\{0,1\}$|\1|p' "$sources"
+  done
+  if [ -f /etc/apt/sources.list ]; then
+    awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { sub(/\/$/, "", $2); print $2 }' /etc/apt/sources.list
+  fi
+  return 0
 }
-mirror=${DEBIAN_MIRROR:-$(host_mirror | head -n 1)}
+mirror=${DEBIAN_MIRROR:-$(host_mirror | sed -n 1p)}
 if [ -z "$mirror" ]; then
   echo "base.sh: no Debian mirror in /etc/apt/sources.list(.d); set DEBIAN_MIRROR to one (the URL ending in /debian)" >&2
   exit 1
 fi
 
-if podman image exists "$image"; then exit 0; fi
 for tool in mmdebstrap podman npm; do
   command -v "$tool" >/dev/null || { echo "base.sh: $tool is not installed (hack/image/ensure-packages.sh installs the Debian ones)" >&2; exit 1; }
 done

@@ -45,11 +45,12 @@ describe('runner killed with SIGKILL at each step', () => {
     await fixture?.close();
   });
 
-  it.each(KILL_POINTS)('after $after $hazards: MFA on=$mfaOn, and a re-run ends $rerun', async ({ after, mfaOn, rerun, hazards }) => {
+  // Each case has its own account, files and store slot, and waits mostly on Chromium and TOTP windows: side by side.
+  it.concurrent.for(KILL_POINTS)('after $after $hazards: MFA on=$mfaOn, and a re-run ends $rerun', { timeout: 180_000 }, async ({ after, mfaOn, rerun, hazards }, { expect }) => {
     const account = await fixture.account(hazards);
     const started = Date.now();
 
-    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${after}-killed.term`), { killAfter: after });
+    const killed = await runRunnerProcess(account.specPath, join(fixture.dir, `${account.email}-killed.term`), { killAfter: after });
 
     expect(killed.signal).toBe('SIGKILL');
     expect(account.mfaEnabled()).toBe(mfaOn);
@@ -81,7 +82,7 @@ describe('runner killed with SIGKILL at each step', () => {
       strings: [account.password, final.seed.secret.reveal(), ...(stored ? [stored.seed.secret.reveal()] : []), ...recoveryCodes],
       codes: codesSince(final.seed, started),
     });
-  }, 180_000);
+  });
 });
 
 describe('secret hygiene of failure artifacts', () => {
