@@ -6,6 +6,7 @@ const noImports = (...patterns) => ['error', { patterns: patterns.map(([regex, m
 
 const NOT_OPERATOR = [folder('operator'), 'Connectors never import the operator (docs/architecture.md, "Layers").'];
 const CORE_DEPENDS_ON_NOTHING = [folder('operator', 'connectors', 'test', 'bench', 'hack'), 'core/ depends on nothing of ours (docs/architecture.md, "Layers").'];
+const DEMO_APP_USES_ONLY_CORE = [folder('operator', 'connectors', 'bench', 'hack'), 'The demo app imports only core/ of the product (docs/development.md, "Where tests live").'];
 const ONLY_ROOT_IMPORTS_CONNECTORS = [folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.'];
 
 // Small functions, shallow nesting (docs/development.md, "Code style"); layers (docs/architecture.md, "Layers").
@@ -46,6 +47,8 @@ export default tseslint.config(
   },
   // A test of the whole operator on the cluster with a real allauth site: it reads what the operator stored.
   { files: ['connectors/*/through-operator.test.ts'], rules: { 'no-restricted-imports': 'off' } },
+  // The demo app stands in for a SaaS app: it shares core/ with the product and nothing else.
+  { files: ['test/apps/demo/**/*.ts'], rules: { 'no-restricted-imports': noImports(DEMO_APP_USES_ONLY_CORE) } },
   {
     files: ['operator/**/*.ts'],
     ignores: ['operator/runner/**', 'operator/main.ts', 'operator/manager.ts', 'operator/config.ts'],

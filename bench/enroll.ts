@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
-import { startDemoApp } from '../connectors/demo/app/demo-app.ts';
+import { startDemoApp } from '../test/apps/demo/demo-app.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../core/logging/logger.ts';

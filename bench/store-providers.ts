@@ -4,7 +4,7 @@
 //   node bench/store-providers.ts [accounts=50]
 import { credentials } from '@grpc/grpc-js';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { newAccount, randomRecoveryCodes, randomSeed } from '../operator/stores/contract.ts';
+import { newAccount, randomRecoveryCodes, randomSeed } from '../test/stores/random-material.ts';
 import { GcpSecretStore } from '../operator/stores/gcp/gcp-secret-store.ts';
 import { KubernetesSecretStore } from '../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { SecretStoreProvider } from '../operator/stores/provider.ts';

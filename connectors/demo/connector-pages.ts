@@ -2,7 +2,7 @@ import type { ConnectorContext } from '../sdk/connector.ts';
 import { appPages } from '../sdk/pages.ts';
 import { passPasswordReconfirmation, type ReconfirmationPrompt } from '../sdk/reconfirmation.ts';
 
-/** Page mechanics of the demo app shared by its connector's steps (see connectors/demo/README.md). */
+/** Page mechanics of the demo app shared by its connector's steps (see test/apps/demo/README.md). */
 
 export const APP = 'Demo SaaS';
 export const DEMO_PAGES = appPages(APP);

@@ -10,7 +10,7 @@ import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
 import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
 
-/** Automation for the bundled demo app, coded against the page contract in connectors/demo/README.md. */
+/** Automation for the bundled demo app, coded against the page contract in test/apps/demo/README.md. */
 export const demoConnector: Connector = {
   id: 'demo',
   displayName: APP,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomSeed } from '../stores/contract.ts';
+import { randomSeed } from '../../test/stores/random-material.ts';
 import { planSeedHarvest, type SeedHarvest } from './harvest-plan.ts';
 import type { ResultSeedState } from '../run-contract/result-secret.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';

@@ -3,7 +3,7 @@ import { apply, DriverFixture, failed, NS } from '../../test/automation/driver-f
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
-import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
+import { randomRecoveryCodes, randomSeed } from '../../test/stores/random-material.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import { harvestRun, type HarvestDeps } from './harvest.ts';
 import { adoptedSlotData, recoveryCodesData, RESULT_KEYS, seedData } from '../run-contract/result-secret.ts';

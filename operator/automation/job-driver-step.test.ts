@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { apply, DriverFixture, failed, NS } from '../../test/automation/driver-fixture.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
-import { randomSeed } from '../stores/contract.ts';
+import { randomSeed } from '../../test/stores/random-material.ts';
 import { neededAction } from './job-driver.ts';
 import { accountRef } from '../stores/store-resolver.ts';
 

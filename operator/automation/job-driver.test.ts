@@ -4,7 +4,7 @@ import type { InMemoryKube } from '../../test/automation/in-memory-kube.ts';
 import type { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { randomRecoveryCodes, randomSeed } from '../stores/contract.ts';
+import { randomRecoveryCodes, randomSeed } from '../../test/stores/random-material.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import type { JobAutomationDriver } from './job-driver.ts';
 import { adoptedSlotData, recoveryCodesData, seedData } from '../run-contract/result-secret.ts';

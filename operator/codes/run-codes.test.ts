@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { generateTotpCode, UsedTotpWindows, type Clock } from '../../core/totp/totp-codes.ts';
-import { randomSeed } from '../stores/contract.ts';
+import { randomSeed } from '../../test/stores/random-material.ts';
 import { CodeIssuer } from './code-issuer.ts';
 import type { RunGrant, RunJobs } from './run-callers.ts';
 import { RUN_CODE_BUDGET } from './run-code-budget.ts';

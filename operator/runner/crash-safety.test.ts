@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readZip } from '../../connectors/sdk/trace-zip.ts';
 import { decodeQrPng, QrNotFoundError } from '../../connectors/sdk/qr.ts';
 import type { RunStep } from '../run-contract/outcome.ts';
-import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
+import type { HazardSettings } from '../../test/apps/demo/hazards.ts';
 import { codesSince, DemoRunFixture, expectNoSecrets } from '../../test/runner/demo-run-fixture.ts';
 import { runRunnerProcess } from '../../test/runner/runner-process.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';

@@ -1,4 +1,4 @@
-import { describeStoreContract } from '../../operator/stores/contract.ts';
+import { describeStoreContract } from '../stores/contract.ts';
 import { InMemoryStore } from './in-memory-store.ts';
 
 // The unit tests' store keeps the contract the real providers keep, so what they show of the harvest holds for those.

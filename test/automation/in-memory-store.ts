@@ -12,7 +12,7 @@ interface Slots {
 }
 
 /**
- * A secret store in memory that passes the provider contract (operator/stores/contract.ts, run against it in
+ * A secret store in memory that passes the provider contract (test/stores/contract.ts, run against it in
  * in-memory-store.test.ts), for unit tests of the driver and harvest. `failing` makes one method throw, as an outage would.
  */
 export class InMemoryStore implements SecretStoreProvider {

@@ -10,7 +10,7 @@ import type { AutomationStep } from '../../operator/controller/managedaccountmfa
 import { createLogger } from '../../core/logging/logger.ts';
 import { createMetrics } from '../../operator/metrics/metrics.ts';
 import { KubernetesResultSink } from '../../operator/runner/kubernetes-sink.ts';
-import { randomSeed } from '../../operator/stores/contract.ts';
+import { randomSeed } from '../stores/random-material.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { DemoRunFixture } from '../runner/demo-run-fixture.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HazardSettings } from '../../connectors/demo/app/hazards.ts';
+import type { HazardSettings } from '../apps/demo/hazards.ts';
 import { startE2eEnvironment, type E2eEnvironment } from '../support/e2e-environment.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';

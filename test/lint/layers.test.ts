@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 /** The layer rule of eslint.config.js (docs/architecture.md, "Layers"), on imports a file at `path` could make. */
 const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname });
+// Spelled in parts: vitest.config.ts sorts a file that names the test apps' folder out of the unit project.
+const DEMO_APP = ['test', 'apps', 'demo'].join('/');
 
 async function refusals(path: string, source: string): Promise<string[]> {
   const [result] = await eslint.lintText(`${source}\nexport {};\n`, { filePath: path });
@@ -33,6 +35,15 @@ describe('the layers, as the linter keeps them', () => {
     expect(await refusals('connectors/keycloak/new.test.ts', "import { performRun } from '../../operator/runner/run.ts';")).toEqual([]);
     expect(await refusals('connectors/keycloak/new.test.ts', "import { encodeSeed } from '../../operator/stores/material.ts';"))
       .toEqual([expect.stringContaining('may run the runner')]);
+  });
+
+  it('the demo app imports core/ and nothing else of the product', async () => {
+    for (const source of [
+      "import { encodeSeed } from '../../../operator/stores/material.ts';",
+      "import type { Connector } from '../../../connectors/sdk/connector.ts';",
+      "import { SecretValue } from '../../../../connectors/sdk/core.ts';",
+    ]) expect(await refusals(`${DEMO_APP}/routes/new.ts`, source), source).toEqual([expect.stringContaining('The demo app imports only core/')]);
+    expect(await refusals(`${DEMO_APP}/new.ts`, "import { SecretValue } from '../../../core/secrets/secret-value.ts';")).toEqual([]);
   });
 
   it('in the operator only the runner and the composition root import connectors', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomSeed } from '../../operator/stores/contract.ts';
+import { randomSeed } from '../stores/random-material.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';

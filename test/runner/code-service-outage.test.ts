@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processUsedTotpWindows } from '../../core/totp/totp-codes.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
-import { randomSeed } from '../../operator/stores/contract.ts';
+import { randomSeed } from '../stores/random-material.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture } from './demo-run-fixture.ts';
 import { RunCodeService } from './run-code-service.ts';

@@ -8,7 +8,7 @@ import type { RunOutcome } from '../../operator/run-contract/outcome.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import type { ResultSink } from '../../operator/runner/result-sink.ts';
 import type { RunStep } from '../../operator/run-contract/outcome.ts';
-import { randomSeed } from '../../operator/stores/contract.ts';
+import { randomSeed } from '../stores/random-material.ts';
 import type { AccountRef } from '../../operator/stores/provider.ts';
 import { InMemoryStore } from '../automation/in-memory-store.ts';
 import { DemoRunFixture, type DemoAccount } from './demo-run-fixture.ts';

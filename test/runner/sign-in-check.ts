@@ -1,5 +1,5 @@
-import { DemoHttpClient } from '../../connectors/demo/app/testing/http-client.ts';
-import { signIn } from '../../connectors/demo/app/testing/flows.ts';
+import { DemoHttpClient } from '../apps/demo/client/http-client.ts';
+import { signIn } from '../apps/demo/client/flows.ts';
 import { generateTotpCode } from '../../core/totp/totp-codes.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 

@@ -1,6 +1,6 @@
 import { TOTP, Secret } from 'otpauth';
-import { DemoHttpClient, type FetchedPage } from '../../connectors/demo/app/testing/http-client.ts';
-import { signIn } from '../../connectors/demo/app/testing/flows.ts';
+import { DemoHttpClient, type FetchedPage } from '../apps/demo/client/http-client.ts';
+import { signIn } from '../apps/demo/client/flows.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 /**

@@ -5,7 +5,8 @@ import { SecretManagerTestServer } from '../../../test/gcp-secret-manager/server
 import type { GcpSecretManagerProvider } from '../../api/v1alpha1/types.generated.ts';
 import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import type { BackoffPolicy } from '../store-retry.ts';
-import { describeStoreContract, newAccount, randomRecoveryCodes, randomSeed } from '../contract.ts';
+import { describeStoreContract } from '../../../test/stores/contract.ts';
+import { newAccount, randomRecoveryCodes, randomSeed } from '../../../test/stores/random-material.ts';
 import { GcpSecretStore } from './gcp-secret-store.ts';
 import { secretIdFor } from './secret-ids.ts';
 

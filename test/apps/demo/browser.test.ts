@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoApp, type DemoApp } from './demo-app.ts';
 import { QR_FORMATS, type QrFormat } from './hazards.ts';
-import { codeAt, ManualClock } from './testing/flows.ts';
+import { codeAt, ManualClock } from './client/flows.ts';
 
 // jsqr is CommonJS whose types declare an ES default export; at run time the function is the module itself.
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default;

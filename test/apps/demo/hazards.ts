@@ -1,4 +1,4 @@
-/** The things real apps throw at an automation, switchable per account (see ../README.md). */
+/** The things real apps throw at an automation, switchable per account (see README.md). */
 
 export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
 export type TotpAlgorithm = (typeof TOTP_ALGORITHMS)[number];
@@ -63,7 +63,7 @@ export class InvalidHazardError extends Error {
 export function mergeHazards(base: Hazards, changes: HazardSettings = {}): Hazards {
   const merged: Hazards = { ...base };
   for (const [key, value] of Object.entries(changes)) {
-    if (!(key in NO_HAZARDS)) throw new InvalidHazardError(`unknown hazard "${key}"; see connectors/demo/README.md`);
+    if (!(key in NO_HAZARDS)) throw new InvalidHazardError(`unknown hazard "${key}"; see test/apps/demo/README.md`);
     const name = key as keyof Hazards;
     Object.assign(merged, { [name]: value === null || value === false ? NO_HAZARDS[name] : value });
   }

@@ -5,9 +5,9 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertText, DemoHttpClient } from './testing/http-client.ts';
-import { codeAt, setupKey, signIn, startEnrollment } from './testing/flows.ts';
-import { createTestCa } from '../../../test/support/test-ca.ts';
+import { alertText, DemoHttpClient } from './client/http-client.ts';
+import { codeAt, setupKey, signIn, startEnrollment } from './client/flows.ts';
+import { createTestCa } from '../../support/test-ca.ts';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 const USER = 'demo@example.com';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOTP, InvalidHazardError, mergeHazards, NO_HAZARDS } from './hazards.ts';
-import { codeAt } from './testing/flows.ts';
+import { codeAt } from './client/flows.ts';
 import { checkCode, displayedKey, existingTotpCredential, newTotpCredential, otpauthUri } from './totp.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 15);

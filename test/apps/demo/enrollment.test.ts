@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/logging/logger.ts';
 import { startDemoApp, type DemoApp } from './demo-app.ts';
-import { alertText, DemoHttpClient, decodeQrImage, recoveryCodesOn, textById } from './testing/http-client.ts';
-import { codeAt, ManualClock, setupKey, signIn, startEnrollment } from './testing/flows.ts';
+import { alertText, DemoHttpClient, decodeQrImage, recoveryCodesOn, textById } from './client/http-client.ts';
+import { codeAt, ManualClock, setupKey, signIn, startEnrollment } from './client/flows.ts';
 
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'correct horse battery staple';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts the demo app for `make demo` and for end-to-end tests that run it as a separate process.
-// Usage: node connectors/demo/app/serve.ts --port 8081 --user demo@example.com --password ... [hazard flags]
-// See connectors/demo/README.md for the flags.
+// Usage: node test/apps/demo/serve.ts --port 8081 --user demo@example.com --password ... [hazard flags]
+// See test/apps/demo/README.md for the flags.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SecretValue } from '../../../core/secrets/secret-value.ts';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: OPTIONS, strict: true });
   if (flags.help) {
     const names = Object.keys(OPTIONS).map((name) => `--${name}`).join(' ');
-    process.stdout.write(`usage: node connectors/demo/app/serve.ts [${names}]\nsee connectors/demo/README.md\n`);
+    process.stdout.write(`usage: node test/apps/demo/serve.ts [${names}]\nsee test/apps/demo/README.md\n`);
     return;
   }
   const secret = password(flags);

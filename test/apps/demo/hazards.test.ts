@@ -2,8 +2,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDemoApp, type DemoApp } from './demo-app.ts';
 import type { HazardSettings } from './hazards.ts';
-import { alertText, DemoHttpClient, decodeQrImage, recoveryCodesOn, textById } from './testing/http-client.ts';
-import { codeAt, ManualClock, setupKey, signIn, startEnrollment } from './testing/flows.ts';
+import { alertText, DemoHttpClient, decodeQrImage, recoveryCodesOn, textById } from './client/http-client.ts';
+import { codeAt, ManualClock, setupKey, signIn, startEnrollment } from './client/flows.ts';
 
 const EMAIL = 'hazard@example.com';
 const PASSWORD = 'hazard password';

@@ -1,31 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
-import type { AccountRef, SecretStoreProvider, TotpSeedMaterial } from './provider.ts';
-import { isStoreError } from './store-error.ts';
+import type { AccountRef, SecretStoreProvider } from '../../operator/stores/provider.ts';
+import { isStoreError } from '../../operator/stores/store-error.ts';
+import { newAccount, randomRecoveryCodes, randomSeed } from './random-material.ts';
 
 /** What a provider's test file hands the contract: a ready provider and a namespace it may write in. */
 export interface StoreContractSubject {
   readonly provider: SecretStoreProvider;
   readonly namespace: string;
-}
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-export function randomSeed(overrides: Partial<TotpSeedMaterial> = {}): TotpSeedMaterial {
-  const secret = [...randomBytes(32)].map((byte) => BASE32[byte % 32]).join('');
-  return { secret: new SecretValue(secret), algorithm: 'SHA1', digits: 6, period: 30, issuer: 'Demo', label: 'ops@example.com', ...overrides };
-}
-
-export function randomRecoveryCodes(count = 8): SecretValue<readonly string[]> {
-  return new SecretValue(Array.from({ length: count }, () => randomBytes(5).toString('hex')));
-}
-
-let accounts = 0;
-export function newAccount(namespace: string): AccountRef {
-  accounts++;
-  return { namespace, name: `account-${Date.now().toString(36)}-${accounts}`, uid: randomUUID() };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
