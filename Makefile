@@ -83,7 +83,7 @@ test-unit: deps ## the vitest project unit: tests that start nothing and build n
 # dist/ is built first: run Jobs execute dist/operator/runner/main.js, as in the image.
 # node and image are for test/image and test/cluster, which need root (CI runs as root).
 # The set-up runs three at a time: the Go builds keep both cores busy while the image, the apps and the
-# packages mostly wait on the registries (docs/benchmarks.md, "A whole cold make test"). Each target's
+# packages mostly wait on the registries (docs/benchmarks.md, "A fresh machine"). Each target's
 # output is printed in one piece when it ends.
 test: ## everything CI runs (root: the node and the image)
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-setup

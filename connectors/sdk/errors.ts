@@ -141,16 +141,16 @@ export function unsupportedSeed(problem: string): ConnectorError {
  * The browser refused the app's TLS certificate (`error` is Chromium's, e.g. net::ERR_CERT_AUTHORITY_INVALID).
  * Nothing was sent to the app. Not retried: a retry sees the same certificate until someone changes it or the trust.
  */
-/** The app's page could not be loaded at all (connection refused, no such host, ...): nothing reached the app. */
-export function appUnreachable(host: string, error: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('AppUnreachable',
-    `Could not reach ${host} (${error}), so nothing was sent to it. Check spec.account.loginUrl and that the app is up ` +
-    'and reachable from the run\'s pod; the run will retry.', { cause });
-}
-
 export function tlsUntrusted(host: string, error: string, cause?: unknown): ConnectorError {
   return new ConnectorError('TLSUntrusted',
     `The browser does not trust the TLS certificate of ${host} (${error}), so nothing was sent to it. ` +
     'If the app uses an internal certificate authority, put that CA\'s PEM certificate in a ConfigMap and name it in ' +
     'spec.account.caBundleRef; otherwise fix the app\'s certificate.', { cause });
+}
+
+/** The app's page could not be loaded at all (connection refused, reset or timed out): nothing reached the app. */
+export function appUnreachable(host: string, error: string, cause?: unknown): ConnectorError {
+  return new ConnectorError('AppUnreachable',
+    `Could not reach ${host} (${error}), so nothing was sent to it. Check spec.account.loginUrl and that the app is up ` +
+    'and reachable from the run\'s pod; the run will retry.', { cause });
 }
