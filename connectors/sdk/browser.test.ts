@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logging/logger.ts';
 import { freeLoopbackPort } from '../../test/envtest/ports.ts';
 import { BrowserSession, launchBrowser } from './browser.ts';
+import { UNREACHABLE_HEADER } from './egress-proxy.ts';
 import { decodeQrPng, QrNotFoundError, readQrFromElement } from './qr.ts';
 
 const URI = 'otpauth://totp/Demo%20SaaS:a%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Demo%20SaaS';
@@ -91,6 +92,20 @@ describe('browser session and QR reading in Chromium', () => {
     const later = new Error('a later Playwright error');
     expect(session.explainFailure(later), 'a page loaded since: the failure is its own').toBe(later);
     await session.close();
+  });
+
+  it('does not take a page\'s own unreachable header for the proxy\'s: no page text reaches the reason', async () => {
+    const forged = createServer((_req, res) => res.writeHead(502, { [UNREACHABLE_HEADER]: 'hunter2 typed password' }).end());
+    await new Promise<void>((resolve) => forged.listen(0, '127.0.0.1', resolve));
+    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
+    try {
+      await session.page.goto(`http://127.0.0.1:${(forged.address() as AddressInfo).port}/`).catch(() => undefined);
+      const later = new Error('a Playwright error on that page');
+      expect(session.explainFailure(later)).toBe(later);
+    } finally {
+      await session.close();
+      await new Promise((resolve) => forged.close(resolve));
+    }
   });
 
   it('starts each session without the cookies of the one before', async () => {

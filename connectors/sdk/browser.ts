@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import type { Logger } from '../../core/logging/logger.ts';
 import type { Refusal } from './destination.ts';
-import { startEgressProxy, UNREACHABLE_HEADER, type EgressProxy } from './egress-proxy.ts';
+import { SOCKET_ERROR_CODE, startEgressProxy, UNREACHABLE_HEADER, type EgressProxy } from './egress-proxy.ts';
 import { appUnreachable, isConnectorError, pageLeftAllowedHosts, tlsUntrusted } from './errors.ts';
 import { HostGuard } from './host-guard.ts';
 import { scrubZipEntries } from './trace-zip.ts';
@@ -97,8 +97,11 @@ export class BrowserSession {
     page.on('response', (response) => {
       const request = response.request();
       if (!isMainFrameNavigation(page, request)) return;
+      // A page can send the same header itself (over HTTPS the proxy never sees it): only a 502 carrying a socket
+      // error code counts, so no text of the page can reach the run's reason or message.
       const code = response.headers()[UNREACHABLE_HEADER];
-      this.#navigationFailure = code ? { host: new URL(request.url()).host, error: code, kind: 'unreachable' } : undefined;
+      const proxyAnswer = response.status() === 502 && code !== undefined && SOCKET_ERROR_CODE.test(code);
+      this.#navigationFailure = proxyAnswer ? { host: new URL(request.url()).host, error: code, kind: 'unreachable' } : undefined;
     });
   }
 

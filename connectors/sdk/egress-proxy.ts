@@ -26,6 +26,8 @@ export interface EgressProxyOptions {
 export const REFUSED_HEADER = 'x-mfa-operator-refused';
 /** On the proxy's own 502 for a plain-HTTP request whose server could not be reached: the socket error's code. */
 export const UNREACHABLE_HEADER = 'x-mfa-operator-unreachable';
+/** What UNREACHABLE_HEADER may carry: a socket error code, never text of a page. */
+export const SOCKET_ERROR_CODE = /^E[A-Z]{2,30}$/;
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
@@ -101,7 +103,7 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
   });
   upstream.on('error', (e: NodeJS.ErrnoException) => {
     if (res.headersSent) res.destroy();
-    else res.writeHead(502, { [UNREACHABLE_HEADER]: /^E[A-Z]+$/.test(e.code ?? '') ? e.code! : 'EUNKNOWN', 'content-length': '0' }).end();
+    else res.writeHead(502, { [UNREACHABLE_HEADER]: SOCKET_ERROR_CODE.test(e.code ?? '') ? e.code! : 'EUNKNOWN', 'content-length': '0' }).end();
   });
   // The browser hanging up mid-request must not take the runner down with an unhandled 'error'.
   req.on('error', () => upstream.destroy());
