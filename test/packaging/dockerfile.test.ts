@@ -182,7 +182,9 @@ describe('the image\'s entry points, from dist/ built and laid out as the Docker
       const port = await Promise.race([exitedEarly, waitFor('the probe server', () => records().find((r) => r.msg === 'serving /healthz, /readyz and /metrics')?.port as number | undefined, 60_000)]);
       await Promise.race([exitedEarly, waitFor('caches synced', () => records().some((r) => r.msg === 'caches synced; reconciling'), 60_000)]);
       expect((await httpGet(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      expect((await httpGet(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      // Ready needs the code service's watches listed too, which may land after the caches: poll it.
+      const ready = await Promise.race([exitedEarly, waitFor('/readyz 200', async () => (await httpGet(`http://127.0.0.1:${port}/readyz`)).status === 200, 60_000)]);
+      expect(ready).toBe(true);
       expect((await httpGet(`http://127.0.0.1:${port}/metrics`)).body).toMatch(/^mfa_operator_leader 1$/m);
     } finally {
       operator.kill();
