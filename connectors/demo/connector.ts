@@ -8,7 +8,9 @@ import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
-import { alertText, APP, expectVisible, heading, openSecurityPage, passStepUp, submit } from './connector-pages.ts';
+import { alertText, APP, expectVisible, heading, navigate, openSecurityPage, passStepUp, pathOf, submit } from './connector-pages.ts';
+
+const SECURITY_PAGE = '/settings/security';
 
 /** Automation for the bundled demo app, coded against the page contract in test/apps/demo/README.md. */
 export const demoConnector: Connector = {
@@ -32,7 +34,7 @@ export const demoConnector: Connector = {
 };
 
 async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
-  await openSecurityPage(ctx, '/settings/security', 'opening the security settings');
+  await openSecurityPage(ctx, SECURITY_PAGE, 'opening the security settings');
   const methods = ctx.page.getByRole('list', { name: 'Two-factor methods' });
   await expectVisible(ctx, methods, 'the "Two-factor methods" list');
   const items = (await methods.getByRole('listitem').allInnerTexts()).map((text) => text.trim());
@@ -45,7 +47,8 @@ async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
 
 async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSecret> {
   const { page, timeouts } = ctx;
-  await openSecurityPage(ctx, '/settings/security', 'opening the security settings');
+  // The runner calls this on the settings page readMfaState has just read; load it only from elsewhere.
+  if (pathOf(ctx) !== SECURITY_PAGE) await openSecurityPage(ctx, SECURITY_PAGE, 'opening the security settings');
   await refuseWhenMfaPresent(ctx);
   const turnOn = page.getByRole('button', { name: 'Turn on authenticator app' });
   await expectVisible(ctx, turnOn, 'the "Turn on authenticator app" button');
@@ -55,8 +58,7 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   if ((await heading(ctx)) !== 'Set up authenticator app') throw connectorOutdated(APP, 'the "Set up authenticator app" page');
   const showKey = page.getByRole('link', { name: "Can't scan? Show the setup key" });
   if ((await showKey.count()) > 0) {
-    await showKey.click({ timeout: timeouts.actionMs });
-    await page.waitForLoadState('load', { timeout: timeouts.navigationMs });
+    await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
   }
   const textKey = page.locator('#totp-setup-key');
   const hasTextKey = (await textKey.count()) > 0;
@@ -70,8 +72,12 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
 
 /** The app hides the "Turn on" button in these cases; say why instead of reporting a missing button. */
 async function refuseWhenMfaPresent(ctx: ConnectorContext): Promise<void> {
-  if ((await ctx.page.locator('#other-mfa-method').count()) > 0) throw otherMfaMethodEnabled(APP, ['sms']);
-  if ((await ctx.page.getByRole('link', { name: 'Turn off authenticator app' }).count()) > 0) throw mfaAlreadyEnabled(APP);
+  const [otherMethod, turnOff] = await Promise.all([
+    ctx.page.locator('#other-mfa-method').count(),
+    ctx.page.getByRole('link', { name: 'Turn off authenticator app' }).count(),
+  ]);
+  if (otherMethod > 0) throw otherMfaMethodEnabled(APP, ['sms']);
+  if (turnOff > 0) throw mfaAlreadyEnabled(APP);
 }
 
 async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError> {
@@ -84,9 +90,8 @@ async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError>
 /** The setup page lists the parameters beside the key; the QR code's URI still wins when both exist. */
 async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSecret['defaults']> {
   const text = async (selector: string) => (await ctx.page.locator(selector).innerText({ timeout: ctx.timeouts.actionMs })).trim();
-  const shown = totpParametersFromText({
-    algorithm: await text('#totp-algorithm'), digits: await text('#totp-digits'), period: await text('#totp-period'),
-  });
+  const [algorithm, digits, period] = await Promise.all([text('#totp-algorithm'), text('#totp-digits'), text('#totp-period')]);
+  const shown = totpParametersFromText({ algorithm, digits, period });
   return { ...shown, issuer: APP };
 }
 

@@ -20,6 +20,7 @@ async function qrPage(): Promise<string> {
   return `<!doctype html><body style="background:#fff">
     <img id="img" src="${png}" alt="qr">
     <div id="svg" style="width:180px;height:180px">${svg}</div>
+    <div style="height:3000px"></div>
     <canvas id="canvas" width="${modules.size * 6}" height="${modules.size * 6}"></canvas>
     <script>
       const cells = ${cells}; const size = ${modules.size}; const ctx = document.getElementById('canvas').getContext('2d');
@@ -46,6 +47,7 @@ describe('browser session and QR reading in Chromium', () => {
     server?.close();
   });
 
+  // The canvas sits below the fold: the element screenshot scrolls to it on its own.
   it.each(['img', 'svg', 'canvas'])('decodes an otpauth URI drawn as <%s> without a quiet zone', async (id) => {
     const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
     await session.page.goto(origin);

@@ -19,6 +19,13 @@ export class HostGuard {
   readonly #logger: Logger;
   readonly #refusals: Refusal[] = [];
   #refusedNavigation: Refusal | undefined;
+  /** Origins the check let through: the decision is the host's alone, so it holds for every later request there. */
+  readonly #allowedOrigins = new Set<string>();
+  /** The requests this handler is asked about: all but those of the allowed origins (see `#remember`). */
+  #pattern: RegExp = routedUrls(this.#allowedOrigins);
+  #context: BrowserContext | undefined;
+  #patternUpdates: Promise<void> = Promise.resolve();
+  readonly #handler = (route: Route): Promise<void> => this.#guardRequest(route);
 
   constructor(allowedHosts: readonly string[], logger: Logger) {
     this.#allowedHosts = allowedHosts;
@@ -50,7 +57,8 @@ export class HostGuard {
   }
 
   async install(context: BrowserContext): Promise<void> {
-    await context.route('**/*', (route) => this.#guardRequest(route));
+    this.#context = context;
+    await context.route(this.#pattern, this.#handler);
   }
 
   /** Every main-frame navigation, redirect hops included (the proxy refuses those; this records where the page was sent). */
@@ -61,13 +69,38 @@ export class HostGuard {
 
   async #guardRequest(route: Route): Promise<void> {
     const url = route.request().url();
-    const refusal = WEB_SCHEMES.has(url.slice(0, url.indexOf(':') + 1)) ? this.check(url) : undefined;
+    const web = WEB_SCHEMES.has(url.slice(0, url.indexOf(':') + 1));
+    const refusal = web ? this.check(url) : undefined;
     if (!refusal) {
       await route.continue();
+      if (web) await this.#remember(new URL(url).origin);
       return;
     }
     this.refused(refusal);
     await route.abort('blockedbyclient');
+  }
+
+  /**
+   * Playwright matches the route's pattern itself and lets a request it does not match through
+   * without asking this handler, a round trip to Node per request saved. So the pattern leaves
+   * out the origins already allowed. The new pattern is routed before the old one is removed:
+   * no request ever goes unrouted. If a swap fails (the context closing), the old pattern stays
+   * and every request keeps coming to the handler.
+   */
+  async #remember(origin: string): Promise<void> {
+    if (this.#allowedOrigins.has(origin) || !this.#context) return;
+    this.#allowedOrigins.add(origin);
+    const context = this.#context;
+    this.#patternUpdates = this.#patternUpdates.then(async () => {
+      const previous = this.#pattern;
+      const next = routedUrls(this.#allowedOrigins);
+      await context.route(next, this.#handler);
+      this.#pattern = next;
+      await context.unroute(previous, this.#handler);
+    }).catch((e: unknown) => {
+      this.#logger.debug({ error: e instanceof Error ? e.name : typeof e }, 'kept routing every request to the host guard');
+    });
+    await this.#patternUpdates;
   }
 
   /** The last main-frame navigation decides: a later one to an allowed host (the connector going back) clears it. */
@@ -82,6 +115,13 @@ export class HostGuard {
     if (!mainFrame) return;
     this.#refusedNavigation = this.check(request.url());
   }
+}
+
+/** Every URL except those on one of `origins` (`scheme://host:port` exactly, then a path, query, fragment or nothing). */
+export function routedUrls(origins: ReadonlySet<string>): RegExp {
+  if (origins.size === 0) return /^/;
+  const escaped = [...origins].map((origin) => origin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp(`^(?!(?:${escaped.join('|')})(?:[/?#]|$))`);
 }
 
 /** Before a secret is typed: the field's frame and the page must both be on an allowed host. */

@@ -76,8 +76,9 @@ export function appPages(app: string): AppPages {
     }
   }
 
+  // One round trip to the page, where counting first and then reading took two.
   async function firstText(locator: Locator): Promise<string> {
-    return (await locator.count()) > 0 ? (await locator.first().innerText()).trim() : '';
+    return (await locator.allInnerTexts())[0]?.trim() ?? '';
   }
 
   return {

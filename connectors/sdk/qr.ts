@@ -23,8 +23,8 @@ export class QrNotFoundError extends Error {
   }
 }
 
+/** The element screenshot scrolls the element into view itself. */
 export async function readQrFromElement(element: Locator, timeoutMs?: number): Promise<SecretValue<string>> {
-  await element.scrollIntoViewIfNeeded(timeoutMs === undefined ? {} : { timeout: timeoutMs });
   const png = await element.screenshot({ type: 'png', animations: 'disabled', scale: 'device',
     ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
   return decodeQrPng(png);
@@ -47,7 +47,10 @@ export async function readQrIfReadable(element: Locator, timeoutMs: number, logg
 export function decodeQrPng(png: Buffer): SecretValue<string> {
   const image = PNG.sync.read(png);
   const framed = withQuietZone(image.data, image.width, image.height);
-  const found = jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'attemptBoth' });
+  // Dark on light first, as nearly every page draws it; light on dark only when that finds nothing
+  // ('invertFirst': jsqr's 'onlyInvert' never computes the inverted image it then reads).
+  const found = jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'dontInvert' })
+    ?? jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'invertFirst' });
   if (!found || found.data === '') throw new QrNotFoundError();
   return new SecretValue(found.data);
 }
@@ -74,6 +77,13 @@ function withQuietZone(rgba: Buffer, width: number, height: number): Pixels {
 function flattenOnWhite(row: Buffer): Uint8ClampedArray {
   const out = new Uint8ClampedArray(row.length);
   for (let i = 0; i < row.length; i += 4) {
+    if (row[i + 3] === 255) {
+      out[i] = row[i]!;
+      out[i + 1] = row[i + 1]!;
+      out[i + 2] = row[i + 2]!;
+      out[i + 3] = 255;
+      continue;
+    }
     const alpha = (row[i + 3] ?? 255) / 255;
     for (let c = 0; c < 3; c++) out[i + c] = Math.round((row[i + c] ?? 255) * alpha + 255 * (1 - alpha));
     out[i + 3] = 255;

@@ -24,7 +24,8 @@ export async function fillSecret(ctx: ConnectorContext, field: Locator, value: s
       // Still on an allowed host: a page that re-rendered the field gets one more try.
       if (attempt > 1 || !(e instanceof Error && /not attached/i.test(e.message))) throw e;
     } finally {
-      await handle?.dispose().catch(() => undefined);
+      // Releasing the handle is bookkeeping; the next step need not wait for it.
+      void handle?.dispose().catch(() => undefined);
     }
   }
 }
