@@ -1,7 +1,9 @@
 /**
  * Seconds from `kubectl apply` to Ready for batches of ManagedAccountMfa resources against the demo app,
  * through the whole product (operator under its RBAC, run Jobs as pods on the one-node cluster, Chromium), and the same
- * enablement run by the bare runner (the floor), so the operator's overhead is a ratio.
+ * enablement run by the bare runner (the floor), so the operator's overhead is a ratio. Two floors: the runner as a
+ * process on this host (what the whole cluster path adds) and the same run pod as a Job created by hand
+ * (bench/run-pod-floor.ts: what the operator itself adds on top of the cluster).
  *
  *   node bench/time-to-mfa.ts [--batches 1,10,50] [--floor-runs 3]
  *
@@ -17,6 +19,7 @@ import { runCommand } from '../test/support/command.ts';
 import { startE2eEnvironment } from '../test/support/e2e-environment.ts';
 import { kubectlOk } from '../test/support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../test/support/resources.ts';
+import { runPodFloor } from './run-pod-floor.ts';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '1,10,50' }, 'floor-runs': { type: 'string', default: '3' } } });
 const BATCHES = values.batches.split(',').map(Number);
@@ -76,6 +79,7 @@ async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size:
 const env = await startE2eEnvironment(SETTINGS);
 try {
   const floorSeconds = await floor(env.app, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
+  const podFloorStats = stats(await runPodFloor(env, SETTINGS, Number(values['floor-runs'])));
   const results: Record<string, unknown> = {};
   for (const size of BATCHES) results[`batch${size}`] = stats(await batch(env, size, `b${size}`));
   const floorStats = stats(floorSeconds);
@@ -83,8 +87,12 @@ try {
   console.log(JSON.stringify({
     runnerSettings: SETTINGS,
     bareRunnerFloor: floorStats,
+    bareRunPodFloor: podFloorStats,
     applyToReady: results,
-    ...(one ? { overheadRatioSingle: Number((one.medianS / floorStats.medianS).toFixed(2)) } : {}),
+    ...(one ? {
+      overheadRatioSingle: Number((one.medianS / floorStats.medianS).toFixed(2)),
+      operatorOverheadRatioSingle: Number((one.medianS / podFloorStats.medianS).toFixed(2)),
+    } : {}),
   }, null, 2));
 } finally {
   await env.stop();
