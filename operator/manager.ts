@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
 import { applyLoginHostFlags, type OperatorConfig } from './config.ts';
-import type { ManagedAccountMfa } from './api/v1alpha1/types.generated.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
 import type { RunCodeService } from './automation/run-objects.ts';
 import type { CodeServiceConfig } from './codes/config.ts';
@@ -24,6 +23,7 @@ import { createClients, loadKubeConfig, readCustom, type KubeClients } from './k
 import { pooledKubeConfig } from './kube/pooled-kube-config.ts';
 import type { Logger } from '../core/logging/logger.ts';
 import { createMetrics, type OperatorMetrics } from './metrics/metrics.ts';
+import { countAccounts } from './metrics/account-gauges.ts';
 
 const CONTROLLER_NAME = 'managedaccountmfa';
 const STORE_REVALIDATE_MS = 5 * 60_000;
@@ -202,15 +202,9 @@ export class OperatorManager {
     this.#countAccounts();
   }
 
-  /** The accounts gauge, recounted from the cache (bounded labels: connector, state, readiness). */
+  /** The account gauges, recounted from the cache. */
   #countAccounts(): void {
-    const counts = new Map<string, number>();
-    for (const m of this.#informers?.mfas.list() ?? []) {
-      const key = JSON.stringify(accountLabels(m));
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    this.#metrics.accounts.reset();
-    for (const [key, n] of counts) this.#metrics.accounts.set(JSON.parse(key) as Record<string, string>, n);
+    countAccounts(this.#metrics, this.#informers?.mfas.list() ?? [], new Date());
   }
 
   async #stopControllers(): Promise<void> {
@@ -248,9 +242,4 @@ function runCodeServiceOf(config: CodeServiceConfig | undefined): { codeService?
   const beside = join(dirname(config.certPath), 'ca.crt');
   const caPath = config.runCaPath ?? (existsSync(beside) ? beside : config.certPath);
   return { codeService: { url: config.runUrl, caBundle: readFileSync(caPath, 'utf8'), audience: config.audience } };
-}
-
-function accountLabels(m: ManagedAccountMfa): { connector: string; mfa_state: string; ready: string } {
-  const ready = m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  return { connector: m.spec.connector, mfa_state: m.status?.mfaState ?? 'Unknown', ready: String(ready) };
 }

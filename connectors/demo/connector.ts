@@ -42,7 +42,8 @@ async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   const otherMethods = items
     .filter((item) => item.endsWith(': On') && !item.startsWith('Authenticator app'))
     .map((item) => item.slice(0, -': On'.length).toLowerCase());
-  return { totpEnabled, otherMethods };
+  const more = items.map((item) => /^Other authenticator apps: (\d+)$/.exec(item)?.[1]).find((n) => n !== undefined);
+  return { totpEnabled, otherMethods, ...(totpEnabled ? { totpAuthenticators: 1 + Number(more ?? 0) } : {}) };
 }
 
 async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSecret> {

@@ -98,6 +98,11 @@ export interface MfaState {
   readonly totpEnabled: boolean;
   /** Other methods the app reports (e.g. `sms`, `webauthn`, `email`); empty when none. */
   readonly otherMethods: readonly string[];
+  /**
+   * How many authenticator apps (TOTP credentials) the account has, for apps that allow more than one; absent when
+   * the app allows one or the connector cannot tell. A verification reports more than one as another method added.
+   */
+  readonly totpAuthenticators?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generated.ts';
-import { rfc3339 } from '../controller/status/conditions.ts';
+import { rfc3339, type ConditionUpdate } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-plan.ts';
@@ -14,6 +14,7 @@ import { outcomeOf, type ObservedRun } from './run-observation.ts';
 import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from '../stores/store-resolver.ts';
 import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
+import { verifyResult } from './verify-outcome.ts';
 
 const HISTORY_LIMIT = 20;
 
@@ -51,10 +52,13 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   }
   const meta = await store.provider.readMetadata(accountRef(mfa));
   const stored = { seed: meta.active !== undefined, codes: meta.recoveryCodes?.count ?? 0 };
-  observeOutcome(deps, mfa, outcome);
+  observeOutcome(deps, mfa, run, outcome);
+  const { conditions, status } = run.action === 'verify'
+    ? verifiedStatus(mfa, run, outcome, store, meta, deps.now())
+    : { conditions: [...outcomeConditions(run, outcome, store.description, stored), ...enrolledAgain(mfa, outcome)], status: statusAfter(mfa, run, outcome, store, meta, deps.now()) };
   return {
-    conditions: outcomeConditions(run, outcome, store.description, stored),
-    status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
+    conditions,
+    status,
     afterStatusWritten: async () => {
       await deps.cleanup.deleteRunObjects(namespace, run.name);
       await markHarvested(deps.batch, namespace, run.name, outcome);
@@ -62,8 +66,9 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   };
 }
 
-function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, outcome: RunOutcome): void {
+function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome): void {
   const connector = mfa.spec.connector;
+  if (run.action === 'verify') return deps.metrics.verificationRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
   deps.metrics.enablementRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
   if (outcome.outcome !== 'Enabled' || !mfa.metadata.creationTimestamp) return;
   const seconds = (deps.now().getTime() - new Date(mfa.metadata.creationTimestamp).getTime()) / 1000;
@@ -97,7 +102,7 @@ async function storeSeeds(provider: SecretStoreProvider, ref: AccountRef): Promi
 
 function statusAfter(
   mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, store: ResolvedStore,
-  meta: Awaited<ReturnType<ResolvedStore['provider']['readMetadata']>>, now: Date,
+  meta: StoreMetadata, now: Date,
 ): AutomationStep['status'] {
   const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
   if (outcome.outcome === 'Disabled') return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
@@ -109,6 +114,7 @@ function statusAfter(
   return {
     history,
     mfaState: 'Enabled',
+    ...driftEnded(mfa),
     totp: {
       store: refs.seed, algorithm, digits, period,
       enrolledAt: mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
@@ -116,6 +122,37 @@ function statusAfter(
     },
     ...(meta.recoveryCodes ? { recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt } } : {}),
   };
+}
+
+/** An enrolment ends a drift: MFA is on with the seed just stored. */
+function driftEnded(mfa: ManagedAccountMfa): Pick<AutomationStep, 'status'>['status'] {
+  if (!mfa.status?.verification) return {};
+  const verification = { ...mfa.status.verification, failures: 0 };
+  delete verification.drift;
+  return { verification };
+}
+
+type StoreMetadata = Awaited<ReturnType<ResolvedStore['provider']['readMetadata']>>;
+
+/** A verification's conditions and status (verify-outcome.ts); the seed's record follows the store, in case it promoted one. */
+function verifiedStatus(
+  mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, store: ResolvedStore, meta: StoreMetadata, now: Date,
+): Pick<AutomationStep, 'conditions' | 'status'> {
+  const result = verifyResult(mfa, run, outcome, now);
+  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
+  const totp = mfa.status?.totp && meta.active
+    ? { ...mfa.status.totp, store: materialRefs(store, meta).seed, algorithm: meta.active.algorithm, digits: meta.active.digits, period: meta.active.period }
+    : mfa.status?.totp;
+  return {
+    conditions: result.conditions,
+    status: { history, verification: result.verification, ...(result.mfaState ? { mfaState: result.mfaState } : {}), ...(totp ? { totp } : {}) },
+  };
+}
+
+/** An enrolment proves the new seed: with spec.mfa.verify it counts as a check, and it ends a drift (a remediation). */
+function enrolledAgain(mfa: ManagedAccountMfa, outcome: RunOutcome): ConditionUpdate[] {
+  if (!mfa.spec.mfa?.verify || (outcome.outcome !== 'Enabled' && outcome.outcome !== 'Adopted')) return [];
+  return [{ type: 'MfaVerified', status: 'True', reason: 'Enrolled', message: 'MFA was turned on with a new seed, which the app accepted; the next verification counts from then.' }];
 }
 
 /** A finished rotation records its request; any other enrolment keeps the request already answered. */

@@ -16,6 +16,8 @@ import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 import { accountRef, type StoreResolver } from '../stores/store-resolver.ts';
+import { driftHoldsEnable, remediates } from './verify-outcome.ts';
+import { decideVerify, InvalidVerifyIntervalError } from './verify-schedule.ts';
 
 export interface JobDriverDeps {
   core: CoreV1Api;
@@ -41,6 +43,8 @@ const CAPACITY_RECHECK_MS = 15_000;
 const CA_BUNDLE_RECHECK_MS = 60_000;
 /** While deletion waits for a run, or right after harvesting one. */
 const FINALIZE_RECHECK_MS = 5_000;
+/** The longest a verification waits between looks at its schedule (timers of days are not kept that long). */
+const VERIFY_RECHECK_MAX_MS = 3_600_000;
 
 /**
  * Drives an account toward spec.mfa.state with one Job per run, working only from what it observes:
@@ -56,7 +60,8 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 
   async step(mfa: ManagedAccountMfa): Promise<AutomationStep> {
-    return this.#toward(mfa, neededAction(mfa), 'SpecChanged');
+    const action = neededAction(mfa);
+    return this.#toward(mfa, action, action === 'enable' && remediates(mfa) ? 'Remediate' : 'SpecChanged');
   }
 
   /**
@@ -89,8 +94,13 @@ export class JobAutomationDriver implements AutomationDriver {
     const unharvested = runs.find((r) => r.finished && !r.harvested);
     if (unharvested) return harvestRun(this.#harvestDeps(), mfa, unharvested);
     const active = runs.find((r) => !r.finished);
-    if (active) return { conditions: runningConditions(active) };
-    if (!action) return { conditions: [] };
+    // A verification in progress changes no condition: they keep what the last runs found.
+    if (active) return { conditions: active.action === 'verify' ? [] : runningConditions(active) };
+    return action ? this.#run(mfa, action, trigger, runs) : this.#verify(mfa, runs);
+  }
+
+  /** The next attempt of `action` for this generation (and rotation request), once retry policy and capacity allow it. */
+  async #run(mfa: ManagedAccountMfa, action: JobAction, trigger: string, runs: readonly ObservedRun[]): Promise<AutomationStep> {
     const generation = mfa.metadata.generation ?? 0;
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const previous = runs.filter((r) => r.action === action && r.generation === generation && r.request === requestLabel(request));
@@ -99,7 +109,27 @@ export class JobAutomationDriver implements AutomationDriver {
     if (waiting) return waiting;
     const busy = this.#capacityProblem(mfa);
     if (busy) return { conditions: waitingConditions('WaitingForCapacity', busy), requeueAfterMs: CAPACITY_RECHECK_MS };
-    return this.#launch(mfa, action, previous.length + 1, last ? 'Retry' : action === 'rotate' ? 'Rotate' : trigger);
+    const why = last?.harvested?.outcome === 'Failed' ? 'Retry' : action === 'rotate' ? 'Rotate' : trigger;
+    return this.#launch(mfa, action, previous.length + 1, why, request);
+  }
+
+  /**
+   * With spec.mfa.verify, a verification Job when one is due (verify-schedule.ts), within the same capacity limits as
+   * every run. Waiting for it, or for capacity, changes no condition: the last check's result stands meanwhile.
+   */
+  async #verify(mfa: ManagedAccountMfa, runs: readonly ObservedRun[]): Promise<AutomationStep> {
+    const now = this.#now();
+    let decision: ReturnType<typeof decideVerify>;
+    try {
+      decision = decideVerify(mfa, now, this.#d.settings, runs.filter((r) => r.action === 'verify').at(-1)?.harvested?.retryAfterSeconds ?? 0);
+    } catch (e: unknown) {
+      if (!(e instanceof InvalidVerifyIntervalError)) throw e;
+      return { conditions: [{ type: 'MfaVerified', status: 'False', reason: e.reason, message: e.message }] };
+    }
+    if (decision.kind === 'off') return { conditions: [] };
+    if (decision.kind === 'notDue') return { conditions: [], requeueAfterMs: Math.min(decision.dueAt.getTime() - now.getTime(), VERIFY_RECHECK_MAX_MS) };
+    if (this.#capacityProblem(mfa)) return { conditions: [], requeueAfterMs: CAPACITY_RECHECK_MS };
+    return this.#launch(mfa, 'verify', 1, 'Verify', decision.slot);
   }
 
   /** After a failed run: the step that waits (backoff, or for a person), or undefined to run again now. */
@@ -117,7 +147,7 @@ export class JobAutomationDriver implements AutomationDriver {
     return { conditions: failedConditions(last.harvested.reason, message), requeueAfterMs: decision.waitMs };
   }
 
-  async #launch(mfa: ManagedAccountMfa, action: JobAction, attempt: number, trigger: string): Promise<AutomationStep> {
+  async #launch(mfa: ManagedAccountMfa, action: JobAction, attempt: number, trigger: string, request?: string): Promise<AutomationStep> {
     // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
     if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
     // No watch on ConfigMaps: a refused bundle is read again after a while, besides on every spec change and resync.
@@ -128,9 +158,8 @@ export class JobAutomationDriver implements AutomationDriver {
     const codeService = this.#d.codeService;
     if (!codeService) {
       const meta = await (await this.#d.stores.forAccount(mfa)).provider.readMetadata(accountRef(mfa));
-      if (meta.active || meta.pending) return { conditions: failedConditions('CodeServiceRequired', codeServiceRequired(action)) };
+      if (meta.active || meta.pending) return { conditions: notStarted(action, 'CodeServiceRequired', codeServiceRequired(action)) };
     }
-    const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
     const name = await this.#launcher.launch({
       mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
       ...(ca.kind === 'bundle' ? { caBundle: ca.bundle } : {}),
@@ -142,7 +171,7 @@ export class JobAutomationDriver implements AutomationDriver {
     });
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
     return {
-      conditions: waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started: ${ACTION_VERBS[action]}.`),
+      conditions: action === 'verify' ? [] : waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started: ${ACTION_VERBS[action]}.`),
       events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: `Created Job ${name}: ${ACTION_VERBS[action]} (trigger ${trigger}, attempt ${attempt}).` }],
     };
   }
@@ -182,6 +211,11 @@ function codeServiceRequired(action: JobAction): string {
     '(chart: codeService.enabled=true, the default); will not retry until then.';
 }
 
+/** A run the operator cannot start; a verification's says so on MfaVerified, leaving the enrolment's record alone. */
+function notStarted(action: JobAction, reason: string, message: string): ConditionUpdate[] {
+  return action === 'verify' ? [{ type: 'MfaVerified', status: 'Unknown', reason, message }] : failedConditions(reason, message);
+}
+
 function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
   const { reason, message } = credentialsNotFound(mfa);
   return { type: 'CredentialsValid', status: 'False', reason, message: `${message} No run was started.` };
@@ -190,7 +224,8 @@ function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */
 export function neededAction(mfa: ManagedAccountMfa): JobAction | undefined {
   if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Disabled') return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
-  if (!enrolled(mfa)) return 'enable';
+  // MFA found off by a verification is turned on again only with spec.mfa.onDrift: Remediate.
+  if (!enrolled(mfa)) return driftHoldsEnable(mfa) ? undefined : 'enable';
   return rotationRequested(mfa) ? 'rotate' : undefined;
 }
 

@@ -2,7 +2,9 @@ import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { RunOutcome } from '../run-contract/outcome.ts';
 import type { ObservedRun } from './run-observation.ts';
 
-export const ACTION_VERBS = { enable: 'turning MFA on', disable: 'turning MFA off', rotate: 'rotating the TOTP seed' } as const;
+export const ACTION_VERBS = {
+  enable: 'turning MFA on', disable: 'turning MFA off', verify: 'verifying the stored seed and the MFA methods', rotate: 'rotating the TOTP seed',
+} as const;
 
 /** Conditions while a run's Job is active. */
 export function runningConditions(run: ObservedRun): ConditionUpdate[] {

@@ -10,7 +10,10 @@ export interface RunIdentity {
   action: JobAction;
   generation: number;
   attempt: number;
-  /** A rotation request's annotation value: annotations do not bump the generation, so it names the run. */
+  /**
+   * A rotation request's annotation value, or the base time of a verification: neither bumps the generation, so it
+   * names the run.
+   */
   request?: string;
 }
 
@@ -52,4 +55,5 @@ export const RUN_ANNOTATIONS = {
   caBundleVersion: 'mfa-operator.io/ca-bundle-resource-version',
   harvested: 'mfa-operator.io/harvested',
   rotateRequest: 'mfa-operator.io/rotate-request',
+  verifySlot: 'mfa-operator.io/verify-slot',
 } as const;

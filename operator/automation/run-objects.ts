@@ -118,7 +118,8 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
       name, namespace, labels, ownerReferences: [ownerReference(mfa, true)],
       annotations: {
         [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
-        ...(inputs.run.request !== undefined ? { [RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
+        // The request in full (its label is a digest): a rotation's annotation value, or the check a verification is.
+        ...(inputs.run.request !== undefined ? { [inputs.run.action === 'verify' ? RUN_ANNOTATIONS.verifySlot : RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
         ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
       },
     },

@@ -67,7 +67,7 @@ export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome 
   return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
 }
 
-const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled' } as const satisfies Record<JobAction, SuccessOutcome>;
+const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled', verify: 'Verified' } as const satisfies Record<JobAction, SuccessOutcome>;
 
 function completedWithoutMessage(run: ObservedRun): RunOutcome {
   const outcome = SUCCESS_BY_ACTION[run.action];

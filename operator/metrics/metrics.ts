@@ -38,8 +38,20 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['connector', 'mfa_state', 'ready'], registers,
     }),
     enablementRuns: new Counter({
-      name: 'mfa_operator_enablement_runs_total', help: 'Finished automation runs by connector, outcome and reason.',
+      name: 'mfa_operator_enablement_runs_total', help: 'Finished automation runs (all but verifications) by connector, outcome and reason.',
       labelNames: ['connector', 'outcome', 'reason'], registers,
+    }),
+    verificationRuns: new Counter({
+      name: 'mfa_operator_verification_runs_total', help: 'Finished verification runs (spec.mfa.verify) by connector, outcome and reason.',
+      labelNames: ['connector', 'outcome', 'reason'], registers,
+    }),
+    driftedAccounts: new Gauge({
+      name: 'mfa_operator_accounts_drifted', help: 'ManagedAccountMfa resources whose last verification found drift, by connector and reason.',
+      labelNames: ['connector', 'reason'], registers,
+    }),
+    verificationsOverdue: new Gauge({
+      name: 'mfa_operator_verifications_overdue', help: 'ManagedAccountMfa resources whose seed no run proved for two verification intervals, by connector.',
+      labelNames: ['connector'], registers,
     }),
     secondsToMfaEnabled: new Histogram({
       name: 'mfa_operator_seconds_to_mfa_enabled', help: 'Seconds from a resource being created to MFA confirmed on with its seed stored.',

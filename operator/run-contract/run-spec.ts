@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
  */
 export const RUN_CONTRACT_VERSION = 1;
 
-/** Everything a runner can do; `verify` only from the command line (`mfa-operator run`). */
+/** Everything a runner can do. */
 export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
-/** The actions the controller starts Jobs for. */
-export const JOB_ACTIONS = ['enable', 'disable', 'rotate'] as const satisfies readonly RunAction[];
+/** The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify). */
+export const JOB_ACTIONS = ['enable', 'disable', 'verify', 'rotate'] as const satisfies readonly RunAction[];
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */

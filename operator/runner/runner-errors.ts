@@ -4,7 +4,9 @@ import { InvalidRunSpecError } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
 export type RunnerErrorReason =
-  | 'SeedNotFound' | 'SeedNotVerified' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable' | 'CodeServiceUnavailable';
+  | 'SeedNotFound' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable' | 'CodeServiceUnavailable'
+  // What a verification finds drifted (verify-totp.ts).
+  | 'MfaTurnedOff' | 'SeedRejected' | 'OtherMfaMethodAdded';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {

@@ -86,6 +86,20 @@ export interface MfaSpec {
    * Enabled turns authenticator-app MFA on and keeps the seed; Disabled turns it off on the app (signing in with a generated code) and handles the stored seed per deletionPolicy.
    */
   state?: "Enabled" | "Disabled";
+  verify?: VerifySpec;
+  /**
+   * What a verification that finds drift does. Alert (the default) reports it in status, Events and metrics and changes nothing on the app. Remediate also turns MFA on again with a fresh seed when MFA was found off; a seed the app no longer takes, or another method added, is only reported, since acting on it could lock the account out.
+   */
+  onDrift?: "Alert" | "Remediate";
+}
+/**
+ * Periodic verification: a run signs in with a code from the stored seed and reads the account's MFA methods, so MFA turned off, a seed the app no longer takes, or a second method added behind the operator's back is found and reported (condition MfaVerified). Off when absent.
+ */
+export interface VerifySpec {
+  /**
+   * How often, as a duration of hours and minutes such as 24h or 1h30m; at least 1h. Each run starts up to a tenth of it later (at most 1h), so accounts enrolled together are not all checked at once.
+   */
+  every: string;
 }
 /**
  * Where the seed and recovery codes are stored. Without it, Kubernetes Secrets in the resource's own namespace are used.
@@ -113,11 +127,12 @@ export interface ManagedAccountMfaStatus {
    */
   mfaState?: "Enabled" | "Disabled" | "Unknown";
   /**
-   * Ready summarises the others: CredentialsValid, AutomationSucceeded, MfaEnabled, SeedStored, RecoveryCodesStored.
+   * Ready summarises the others: CredentialsValid, AutomationSucceeded, MfaEnabled, SeedStored, RecoveryCodesStored, MfaVerified (with spec.mfa.verify).
    */
   conditions?: Condition[];
   totp?: TotpStatus;
   recoveryCodes?: RecoveryCodesStatus;
+  verification?: VerificationStatus;
   /**
    * The most recent automation runs, newest first (the audit log).
    *
@@ -220,6 +235,27 @@ export interface RecoveryCodesStatus {
   storedAt?: string;
 }
 /**
+ * What the periodic verification (spec.mfa.verify) last found.
+ */
+export interface VerificationStatus {
+  /**
+   * When a run last proved that the stored seed opens the account and MFA is as set up.
+   */
+  lastVerifiedTime?: string;
+  /**
+   * When the last verification run (or enrolment) finished, whatever it found.
+   */
+  lastCheckTime?: string;
+  /**
+   * Verification runs in a row that failed without an answer (rate limits, timeouts); they back off.
+   */
+  failures?: number;
+  /**
+   * What the last verification found changed on the app; absent when nothing drifted.
+   */
+  drift?: "MfaTurnedOff" | "SeedRejected" | "OtherMfaMethodAdded";
+}
+/**
  * One automation run.
  */
 export interface RunRecord {
@@ -228,7 +264,7 @@ export interface RunRecord {
    */
   job: string;
   /**
-   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry).
+   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, Remediate).
    */
   trigger: string;
   /**
@@ -240,7 +276,7 @@ export interface RunRecord {
    */
   completionTime?: string;
   /**
-   * Running, Enabled, Adopted, Disabled, Failed.
+   * Running, Enabled, Adopted, Disabled, Verified, Failed.
    */
   outcome: string;
   /**

@@ -4,7 +4,7 @@ import type { ConditionUpdate } from '../status/conditions.ts';
 /** What one step of the automation observed: conditions to set, status fields it owns, when to look again. */
 export interface AutomationStep {
   conditions: ConditionUpdate[];
-  status?: Partial<Pick<ManagedAccountMfaStatus, 'mfaState' | 'totp' | 'recoveryCodes' | 'history'>>;
+  status?: Partial<Pick<ManagedAccountMfaStatus, 'mfaState' | 'totp' | 'recoveryCodes' | 'verification' | 'history'>>;
   requeueAfterMs?: number;
   /** Events beyond condition changes (JobCreated), recorded once status is written. */
   events?: Array<{ type: 'Normal' | 'Warning'; reason: string; action: string; note: string }>;

@@ -10,7 +10,7 @@ export interface PlannedEvent {
 }
 
 /** Conditions a run sets: any settled value (True or False) is a milestone of the run or its harvest. */
-const RUN_CONDITIONS: ReadonlySet<string> = new Set(['AutomationSucceeded', 'MfaEnabled', 'SeedStored', 'RecoveryCodesStored']);
+const RUN_CONDITIONS: ReadonlySet<string> = new Set(['AutomationSucceeded', 'MfaEnabled', 'SeedStored', 'RecoveryCodesStored', 'MfaVerified']);
 
 /**
  * Which Events one reconcile emits, from the conditions before it and the updates it writes: warnings (a condition

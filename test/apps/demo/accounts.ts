@@ -24,6 +24,8 @@ export interface Account {
   totp: TotpCredential | null;
   recoveryCodes: RecoveryCodeSet | null;
   pending: PendingEnrollment | null;
+  /** Authenticator apps beyond the first, added behind the operator's back (admin API); their seeds are nobody's. */
+  extraAuthenticators: number;
 }
 
 export interface AccountStatus {
@@ -36,6 +38,7 @@ export interface AccountStatus {
     algorithm: string | null;
     digits: number | null;
     period: number | null;
+    extraAuthenticators: number;
   };
   hazards: Record<string, unknown>;
 }
@@ -88,7 +91,7 @@ export class AccountStore {
   upsert(spec: DemoAccountSpec): boolean {
     const email = normaliseEmail(spec.email);
     const password = spec.password instanceof SecretValue ? spec.password : new SecretValue(spec.password);
-    const account: Account = { email, password, hazards: NO_HAZARDS, totp: null, recoveryCodes: null, pending: null };
+    const account: Account = { email, password, hazards: NO_HAZARDS, totp: null, recoveryCodes: null, pending: null, extraAuthenticators: 0 };
     this.#applyHazards(account, { ...this.#defaults, ...spec.hazards });
     const created = !this.#accounts.has(email);
     this.#accounts.set(email, account);
@@ -101,6 +104,20 @@ export class AccountStore {
 
   setHazards(email: string, changes: HazardSettings): void {
     this.#applyHazards(this.get(email), changes);
+  }
+
+  /** The account's owner turning the authenticator app off in the app, behind the operator's back. */
+  turnTotpOff(email: string): void {
+    const account = this.get(email);
+    Object.assign(account, { totp: null, recoveryCodes: null, pending: null, extraAuthenticators: 0 });
+  }
+
+  /** The owner adding a second authenticator app beside the one MFA is on with; refused while TOTP is off. */
+  addAuthenticator(email: string): boolean {
+    const account = this.get(email);
+    if (!account.totp) return false;
+    account.extraAuthenticators += 1;
+    return true;
   }
 
   passwordMatches(account: Account, candidate: string): boolean {
@@ -123,6 +140,7 @@ export class AccountStore {
         algorithm: parameters?.algorithm ?? null,
         digits: parameters?.digits ?? null,
         period: parameters?.period ?? null,
+        extraAuthenticators: account.extraAuthenticators,
       },
       hazards: describeHazards(account.hazards),
     };
@@ -138,5 +156,6 @@ export class AccountStore {
     account.totp = credential;
     account.recoveryCodes = new RecoveryCodeSet(new SecretValue(existing.recoveryCodes ?? []));
     account.pending = null;
+    account.extraAuthenticators = 0;
   }
 }

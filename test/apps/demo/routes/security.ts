@@ -16,6 +16,7 @@ function securityState(account: Account): SecurityState {
   return {
     totpOn: account.totp !== null,
     smsOn: account.hazards.otherMfaMethod,
+    extraAuthenticators: account.extraAuthenticators,
     awaitingAcknowledgement: account.pending?.recoveryCodes != null,
   };
 }
@@ -112,6 +113,7 @@ function turnOff(ctx: RouteContext): Reply {
   }
   account.totp = null;
   account.recoveryCodes = null;
+  account.extraAuthenticators = 0;
   ctx.session.notice = 'Authenticator app turned off.';
   ctx.app.logger.info({ email: account.email }, 'authenticator app turned off');
   return redirect(SETTINGS);

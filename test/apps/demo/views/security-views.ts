@@ -6,6 +6,8 @@ export const OTHER_METHOD_NOTICE = 'SMS two-factor authentication is on. Turn of
 export interface SecurityState {
   totpOn: boolean;
   smsOn: boolean;
+  /** Authenticator apps beyond the first. */
+  extraAuthenticators: number;
   /** Code confirmed, waiting for "I have saved these codes" (hazard requireCodesAcknowledged). */
   awaitingAcknowledgement: boolean;
 }
@@ -19,8 +21,9 @@ function mfaStatus(state: SecurityState): string {
 
 function methodList(state: SecurityState): string {
   const sms = state.smsOn ? '<li>SMS: On</li>' : '';
+  const extra = state.extraAuthenticators > 0 ? `<li>Other authenticator apps: ${state.extraAuthenticators}</li>` : '';
   return `<ul aria-label="Two-factor methods">
-  <li>Authenticator app: ${state.totpOn ? 'On' : 'Not set up'}</li>${sms}
+  <li>Authenticator app: ${state.totpOn ? 'On' : 'Not set up'}</li>${extra}${sms}
 </ul>`;
 }
 
