@@ -6,6 +6,7 @@ import type { AutomationStep } from '../controller/managedaccountmfa/automation.
 import { randomRecoveryCodes, randomSeed } from '../../test/stores/random-material.ts';
 import type { AccountRef } from '../stores/provider.ts';
 import { harvestRun, type HarvestDeps } from './harvest.ts';
+import { neededAction } from './job-driver.ts';
 import { adoptedSlotData, recoveryCodesData, RESULT_KEYS, seedData } from '../run-contract/result-secret.ts';
 import { RunLauncher } from './run-launcher.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
@@ -25,10 +26,10 @@ beforeEach(() => {
 });
 
 /** An account the driver just started a run of `action` for; S0 is active in the store for all but a first enable. */
-async function runOf(action: JobAction, firstEnable = action === 'enable'): Promise<{ mfa: ManagedAccountMfa; ref: AccountRef; job: string }> {
+async function runOf(action: JobAction, firstEnable = action === 'enable', rotateRequest = 'r1'): Promise<{ mfa: ManagedAccountMfa; ref: AccountRef; job: string }> {
   const enrolled = { mfaState: 'Enabled' as const, totp: { enrolledAt: ENROLLED_AT } };
   const mfa = fx.account(action === 'disable' ? { mfa: { state: 'Disabled' } } : {}, action === 'enable' ? {} : enrolled);
-  if (action === 'rotate') mfa.metadata.annotations = { 'mfa-operator.io/rotate': 'r1' };
+  if (action === 'rotate') mfa.metadata.annotations = { 'mfa-operator.io/rotate': rotateRequest };
   const ref = accountRef(mfa);
   if (!firstEnable) await fx.store.promotePendingSeed(ref, (await fx.store.writePendingSeed(ref, S0)).version);
   await apply(mfa, await fx.driver().step(mfa));
@@ -76,6 +77,17 @@ describe('harvestRun: what the harvest stores in each seed state', () => {
     expect(await secretOf(fx.store.readActiveSeed(ref))).toBe(S1.secret.reveal());
     expect(step.status?.totp).toMatchObject({ rotatedFor: 'r1', enrolledAt: ENROLLED_AT });
     expect(summary(step)).toEqual(['AutomationSucceeded=True Adopted', 'MfaEnabled=True MfaEnabled', 'SeedStored=True SeedStored']);
+  });
+  it('records a rotation request longer than status holds as its digest, so the rotation is answered once', async () => {
+    const { mfa, job } = await runOf('rotate', false, 'y'.repeat(300));
+    fx.runnerWrites(job, seedData(S1, 'confirmed'));
+    fx.kube.finishRun(NS, job, ok('Enabled'));
+
+    const step = await harvest(mfa, job);
+    await apply(mfa, step);
+
+    expect(mfa.status?.totp?.rotatedFor).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(neededAction(mfa), 'the long request counts as answered').toBeUndefined();
   });
   it('ignores an adopted slot the run\'s pod wrote that is not one of the two names: nothing is promoted', async () => {
     const { mfa, ref, job } = await runOf('rotate');

@@ -1,5 +1,5 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
-import type { ManagedAccountMfa, RunRecord } from '../api/v1alpha1/types.generated.ts';
+import type { ManagedAccountMfa, RunRecord, VerificationStatus } from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, type ConditionUpdate } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
@@ -7,7 +7,8 @@ import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-pla
 import { readRunResult, type RunResult } from '../run-contract/result-secret.ts';
 import { outcomeConditions } from './run-conditions.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
-import { RUN_ANNOTATIONS } from './run-names.ts';
+import { RUN_ANNOTATIONS, requestRecord } from './run-names.ts';
+import { answeredVerifyRequest } from './verify-schedule.ts';
 import type { AccountRef, SecretStoreProvider } from '../stores/provider.ts';
 import type { RunOutcome } from '../run-contract/outcome.ts';
 import { outcomeOf, type ObservedRun } from './run-observation.ts';
@@ -145,8 +146,14 @@ function verifiedStatus(
     : mfa.status?.totp;
   return {
     conditions: result.conditions,
-    status: { history, verification: result.verification, ...(result.mfaState ? { mfaState: result.mfaState } : {}), ...(totp ? { totp } : {}) },
+    status: { history, verification: withAnsweredRequest(mfa, run, result.verification), ...(result.mfaState ? { mfaState: result.mfaState } : {}), ...(totp ? { totp } : {}) },
   };
+}
+
+/** The verification status with the request this run answered (its slot), else the one answered before. */
+function withAnsweredRequest(mfa: ManagedAccountMfa, run: ObservedRun, verification: VerificationStatus): VerificationStatus {
+  const requestedFor = answeredVerifyRequest(run.job.metadata?.annotations?.[RUN_ANNOTATIONS.verifySlot]) ?? mfa.status?.verification?.requestedFor;
+  return requestedFor === undefined ? verification : { ...verification, requestedFor };
 }
 
 /** An enrolment proves the new seed: with spec.mfa.verify it counts as a check, and it ends a drift (a remediation). */
@@ -157,7 +164,8 @@ function enrolledAgain(mfa: ManagedAccountMfa, outcome: RunOutcome): ConditionUp
 
 /** A finished rotation records its request; any other enrolment keeps the request already answered. */
 function rotatedFor(mfa: ManagedAccountMfa, run: ObservedRun): { rotatedFor?: string } {
-  const request = run.action === 'rotate' ? run.job.metadata?.annotations?.[RUN_ANNOTATIONS.rotateRequest] : mfa.status?.totp?.rotatedFor;
+  const asked = run.job.metadata?.annotations?.[RUN_ANNOTATIONS.rotateRequest];
+  const request = run.action === 'rotate' ? (asked === undefined ? undefined : requestRecord(asked)) : mfa.status?.totp?.rotatedFor;
   return request === undefined ? {} : { rotatedFor: request };
 }
 

@@ -162,3 +162,90 @@ describe('JobAutomationDriver: periodic verification (spec.mfa.verify)', () => {
     expect(waiting).toEqual({ conditions: [], requeueAfterMs: 15_000 });
   });
 });
+
+describe('JobAutomationDriver: a verification asked for (annotation mfa-operator.io/verify)', () => {
+  const ask = (mfa: ManagedAccountMfa, value: string) => {
+    mfa.metadata.annotations = { ...mfa.metadata.annotations, 'mfa-operator.io/verify': value };
+  };
+  /** One step: launches what is due; returns the newest verify Job's name, if any. */
+  async function stepNow(mfa: ManagedAccountMfa) {
+    await apply(mfa, await fx.driver().step(mfa));
+    return jobsOf('verify').length ? fx.newestJob('verify') : undefined;
+  }
+  async function finish(mfa: ManagedAccountMfa, name: string, outcome: Record<string, unknown>) {
+    fx.kube.finishRun(NS, name, outcome, new Date(fx.now));
+    await apply(mfa, await fx.driver().step(mfa));
+  }
+  const VERIFIED = { outcome: 'Verified', reason: 'Verified', message: 'ok', retryable: false };
+
+  it('runs one check at once, without spec.mfa.verify, records the request answered, and never runs it twice', async () => {
+    const mfa = await enrolled({ verify: undefined });
+    ask(mfa, '2026-12-03');
+
+    const name = (await stepNow(mfa))!;
+    expect(annotation(name, 'trigger')).toBe('VerifyRequested');
+    expect(annotation(name, 'verify-slot')).toBe('request:2026-12-03');
+    await finish(mfa, name, VERIFIED);
+
+    expect(mfa.status?.verification).toMatchObject({ requestedFor: '2026-12-03', failures: 0, lastVerifiedTime: expect.any(String) });
+    expect(mfa.status?.history?.[0]).toMatchObject({ job: name, trigger: 'VerifyRequested', outcome: 'Verified' });
+    fx.now += 30 * DAY;
+    await stepNow(mfa);
+    expect(jobsOf('verify'), 'an answered request and no schedule: nothing more').toHaveLength(1);
+    ask(mfa, '2026-12-04');
+    await stepNow(mfa);
+    expect(jobsOf('verify')).toHaveLength(2);
+  });
+
+  it('keeps the answered request through a scheduled check, and reports drift it finds like any check', async () => {
+    const mfa = await enrolled();
+    ask(mfa, 'r1');
+    await finish(mfa, (await stepNow(mfa))!, failed('OtherMfaMethodAdded', false));
+    expect(mfa.status?.verification).toMatchObject({ requestedFor: 'r1', drift: 'OtherMfaMethodAdded' });
+
+    const scheduled = await verification(mfa, VERIFIED);
+
+    expect(annotation(scheduled.name, 'trigger')).toBe('Verify');
+    expect(mfa.status?.verification).toMatchObject({ requestedFor: 'r1' });
+    expect(mfa.status?.verification?.drift).toBeUndefined();
+  });
+
+  it('asks nothing of an account with no seed enrolled yet or meant to be off', async () => {
+    const fresh = fx.account({ mfa: { state: 'Enabled' } });
+    ask(fresh, 'r1');
+    await apply(fresh, await fx.driver().step(fresh));
+    const off = await enrolled({ state: 'Disabled' });
+    ask(off, 'r1');
+    await apply(off, await fx.driver().step(off));
+
+    expect(jobsOf('verify')).toEqual([]);
+  });
+
+  it('a request after a rate-limited check still waits for the app\'s Retry-After', async () => {
+    const mfa = await enrolled();
+    await verification(mfa, failed('RateLimited', true, { retryAfterSeconds: 600 }));
+    ask(mfa, 'now please');
+
+    const waiting = await fx.driver().step(mfa);
+
+    expect(jobsOf('verify')).toHaveLength(1);
+    expect(waiting.requeueAfterMs).toBe(600_000);
+    fx.now += 600_000;
+    expect(await stepNow(mfa)).toBeDefined();
+    expect(jobsOf('verify')).toHaveLength(2);
+    expect(annotation(fx.newestJob('verify'), 'trigger')).toBe('VerifyRequested');
+  });
+
+  it('a value longer than status can hold is recorded as its digest, within the schema\'s 256 characters, and answered once', async () => {
+    const mfa = await enrolled({ verify: undefined });
+    const long = 'x'.repeat(5_000);
+    ask(mfa, long);
+
+    await finish(mfa, (await stepNow(mfa))!, VERIFIED);
+    await stepNow(mfa);
+
+    expect(mfa.status?.verification?.requestedFor).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(mfa.status!.verification!.requestedFor!.length).toBeLessThanOrEqual(256);
+    expect(jobsOf('verify')).toHaveLength(1);
+  });
+});

@@ -11,7 +11,7 @@ import { decideRetry } from './retry-policy.ts';
 import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
-import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel } from './run-names.ts';
+import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, requestRecord } from './run-names.ts';
 import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
@@ -129,7 +129,7 @@ export class JobAutomationDriver implements AutomationDriver {
     if (decision.kind === 'off') return { conditions: [] };
     if (decision.kind === 'notDue') return { conditions: [], requeueAfterMs: Math.min(decision.dueAt.getTime() - now.getTime(), VERIFY_RECHECK_MAX_MS) };
     if (this.#capacityProblem(mfa)) return { conditions: [], requeueAfterMs: CAPACITY_RECHECK_MS };
-    return this.#launch(mfa, 'verify', 1, 'Verify', decision.slot);
+    return this.#launch(mfa, 'verify', 1, decision.requested ? 'VerifyRequested' : 'Verify', decision.slot);
   }
 
   /** After a failed run: the step that waits (backoff, or for a person), or undefined to run again now. */
@@ -235,7 +235,7 @@ function enrolled(mfa: ManagedAccountMfa): boolean {
 
 function rotationRequested(mfa: ManagedAccountMfa): boolean {
   const request = rotateRequest(mfa);
-  return request !== undefined && request !== mfa.status?.totp?.rotatedFor;
+  return request !== undefined && requestRecord(request) !== mfa.status?.totp?.rotatedFor;
 }
 
 function rotateRequest(mfa: ManagedAccountMfa): string | undefined {

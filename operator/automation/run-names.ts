@@ -3,6 +3,20 @@ import type { JobAction } from '../run-contract/run-spec.ts';
 
 /** Annotation that asks for a new seed: any new value starts one rotation. */
 export const ROTATE_ANNOTATION = 'mfa-operator.io/rotate';
+/** Annotation that asks for a verification now: any new value starts one verify run (status.verification.requestedFor). */
+export const VERIFY_ANNOTATION = 'mfa-operator.io/verify';
+
+/** The longest request value status records as it is (rotatedFor, requestedFor have maxLength 256). */
+const RECORDED_REQUEST_MAX = 256;
+
+/**
+ * How status records an answered request: the annotation's value, or `sha256:<hex>` of it when it is longer than the
+ * status schema takes. A request is pending while its record differs from the one status holds, so any length works
+ * and a long value never makes the status write (and with it a harvest) fail.
+ */
+export function requestRecord(value: string): string {
+  return value.length <= RECORDED_REQUEST_MAX ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
 
 export interface RunIdentity {
   accountName: string;

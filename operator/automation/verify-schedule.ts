@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { ManagedAccountMfa, VerificationStatus } from '../api/v1alpha1/types.generated.ts';
+import { requestRecord, VERIFY_ANNOTATION } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
 export type VerifyDecision =
   | { kind: 'off' }
   | { kind: 'notDue'; dueAt: Date }
-  /** `slot` names the check (its base time), so a repeated reconcile finds the same Job. */
-  | { kind: 'due'; dueAt: Date; slot: string };
+  /**
+   * `slot` names the check (its base time, or `request:` and the annotation's value), so a repeated reconcile finds the
+   * same Job; `requested` is set for a check the annotation asked for.
+   */
+  | { kind: 'due'; dueAt: Date; slot: string; requested?: true };
+
+/** The slot of a requested check: its own names, never one of the schedule's (an ISO time). */
+const REQUEST_SLOT_PREFIX = 'request:';
 
 /** Bounds of the jitter: a tenth of the interval, at most an hour. */
 const JITTER_SHARE = 0.1;
@@ -41,6 +48,8 @@ export function verifyIntervalMs(every: string): number {
 export function decideVerify(
   mfa: ManagedAccountMfa, now: Date, settings: Pick<RunnerSettings, 'retryBaseSeconds' | 'retryMaxSeconds'>, retryAfterSeconds = 0,
 ): VerifyDecision {
+  const requested = requestedVerify(mfa, now, retryAfterSeconds);
+  if (requested) return requested;
   const schedule = scheduleOf(mfa);
   if (!schedule) return { kind: 'off' };
   const { interval, enrolledAt, verification } = schedule;
@@ -67,6 +76,34 @@ export function verificationOverdue(mfa: ManagedAccountMfa, now: Date): boolean 
   }
   if (!schedule || schedule.verification.drift) return false;
   return now.getTime() - latest(schedule.enrolledAt, schedule.verification.lastVerifiedTime).getTime() > 2 * schedule.interval;
+}
+
+/**
+ * A check the annotation mfa-operator.io/verify asks for: due now while its value is not the one status says was
+ * answered, with or without spec.mfa.verify, once a seed is enrolled and MFA is meant to be on. After a check that got
+ * no answer it still waits for the app's Retry-After: a request never hammers an app that asked for time.
+ */
+function requestedVerify(mfa: ManagedAccountMfa, now: Date, retryAfterSeconds: number): VerifyDecision | undefined {
+  const value = pendingVerifyRequest(mfa);
+  if (value === undefined) return undefined;
+  const verification = mfa.status?.verification ?? {};
+  const last = verification.lastCheckTime;
+  const notBefore = (verification.failures ?? 0) > 0 && last ? new Date(last).getTime() + retryAfterSeconds * 1000 : 0;
+  const dueAt = new Date(Math.max(now.getTime(), notBefore));
+  return now.getTime() >= notBefore ? { kind: 'due', dueAt, slot: `${REQUEST_SLOT_PREFIX}${value}`, requested: true } : { kind: 'notDue', dueAt };
+}
+
+/** The annotation's value while it asks for a check status has not answered; undefined when there is nothing to check. */
+function pendingVerifyRequest(mfa: ManagedAccountMfa): string | undefined {
+  const value = mfa.metadata.annotations?.[VERIFY_ANNOTATION];
+  const { spec, status } = mfa;
+  if (!value || (spec.mfa?.state ?? 'Enabled') !== 'Enabled' || !status?.totp?.enrolledAt) return undefined;
+  return requestRecord(value) === status.verification?.requestedFor ? undefined : value;
+}
+
+/** For a verify Job's slot: the record of the request it answers (status.verification.requestedFor), if it was one. */
+export function answeredVerifyRequest(slot: string | undefined): string | undefined {
+  return slot?.startsWith(REQUEST_SLOT_PREFIX) ? requestRecord(slot.slice(REQUEST_SLOT_PREFIX.length)) : undefined;
 }
 
 /** The verification's interval and what status says of it; undefined when verification is off (or nothing is enrolled). */

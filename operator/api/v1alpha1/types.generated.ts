@@ -254,6 +254,10 @@ export interface VerificationStatus {
    * What the last verification found changed on the app; absent when nothing drifted.
    */
   drift?: "MfaTurnedOff" | "SeedRejected" | "OtherMfaMethodAdded";
+  /**
+   * The value of the annotation mfa-operator.io/verify that the last requested verification answered; a different value asks for one more.
+   */
+  requestedFor?: string;
 }
 /**
  * One automation run.
