@@ -24,6 +24,10 @@ export interface DemoAppInCluster {
     upsert(spec: DemoAccountSpec): Promise<void>;
     status(email: string): Promise<AccountStatus>;
     setHazards(email: string, hazards: HazardSettings): Promise<void>;
+    /** The account's owner, behind the operator's back: turns the authenticator app off. */
+    turnTotpOff(email: string): Promise<void>;
+    /** The account's owner, behind the operator's back: adds a second authenticator app (a seed nobody here holds). */
+    addAuthenticator(email: string): Promise<void>;
   };
 }
 
@@ -104,6 +108,12 @@ export async function deployDemoApp(kubeconfig: string, dir: string): Promise<De
       status: async (email) => await adminRequest(url, token, 'GET', `accounts/${encodeURIComponent(email)}`) as AccountStatus,
       async setHazards(email, hazards) {
         await adminRequest(url, token, 'PATCH', `accounts/${encodeURIComponent(email)}/hazards`, hazards);
+      },
+      async turnTotpOff(email) {
+        await adminRequest(url, token, 'POST', `accounts/${encodeURIComponent(email)}/totp/off`);
+      },
+      async addAuthenticator(email) {
+        await adminRequest(url, token, 'POST', `accounts/${encodeURIComponent(email)}/authenticators`);
       },
     },
   };

@@ -268,7 +268,7 @@ export interface RunRecord {
    */
   job: string;
   /**
-   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, Remediate).
+   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, VerifyRequested, Remediate).
    */
   trigger: string;
   /**
