@@ -55,10 +55,11 @@ test-cluster: deps node image demo-app-image build ## (root) the image, the one-
 chromium:
 	hack/ensure-chromium.sh
 
-test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak, django-allauth and Gitea (real-app tests), cached
+test-tools: ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak, django-allauth, django-two-factor-auth and Gitea (real-app tests), cached
 	hack/ensure-helm-tools.sh
 	hack/fetch-keycloak.sh
-	hack/fetch-allauth.sh
+	hack/fetch-python-app.sh allauth
+	hack/fetch-python-app.sh django-two-factor
 	hack/fetch-gitea.sh
 
 generate: deps ## regenerate the TypeScript API types and config/crd/bases from crds/ (sources only)
