@@ -56,10 +56,11 @@ test-cluster: deps node image demo-app-image build ## (root) the image, the one-
 chromium: node-packages
 	hack/ensure-chromium.sh
 
-test-tools: chromium ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak, django-allauth and Gitea (real-app tests), cached
+test-tools: chromium ## helm, kubeconform, hadolint, promtool (packaging tests), the pinned Keycloak, django-allauth, django-two-factor-auth and Gitea (real-app tests), cached
 	hack/ensure-helm-tools.sh
 	hack/fetch-keycloak.sh
-	hack/fetch-allauth.sh
+	hack/fetch-python-app.sh allauth
+	hack/fetch-python-app.sh django-two-factor
 	hack/fetch-gitea.sh
 
 generate: deps ## regenerate the TypeScript API types and config/crd/bases from crds/ (sources only)

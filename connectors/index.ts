@@ -5,6 +5,7 @@ import { ConnectorRegistry } from './sdk/registry.ts';
 export const connectors = new ConnectorRegistry({
   allauth: () => import('./allauth/index.ts'),
   demo: () => import('./demo/index.ts'),
+  'django-two-factor': () => import('./django-two-factor/index.ts'),
   gitea: () => import('./gitea/index.ts'),
   keycloak: () => import('./keycloak/index.ts'),
 });
@@ -13,7 +14,7 @@ export const connectors = new ConnectorRegistry({
  * Connectors whose login hosts the cluster admin sets per deployment (self-hosted apps; the demo app in a cluster)
  * (connectors/sdk/deployment-hosts.ts); each one's `allowedLoginHosts` is `deploymentLoginHosts(id)`.
  */
-export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'demo', 'gitea', 'keycloak'];
+export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'demo', 'django-two-factor', 'gitea', 'keycloak'];
 
 /**
  * Environment variables that carry the cluster admin's settings for a connector. The controller copies the

@@ -17,7 +17,7 @@ describe('--allowed-login-hosts', () => {
   });
 
   it('refuses an unknown connector, a missing id and a URL', () => {
-    expect(() => parseConfig(['--allowed-login-hosts', 'nosuch=evil.example'], {})).toThrow(/ID one of allauth, demo, gitea, keycloak/);
+    expect(() => parseConfig(['--allowed-login-hosts', 'nosuch=evil.example'], {})).toThrow(/ID one of allauth, demo, django-two-factor, gitea, keycloak/);
     expect(() => parseConfig(['--allowed-login-hosts', 'sso.example.com'], {})).toThrow(/ID=HOSTS/);
     expect(() => parseConfig(['--allowed-login-hosts', 'keycloak=https://sso.example.com'], {})).toThrow(/without scheme or port/);
   });

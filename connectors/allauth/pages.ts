@@ -1,66 +1,23 @@
-import type { Locator } from 'playwright-core';
 import type { ConnectorContext } from '../sdk/connector.ts';
-import { connectorOutdated } from '../sdk/errors.ts';
-import { appPages } from '../sdk/pages.ts';
+import { sitePages, type Landing as SiteLanding } from '../sdk/site-pages.ts';
 import { APP } from './names.ts';
 import { pageAt, siteUrls, type PageName, type SiteUrls } from './site-urls.ts';
 
 /**
- * Page mechanics shared by the allauth connector's steps. allauth's pages are server-rendered
- * Django forms; a site restyles them with its own templates, so pages are told apart by URL path
- * and fields by their form field names (`login`, `password`, `code`), never by text or layout.
+ * Page mechanics shared by the allauth connector's steps (connectors/sdk/site-pages.ts). allauth's
+ * pages are server-rendered Django forms; a site restyles them with its own templates, so pages are
+ * told apart by URL path and fields by their form field names (`login`, `password`, `code`), never by
+ * text or layout. A submit's `status` is the POST's own: a 302 is a success, a 200 re-renders the form
+ * with its errors, a 429 is allauth's rate limit.
  */
+export type Landing = SiteLanding<PageName>;
 
-const ALLAUTH_PAGES = appPages(APP);
-
-/** Where the browser is after a step, and the status of the response that put it there. */
-export interface Landing {
-  readonly page: PageName | undefined;
-  readonly status: number;
-}
+export const { currentPage, open, submit, submitField, formField, expectVisible, expectPage, describe } = sitePages<PageName>({
+  app: APP, owner: "allauth's", pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url),
+});
 
 export function urlsOf(ctx: ConnectorContext): SiteUrls {
   return siteUrls(ctx.loginUrl);
-}
-
-export function currentPage(ctx: ConnectorContext): PageName | undefined {
-  return pageAt(urlsOf(ctx), ctx.page.url());
-}
-
-/** Go to a page and wait until the page it ends on (after redirects) has loaded. */
-export async function open(ctx: ConnectorContext, url: string, step: string): Promise<Landing> {
-  const response = await ALLAUTH_PAGES.open(ctx, url, step);
-  return { page: currentPage(ctx), status: response?.status() ?? 0 };
-}
-
-/**
- * Submit a form and wait for the page the site answers with. `status` is the POST's own response:
- * a 302 is a success, a 200 re-renders the form with its errors, a 429 is allauth's rate limit.
- */
-export async function submit(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<Landing> {
-  const response = await ALLAUTH_PAGES.submit(ctx, action, step);
-  return { page: currentPage(ctx), status: response.status() };
-}
-
-/** Submit the form a filled field belongs to, as Enter in that field does (the form's default button). */
-export function submitField(ctx: ConnectorContext, field: Locator, step: string): Promise<Landing> {
-  return submit(ctx, () => field.press('Enter', { timeout: ctx.timeouts.actionMs }), step);
-}
-
-/** A form field by its Django name; restyled templates keep the names the forms define. */
-export function formField(ctx: ConnectorContext, name: string): Locator {
-  return ctx.page.locator(`form input[name="${name}"]:not([type="hidden"])`).first();
-}
-
-/** An element the page contract promises; missing means the site's pages are not allauth's as the connector knows them. */
-export const { expectVisible } = ALLAUTH_PAGES;
-
-export function expectPage(landing: Landing, page: PageName, name: string): void {
-  if (landing.page !== page) throw connectorOutdated(APP, `${name} (found ${describe(landing)})`);
-}
-
-export function describe(landing: Landing): string {
-  return landing.page ? `allauth's ${landing.page} page` : `another page (HTTP ${landing.status})`;
 }
 
 /**

@@ -1,0 +1,1 @@
+export { djangoTwoFactorConnector as connector } from './connector.ts';
