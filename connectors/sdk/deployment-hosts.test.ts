@@ -28,7 +28,7 @@ describe('login hosts per deployment', () => {
   });
 
   it('gives every self-hosted connector its own setting, read on use, and copies only that into its Jobs', async () => {
-    expect(DEPLOYMENT_HOSTED).toEqual(['allauth', 'demo', 'gitea', 'keycloak']);
+    expect(DEPLOYMENT_HOSTED).toEqual(['allauth', 'demo', 'django-two-factor', 'gitea', 'keycloak']);
     for (const id of DEPLOYMENT_HOSTED) {
       const connector = await connectors.load(id);
       // The demo app is on loopback unless it runs in a cluster; the others have no host of their own.
