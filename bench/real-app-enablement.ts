@@ -97,8 +97,9 @@ async function bareEnablement<App extends BenchedApp>(bench: EnablementBench<App
 }
 
 /** Enter in a field, and wait for the page the form's POST loads. */
-export async function submit(page: Page, field: Locator): Promise<void> {
-  await Promise.all([page.waitForEvent('framenavigated'), field.press('Enter')]);
+/** Submits a form as a person does: Enter in `target` (a field), or a click on it (a button). */
+export async function submit(page: Page, target: Locator, how: 'enter' | 'click' = 'enter'): Promise<void> {
+  await Promise.all([page.waitForEvent('framenavigated'), how === 'enter' ? target.press('Enter') : target.click()]);
   await page.waitForLoadState('load');
 }
 
