@@ -133,60 +133,6 @@ describe('ManagedAccountMfa end to end: a one-node cluster, the operator under i
       expect((await signInWithTotp(env.app.url, email, password, after)).path).toBe('/');
       expect((await signInWithTotp(env.app.url, email, password, before)).path).toBe('/login/two-factor');
     });
-    it('verification finds MFA turned off behind its back: reported and left alone with onDrift Alert, turned on again with Remediate', async ({ expect }) => {
-      const admin = env.cp.kubeconfigPath;
-      const { email, password } = await applyAccount('drifted', { mfa: { state: 'Enabled', verify: { every: '24h' } } });
-      await kubectlOk(admin, ['wait', '--for=condition=Ready', 'mfa/drifted', '-n', NS, '--timeout=240s']);
-      const before = await activeSeed('drifted');
-      await env.app.accounts.turnTotpOff(email);
-      await kubectlOk(admin, ['annotate', 'mfa', 'drifted', '-n', NS, 'mfa-operator.io/verify=after-owner-change']);
-      const found = await waitFor('drift reported', async () => {
-        const mfa = await getMfa('drifted');
-        return mfa.status?.verification?.requestedFor === 'after-owner-change' ? mfa : undefined;
-      }, 240_000, 1000);
-      expect(condition(found, 'MfaVerified')).toMatchObject({ status: 'False', reason: 'MfaTurnedOff', message: expect.stringContaining('changes nothing on the app') });
-      expect(condition(found, 'Ready')).toMatchObject({ status: 'False', reason: 'MfaTurnedOff' });
-      expect(found.status).toMatchObject({ mfaState: 'Disabled', verification: { drift: 'MfaTurnedOff' } });
-      expect(found.status.history[0]).toMatchObject({ trigger: 'VerifyRequested', outcome: 'Failed', reason: 'MfaTurnedOff' });
-      expect(await kubectlOk(admin, ['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=drifted'])).toContain('MfaTurnedOff');
-      await new Promise((r) => setTimeout(r, 5_000));
-      expect((await env.app.accounts.status(email)).mfa.enabled, 'onDrift Alert changes nothing on the app').toBe(false);
-      expect((await getMfa('drifted')).status.history[0].trigger).toBe('VerifyRequested');
-
-      await kubectlOk(admin, ['patch', 'mfa', 'drifted', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"onDrift":"Remediate"}}}']);
-      const remediated = await waitFor('remediated', async () => {
-        const mfa = await getMfa('drifted');
-        return condition(mfa, 'Ready')?.status === 'True' && mfa.status?.mfaState === 'Enabled' ? mfa : undefined;
-      }, 240_000, 1000);
-      expect(remediated.status.history[0]).toMatchObject({ trigger: 'Remediate', outcome: 'Enabled' });
-      expect(condition(remediated, 'MfaVerified')).toMatchObject({ status: 'True', reason: 'Enrolled' });
-      expect(remediated.status.verification.drift).toBeUndefined();
-      const after = await activeSeed('drifted');
-      expect(after.secret.reveal()).not.toBe(before.secret.reveal());
-      expect((await signInWithTotp(env.app.url, email, password, after)).path).toBe('/');
-    });
-    it('verification on request: a clean check is Verified, and a second authenticator added in the app is OtherMfaMethodAdded', async ({ expect }) => {
-      const admin = env.cp.kubeconfigPath;
-      const { email } = await applyAccount('second-phone');
-      await kubectlOk(admin, ['wait', '--for=condition=Ready', 'mfa/second-phone', '-n', NS, '--timeout=240s']);
-      await activeSeed('second-phone');
-      const check = async (value: string) => {
-        await kubectlOk(admin, ['annotate', 'mfa', 'second-phone', '-n', NS, `mfa-operator.io/verify=${value}`, '--overwrite']);
-        return waitFor(`check ${value}`, async () => {
-          const mfa = await getMfa('second-phone');
-          return mfa.status?.verification?.requestedFor === value ? mfa : undefined;
-        }, 240_000, 1000);
-      };
-      const clean = await check('first');
-      expect(condition(clean, 'MfaVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
-      expect(clean.status.verification).toMatchObject({ lastVerifiedTime: expect.any(String), failures: 0 });
-
-      await env.app.accounts.addAuthenticator(email);
-      const drifted = await check('second');
-      expect(condition(drifted, 'MfaVerified')).toMatchObject({ status: 'False', reason: 'OtherMfaMethodAdded' });
-      expect(drifted.status).toMatchObject({ mfaState: 'Enabled', verification: { drift: 'OtherMfaMethodAdded' } });
-      expect(condition(drifted, 'Ready')?.status).toBe('False');
-    });
     it('with deletionPolicy Disable, turns MFA off on the app before letting the resource go', async ({ expect }) => {
       const { email } = await applyAccount('leaver', { deletionPolicy: 'Disable' });
       await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/leaver', '-n', NS, '--timeout=240s']);
