@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  * - integration: everything else (a real API server, Chromium, the apps), after `tsc` built dist/.
  * A file is sorted by what it uses, so a new test needs no list: one that names any of these is not a unit test.
  */
-const STARTS_SOMETHING = /envtest|support\/|test\/runner\/|test\/cluster\/(?!iptables)|test\/apps\/|gcp-secret-manager\/server|TestServer|launchBrowser|BrowserSession|chromium|playwright|DemoRunFixture|startDemoApp|node:child_process|runCommand|code-service-fixture|operator-process|runRunnerCli/i;
+const STARTS_SOMETHING = /envtest|support\/|test\/runner\/|test\/cluster\/(?!iptables)|test\/apps\/|gcp-secret-manager\/server|TestServer|launchBrowser|BrowserSession|chromium|playwright|DemoRunFixture|startDemoApp|node:child_process|runCommand|code-service-fixture|operator-process|runRunnerCli|ensurePackagingTools|renderChart/i;
 const TESTS = ['core/**/*.test.ts', 'operator/**/*.test.ts', 'connectors/**/*.test.ts', 'test/**/*.test.ts', 'hack/**/*.test.ts'];
 // One cluster at a time per machine (test/cluster): these share one host claim.
 const ONE_NODE_CLUSTER = ['test/cluster/**/*.test.ts', 'test/e2e/**/*.test.ts', 'connectors/*/through-operator.test.ts'];

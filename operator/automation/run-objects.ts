@@ -1,4 +1,4 @@
-import type { V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
@@ -137,25 +137,7 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           ...(settings.nodeSelector ? { nodeSelector: settings.nodeSelector } : {}),
           ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
-          containers: [{
-            name: 'runner',
-            image: settings.image,
-            ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
-            command: [...settings.command, '--run-spec', `${RUN_DIR}/${RESULT_KEYS.runSpec}`],
-            workingDir: settings.workingDir,
-            env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }, ...(settings.connectorEnv?.[mfa.spec.connector] ?? [])],
-            resources: settings.resources,
-            terminationMessagePolicy: 'File',
-            securityContext: {
-              allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
-            },
-            volumeMounts: [
-              { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
-              { name: 'run', mountPath: RUN_DIR, readOnly: true },
-              { name: 'tmp', mountPath: '/tmp' },
-              ...codeServiceToken(inputs.codeService).mounts,
-            ],
-          }],
+          containers: [runnerContainer(inputs)],
           volumes: [
             { name: 'credentials', secret: { secretName: credentials.name, defaultMode: 0o400, items: [
               { key: credentials.usernameKey ?? 'username', path: 'username' },
@@ -168,6 +150,30 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
         },
       },
     },
+  };
+}
+
+/** The pod's one container: the image's runner, read-only root, no capabilities, the run's files mounted read-only. */
+function runnerContainer(inputs: RunInputs): V1Container {
+  const { mfa, settings } = inputs;
+  return {
+    name: 'runner',
+    image: settings.image,
+    ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
+    command: [...settings.command, '--run-spec', `${RUN_DIR}/${RESULT_KEYS.runSpec}`],
+    workingDir: settings.workingDir,
+    env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }, ...(settings.connectorEnv?.[mfa.spec.connector] ?? [])],
+    resources: settings.resources,
+    terminationMessagePolicy: 'File',
+    securityContext: {
+      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [
+      { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
+      { name: 'run', mountPath: RUN_DIR, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...codeServiceToken(inputs.codeService).mounts,
+    ],
   };
 }
 

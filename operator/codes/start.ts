@@ -72,27 +72,11 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   const served = runEndpoint(kc, deps, watched, issuer, new LeaseRunCodeBudget(records));
   const runs = served.runs;
   const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
-  const review = new CallerReview({
-    authentication: kc.makeApiClient(AuthenticationV1Api),
-    authorization: kc.makeApiClient(AuthorizationV1Api),
-    cacheTtlMs: config.reviewCacheTtlMs,
-    audience: config.audience,
-    tokenReviews: new RateLimiter({ perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst }, {
-      describe: () => 'new tokens to review across all callers', maxKeys: 1,
-    }),
-  });
+  const review = callerReview(kc, config);
   const limits = codeRequestLimits(config);
-  let tls = await readTls(config);
+  const tls = await readTls(config);
   const { server, port } = await listenCodeService({ review, limits, codes, runs, outcomes, log: deps.log }, tls, config.port, config.host);
-  const reload = setInterval(() => {
-    readTls(config).then((next) => {
-      if (next.cert === tls.cert && next.key === tls.key) return;
-      server.setSecureContext({ cert: next.cert, key: next.key });
-      tls = next;
-      deps.log.info('code service certificate reloaded');
-    }, (e: unknown) => deps.log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service certificate could not be re-read; keeping the current one'));
-  }, CERT_RELOAD_MS);
-  reload.unref();
+  const reload = reloadCertificate(server, config, tls, deps.log);
   deps.log.info({
     port, rateLimitPerMinute: config.ratePerMinute, sourceRateLimitPerMinute: config.sourceRatePerMinute,
     tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs, audience: config.audience,
@@ -108,6 +92,34 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
       await served.jobs.stop();
     },
   };
+}
+
+/** Who may ask: TokenReview and SubjectAccessReview as the operator, cached, new tokens reviewed at a bounded rate. */
+function callerReview(kc: KubeConfig, config: CodeServiceConfig): CallerReview {
+  return new CallerReview({
+    authentication: kc.makeApiClient(AuthenticationV1Api),
+    authorization: kc.makeApiClient(AuthorizationV1Api),
+    cacheTtlMs: config.reviewCacheTtlMs,
+    audience: config.audience,
+    tokenReviews: new RateLimiter({ perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst }, {
+      describe: () => 'new tokens to review across all callers', maxKeys: 1,
+    }),
+  });
+}
+
+/** Re-reads the certificate files every CERT_RELOAD_MS and serves the new pair when they changed. */
+function reloadCertificate(server: Server, config: CodeServiceConfig, initial: { cert: string; key: string }, log: Logger): NodeJS.Timeout {
+  let tls = initial;
+  const reload = setInterval(() => {
+    readTls(config).then((next) => {
+      if (next.cert === tls.cert && next.key === tls.key) return;
+      server.setSecureContext({ cert: next.cert, key: next.key });
+      tls = next;
+      log.info('code service certificate reloaded');
+    }, (e: unknown) => log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service certificate could not be re-read; keeping the current one'));
+  }, CERT_RELOAD_MS);
+  reload.unref();
+  return reload;
 }
 
 /** Runs are served only with the watches: a run's Job and its account are checked from them. */

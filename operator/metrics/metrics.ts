@@ -7,8 +7,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'mfa_operator_' });
   const registers = [registry];
+  return { registry, ...controllerMetrics(registers), ...accountMetrics(registers) };
+}
+
+/** How the controllers and their work queues are doing, and who leads. */
+function controllerMetrics(registers: Registry[]) {
   return {
-    registry,
     reconcileTotal: new Counter({
       name: 'mfa_operator_reconcile_total', help: 'Reconciles by controller and result (success, requeue_after, error).',
       labelNames: ['controller', 'result'], registers,
@@ -33,6 +37,12 @@ export function createMetrics(registry = new Registry()) {
     isLeader: new Gauge({
       name: 'mfa_operator_leader', help: '1 while this instance holds the leader lease.', registers,
     }),
+  };
+}
+
+/** What the accounts and their runs are doing: states, outcomes, drift, time to MFA, store writes, watches. */
+function accountMetrics(registers: Registry[]) {
+  return {
     accounts: new Gauge({
       name: 'mfa_operator_accounts', help: 'ManagedAccountMfa resources by connector, observed MFA state and readiness.',
       labelNames: ['connector', 'mfa_state', 'ready'], registers,

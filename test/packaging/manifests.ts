@@ -54,3 +54,6 @@ export const named = (objects: readonly KubeObject[], kind: string, name: string
   if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
   return found;
 };
+
+/** The part of the controller Deployment's spec the chart tests read. */
+export interface DeploymentSpec { template: { spec: { containers: Array<{ args: string[]; command: string[]; env: Array<{ name: string; value?: string }> }> } } }
