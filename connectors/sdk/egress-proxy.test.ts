@@ -76,6 +76,30 @@ describe('egress proxy', () => {
     });
   });
 
+  it('answers 502 ENOTFOUND for an allowed name that does not resolve (a DNS outage, a typo): unreachable, not refused', async () => {
+    const outage: Lookup = async () => { throw Object.assign(new Error('getaddrinfo EAI_AGAIN app.test'), { code: 'EAI_AGAIN' }); };
+    for (const lookup of [outage, async () => []] as Lookup[]) {
+      await withProxy(lookup, async (proxy, refusals) => {
+        const res = await viaProxy(proxy, 'http://app.test/login');
+        expect(res.statusCode).toBe(502);
+        expect(res.headers[UNREACHABLE_HEADER]).toBe('ENOTFOUND');
+        expect(res.headers[REFUSED_HEADER]).toBeUndefined();
+        expect(await connectVia(proxy, 'app.test:443')).toBe('HTTP/1.1 502 Bad Gateway');
+        expect(refusals).toEqual([]);
+      });
+    }
+  });
+
+  it('still refuses a name off the list without looking it up, resolvable or not', async () => {
+    let lookups = 0;
+    await withProxy(async () => { lookups++; throw new Error('no lookup for a refused name'); }, async (proxy, refusals) => {
+      expect((await viaProxy(proxy, 'http://elsewhere.test/')).statusCode).toBe(403);
+      expect(await connectVia(proxy, 'elsewhere.test:443')).toBe('HTTP/1.1 403 Forbidden');
+      expect(refusals).toEqual([{ host: 'elsewhere.test', reason: 'NotAllowed' }, { host: 'elsewhere.test', reason: 'NotAllowed' }]);
+      expect(lookups).toBe(0);
+    });
+  });
+
   it.each([
     ['169.254.169.254', 'LinkLocalAddress'],
     ['::ffff:169.254.169.254', 'LinkLocalAddress'],

@@ -31,9 +31,11 @@ export const SOCKET_ERROR_CODE = /^E[A-Z]{2,30}$/;
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
-  const vet = async (host: string): Promise<PinnedAddresses | undefined> => {
+  const vet = async (host: string): Promise<Vetted> => {
     const result = await resolveDestination(host, options.allowedHosts, options.lookup);
     if ('addresses' in result) return pinned(result.addresses);
+    // An allowed name that does not resolve (a DNS outage, a typo) is a server not reached, not a policy refusal.
+    if (result.refusal.reason === 'Unresolvable') return UNRESOLVABLE;
     options.onRefusal(result.refusal);
     return undefined;
   };
@@ -56,7 +58,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 }
 
-type Vet = (host: string) => Promise<PinnedAddresses | undefined>;
+/** The checked addresses; UNRESOLVABLE for an allowed name without any; undefined when refused. */
+type Vetted = PinnedAddresses | typeof UNRESOLVABLE | undefined;
+type Vet = (host: string) => Promise<Vetted>;
+/** What UNREACHABLE_HEADER says for an allowed name that did not resolve, as Node's lookup would. */
+const UNRESOLVABLE = 'ENOTFOUND';
 
 /**
  * Connection options that make Node connect to the checked addresses only: its lookup answers
@@ -86,6 +92,10 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
     return;
   }
   const destination = await vet(target.hostname);
+  if (destination === UNRESOLVABLE) {
+    res.writeHead(502, { [UNREACHABLE_HEADER]: UNRESOLVABLE, 'content-length': '0' }).end();
+    return;
+  }
   if (!destination) {
     refuse(res);
     return;
@@ -124,6 +134,10 @@ async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: V
   // Read the port from the authority itself: the URL drops 80 as http's default.
   const port = Number(/:(\d{1,5})$/.exec(authority)?.[1] ?? 0);
   const destination = target && port > 0 ? await vet(target.hostname) : undefined;
+  if (destination === UNRESOLVABLE) {
+    client.end(`HTTP/1.1 502 Bad Gateway\r\n${UNREACHABLE_HEADER}: ${UNRESOLVABLE}\r\n\r\n`);
+    return;
+  }
   if (!target || !destination) {
     client.end(`HTTP/1.1 403 Forbidden\r\n${REFUSED_HEADER}: destination\r\n\r\n`);
     return;
