@@ -5,9 +5,18 @@ const folder = (...names) => `^(\\.\\./)+(${names.join('|')})/`;
 const noImports = (...patterns) => ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }];
 
 const NOT_OPERATOR = [folder('operator'), 'Connectors never import the operator (docs/architecture.md, "Layers").'];
-const CORE_DEPENDS_ON_NOTHING = [folder('operator', 'connectors', 'test', 'bench', 'hack'), 'core/ depends on nothing of ours (docs/architecture.md, "Layers").'];
-const DEMO_APP_USES_ONLY_CORE = [folder('operator', 'connectors', 'bench', 'hack'), 'The demo app imports only core/ of the product (docs/development.md, "Where tests live").'];
-const ONLY_ROOT_IMPORTS_CONNECTORS = [folder('connectors'), 'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.'];
+const CORE_DEPENDS_ON_NOTHING = [
+  folder('operator', 'connectors', 'test', 'bench', 'hack'),
+  'core/ depends on nothing of ours (docs/architecture.md, "Layers").',
+];
+const DEMO_APP_USES_ONLY_CORE = [
+  folder('operator', 'connectors', 'bench', 'hack'),
+  'The demo app imports only core/ of the product (docs/development.md, "Where tests live").',
+];
+const ONLY_ROOT_IMPORTS_CONNECTORS = [
+  folder('connectors'),
+  'Only the runner and the composition root (main.ts, manager.ts, config.ts) import connectors.',
+];
 
 // Small functions, shallow nesting (docs/development.md, "Code style"); layers (docs/architecture.md, "Layers").
 export default tseslint.config(
@@ -32,18 +41,33 @@ export default tseslint.config(
   { files: ['core/**/*.ts'], rules: { 'no-restricted-imports': noImports(CORE_DEPENDS_ON_NOTHING) } },
   {
     files: ['core/**/*.test.ts'],
-    rules: { 'no-restricted-imports': noImports([folder('operator', 'connectors', 'bench', 'hack'), CORE_DEPENDS_ON_NOTHING[1]]) },
+    rules: {
+      'no-restricted-imports': noImports([
+        folder('operator', 'connectors', 'bench', 'hack'),
+        CORE_DEPENDS_ON_NOTHING[1],
+      ]),
+    },
   },
   { files: ['connectors/**/*.ts'], rules: { 'no-restricted-imports': noImports(NOT_OPERATOR) } },
   {
     files: ['connectors/*/*.ts'],
     ignores: ['connectors/sdk/**', '**/*.test.ts'],
-    rules: { 'no-restricted-imports': noImports(NOT_OPERATOR, [folder('core'), 'A connector takes core/ from the SDK: connectors/sdk/core.ts.']) },
+    rules: {
+      'no-restricted-imports': noImports(NOT_OPERATOR, [
+        folder('core'),
+        'A connector takes core/ from the SDK: connectors/sdk/core.ts.',
+      ]),
+    },
   },
   {
     // A connector's tests, and the kit they use, run it through the runner, which hosts connectors.
     files: ['connectors/**/*.test.ts', 'connectors/sdk/testing/**/*.ts'],
-    rules: { 'no-restricted-imports': noImports([`${folder('operator')}(?!runner/|run-contract/)`, 'Connector tests may run the runner (operator/runner/, operator/run-contract/), and import nothing else of the operator.']) },
+    rules: {
+      'no-restricted-imports': noImports([
+        `${folder('operator')}(?!runner/|run-contract/)`,
+        'Connector tests may run the runner (operator/runner/, operator/run-contract/), and import nothing else of the operator.',
+      ]),
+    },
   },
   // A test of the whole operator on the cluster with a real allauth site: it reads what the operator stored.
   { files: ['connectors/*/through-operator.test.ts'], rules: { 'no-restricted-imports': 'off' } },
@@ -57,15 +81,20 @@ export default tseslint.config(
   {
     files: ['operator/stores/**/*.ts'],
     rules: {
-      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS, [folder('automation'), 'Stores are used by automation/, never the other way round.']),
+      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS, [
+        folder('automation'),
+        'Stores are used by automation/, never the other way round.',
+      ]),
     },
   },
   {
     files: ['operator/run-contract/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS,
-        [folder('runner', 'automation', 'controller'), 'The run contract is what the controller and the runner both import; it imports neither.']),
+      'no-restricted-imports': noImports(ONLY_ROOT_IMPORTS_CONNECTORS, [
+        folder('runner', 'automation', 'controller'),
+        'The run contract is what the controller and the runner both import; it imports neither.',
+      ]),
     },
   },
 );

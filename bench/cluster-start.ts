@@ -27,7 +27,19 @@ for (let i = 0; i < runs; i++) {
   results.push({ ready, firstJobComplete, stop: seconds(stopping) });
   load.push(loadavg()[0]!.toFixed(1));
 }
-console.log(JSON.stringify({
-  image: IMAGE, runs: results, loadAverage1m: load,
-  median: { ready: median(results.map((r) => r.ready)), firstJobComplete: median(results.map((r) => r.firstJobComplete)), stop: median(results.map((r) => r.stop)) },
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      image: IMAGE,
+      runs: results,
+      loadAverage1m: load,
+      median: {
+        ready: median(results.map((r) => r.ready)),
+        firstJobComplete: median(results.map((r) => r.firstJobComplete)),
+        stop: median(results.map((r) => r.stop)),
+      },
+    },
+    null,
+    2,
+  ),
+);

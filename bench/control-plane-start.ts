@@ -24,13 +24,22 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
 const round = (value: number): number => Math.round(value * 100) / 100;
-const kubernetesVersion = readFileSync(new URL('../hack/control-plane/KUBERNETES_VERSION', import.meta.url), 'utf8').trim();
+const kubernetesVersion = readFileSync(
+  new URL('../hack/control-plane/KUBERNETES_VERSION', import.meta.url),
+  'utf8',
+).trim();
 
-console.log(JSON.stringify({
-  benchmark: 'control-plane-start',
-  kubernetesVersion,
-  runs,
-  medianSecondsToReady: round(median(secondsToReady)),
-  secondsToReady: secondsToReady.map(round),
-  medianSecondsToStop: round(median(secondsToStop)),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      benchmark: 'control-plane-start',
+      kubernetesVersion,
+      runs,
+      medianSecondsToReady: round(median(secondsToReady)),
+      secondsToReady: secondsToReady.map(round),
+      medianSecondsToStop: round(median(secondsToStop)),
+    },
+    null,
+    2,
+  ),
+);

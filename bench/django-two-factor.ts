@@ -14,10 +14,15 @@ import { Secret, TOTP } from 'otpauth';
 import { startDjangoTwoFactor } from '../test/apps/django-two-factor/server.ts';
 import { benchEnablement, submit } from './real-app-enablement.ts';
 
-const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } },
+});
 
 await benchEnablement({
-  connector: 'django-two-factor', start: () => startDjangoTwoFactor(), starts: Number(values.starts), n: Number(values.n),
+  connector: 'django-two-factor',
+  start: () => startDjangoTwoFactor(),
+  starts: Number(values.starts),
+  n: Number(values.n),
   bare: async (site, page, username, password) => {
     await page.goto(site.loginUrl);
     await page.locator('input[name="auth-username"]').fill(username);

@@ -28,7 +28,13 @@ function stats(samplesMs: number[]): { n: number; medianS: number; p95S: number;
   const sorted = [...samplesMs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
   const s = (ms: number) => Math.round(ms) / 1000;
-  return { n: sorted.length, medianS: s(at(0.5)), p95S: s(at(0.95)), minS: s(sorted[0] ?? NaN), maxS: s(sorted.at(-1) ?? NaN) };
+  return {
+    n: sorted.length,
+    medianS: s(at(0.5)),
+    p95S: s(at(0.95)),
+    minS: s(sorted[0] ?? NaN),
+    maxS: s(sorted.at(-1) ?? NaN),
+  };
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -62,7 +68,11 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   for (let i = 0; i < 3; i++) {
     await browser?.close();
-    browserStartMs.push(await timed(async () => { browser = await launchBrowser(); }));
+    browserStartMs.push(
+      await timed(async () => {
+        browser = await launchBrowser();
+      }),
+    );
   }
   const runnerMs: number[] = [];
   const stepMs = new Map<string, number[]>();
@@ -74,35 +84,52 @@ async function main(): Promise<void> {
     await writeFile(join(dir, `u${i}`), `runner${i}@example.com`);
     await writeFile(join(dir, `p${i}`), password);
     const spec = {
-      connector: 'demo', action: 'enable' as const, loginUrl: `${app.url}/login`,
+      connector: 'demo',
+      action: 'enable' as const,
+      loginUrl: `${app.url}/login`,
       credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
       sink: { type: 'file' as const, dir: join(dir, `r${i}`) },
     };
-    runnerMs.push(await timed(async () => {
-      const summary = await performRun(spec, new FileResultSink(spec.sink.dir), { connectors, logger: silent, browser: browser! });
-      if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}`);
-      for (const step of summary.steps) stepMs.set(step.name, [...(stepMs.get(step.name) ?? []), step.durationMs]);
-    }));
-    bareMs.push(await timed(async () => {
-      const context = await browser!.newContext();
-      await bareEnrollment(await context.newPage(), app.url, `bare${i}@example.com`, password);
-      await context.close();
-    }));
+    runnerMs.push(
+      await timed(async () => {
+        const summary = await performRun(spec, new FileResultSink(spec.sink.dir), {
+          connectors,
+          logger: silent,
+          browser: browser!,
+        });
+        if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}`);
+        for (const step of summary.steps) stepMs.set(step.name, [...(stepMs.get(step.name) ?? []), step.durationMs]);
+      }),
+    );
+    bareMs.push(
+      await timed(async () => {
+        const context = await browser!.newContext();
+        await bareEnrollment(await context.newPage(), app.url, `bare${i}@example.com`, password);
+        await context.close();
+      }),
+    );
   }
   await browser?.close();
   await app.stop();
   await rm(dir, { recursive: true, force: true });
   const runner = stats(runnerMs);
   const bare = stats(bareMs);
-  process.stdout.write(`${JSON.stringify({
-    benchmark: 'enroll', enablements: N,
-    browserStart: stats(browserStartMs),
-    runnerFlow: runner,
-    barePlaywrightFlow: bare,
-    overheadRatioMedian: Math.round((runner.medianS / bare.medianS) * 100) / 100,
-    overheadRatioP95: Math.round((runner.p95S / bare.p95S) * 100) / 100,
-    runnerStepMedianS: Object.fromEntries([...stepMs].map(([name, samples]) => [name, stats(samples).medianS])),
-  }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        benchmark: 'enroll',
+        enablements: N,
+        browserStart: stats(browserStartMs),
+        runnerFlow: runner,
+        barePlaywrightFlow: bare,
+        overheadRatioMedian: Math.round((runner.medianS / bare.medianS) * 100) / 100,
+        overheadRatioP95: Math.round((runner.p95S / bare.p95S) * 100) / 100,
+        runnerStepMedianS: Object.fromEntries([...stepMs].map(([name, samples]) => [name, stats(samples).medianS])),
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 await main();

@@ -14,10 +14,15 @@ import { Secret, TOTP } from 'otpauth';
 import { startGitea } from '../test/apps/gitea/server.ts';
 import { benchEnablement, submit } from './real-app-enablement.ts';
 
-const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { starts: { type: 'string', default: '3' }, n: { type: 'string', default: '5' } },
+});
 
 await benchEnablement({
-  connector: 'gitea', start: () => startGitea(), starts: Number(values.starts), n: Number(values.n),
+  connector: 'gitea',
+  start: () => startGitea(),
+  starts: Number(values.starts),
+  n: Number(values.n),
   bare: async (gitea, page, username, password) => {
     await page.goto(gitea.loginUrl);
     await page.locator('input[name="user_name"]').fill(username);

@@ -29,13 +29,19 @@ try {
     await writeFile(join(dir, `u${i}`), username);
     await writeFile(join(dir, `p${i}`), `pw-${i}-bench`);
     const started = Date.now();
-    const summary = await performRun({
-      connector: 'keycloak', loginUrl: `${keycloak.url}/realms/${realm}/account`, action: 'enable',
-      credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
-      sink: { type: 'file', dir: join(dir, `result${i}`) },
-      // As in the end-to-end test: a cold Keycloak on a busy 2-core machine needs more than the defaults.
-      timeouts: { navigationMs: 60_000, actionMs: 20_000 },
-    }, new FileResultSink(join(dir, `result${i}`)), { connectors, browser, logger: createLogger('bench', { level: 'silent' }) });
+    const summary = await performRun(
+      {
+        connector: 'keycloak',
+        loginUrl: `${keycloak.url}/realms/${realm}/account`,
+        action: 'enable',
+        credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
+        sink: { type: 'file', dir: join(dir, `result${i}`) },
+        // As in the end-to-end test: a cold Keycloak on a busy 2-core machine needs more than the defaults.
+        timeouts: { navigationMs: 60_000, actionMs: 20_000 },
+      },
+      new FileResultSink(join(dir, `result${i}`)),
+      { connectors, browser, logger: createLogger('bench', { level: 'silent' }) },
+    );
     if (summary.outcome !== 'Enabled') throw new Error(`run ${i} ended ${summary.reason}: ${summary.message}`);
     enableMs.push(Date.now() - started);
     for (const step of summary.steps) (stepMs[step.name] ??= []).push(step.durationMs);
@@ -47,7 +53,14 @@ try {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-console.log(JSON.stringify({
-  app: 'keycloak', version: keycloak.version, startupMs: keycloak.startupMs, runs, enableMs, medianEnableMs: median(enableMs),
-  medianStepMs: Object.fromEntries(Object.entries(stepMs).map(([name, values]) => [name, median(values)])),
-}));
+console.log(
+  JSON.stringify({
+    app: 'keycloak',
+    version: keycloak.version,
+    startupMs: keycloak.startupMs,
+    runs,
+    enableMs,
+    medianEnableMs: median(enableMs),
+    medianStepMs: Object.fromEntries(Object.entries(stepMs).map(([name, values]) => [name, median(values)])),
+  }),
+);

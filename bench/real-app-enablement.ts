@@ -56,33 +56,60 @@ export async function benchEnablement<App extends BenchedApp>(bench: EnablementB
     await app.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({
-    app: bench.connector, version: app.version, loadAverageBefore: loadBefore, loadAverageAfter: loadavg(),
-    startupMs, medianStartupMs: median(startupMs),
-    runs: runnerMs.length, runnerMs, bareMs, medianRunnerMs: median(runnerMs), medianBareMs: median(bareMs),
-    overheadRatio: Number((median(runnerMs) / median(bareMs)).toFixed(2)),
-    medianStepMs: Object.fromEntries(Object.entries(stepMs).map(([name, list]) => [name, median(list)])),
-  }));
+  console.log(
+    JSON.stringify({
+      app: bench.connector,
+      version: app.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadavg(),
+      startupMs,
+      medianStartupMs: median(startupMs),
+      runs: runnerMs.length,
+      runnerMs,
+      bareMs,
+      medianRunnerMs: median(runnerMs),
+      medianBareMs: median(bareMs),
+      overheadRatio: Number((median(runnerMs) / median(bareMs)).toFixed(2)),
+      medianStepMs: Object.fromEntries(Object.entries(stepMs).map(([name, list]) => [name, median(list)])),
+    }),
+  );
 }
 
-async function runnerEnablement(connector: string, on: BenchedApp, shared: Browser, workDir: string, i: number,
-  stepMs: Record<string, number[]>): Promise<number> {
+async function runnerEnablement(
+  connector: string,
+  on: BenchedApp,
+  shared: Browser,
+  workDir: string,
+  i: number,
+  stepMs: Record<string, number[]>,
+): Promise<number> {
   const username = `runner${i}`;
   await on.createUser(username, `pw-${i}-bench`);
   await writeFile(join(workDir, `u${i}`), username);
   await writeFile(join(workDir, `p${i}`), `pw-${i}-bench`);
   const started = Date.now();
-  const summary = await performRun({
-    connector, loginUrl: on.loginUrl, action: 'enable',
-    credentials: { usernameFile: join(workDir, `u${i}`), passwordFile: join(workDir, `p${i}`) },
-    sink: { type: 'file', dir: join(workDir, `result${i}`) },
-  }, new FileResultSink(join(workDir, `result${i}`)), { connectors, browser: shared, logger: createLogger('bench', { level: 'silent' }) });
+  const summary = await performRun(
+    {
+      connector,
+      loginUrl: on.loginUrl,
+      action: 'enable',
+      credentials: { usernameFile: join(workDir, `u${i}`), passwordFile: join(workDir, `p${i}`) },
+      sink: { type: 'file', dir: join(workDir, `result${i}`) },
+    },
+    new FileResultSink(join(workDir, `result${i}`)),
+    { connectors, browser: shared, logger: createLogger('bench', { level: 'silent' }) },
+  );
   if (summary.outcome !== 'Enabled') throw new Error(`runner run ${i} ended ${summary.reason}: ${summary.message}`);
   for (const step of summary.steps) (stepMs[step.name] ??= []).push(step.durationMs);
   return Date.now() - started;
 }
 
-async function bareEnablement<App extends BenchedApp>(bench: EnablementBench<App>, on: App, shared: Browser, i: number): Promise<number> {
+async function bareEnablement<App extends BenchedApp>(
+  bench: EnablementBench<App>,
+  on: App,
+  shared: Browser,
+  i: number,
+): Promise<number> {
   const username = `bare${i}`;
   const password = `pw-${i}-bare`;
   await on.createUser(username, password);

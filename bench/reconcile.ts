@@ -18,17 +18,25 @@ import { kubectlOk } from '../test/support/kubectl.ts';
 import { startOperator } from '../test/support/operator-process.ts';
 import { reconcileFloorSeconds } from './reconcile-floor.ts';
 
-const CHART_NODE_OPTIONS = (parse(readFileSync(`${REPO}/charts/mfa-operator/values.yaml`, 'utf8')) as { nodeOptions: string }).nodeOptions;
-const { values } = parseArgs({ options: {
-  count: { type: 'string', default: '1000' }, 'idle-seconds': { type: 'string', default: '60' }, 'other-secrets': { type: 'string', default: '0' },
-  from: { type: 'string', default: 'dist' }, 'node-options': { type: 'string', default: CHART_NODE_OPTIONS },
-  backlog: { type: 'boolean', default: false },
-} });
+const CHART_NODE_OPTIONS = (
+  parse(readFileSync(`${REPO}/charts/mfa-operator/values.yaml`, 'utf8')) as { nodeOptions: string }
+).nodeOptions;
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    'idle-seconds': { type: 'string', default: '60' },
+    'other-secrets': { type: 'string', default: '0' },
+    from: { type: 'string', default: 'dist' },
+    'node-options': { type: 'string', default: CHART_NODE_OPTIONS },
+    backlog: { type: 'boolean', default: false },
+  },
+});
 const BACKLOG = values.backlog;
 const WORKERS = 4;
 const FROM = values.from === 'source' ? 'source' : 'dist';
 const DIST_MAIN = `${REPO}/dist/operator/main.js`;
-if (FROM === 'dist' && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run npm run build first (or pass --from source)`);
+if (FROM === 'dist' && !existsSync(DIST_MAIN))
+  throw new Error(`${DIST_MAIN} is missing: run npm run build first (or pass --from source)`);
 const NODE_OPTIONS = values['node-options'];
 const COUNT = Number(values.count);
 const IDLE_SECONDS = Number(values['idle-seconds']);
@@ -49,9 +57,17 @@ function memoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 async function createOtherSecrets(core: CoreV1Api): Promise<void> {
   const filler = 'x'.repeat(8 * 1024);
   for (let i = 0; i < OTHER_SECRETS; i += 25) {
-    await Promise.all(Array.from({ length: Math.min(25, OTHER_SECRETS - i) }, (_, j) => core.createNamespacedSecret({
-      namespace: 'default', body: { metadata: { name: `other-${i + j}`, annotations: { note: filler } }, stringData: { 'tls.key': filler } },
-    })));
+    await Promise.all(
+      Array.from({ length: Math.min(25, OTHER_SECRETS - i) }, (_, j) =>
+        core.createNamespacedSecret({
+          namespace: 'default',
+          body: {
+            metadata: { name: `other-${i + j}`, annotations: { note: filler } },
+            stringData: { 'tls.key': filler },
+          },
+        }),
+      ),
+    );
   }
 }
 
@@ -62,8 +78,14 @@ async function heapUsedMiB(port: number): Promise<number> {
 }
 
 function operatorRequests(auditLog: string, since = 0): { total: number; writes: number } {
-  const events = readFileSync(auditLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    .filter((e) => e.user?.username === USER && e.stage === 'ResponseComplete' && Date.parse(e.requestReceivedTimestamp) >= since);
+  const events = readFileSync(auditLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter(
+      (e) =>
+        e.user?.username === USER && e.stage === 'ResponseComplete' && Date.parse(e.requestReceivedTimestamp) >= since,
+    );
   return { total: events.length, writes: events.filter((e) => WRITE_VERBS.has(e.verb)).length };
 }
 
@@ -71,17 +93,35 @@ const NAMES = Array.from({ length: COUNT }, (_, i) => `bench-${i}`);
 
 async function createAll(custom: CustomObjectsApi): Promise<void> {
   for (let i = 0; i < NAMES.length; i += 25) {
-    await Promise.all(NAMES.slice(i, i + 25).map((name) => custom.createNamespacedCustomObject({
-      group: 'mfa-operator.io', version: 'v1alpha1', namespace: 'default', plural: 'managedaccountmfas',
-      body: { apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', metadata: { name },
-        spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'bench-login' } } } },
-    })));
+    await Promise.all(
+      NAMES.slice(i, i + 25).map((name) =>
+        custom.createNamespacedCustomObject({
+          group: 'mfa-operator.io',
+          version: 'v1alpha1',
+          namespace: 'default',
+          plural: 'managedaccountmfas',
+          body: {
+            apiVersion: 'mfa-operator.io/v1alpha1',
+            kind: 'ManagedAccountMfa',
+            metadata: { name },
+            spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'bench-login' } } },
+          },
+        }),
+      ),
+    );
   }
 }
 
 async function countReconciled(custom: CustomObjectsApi): Promise<number> {
-  const list = (await custom.listNamespacedCustomObject({ group: 'mfa-operator.io', version: 'v1alpha1', namespace: 'default', plural: 'managedaccountmfas' })) as { items: any[] };
-  return list.items.filter((m) => m.status?.conditions?.some((c: any) => c.type === 'CredentialsValid' && c.status === 'True')).length;
+  const list = (await custom.listNamespacedCustomObject({
+    group: 'mfa-operator.io',
+    version: 'v1alpha1',
+    namespace: 'default',
+    plural: 'managedaccountmfas',
+  })) as { items: any[] };
+  return list.items.filter((m) =>
+    m.status?.conditions?.some((c: any) => c.type === 'CredentialsValid' && c.status === 'True'),
+  ).length;
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {
@@ -92,15 +132,31 @@ async function timed(work: () => Promise<void>): Promise<number> {
 
 const cp = await startClusterWithCrds({ auditLog: true });
 try {
-  await kubectlOk(cp.kubeconfigPath, ['create', 'clusterrolebinding', 'bench', '--clusterrole=cluster-admin', `--user=${USER}`]);
+  await kubectlOk(cp.kubeconfigPath, [
+    'create',
+    'clusterrolebinding',
+    'bench',
+    '--clusterrole=cluster-admin',
+    `--user=${USER}`,
+  ]);
   const kc = cp.kubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
   await createOtherSecrets(kc.makeApiClient(CoreV1Api));
-  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'bench-login', labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } }, stringData: { username: 'u', password: 'p' } } });
+  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'bench-login', labels: { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE } },
+      stringData: { username: 'u', password: 'p' },
+    },
+  });
   const createdBeforeStart = BACKLOG ? await timed(() => createAll(custom)) : undefined;
   const operatorStarted = Date.now();
-  const operator = startOperator(await cp.createUser(USER), ['--no-leader-elect', '--workers', String(WORKERS)], { NODE_OPTIONS },
-    FROM === 'dist' ? { main: DIST_MAIN } : {});
+  const operator = startOperator(
+    await cp.createUser(USER),
+    ['--no-leader-elect', '--workers', String(WORKERS)],
+    { NODE_OPTIONS },
+    FROM === 'dist' ? { main: DIST_MAIN } : {},
+  );
   await operator.waitForLog('caches synced; reconciling', 60_000);
   const port = await operator.httpPort();
   const rssAfterCacheSyncMiB = memoryMiB(operator.child.pid!, 'VmRSS');
@@ -108,7 +164,7 @@ try {
   const started = Date.now();
   const apiServerPid = cp.processIds().kubeApiServer;
   const cpuAtStart = { operator: cpuSeconds(operator.child.pid!), apiServer: cpuSeconds(apiServerPid) };
-  const createdSeconds = createdBeforeStart ?? await timed(() => createAll(custom));
+  const createdSeconds = createdBeforeStart ?? (await timed(() => createAll(custom)));
   const createsDone = Date.now();
   while ((await countReconciled(custom)) < COUNT) await new Promise((r) => setTimeout(r, 500));
   const reconciledAt = Date.now();
@@ -132,30 +188,46 @@ try {
   const idleCpuSeconds = Number((cpuSeconds(pid) - cpuBefore).toFixed(2));
   await operator.kill();
   const floorSeconds = await reconcileFloorSeconds(kc, 'default', NAMES, WORKERS);
-  console.log(JSON.stringify({
-    resources: COUNT,
-    otherSecrets: OTHER_SECRETS,
-    from: FROM,
-    nodeOptions: NODE_OPTIONS,
-    // Caches synced: with no resources yet, or with --backlog all of them listed and none reconciled.
-    operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
-    operatorHeapUsedAfterCacheSyncMiB: heapAfterCacheSyncMiB,
-    backlog: BACKLOG,
-    // With --backlog the creates came before the operator started; "reconciled" then counts from its caches' sync
-    // (which listed all of them), and fromOperatorStart includes its start and that list.
-    secondsToCreateAll: createdSeconds,
-    secondsUntilAllReconciled: reconciledSeconds,
-    secondsAfterLastCreate: Number(((reconciledAt - createsDone) / 1000).toFixed(2)),
-    ...(BACKLOG ? { secondsFromOperatorStart: Number(((reconciledAt - operatorStarted) / 1000).toFixed(2)) } : {}),
-    untilAllReconciled: busyCpu,
-    operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
-    operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
-    operatorPeakRssMiB: peakRssMiB,
-    idle: { seconds: IDLE_SECONDS, apiWrites: idle.writes, apiRequests: idle.total, cpuSeconds: idleCpuSeconds, rssMiB: idleRssMiB, heapUsedMiB: idleHeapMiB },
-    // Only a backlog run compares with the floor: otherwise the bench's own creates pace the operator.
-    floor: { workers: WORKERS, secondsForAllResources: Number(floorSeconds.toFixed(2)),
-      ...(BACKLOG ? { reconcileOverFloor: Number((reconciledSeconds / floorSeconds).toFixed(2)) } : {}) },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        resources: COUNT,
+        otherSecrets: OTHER_SECRETS,
+        from: FROM,
+        nodeOptions: NODE_OPTIONS,
+        // Caches synced: with no resources yet, or with --backlog all of them listed and none reconciled.
+        operatorRssAfterCacheSyncMiB: rssAfterCacheSyncMiB,
+        operatorHeapUsedAfterCacheSyncMiB: heapAfterCacheSyncMiB,
+        backlog: BACKLOG,
+        // With --backlog the creates came before the operator started; "reconciled" then counts from its caches' sync
+        // (which listed all of them), and fromOperatorStart includes its start and that list.
+        secondsToCreateAll: createdSeconds,
+        secondsUntilAllReconciled: reconciledSeconds,
+        secondsAfterLastCreate: Number(((reconciledAt - createsDone) / 1000).toFixed(2)),
+        ...(BACKLOG ? { secondsFromOperatorStart: Number(((reconciledAt - operatorStarted) / 1000).toFixed(2)) } : {}),
+        untilAllReconciled: busyCpu,
+        operatorApiRequestsPerResource: Number((busy.total / COUNT).toFixed(2)),
+        operatorApiWritesPerResource: Number((busy.writes / COUNT).toFixed(2)),
+        operatorPeakRssMiB: peakRssMiB,
+        idle: {
+          seconds: IDLE_SECONDS,
+          apiWrites: idle.writes,
+          apiRequests: idle.total,
+          cpuSeconds: idleCpuSeconds,
+          rssMiB: idleRssMiB,
+          heapUsedMiB: idleHeapMiB,
+        },
+        // Only a backlog run compares with the floor: otherwise the bench's own creates pace the operator.
+        floor: {
+          workers: WORKERS,
+          secondsForAllResources: Number(floorSeconds.toFixed(2)),
+          ...(BACKLOG ? { reconcileOverFloor: Number((reconciledSeconds / floorSeconds).toFixed(2)) } : {}),
+        },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await cp.stop();
 }

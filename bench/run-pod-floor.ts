@@ -18,12 +18,18 @@ const NAMESPACE = 'default';
 /** The run Job the operator would make for `name`, its pod's run spec swapped for a file sink and its own Secret. */
 function bareJob(name: string, settings: Record<string, unknown>): V1Job {
   const mfa = {
-    apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa',
+    apiVersion: 'mfa-operator.io/v1alpha1',
+    kind: 'ManagedAccountMfa',
     metadata: { name, namespace: NAMESPACE, uid: '00000000-0000-4000-8000-000000000000' },
     spec: { connector: 'demo', account: { credentialsSecretRef: { name } } },
   } as unknown as ManagedAccountMfa;
   const runner = { ...loadRunnerSettings(IMAGE), ...settings };
-  const { job } = runObjects({ mfa, run: { accountName: name, accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 }, trigger: 'bench', settings: runner });
+  const { job } = runObjects({
+    mfa,
+    run: { accountName: name, accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 },
+    trigger: 'bench',
+    settings: runner,
+  });
   delete job.metadata!.ownerReferences;
   job.metadata!.name = name;
   const pod = job.spec!.template.spec!;
@@ -35,7 +41,11 @@ function bareJob(name: string, settings: Record<string, unknown>): V1Job {
 }
 
 /** Seconds from creating each Job to its Complete condition, one Job at a time. */
-export async function runPodFloor(env: E2eEnvironment, settings: Record<string, unknown>, runs: number): Promise<number[]> {
+export async function runPodFloor(
+  env: E2eEnvironment,
+  settings: Record<string, unknown>,
+  runs: number,
+): Promise<number[]> {
   const core = env.cp.kubeConfig().makeApiClient(CoreV1Api);
   const batch = env.cp.kubeConfig().makeApiClient(BatchV1Api);
   const samples: number[] = [];
@@ -44,18 +54,34 @@ export async function runPodFloor(env: E2eEnvironment, settings: Record<string, 
     const email = `${name}@demo.example`;
     await env.app.accounts.upsert({ email, password: `pw-${name}` });
     const spec = {
-      contractVersion: RUN_CONTRACT_VERSION, connector: 'demo', loginUrl: `${env.app.url}/login`, caBundle: env.app.caPem, action: 'enable',
-      credentials: { usernameFile: '/var/run/mfa-operator/credentials/username', passwordFile: '/var/run/mfa-operator/credentials/password' },
+      contractVersion: RUN_CONTRACT_VERSION,
+      connector: 'demo',
+      loginUrl: `${env.app.url}/login`,
+      caBundle: env.app.caPem,
+      action: 'enable',
+      credentials: {
+        usernameFile: '/var/run/mfa-operator/credentials/username',
+        passwordFile: '/var/run/mfa-operator/credentials/password',
+      },
       sink: { type: 'file', dir: '/tmp/result' },
     } satisfies RunSpec;
-    await core.createNamespacedSecret({ namespace: NAMESPACE, body: { metadata: { name }, stringData: {
-      username: email, password: `pw-${name}`, [RESULT_KEYS.runSpec]: JSON.stringify(spec),
-    } } });
+    await core.createNamespacedSecret({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name },
+        stringData: {
+          username: email,
+          password: `pw-${name}`,
+          [RESULT_KEYS.runSpec]: JSON.stringify(spec),
+        },
+      },
+    });
     const started = performance.now();
     await batch.createNamespacedJob({ namespace: NAMESPACE, body: bareJob(name, settings) });
     for (;;) {
       const { status } = await batch.readNamespacedJobStatus({ name, namespace: NAMESPACE });
-      if (status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True')) throw new Error(`the bare run Job ${name} failed`);
+      if (status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True'))
+        throw new Error(`the bare run Job ${name} failed`);
       if (status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) break;
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -12,9 +12,16 @@ import { startControlPlane } from '../test/envtest/control-plane.ts';
 import { SecretManagerTestServer } from '../test/gcp-secret-manager/server.ts';
 
 const accounts = Number(process.argv[2] ?? '50');
-if (!Number.isInteger(accounts) || accounts < 1) throw new Error('usage: node bench/store-providers.ts [accounts >= 1]');
+if (!Number.isInteger(accounts) || accounts < 1)
+  throw new Error('usage: node bench/store-providers.ts [accounts >= 1]');
 
-const OPERATIONS = ['writePendingSeed', 'promotePendingSeed', 'writeRecoveryCodes', 'readMetadata', 'readActiveSeed'] as const;
+const OPERATIONS = [
+  'writePendingSeed',
+  'promotePendingSeed',
+  'writeRecoveryCodes',
+  'readMetadata',
+  'readActiveSeed',
+] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 const median = (values: number[]): number => {
@@ -32,7 +39,10 @@ async function timed<T>(samples: number[], operation: () => Promise<T>): Promise
 }
 
 async function measure(provider: SecretStoreProvider, namespace: string): Promise<Record<Operation, number>> {
-  const samples = Object.fromEntries(OPERATIONS.map((operation) => [operation, [] as number[]])) as Record<Operation, number[]>;
+  const samples = Object.fromEntries(OPERATIONS.map((operation) => [operation, [] as number[]])) as Record<
+    Operation,
+    number[]
+  >;
   for (let i = 0; i < accounts; i++) {
     const ref = newAccount(namespace);
     const pending = await timed(samples.writePendingSeed, () => provider.writePendingSeed(ref, randomSeed()));
@@ -41,15 +51,22 @@ async function measure(provider: SecretStoreProvider, namespace: string): Promis
     await timed(samples.readMetadata, () => provider.readMetadata(ref));
     await timed(samples.readActiveSeed, () => provider.readActiveSeed(ref));
   }
-  return Object.fromEntries(OPERATIONS.map((operation) => [operation, round(median(samples[operation]))])) as Record<Operation, number>;
+  return Object.fromEntries(OPERATIONS.map((operation) => [operation, round(median(samples[operation]))])) as Record<
+    Operation,
+    number
+  >;
 }
 
 // No Google credentials here: keep the auth library from probing for a GCE metadata server.
 process.env.METADATA_SERVER_DETECTION = 'none';
 const server = await SecretManagerTestServer.start();
-const gcp = GcpSecretStore.create({ projectID: 'bench-project' }, {}, {
-  connection: { apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() },
-});
+const gcp = GcpSecretStore.create(
+  { projectID: 'bench-project' },
+  {},
+  {
+    connection: { apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() },
+  },
+);
 const gcpMedians = await measure(gcp, 'bench');
 await gcp.close();
 await server.stop();
@@ -60,8 +77,14 @@ await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { 
 const kubernetesMedians = await measure(new KubernetesSecretStore(kubeConfig), 'bench');
 await plane.stop();
 
-console.log(JSON.stringify({
-  benchmark: 'store-providers',
-  accounts,
-  medianMilliseconds: { gcpSecretManagerTestServer: gcpMedians, kubernetesLocalApiServer: kubernetesMedians },
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      benchmark: 'store-providers',
+      accounts,
+      medianMilliseconds: { gcpSecretManagerTestServer: gcpMedians, kubernetesLocalApiServer: kubernetesMedians },
+    },
+    null,
+    2,
+  ),
+);

@@ -21,7 +21,9 @@ import { kubectlOk } from '../test/support/kubectl.ts';
 import { credentialsSecret, managedAccountMfa } from '../test/support/resources.ts';
 import { runPodFloor } from './run-pod-floor.ts';
 
-const { values } = parseArgs({ options: { batches: { type: 'string', default: '1,10,50' }, 'floor-runs': { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { batches: { type: 'string', default: '1,10,50' }, 'floor-runs': { type: 'string', default: '3' } },
+});
 const BATCHES = values.batches.split(',').map(Number);
 const SETTINGS = { maxConcurrentRuns: 4, maxConcurrentRunsPerConnector: 4 };
 
@@ -32,7 +34,11 @@ function stats(seconds: number[]): { n: number; medianS: number; p95S: number } 
 }
 
 /** The bare runner on this host, as a run Job would start it, with a file sink: no API server, no Job, no pod, no operator. */
-async function floor(app: { url: string; caPem: string }, upsert: (email: string, password: string) => Promise<void>, runs: number): Promise<number[]> {
+async function floor(
+  app: { url: string; caPem: string },
+  upsert: (email: string, password: string) => Promise<void>,
+  runs: number,
+): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-floor-'));
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -40,36 +46,77 @@ async function floor(app: { url: string; caPem: string }, upsert: (email: string
     await upsert(email, 'floor-password');
     await writeFile(join(dir, `u${i}`), email);
     await writeFile(join(dir, `p${i}`), 'floor-password');
-    const spec = { connector: 'demo', loginUrl: `${app.url}/login`, caBundle: app.caPem, credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) }, sink: { type: 'file', dir: join(dir, `r${i}`) }, action: 'enable' };
+    const spec = {
+      connector: 'demo',
+      loginUrl: `${app.url}/login`,
+      caBundle: app.caPem,
+      credentials: { usernameFile: join(dir, `u${i}`), passwordFile: join(dir, `p${i}`) },
+      sink: { type: 'file', dir: join(dir, `r${i}`) },
+      action: 'enable',
+    };
     await writeFile(join(dir, `spec${i}.json`), JSON.stringify(spec));
     const started = performance.now();
-    const run = await runCommand(process.execPath, [`${REPO}/dist/operator/runner/main.js`, '--run-spec', join(dir, `spec${i}.json`), '--termination-message-path', join(dir, `t${i}`)], {
-      env: { ...process.env, MFA_DEMO_ALLOWED_LOGIN_HOSTS: new URL(app.url).hostname },
-    });
+    const run = await runCommand(
+      process.execPath,
+      [
+        `${REPO}/dist/operator/runner/main.js`,
+        '--run-spec',
+        join(dir, `spec${i}.json`),
+        '--termination-message-path',
+        join(dir, `t${i}`),
+      ],
+      {
+        env: { ...process.env, MFA_DEMO_ALLOWED_LOGIN_HOSTS: new URL(app.url).hostname },
+      },
+    );
     if (run.code !== 0) throw new Error(`the bare runner failed: ${run.stdout}`);
     samples.push((performance.now() - started) / 1000);
   }
   return samples;
 }
 
-async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size: number, tag: string): Promise<number[]> {
+async function batch(
+  env: Awaited<ReturnType<typeof startE2eEnvironment>>,
+  size: number,
+  tag: string,
+): Promise<number[]> {
   const custom = env.cp.kubeConfig().makeApiClient(CustomObjectsApi);
   const names = Array.from({ length: size }, (_, i) => `${tag}-${i}`);
   const appliedAt = new Map<string, number>();
   for (const name of names) {
     await env.app.accounts.upsert({ email: `${name}@demo.example`, password: `pw-${name}` });
-    await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, 'default', { username: `${name}@demo.example`, password: `pw-${name}` }));
+    await kubectlOk(
+      env.cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret(`${name}-login`, 'default', { username: `${name}@demo.example`, password: `pw-${name}` }),
+    );
   }
   for (const name of names) {
-    await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, 'default', { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls } }));
+    await kubectlOk(
+      env.cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa(name, 'default', {
+        account: {
+          loginUrl: `${env.app.url}/login`,
+          credentialsSecretRef: { name: `${name}-login` },
+          ...env.accountTls,
+        },
+      }),
+    );
     appliedAt.set(name, Date.now());
   }
   const readyAt = new Map<string, number>();
   while (readyAt.size < size) {
-    const list = (await custom.listNamespacedCustomObject({ group: 'mfa-operator.io', version: 'v1alpha1', namespace: 'default', plural: 'managedaccountmfas' })) as { items: any[] };
+    const list = (await custom.listNamespacedCustomObject({
+      group: 'mfa-operator.io',
+      version: 'v1alpha1',
+      namespace: 'default',
+      plural: 'managedaccountmfas',
+    })) as { items: any[] };
     for (const m of list.items) {
       const ready = m.status?.conditions?.find((c: any) => c.type === 'Ready' && c.status === 'True');
-      if (ready && appliedAt.has(m.metadata.name) && !readyAt.has(m.metadata.name)) readyAt.set(m.metadata.name, Date.now());
+      if (ready && appliedAt.has(m.metadata.name) && !readyAt.has(m.metadata.name))
+        readyAt.set(m.metadata.name, Date.now());
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -78,22 +125,34 @@ async function batch(env: Awaited<ReturnType<typeof startE2eEnvironment>>, size:
 
 const env = await startE2eEnvironment(SETTINGS);
 try {
-  const floorSeconds = await floor(env.app, (email, password) => env.app.accounts.upsert({ email, password }), Number(values['floor-runs']));
+  const floorSeconds = await floor(
+    env.app,
+    (email, password) => env.app.accounts.upsert({ email, password }),
+    Number(values['floor-runs']),
+  );
   const podFloorStats = stats(await runPodFloor(env, SETTINGS, Number(values['floor-runs'])));
   const results: Record<string, unknown> = {};
   for (const size of BATCHES) results[`batch${size}`] = stats(await batch(env, size, `b${size}`));
   const floorStats = stats(floorSeconds);
   const one = results.batch1 as { medianS: number } | undefined;
-  console.log(JSON.stringify({
-    runnerSettings: SETTINGS,
-    bareRunnerFloor: floorStats,
-    bareRunPodFloor: podFloorStats,
-    applyToReady: results,
-    ...(one ? {
-      overheadRatioSingle: Number((one.medianS / floorStats.medianS).toFixed(2)),
-      operatorOverheadRatioSingle: Number((one.medianS / podFloorStats.medianS).toFixed(2)),
-    } : {}),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        runnerSettings: SETTINGS,
+        bareRunnerFloor: floorStats,
+        bareRunPodFloor: podFloorStats,
+        applyToReady: results,
+        ...(one
+          ? {
+              overheadRatioSingle: Number((one.medianS / floorStats.medianS).toFixed(2)),
+              operatorOverheadRatioSingle: Number((one.medianS / podFloorStats.medianS).toFixed(2)),
+            }
+          : {}),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await env.stop();
 }

@@ -7,9 +7,18 @@ import type { AddressInfo } from 'node:net';
 import { Secret, TOTP } from 'otpauth';
 import type { TotpSeed } from '../core/totp/totp-seed.ts';
 
-export async function startFloor(tls: { certPath: string; keyPath: string }, tokens: readonly string[], seed: TotpSeed): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startFloor(
+  tls: { certPath: string; keyPath: string },
+  tokens: readonly string[],
+  seed: TotpSeed,
+): Promise<{ port: number; stop(): Promise<void> }> {
   const known = new Map(tokens.map((token) => [`Bearer ${token}`, true]));
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   const [cert, key] = await Promise.all([readFile(tls.certPath, 'utf8'), readFile(tls.keyPath, 'utf8')]);
   const server: Server = createServer({ cert, key, minVersion: 'TLSv1.2' }, (req, res) => {
     if (!known.get(req.headers.authorization ?? '')) {
@@ -17,14 +26,17 @@ export async function startFloor(tls: { certPath: string; keyPath: string }, tok
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ code: totp.generate(), period: seed.period, digits: seed.digits, algorithm: seed.algorithm }));
+    res.end(
+      JSON.stringify({ code: totp.generate(), period: seed.period, digits: seed.digits, algorithm: seed.algorithm }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    stop: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }

@@ -10,9 +10,13 @@ import { CodeIssuer } from '../operator/codes/code-issuer.ts';
 import { CodeServiceFixture, randomSeed } from '../test/codes/code-service-fixture.ts';
 import { startFloor } from './totp-floor.ts';
 
-const { values } = parseArgs({ options: {
-  requests: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '8' }, callers: { type: 'string', default: '4' },
-} });
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '8' },
+    callers: { type: 'string', default: '4' },
+  },
+});
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 const CALLERS = Number(values.callers);
@@ -22,10 +26,19 @@ const UNLIMITED = { ratePerMinute: 1e9, burst: 1e9 };
 
 function get(agent: Agent, port: number, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `/v1/namespaces/${NS}/managedaccountmfas/shared/code`, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/v1/namespaces/${NS}/managedaccountmfas/shared/code`,
+        agent,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -41,7 +54,12 @@ interface Sample {
   seconds: number;
 }
 
-async function measure(fixture: CodeServiceFixture, service: { port: number }, tokens: string[], total: number): Promise<Sample> {
+async function measure(
+  fixture: CodeServiceFixture,
+  service: { port: number },
+  tokens: string[],
+  total: number,
+): Promise<Sample> {
   const agent = new Agent({ keepAlive: true, ca: fixture.ca, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let next = 0;
@@ -66,8 +84,12 @@ function summary(samples: Sample[]) {
   const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
   const round = (n: number) => Math.round(n * 100) / 100;
   return {
-    requests: latencies.length, failed: samples.reduce((sum, s) => sum + s.failed, 0), seconds: round(seconds),
-    codesPerSecond: round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)),
+    requests: latencies.length,
+    failed: samples.reduce((sum, s) => sum + s.failed, 0),
+    seconds: round(seconds),
+    codesPerSecond: round(latencies.length / seconds),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
   };
 }
 
@@ -103,15 +125,35 @@ try {
     samples.cached.push(await measure(fixture, fixture.service, tokens, Math.ceil(REQUESTS / ROUNDS)));
     samples.uncached.push(await measure(fixture, uncached, tokens, Math.ceil(REQUESTS / ROUNDS)));
   }
-  const [floorResult, cachedResult, uncachedResult] = [summary(samples.floor), summary(samples.cached), summary(samples.uncached)];
+  const [floorResult, cachedResult, uncachedResult] = [
+    summary(samples.floor),
+    summary(samples.cached),
+    summary(samples.uncached),
+  ];
   const ratio = (n: number) => Math.round(n * 100) / 100;
-  process.stdout.write(`${JSON.stringify({
-    date: new Date().toISOString(), node: process.version, loadAverage: loadavg().map((l) => Math.round(l * 10) / 10), concurrency: CONCURRENCY, callers: CALLERS, rounds: ROUNDS,
-    floor: floorResult, reviewCacheOn: cachedResult, reviewCacheOff: uncachedResult,
-    // The goal (issue 13): codesPerSecond at least 0.7, p99 at most 2.
-    vsFloor: { codesPerSecond: ratio(cachedResult.codesPerSecond / floorResult.codesPerSecond), p99: ratio(cachedResult.p99Ms / floorResult.p99Ms) },
-    issuerOnly: await issuerOnly(20_000),
-  }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+        concurrency: CONCURRENCY,
+        callers: CALLERS,
+        rounds: ROUNDS,
+        floor: floorResult,
+        reviewCacheOn: cachedResult,
+        reviewCacheOff: uncachedResult,
+        // The goal (issue 13): codesPerSecond at least 0.7, p99 at most 2.
+        vsFloor: {
+          codesPerSecond: ratio(cachedResult.codesPerSecond / floorResult.codesPerSecond),
+          p99: ratio(cachedResult.p99Ms / floorResult.p99Ms),
+        },
+        issuerOnly: await issuerOnly(20_000),
+      },
+      null,
+      2,
+    )}\n`,
+  );
 } finally {
   await floor?.stop();
   await fixture.stop();

@@ -19,19 +19,58 @@ const OPERATOR_PREFIX = 'mfa-operator-';
 
 const read = (path) => readFileSync(join(root, path), 'utf8');
 const yamlText = (value) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
-const indent = (text, spaces) => text.trimEnd().split('\n').map((l) => ' '.repeat(spaces) + l).join('\n');
+const indent = (text, spaces) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => ' '.repeat(spaces) + l)
+    .join('\n');
 // Text copied into a template must not be read as template actions.
 const escapeTemplate = (text) => text.replaceAll('{{', '{{`{{`}}');
 
 /** Scope of the built-in resources the operator may be granted; our own come from the CRDs. */
 const BUILT_IN_SCOPE = {
-  namespaced: ['configmaps', 'events', 'pods', 'pods/log', 'secrets', 'serviceaccounts', 'serviceaccounts/token', 'services',
-    'endpoints', 'endpointslices', 'persistentvolumeclaims', 'jobs', 'jobs/status', 'cronjobs', 'leases', 'deployments',
-    'roles', 'rolebindings', 'localsubjectaccessreviews', 'networkpolicies'],
-  cluster: ['namespaces', 'nodes', 'persistentvolumes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions',
-    'tokenreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews',
-    'certificatesigningrequests', 'storageclasses', 'priorityclasses', 'mutatingwebhookconfigurations',
-    'validatingwebhookconfigurations', 'apiservices'],
+  namespaced: [
+    'configmaps',
+    'events',
+    'pods',
+    'pods/log',
+    'secrets',
+    'serviceaccounts',
+    'serviceaccounts/token',
+    'services',
+    'endpoints',
+    'endpointslices',
+    'persistentvolumeclaims',
+    'jobs',
+    'jobs/status',
+    'cronjobs',
+    'leases',
+    'deployments',
+    'roles',
+    'rolebindings',
+    'localsubjectaccessreviews',
+    'networkpolicies',
+  ],
+  cluster: [
+    'namespaces',
+    'nodes',
+    'persistentvolumes',
+    'clusterroles',
+    'clusterrolebindings',
+    'customresourcedefinitions',
+    'tokenreviews',
+    'subjectaccessreviews',
+    'selfsubjectaccessreviews',
+    'selfsubjectrulesreviews',
+    'selfsubjectreviews',
+    'certificatesigningrequests',
+    'storageclasses',
+    'priorityclasses',
+    'mutatingwebhookconfigurations',
+    'validatingwebhookconfigurations',
+    'apiservices',
+  ],
 };
 
 /** The chart helper that names each ServiceAccount of config/rbac. */
@@ -45,7 +84,9 @@ const OPTIONAL_FILES = {
 };
 
 function crdFiles() {
-  return readdirSync(join(root, 'config/crd/bases')).filter((f) => f.endsWith('.yaml')).sort();
+  return readdirSync(join(root, 'config/crd/bases'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 }
 
 function crdTemplates(outputs) {
@@ -53,9 +94,11 @@ function crdTemplates(outputs) {
     const crd = parse(read(`config/crd/bases/${file}`));
     crd.metadata.annotations = { ...crd.metadata.annotations, 'helm.sh/resource-policy': 'keep' };
     const body = escapeTemplate(yamlText(crd));
-    outputs.set(`${CHART}/templates/crds/${file}`,
-      `# ${NOTICE}\n# Source: config/crd/bases/${file}. Kept on \`helm uninstall\` (helm.sh/resource-policy: keep).\n`
-      + `{{- if .Values.crds.install }}\n${body}{{- end }}\n`);
+    outputs.set(
+      `${CHART}/templates/crds/${file}`,
+      `# ${NOTICE}\n# Source: config/crd/bases/${file}. Kept on \`helm uninstall\` (helm.sh/resource-policy: keep).\n` +
+        `{{- if .Values.crds.install }}\n${body}{{- end }}\n`,
+    );
   }
 }
 
@@ -75,8 +118,10 @@ function isClusterScoped(scopes, group, resource) {
   if (own !== undefined) return own;
   if (BUILT_IN_SCOPE.cluster.includes(resource)) return true;
   if (BUILT_IN_SCOPE.namespaced.includes(resource)) return false;
-  throw new Error(`config/rbac grants "${resource}" (group "${group}"), whose scope hack/generate-chart.mjs does not know: `
-    + 'add it to BUILT_IN_SCOPE so namespace-scoped installs bind it correctly');
+  throw new Error(
+    `config/rbac grants "${resource}" (group "${group}"), whose scope hack/generate-chart.mjs does not know: ` +
+      'add it to BUILT_IN_SCOPE so namespace-scoped installs bind it correctly',
+  );
 }
 
 /** Splits rules into those that only a ClusterRoleBinding can grant and those a RoleBinding can. */
@@ -101,19 +146,28 @@ function splitByScope(rules, scopes) {
 /** Every object of config/rbac: the files its kustomization lists, and the optional ones. */
 function rbacObjects() {
   const listed = parse(read('config/rbac/kustomization.yaml')).resources;
-  const files = readdirSync(join(root, 'config/rbac')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+  const files = readdirSync(join(root, 'config/rbac'))
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .sort();
   for (const file of files) {
     if (!listed.includes(file) && !OPTIONAL_FILES[file]) {
-      throw new Error(`config/rbac/${file} is neither in config/rbac/kustomization.yaml nor in OPTIONAL_FILES of hack/generate-chart.mjs`);
+      throw new Error(
+        `config/rbac/${file} is neither in config/rbac/kustomization.yaml nor in OPTIONAL_FILES of hack/generate-chart.mjs`,
+      );
     }
   }
   const ordered = [...listed.filter((f) => !OPTIONAL_FILES[f]), ...files.filter((f) => OPTIONAL_FILES[f])];
-  return ordered.flatMap((file) => parseAllDocuments(read(`config/rbac/${file}`))
-    .map((d) => d.toJS()).filter(Boolean).map((object) => ({ file, object })));
+  return ordered.flatMap((file) =>
+    parseAllDocuments(read(`config/rbac/${file}`))
+      .map((d) => d.toJS())
+      .filter(Boolean)
+      .map((object) => ({ file, object })),
+  );
 }
 
 function keyOf(name) {
-  if (!name.startsWith(OPERATOR_PREFIX)) throw new Error(`config/rbac object ${name} must be named ${OPERATOR_PREFIX}...`);
+  if (!name.startsWith(OPERATOR_PREFIX))
+    throw new Error(`config/rbac object ${name} must be named ${OPERATOR_PREFIX}...`);
   return name.slice(OPERATOR_PREFIX.length);
 }
 
@@ -132,15 +186,23 @@ const fullName = (key) => `{{ include "mfa-operator.fullname" $ }}-${key}`;
 const rulesBlock = (rules) => ['rules:', indent(yamlText(rules), 2)];
 
 function subjectsBlock(subjects) {
-  return ['subjects:', ...subjects.map((s) => {
-    if (s.kind !== 'ServiceAccount' || !SERVICE_ACCOUNTS[s.name]) {
-      throw new Error(`binding subject ${s.kind}/${s.name} has no chart counterpart: add it to SERVICE_ACCOUNTS`);
-    }
-    return `  - kind: ServiceAccount\n    name: {{ include "${SERVICE_ACCOUNTS[s.name]}" $ }}\n    namespace: {{ $.Release.Namespace }}`;
-  })];
+  return [
+    'subjects:',
+    ...subjects.map((s) => {
+      if (s.kind !== 'ServiceAccount' || !SERVICE_ACCOUNTS[s.name]) {
+        throw new Error(`binding subject ${s.kind}/${s.name} has no chart counterpart: add it to SERVICE_ACCOUNTS`);
+      }
+      return `  - kind: ServiceAccount\n    name: {{ include "${SERVICE_ACCOUNTS[s.name]}" $ }}\n    namespace: {{ $.Release.Namespace }}`;
+    }),
+  ];
 }
 
-const roleRef = (kind, key) => ['roleRef:', '  apiGroup: rbac.authorization.k8s.io', `  kind: ${kind}`, `  name: ${fullName(key)}`];
+const roleRef = (kind, key) => [
+  'roleRef:',
+  '  apiGroup: rbac.authorization.k8s.io',
+  `  kind: ${kind}`,
+  `  name: ${fullName(key)}`,
+];
 
 /**
  * A ClusterRole the operator is bound to cluster-wide. With watchNamespaces set, its namespaced
@@ -150,12 +212,23 @@ function boundClusterRoleTemplates(object, scopes) {
   const key = keyOf(object.metadata.name);
   const { cluster, namespaced } = splitByScope(object.rules ?? [], scopes);
   const docs = [
-    ['{{- if not $.Values.watchNamespaces }}', ...header('ClusterRole', fullName(key)), ...rulesBlock(object.rules ?? []), '{{- else }}',
-      ...header('ClusterRole', fullName(key)), ...rulesBlock(cluster), '{{- end }}'],
+    [
+      '{{- if not $.Values.watchNamespaces }}',
+      ...header('ClusterRole', fullName(key)),
+      ...rulesBlock(object.rules ?? []),
+      '{{- else }}',
+      ...header('ClusterRole', fullName(key)),
+      ...rulesBlock(cluster),
+      '{{- end }}',
+    ],
   ];
   if (namespaced.length) {
-    docs.push(['{{- if $.Values.watchNamespaces }}', ...header('ClusterRole', fullName(`${key}-namespaced`)),
-      ...rulesBlock(namespaced), '{{- end }}']);
+    docs.push([
+      '{{- if $.Values.watchNamespaces }}',
+      ...header('ClusterRole', fullName(`${key}-namespaced`)),
+      ...rulesBlock(namespaced),
+      '{{- end }}',
+    ]);
   }
   return docs;
 }
@@ -163,11 +236,21 @@ function boundClusterRoleTemplates(object, scopes) {
 function clusterRoleBindingTemplates(object, splitKeys) {
   const key = keyOf(object.metadata.name);
   const roleKey = keyOf(object.roleRef.name);
-  const docs = [[...header('ClusterRoleBinding', fullName(key)), ...roleRef('ClusterRole', roleKey), ...subjectsBlock(object.subjects)]];
+  const docs = [
+    [
+      ...header('ClusterRoleBinding', fullName(key)),
+      ...roleRef('ClusterRole', roleKey),
+      ...subjectsBlock(object.subjects),
+    ],
+  ];
   if (splitKeys.has(roleKey)) {
-    docs.push(['{{- range $namespace := $.Values.watchNamespaces }}',
-      ...header('RoleBinding', fullName(key), '{{ $namespace }}'), ...roleRef('ClusterRole', `${roleKey}-namespaced`),
-      ...subjectsBlock(object.subjects), '{{- end }}']);
+    docs.push([
+      '{{- range $namespace := $.Values.watchNamespaces }}',
+      ...header('RoleBinding', fullName(key), '{{ $namespace }}'),
+      ...roleRef('ClusterRole', `${roleKey}-namespaced`),
+      ...subjectsBlock(object.subjects),
+      '{{- end }}',
+    ]);
   }
   return docs;
 }
@@ -178,15 +261,24 @@ function objectTemplates(object, file, scopes, splitKeys) {
   switch (object.kind) {
     case 'ClusterRole':
       // Unbound ClusterRoles are for people to bind (e.g. code-reader) and stay whole.
-      return splitKeys.has(keyOf(object.metadata.name)) ? boundClusterRoleTemplates(object, scopes) : [[...header('ClusterRole', name), ...rulesBlock(object.rules ?? [])]];
+      return splitKeys.has(keyOf(object.metadata.name))
+        ? boundClusterRoleTemplates(object, scopes)
+        : [[...header('ClusterRole', name), ...rulesBlock(object.rules ?? [])]];
     case 'ClusterRoleBinding':
       return clusterRoleBindingTemplates(object, splitKeys);
     case 'Role':
       return [[...header('Role', name, release), ...rulesBlock(object.rules)]];
     case 'RoleBinding':
-      return [[...header('RoleBinding', name, release), ...roleRef(object.roleRef.kind, keyOf(object.roleRef.name)), ...subjectsBlock(object.subjects)]];
+      return [
+        [
+          ...header('RoleBinding', name, release),
+          ...roleRef(object.roleRef.kind, keyOf(object.roleRef.name)),
+          ...subjectsBlock(object.subjects),
+        ],
+      ];
     case 'ServiceAccount':
-      if (!SERVICE_ACCOUNTS[object.metadata.name]) throw new Error(`config/rbac/${file}: ServiceAccount ${object.metadata.name} has no chart counterpart`);
+      if (!SERVICE_ACCOUNTS[object.metadata.name])
+        throw new Error(`config/rbac/${file}: ServiceAccount ${object.metadata.name} has no chart counterpart`);
       return [];
     default:
       throw new Error(`config/rbac/${file}: ${object.kind} has no chart counterpart in hack/generate-chart.mjs`);
@@ -196,7 +288,9 @@ function objectTemplates(object, file, scopes, splitKeys) {
 function rbacTemplate(outputs) {
   const scopes = resourceScopes();
   const objects = rbacObjects();
-  const splitKeys = new Set(objects.filter((o) => o.object.kind === 'ClusterRoleBinding').map((o) => keyOf(o.object.roleRef.name)));
+  const splitKeys = new Set(
+    objects.filter((o) => o.object.kind === 'ClusterRoleBinding').map((o) => keyOf(o.object.roleRef.name)),
+  );
   const docs = [];
   for (const { object, file } of objects) {
     const rendered = objectTemplates(object, file, scopes, splitKeys);
@@ -204,10 +298,12 @@ function rbacTemplate(outputs) {
     docs.push(...(condition && rendered.length ? [[`{{- if ${condition} }}`], ...rendered, ['{{- end }}']] : rendered));
   }
   const body = docs.map((lines) => lines.join('\n')).join('\n');
-  outputs.set(`${CHART}/templates/rbac.generated.yaml`,
-    `# ${NOTICE}\n# Source: config/rbac (the files its kustomization lists, and the optional ones under their value).\n`
-    + `# With watchNamespaces set, namespaced permissions are bound per namespace; cluster-scoped ones stay cluster-wide.\n`
-    + `{{- if .Values.rbac.create }}\n${body}\n{{- end }}\n`);
+  outputs.set(
+    `${CHART}/templates/rbac.generated.yaml`,
+    `# ${NOTICE}\n# Source: config/rbac (the files its kustomization lists, and the optional ones under their value).\n` +
+      `# With watchNamespaces set, namespaced permissions are bound per namespace; cluster-scoped ones stay cluster-wide.\n` +
+      `{{- if .Values.rbac.create }}\n${body}\n{{- end }}\n`,
+  );
 }
 
 function alertRules(outputs) {
@@ -227,7 +323,9 @@ function alertRules(outputs) {
 function staleCrdTemplates(outputs) {
   const dir = join(root, CHART, 'templates/crds');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((f) => `${CHART}/templates/crds/${f}`).filter((p) => !outputs.has(p));
+  return readdirSync(dir)
+    .map((f) => `${CHART}/templates/crds/${f}`)
+    .filter((p) => !outputs.has(p));
 }
 
 const outputs = new Map();

@@ -3,11 +3,25 @@ import { applyLoginHostFlags, parseConfig } from './config.ts';
 
 describe('--allowed-login-hosts', () => {
   it('sets the same variable as the chart value, per connector, over one already set', () => {
-    const config = parseConfig(['--allowed-login-hosts', 'keycloak=SSO.example.com, *.corp.example', '--allowed-login-hosts', 'allauth=app.example.com'], {});
-    expect(config.allowedLoginHosts).toEqual({ keycloak: 'sso.example.com,*.corp.example', allauth: 'app.example.com' });
+    const config = parseConfig(
+      [
+        '--allowed-login-hosts',
+        'keycloak=SSO.example.com, *.corp.example',
+        '--allowed-login-hosts',
+        'allauth=app.example.com',
+      ],
+      {},
+    );
+    expect(config.allowedLoginHosts).toEqual({
+      keycloak: 'sso.example.com,*.corp.example',
+      allauth: 'app.example.com',
+    });
     const env: NodeJS.ProcessEnv = { MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS: 'old.example.com' };
     applyLoginHostFlags(config, env);
-    expect(env).toEqual({ MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS: 'sso.example.com,*.corp.example', MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS: 'app.example.com' });
+    expect(env).toEqual({
+      MFA_KEYCLOAK_ALLOWED_LOGIN_HOSTS: 'sso.example.com,*.corp.example',
+      MFA_ALLAUTH_ALLOWED_LOGIN_HOSTS: 'app.example.com',
+    });
   });
 
   it('leaves the variables alone without the flag', () => {
@@ -17,8 +31,12 @@ describe('--allowed-login-hosts', () => {
   });
 
   it('refuses an unknown connector, a missing id and a URL', () => {
-    expect(() => parseConfig(['--allowed-login-hosts', 'nosuch=evil.example'], {})).toThrow(/ID one of allauth, demo, django-two-factor, gitea, keycloak/);
+    expect(() => parseConfig(['--allowed-login-hosts', 'nosuch=evil.example'], {})).toThrow(
+      /ID one of allauth, demo, django-two-factor, gitea, keycloak/,
+    );
     expect(() => parseConfig(['--allowed-login-hosts', 'sso.example.com'], {})).toThrow(/ID=HOSTS/);
-    expect(() => parseConfig(['--allowed-login-hosts', 'keycloak=https://sso.example.com'], {})).toThrow(/without scheme or port/);
+    expect(() => parseConfig(['--allowed-login-hosts', 'keycloak=https://sso.example.com'], {})).toThrow(
+      /without scheme or port/,
+    );
   });
 });

@@ -96,11 +96,15 @@ function loginHostFlags(flags: readonly string[] = []): Record<string, string> {
     const at = flag.indexOf('=');
     const id = at < 0 ? '' : flag.slice(0, at);
     if (!DEPLOYMENT_HOSTED.includes(id)) {
-      throw new Error(`--allowed-login-hosts takes ID=HOSTS with ID one of ${DEPLOYMENT_HOSTED.join(', ')}, got "${flag.slice(0, 64)}"`);
+      throw new Error(
+        `--allowed-login-hosts takes ID=HOSTS with ID one of ${DEPLOYMENT_HOSTED.join(', ')}, got "${flag.slice(0, 64)}"`,
+      );
     }
     const hosts = parseAllowedLoginHosts(flag.slice(at + 1));
     if (hosts.some((host) => !/^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host))) {
-      throw new Error(`--allowed-login-hosts ${id}= takes host names (sso.example.com, *.example.com), without scheme or port`);
+      throw new Error(
+        `--allowed-login-hosts ${id}= takes host names (sso.example.com, *.example.com), without scheme or port`,
+      );
     }
     byConnector[id] = hosts.join(',');
   }
@@ -111,7 +115,10 @@ function loginHostFlags(flags: readonly string[] = []): Record<string, string> {
  * The flag is the same setting as the chart's value: the variable the connector reads and the
  * controller copies into its run Jobs. A flag wins over a variable already set.
  */
-export function applyLoginHostFlags(config: Pick<OperatorConfig, 'allowedLoginHosts'>, env: NodeJS.ProcessEnv = process.env): void {
+export function applyLoginHostFlags(
+  config: Pick<OperatorConfig, 'allowedLoginHosts'>,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   for (const [id, hosts] of Object.entries(config.allowedLoginHosts ?? {})) env[allowedLoginHostsEnv(id)] = hosts;
 }
 

@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
-import { CLUSTER_MFA_SECRET_STORE, MFA_SECRET_STORE, credentialsOptedIn, objectKey, splitKey } from './api/v1alpha1/resources.ts';
+import {
+  CLUSTER_MFA_SECRET_STORE,
+  MFA_SECRET_STORE,
+  credentialsOptedIn,
+  objectKey,
+  splitKey,
+} from './api/v1alpha1/resources.ts';
 import { applyLoginHostFlags, type OperatorConfig } from './config.ts';
 import { JobAutomationDriver } from './automation/job-driver.ts';
 import type { RunCodeService } from './automation/run-objects.ts';
@@ -38,7 +44,9 @@ export class OperatorManager {
   readonly #connections: ReturnType<typeof pooledKubeConfig>;
   readonly #shutdown = new AbortController();
   /** Settles when stop() is called, also for whoever waits only after that (a SIGTERM during start-up). */
-  readonly #stopped = new Promise<void>((resolve) => this.#shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
+  readonly #stopped = new Promise<void>((resolve) =>
+    this.#shutdown.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   #informers?: MfaInformers;
   readonly #runner?: RunnerSettings;
   readonly #stores: ConfiguredStores;
@@ -59,13 +67,18 @@ export class OperatorManager {
     this.#clients = createClients(this.#connections.kc);
     applyLoginHostFlags(config);
     this.#runner = config.runnerImage
-      ? { ...loadRunnerSettings(config.runnerImage, config.runnerConfig), connectorEnv: connectorEnvFrom(connectorSettingsEnv, process.env) }
+      ? {
+          ...loadRunnerSettings(config.runnerImage, config.runnerConfig),
+          connectorEnv: connectorEnvFrom(connectorSettingsEnv, process.env),
+        }
       : undefined;
     this.#stores = new ConfiguredStores({
       kc: this.#clients.kc,
       ...(config.gcpTestEndpoint ? { gcpTestEndpoint: config.gcpTestEndpoint } : {}),
-      store: async (ns, name) => this.#informers?.stores.get(name, ns) ?? readCustom(this.#clients, MFA_SECRET_STORE.plural, name, ns),
-      clusterStore: async (name) => this.#informers?.clusterStores.get(name) ?? readCustom(this.#clients, CLUSTER_MFA_SECRET_STORE.plural, name),
+      store: async (ns, name) =>
+        this.#informers?.stores.get(name, ns) ?? readCustom(this.#clients, MFA_SECRET_STORE.plural, name, ns),
+      clusterStore: async (name) =>
+        this.#informers?.clusterStores.get(name) ?? readCustom(this.#clients, CLUSTER_MFA_SECRET_STORE.plural, name),
     });
   }
 
@@ -74,8 +87,14 @@ export class OperatorManager {
     if (!this.#runner || !informers.jobs) return noAutomation;
     const jobs = informers.jobs;
     return new JobAutomationDriver({
-      core: this.#clients.core, batch: this.#clients.batch, rbac: this.#clients.rbac,
-      jobs: () => jobs.list(), stores: this.#stores, settings: this.#runner, metrics: this.#metrics, log: this.#log,
+      core: this.#clients.core,
+      batch: this.#clients.batch,
+      rbac: this.#clients.rbac,
+      jobs: () => jobs.list(),
+      stores: this.#stores,
+      settings: this.#runner,
+      metrics: this.#metrics,
+      log: this.#log,
       ...runCodeServiceOf(this.#config.codeService),
       credentialsVersion: (m) => {
         const secret = informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace);
@@ -88,15 +107,20 @@ export class OperatorManager {
   async run(): Promise<number> {
     const stores = this.#stores;
     const { server, port } = await startProbeServer({
-      port: this.#config.httpPort, registry: this.#metrics.registry,
-      healthy: () => true, ready: () => !this.#shutdown.signal.aborted && this.#codesWarm() && (this.#synced || !this.#elector?.isLeader),
+      port: this.#config.httpPort,
+      registry: this.#metrics.registry,
+      healthy: () => true,
+      ready: () => !this.#shutdown.signal.aborted && this.#codesWarm() && (this.#synced || !this.#elector?.isLeader),
     });
     this.#server = server;
     this.#log.info({ port }, 'serving /healthz, /readyz and /metrics');
     if (this.#config.codeService) {
       // TOTP codes over HTTPS (operator/codes/): served by every replica, leader or not, until shutdown.
       const codeService = await startCodeService(this.#config.codeService, {
-        kc: this.#clients.kc, registry: this.#metrics.registry, log: this.#log.child({ component: 'code-service' }), stores,
+        kc: this.#clients.kc,
+        registry: this.#metrics.registry,
+        log: this.#log.child({ component: 'code-service' }),
+        stores,
         identity: this.#config.identity,
         ...(this.#config.namespace ? { namespace: this.#config.namespace } : {}),
       });
@@ -109,7 +133,9 @@ export class OperatorManager {
       this.#metrics.isLeader.set(1);
     }
     await this.#startControllers();
-    const keptLeadership = this.#elector ? await this.#elector.holdLeadership(this.#shutdown.signal) : await this.#untilShutdown();
+    const keptLeadership = this.#elector
+      ? await this.#elector.holdLeadership(this.#shutdown.signal)
+      : await this.#untilShutdown();
     await this.#stopControllers();
     return keptLeadership ? 0 : 1;
   }
@@ -124,7 +150,12 @@ export class OperatorManager {
     this.#informers = informers;
     const automation = this.#automation(informers);
     // One recorder for both controllers: one queue, one token bucket per object; flushed on stop.
-    const events = new EventRecorder({ api: this.#clients.events, controller: 'mfa-operator.io/controller', instance: this.#config.identity, log: this.#log });
+    const events = new EventRecorder({
+      api: this.#clients.events,
+      controller: 'mfa-operator.io/controller',
+      instance: this.#config.identity,
+      log: this.#log,
+    });
     this.#events = events;
     const reconciler = new ManagedAccountMfaReconciler({
       custom: this.#clients.custom,
@@ -142,7 +173,10 @@ export class OperatorManager {
       log: this.#log,
     });
     const controller = new Controller({
-      name: CONTROLLER_NAME, workers: this.#config.workers, log: this.#log, metrics: this.#metrics,
+      name: CONTROLLER_NAME,
+      workers: this.#config.workers,
+      log: this.#log,
+      metrics: this.#metrics,
       sync: (key, signal) => {
         const { namespace, name } = splitKey(key);
         return reconciler.sync(namespace ?? 'default', name, signal);
@@ -159,27 +193,38 @@ export class OperatorManager {
     controller.start();
     this.#storeController.start();
     this.#resync = setInterval(() => this.#enqueueAll(), this.#config.resyncMs);
-    this.#log.info({ workers: this.#config.workers, namespace: this.#config.namespace ?? '(all)' }, 'caches synced; reconciling');
+    this.#log.info(
+      { workers: this.#config.workers, namespace: this.#config.namespace ?? '(all)' },
+      'caches synced; reconciling',
+    );
   }
 
   /** Keeps MfaSecretStore/ClusterMfaSecretStore status saying whether each store can be used. */
   #createStoreController(informers: MfaInformers, events: EventRecorder): Controller {
     const reconciler = new SecretStoreReconciler({
       custom: this.#clients.custom,
-      cached: (kind, ns, name) => (kind === 'MfaSecretStore' ? informers.stores.get(name, ns) : informers.clusterStores.get(name)),
+      cached: (kind, ns, name) =>
+        kind === 'MfaSecretStore' ? informers.stores.get(name, ns) : informers.clusterStores.get(name),
       provider: (store, kind) => this.#stores.forStore(store, kind),
       events,
       revalidateMs: STORE_REVALIDATE_MS,
     });
     const controller = new Controller({
-      name: 'secretstore', workers: 2, log: this.#log, metrics: this.#metrics,
+      name: 'secretstore',
+      workers: 2,
+      log: this.#log,
+      metrics: this.#metrics,
       sync: (key) => {
         const { kind, namespace, name } = parseStoreKey(key);
         return reconciler.sync(kind, namespace, name);
       },
     });
-    informers.stores.on({ onChange: (s) => controller.queue.add(storeKey('MfaSecretStore', s.metadata.namespace, s.metadata.name)) });
-    informers.clusterStores.on({ onChange: (s) => controller.queue.add(storeKey('ClusterMfaSecretStore', undefined, s.metadata.name)) });
+    informers.stores.on({
+      onChange: (s) => controller.queue.add(storeKey('MfaSecretStore', s.metadata.namespace, s.metadata.name)),
+    });
+    informers.clusterStores.on({
+      onChange: (s) => controller.queue.add(storeKey('ClusterMfaSecretStore', undefined, s.metadata.name)),
+    });
     return controller;
   }
 
@@ -193,12 +238,19 @@ export class OperatorManager {
     informers.namespaces.on({ onChange: (ns) => enqueue(of.ofNamespace(ns)) });
     informers.jobs?.on({ onChange: (job) => enqueue(of.ofJob(job)) });
     for (const informer of informers.all) {
-      informer.on({ onChange: () => this.#metrics.informerRestarts.set({ resource: 'all' }, informers.all.reduce((n, i) => n + i.restarts, 0)) });
+      informer.on({
+        onChange: () =>
+          this.#metrics.informerRestarts.set(
+            { resource: 'all' },
+            informers.all.reduce((n, i) => n + i.restarts, 0),
+          ),
+      });
     }
   }
 
   #enqueueAll(): void {
-    for (const m of this.#informers?.mfas.list() ?? []) this.#controller?.queue.add(objectKey(m.metadata.namespace, m.metadata.name));
+    for (const m of this.#informers?.mfas.list() ?? [])
+      this.#controller?.queue.add(objectKey(m.metadata.namespace, m.metadata.name));
     this.#countAccounts();
   }
 
@@ -225,8 +277,14 @@ export class OperatorManager {
   #createElector(): LeaderElector {
     const c = this.#config;
     return new LeaderElector({
-      api: this.#clients.coordination, namespace: c.leaseNamespace, name: c.leaseName, identity: c.identity,
-      leaseDurationMs: c.leaseDurationMs, renewDeadlineMs: c.renewDeadlineMs, retryPeriodMs: c.retryPeriodMs, log: this.#log,
+      api: this.#clients.coordination,
+      namespace: c.leaseNamespace,
+      name: c.leaseName,
+      identity: c.identity,
+      leaseDurationMs: c.leaseDurationMs,
+      renewDeadlineMs: c.renewDeadlineMs,
+      retryPeriodMs: c.retryPeriodMs,
+      log: this.#log,
     });
   }
 

@@ -49,7 +49,11 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
   beforeAll(async () => {
     process.env[allowedLoginHostsEnv('allauth')] = '127.0.0.1';
     dir = await mkdtemp(join(tmpdir(), 'mfa-allauth-test-'));
-    [site, browser, codeService] = await Promise.all([startAllauth(), launchBrowser(), RunCodeService.start(dir, store)]);
+    [site, browser, codeService] = await Promise.all([
+      startAllauth(),
+      launchBrowser(),
+      RunCodeService.start(dir, store),
+    ]);
   }, 900_000);
 
   /** What the harvest does with a seed the run confirmed: it becomes the store's active seed. */
@@ -85,7 +89,16 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
 
   async function run(account: Account, overrides: Partial<RunSpec> = {}): Promise<OutcomeSummary> {
     const lines = account.logLines;
-    const logger = createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+    const logger = createLogger(
+      'runner',
+      {},
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
     return performRun({ ...account.spec, ...overrides }, account.sink, { connectors, logger, browser });
   }
 
@@ -100,9 +113,15 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
     const summary = await run(enrolled);
 
     expect(summary).toMatchObject({
-      outcome: 'Enabled', connector: { id: 'allauth' }, seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 10,
+      outcome: 'Enabled',
+      connector: { id: 'allauth' },
+      seed: { algorithm: 'SHA1', digits: 6, period: 30 },
+      recoveryCodeCount: 10,
     });
-    expect(await site.authenticators(enrolled.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
+    expect(await site.authenticators(enrolled.username)).toEqual([
+      { type: 'recovery_codes', unusedCodes: 10 },
+      { type: 'totp' },
+    ]);
     const stored = await enrolled.sink.readSeed();
     expect(stored?.state).toBe('confirmed');
     expect(stored?.seed.issuer).toBe('allauth-test');
@@ -111,7 +130,8 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
     expect(codes).toHaveLength(10);
     expect(enrolled.logLines.join('')).toContain('the site asked to confirm the password');
     expectNoSecrets([JSON.stringify(summary), ...enrolled.logLines], {
-      strings: [enrolled.password, stored!.seed.secret.reveal(), ...codes], codes: codesSince(stored!.seed, enrolledAt),
+      strings: [enrolled.password, stored!.seed.secret.reveal(), ...codes],
+      codes: codesSince(stored!.seed, enrolledAt),
     });
   }, 300_000);
 
@@ -145,7 +165,11 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
     await storeActive(before);
     // As the operator starts a rotation: an empty result for the new seed, and the code service for the old one.
     const rotation = new FileResultSink(join(dir, 'rotation'));
-    enrolled = { ...enrolled, spec: { ...enrolled.spec, sink: { type: 'file', dir: join(dir, 'rotation') } }, sink: rotation };
+    enrolled = {
+      ...enrolled,
+      spec: { ...enrolled.spec, sink: { type: 'file', dir: join(dir, 'rotation') } },
+      sink: rotation,
+    };
 
     const summary = await run(enrolled, { action: 'rotate', codeService: await codeService.run(ref) });
 
@@ -153,7 +177,10 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
     const after = (await enrolled.sink.readSeed())!.seed;
     seedsSeen.push(after.secret.reveal());
     expect(after.secret.reveal()).not.toBe(before.secret.reveal());
-    expect(await site.authenticators(enrolled.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
+    expect(await site.authenticators(enrolled.username)).toEqual([
+      { type: 'recovery_codes', unusedCodes: 10 },
+      { type: 'totp' },
+    ]);
     expect(await signInByHand(browser, site, enrolled, await freshCode(before))).toBeUndefined();
     expect(await signInByHand(browser, site, enrolled, await freshCode(after))).toBe(enrolled.username);
   }, 300_000);
@@ -204,11 +231,16 @@ describe('allauth connector against a real django-allauth site in Chromium', () 
       const summary = await run(account);
 
       expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 10 });
-      expect(await other.authenticators(account.username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
+      expect(await other.authenticators(account.username)).toEqual([
+        { type: 'recovery_codes', unusedCodes: 10 },
+        { type: 'totp' },
+      ]);
       const ref = { namespace: 'default', name: 'restyled', uid: randomUUID() };
       const { seed } = (await account.sink.readSeed())!;
       await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, seed)).version);
-      expect(await run(account, { action: 'disable', codeService: await codeService.run(ref) })).toMatchObject({ outcome: 'Disabled' });
+      expect(await run(account, { action: 'disable', codeService: await codeService.run(ref) })).toMatchObject({
+        outcome: 'Disabled',
+      });
       expect(await other.authenticators(account.username)).toEqual([]);
     } finally {
       await other.stop();
@@ -241,7 +273,12 @@ function freshCode(seed: TotpSeed): Promise<string> {
  * What a person does: the login form, then the code page. Returns the signed-in username from the
  * site's home page, or undefined when the code was refused.
  */
-async function signInByHand(browser: Browser, site: AllauthServer, account: Account, code: string): Promise<string | undefined> {
+async function signInByHand(
+  browser: Browser,
+  site: AllauthServer,
+  account: Account,
+  code: string,
+): Promise<string | undefined> {
   const context = await browser.newContext();
   try {
     const page: Page = await context.newPage();
@@ -249,7 +286,10 @@ async function signInByHand(browser: Browser, site: AllauthServer, account: Acco
     await page.goto(site.loginUrl);
     await page.locator('input[name="login"]').fill(account.username);
     await page.locator('input[name="password"]').fill(account.password);
-    await Promise.all([page.waitForURL(/\/2fa\/authenticate\//), page.locator('input[name="password"]').press('Enter')]);
+    await Promise.all([
+      page.waitForURL(/\/2fa\/authenticate\//),
+      page.locator('input[name="password"]').press('Enter'),
+    ]);
     await page.locator('input[name="code"]').fill(code);
     await Promise.all([page.waitForEvent('framenavigated'), page.locator('input[name="code"]').press('Enter')]);
     return await signedInAs(page);
@@ -261,5 +301,5 @@ async function signInByHand(browser: Browser, site: AllauthServer, account: Acco
 async function signedInAs(page: Page): Promise<string | undefined> {
   await page.waitForLoadState('load');
   const home = page.locator('[data-signed-in]');
-  return (await home.count()) > 0 ? (await home.getAttribute('data-signed-in')) ?? undefined : undefined;
+  return (await home.count()) > 0 ? ((await home.getAttribute('data-signed-in')) ?? undefined) : undefined;
 }

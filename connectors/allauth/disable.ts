@@ -21,7 +21,11 @@ export async function disableTotp(ctx: ConnectorContext, code: SecretValue<strin
   }
   expectPage(landing, 'totpDeactivate', 'the "Deactivate Authenticator App" page');
   const button = await expectVisible(ctx, deactivateButton(ctx), 'the "Deactivate" button');
-  const done = await submit(ctx, () => button.click({ timeout: ctx.timeouts.actionMs }), 'deactivating the authenticator app');
+  const done = await submit(
+    ctx,
+    () => button.click({ timeout: ctx.timeouts.actionMs }),
+    'deactivating the authenticator app',
+  );
   if (done.page === 'mfaIndex') return;
   if (done.page === 'totpDeactivate') {
     throw challengeRequired(APP, 'the deactivation by hand (the site does not let the authenticator app be removed)');
@@ -32,6 +36,8 @@ export async function disableTotp(ctx: ConnectorContext, code: SecretValue<strin
 /** The deactivation form posts to its own page; its action may be the path, the full URL or empty. */
 function deactivateButton(ctx: ConnectorContext): Locator {
   const url = urlsOf(ctx).totpDeactivate;
-  const form = ctx.page.locator(`form[action="${new URL(url).pathname}"], form[action="${url}"], form[action=""], form:not([action])`);
+  const form = ctx.page.locator(
+    `form[action="${new URL(url).pathname}"], form[action="${url}"], form[action=""], form:not([action])`,
+  );
   return form.locator('button[type="submit"], input[type="submit"], button:not([type])').first();
 }

@@ -42,7 +42,13 @@ export async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretV
   if (landing.page === 'totpActivate') throw enrollmentRejected(APP, 'the authenticator code was refused');
   if (landing.page === 'reauthenticate' || landing.page === 'mfaReauthenticate') {
     // The re-authentication expired before the code was sent; after it, allauth would show a new secret.
-    throw stepUpRequired(APP, 'a re-authentication that expired during the enrollment; nothing was confirmed, MFA stays off');
+    throw stepUpRequired(
+      APP,
+      'a re-authentication that expired during the enrollment; nothing was confirmed, MFA stays off',
+    );
   }
-  throw connectorOutdated(APP, `the recovery codes or the Two-Factor Authentication page after "Activate" (found ${describe(landing)})`);
+  throw connectorOutdated(
+    APP,
+    `the recovery codes or the Two-Factor Authentication page after "Activate" (found ${describe(landing)})`,
+  );
 }

@@ -6,9 +6,12 @@ import { siteUrls } from './site-urls.ts';
 const urls = siteUrls(new URL('https://app.example.com/accounts/login/'));
 const link = (path: string) => `https://app.example.com/accounts/${path}`;
 
-describe('mfaStateFromLinks (the links of allauth\'s Two-Factor Authentication page)', () => {
+describe("mfaStateFromLinks (the links of allauth's Two-Factor Authentication page)", () => {
   it('reads "Activate" as the authenticator app being off', () => {
-    expect(mfaStateFromLinks(urls, [link('email/'), link('2fa/totp/activate/')])).toEqual({ totpEnabled: false, otherMethods: [] });
+    expect(mfaStateFromLinks(urls, [link('email/'), link('2fa/totp/activate/')])).toEqual({
+      totpEnabled: false,
+      otherMethods: [],
+    });
   });
 
   it('reads "Deactivate" as on, whatever the recovery code links say', () => {
@@ -17,7 +20,9 @@ describe('mfaStateFromLinks (the links of allauth\'s Two-Factor Authentication p
   });
 
   it('reports added security keys (their "Manage" link) as another method, and the "Add" link as none', () => {
-    expect(mfaStateFromLinks(urls, [link('2fa/totp/activate/'), link('2fa/webauthn/')]).otherMethods).toEqual(['webauthn']);
+    expect(mfaStateFromLinks(urls, [link('2fa/totp/activate/'), link('2fa/webauthn/')]).otherMethods).toEqual([
+      'webauthn',
+    ]);
     expect(mfaStateFromLinks(urls, [link('2fa/totp/activate/'), link('2fa/webauthn/add/')]).otherMethods).toEqual([]);
   });
 

@@ -13,16 +13,25 @@ export async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   const urls = urlsOf(ctx);
   const landing = await open(ctx, urls.mfaIndex, 'opening the Two-Factor Authentication page');
   if (landing.page === 'login') throw challengeRequired(APP, 'a sign-in again (the session was not signed in)');
-  if (landing.page !== 'mfaIndex') throw connectorOutdated(APP, `the Two-Factor Authentication page at ${PAGE_PATHS.mfaIndex} (found ${describe(landing)})`);
+  if (landing.page !== 'mfaIndex')
+    throw connectorOutdated(
+      APP,
+      `the Two-Factor Authentication page at ${PAGE_PATHS.mfaIndex} (found ${describe(landing)})`,
+    );
   // Resolved by the browser (`link.href`), so relative and absolute links read alike.
-  const hrefs = await ctx.page.locator('a[href]').evaluateAll((links) => links.map((link) => String((link as unknown as { href: string }).href)));
+  const hrefs = await ctx.page
+    .locator('a[href]')
+    .evaluateAll((links) => links.map((link) => String((link as unknown as { href: string }).href)));
   return mfaStateFromLinks(urls, hrefs);
 }
 
 export function mfaStateFromLinks(urls: SiteUrls, hrefs: readonly string[]): MfaState {
   const pages = new Set(hrefs.map((href) => pageAt(urls, href)));
   if (!pages.has('totpActivate') && !pages.has('totpDeactivate')) {
-    throw connectorOutdated(APP, `a link to ${PAGE_PATHS.totpActivate} or ${PAGE_PATHS.totpDeactivate} on the Two-Factor Authentication page`);
+    throw connectorOutdated(
+      APP,
+      `a link to ${PAGE_PATHS.totpActivate} or ${PAGE_PATHS.totpDeactivate} on the Two-Factor Authentication page`,
+    );
   }
   return { totpEnabled: pages.has('totpDeactivate'), otherMethods: pages.has('webauthnList') ? ['webauthn'] : [] };
 }

@@ -12,9 +12,12 @@ import { pageAt, siteUrls, type PageName, type SiteUrls } from './site-urls.ts';
  */
 export type Landing = SiteLanding<PageName>;
 
-export const { currentPage, open, submit, submitField, formField, expectVisible, expectPage, describe } = sitePages<PageName>({
-  app: APP, owner: "allauth's", pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url),
-});
+export const { currentPage, open, submit, submitField, formField, expectVisible, expectPage, describe } =
+  sitePages<PageName>({
+    app: APP,
+    owner: "allauth's",
+    pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url),
+  });
 
 export function urlsOf(ctx: ConnectorContext): SiteUrls {
   return siteUrls(ctx.loginUrl);
@@ -26,6 +29,9 @@ export function urlsOf(ctx: ConnectorContext): SiteUrls {
  */
 export async function isRateLimited(ctx: ConnectorContext, landing: Landing): Promise<boolean> {
   if (landing.status === 429) return true;
-  const text = await ctx.page.locator('body').innerText({ timeout: ctx.timeouts.actionMs }).catch(() => '');
+  const text = await ctx.page
+    .locator('body')
+    .innerText({ timeout: ctx.timeouts.actionMs })
+    .catch(() => '');
   return /too many (failed )?(login )?attempts/i.test(text);
 }

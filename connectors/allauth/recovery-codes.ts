@@ -29,5 +29,8 @@ export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretVa
 }
 
 export function parseRecoveryCodes(text: string): string[] {
-  return text.split(/\s+/).map((code) => code.trim()).filter(Boolean);
+  return text
+    .split(/\s+/)
+    .map((code) => code.trim())
+    .filter(Boolean);
 }

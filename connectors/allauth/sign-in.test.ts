@@ -14,7 +14,7 @@ function reasonAt(page: PageName | undefined): string {
 }
 
 describe('throwIfNotSignedIn (where the browser is after the password and code)', () => {
-  it('takes any page of the site\'s own as signed in', () => {
+  it("takes any page of the site's own as signed in", () => {
     expect(reasonAt(undefined)).toBe('signed in');
   });
 
@@ -24,7 +24,7 @@ describe('throwIfNotSignedIn (where the browser is after the password and code)'
     ['mfaTrust', 'ChallengeRequired'],
     ['inactive', 'InvalidCredentials'],
     ['mfaAuthenticate', 'ChallengeRequired'],
-  ] as const)('reports allauth\'s %s page as %s', (page, reason) => {
+  ] as const)("reports allauth's %s page as %s", (page, reason) => {
     expect(reasonAt(page)).toBe(reason);
   });
 });

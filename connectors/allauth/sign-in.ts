@@ -1,6 +1,11 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
 import {
-  challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited, stepUpRequired,
+  challengeRequired,
+  ConnectorError,
+  invalidCredentials,
+  mfaAlreadyEnabled,
+  rateLimited,
+  stepUpRequired,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../sdk/core.ts';
@@ -20,9 +25,17 @@ const CHALLENGES: Partial<Record<PageName, string>> = {
  * "Two-Factor Authentication" page (`code`), which takes an authenticator code or a recovery code.
  * Any page that is neither, nor a known challenge, is the site's own: signed in.
  */
-export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+export async function signIn(
+  ctx: ConnectorContext,
+  credentials: Credentials,
+  secondFactor?: SecondFactor,
+): Promise<void> {
   const first = await open(ctx, urlsOf(ctx).login, 'opening the sign-in page');
-  if (first.page !== 'login') throw challengeRequired(APP, `a sign-in page other than allauth's login form (found ${first.page ?? 'another page'})`);
+  if (first.page !== 'login')
+    throw challengeRequired(
+      APP,
+      `a sign-in page other than allauth's login form (found ${first.page ?? 'another page'})`,
+    );
   let landing = await submitPassword(ctx, credentials);
   if (landing.page === 'mfaAuthenticate') landing = await answerCodePrompt(ctx, landing, secondFactor);
   throwIfNotSignedIn(landing);
@@ -39,10 +52,14 @@ async function submitPassword(ctx: ConnectorContext, credentials: Credentials): 
   return landing;
 }
 
-async function answerCodePrompt(ctx: ConnectorContext, prompt: Landing, secondFactor: SecondFactor | undefined): Promise<Landing> {
+async function answerCodePrompt(
+  ctx: ConnectorContext,
+  prompt: Landing,
+  secondFactor: SecondFactor | undefined,
+): Promise<Landing> {
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
   // allauth's one code field takes either kind; a recovery code is the caller's explicit choice.
-  const code = secondFactor.recoveryCode ?? await secondFactor.totpCode();
+  const code = secondFactor.recoveryCode ?? (await secondFactor.totpCode());
   const what = secondFactor.recoveryCode ? 'recovery code' : 'sign-in code';
   const landing = await submitCode(ctx, code, what);
   if (landing.page === prompt.page) throw secondFactorRefused(what);
@@ -63,8 +80,10 @@ export function throwIfNotSignedIn(landing: Landing): void {
   const page = landing.page;
   if (page === undefined) return;
   if (page === 'inactive') {
-    throw new ConnectorError('InvalidCredentials',
-      `${APP} says the account is inactive; ask the site's administrator to activate it, then re-run.`);
+    throw new ConnectorError(
+      'InvalidCredentials',
+      `${APP} says the account is inactive; ask the site's administrator to activate it, then re-run.`,
+    );
   }
   const challenge = CHALLENGES[page];
   if (challenge) throw challengeRequired(APP, challenge);
@@ -79,7 +98,11 @@ export function throwIfNotSignedIn(landing: Landing): void {
  * does not count. Answers with the stored password, or with a code when the site asks for one.
  * Returns where the site sends the browser afterwards (the page that was asked for).
  */
-export async function passReauthentication(ctx: ConnectorContext, landing: Landing, code?: () => Promise<SecretValue<string>>): Promise<Landing> {
+export async function passReauthentication(
+  ctx: ConnectorContext,
+  landing: Landing,
+  code?: () => Promise<SecretValue<string>>,
+): Promise<Landing> {
   if (landing.page === 'reauthenticate') {
     ctx.logger.info('the site asked to confirm the password; confirming with the stored credentials');
     const password = await expectVisible(ctx, formField(ctx, 'password'), 'the password field of "Confirm Access"');
@@ -103,7 +126,9 @@ export async function passReauthentication(ctx: ConnectorContext, landing: Landi
 
 /** The stored second factor does not match the account: a person has to find out which is right. */
 function secondFactorRefused(what: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${APP} refused the ${what} from the stored material; it does not match the account. ` +
-    'Check which authenticator the account uses before re-running.');
+      'Check which authenticator the account uses before re-running.',
+  );
 }

@@ -3,7 +3,7 @@ import { isConnectorError } from '../sdk/errors.ts';
 import { pageAt, siteUrls } from './site-urls.ts';
 
 describe('siteUrls (where a site mounts allauth, from the loginUrl)', () => {
-  it('reads allauth\'s usual accounts/ prefix', () => {
+  it("reads allauth's usual accounts/ prefix", () => {
     const urls = siteUrls(new URL('https://app.example.com/accounts/login/?next=/dashboard'));
     expect(urls).toMatchObject({
       base: 'https://app.example.com/accounts/',
@@ -20,16 +20,19 @@ describe('siteUrls (where a site mounts allauth, from the loginUrl)', () => {
     expect(siteUrls(new URL(loginUrl)).base).toBe(base);
   });
 
-  it.each(['https://app.example.com/', 'https://app.example.com/accounts/', 'https://app.example.com/accounts/signin/'])(
-    'refuses %s, which is not a sign-in page, as a spec error', (loginUrl) => {
-      let reason = 'no error';
-      try {
-        siteUrls(new URL(loginUrl));
-      } catch (e: unknown) {
-        if (isConnectorError(e)) reason = e.reason;
-      }
-      expect(reason).toBe('LoginHostNotAllowed');
-    });
+  it.each([
+    'https://app.example.com/',
+    'https://app.example.com/accounts/',
+    'https://app.example.com/accounts/signin/',
+  ])('refuses %s, which is not a sign-in page, as a spec error', (loginUrl) => {
+    let reason = 'no error';
+    try {
+      siteUrls(new URL(loginUrl));
+    } catch (e: unknown) {
+      if (isConnectorError(e)) reason = e.reason;
+    }
+    expect(reason).toBe('LoginHostNotAllowed');
+  });
 });
 
 describe('pageAt (which allauth page the browser is on)', () => {
@@ -46,8 +49,11 @@ describe('pageAt (which allauth page the browser is on)', () => {
     expect(pageAt(urls, url)).toBe(page);
   });
 
-  it.each(['https://app.example.com/', 'https://app.example.com/accounts/email/', 'https://other.example.com/accounts/login/'])(
-    'treats %s as the site\'s own page', (url) => {
-      expect(pageAt(urls, url)).toBeUndefined();
-    });
+  it.each([
+    'https://app.example.com/',
+    'https://app.example.com/accounts/email/',
+    'https://other.example.com/accounts/login/',
+  ])("treats %s as the site's own page", (url) => {
+    expect(pageAt(urls, url)).toBeUndefined();
+  });
 });

@@ -42,9 +42,11 @@ export function siteUrls(loginUrl: URL): SiteUrls {
   const prefix = LOGIN_PATH.exec(loginUrl.pathname)?.groups?.prefix;
   if (prefix === undefined) {
     // A spec problem, not a page change: LoginHostNotAllowed is the SDK's permanent loginUrl reason.
-    throw new ConnectorError('LoginHostNotAllowed',
+    throw new ConnectorError(
+      'LoginHostNotAllowed',
       `The ${APP} loginUrl must be the site's sign-in page, https://HOST/PREFIX/login/ (PREFIX is where the site ` +
-      'mounts allauth.urls, often accounts); fix spec.account.loginUrl.');
+        'mounts allauth.urls, often accounts); fix spec.account.loginUrl.',
+    );
   }
   const base = `${loginUrl.origin}${prefix}`;
   return {

@@ -26,7 +26,11 @@ let app: AppThroughOperator;
 beforeAll(async () => {
   // The cluster admin's list: the controller copies it into allauth run Jobs (connectorSettingsEnv).
   process.env[allowedLoginHostsEnv('allauth')] = NETWORK.nodeAddress;
-  [env, site, browser] = await Promise.all([startE2eEnvironment(), startAllauth({ extraHosts: [NETWORK.nodeAddress] }), launchBrowser()]);
+  [env, site, browser] = await Promise.all([
+    startE2eEnvironment(),
+    startAllauth({ extraHosts: [NETWORK.nodeAddress] }),
+    launchBrowser(),
+  ]);
   app = await AppThroughOperator.start(env, 'allauth', site);
 }, 600_000);
 
@@ -46,107 +50,179 @@ async function signInByHand(username: string, password: string, code: string): P
     await page.goto(site.loginUrl);
     await page.locator('input[name="login"]').fill(username);
     await page.locator('input[name="password"]').fill(password);
-    await Promise.all([page.waitForURL(/\/2fa\/authenticate\//), page.locator('input[name="password"]').press('Enter')]);
+    await Promise.all([
+      page.waitForURL(/\/2fa\/authenticate\//),
+      page.locator('input[name="password"]').press('Enter'),
+    ]);
     await page.locator('input[name="code"]').fill(code);
     await Promise.all([page.waitForEvent('framenavigated'), page.locator('input[name="code"]').press('Enter')]);
     await page.waitForLoadState('load');
     const home = page.locator('[data-signed-in]');
-    return (await home.count()) > 0 ? (await home.getAttribute('data-signed-in')) ?? undefined : undefined;
+    return (await home.count()) > 0 ? ((await home.getAttribute('data-signed-in')) ?? undefined) : undefined;
   } finally {
     await context.close();
   }
 }
 
-describe('allauth through the operator: real API server, operator under its RBAC, Jobs, Chromium, the allauth site', { timeout: 400_000 }, () => {
-  const username = 'shared-admin';
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+describe(
+  'allauth through the operator: real API server, operator under its RBAC, Jobs, Chromium, the allauth site',
+  { timeout: 400_000 },
+  () => {
+    const username = 'shared-admin';
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
 
-  it('turns MFA on: kubectl apply, then Ready, seed and recovery codes stored, and a code from kubectl mfa code signs in', async () => {
-    await site.createUser(username, password);
-    await app.applyAccount('site', username, password);
+    it('turns MFA on: kubectl apply, then Ready, seed and recovery codes stored, and a code from kubectl mfa code signs in', async () => {
+      await site.createUser(username, password);
+      await app.applyAccount('site', username, password);
 
-    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/site', '-n', NS, '--timeout=300s']);
+      await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/site', '-n', NS, '--timeout=300s']);
 
-    const mfa = await app.getMfa('site');
-    expect(mfa.status.mfaState).toBe('Enabled');
-    expect(mfa.status.totp).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30 });
-    expect(mfa.status.recoveryCodes.count).toBe(10);
-    expect(mfa.status.history[0]).toMatchObject({ outcome: 'Enabled' });
-    expect(await site.authenticators(username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
-    await app.activeSeed('site');
-    expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('site'), (code) => signInByHand(username, password, code))).toBe(username);
-    const [job] = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', 'mfa-operator.io/account=site', '-o', 'json'])).items;
-    expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: allowedLoginHostsEnv('allauth'), value: NETWORK.nodeAddress });
-  });
-
-  it('lets one stored recovery code sign in once', async () => {
-    const mfa = await app.getMfa('site');
-    const codes = (await app.store.readRecoveryCodes({ namespace: NS, name: 'site', uid: mfa.metadata.uid }))?.codes.reveal() ?? [];
-    app.secretsUsed.push(...codes);
-
-    expect(await signInByHand(username, password, codes[0]!)).toBe(username);
-    expect(await signInByHand(username, password, codes[0]!)).toBeUndefined();
-    expect(await site.authenticators(username)).toContainEqual({ type: 'recovery_codes', unusedCodes: 9 });
-  });
-
-  it('reports MfaAlreadyEnabled for a second resource on the same account, which has no seed stored', async () => {
-    await app.applyAccount('site-again', username, password);
-
-    const failed = await waitFor('MfaAlreadyEnabled', async () => {
-      const mfa = await app.getMfa('site-again');
-      return condition(mfa, 'Ready')?.reason === 'MfaAlreadyEnabled' ? mfa : undefined;
-    }, 300_000, 1000);
-
-    expect(condition(failed, 'Ready').status).toBe('False');
-    await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'site-again', '-n', NS, '--timeout=60s']);
-  });
-
-  it('rotates the seed when mfa-operator.io/rotate changes: allauth re-enrols, and the new seed signs in', async () => {
-    const before = await app.activeSeed('site');
-
-    await kubectlOk(env.cp.kubeconfigPath, ['annotate', 'mfa', 'site', '-n', NS, 'mfa-operator.io/rotate=2026-12-02']);
-    const rotated = await waitFor('rotation recorded', async () => {
       const mfa = await app.getMfa('site');
-      return mfa.status?.totp?.rotatedFor === '2026-12-02' && condition(mfa, 'Ready')?.status === 'True' ? mfa : undefined;
-    }, 300_000, 1000);
+      expect(mfa.status.mfaState).toBe('Enabled');
+      expect(mfa.status.totp).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30 });
+      expect(mfa.status.recoveryCodes.count).toBe(10);
+      expect(mfa.status.history[0]).toMatchObject({ outcome: 'Enabled' });
+      expect(await site.authenticators(username)).toEqual([
+        { type: 'recovery_codes', unusedCodes: 10 },
+        { type: 'totp' },
+      ]);
+      await app.activeSeed('site');
+      expect(
+        await app.signInWithCodeFrom(
+          () => app.kubectlMfaCode('site'),
+          (code) => signInByHand(username, password, code),
+        ),
+      ).toBe(username);
+      const [job] = JSON.parse(
+        await kubectlOk(env.cp.kubeconfigPath, [
+          'get',
+          'jobs',
+          '-n',
+          NS,
+          '-l',
+          'mfa-operator.io/account=site',
+          '-o',
+          'json',
+        ]),
+      ).items;
+      expect(job.spec.template.spec.containers[0].env).toContainEqual({
+        name: allowedLoginHostsEnv('allauth'),
+        value: NETWORK.nodeAddress,
+      });
+    });
 
-    expect(rotated.status.history[0]).toMatchObject({ trigger: 'Rotate', outcome: 'Enabled' });
-    const after = await app.activeSeed('site');
-    expect(after.secret.reveal()).not.toBe(before.secret.reveal());
-    expect(await site.authenticators(username)).toEqual([{ type: 'recovery_codes', unusedCodes: 10 }, { type: 'totp' }]);
-    expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('site'), (code) => signInByHand(username, password, code))).toBe(username);
-  });
+    it('lets one stored recovery code sign in once', async () => {
+      const mfa = await app.getMfa('site');
+      const codes =
+        (await app.store.readRecoveryCodes({ namespace: NS, name: 'site', uid: mfa.metadata.uid }))?.codes.reveal() ??
+        [];
+      app.secretsUsed.push(...codes);
 
-  it('turns MFA off when spec.mfa.state becomes Disabled, then kubectl delete lets the resource go', async () => {
-    await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'site', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Disabled"}}}']);
-    await waitFor('MFA off', async () => (await app.getMfa('site')).status?.mfaState === 'Disabled', 300_000, 1000);
-    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/site', '-n', NS, '--timeout=60s']);
-    expect(await site.authenticators(username)).toEqual([]);
+      expect(await signInByHand(username, password, codes[0]!)).toBe(username);
+      expect(await signInByHand(username, password, codes[0]!)).toBeUndefined();
+      expect(await site.authenticators(username)).toContainEqual({ type: 'recovery_codes', unusedCodes: 9 });
+    });
 
-    await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'site', '-n', NS, '--timeout=60s']);
+    it('reports MfaAlreadyEnabled for a second resource on the same account, which has no seed stored', async () => {
+      await app.applyAccount('site-again', username, password);
 
-    expect((await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'site', '-n', NS])).stderr).toMatch(/NotFound/);
-    expect(await site.authenticators(username)).toEqual([]);
-  });
+      const failed = await waitFor(
+        'MfaAlreadyEnabled',
+        async () => {
+          const mfa = await app.getMfa('site-again');
+          return condition(mfa, 'Ready')?.reason === 'MfaAlreadyEnabled' ? mfa : undefined;
+        },
+        300_000,
+        1000,
+      );
 
-  it('reports a wrong password as InvalidCredentials without retrying', async () => {
-    await site.createUser('typo', 'the-real-password');
-    await app.applyAccount('typo', 'typo', 'not-the-password');
+      expect(condition(failed, 'Ready').status).toBe('False');
+      await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'site-again', '-n', NS, '--timeout=60s']);
+    });
 
-    const failed = await waitFor('InvalidCredentials, not retried', async () => {
-      const mfa = await app.getMfa('typo');
-      return /will not retry/.test(condition(mfa, 'AutomationSucceeded')?.message ?? '') ? mfa : undefined;
-    }, 300_000, 1000);
+    it('rotates the seed when mfa-operator.io/rotate changes: allauth re-enrols, and the new seed signs in', async () => {
+      const before = await app.activeSeed('site');
 
-    expect(condition(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidCredentials' });
-    expect(await site.authenticators('typo')).toEqual([]);
-  });
+      await kubectlOk(env.cp.kubeconfigPath, [
+        'annotate',
+        'mfa',
+        'site',
+        '-n',
+        NS,
+        'mfa-operator.io/rotate=2026-12-02',
+      ]);
+      const rotated = await waitFor(
+        'rotation recorded',
+        async () => {
+          const mfa = await app.getMfa('site');
+          return mfa.status?.totp?.rotatedFor === '2026-12-02' && condition(mfa, 'Ready')?.status === 'True'
+            ? mfa
+            : undefined;
+        },
+        300_000,
+        1000,
+      );
 
-  it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
-    const captured = await capturedOutput(env);
+      expect(rotated.status.history[0]).toMatchObject({ trigger: 'Rotate', outcome: 'Enabled' });
+      const after = await app.activeSeed('site');
+      expect(after.secret.reveal()).not.toBe(before.secret.reveal());
+      expect(await site.authenticators(username)).toEqual([
+        { type: 'recovery_codes', unusedCodes: 10 },
+        { type: 'totp' },
+      ]);
+      expect(
+        await app.signInWithCodeFrom(
+          () => app.kubectlMfaCode('site'),
+          (code) => signInByHand(username, password, code),
+        ),
+      ).toBe(username);
+    });
 
-    expect(app.secretsUsed.length).toBeGreaterThan(10);
-    expect(app.secretsUsed.filter((secret) => captured.includes(secret))).toEqual([]);
-    expect(captured).toContain('JobCreated');
-  });
-});
+    it('turns MFA off when spec.mfa.state becomes Disabled, then kubectl delete lets the resource go', async () => {
+      await kubectlOk(env.cp.kubeconfigPath, [
+        'patch',
+        'mfa',
+        'site',
+        '-n',
+        NS,
+        '--type=merge',
+        '-p',
+        '{"spec":{"mfa":{"state":"Disabled"}}}',
+      ]);
+      await waitFor('MFA off', async () => (await app.getMfa('site')).status?.mfaState === 'Disabled', 300_000, 1000);
+      await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/site', '-n', NS, '--timeout=60s']);
+      expect(await site.authenticators(username)).toEqual([]);
+
+      await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'site', '-n', NS, '--timeout=60s']);
+
+      expect((await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'site', '-n', NS])).stderr).toMatch(/NotFound/);
+      expect(await site.authenticators(username)).toEqual([]);
+    });
+
+    it('reports a wrong password as InvalidCredentials without retrying', async () => {
+      await site.createUser('typo', 'the-real-password');
+      await app.applyAccount('typo', 'typo', 'not-the-password');
+
+      const failed = await waitFor(
+        'InvalidCredentials, not retried',
+        async () => {
+          const mfa = await app.getMfa('typo');
+          return /will not retry/.test(condition(mfa, 'AutomationSucceeded')?.message ?? '') ? mfa : undefined;
+        },
+        300_000,
+        1000,
+      );
+
+      expect(condition(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidCredentials' });
+      expect(await site.authenticators('typo')).toEqual([]);
+    });
+
+    it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
+      const captured = await capturedOutput(env);
+
+      expect(app.secretsUsed.length).toBeGreaterThan(10);
+      expect(app.secretsUsed.filter((secret) => captured.includes(secret))).toEqual([]);
+      expect(captured).toContain('JobCreated');
+    });
+  },
+);

@@ -1,7 +1,12 @@
 import type { Response } from 'playwright-core';
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
 import {
-  challengeRequired, connectorOutdated, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited,
+  challengeRequired,
+  connectorOutdated,
+  ConnectorError,
+  invalidCredentials,
+  mfaAlreadyEnabled,
+  rateLimited,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { signInInSteps, type SignInForm } from '../sdk/sign-in-flow.ts';
@@ -15,7 +20,11 @@ const SIGN_IN_FORM: SignInForm = {
   submit: (ctx) => ctx.page.getByRole('button', { name: 'Sign in' }),
 };
 
-export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+export async function signIn(
+  ctx: ConnectorContext,
+  credentials: Credentials,
+  secondFactor?: SecondFactor,
+): Promise<void> {
   await open(ctx, ctx.loginUrl.href, 'opening the sign-in page');
   const responses = await signInInSteps(ctx, DEMO_PAGES, SIGN_IN_FORM, credentials);
   checkPasswordResponse(responses.password);
@@ -52,9 +61,11 @@ async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<strin
 
 /** The stored second factor does not match the account: a human has to sort out which seed is right. */
 function secondFactorRefused(what: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${APP} refused the ${what} generated from the stored seed; the stored seed does not match the account. ` +
-    'Check which authenticator the account uses before re-running.');
+      'Check which authenticator the account uses before re-running.',
+  );
 }
 
 function retryAfterSeconds(header: string | undefined): number | undefined {

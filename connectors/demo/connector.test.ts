@@ -33,12 +33,18 @@ describe('demo connector, step by step, in Chromium', () => {
     await session.close();
   });
 
-  function account(hazards: HazardSettings = {}, stepUpPassword = PASSWORD): { ctx: ConnectorContext; credentials: Credentials; email: string } {
+  function account(
+    hazards: HazardSettings = {},
+    stepUpPassword = PASSWORD,
+  ): { ctx: ConnectorContext; credentials: Credentials; email: string } {
     const email = `step${++n}@example.com`;
     app.accounts.upsert({ email, password: PASSWORD, hazards });
     const credentials = { username: email, password: new SecretValue(PASSWORD) };
     const ctx: ConnectorContext = {
-      page: session.page, loginUrl: new URL(`${app.url}/login`), logger, timeouts: { navigationMs: 15_000, actionMs: 5_000 },
+      page: session.page,
+      loginUrl: new URL(`${app.url}/login`),
+      logger,
+      timeouts: { navigationMs: 15_000, actionMs: 5_000 },
       stepUp: { credentials: { username: email, password: new SecretValue(stepUpPassword) } },
     };
     return { ctx, credentials, email };
@@ -76,7 +82,9 @@ describe('demo connector, step by step, in Chromium', () => {
     const { ctx, credentials, email } = account();
     await demoConnector.login(ctx, credentials);
     await demoConnector.beginTotpEnrollment(ctx);
-    expect(await reasonOf(demoConnector.confirmTotpEnrollment(ctx, new SecretValue('000000')))).toBe('EnrollmentRejected');
+    expect(await reasonOf(demoConnector.confirmTotpEnrollment(ctx, new SecretValue('000000')))).toBe(
+      'EnrollmentRejected',
+    );
     expect(app.accounts.status(email).mfa.enabled).toBe(false);
   });
 
@@ -89,7 +97,9 @@ describe('demo connector, step by step, in Chromium', () => {
   it('signs in with a recovery code when the caller chooses one', async () => {
     const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['aaaaa-11111'] } });
     await demoConnector.login(ctx, credentials, {
-      totpCode: async () => { throw new Error('not used'); },
+      totpCode: async () => {
+        throw new Error('not used');
+      },
       recoveryCode: new SecretValue('aaaaa-11111'),
     });
     expect((await demoConnector.readMfaState(ctx)).totpEnabled).toBe(true);
@@ -97,7 +107,12 @@ describe('demo connector, step by step, in Chromium', () => {
 
   it('refuses to turn off with a wrong code', async () => {
     const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['bbbbb-22222'] } });
-    await demoConnector.login(ctx, credentials, { totpCode: async () => { throw new Error('not used'); }, recoveryCode: new SecretValue('bbbbb-22222') });
+    await demoConnector.login(ctx, credentials, {
+      totpCode: async () => {
+        throw new Error('not used');
+      },
+      recoveryCode: new SecretValue('bbbbb-22222'),
+    });
     expect(await reasonOf(demoConnector.disableTotp(ctx, new SecretValue('000000')))).toBe('EnrollmentRejected');
   });
 });

@@ -1,14 +1,28 @@
 import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
 import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import {
-  connectorOutdated, ConnectorError, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled,
+  connectorOutdated,
+  ConnectorError,
+  enrollmentRejected,
+  mfaAlreadyEnabled,
+  otherMfaMethodEnabled,
 } from '../sdk/errors.ts';
 import { SecretValue } from '../sdk/core.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
-import { alertText, APP, expectVisible, heading, navigate, openSecurityPage, passStepUp, pathOf, submit } from './connector-pages.ts';
+import {
+  alertText,
+  APP,
+  expectVisible,
+  heading,
+  navigate,
+  openSecurityPage,
+  passStepUp,
+  pathOf,
+  submit,
+} from './connector-pages.ts';
 
 const SECURITY_PAGE = '/settings/security';
 
@@ -56,18 +70,23 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   const response = await submit(ctx, turnOn, 'starting enrollment');
   await passStepUp(ctx);
   if (response.status() === 409) throw await refusedEnrollment(ctx);
-  if ((await heading(ctx)) !== 'Set up authenticator app') throw connectorOutdated(APP, 'the "Set up authenticator app" page');
+  if ((await heading(ctx)) !== 'Set up authenticator app')
+    throw connectorOutdated(APP, 'the "Set up authenticator app" page');
   const showKey = page.getByRole('link', { name: "Can't scan? Show the setup key" });
   if ((await showKey.count()) > 0) {
     await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
   }
   const textKey = page.locator('#totp-setup-key');
   const hasTextKey = (await textKey.count()) > 0;
-  const read = await readEnrollmentSecret(APP, {
-    qr: page.locator('#totp-qr'),
-    ...(hasTextKey ? { textKey } : {}),
-    timeoutMs: timeouts.actionMs,
-  }, ctx.logger);
+  const read = await readEnrollmentSecret(
+    APP,
+    {
+      qr: page.locator('#totp-qr'),
+      ...(hasTextKey ? { textKey } : {}),
+      timeoutMs: timeouts.actionMs,
+    },
+    ctx.logger,
+  );
   return { ...read, defaults: hasTextKey ? await readShownParameters(ctx) : { issuer: APP } };
 }
 
@@ -90,8 +109,13 @@ async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError>
 
 /** The setup page lists the parameters beside the key; the QR code's URI still wins when both exist. */
 async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSecret['defaults']> {
-  const text = async (selector: string) => (await ctx.page.locator(selector).innerText({ timeout: ctx.timeouts.actionMs })).trim();
-  const [algorithm, digits, period] = await Promise.all([text('#totp-algorithm'), text('#totp-digits'), text('#totp-period')]);
+  const text = async (selector: string) =>
+    (await ctx.page.locator(selector).innerText({ timeout: ctx.timeouts.actionMs })).trim();
+  const [algorithm, digits, period] = await Promise.all([
+    text('#totp-algorithm'),
+    text('#totp-digits'),
+    text('#totp-period'),
+  ]);
   const shown = totpParametersFromText({ algorithm, digits, period });
   return { ...shown, issuer: APP };
 }
@@ -101,7 +125,8 @@ async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<st
   await fillSecret(ctx, field, code, 'confirmation code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify code' }), 'confirming enrollment');
   if (response.status() === 422) throw enrollmentRejected(APP, 'the confirmation code was refused');
-  if ((await heading(ctx)) !== 'Save your recovery codes') throw connectorOutdated(APP, 'the "Save your recovery codes" page');
+  if ((await heading(ctx)) !== 'Save your recovery codes')
+    throw connectorOutdated(APP, 'the "Save your recovery codes" page');
 }
 
 async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
@@ -121,8 +146,15 @@ async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Pr
   await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
   await fillSecret(ctx, field, code, 'turn-off code');
-  const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Turn off' }), 'turning off the authenticator app');
+  const response = await submit(
+    ctx,
+    ctx.page.getByRole('button', { name: 'Turn off' }),
+    'turning off the authenticator app',
+  );
   if (response.status() === 422) {
-    throw new ConnectorError('EnrollmentRejected', `${APP} refused the code to turn off the authenticator app; the run will retry.`);
+    throw new ConnectorError(
+      'EnrollmentRejected',
+      `${APP} refused the code to turn off the authenticator app; the run will retry.`,
+    );
   }
 }

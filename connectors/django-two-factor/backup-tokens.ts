@@ -20,24 +20,36 @@ const BACKUP_TOKEN = /^[a-z2-7]{8}$/;
  */
 export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
   const landing = await open(ctx, urlsOf(ctx).backupTokens, 'opening Backup Tokens');
-  if (landing.page === 'login') throw challengeRequired(APP, 'a sign-in with a second factor before the backup tokens are shown');
+  if (landing.page === 'login')
+    throw challengeRequired(APP, 'a sign-in with a second factor before the backup tokens are shown');
   expectPage(landing, 'backupTokens', `Backup Tokens at ${PAGE_PATHS.backupTokens}`);
   let tokens = await listedTokens(ctx);
   if (tokens.length === 0) {
     ctx.logger.info('the account has no backup tokens yet; generating them');
-    const generate = ctx.page.locator('form[method="post" i]:not([action]) [type="submit"], form[method="post" i][action=""] [type="submit"]').first();
-    const generated = await clickSubmit(ctx, await expectVisible(ctx, generate, 'the "Generate Tokens" button'), 'generating backup tokens');
+    const generate = ctx.page
+      .locator('form[method="post" i]:not([action]) [type="submit"], form[method="post" i][action=""] [type="submit"]')
+      .first();
+    const generated = await clickSubmit(
+      ctx,
+      await expectVisible(ctx, generate, 'the "Generate Tokens" button'),
+      'generating backup tokens',
+    );
     expectPage(generated, 'backupTokens', `Backup Tokens after "Generate Tokens" (found ${describe(generated)})`);
     tokens = await listedTokens(ctx);
   }
-  if (tokens.length === 0) throw connectorOutdated(APP, 'the backup tokens listed on Backup Tokens after "Generate Tokens"');
+  if (tokens.length === 0)
+    throw connectorOutdated(APP, 'the backup tokens listed on Backup Tokens after "Generate Tokens"');
   return new SecretValue(tokens);
 }
 
 async function listedTokens(ctx: ConnectorContext): Promise<string[]> {
-  const lists = await ctx.page.locator(TOKEN_LISTS).evaluateAll((all) => all.map((list) =>
-    Array.from((list as unknown as { children: ArrayLike<{ tagName: string; textContent: string | null }> }).children)
-      .filter((item) => item.tagName === 'LI').map((item) => (item.textContent ?? '').trim())));
+  const lists = await ctx.page.locator(TOKEN_LISTS).evaluateAll((all) =>
+    all.map((list) =>
+      Array.from((list as unknown as { children: ArrayLike<{ tagName: string; textContent: string | null }> }).children)
+        .filter((item) => item.tagName === 'LI')
+        .map((item) => (item.textContent ?? '').trim()),
+    ),
+  );
   return backupTokensIn(lists);
 }
 

@@ -22,7 +22,14 @@ export const djangoTwoFactorConnector: Connector = {
     return deploymentLoginHosts('django-two-factor');
   },
   // The key is a link whose text and target hold the secret; the QR image too; the token lists hold the backup tokens.
-  secretElements: ['input[name="auth-password"]', 'input[name$="otp_token"]', 'input[name="generator-token"]', SETUP_KEY, SETUP_QR, TOKEN_LISTS],
+  secretElements: [
+    'input[name="auth-password"]',
+    'input[name$="otp_token"]',
+    'input[name="generator-token"]',
+    SETUP_KEY,
+    SETUP_QR,
+    TOKEN_LISTS,
+  ],
   login: signIn,
   readMfaState,
   beginTotpEnrollment,

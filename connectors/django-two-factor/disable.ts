@@ -21,13 +21,27 @@ export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<stri
   }
   const landing = await open(ctx, urlsOf(ctx).disable, 'opening "Disable Two-factor Authentication"');
   if (landing.page !== 'disable') {
-    throw challengeRequired(APP, `a session verified with a second factor before disabling (found ${describe(landing)})`);
+    throw challengeRequired(
+      APP,
+      `a session verified with a second factor before disabling (found ${describe(landing)})`,
+    );
   }
-  const confirm = await expectVisible(ctx, ctx.page.locator(`form input[type="checkbox"][name="${CONFIRM_FIELD}"]`).first(), 'the "Yes, I am sure" box');
+  const confirm = await expectVisible(
+    ctx,
+    ctx.page.locator(`form input[type="checkbox"][name="${CONFIRM_FIELD}"]`).first(),
+    'the "Yes, I am sure" box',
+  );
   await confirm.check({ timeout: ctx.timeouts.actionMs });
   const button = ctx.page.locator(`form:has(input[name="${CONFIRM_FIELD}"]) [type="submit"]`).first();
-  await clickSubmit(ctx, await expectVisible(ctx, button, 'the "Disable" button'), 'disabling two-factor authentication');
+  await clickSubmit(
+    ctx,
+    await expectVisible(ctx, button, 'the "Disable" button'),
+    'disabling two-factor authentication',
+  );
   if ((await readMfaState(ctx)).totpEnabled) {
-    throw connectorOutdated(APP, 'the "Enable Two-Factor Authentication" link after "Disable" (found the "Disable" link still there)');
+    throw connectorOutdated(
+      APP,
+      'the "Enable Two-Factor Authentication" link after "Disable" (found the "Disable" link still there)',
+    );
   }
 }

@@ -4,7 +4,18 @@ import { readQrIfReadable } from '../sdk/qr.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
-import { describe, expectPage, expectVisible, formField, open, submitField, submitForm, urlsOf, wizardForm, type Landing } from './pages.ts';
+import {
+  describe,
+  expectPage,
+  expectVisible,
+  formField,
+  open,
+  submitField,
+  submitForm,
+  urlsOf,
+  wizardForm,
+  type Landing,
+} from './pages.ts';
 import { PAGE_PATHS } from './site-urls.ts';
 
 /** What the wizard's generator step shows: the key as the text of a link to its otpauth URI, and the QR as an image of qrcode/. */
@@ -31,11 +42,16 @@ export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<Enroll
   if (landing.page === 'setupComplete') throw mfaAlreadyEnabled(APP);
   for (let steps = 0; landing.step !== GENERATOR_METHOD; steps++) {
     expectPage(landing, 'setup', 'the "Enable Two-Factor Authentication" wizard');
-    if (steps === MAX_STEPS_BEFORE_KEY) throw connectorOutdated(APP, `the wizard's generator step (found ${describe(landing)})`);
+    if (steps === MAX_STEPS_BEFORE_KEY)
+      throw connectorOutdated(APP, `the wizard's generator step (found ${describe(landing)})`);
     landing = await nextStep(ctx, landing);
   }
-  expectPage(landing, 'setup', 'the wizard\'s generator step');
-  const key = await expectVisible(ctx, ctx.page.locator(SETUP_KEY).first(), 'the TOTP secret (a link to its otpauth URI)');
+  expectPage(landing, 'setup', "the wizard's generator step");
+  const key = await expectVisible(
+    ctx,
+    ctx.page.locator(SETUP_KEY).first(),
+    'the TOTP secret (a link to its otpauth URI)',
+  );
   const textKey = new SecretValue((await key.innerText({ timeout: ctx.timeouts.actionMs })).trim());
   // The QR image, else the link's own URI: both come from the server, and the runner cross-checks either with the text.
   const qr = await readQrIfReadable(ctx.page.locator(SETUP_QR).first(), ctx.timeouts.actionMs, ctx.logger);
@@ -69,6 +85,7 @@ export async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretV
   await fillSecret(ctx, field, code, 'confirmation code');
   const landing = await submitField(ctx, field, 'submitting the confirmation code');
   if (landing.page === 'setupComplete') return;
-  if (landing.page === 'setup' && landing.step === GENERATOR_METHOD) throw enrollmentRejected(APP, 'the authenticator code was refused');
+  if (landing.page === 'setup' && landing.step === GENERATOR_METHOD)
+    throw enrollmentRejected(APP, 'the authenticator code was refused');
   throw connectorOutdated(APP, `"setup complete" after the confirmation code (found ${describe(landing)})`);
 }

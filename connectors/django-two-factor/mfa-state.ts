@@ -13,9 +13,12 @@ export async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   const urls = urlsOf(ctx);
   const landing = await open(ctx, urls.profile, 'opening Account Security');
   if (landing.page === 'login') throw challengeRequired(APP, 'a sign-in again (the session was not signed in)');
-  if (landing.page !== 'profile') throw connectorOutdated(APP, `Account Security at ${PAGE_PATHS.profile} (found ${describe(landing)})`);
+  if (landing.page !== 'profile')
+    throw connectorOutdated(APP, `Account Security at ${PAGE_PATHS.profile} (found ${describe(landing)})`);
   // Resolved by the browser (`link.href`), so relative and absolute links read alike.
-  const hrefs = await ctx.page.locator('a[href]').evaluateAll((links) => links.map((link) => String((link as unknown as { href: string }).href)));
+  const hrefs = await ctx.page
+    .locator('a[href]')
+    .evaluateAll((links) => links.map((link) => String((link as unknown as { href: string }).href)));
   return mfaStateFromLinks(urls, hrefs);
 }
 

@@ -17,7 +17,11 @@ export interface Landing extends SiteLanding<PageName> {
   readonly step: string | undefined;
 }
 
-const PAGES = sitePages<PageName>({ app: APP, owner: "django-two-factor-auth's", pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url) });
+const PAGES = sitePages<PageName>({
+  app: APP,
+  owner: "django-two-factor-auth's",
+  pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url),
+});
 
 export const { currentPage, formField, expectVisible } = PAGES;
 
@@ -43,8 +47,14 @@ export function wizardForm(ctx: ConnectorContext): Locator {
  * first for that, so no "Back" (`wizard_goto_step`) or other button's value goes with it.
  */
 export async function submitForm(ctx: ConnectorContext, form: Locator, step: string): Promise<Landing> {
-  const landed = await PAGES.submit(ctx, () => form.evaluate((element) => (element as unknown as { requestSubmit(): void }).requestSubmit(),
-    undefined, { timeout: ctx.timeouts.actionMs }), step);
+  const landed = await PAGES.submit(
+    ctx,
+    () =>
+      form.evaluate((element) => (element as unknown as { requestSubmit(): void }).requestSubmit(), undefined, {
+        timeout: ctx.timeouts.actionMs,
+      }),
+    step,
+  );
   return withWizardStep(ctx, landed);
 }
 
@@ -66,12 +76,16 @@ export function describe(landing: Landing): string {
  * the form says "Verification temporarily disabled because of too many failed attempts". English only.
  */
 export async function isThrottled(ctx: ConnectorContext): Promise<boolean> {
-  const text = await ctx.page.locator('body').innerText({ timeout: ctx.timeouts.actionMs }).catch(() => '');
+  const text = await ctx.page
+    .locator('body')
+    .innerText({ timeout: ctx.timeouts.actionMs })
+    .catch(() => '');
   return /temporarily disabled because of too many failed attempts/i.test(text);
 }
 
 async function withWizardStep(ctx: ConnectorContext, landed: SiteLanding<PageName>): Promise<Landing> {
-  const steps = await ctx.page.locator('form input[type="hidden"][name$="-current_step"]')
+  const steps = await ctx.page
+    .locator('form input[type="hidden"][name$="-current_step"]')
     .evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
   return { ...landed, step: steps[0] };
 }

@@ -1,9 +1,25 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
-import { challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, rateLimited } from '../sdk/errors.ts';
+import {
+  challengeRequired,
+  ConnectorError,
+  invalidCredentials,
+  mfaAlreadyEnabled,
+  rateLimited,
+} from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
-import { clickSubmit, describe, expectVisible, formField, isThrottled, open, submitField, urlsOf, type Landing } from './pages.ts';
+import {
+  clickSubmit,
+  describe,
+  expectVisible,
+  formField,
+  isThrottled,
+  open,
+  submitField,
+  urlsOf,
+  type Landing,
+} from './pages.ts';
 
 /**
  * The package's sign-in is one wizard at account/login/: the `auth` step (`auth-username`,
@@ -12,7 +28,11 @@ import { clickSubmit, describe, expectVisible, formField, isThrottled, open, sub
  * step (`backup-otp_token`). Every step answers on the same URL; a finished sign-in redirects to the
  * site's own page (LOGIN_REDIRECT_URL or `next`).
  */
-export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+export async function signIn(
+  ctx: ConnectorContext,
+  credentials: Credentials,
+  secondFactor?: SecondFactor,
+): Promise<void> {
   const first = await open(ctx, urlsOf(ctx).login, 'opening the sign-in page');
   if (first.page !== 'login' || first.step !== 'auth') {
     throw challengeRequired(APP, `a sign-in page other than the package's login wizard (found ${describe(first)})`);
@@ -44,12 +64,19 @@ async function answerWithBackupToken(ctx: ConnectorContext, token: SecretValue<s
   const button = ctx.page.locator('button[name="wizard_goto_step"][value="backup"]').first();
   if ((await button.count()) === 0) throw secondFactorRefused('backup token (the account has none left)');
   const backup = await clickSubmit(ctx, button, 'opening the backup token step');
-  if (backup.page !== 'login' || backup.step !== 'backup') throw challengeRequired(APP, `the backup token step (found ${describe(backup)})`);
+  if (backup.page !== 'login' || backup.step !== 'backup')
+    throw challengeRequired(APP, `the backup token step (found ${describe(backup)})`);
   return submitCode(ctx, 'backup-otp_token', token, 'backup token', 'backup');
 }
 
 /** Type a code into the named field and submit it; the same step again is a refusal (or django-otp's throttle). */
-async function submitCode(ctx: ConnectorContext, name: string, code: SecretValue<string>, what: string, step: string): Promise<Landing> {
+async function submitCode(
+  ctx: ConnectorContext,
+  name: string,
+  code: SecretValue<string>,
+  what: string,
+  step: string,
+): Promise<Landing> {
   const field = await expectVisible(ctx, formField(ctx, name), `the ${what} field (${name})`);
   await fillSecret(ctx, field, code, what);
   const landing = await submitField(ctx, field, `submitting the ${what}`);
@@ -70,7 +97,9 @@ export function throwIfNotSignedIn(landing: Landing): void {
 
 /** The stored second factor does not match the account: a person has to find out which is right. */
 function secondFactorRefused(what: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${APP} refused the ${what} from the stored material; it does not match the account. ` +
-    'Check which authenticator the account uses before re-running.');
+      'Check which authenticator the account uses before re-running.',
+  );
 }

@@ -3,7 +3,7 @@ import { reasonOf } from '../sdk/testing/reasons.ts';
 import { pageAt, siteUrls } from './site-urls.ts';
 
 describe('siteUrls (where a site includes two_factor.urls, from the loginUrl)', () => {
-  it('reads the package\'s usual mount at the root', () => {
+  it("reads the package's usual mount at the root", () => {
     expect(siteUrls(new URL('https://app.example.com/account/login/?next=/dashboard'))).toEqual({
       base: 'https://app.example.com/',
       login: 'https://app.example.com/account/login/',
@@ -23,13 +23,16 @@ describe('siteUrls (where a site includes two_factor.urls, from the loginUrl)', 
     expect(siteUrls(new URL(loginUrl)).base).toBe(base);
   });
 
-  it.each(['https://app.example.com/', 'https://app.example.com/accounts/login/', 'https://app.example.com/account/two_factor/'])(
-    'refuses %s, which is not the sign-in page, as a spec error', async (loginUrl) => {
-      expect(await reasonOf(Promise.resolve().then(() => siteUrls(new URL(loginUrl))))).toBe('LoginHostNotAllowed');
-    });
+  it.each([
+    'https://app.example.com/',
+    'https://app.example.com/accounts/login/',
+    'https://app.example.com/account/two_factor/',
+  ])('refuses %s, which is not the sign-in page, as a spec error', async (loginUrl) => {
+    expect(await reasonOf(Promise.resolve().then(() => siteUrls(new URL(loginUrl))))).toBe('LoginHostNotAllowed');
+  });
 });
 
-describe('pageAt (which of the package\'s pages the browser is on)', () => {
+describe("pageAt (which of the package's pages the browser is on)", () => {
   const urls = siteUrls(new URL('https://app.example.com/security/account/login/'));
 
   it.each([
@@ -43,8 +46,11 @@ describe('pageAt (which of the package\'s pages the browser is on)', () => {
     expect(pageAt(urls, url)).toBe(page);
   });
 
-  it.each(['https://app.example.com/security/', 'https://app.example.com/account/login/', 'https://other.example.com/security/account/login/'])(
-    '%s is none of them (the site\'s own page, or elsewhere)', (url) => {
-      expect(pageAt(urls, url)).toBeUndefined();
-    });
+  it.each([
+    'https://app.example.com/security/',
+    'https://app.example.com/account/login/',
+    'https://other.example.com/security/account/login/',
+  ])("%s is none of them (the site's own page, or elsewhere)", (url) => {
+    expect(pageAt(urls, url)).toBeUndefined();
+  });
 });

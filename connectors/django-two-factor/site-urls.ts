@@ -37,9 +37,11 @@ export function siteUrls(loginUrl: URL): SiteUrls {
   const prefix = LOGIN_PATH.exec(loginUrl.pathname)?.groups?.prefix;
   if (prefix === undefined) {
     // A spec problem, not a page change: LoginHostNotAllowed is the SDK's permanent loginUrl reason.
-    throw new ConnectorError('LoginHostNotAllowed',
+    throw new ConnectorError(
+      'LoginHostNotAllowed',
       `The ${APP} loginUrl must be the site's sign-in page, https://HOST/PREFIX/account/login/ (PREFIX is where the site ` +
-      'includes two_factor.urls, often nothing); fix spec.account.loginUrl.');
+        'includes two_factor.urls, often nothing); fix spec.account.loginUrl.',
+    );
   }
   const base = `${loginUrl.origin}${prefix}`;
   return {

@@ -26,7 +26,11 @@ let app: AppThroughOperator;
 
 beforeAll(async () => {
   process.env[allowedLoginHostsEnv('django-two-factor')] = NETWORK.nodeAddress;
-  [env, site, browser] = await Promise.all([startE2eEnvironment(), startDjangoTwoFactor({ extraHosts: [NETWORK.nodeAddress] }), launchBrowser()]);
+  [env, site, browser] = await Promise.all([
+    startE2eEnvironment(),
+    startDjangoTwoFactor({ extraHosts: [NETWORK.nodeAddress] }),
+    launchBrowser(),
+  ]);
   app = await AppThroughOperator.start(env, 'django-two-factor', site);
 }, 600_000);
 
@@ -37,56 +41,78 @@ afterAll(async () => {
   await site?.stop();
 });
 
-describe('django-two-factor through the operator: real API server, operator under its RBAC, Jobs, Chromium, the site', { timeout: 400_000 }, () => {
-  const username = 'shared-ops';
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+describe(
+  'django-two-factor through the operator: real API server, operator under its RBAC, Jobs, Chromium, the site',
+  { timeout: 400_000 },
+  () => {
+    const username = 'shared-ops';
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
 
-  it('turns MFA on: kubectl apply, then Ready, seed and ten backup tokens stored, and a code from kubectl mfa code signs in', async () => {
-    await site.createUser(username, password);
-    await app.applyAccount('ops', username, password);
+    it('turns MFA on: kubectl apply, then Ready, seed and ten backup tokens stored, and a code from kubectl mfa code signs in', async () => {
+      await site.createUser(username, password);
+      await app.applyAccount('ops', username, password);
 
-    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/ops', '-n', NS, '--timeout=300s']);
+      await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/ops', '-n', NS, '--timeout=300s']);
 
-    const mfa = await app.getMfa('ops');
-    expect(mfa.status).toMatchObject({ mfaState: 'Enabled', totp: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodes: { count: 10 } });
-    expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 10, other: [] });
-    await app.activeSeed('ops');
-    const tokens = await app.store.readRecoveryCodes({ namespace: NS, name: 'ops', uid: mfa.metadata.uid });
-    app.secretsUsed.push(...(tokens?.codes.reveal() ?? []));
-    expect(tokens?.codes.reveal()).toHaveLength(10);
-    const signIn = (code: string) => signInByHand(browser, site.loginUrl, username, password, { code });
-    expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('ops'), signIn)).toBe(username);
-  });
-
-  it('verifies on request: a verify Job signs in with a code from the stored seed and reports Verified', async () => {
-    await kubectlOk(env.cp.kubeconfigPath, ['annotate', 'mfa', 'ops', '-n', NS, 'mfa-operator.io/verify=first']);
-
-    const verified = await waitFor('the requested check', async () => {
       const mfa = await app.getMfa('ops');
-      return mfa.status?.verification?.requestedFor === 'first' ? mfa : undefined;
-    }, 300_000, 1000);
+      expect(mfa.status).toMatchObject({
+        mfaState: 'Enabled',
+        totp: { algorithm: 'SHA1', digits: 6, period: 30 },
+        recoveryCodes: { count: 10 },
+      });
+      expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 10, other: [] });
+      await app.activeSeed('ops');
+      const tokens = await app.store.readRecoveryCodes({ namespace: NS, name: 'ops', uid: mfa.metadata.uid });
+      app.secretsUsed.push(...(tokens?.codes.reveal() ?? []));
+      expect(tokens?.codes.reveal()).toHaveLength(10);
+      const signIn = (code: string) => signInByHand(browser, site.loginUrl, username, password, { code });
+      expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('ops'), signIn)).toBe(username);
+    });
 
-    expect(condition(verified, 'MfaVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
-    expect(verified.status.history[0]).toMatchObject({ trigger: 'VerifyRequested', outcome: 'Verified' });
-    expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 10, other: [] });
-  });
+    it('verifies on request: a verify Job signs in with a code from the stored seed and reports Verified', async () => {
+      await kubectlOk(env.cp.kubeconfigPath, ['annotate', 'mfa', 'ops', '-n', NS, 'mfa-operator.io/verify=first']);
 
-  it('turns MFA off when spec.mfa.state becomes Disabled, then kubectl delete lets the resource go', async () => {
-    await kubectlOk(env.cp.kubeconfigPath, ['patch', 'mfa', 'ops', '-n', NS, '--type=merge', '-p', '{"spec":{"mfa":{"state":"Disabled"}}}']);
-    await waitFor('MFA off', async () => (await app.getMfa('ops')).status?.mfaState === 'Disabled', 300_000, 1000);
-    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/ops', '-n', NS, '--timeout=60s']);
-    expect(await site.devices(username)).toEqual({ totp: 0, backupTokens: 0, other: [] });
+      const verified = await waitFor(
+        'the requested check',
+        async () => {
+          const mfa = await app.getMfa('ops');
+          return mfa.status?.verification?.requestedFor === 'first' ? mfa : undefined;
+        },
+        300_000,
+        1000,
+      );
 
-    await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'ops', '-n', NS, '--timeout=60s']);
+      expect(condition(verified, 'MfaVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
+      expect(verified.status.history[0]).toMatchObject({ trigger: 'VerifyRequested', outcome: 'Verified' });
+      expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 10, other: [] });
+    });
 
-    expect((await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'ops', '-n', NS])).stderr).toMatch(/NotFound/);
-  });
+    it('turns MFA off when spec.mfa.state becomes Disabled, then kubectl delete lets the resource go', async () => {
+      await kubectlOk(env.cp.kubeconfigPath, [
+        'patch',
+        'mfa',
+        'ops',
+        '-n',
+        NS,
+        '--type=merge',
+        '-p',
+        '{"spec":{"mfa":{"state":"Disabled"}}}',
+      ]);
+      await waitFor('MFA off', async () => (await app.getMfa('ops')).status?.mfaState === 'Disabled', 300_000, 1000);
+      await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/ops', '-n', NS, '--timeout=60s']);
+      expect(await site.devices(username)).toEqual({ totp: 0, backupTokens: 0, other: [] });
 
-  it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
-    const captured = await capturedOutput(env);
+      await kubectlOk(env.cp.kubeconfigPath, ['delete', 'mfa', 'ops', '-n', NS, '--timeout=60s']);
 
-    expect(app.secretsUsed.length).toBeGreaterThan(10);
-    expect(app.secretsUsed.filter((secret) => captured.includes(secret))).toEqual([]);
-    expect(captured).toContain('JobCreated');
-  });
-});
+      expect((await kubectl(env.cp.kubeconfigPath, ['get', 'mfa', 'ops', '-n', NS])).stderr).toMatch(/NotFound/);
+    });
+
+    it('keeps every secret it used out of logs, Events, status, Jobs, Pods and termination messages', async () => {
+      const captured = await capturedOutput(env);
+
+      expect(app.secretsUsed.length).toBeGreaterThan(10);
+      expect(app.secretsUsed.filter((secret) => captured.includes(secret))).toEqual([]);
+      expect(captured).toContain('JobCreated');
+    });
+  },
+);

@@ -23,7 +23,14 @@ export const giteaConnector: Connector = {
     return deploymentLoginHosts('gitea');
   },
   // The QR image's alt text is the secret, the text under it too, and the success message holds the recovery key.
-  secretElements: ['input[name="password"]', 'input[name="passcode"]', 'input[name="token"]', SETUP_QR, SETUP_TEXT, FLASH_MESSAGE],
+  secretElements: [
+    'input[name="password"]',
+    'input[name="passcode"]',
+    'input[name="token"]',
+    SETUP_QR,
+    SETUP_TEXT,
+    FLASH_MESSAGE,
+  ],
   login: signIn,
   readMfaState,
   beginTotpEnrollment,

@@ -15,10 +15,17 @@ export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<stri
     ctx.logger.info('the authenticator app is already off');
     return;
   }
-  const form = await expectVisible(ctx, formPostingTo(ctx, DISABLE_PATH), 'the "Disable Two-Factor Authentication" form');
+  const form = await expectVisible(
+    ctx,
+    formPostingTo(ctx, DISABLE_PATH),
+    'the "Disable Two-Factor Authentication" form',
+  );
   const done = await submitNatively(ctx, form, 'disabling two-factor authentication');
   expectPage(done, 'security', 'Settings → Security after "Disable"');
   if (mfaStateFromTargets(urlsOf(ctx), await securityPageTargets(ctx)).totpEnabled) {
-    throw connectorOutdated(APP, `the "Enroll" link after "Disable" (found the "Disable" form still there, ${describe(done)})`);
+    throw connectorOutdated(
+      APP,
+      `the "Enroll" link after "Disable" (found the "Disable" form still there, ${describe(done)})`,
+    );
   }
 }

@@ -41,7 +41,11 @@ async function readTextKey(ctx: ConnectorContext, alt: string): Promise<SecretVa
   if (BASE32_KEY.test(alt.trim())) return new SecretValue(alt.trim());
   const texts = await ctx.page.locator(SETUP_TEXT).allInnerTexts();
   const key = texts.map((text) => BASE32_KEY.exec(text)?.[0]).find(Boolean);
-  if (!key) throw connectorOutdated(APP, 'the secret on the enrollment page (the QR image\'s alt text or "Or enter the secret")');
+  if (!key)
+    throw connectorOutdated(
+      APP,
+      'the secret on the enrollment page (the QR image\'s alt text or "Or enter the secret")',
+    );
   return new SecretValue(key);
 }
 

@@ -54,7 +54,9 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     const username = `user${n}`;
     const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
     await gitea.createUser(username, password);
-    return kit.account(username, password, gitea.loginUrl, { timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 10_000 } });
+    return kit.account(username, password, gitea.loginUrl, {
+      timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 10_000 },
+    });
   }
 
   /** What the harvest does with a seed the run confirmed: it becomes the store's active seed. */
@@ -62,7 +64,8 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     await store.promotePendingSeed(at, (await store.writePendingSeed(at, seed)).version);
   }
 
-  const signInByHand = (account: RunAccount, second: SecondStep) => signInAt(browser, gitea.url, account.username, account.password, second);
+  const signInByHand = (account: RunAccount, second: SecondStep) =>
+    signInAt(browser, gitea.url, account.username, account.password, second);
 
   let enrolled: RunAccount;
   let enrolledAt: number;
@@ -75,7 +78,10 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     const summary = await enrolled.run();
 
     expect(summary).toMatchObject({
-      outcome: 'Enabled', connector: { id: 'gitea' }, seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 1,
+      outcome: 'Enabled',
+      connector: { id: 'gitea' },
+      seed: { algorithm: 'SHA1', digits: 6, period: 30 },
+      recoveryCodeCount: 1,
     });
     expect(await gitea.twoFactor(enrolled.username)).toEqual({ totp: true, securityKeys: 0 });
     const stored = await enrolled.sink.readSeed();
@@ -85,7 +91,8 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     expect(codes).toEqual([expect.stringMatching(/^[A-HJ-NP-Z2-9]{10}$/)]);
     secretsSeen.push(stored!.seed.secret.reveal(), ...codes);
     expectNoSecrets([JSON.stringify(summary), ...enrolled.logLines], {
-      strings: [enrolled.password, ...secretsSeen], codes: codesSince(stored!.seed, enrolledAt),
+      strings: [enrolled.password, ...secretsSeen],
+      codes: codesSince(stored!.seed, enrolledAt),
     });
   }, 300_000);
 
@@ -116,7 +123,9 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     const before = (await enrolled.sink.readSeed())!.seed;
     await storeActive(before);
     // As the operator starts a rotation: an empty result for the new seed, and the code service for the old one.
-    const rotation = await kit.account(enrolled.username, enrolled.password, gitea.loginUrl, { timeouts: enrolled.spec.timeouts! });
+    const rotation = await kit.account(enrolled.username, enrolled.password, gitea.loginUrl, {
+      timeouts: enrolled.spec.timeouts!,
+    });
 
     const summary = await rotation.run({ action: 'rotate', codeService: await codeService.run(ref) });
 
@@ -187,7 +196,10 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     // What the harvest does with an unconfirmed seed: pending in the store, for the next run to try.
     const pending = await account.sink.readSeed();
     await store.writePendingSeed(crashed, pending!.seed);
-    const rerun = await account.run({ codeService: await codeService.run(crashed) }, new FileResultSink(join(kit.dir, 'crashed-rerun')));
+    const rerun = await account.run(
+      { codeService: await codeService.run(crashed) },
+      new FileResultSink(join(kit.dir, 'crashed-rerun')),
+    );
 
     expect(killed.signal).toBe('SIGKILL');
     expect(pending?.state).toBe('pending');

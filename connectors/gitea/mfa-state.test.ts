@@ -15,22 +15,36 @@ describe('mfaStateFromTargets (what Settings → Security links and posts to)', 
   });
 
   it('reads the "Disable" form as on, whatever else posts from the page', () => {
-    const formActions = [at('user/settings/security/two_factor/regenerate_scratch'), at('user/settings/security/two_factor/disable')];
+    const formActions = [
+      at('user/settings/security/two_factor/regenerate_scratch'),
+      at('user/settings/security/two_factor/disable'),
+    ];
     expect(mfaStateFromTargets(urls, { ...none, formActions })).toEqual({ totpEnabled: true, otherMethods: [] });
   });
 
   it('reports a registered security key (its delete button) as another method', () => {
-    const targets = { ...none, links: [at('user/settings/security/two_factor/enroll')], buttonUrls: [at('user/settings/security/webauthn/delete?id=3')] };
+    const targets = {
+      ...none,
+      links: [at('user/settings/security/two_factor/enroll')],
+      buttonUrls: [at('user/settings/security/webauthn/delete?id=3')],
+    };
     expect(mfaStateFromTargets(urls, targets).otherMethods).toEqual(['webauthn']);
   });
 
-  it('counts only the instance\'s own paths: not under another prefix, nor on another origin', () => {
-    const formActions = [at('evil/user/settings/security/two_factor/disable'), 'https://evil.example/git/user/settings/security/two_factor/disable'];
+  it("counts only the instance's own paths: not under another prefix, nor on another origin", () => {
+    const formActions = [
+      at('evil/user/settings/security/two_factor/disable'),
+      'https://evil.example/git/user/settings/security/two_factor/disable',
+    ];
     const targets = { ...none, links: [at('user/settings/security/two_factor/enroll')], formActions };
     expect(mfaStateFromTargets(urls, targets).totpEnabled).toBe(false);
   });
 
   it('fails as ConnectorOutdated when neither is there (another page, or MFA management disabled for the user)', async () => {
-    expect(await reasonOf(Promise.resolve().then(() => mfaStateFromTargets(urls, { ...none, links: [at('user/settings/account')] })))).toBe('ConnectorOutdated');
+    expect(
+      await reasonOf(
+        Promise.resolve().then(() => mfaStateFromTargets(urls, { ...none, links: [at('user/settings/account')] })),
+      ),
+    ).toBe('ConnectorOutdated');
   });
 });

@@ -23,31 +23,41 @@ const WEBAUTHN_DELETE_PATH = `${PAGE_PATHS.security}/webauthn/delete`;
 export async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   const landing = await open(ctx, urlsOf(ctx).security, 'opening Settings → Security');
   if (landing.page === 'login') throw challengeRequired(APP, 'a sign-in again (the session was not signed in)');
-  if (landing.page !== 'security') throw connectorOutdated(APP, `Settings → Security at ${PAGE_PATHS.security} (found ${describe(landing)})`);
+  if (landing.page !== 'security')
+    throw connectorOutdated(APP, `Settings → Security at ${PAGE_PATHS.security} (found ${describe(landing)})`);
   return mfaStateFromTargets(urlsOf(ctx), await securityPageTargets(ctx));
 }
 
 export async function securityPageTargets(ctx: ConnectorContext): Promise<SecurityPageTargets> {
   const { page } = ctx;
   const base = page.url();
-  const resolve = (values: readonly (string | null)[]) => values.filter((v): v is string => Boolean(v)).map((v) => new URL(v, base).href);
+  const resolve = (values: readonly (string | null)[]) =>
+    values.filter((v): v is string => Boolean(v)).map((v) => new URL(v, base).href);
   return {
     links: resolve(await page.locator('a[href]').evaluateAll((all) => all.map((a) => a.getAttribute('href')))),
-    formActions: resolve(await page.locator('form[action]').evaluateAll((all) => all.map((form) => form.getAttribute('action')))),
-    buttonUrls: resolve(await page.locator('[data-url]').evaluateAll((all) => all.map((button) => button.getAttribute('data-url')))),
+    formActions: resolve(
+      await page.locator('form[action]').evaluateAll((all) => all.map((form) => form.getAttribute('action'))),
+    ),
+    buttonUrls: resolve(
+      await page.locator('[data-url]').evaluateAll((all) => all.map((button) => button.getAttribute('data-url'))),
+    ),
   };
 }
 
 /** The state from the page's targets: only the instance's own paths count (origin and sub-path included). */
 export function mfaStateFromTargets(urls: SiteUrls, targets: SecurityPageTargets): MfaState {
-  const has = (list: readonly string[], path: string) => list.some((url) => {
-    const target = new URL(url);
-    return `${target.origin}${target.pathname}` === `${urls.base}${path}`;
-  });
+  const has = (list: readonly string[], path: string) =>
+    list.some((url) => {
+      const target = new URL(url);
+      return `${target.origin}${target.pathname}` === `${urls.base}${path}`;
+    });
   const enabled = has(targets.formActions, DISABLE_PATH);
   if (!enabled && !has(targets.links, PAGE_PATHS.enroll)) {
-    throw connectorOutdated(APP, `the "Enroll" link (${PAGE_PATHS.enroll}) or the "Disable" form (${DISABLE_PATH}) on Settings → Security ` +
-      '(both are absent when the instance disables manage_mfa for the user)');
+    throw connectorOutdated(
+      APP,
+      `the "Enroll" link (${PAGE_PATHS.enroll}) or the "Disable" form (${DISABLE_PATH}) on Settings → Security ` +
+        '(both are absent when the instance disables manage_mfa for the user)',
+    );
   }
   return { totpEnabled: enabled, otherMethods: has(targets.buttonUrls, WEBAUTHN_DELETE_PATH) ? ['webauthn'] : [] };
 }

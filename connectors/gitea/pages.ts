@@ -13,9 +13,13 @@ import { pageAt, siteUrls, type PageName, type SiteUrls } from './site-urls.ts';
  */
 export type Landing = SiteLanding<PageName>;
 
-export const { currentPage, open, submit, submitField, formField, expectVisible, expectPage, describe } = sitePages<PageName>({
-  app: APP, owner: "Gitea's", pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url), check: throwIfRateLimited,
-});
+export const { currentPage, open, submit, submitField, formField, expectVisible, expectPage, describe } =
+  sitePages<PageName>({
+    app: APP,
+    owner: "Gitea's",
+    pageAt: (loginUrl, url) => pageAt(siteUrls(loginUrl), url),
+    check: throwIfRateLimited,
+  });
 
 export function urlsOf(ctx: ConnectorContext): SiteUrls {
   return siteUrls(ctx.loginUrl);
@@ -28,8 +32,14 @@ export function urlsOf(ctx: ConnectorContext): SiteUrls {
  * instance serves the bundle, and the server answers it with its usual redirect.
  */
 export function submitNatively(ctx: ConnectorContext, form: Locator, step: string): Promise<Landing> {
-  return submit(ctx, () => form.evaluate((element) => (element as unknown as { submit(): void }).submit(), undefined,
-    { timeout: ctx.timeouts.actionMs }), step);
+  return submit(
+    ctx,
+    () =>
+      form.evaluate((element) => (element as unknown as { submit(): void }).submit(), undefined, {
+        timeout: ctx.timeouts.actionMs,
+      }),
+    step,
+  );
 }
 
 /** A form by where it posts to: `path` under the instance's base, as a path (Gitea's own templates) or a full URL. */

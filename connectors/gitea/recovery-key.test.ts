@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { recoveryKeyIn } from './recovery-key.ts';
 
-describe('recoveryKeyIn (the single-use recovery key in Gitea\'s success message)', () => {
+describe("recoveryKeyIn (the single-use recovery key in Gitea's success message)", () => {
   it('finds the key in the English message', () => {
-    const message = 'Your account has been successfully enrolled. Store your single-use recovery key (KXQ7M2PAZD) in a safe place, as it will not be shown again.';
+    const message =
+      'Your account has been successfully enrolled. Store your single-use recovery key (KXQ7M2PAZD) in a safe place, as it will not be shown again.';
     expect(recoveryKeyIn(message)).toBe('KXQ7M2PAZD');
   });
 
   it('finds it in any language, since only the key has that shape', () => {
-    expect(recoveryKeyIn('Ihr Konto wurde erfolgreich registriert. Bewahre deinen Wiederherstellungsschlüssel (ABCDEFGH23) sicher auf.')).toBe('ABCDEFGH23');
+    expect(
+      recoveryKeyIn(
+        'Ihr Konto wurde erfolgreich registriert. Bewahre deinen Wiederherstellungsschlüssel (ABCDEFGH23) sicher auf.',
+      ),
+    ).toBe('ABCDEFGH23');
   });
 
   it.each([

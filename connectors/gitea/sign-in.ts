@@ -1,5 +1,11 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
-import { challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, otherMfaMethodEnabled } from '../sdk/errors.ts';
+import {
+  challengeRequired,
+  ConnectorError,
+  invalidCredentials,
+  mfaAlreadyEnabled,
+  otherMfaMethodEnabled,
+} from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../sdk/core.ts';
 import { APP } from './names.ts';
@@ -19,9 +25,17 @@ const CHALLENGES: Partial<Record<PageName, string>> = {
  * The single-use recovery key goes in at user/two_factor/scratch (`token`). Any page that is none of
  * these, nor a known challenge, is the instance's own (the dashboard): signed in.
  */
-export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+export async function signIn(
+  ctx: ConnectorContext,
+  credentials: Credentials,
+  secondFactor?: SecondFactor,
+): Promise<void> {
   const first = await open(ctx, urlsOf(ctx).login, 'opening the sign-in page');
-  if (first.page !== 'login') throw challengeRequired(APP, `a sign-in page other than Gitea's user/login form (found ${first.page ?? 'another page'})`);
+  if (first.page !== 'login')
+    throw challengeRequired(
+      APP,
+      `a sign-in page other than Gitea's user/login form (found ${first.page ?? 'another page'})`,
+    );
   let landing = await submitPassword(ctx, credentials);
   if (landing.page === 'webauthn') landing = await leaveSecurityKeyPrompt(ctx, secondFactor);
   if (landing.page === 'twoFactor') landing = await answerCodePrompt(ctx, secondFactor);
@@ -37,8 +51,10 @@ async function submitPassword(ctx: ConnectorContext, credentials: Credentials): 
   if (landing.page !== 'login') return landing;
   // A refused password re-renders the form; a prohibited or locally disabled account gets a page without one.
   if (await formField(ctx, 'password').isVisible()) throw invalidCredentials(APP);
-  throw new ConnectorError('InvalidCredentials',
-    `${APP} does not let this account sign in (prohibited or inactive); ask the instance's administrator, then re-run.`);
+  throw new ConnectorError(
+    'InvalidCredentials',
+    `${APP} does not let this account sign in (prohibited or inactive); ask the instance's administrator, then re-run.`,
+  );
 }
 
 /** The security-key prompt: on to the code page when the account has the authenticator app too. */
@@ -61,14 +77,20 @@ async function answerCodePrompt(ctx: ConnectorContext, secondFactor: SecondFacto
 /** A recovery key is the caller's explicit choice; Gitea takes it on a page of its own, and replaces it once used. */
 async function answerWithRecoveryKey(ctx: ConnectorContext, key: SecretValue<string>): Promise<Landing> {
   const page = await open(ctx, `${urlsOf(ctx).base}${PAGE_PATHS.twoFactorScratch}`, 'opening the recovery key page');
-  if (page.page !== 'twoFactorScratch') throw challengeRequired(APP, `the recovery key page (found ${page.page ?? 'another page'})`);
+  if (page.page !== 'twoFactorScratch')
+    throw challengeRequired(APP, `the recovery key page (found ${page.page ?? 'another page'})`);
   const landing = await submitCode(ctx, 'token', key, 'recovery key');
   if (landing.page === 'twoFactorScratch') throw secondFactorRefused('recovery key');
   return landing;
 }
 
 /** Type a code into the named field and submit it; refusals are left to the caller. */
-export async function submitCode(ctx: ConnectorContext, name: string, code: SecretValue<string>, what: string): Promise<Landing> {
+export async function submitCode(
+  ctx: ConnectorContext,
+  name: string,
+  code: SecretValue<string>,
+  what: string,
+): Promise<Landing> {
   const field = await expectVisible(ctx, formField(ctx, name), `the ${what} field`);
   await fillSecret(ctx, field, code, what);
   return submitField(ctx, field, `submitting the ${what}`);
@@ -87,7 +109,9 @@ export function throwIfNotSignedIn(landing: Landing): void {
 
 /** The stored second factor does not match the account: a person has to find out which is right. */
 function secondFactorRefused(what: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${APP} refused the ${what} from the stored material; it does not match the account. ` +
-    'Check which authenticator the account uses before re-running.');
+      'Check which authenticator the account uses before re-running.',
+  );
 }

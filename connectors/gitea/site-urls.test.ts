@@ -20,10 +20,14 @@ describe('siteUrls (where an instance serves its pages, from the loginUrl)', () 
     expect(siteUrls(new URL(loginUrl)).base).toBe(base);
   });
 
-  it.each(['https://git.example.com/', 'https://git.example.com/user/sign_up', 'https://git.example.com/login', 'https://git.example.com/user/login/x'])(
-    'refuses %s, which is not the sign-in page, as a spec error', async (loginUrl) => {
-      expect(await reasonOf(Promise.resolve().then(() => siteUrls(new URL(loginUrl))))).toBe('LoginHostNotAllowed');
-    });
+  it.each([
+    'https://git.example.com/',
+    'https://git.example.com/user/sign_up',
+    'https://git.example.com/login',
+    'https://git.example.com/user/login/x',
+  ])('refuses %s, which is not the sign-in page, as a spec error', async (loginUrl) => {
+    expect(await reasonOf(Promise.resolve().then(() => siteUrls(new URL(loginUrl))))).toBe('LoginHostNotAllowed');
+  });
 });
 
 describe('pageAt (which Gitea page the browser is on)', () => {
@@ -41,8 +45,12 @@ describe('pageAt (which Gitea page the browser is on)', () => {
     expect(pageAt(urls, url)).toBe(page);
   });
 
-  it.each(['https://example.com/git/', 'https://example.com/user/login', 'https://other.example.com/git/user/login', 'https://example.com/git/user/settings'])(
-    '%s is none of them (the instance\'s own page, or elsewhere)', (url) => {
-      expect(pageAt(urls, url)).toBeUndefined();
-    });
+  it.each([
+    'https://example.com/git/',
+    'https://example.com/user/login',
+    'https://other.example.com/git/user/login',
+    'https://example.com/git/user/settings',
+  ])("%s is none of them (the instance's own page, or elsewhere)", (url) => {
+    expect(pageAt(urls, url)).toBeUndefined();
+  });
 });

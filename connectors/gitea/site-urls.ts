@@ -34,12 +34,19 @@ export function siteUrls(loginUrl: URL): SiteUrls {
   const prefix = LOGIN_PATH.exec(loginUrl.pathname)?.groups?.prefix;
   if (prefix === undefined) {
     // A spec problem, not a page change: LoginHostNotAllowed is the SDK's permanent loginUrl reason.
-    throw new ConnectorError('LoginHostNotAllowed',
+    throw new ConnectorError(
+      'LoginHostNotAllowed',
       `The ${APP} loginUrl must be the instance's sign-in page, https://HOST/user/login (or https://HOST/SUBPATH/user/login ` +
-      'when ROOT_URL has a sub-path); fix spec.account.loginUrl.');
+        'when ROOT_URL has a sub-path); fix spec.account.loginUrl.',
+    );
   }
   const base = `${loginUrl.origin}${prefix}`;
-  return { base, login: `${base}${PAGE_PATHS.login}`, security: `${base}${PAGE_PATHS.security}`, enroll: `${base}${PAGE_PATHS.enroll}` };
+  return {
+    base,
+    login: `${base}${PAGE_PATHS.login}`,
+    security: `${base}${PAGE_PATHS.security}`,
+    enroll: `${base}${PAGE_PATHS.enroll}`,
+  };
 }
 
 /**

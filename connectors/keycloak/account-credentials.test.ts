@@ -5,10 +5,20 @@ import { credentialIds, mfaStateOf, offersSetup, parseCredentialTypes } from './
 /** Shaped like Keycloak 26's GET /realms/<realm>/account/credentials. */
 function credentialList(withOtp: boolean, extra: object[] = []): unknown {
   return [
-    { type: 'password', category: 'basic-authentication', updateAction: 'UPDATE_PASSWORD', removeable: false,
-      userCredentialMetadatas: [{ credential: { id: 'pw-1', type: 'password' } }] },
-    { type: 'otp', category: 'two-factor', createAction: 'CONFIGURE_TOTP', removeable: true,
-      userCredentialMetadatas: withOtp ? [{ credential: { id: 'otp-1', type: 'otp', userLabel: 'mfa-operator' } }] : [] },
+    {
+      type: 'password',
+      category: 'basic-authentication',
+      updateAction: 'UPDATE_PASSWORD',
+      removeable: false,
+      userCredentialMetadatas: [{ credential: { id: 'pw-1', type: 'password' } }],
+    },
+    {
+      type: 'otp',
+      category: 'two-factor',
+      createAction: 'CONFIGURE_TOTP',
+      removeable: true,
+      userCredentialMetadatas: withOtp ? [{ credential: { id: 'otp-1', type: 'otp', userLabel: 'mfa-operator' } }] : [],
+    },
     ...extra,
   ];
 }
@@ -25,12 +35,22 @@ describe('the account console credential list', () => {
   });
 
   it('reports security keys and passkeys as other methods, and recovery codes as none', () => {
-    const types = parseCredentialTypes(credentialList(false, [
-      { type: 'webauthn', category: 'two-factor', userCredentialMetadatas: [{ credential: { id: 'w1' } }] },
-      { type: 'webauthn-passwordless', category: 'passwordless', userCredentialMetadatas: [{ credential: { id: 'p1' } }] },
-      { type: 'recovery-authn-codes', category: 'two-factor', createAction: 'CONFIGURE_RECOVERY_AUTHN_CODES',
-        userCredentialMetadatas: [{ credential: { id: 'r1' } }] },
-    ]));
+    const types = parseCredentialTypes(
+      credentialList(false, [
+        { type: 'webauthn', category: 'two-factor', userCredentialMetadatas: [{ credential: { id: 'w1' } }] },
+        {
+          type: 'webauthn-passwordless',
+          category: 'passwordless',
+          userCredentialMetadatas: [{ credential: { id: 'p1' } }],
+        },
+        {
+          type: 'recovery-authn-codes',
+          category: 'two-factor',
+          createAction: 'CONFIGURE_RECOVERY_AUTHN_CODES',
+          userCredentialMetadatas: [{ credential: { id: 'r1' } }],
+        },
+      ]),
+    );
     expect(mfaStateOf(types).otherMethods).toEqual(['webauthn', 'passkey']);
   });
 

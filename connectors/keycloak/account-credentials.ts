@@ -20,7 +20,7 @@ export const OTP = 'otp';
 export const RECOVERY_CODES = 'recovery-authn-codes';
 /** Types that are a second factor in their own right (recovery codes only back one up). */
 const MFA_CATEGORIES = new Set(['two-factor', 'passwordless']);
-const METHOD_NAMES: Readonly<Record<string, string>> = { 'webauthn': 'webauthn', 'webauthn-passwordless': 'passkey' };
+const METHOD_NAMES: Readonly<Record<string, string>> = { webauthn: 'webauthn', 'webauthn-passwordless': 'passkey' };
 
 export interface SigningInPage {
   page: KeycloakPage;
@@ -40,7 +40,8 @@ export async function openSigningIn(ctx: ConnectorContext): Promise<SigningInPag
   // Keep a failed wait from surfacing as an unhandled rejection when openPage fails first.
   loaded.catch(() => undefined);
   const page = await openPage(ctx, urls.signingIn, 'opening the "Signing in" page');
-  if (page.kind !== 'account') throw connectorOutdated(APP, 'the account console "Signing in" page (the session was not signed in)');
+  if (page.kind !== 'account')
+    throw connectorOutdated(APP, 'the account console "Signing in" page (the session was not signed in)');
   let body: unknown;
   try {
     const response = await loaded;
@@ -54,7 +55,10 @@ export async function openSigningIn(ctx: ConnectorContext): Promise<SigningInPag
 }
 
 export function parseCredentialTypes(body: unknown): CredentialType[] {
-  if (!Array.isArray(body) || !body.every((entry) => typeof entry === 'object' && entry !== null && typeof entry.type === 'string')) {
+  if (
+    !Array.isArray(body) ||
+    !body.every((entry) => typeof entry === 'object' && entry !== null && typeof entry.type === 'string')
+  ) {
     throw connectorOutdated(APP, 'a credential list of { type, userCredentialMetadatas } entries');
   }
   return body as CredentialType[];

@@ -23,8 +23,14 @@ export const keycloakConnector: Connector = {
     return deploymentLoginHosts('keycloak');
   },
   secretElements: [
-    '#password', '#otp', '#totp', '#totpSecret', '#recoveryCodeInput',
-    '#kc-totp-secret-qr-code', '#kc-totp-secret-key', '#kc-recovery-codes-list',
+    '#password',
+    '#otp',
+    '#totp',
+    '#totpSecret',
+    '#recoveryCodeInput',
+    '#kc-totp-secret-qr-code',
+    '#kc-totp-secret-key',
+    '#kc-recovery-codes-list',
   ],
 
   login: signIn,
@@ -38,7 +44,10 @@ export const keycloakConnector: Connector = {
 
 async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   // A realm that demands an authenticator at sign-in stops there: the user has none yet.
-  const pageId = await ctx.page.locator('body').getAttribute('data-page-id').catch(() => null);
+  const pageId = await ctx.page
+    .locator('body')
+    .getAttribute('data-page-id')
+    .catch(() => null);
   if (pageId === LOGIN_PAGES.configureTotp) return { totpEnabled: false, otherMethods: [] };
   return mfaStateOf((await openSigningIn(ctx)).types);
 }

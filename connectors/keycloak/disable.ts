@@ -25,7 +25,8 @@ export async function disableTotp(ctx: ConnectorContext, code: SecretValue<strin
     if (!id) return;
     await deleteCredential(ctx, id, secondFactor);
     ({ types } = await openSigningIn(ctx));
-    if (nextCredential(types) === id) throw connectorOutdated(APP, 'the credential to be gone after "Confirm deletion"');
+    if (nextCredential(types) === id)
+      throw connectorOutdated(APP, 'the credential to be gone after "Confirm deletion"');
   }
   throw connectorOutdated(APP, `at most ${MAX_DELETIONS} credentials to delete`);
 }
@@ -42,10 +43,15 @@ async function deleteCredential(ctx: ConnectorContext, id: string, secondFactor:
   const row = ctx.page.locator(`[id="cred-${id}"]`);
   const remove = await expectVisible(ctx, row.locator('[data-testrole="remove"]'), 'the credential\'s "Delete" button');
   const next = await clickAndNavigate(ctx, remove, 'starting the credential deletion');
-  const page = await passSignInPages(ctx, next, { purpose: 'stepUp', credentials: ctx.stepUp.credentials, secondFactor });
+  const page = await passSignInPages(ctx, next, {
+    purpose: 'stepUp',
+    credentials: ctx.stepUp.credentials,
+    secondFactor,
+  });
   expectLoginPage(page, LOGIN_PAGES.deleteCredential, 'the "Delete credential" confirmation page');
   const confirmed = await clickAndNavigate(ctx, ctx.page.locator('#kc-accept'), 'confirming the deletion');
-  if (confirmed.kind !== 'account') throw connectorOutdated(APP, `the account console after the deletion (found ${describePage(confirmed)})`);
+  if (confirmed.kind !== 'account')
+    throw connectorOutdated(APP, `the account console after the deletion (found ${describePage(confirmed)})`);
 }
 
 /** The runner's code answers the first prompt; later prompts (a new window) need the code source. */

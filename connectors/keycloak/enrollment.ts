@@ -1,13 +1,26 @@
 import type { ConnectorContext, EnrollmentDefaults, EnrollmentSecret } from '../sdk/connector.ts';
 import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
-import { connectorOutdated, enrollmentRejected, mfaAlreadyEnabled, otherMfaMethodEnabled, unsupportedSeed } from '../sdk/errors.ts';
+import {
+  connectorOutdated,
+  enrollmentRejected,
+  mfaAlreadyEnabled,
+  otherMfaMethodEnabled,
+  unsupportedSeed,
+} from '../sdk/errors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS, type SecretValue, type TotpAlgorithm, type TotpDigits } from '../sdk/core.ts';
 import { QrNotFoundError, readQrFromElement } from '../sdk/qr.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import { mfaStateOf, offersSetup, openSigningIn, OTP } from './account-credentials.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import {
-  clickAndNavigate, describePage, expectLoginPage, expectVisible, feedbackText, LOGIN_PAGES, settledPage, type KeycloakPage,
+  clickAndNavigate,
+  describePage,
+  expectLoginPage,
+  expectVisible,
+  feedbackText,
+  LOGIN_PAGES,
+  settledPage,
+  type KeycloakPage,
 } from './pages.ts';
 import { passSignInPages } from './sign-in.ts';
 
@@ -25,7 +38,11 @@ export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<Enroll
   const otpauthUri = await readQrCode(ctx);
   const manual = await clickAndNavigate(ctx, page.locator('#mode-manual'), 'showing the setup key ("Unable to scan?")');
   expectLoginPage(manual, LOGIN_PAGES.configureTotp, 'the setup page with the key as text');
-  const { textKey } = await readEnrollmentSecret(APP, { textKey: page.locator('#kc-totp-secret-key'), timeoutMs: timeouts.actionMs }, ctx.logger);
+  const { textKey } = await readEnrollmentSecret(
+    APP,
+    { textKey: page.locator('#kc-totp-secret-key'), timeoutMs: timeouts.actionMs },
+    ctx.logger,
+  );
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}), defaults: await readOtpPolicy(ctx) };
 }
 
@@ -42,14 +59,22 @@ async function readQrCode(ctx: ConnectorContext): Promise<SecretValue<string> | 
 
 /** From the account console, or in place when the realm made the user set one up at sign-in. */
 async function openTotpSetup(ctx: ConnectorContext): Promise<KeycloakPage> {
-  const current = await ctx.page.locator('body').getAttribute('data-page-id').catch(() => null);
+  const current = await ctx.page
+    .locator('body')
+    .getAttribute('data-page-id')
+    .catch(() => null);
   if (current === LOGIN_PAGES.configureTotp) return settledPage(ctx, 'reading the setup page');
   const { types } = await openSigningIn(ctx);
   const state = mfaStateOf(types);
   if (state.totpEnabled) throw mfaAlreadyEnabled(APP);
   if (state.otherMethods.length > 0) throw otherMfaMethodEnabled(APP, state.otherMethods);
-  if (!offersSetup(types, OTP)) throw connectorOutdated(APP, 'an authenticator application the account console lets users set up');
-  const setUp = await expectVisible(ctx, ctx.page.getByTestId('otp/create'), 'the "Set up Authenticator application" button');
+  if (!offersSetup(types, OTP))
+    throw connectorOutdated(APP, 'an authenticator application the account console lets users set up');
+  const setUp = await expectVisible(
+    ctx,
+    ctx.page.getByTestId('otp/create'),
+    'the "Set up Authenticator application" button',
+  );
   const next = await clickAndNavigate(ctx, setUp, 'starting the authenticator setup');
   return passSignInPages(ctx, next, { purpose: 'stepUp', ...ctx.stepUp });
 }
@@ -68,14 +93,25 @@ async function readOtpPolicy(ctx: ConnectorContext): Promise<Partial<EnrollmentD
   });
 }
 
-export function otpPolicyFrom(shown: { type: string; algorithm: string; digits: string; period: string }): Partial<EnrollmentDefaults> {
+export function otpPolicyFrom(shown: {
+  type: string;
+  algorithm: string;
+  digits: string;
+  period: string;
+}): Partial<EnrollmentDefaults> {
   if (!/time/i.test(shown.type)) throw unsupportedSeed(`the realm's OTP policy is "${shown.type}", not time-based`);
-  const algorithm = shown.algorithm.toUpperCase().replace(/^HMAC/, '').replace(/[-_\s]/g, '');
+  const algorithm = shown.algorithm
+    .toUpperCase()
+    .replace(/^HMAC/, '')
+    .replace(/[-_\s]/g, '');
   const digits = Number(shown.digits);
   const period = Number(shown.period);
-  if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw unsupportedSeed(`algorithm ${algorithm.slice(0, 16)} is not supported`);
-  if (!(TOTP_DIGITS as readonly number[]).includes(digits)) throw unsupportedSeed(`${digits}-digit codes are not supported`);
-  if (!Number.isInteger(period) || period <= 0) throw connectorOutdated(APP, 'a whole number of seconds on the "Interval" line');
+  if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm))
+    throw unsupportedSeed(`algorithm ${algorithm.slice(0, 16)} is not supported`);
+  if (!(TOTP_DIGITS as readonly number[]).includes(digits))
+    throw unsupportedSeed(`${digits}-digit codes are not supported`);
+  if (!Number.isInteger(period) || period <= 0)
+    throw connectorOutdated(APP, 'a whole number of seconds on the "Interval" line');
   return { algorithm: algorithm as TotpAlgorithm, digits: digits as TotpDigits, period };
 }
 
@@ -88,7 +124,10 @@ export async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretV
   if (next.kind === 'account') return;
   if (next.id === LOGIN_PAGES.configureTotp) {
     const feedback = await feedbackText(ctx);
-    throw enrollmentRejected(APP, /invalid/i.test(feedback) ? 'the one-time code was refused' : 'the setup page came back');
+    throw enrollmentRejected(
+      APP,
+      /invalid/i.test(feedback) ? 'the one-time code was refused' : 'the setup page came back',
+    );
   }
   // Another required action may follow at a sign-in-time setup; the authenticator is saved by now.
   ctx.logger.info({ page: describePage(next) }, 'authenticator saved; Keycloak shows a further step');

@@ -52,7 +52,9 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     const username = `user${n}`;
     const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
     await keycloak.createUser(REALM, username, password, { requiredActions });
-    return kit.account(username, password, `${keycloak.url}/realms/${REALM}/account`, { timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 } });
+    return kit.account(username, password, `${keycloak.url}/realms/${REALM}/account`, {
+      timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
+    });
   }
 
   let enrolled: RunAccount;
@@ -65,16 +67,22 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     const summary = await enrolled.run();
 
     expect(summary).toMatchObject({
-      outcome: 'Enabled', connector: { id: 'keycloak' }, seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 12,
+      outcome: 'Enabled',
+      connector: { id: 'keycloak' },
+      seed: { algorithm: 'SHA1', digits: 6, period: 30 },
+      recoveryCodeCount: 12,
     });
-    expect(await keycloak.credentialTypes(REALM, enrolled.username)).toEqual(expect.arrayContaining(['otp', 'recovery-authn-codes']));
+    expect(await keycloak.credentialTypes(REALM, enrolled.username)).toEqual(
+      expect.arrayContaining(['otp', 'recovery-authn-codes']),
+    );
     const stored = await enrolled.sink.readSeed();
     expect(stored?.state).toBe('confirmed');
     expect(stored?.seed.issuer).toBe(REALM);
     const codes = (await enrolled.sink.readRecoveryCodes())?.reveal() ?? [];
     expect(codes).toHaveLength(12);
     expectNoSecrets([JSON.stringify(summary), ...enrolled.logLines], {
-      strings: [enrolled.password, stored!.seed.secret.reveal(), ...codes], codes: codesSince(stored!.seed, enrolledAt),
+      strings: [enrolled.password, stored!.seed.secret.reveal(), ...codes],
+      codes: codesSince(stored!.seed, enrolledAt),
     });
   }, 300_000);
 
@@ -112,7 +120,10 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
   it('verifies, then turns MFA off with the stored seed, re-authenticating before each deletion', async () => {
     // What the harvest does with the enrolled seed: active in the store.
     const ref = { namespace: 'default', name: 'keycloak', uid: randomUUID() };
-    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, (await enrolled.sink.readSeed())!.seed)).version);
+    await store.promotePendingSeed(
+      ref,
+      (await store.writePendingSeed(ref, (await enrolled.sink.readSeed())!.seed)).version,
+    );
 
     const verified = await enrolled.run({ action: 'verify', codeService: await codeService.run(ref) });
     const disabled = await enrolled.run({ action: 'disable', codeService: await codeService.run(ref) });
@@ -129,7 +140,9 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     const summary = await account.run();
 
     expect(summary).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
-    expect(await keycloak.credentialTypes(REALM, account.username)).toEqual(expect.arrayContaining(['otp', 'recovery-authn-codes']));
+    expect(await keycloak.credentialTypes(REALM, account.username)).toEqual(
+      expect.arrayContaining(['otp', 'recovery-authn-codes']),
+    );
     expect((await account.sink.readSeed())?.state).toBe('confirmed');
   }, 300_000);
 
@@ -185,6 +198,10 @@ async function submitPassword(page: Page, url: string, account: RunAccount): Pro
 function codeFor(seed: TotpSeed, timestamp: number): string {
   processUsedTotpWindows.remember(seed, Math.floor(timestamp / (seed.period * 1000)));
   return TOTP.generate({
-    secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period, timestamp,
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+    timestamp,
   });
 }

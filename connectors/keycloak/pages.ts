@@ -23,9 +23,7 @@ export const LOGIN_PAGES = {
   deleteCredential: 'login-delete-credential',
 } as const;
 
-export type KeycloakPage =
-  | { kind: 'account' }
-  | { kind: 'login'; id: string; title: string };
+export type KeycloakPage = { kind: 'account' } | { kind: 'login'; id: string; title: string };
 
 const LOGIN_THEME_MARKER = 'body[data-page-id^="login-"]';
 /** Every account console page renders its title with this test id once the app has signed in. */
@@ -35,7 +33,9 @@ const ACCOUNT_CONSOLE_MARKER = '[data-testid="page-heading"]';
 export async function settledPage(ctx: ConnectorContext, step: string): Promise<KeycloakPage> {
   const { page } = ctx;
   try {
-    await page.locator(`${LOGIN_THEME_MARKER}, ${ACCOUNT_CONSOLE_MARKER}`).first()
+    await page
+      .locator(`${LOGIN_THEME_MARKER}, ${ACCOUNT_CONSOLE_MARKER}`)
+      .first()
       .waitFor({ state: 'attached', timeout: ctx.timeouts.navigationMs });
   } catch (e: unknown) {
     if (!(e instanceof errors.TimeoutError)) throw e;
@@ -43,7 +43,8 @@ export async function settledPage(ctx: ConnectorContext, step: string): Promise<
     // console renders only after its scripts sign in, which is slow, not changed, on a busy server.
     const loaded = await page.evaluate('document.readyState === "complete"').catch(() => false);
     const accountConsole = new URL(page.url()).pathname.includes('/account');
-    if (loaded && !accountConsole) throw connectorOutdated(APP, `a Keycloak login or account console page (${step})`, e);
+    if (loaded && !accountConsole)
+      throw connectorOutdated(APP, `a Keycloak login or account console page (${step})`, e);
     throw timedOut(APP, step, e);
   }
   const id = await page.locator('body').getAttribute('data-page-id');
@@ -62,7 +63,11 @@ export async function openPage(ctx: ConnectorContext, url: string, step: string)
  * starts a required action) and wait for the page it ends on. Waiting for the main frame to
  * commit a new document keeps the old page's markers from being mistaken for the new page's.
  */
-export async function navigateBy(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<KeycloakPage> {
+export async function navigateBy(
+  ctx: ConnectorContext,
+  action: () => Promise<void>,
+  step: string,
+): Promise<KeycloakPage> {
   await KEYCLOAK_PAGES.navigate(ctx, action, step);
   return settledPage(ctx, step);
 }
@@ -85,7 +90,10 @@ export function describePage(page: KeycloakPage): string {
 /** Messages the login theme shows: field errors and the page alert ("Invalid username or password."). */
 export async function feedbackText(ctx: ConnectorContext): Promise<string> {
   const texts = await ctx.page.locator('.kc-feedback-text').allInnerTexts();
-  return texts.map((text) => text.trim()).filter(Boolean).join(' ');
+  return texts
+    .map((text) => text.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 async function pageTitle(ctx: ConnectorContext): Promise<string> {

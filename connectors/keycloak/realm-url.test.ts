@@ -19,16 +19,21 @@ describe('realmUrls', () => {
   });
 
   it('accepts a realm URL without the account path', () => {
-    expect(realmUrls(new URL('https://sso.example.com/realms/acme')).account).toBe('https://sso.example.com/realms/acme/account');
+    expect(realmUrls(new URL('https://sso.example.com/realms/acme')).account).toBe(
+      'https://sso.example.com/realms/acme/account',
+    );
   });
 
-  it.each(['https://sso.example.com/', 'https://sso.example.com/admin/master/console/'])('refuses %s, which names no realm', (url) => {
-    let reason = 'no error';
-    try {
-      realmUrls(new URL(url));
-    } catch (e: unknown) {
-      if (isConnectorError(e)) reason = e.reason;
-    }
-    expect(reason).toBe('LoginHostNotAllowed');
-  });
+  it.each(['https://sso.example.com/', 'https://sso.example.com/admin/master/console/'])(
+    'refuses %s, which names no realm',
+    (url) => {
+      let reason = 'no error';
+      try {
+        realmUrls(new URL(url));
+      } catch (e: unknown) {
+        if (isConnectorError(e)) reason = e.reason;
+      }
+      expect(reason).toBe('LoginHostNotAllowed');
+    },
+  );
 });

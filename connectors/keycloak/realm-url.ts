@@ -22,8 +22,10 @@ export function realmUrls(loginUrl: URL): RealmUrls {
   const realm = match?.groups?.realm;
   if (!match || !realm) {
     // A spec problem, not a page change: LoginHostNotAllowed is the SDK's permanent loginUrl reason.
-    throw new ConnectorError('LoginHostNotAllowed',
-      `The ${APP} loginUrl must name a realm (https://HOST/realms/REALM/account); fix spec.account.loginUrl.`);
+    throw new ConnectorError(
+      'LoginHostNotAllowed',
+      `The ${APP} loginUrl must name a realm (https://HOST/realms/REALM/account); fix spec.account.loginUrl.`,
+    );
   }
   const base = `${loginUrl.origin}${match.groups?.prefix ?? ''}/realms/${realm}`;
   return {

@@ -25,7 +25,11 @@ export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretVa
     ctx.logger.warn('the account already has recovery codes; leaving them as they are');
     return new SecretValue([]);
   }
-  const setUp = await expectVisible(ctx, ctx.page.getByTestId(`${RECOVERY_CODES}/create`), 'the "Set up Recovery authentication codes" button');
+  const setUp = await expectVisible(
+    ctx,
+    ctx.page.getByTestId(`${RECOVERY_CODES}/create`),
+    'the "Set up Recovery authentication codes" button',
+  );
   const next = await clickAndNavigate(ctx, setUp, 'starting the recovery codes setup');
   const page = await passSignInPages(ctx, next, { purpose: 'stepUp', ...ctx.stepUp });
   expectLoginPage(page, LOGIN_PAGES.recoveryCodesSetup, 'the "Recovery Authentication Codes" page');
@@ -37,10 +41,22 @@ export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretVa
 
 /** Saves the shown codes on the account; nothing to do when readRecoveryCodes showed none. */
 export async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
-  const onSetupPage = await ctx.page.locator('body').getAttribute('data-page-id').catch(() => null);
+  const onSetupPage = await ctx.page
+    .locator('body')
+    .getAttribute('data-page-id')
+    .catch(() => null);
   if (onSetupPage !== LOGIN_PAGES.recoveryCodesSetup) return;
-  const saved = await expectVisible(ctx, ctx.page.locator('#kcRecoveryCodesConfirmationCheck'), 'the "I have saved these codes" checkbox');
+  const saved = await expectVisible(
+    ctx,
+    ctx.page.locator('#kcRecoveryCodesConfirmationCheck'),
+    'the "I have saved these codes" checkbox',
+  );
   await saved.check({ timeout: ctx.timeouts.actionMs });
-  const next = await clickAndNavigate(ctx, ctx.page.locator('#saveRecoveryAuthnCodesBtn'), 'completing the recovery codes setup');
-  if (next.kind !== 'account') throw connectorOutdated(APP, `the account console after "Complete setup" (found ${describePage(next)})`);
+  const next = await clickAndNavigate(
+    ctx,
+    ctx.page.locator('#saveRecoveryAuthnCodesBtn'),
+    'completing the recovery codes setup',
+  );
+  if (next.kind !== 'account')
+    throw connectorOutdated(APP, `the account console after "Complete setup" (found ${describePage(next)})`);
 }

@@ -19,7 +19,9 @@ describe('passwordRefused (Keycloak messages after a refused password)', () => {
 
 describe('unanswerable (pages after sign-in the operator cannot complete)', () => {
   it('reports a security key prompt as another MFA method', () => {
-    expect(unanswerable({ kind: 'login', id: 'login-webauthn-authenticate', title: 'Security Key' }).reason).toBe('OtherMfaMethodEnabled');
+    expect(unanswerable({ kind: 'login', id: 'login-webauthn-authenticate', title: 'Security Key' }).reason).toBe(
+      'OtherMfaMethodEnabled',
+    );
   });
 
   it('reports required actions such as a password change as a challenge, by title', () => {

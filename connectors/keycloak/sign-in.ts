@@ -1,13 +1,25 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
 import {
-  challengeRequired, ConnectorError, invalidCredentials, mfaAlreadyEnabled, otherMfaMethodEnabled, rateLimited,
-  stepUpRequired, timedOut,
+  challengeRequired,
+  ConnectorError,
+  invalidCredentials,
+  mfaAlreadyEnabled,
+  otherMfaMethodEnabled,
+  rateLimited,
+  stepUpRequired,
+  timedOut,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../sdk/core.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import {
-  clickAndNavigate, expectLoginPage, expectVisible, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage,
+  clickAndNavigate,
+  expectLoginPage,
+  expectVisible,
+  feedbackText,
+  LOGIN_PAGES,
+  openPage,
+  type KeycloakPage,
 } from './pages.ts';
 import { realmUrls } from './realm-url.ts';
 
@@ -31,17 +43,29 @@ const OTHER_MFA_PAGES: Readonly<Record<string, string>> = {
   'login-login-passkeys-conditional-authenticate': 'passkey',
 };
 
-export async function signIn(ctx: ConnectorContext, credentials: Credentials, secondFactor?: SecondFactor): Promise<void> {
+export async function signIn(
+  ctx: ConnectorContext,
+  credentials: Credentials,
+  secondFactor?: SecondFactor,
+): Promise<void> {
   const urls = realmUrls(ctx.loginUrl);
   const first = await openPage(ctx, urls.account, 'opening the account console');
-  const page = await passSignInPages(ctx, first, { purpose: 'signIn', credentials, ...(secondFactor ? { secondFactor } : {}) });
+  const page = await passSignInPages(ctx, first, {
+    purpose: 'signIn',
+    credentials,
+    ...(secondFactor ? { secondFactor } : {}),
+  });
   // A realm that makes users set up an authenticator at sign-in lands on the very page enrollment needs.
   if (page.kind === 'account' || (page.kind === 'login' && page.id === LOGIN_PAGES.configureTotp)) return;
   throw unanswerable(page);
 }
 
 /** Answer sign-in prompts until Keycloak shows a page that is not one; returns that page. */
-export async function passSignInPages(ctx: ConnectorContext, first: KeycloakPage, answers: SignInAnswers): Promise<KeycloakPage> {
+export async function passSignInPages(
+  ctx: ConnectorContext,
+  first: KeycloakPage,
+  answers: SignInAnswers,
+): Promise<KeycloakPage> {
   let page = first;
   for (let prompts = 0; prompts < MAX_PROMPTS; prompts++) {
     if (page.kind !== 'login') return page;
@@ -52,7 +76,11 @@ export async function passSignInPages(ctx: ConnectorContext, first: KeycloakPage
   throw challengeRequired(APP, `more than ${MAX_PROMPTS} sign-in prompts in a row`);
 }
 
-async function answerPrompt(ctx: ConnectorContext, pageId: string, answers: SignInAnswers): Promise<KeycloakPage | undefined> {
+async function answerPrompt(
+  ctx: ConnectorContext,
+  pageId: string,
+  answers: SignInAnswers,
+): Promise<KeycloakPage | undefined> {
   switch (pageId) {
     case LOGIN_PAGES.password:
       return submitPassword(ctx, answers);
@@ -75,7 +103,8 @@ async function submitPassword(ctx: ConnectorContext, answers: SignInAnswers): Pr
   const password = await expectVisible(ctx, page.locator('#password'), 'the Password field');
   await fillSecret(ctx, password, answers.credentials.password, 'password');
   const next = await clickAndNavigate(ctx, page.locator('#kc-login'), 'signing in');
-  if (next.kind === 'login' && next.id === LOGIN_PAGES.password) throw passwordRefused(await feedbackText(ctx), answers.purpose);
+  if (next.kind === 'login' && next.id === LOGIN_PAGES.password)
+    throw passwordRefused(await feedbackText(ctx), answers.purpose);
   return next;
 }
 
@@ -84,8 +113,10 @@ export function passwordRefused(feedback: string, purpose: SignInAnswers['purpos
   if (/temporarily (disabled|locked)/i.test(feedback)) return rateLimited(APP);
   if (/timeout|expired/i.test(feedback)) return timedOut(APP, 'signing in');
   if (/account is disabled|permanently/i.test(feedback)) {
-    return new ConnectorError('InvalidCredentials',
-      `${APP} says the account is disabled; ask the realm administrator to enable it, then re-run.`);
+    return new ConnectorError(
+      'InvalidCredentials',
+      `${APP} says the account is disabled; ask the realm administrator to enable it, then re-run.`,
+    );
   }
   return purpose === 'stepUp' ? stepUpRequired(APP, 'password') : invalidCredentials(APP);
 }
@@ -121,7 +152,10 @@ async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<str
   expectLoginPage(chooser, LOGIN_PAGES.selectAuthenticator, 'the "Select login method" page');
   const option = ctx.page.getByRole('button', { name: /recovery authentication code/i });
   if ((await option.count()) === 0) {
-    throw challengeRequired(APP, 'a sign-in method other than a recovery code (the realm does not offer recovery codes at sign-in)');
+    throw challengeRequired(
+      APP,
+      'a sign-in method other than a recovery code (the realm does not offer recovery codes at sign-in)',
+    );
   }
   const prompt = await clickAndNavigate(ctx, option.first(), 'choosing to sign in with a recovery code');
   expectLoginPage(prompt, LOGIN_PAGES.recoveryCode, 'the recovery code page');
@@ -148,9 +182,11 @@ function requireSecondFactor(answers: SignInAnswers, what: string): SecondFactor
 
 /** The stored second factor does not match the account: a person has to find out which is right. */
 function secondFactorRefused(what: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${APP} refused the ${what} from the stored material; it does not match the account. ` +
-    'Check which authenticator the account uses before re-running.');
+      'Check which authenticator the account uses before re-running.',
+  );
 }
 
 /** A page after the password that the operator cannot complete. */

@@ -45,7 +45,10 @@ describe('browser host guard in Chromium', () => {
 
   function ctx(): ConnectorContext {
     return {
-      page: session.page, loginUrl: new URL(hosts.app.origin), logger, timeouts: { ...DEFAULT_TIMEOUTS, actionMs: 3_000 },
+      page: session.page,
+      loginUrl: new URL(hosts.app.origin),
+      logger,
+      timeouts: { ...DEFAULT_TIMEOUTS, actionMs: 3_000 },
       stepUp: { credentials: { username: 'u', password: new SecretValue(PASSWORD) } },
     };
   }
@@ -60,7 +63,12 @@ describe('browser host guard in Chromium', () => {
   });
 
   it('refuses a 307 that would re-send a posted password to another host', async () => {
-    hosts.app.handle('/form', html(`<form method="post" action="/submit"><input id="password" name="password" type="password"><button>Sign in</button></form>`));
+    hosts.app.handle(
+      '/form',
+      html(
+        `<form method="post" action="/submit"><input id="password" name="password" type="password"><button>Sign in</button></form>`,
+      ),
+    );
     hosts.app.handle('/submit', redirect(`${hosts.foreign.origin}/collect`, 307));
     await session.page.goto(`${hosts.app.origin}/form`);
     await fillSecret(ctx(), session.page.locator('#password'), new SecretValue(PASSWORD), 'password');
@@ -74,9 +82,17 @@ describe('browser host guard in Chromium', () => {
   });
 
   it('has Chromium itself ask for nothing while a sign-in form is filled and posted (no autofill server queries)', async () => {
-    hosts.app.handle('/form', html(`<form method="post" action="/submit"><input id="email" name="email" type="email" autocomplete="username">
-      <input id="password" name="password" type="password" autocomplete="current-password"><button>Sign in</button></form>`));
-    hosts.app.handle('/submit', html('<h1>Signed in</h1><form method="post" action="/profile"><input name="name" autocomplete="name"><input name="tel" autocomplete="tel"><button>Save</button></form>'));
+    hosts.app.handle(
+      '/form',
+      html(`<form method="post" action="/submit"><input id="email" name="email" type="email" autocomplete="username">
+      <input id="password" name="password" type="password" autocomplete="current-password"><button>Sign in</button></form>`),
+    );
+    hosts.app.handle(
+      '/submit',
+      html(
+        '<h1>Signed in</h1><form method="post" action="/profile"><input name="name" autocomplete="name"><input name="tel" autocomplete="tel"><button>Save</button></form>',
+      ),
+    );
     hosts.app.handle('/profile', html('<h1>Saved</h1>'));
     await session.page.goto(`${hosts.app.origin}/form`);
     await session.page.locator('#email').fill('brand@demo.example');
@@ -112,7 +128,9 @@ describe('browser host guard in Chromium', () => {
     await session.page.goto(`${hosts.app.origin}/page`);
     const failed = session.page.waitForEvent('requestfailed');
 
-    await session.page.evaluate((target) => { void fetch(target, { mode: 'no-cors' }).catch(() => undefined); }, url);
+    await session.page.evaluate((target) => {
+      void fetch(target, { mode: 'no-cors' }).catch(() => undefined);
+    }, url);
 
     expect((await failed).failure()?.errorText).toContain('ERR_BLOCKED_BY_CLIENT');
     expect(session.refusals).toContainEqual({ host, reason });
@@ -123,7 +141,9 @@ describe('browser host guard in Chromium', () => {
     hosts.app.handle('/image', redirect('http://[::ffff:169.254.169.254]/latest/meta-data/'));
     await session.page.goto(`${hosts.app.origin}/page`);
 
-    await session.page.evaluate(async () => { await fetch('/image', { mode: 'no-cors' }); });
+    await session.page.evaluate(async () => {
+      await fetch('/image', { mode: 'no-cors' });
+    });
 
     expect(session.refusals).toContainEqual({ host: '::ffff:a9fe:a9fe', reason: 'LinkLocalAddress' });
     expect(session.refusedNavigation).toBeUndefined();
@@ -133,11 +153,15 @@ describe('browser host guard in Chromium', () => {
     hosts.app.handle('/page', html('<p>app</p>'));
     await session.page.goto(`${hosts.app.origin}/page`);
 
-    const outcome = await session.page.evaluate((target) => new Promise<string>((resolve) => {
-      const ws = new WebSocket(target);
-      ws.onopen = () => resolve('open');
-      ws.onerror = () => resolve('error');
-    }), `${hosts.foreign.origin.replace('http:', 'ws:')}/socket`);
+    const outcome = await session.page.evaluate(
+      (target) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(target);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('error');
+        }),
+      `${hosts.foreign.origin.replace('http:', 'ws:')}/socket`,
+    );
 
     expect(outcome).toBe('error');
     expect(hosts.foreign.upgrades).toBe(0);
@@ -149,10 +173,19 @@ describe('browser host guard in Chromium', () => {
     await session.page.goto(`${hosts.app.origin}/form`);
 
     const refused = session.page.waitForEvent('requestfailed');
-    void session.page.evaluate(`location.href = ${JSON.stringify(`${hosts.foreign.origin}/look-alike`)}`).catch(() => undefined);
+    void session.page
+      .evaluate(`location.href = ${JSON.stringify(`${hosts.foreign.origin}/look-alike`)}`)
+      .catch(() => undefined);
     await refused;
-    const error = await fillSecret(ctx(), session.page.locator('#password'), new SecretValue(PASSWORD), 'password')
-      .then(() => undefined, (e: unknown) => e);
+    const error = await fillSecret(
+      ctx(),
+      session.page.locator('#password'),
+      new SecretValue(PASSWORD),
+      'password',
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(isConnectorError(error) && error.reason).toBe('LoginHostNotAllowed');
     expect((error as Error).message).toContain('127.0.0.2');
@@ -164,7 +197,9 @@ describe('browser host guard in Chromium', () => {
   it('sends no WebRTC UDP around the proxy (a STUN server on the foreign host hears nothing)', async () => {
     const stun: Socket = createSocket('udp4');
     let datagrams = 0;
-    stun.on('message', () => { datagrams++; });
+    stun.on('message', () => {
+      datagrams++;
+    });
     await new Promise<void>((resolve) => stun.bind(0, '127.0.0.2', resolve));
     try {
       hosts.app.handle('/page', html('<p>app</p>'));
@@ -217,11 +252,15 @@ describe('browser host guard in Chromium', () => {
     hosts.app.handle('/landing', html('<h1>Landing</h1>'));
 
     const response = await session.page.goto(`${hosts.app.origin}/start`);
-    const socket = await session.page.evaluate((target) => new Promise<string>((resolve) => {
-      const ws = new WebSocket(target);
-      ws.onopen = () => resolve('open');
-      ws.onerror = () => resolve('error');
-    }), `${hosts.app.origin.replace('http:', 'ws:')}/socket`);
+    const socket = await session.page.evaluate(
+      (target) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(target);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('error');
+        }),
+      `${hosts.app.origin.replace('http:', 'ws:')}/socket`,
+    );
 
     expect(response?.status()).toBe(200);
     expect(new URL(session.page.url()).pathname).toBe('/landing');

@@ -9,13 +9,24 @@ import { parseCaBundle } from '../../core/tls/ca-bundle.ts';
 
 const run = promisify(execFile);
 let tls: TestCa;
-beforeAll(async () => { tls = await createTestCa(); });
-afterAll(async () => { await tls?.remove(); });
+beforeAll(async () => {
+  tls = await createTestCa();
+});
+afterAll(async () => {
+  await tls?.remove();
+});
 
-const gone = (path: string) => access(path).then(() => false, () => true);
+const gone = (path: string) =>
+  access(path).then(
+    () => false,
+    () => true,
+  );
 
 async function failure(work: Promise<unknown>): Promise<TrustStoreError> {
-  const e = await work.then(() => undefined, (error: unknown) => error);
+  const e = await work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   if (!(e instanceof TrustStoreError)) throw new Error(`expected a TrustStoreError, got ${String(e)}`);
   return e;
 }
@@ -34,10 +45,14 @@ describe('createTrustHome', () => {
   it('says certutil is missing (libnss3-tools), and leaves nothing behind', async () => {
     const parent = await mkdtemp(join(tls.dir, 'homes-'));
 
-    const e = await failure(createTrustHome(parseCaBundle(tls.ca.cert, new Date()), { certutil: '/nonexistent/certutil', parent }));
+    const e = await failure(
+      createTrustHome(parseCaBundle(tls.ca.cert, new Date()), { certutil: '/nonexistent/certutil', parent }),
+    );
 
     expect(e.toolMissing).toBe(true);
-    expect(e.message).toBe('Could not create the browser trust store: /nonexistent/certutil is not installed (Debian package libnss3-tools).');
+    expect(e.message).toBe(
+      'Could not create the browser trust store: /nonexistent/certutil is not installed (Debian package libnss3-tools).',
+    );
     expect(await readdir(parent)).toEqual([]);
   });
 

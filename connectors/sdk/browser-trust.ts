@@ -49,7 +49,11 @@ export async function createTrustHome(cas: readonly TrustedCa[], options: TrustH
     for (const [i, ca] of cas.entries()) {
       const file = join(home, `ca-${i + 1}.pem`);
       await writeFile(file, ca.pem, { mode: 0o600 });
-      await certutil(certutilPath, ['-A', '-d', db, '-t', 'C,,', '-n', `mfa-operator-ca-${i + 1}`, '-i', file], `add certificate ${i + 1} (${ca.subject})`);
+      await certutil(
+        certutilPath,
+        ['-A', '-d', db, '-t', 'C,,', '-n', `mfa-operator-ca-${i + 1}`, '-i', file],
+        `add certificate ${i + 1} (${ca.subject})`,
+      );
     }
     return { home, dispose };
   } catch (e: unknown) {

@@ -57,7 +57,11 @@ describe('browser session and QR reading in Chromium', () => {
   });
 
   it('masks secret elements in failure screenshots: the QR code is readable without the mask, not with it', async () => {
-    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger, secretElements: ['#img', '#svg', '#canvas'] });
+    const session = await BrowserSession.open(browser, {
+      allowedHosts: ['127.0.0.1'],
+      logger,
+      secretElements: ['#img', '#svg', '#canvas'],
+    });
     await session.page.goto(origin);
     // One QR code on the page, so the unmasked screenshot is the control.
     await session.page.locator('#svg, #canvas').evaluateAll((elements) => elements.forEach((e) => e.remove()));
@@ -71,7 +75,9 @@ describe('browser session and QR reading in Chromium', () => {
     const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
     await session.page.goto(origin);
     const failed = session.page.waitForEvent('requestfailed');
-    await session.page.evaluate(() => { void fetch('http://169.254.169.254/latest/meta-data/').catch(() => undefined); });
+    await session.page.evaluate(() => {
+      void fetch('http://169.254.169.254/latest/meta-data/').catch(() => undefined);
+    });
     expect((await failed).failure()?.errorText).toContain('ERR_BLOCKED_BY_CLIENT');
     await session.close();
   });
@@ -87,7 +93,11 @@ describe('browser session and QR reading in Chromium', () => {
     const dead = `http://127.0.0.1:${await freeLoopbackPort()}`;
     const failed = await session.page.goto(`${dead}/login`).catch((e: unknown) => e);
 
-    expect(session.explainFailure(failed)).toMatchObject({ reason: 'AppUnreachable', retryable: true, message: expect.stringContaining(`${new URL(dead).host} (ECONNREFUSED)`) });
+    expect(session.explainFailure(failed)).toMatchObject({
+      reason: 'AppUnreachable',
+      retryable: true,
+      message: expect.stringContaining(`${new URL(dead).host} (ECONNREFUSED)`),
+    });
     // Chromium still shows its error page for the failed load; let it finish before loading the app's page.
     await session.page.waitForURL(/^chrome-error:/);
     await session.page.goto(origin);
@@ -96,8 +106,10 @@ describe('browser session and QR reading in Chromium', () => {
     await session.close();
   });
 
-  it('does not take a page\'s own unreachable header for the proxy\'s: no page text reaches the reason', async () => {
-    const forged = createServer((_req, res) => res.writeHead(502, { [UNREACHABLE_HEADER]: 'hunter2 typed password' }).end());
+  it("does not take a page's own unreachable header for the proxy's: no page text reaches the reason", async () => {
+    const forged = createServer((_req, res) =>
+      res.writeHead(502, { [UNREACHABLE_HEADER]: 'hunter2 typed password' }).end(),
+    );
     await new Promise<void>((resolve) => forged.listen(0, '127.0.0.1', resolve));
     const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
     try {

@@ -11,8 +11,13 @@ import { scrubZipEntries } from './trace-zip.ts';
 /** Debian's chromium: the runner image and dev machines install it; Playwright's own builds are not used. */
 export const CHROMIUM_PATH = process.env.MFA_CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
   // WebRTC would send UDP around the egress proxy (see egress-proxy.ts).
   '--webrtc-ip-handling-policy=disable_non_proxied_udp',
   // Autofill asks a Google server about every form it parses; the guard would refuse each query (and log it).
@@ -37,7 +42,12 @@ const MASK_COLOR = '#FF00FF';
  */
 export async function launchBrowser(executablePath = CHROMIUM_PATH, options: LaunchOptions = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     ...(options.home ? { env: { ...process.env, HOME: options.home } } : {}),
   });
 }
@@ -54,7 +64,8 @@ const CERTIFICATE_ERROR = /^net::ERR_CERT_[A-Z_]+/;
  * CONNECT (HTTPS) it cannot complete is net::ERR_TUNNEL_CONNECTION_FAILED to Chromium (one it refuses is reported
  * as LoginHostNotAllowed first), and a plain-HTTP one is the proxy's 502 carrying UNREACHABLE_HEADER.
  */
-const UNREACHABLE_ERROR = /^net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|CONNECTION_FAILED|CONNECTION_TIMED_OUT|TIMED_OUT|NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|ADDRESS_UNREACHABLE|EMPTY_RESPONSE|TUNNEL_CONNECTION_FAILED)\b/;
+const UNREACHABLE_ERROR =
+  /^net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|CONNECTION_FAILED|CONNECTION_TIMED_OUT|TIMED_OUT|NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|ADDRESS_UNREACHABLE|EMPTY_RESPONSE|TUNNEL_CONNECTION_FAILED)\b/;
 
 export interface BrowserSessionOptions {
   /**
@@ -79,7 +90,13 @@ export class BrowserSession {
   /** The last main-frame navigation that failed on the server's certificate, or never reached the server, until one succeeds. */
   #navigationFailure: { host: string; error: string; kind: 'certificate' | 'unreachable' } | undefined;
 
-  private constructor(context: BrowserContext, page: Page, options: BrowserSessionOptions, proxy: EgressProxy, guard: HostGuard) {
+  private constructor(
+    context: BrowserContext,
+    page: Page,
+    options: BrowserSessionOptions,
+    proxy: EgressProxy,
+    guard: HostGuard,
+  ) {
     this.context = context;
     this.page = page;
     this.#options = options;
@@ -101,16 +118,25 @@ export class BrowserSession {
       // error code counts, so no text of the page can reach the run's reason or message.
       const code = response.headers()[UNREACHABLE_HEADER];
       const proxyAnswer = response.status() === 502 && code !== undefined && SOCKET_ERROR_CODE.test(code);
-      this.#navigationFailure = proxyAnswer ? { host: new URL(request.url()).host, error: code, kind: 'unreachable' } : undefined;
+      this.#navigationFailure = proxyAnswer
+        ? { host: new URL(request.url()).host, error: code, kind: 'unreachable' }
+        : undefined;
     });
   }
 
   static async open(browser: Browser, options: BrowserSessionOptions): Promise<BrowserSession> {
     const guard = new HostGuard(options.allowedHosts, options.logger);
-    const proxy = await startEgressProxy({ allowedHosts: options.allowedHosts, onRefusal: (refusal) => guard.refused(refusal) });
+    const proxy = await startEgressProxy({
+      allowedHosts: options.allowedHosts,
+      onRefusal: (refusal) => guard.refused(refusal),
+    });
     try {
       // Service workers would fetch outside context.route; the proxy would still hold, but block them all the same.
-      const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false, proxy: { server: proxy.url } });
+      const context = await browser.newContext({
+        serviceWorkers: 'block',
+        acceptDownloads: false,
+        proxy: { server: proxy.url },
+      });
       await guard.install(context);
       if (options.artifactsDir) {
         // Snapshots and sources would copy page text (setup keys, codes) into the trace; keep only the action log.
@@ -143,7 +169,7 @@ export class BrowserSession {
   explainFailure(e: unknown): unknown {
     if (!isPageConsequence(e)) return e;
     const refusal = this.#guard.refusedNavigation;
-    if (refusal) return pageLeftAllowedHosts(refusal.host, refusal.reason, 'following the app\'s pages');
+    if (refusal) return pageLeftAllowedHosts(refusal.host, refusal.reason, "following the app's pages");
     const failure = this.#navigationFailure;
     if (failure?.kind === 'certificate') return tlsUntrusted(failure.host, failure.error, e);
     if (failure?.kind === 'unreachable') return appUnreachable(failure.host, failure.error, e);
@@ -162,7 +188,13 @@ export class BrowserSession {
     const screenshot = join(dir, 'failure.png');
     const trace = join(dir, 'trace.zip');
     const mask = (this.#options.secretElements ?? []).map((selector) => this.page.locator(selector));
-    await this.page.screenshot({ path: screenshot, fullPage: true, mask, maskColor: MASK_COLOR, animations: 'disabled' });
+    await this.page.screenshot({
+      path: screenshot,
+      fullPage: true,
+      mask,
+      maskColor: MASK_COLOR,
+      animations: 'disabled',
+    });
     await chmod(screenshot, 0o600);
     await this.context.tracing.stop({ path: trace });
     try {

@@ -12,7 +12,13 @@ import { fillSecret } from './secret-input.ts';
  * the connector was written for, so nothing is typed and the run stops with ConnectorOutdated.
  * The error says the counts, never a digit.
  */
-export async function fillCodeBoxes(ctx: ConnectorContext, boxes: Locator, code: SecretValue<string>, what: string, app: string): Promise<void> {
+export async function fillCodeBoxes(
+  ctx: ConnectorContext,
+  boxes: Locator,
+  code: SecretValue<string>,
+  what: string,
+  app: string,
+): Promise<void> {
   const digits = [...code.reveal()];
   const count = await boxes.count();
   if (count !== digits.length) {

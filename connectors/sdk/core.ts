@@ -6,4 +6,10 @@ export { SecretValue, secret } from '../../core/secrets/secret-value.ts';
 export type { Logger } from '../../core/logging/logger.ts';
 export type { SecondFactor } from '../../core/totp/second-factor.ts';
 export { TotpCodeSource, processUsedTotpWindows } from '../../core/totp/totp-codes.ts';
-export { TOTP_ALGORITHMS, TOTP_DIGITS, type TotpAlgorithm, type TotpDigits, type TotpSeed } from '../../core/totp/totp-seed.ts';
+export {
+  TOTP_ALGORITHMS,
+  TOTP_DIGITS,
+  type TotpAlgorithm,
+  type TotpDigits,
+  type TotpSeed,
+} from '../../core/totp/totp-seed.ts';

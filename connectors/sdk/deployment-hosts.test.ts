@@ -19,7 +19,11 @@ describe('login hosts per deployment', () => {
   });
 
   it('splits on commas and spaces and ignores case', () => {
-    expect(parseAllowedLoginHosts(' SSO.example.com, *.corp.example\tid.example ')).toEqual(['sso.example.com', '*.corp.example', 'id.example']);
+    expect(parseAllowedLoginHosts(' SSO.example.com, *.corp.example\tid.example ')).toEqual([
+      'sso.example.com',
+      '*.corp.example',
+      'id.example',
+    ]);
   });
 
   it('allows nothing when unset, so a self-hosted login URL must be listed first', () => {

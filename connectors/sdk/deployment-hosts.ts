@@ -16,7 +16,10 @@ export function allowedLoginHostsEnv(connectorId: string): string {
 
 /** Comma- or space-separated host patterns (`sso.example.com`, `*.example.com`), without scheme or port. */
 export function parseAllowedLoginHosts(value: string | undefined): string[] {
-  return (value ?? '').split(/[\s,]+/).map((host) => host.trim().toLowerCase()).filter((host) => host !== '');
+  return (value ?? '')
+    .split(/[\s,]+/)
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
 }
 
 /**

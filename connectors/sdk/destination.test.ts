@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { allowsLoopback, checkHost, classifyAddress, hostMatches, ipv6Bytes, normalizeHost, resolveDestination, type Lookup } from './destination.ts';
+import {
+  allowsLoopback,
+  checkHost,
+  classifyAddress,
+  hostMatches,
+  ipv6Bytes,
+  normalizeHost,
+  resolveDestination,
+  type Lookup,
+} from './destination.ts';
 
 const ALLOWED = ['acme.example', '*.acme.example'];
 
@@ -102,15 +111,18 @@ describe('checkHost', () => {
 });
 
 describe('resolveDestination', () => {
-  const answers = (table: Record<string, string[]>): Lookup => async (name) => {
-    const found = table[name];
-    if (!found) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-    return found;
-  };
+  const answers =
+    (table: Record<string, string[]>): Lookup =>
+    async (name) => {
+      const found = table[name];
+      if (!found) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      return found;
+    };
 
   it('returns the addresses to connect to', async () => {
-    expect(await resolveDestination('acme.example', ALLOWED, answers({ 'acme.example': ['203.0.113.7', '2001:db8::7'] })))
-      .toEqual({ addresses: ['203.0.113.7', '2001:db8::7'] });
+    expect(
+      await resolveDestination('acme.example', ALLOWED, answers({ 'acme.example': ['203.0.113.7', '2001:db8::7'] })),
+    ).toEqual({ addresses: ['203.0.113.7', '2001:db8::7'] });
   });
 
   it.each([
@@ -121,19 +133,30 @@ describe('resolveDestination', () => {
     [['127.0.0.1'], 'LoopbackAddress'],
     [[], 'Unresolvable'],
   ])('refuses an allowed name that resolves to %j: %s', async (addresses, reason) => {
-    expect(await resolveDestination('acme.example', ALLOWED, answers({ 'acme.example': addresses }))).toEqual({ refusal: { host: 'acme.example', reason } });
+    expect(await resolveDestination('acme.example', ALLOWED, answers({ 'acme.example': addresses }))).toEqual({
+      refusal: { host: 'acme.example', reason },
+    });
   });
 
   it('refuses a name that does not resolve, and never looks up a refused host', async () => {
     let lookups = 0;
-    const counting: Lookup = async () => { lookups++; throw new Error('ENOTFOUND'); };
-    expect(await resolveDestination('acme.example', ALLOWED, counting)).toEqual({ refusal: { host: 'acme.example', reason: 'Unresolvable' } });
-    expect(await resolveDestination('evil.example', ALLOWED, counting)).toEqual({ refusal: { host: 'evil.example', reason: 'NotAllowed' } });
+    const counting: Lookup = async () => {
+      lookups++;
+      throw new Error('ENOTFOUND');
+    };
+    expect(await resolveDestination('acme.example', ALLOWED, counting)).toEqual({
+      refusal: { host: 'acme.example', reason: 'Unresolvable' },
+    });
+    expect(await resolveDestination('evil.example', ALLOWED, counting)).toEqual({
+      refusal: { host: 'evil.example', reason: 'NotAllowed' },
+    });
     expect(lookups).toBe(1);
   });
 
   it('does not look up address literals', async () => {
-    const never: Lookup = async () => { throw new Error('looked up'); };
+    const never: Lookup = async () => {
+      throw new Error('looked up');
+    };
     expect(await resolveDestination('127.0.0.1', ['127.0.0.1'], never)).toEqual({ addresses: ['127.0.0.1'] });
   });
 });

@@ -9,7 +9,13 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** Why a destination was refused; one CamelCase word each, logged and reported. */
 export type RefusalReason =
-  | 'Unparseable' | 'NotAllowed' | 'MetadataAddress' | 'LinkLocalAddress' | 'UnspecifiedAddress' | 'LoopbackAddress' | 'Unresolvable';
+  | 'Unparseable'
+  | 'NotAllowed'
+  | 'MetadataAddress'
+  | 'LinkLocalAddress'
+  | 'UnspecifiedAddress'
+  | 'LoopbackAddress'
+  | 'Unresolvable';
 
 export interface Refusal {
   readonly host: string;
@@ -17,7 +23,13 @@ export interface Refusal {
 }
 
 /** Names that resolve to a metadata service inside clouds; refused before any lookup. */
-const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_NAMES = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 /** AWS IPv6, Azure wire server, Alibaba; 169.254.169.254 (most clouds) is link-local anyway. */
 const METADATA_ADDRESSES = new Set(['fd00:ec2:0:0:0:0:0:254', '168.63.129.16', '100.100.100.200']);
 
@@ -55,7 +67,10 @@ export function hostMatches(host: string, pattern: string): boolean {
 export function allowsLoopback(allowedHosts: readonly string[]): boolean {
   return allowedHosts.some((pattern) => {
     const host = normalizeHost(pattern.replace(/^\*\./, ''));
-    return host !== undefined && (host === 'localhost' || host.endsWith('.localhost') || classifyAddress(host) === 'loopback');
+    return (
+      host !== undefined &&
+      (host === 'localhost' || host.endsWith('.localhost') || classifyAddress(host) === 'loopback')
+    );
   });
 }
 
@@ -75,14 +90,17 @@ export function checkHost(rawHost: string, allowedHosts: readonly string[]): Ref
 
 export type Lookup = (hostname: string) => Promise<readonly string[]>;
 
-const systemLookup: Lookup = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+const systemLookup: Lookup = async (hostname) =>
+  (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
  * `checkHost`, then every address the name resolves to. The caller connects to one of the
  * returned addresses, never to the name again, so a second answer (DNS rebinding) cannot differ.
  */
 export async function resolveDestination(
-  rawHost: string, allowedHosts: readonly string[], lookup: Lookup = systemLookup,
+  rawHost: string,
+  allowedHosts: readonly string[],
+  lookup: Lookup = systemLookup,
 ): Promise<{ addresses: readonly string[] } | { refusal: Refusal }> {
   const refusal = checkHost(rawHost, allowedHosts);
   if (refusal) return { refusal };
@@ -105,11 +123,16 @@ export async function resolveDestination(
 
 function refuseAddress(address: string, allowLoopback: boolean): RefusalReason | undefined {
   switch (classifyAddress(address)) {
-    case 'metadata': return 'MetadataAddress';
-    case 'linkLocal': return 'LinkLocalAddress';
-    case 'unspecified': return 'UnspecifiedAddress';
-    case 'loopback': return allowLoopback ? undefined : 'LoopbackAddress';
-    default: return undefined;
+    case 'metadata':
+      return 'MetadataAddress';
+    case 'linkLocal':
+      return 'LinkLocalAddress';
+    case 'unspecified':
+      return 'UnspecifiedAddress';
+    case 'loopback':
+      return allowLoopback ? undefined : 'LoopbackAddress';
+    default:
+      return undefined;
   }
 }
 
@@ -146,7 +169,8 @@ function embeddedIPv4(bytes: number[]): number[] | undefined {
   const head = bytes.slice(0, 12);
   const mapped = head.slice(0, 10).every((b) => b === 0) && head[10] === 0xff && head[11] === 0xff;
   const compatible = head.every((b) => b === 0) && bytes.slice(12, 14).some((b) => b !== 0);
-  const nat64 = head[0] === 0 && head[1] === 0x64 && head[2] === 0xff && head[3] === 0x9b && head.slice(4).every((b) => b === 0);
+  const nat64 =
+    head[0] === 0 && head[1] === 0x64 && head[2] === 0xff && head[3] === 0x9b && head.slice(4).every((b) => b === 0);
   return mapped || compatible || nat64 ? bytes.slice(12) : undefined;
 }
 
@@ -169,8 +193,12 @@ export function ipv6Bytes(text: string): number[] | undefined {
   const [head, rest] = s.split('::');
   const left = head ? head.split(':') : [];
   const right = rest === undefined ? [] : rest ? rest.split(':') : [];
-  const groups = rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const bytes = groups.flatMap((g) => { const n = parseInt(g, 16); return [n >> 8, n & 0xff]; });
+  const groups =
+    rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const bytes = groups.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
   if (v4) bytes.splice(12, 4, ...tail);
   return bytes;
 }

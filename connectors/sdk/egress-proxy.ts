@@ -40,10 +40,16 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     return undefined;
   };
   const server = createServer((req, res) => void forwardRequest(req, res, vet));
-  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => void tunnel(req, client, head, vet, sockets));
+  server.on(
+    'connect',
+    (req: IncomingMessage, client: Duplex, head: Buffer) => void tunnel(req, client, head, vet, sockets),
+  );
   // Chromium tunnels WebSockets with CONNECT; an upgrade on a plain request is not one it sends.
   server.on('upgrade', (_req: IncomingMessage, client: Duplex) => client.end('HTTP/1.1 501 Not Implemented\r\n\r\n'));
-  server.on('connection', (socket: Socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)); });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -103,17 +109,30 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
   const headers = { ...req.headers };
   delete headers['proxy-connection'];
   delete headers['proxy-authorization'];
-  const upstream = httpRequest({
-    ...destination, port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`,
-    headers, setHost: false,
-  }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
-    answer.on('error', () => res.destroy());
-    answer.pipe(res);
-  });
+  const upstream = httpRequest(
+    {
+      ...destination,
+      port: Number(target.port || 80),
+      method: req.method,
+      path: `${target.pathname}${target.search}`,
+      headers,
+      setHost: false,
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+      answer.on('error', () => res.destroy());
+      answer.pipe(res);
+    },
+  );
   upstream.on('error', (e: NodeJS.ErrnoException) => {
     if (res.headersSent) res.destroy();
-    else res.writeHead(502, { [UNREACHABLE_HEADER]: SOCKET_ERROR_CODE.test(e.code ?? '') ? e.code! : 'EUNKNOWN', 'content-length': '0' }).end();
+    else
+      res
+        .writeHead(502, {
+          [UNREACHABLE_HEADER]: SOCKET_ERROR_CODE.test(e.code ?? '') ? e.code! : 'EUNKNOWN',
+          'content-length': '0',
+        })
+        .end();
   });
   // The browser hanging up mid-request must not take the runner down with an unhandled 'error'.
   req.on('error', () => upstream.destroy());
@@ -122,12 +141,19 @@ async function forwardRequest(req: IncomingMessage, res: ServerResponse, vet: Ve
 }
 
 function refuse(res: ServerResponse): void {
-  res.writeHead(403, { [REFUSED_HEADER]: 'destination', 'content-type': 'text/plain', connection: 'close' })
+  res
+    .writeHead(403, { [REFUSED_HEADER]: 'destination', 'content-type': 'text/plain', connection: 'close' })
     .end('mfa-operator refused this destination\n');
 }
 
 /** `CONNECT host:port` (HTTPS and WebSockets): vet the host, then splice the bytes through. */
-async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: Vet, sockets: Set<Socket | Duplex>): Promise<void> {
+async function tunnel(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  vet: Vet,
+  sockets: Set<Socket | Duplex>,
+): Promise<void> {
   client.on('error', () => client.destroy());
   const authority = req.url ?? '';
   const target = absoluteUrl(`http://${authority}`);
@@ -151,7 +177,10 @@ async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, vet: V
     client.pipe(upstream);
   });
   sockets.add(upstream);
-  upstream.once('close', () => { sockets.delete(upstream); client.destroy(); });
+  upstream.once('close', () => {
+    sockets.delete(upstream);
+    client.destroy();
+  });
   // Before the tunnel is up the browser gets a proxy answer; after, only a closed connection.
   upstream.on('error', () => (!established ? client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n') : client.destroy()));
   client.once('close', () => upstream.destroy());

@@ -20,10 +20,14 @@ export interface EnrollmentElements {
  * two readings. A QR code that cannot be decoded is tolerated when the text key is there.
  */
 export async function readEnrollmentSecret(
-  app: string, elements: EnrollmentElements, logger: Logger,
+  app: string,
+  elements: EnrollmentElements,
+  logger: Logger,
 ): Promise<Pick<EnrollmentSecret, 'textKey' | 'otpauthUri'>> {
   const textKey = elements.textKey ? await readTextKey(elements.textKey, elements.timeoutMs) : undefined;
-  const otpauthUri = elements.qr ? await readQr(app, elements.qr, elements.timeoutMs, textKey !== undefined, logger) : undefined;
+  const otpauthUri = elements.qr
+    ? await readQr(app, elements.qr, elements.timeoutMs, textKey !== undefined, logger)
+    : undefined;
   if (!textKey && !otpauthUri) throw connectorOutdated(app, 'a setup key or QR code on the enrollment page');
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}) };
 }
@@ -33,7 +37,11 @@ async function readTextKey(element: Locator, timeoutMs: number): Promise<SecretV
 }
 
 async function readQr(
-  app: string, element: Locator, timeoutMs: number, haveTextKey: boolean, logger: Logger,
+  app: string,
+  element: Locator,
+  timeoutMs: number,
+  haveTextKey: boolean,
+  logger: Logger,
 ): Promise<SecretValue<string> | undefined> {
   try {
     return await readQrFromElement(element, timeoutMs);
@@ -58,10 +66,12 @@ export function resolveEnrollmentSeed(app: string, secret: EnrollmentSecret): To
   const seed = fromUri ?? fromText;
   if (!seed) throw connectorOutdated(app, 'a setup key or QR code on the enrollment page');
   if (fromUri && fromText && fromUri.secret.reveal() !== fromText.secret.reveal()) {
-    throw new ConnectorError('ConnectorOutdated',
+    throw new ConnectorError(
+      'ConnectorOutdated',
       `The setup key and the QR code on the ${app} enrollment page encode different secrets; ` +
-      'the connector reads the wrong element. Update the connector; nothing was confirmed, MFA stays off.',
-      { expectedElement: 'setup key matching the QR code' });
+        'the connector reads the wrong element. Update the connector; nothing was confirmed, MFA stays off.',
+      { expectedElement: 'setup key matching the QR code' },
+    );
   }
   return {
     ...seed,

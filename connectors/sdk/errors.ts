@@ -22,7 +22,11 @@ export type ConnectorErrorReason = (typeof CONNECTOR_ERROR_REASONS)[number];
 
 /** Transient reasons are retried with exponential backoff; the rest wait for a human. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ConnectorErrorReason> = new Set([
-  'RateLimited', 'Timeout', 'SinkUnavailable', 'EnrollmentRejected', 'AppUnreachable',
+  'RateLimited',
+  'Timeout',
+  'SinkUnavailable',
+  'EnrollmentRejected',
+  'AppUnreachable',
 ]);
 
 export interface ConnectorErrorOptions {
@@ -59,58 +63,75 @@ export function isConnectorError(e: unknown): e is ConnectorError {
 }
 
 export function invalidCredentials(app: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
-    `${app} rejected the username or password; update the credentials Secret and the run will retry.`);
+  return new ConnectorError(
+    'InvalidCredentials',
+    `${app} rejected the username or password; update the credentials Secret and the run will retry.`,
+  );
 }
 
 export function mfaAlreadyEnabled(app: string): ConnectorError {
-  return new ConnectorError('MfaAlreadyEnabled',
+  return new ConnectorError(
+    'MfaAlreadyEnabled',
     `${app} already has an authenticator app enrolled and no stored seed verifies against it; ` +
-    'disable it in the app (or import the existing seed into the store) and re-run.');
+      'disable it in the app (or import the existing seed into the store) and re-run.',
+  );
 }
 
 export function otherMfaMethodEnabled(app: string, methods: readonly string[]): ConnectorError {
-  return new ConnectorError('OtherMfaMethodEnabled',
-    `${app} already uses another MFA method (${methods.join(', ')}); remove it or manage the account by hand.`);
+  return new ConnectorError(
+    'OtherMfaMethodEnabled',
+    `${app} already uses another MFA method (${methods.join(', ')}); remove it or manage the account by hand.`,
+  );
 }
 
 export function challengeRequired(app: string, challenge: string): ConnectorError {
-  return new ConnectorError('ChallengeRequired',
-    `${app} asked for ${challenge} that the operator cannot answer; complete one login by hand, then re-run.`);
+  return new ConnectorError(
+    'ChallengeRequired',
+    `${app} asked for ${challenge} that the operator cannot answer; complete one login by hand, then re-run.`,
+  );
 }
 
 export function stepUpRequired(app: string, what: string): ConnectorError {
-  return new ConnectorError('StepUpRequired',
+  return new ConnectorError(
+    'StepUpRequired',
     `${app} asked to re-authenticate (${what}) and did not accept the stored credentials; ` +
-    'check the credentials Secret, or complete the step by hand.');
+      'check the credentials Secret, or complete the step by hand.',
+  );
 }
 
 export function rateLimited(app: string, retryAfterSeconds?: number): ConnectorError {
   const wait = retryAfterSeconds === undefined ? 'a while' : `${retryAfterSeconds}s`;
-  return new ConnectorError('RateLimited',
-    `${app} is rate limiting logins; the run will retry after ${wait}.`, { retryAfterSeconds });
+  return new ConnectorError('RateLimited', `${app} is rate limiting logins; the run will retry after ${wait}.`, {
+    retryAfterSeconds,
+  });
 }
 
 export function connectorOutdated(app: string, expectedElement: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('ConnectorOutdated',
+  return new ConnectorError(
+    'ConnectorOutdated',
     `The ${app} page no longer matches the connector (expected ${expectedElement}); ` +
-    'update the connector to the current page and re-run.', { expectedElement, cause });
+      'update the connector to the current page and re-run.',
+    { expectedElement, cause },
+  );
 }
 
 export function enrollmentRejected(app: string, detail: string): ConnectorError {
-  return new ConnectorError('EnrollmentRejected',
-    `${app} did not accept the authenticator enrollment (${detail}); MFA stays off and the run will retry.`);
+  return new ConnectorError(
+    'EnrollmentRejected',
+    `${app} did not accept the authenticator enrollment (${detail}); MFA stays off and the run will retry.`,
+  );
 }
 
 export function timedOut(app: string, step: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('Timeout',
-    `${app} did not respond in time during ${step}; the run will retry.`, { cause });
+  return new ConnectorError('Timeout', `${app} did not respond in time during ${step}; the run will retry.`, { cause });
 }
 
 export function loginHostNotAllowed(connectorId: string, host: string, allowed: readonly string[]): ConnectorError {
-  return new ConnectorError('LoginHostNotAllowed',
+  return new ConnectorError(
+    'LoginHostNotAllowed',
     `Login host ${host} is not allowed for connector ${connectorId} (allowed: ${allowed.join(', ')}); ` +
-    'fix spec.account.loginUrl.');
+      'fix spec.account.loginUrl.',
+  );
 }
 
 /**
@@ -118,23 +139,30 @@ export function loginHostNotAllowed(connectorId: string, host: string, allowed: 
  * on another host; nothing more is typed or sent there. `why` is a refusal reason from destination.ts.
  */
 export function pageLeftAllowedHosts(host: string, why: string, doing: string): ConnectorError {
-  return new ConnectorError('LoginHostNotAllowed',
+  return new ConnectorError(
+    'LoginHostNotAllowed',
     `The page went to ${host} (${why}) while ${doing}; that host is not allowed for this connector, ` +
-    'so nothing was typed or sent there. If the app really moved, add the host to the allowed login hosts; ' +
-    'otherwise check spec.account.loginUrl.');
+      'so nothing was typed or sent there. If the app really moved, add the host to the allowed login hosts; ' +
+      'otherwise check spec.account.loginUrl.',
+  );
 }
 
 /** `consequence` says what state the account was left in, e.g. "enrollment was not confirmed, MFA stays off". */
 export function sinkUnavailable(what: string, consequence: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('SinkUnavailable',
-    `Could not store ${what}; ${consequence}. Check the result store; the run will retry.`, { cause });
+  return new ConnectorError(
+    'SinkUnavailable',
+    `Could not store ${what}; ${consequence}. Check the result store; the run will retry.`,
+    { cause },
+  );
 }
 
 /** The page shows a seed the operator cannot use (HOTP, an unknown algorithm, a malformed key). */
 export function unsupportedSeed(problem: string): ConnectorError {
-  return new ConnectorError('UnsupportedSeed',
+  return new ConnectorError(
+    'UnsupportedSeed',
     `The enrollment secret on the page is not usable: ${problem}. ` +
-    'If the app changed its enrollment page, update the connector; otherwise the app is not supported.');
+      'If the app changed its enrollment page, update the connector; otherwise the app is not supported.',
+  );
 }
 
 /**
@@ -142,15 +170,21 @@ export function unsupportedSeed(problem: string): ConnectorError {
  * Nothing was sent to the app. Not retried: a retry sees the same certificate until someone changes it or the trust.
  */
 export function tlsUntrusted(host: string, error: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('TLSUntrusted',
+  return new ConnectorError(
+    'TLSUntrusted',
     `The browser does not trust the TLS certificate of ${host} (${error}), so nothing was sent to it. ` +
-    'If the app uses an internal certificate authority, put that CA\'s PEM certificate in a ConfigMap and name it in ' +
-    'spec.account.caBundleRef; otherwise fix the app\'s certificate.', { cause });
+      "If the app uses an internal certificate authority, put that CA's PEM certificate in a ConfigMap and name it in " +
+      "spec.account.caBundleRef; otherwise fix the app's certificate.",
+    { cause },
+  );
 }
 
 /** The app's page could not be loaded at all (connection refused, reset or timed out): nothing reached the app. */
 export function appUnreachable(host: string, error: string, cause?: unknown): ConnectorError {
-  return new ConnectorError('AppUnreachable',
+  return new ConnectorError(
+    'AppUnreachable',
     `Could not reach ${host} (${error}), so nothing was sent to it. Check spec.account.loginUrl and that the app is up ` +
-    'and reachable from the run\'s pod; the run will retry.', { cause });
+      "and reachable from the run's pod; the run will retry.",
+    { cause },
+  );
 }

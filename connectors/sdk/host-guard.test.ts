@@ -9,14 +9,24 @@ const APP = 'http://127.0.0.1:4000';
 describe('routedUrls: the requests the host guard is asked about', () => {
   const pattern = routedUrls(new Set([APP, 'http://[::1]:8080']));
 
-  it.each([`${APP}`, `${APP}/`, `${APP}/login?next=/x`, `${APP}#top`, 'http://[::1]:8080/settings'])('leaves out %s, on an allowed origin', (url) => {
-    expect(pattern.test(url)).toBe(false);
-  });
+  it.each([`${APP}`, `${APP}/`, `${APP}/login?next=/x`, `${APP}#top`, 'http://[::1]:8080/settings'])(
+    'leaves out %s, on an allowed origin',
+    (url) => {
+      expect(pattern.test(url)).toBe(false);
+    },
+  );
 
   it.each([
-    'http://127.0.0.2:4000/', 'http://127.0.0.1:40001/', 'https://127.0.0.1:4000/', 'ws://127.0.0.1:4000/socket',
-    'http://127.0.0.1:4000@evil.example/', 'http://127.0.0.1:4000.evil.example/', 'http://user@127.0.0.1:4000/',
-    'http://127.0.0.1/', 'http://127x0x0x1:4000/', 'data:text/plain,x',
+    'http://127.0.0.2:4000/',
+    'http://127.0.0.1:40001/',
+    'https://127.0.0.1:4000/',
+    'ws://127.0.0.1:4000/socket',
+    'http://127.0.0.1:4000@evil.example/',
+    'http://127.0.0.1:4000.evil.example/',
+    'http://user@127.0.0.1:4000/',
+    'http://127.0.0.1/',
+    'http://127x0x0x1:4000/',
+    'data:text/plain,x',
   ])('asks about %s', (url) => {
     expect(pattern.test(url)).toBe(true);
   });
@@ -27,13 +37,28 @@ describe('routedUrls: the requests the host guard is asked about', () => {
 });
 
 /** A context that records what the guard routes; the requests are handed to the handler by the test. */
-function fakeContext(): { context: BrowserContext; calls: string[]; patterns: RegExp[]; handler: () => (route: Route) => Promise<void> } {
+function fakeContext(): {
+  context: BrowserContext;
+  calls: string[];
+  patterns: RegExp[];
+  handler: () => (route: Route) => Promise<void>;
+} {
   const calls: string[] = [];
   const patterns: RegExp[] = [];
   let handler: ((route: Route) => Promise<void>) | undefined;
   const context = {
-    route: async (pattern: RegExp, h: (route: Route) => Promise<void>) => { calls.push(`route ${pattern.source}`); patterns.push(pattern); handler = h; },
-    unroute: async (pattern: RegExp) => { calls.push(`unroute ${pattern.source}`); patterns.splice(patterns.findIndex((p) => p.source === pattern.source), 1); },
+    route: async (pattern: RegExp, h: (route: Route) => Promise<void>) => {
+      calls.push(`route ${pattern.source}`);
+      patterns.push(pattern);
+      handler = h;
+    },
+    unroute: async (pattern: RegExp) => {
+      calls.push(`unroute ${pattern.source}`);
+      patterns.splice(
+        patterns.findIndex((p) => p.source === pattern.source),
+        1,
+      );
+    },
   } as unknown as BrowserContext;
   return { context, calls, patterns, handler: () => handler! };
 }
@@ -42,8 +67,12 @@ function request(url: string): { route: Route; outcome: () => string | undefined
   let outcome: string | undefined;
   const route = {
     request: () => ({ url: () => url }),
-    continue: async () => { outcome = 'continued'; },
-    abort: async (code: string) => { outcome = `aborted ${code}`; },
+    continue: async () => {
+      outcome = 'continued';
+    },
+    abort: async (code: string) => {
+      outcome = `aborted ${code}`;
+    },
   } as unknown as Route;
   return { route, outcome: () => outcome };
 }

@@ -47,13 +47,17 @@ export class HostGuard {
   /** Undefined when `url` is on an allowed host; non-web URLs (about:, data:, chrome-error:) are refused. */
   check(url: string): Refusal | undefined {
     const parsed = URL.canParse(url) ? new URL(url) : undefined;
-    if (!parsed || !WEB_SCHEMES.has(parsed.protocol)) return { host: parsed ? parsed.protocol : '(unparseable URL)', reason: 'Unparseable' };
+    if (!parsed || !WEB_SCHEMES.has(parsed.protocol))
+      return { host: parsed ? parsed.protocol : '(unparseable URL)', reason: 'Unparseable' };
     return checkHost(parsed.hostname, this.#allowedHosts);
   }
 
   refused(refusal: Refusal): void {
     if (this.#refusals.length < MAX_REFUSALS) this.#refusals.push(refusal);
-    this.#logger.warn({ host: refusal.host, reason: refusal.reason }, 'refused a browser request outside the allowed hosts');
+    this.#logger.warn(
+      { host: refusal.host, reason: refusal.reason },
+      'refused a browser request outside the allowed hosts',
+    );
   }
 
   async install(context: BrowserContext): Promise<void> {
@@ -91,15 +95,20 @@ export class HostGuard {
     if (this.#allowedOrigins.has(origin) || !this.#context) return;
     this.#allowedOrigins.add(origin);
     const context = this.#context;
-    this.#patternUpdates = this.#patternUpdates.then(async () => {
-      const previous = this.#pattern;
-      const next = routedUrls(this.#allowedOrigins);
-      await context.route(next, this.#handler);
-      this.#pattern = next;
-      await context.unroute(previous, this.#handler);
-    }).catch((e: unknown) => {
-      this.#logger.debug({ error: e instanceof Error ? e.name : typeof e }, 'kept routing every request to the host guard');
-    });
+    this.#patternUpdates = this.#patternUpdates
+      .then(async () => {
+        const previous = this.#pattern;
+        const next = routedUrls(this.#allowedOrigins);
+        await context.route(next, this.#handler);
+        this.#pattern = next;
+        await context.unroute(previous, this.#handler);
+      })
+      .catch((e: unknown) => {
+        this.#logger.debug(
+          { error: e instanceof Error ? e.name : typeof e },
+          'kept routing every request to the host guard',
+        );
+      });
     await this.#patternUpdates;
   }
 

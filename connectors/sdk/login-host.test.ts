@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { isConnectorError } from './errors.ts';
 import { resolveLoginUrl } from './login-host.ts';
 
-const connector = { id: 'acme', allowedLoginHosts: ['acme.example', '*.acme.example', '127.0.0.1'], defaultLoginUrl: 'https://acme.example/login' };
+const connector = {
+  id: 'acme',
+  allowedLoginHosts: ['acme.example', '*.acme.example', '127.0.0.1'],
+  defaultLoginUrl: 'https://acme.example/login',
+};
 
 function reasonOf(fn: () => unknown): string {
   try {

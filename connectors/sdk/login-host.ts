@@ -26,7 +26,11 @@ export function resolveLoginUrl(
   }
   const httpLike = url.protocol === 'https:' || url.protocol === 'http:';
   if (!httpLike || !isAllowedHost(url.hostname, connector.allowedLoginHosts)) {
-    throw loginHostNotAllowed(connector.id, httpLike ? url.hostname : `${url.protocol} URL`, connector.allowedLoginHosts);
+    throw loginHostNotAllowed(
+      connector.id,
+      httpLike ? url.hostname : `${url.protocol} URL`,
+      connector.allowedLoginHosts,
+    );
   }
   return url;
 }

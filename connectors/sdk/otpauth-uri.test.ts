@@ -19,7 +19,13 @@ describe('parseOtpauthUri', () => {
   it('reads a plain Google Authenticator style URI with defaults', () => {
     const seed = parseOtpauthUri(`otpauth://totp/Example:alice@example.com?secret=${KEY}&issuer=Example`);
     expect(seed.secret.reveal()).toBe(KEY);
-    expect(seed).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30, issuer: 'Example', label: 'alice@example.com' });
+    expect(seed).toMatchObject({
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      issuer: 'Example',
+      label: 'alice@example.com',
+    });
   });
 
   it.each([
@@ -49,8 +55,11 @@ describe('parseOtpauthUri', () => {
   });
 
   it('reads lower-case and dashed algorithms, 8 digits and a 60 s period', () => {
-    expect(parseOtpauthUri(`otpauth://totp/x?secret=${KEY}&algorithm=sha256&digits=8&period=60`))
-      .toMatchObject({ algorithm: 'SHA256', digits: 8, period: 60 });
+    expect(parseOtpauthUri(`otpauth://totp/x?secret=${KEY}&algorithm=sha256&digits=8&period=60`)).toMatchObject({
+      algorithm: 'SHA256',
+      digits: 8,
+      period: 60,
+    });
     expect(parseOtpauthUri(`otpauth://totp/x?secret=${KEY}&algorithm=SHA-512`).algorithm).toBe('SHA512');
   });
 
@@ -97,7 +106,11 @@ describe('parseTextKey', () => {
 
 describe('totpParametersFromText', () => {
   it('validates parameters printed beside a key', () => {
-    expect(totpParametersFromText({ algorithm: 'sha-256', digits: '8', period: '60' })).toEqual({ algorithm: 'SHA256', digits: 8, period: 60 });
+    expect(totpParametersFromText({ algorithm: 'sha-256', digits: '8', period: '60' })).toEqual({
+      algorithm: 'SHA256',
+      digits: 8,
+      period: 60,
+    });
     expect(totpParametersFromText({})).toEqual({ algorithm: 'SHA1', digits: 6, period: 30 });
     expect(() => totpParametersFromText({ digits: 'six' })).toThrow(/digits/);
   });
@@ -111,7 +124,15 @@ describe('TotpSeed', () => {
   });
 
   it('round-trips through toOtpauthUri', () => {
-    const seed = parseOtpauthUri(`otpauth://totp/Acme:bob?secret=${KEY}&algorithm=SHA512&digits=8&period=45&issuer=Acme`);
-    expect(parseOtpauthUri(toOtpauthUri(seed))).toMatchObject({ algorithm: 'SHA512', digits: 8, period: 45, issuer: 'Acme', label: 'bob' });
+    const seed = parseOtpauthUri(
+      `otpauth://totp/Acme:bob?secret=${KEY}&algorithm=SHA512&digits=8&period=45&issuer=Acme`,
+    );
+    expect(parseOtpauthUri(toOtpauthUri(seed))).toMatchObject({
+      algorithm: 'SHA512',
+      digits: 8,
+      period: 45,
+      issuer: 'Acme',
+      label: 'bob',
+    });
   });
 });

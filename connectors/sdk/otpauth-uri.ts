@@ -60,9 +60,15 @@ export function parseTextKey(key: SecretValue<string> | string, defaults: TextKe
  * URI's; absent or empty values take the TOTP defaults.
  */
 export function totpParametersFromText(shown: { algorithm?: string; digits?: string; period?: string }): {
-  algorithm: TotpAlgorithm; digits: TotpDigits; period: number;
+  algorithm: TotpAlgorithm;
+  digits: TotpDigits;
+  period: number;
 } {
-  return { algorithm: parseAlgorithm(shown.algorithm), digits: parseDigits(shown.digits), period: parsePeriod(shown.period) };
+  return {
+    algorithm: parseAlgorithm(shown.algorithm),
+    digits: parseDigits(shown.digits),
+    period: parsePeriod(shown.period),
+  };
 }
 
 /**
@@ -71,11 +77,15 @@ export function totpParametersFromText(shown: { algorithm?: string; digits?: str
  * the TOTP defaults. Only the stated values are returned, so a connector can merge them with its
  * own defaults; a stated value that is not usable is UnsupportedSeed, as in an otpauth URI.
  */
-export function totpParametersInText(text: string): Partial<{ algorithm: TotpAlgorithm; digits: TotpDigits; period: number }> {
+export function totpParametersInText(
+  text: string,
+): Partial<{ algorithm: TotpAlgorithm; digits: TotpDigits; period: number }> {
   // A labelled value first, so that "Algorithm: MD5" is refused rather than read as the default.
-  const algorithm = (/\balgorithm\s*[:=]?\s*(?:HMAC[-_ ]?)?([A-Za-z][\w-]*)/i.exec(text) ?? /\b(?:HMAC[-_ ]?)?(SHA[-_ ]?(?:1|256|512))\b/i.exec(text))?.[1];
+  const algorithm = (/\balgorithm\s*[:=]?\s*(?:HMAC[-_ ]?)?([A-Za-z][\w-]*)/i.exec(text) ??
+    /\b(?:HMAC[-_ ]?)?(SHA[-_ ]?(?:1|256|512))\b/i.exec(text))?.[1];
   const digits = (/\b(?:digits|length)\s*[:=]?\s*(\d+)\b/i.exec(text) ?? /\b(\d+)[- ]digits?\b/i.exec(text))?.[1];
-  const period = (/\b(?:period|interval|time ?step)\s*[:=]?\s*(\d+)\b/i.exec(text) ?? /\bevery\s+(\d+)\s*(?:s|sec|secs|seconds)\b/i.exec(text))?.[1];
+  const period = (/\b(?:period|interval|time ?step)\s*[:=]?\s*(\d+)\b/i.exec(text) ??
+    /\bevery\s+(\d+)\s*(?:s|sec|secs|seconds)\b/i.exec(text))?.[1];
   const shown = totpParametersFromText({ algorithm, digits, period });
   return {
     ...(algorithm !== undefined ? { algorithm: shown.algorithm } : {}),
@@ -86,11 +96,16 @@ export function totpParametersInText(text: string): Partial<{ algorithm: TotpAlg
 
 /** Canonical base32: upper case, no spaces, hyphens or padding. */
 export function canonicalBase32(raw: string): string {
-  const compact = raw.replace(/[\s-]+/g, '').replace(/=+$/, '').toUpperCase();
+  const compact = raw
+    .replace(/[\s-]+/g, '')
+    .replace(/=+$/, '')
+    .toUpperCase();
   if (compact.length === 0) throw unsupportedSeed('the secret is empty');
   if (!BASE32.test(compact)) throw unsupportedSeed('the secret contains characters outside base32 (A-Z, 2-7)');
   if (compact.length < MIN_SECRET_CHARS) {
-    throw unsupportedSeed(`the secret is shorter than ${MIN_SECRET_CHARS} base32 characters, probably read incompletely`);
+    throw unsupportedSeed(
+      `the secret is shorter than ${MIN_SECRET_CHARS} base32 characters, probably read incompletely`,
+    );
   }
   // Round-trip through otpauth so the stored form is exactly what code generation decodes.
   return Secret.fromBase32(compact).base32;
@@ -100,8 +115,12 @@ export function toOtpauthUri(seed: TotpSeed): SecretValue<string> {
   const issuer = seed.issuer ?? '';
   const account = seed.label ?? '';
   const label = issuer ? `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}` : encodeURIComponent(account);
-  const query = new URLSearchParams({ secret: seed.secret.reveal(), algorithm: seed.algorithm,
-    digits: String(seed.digits), period: String(seed.period) });
+  const query = new URLSearchParams({
+    secret: seed.secret.reveal(),
+    algorithm: seed.algorithm,
+    digits: String(seed.digits),
+    period: String(seed.period),
+  });
   if (issuer) query.set('issuer', issuer);
   return new SecretValue(`otpauth://totp/${label}?${query.toString()}`);
 }
@@ -180,7 +199,9 @@ function parsePeriod(value: string | undefined): number {
   if (value === undefined || value === '') return 30;
   const period = Number(value);
   if (Number.isInteger(period) && period > 0 && period <= MAX_PERIOD_SECONDS) return period;
-  throw unsupportedSeed(`period "${printable(value)}" is not a whole number of seconds between 1 and ${MAX_PERIOD_SECONDS}`);
+  throw unsupportedSeed(
+    `period "${printable(value)}" is not a whole number of seconds between 1 and ${MAX_PERIOD_SECONDS}`,
+  );
 }
 
 /** Parameter values are not secret, but they come from a page: keep them short and plain. */

@@ -3,7 +3,12 @@ import type { ConnectorContext } from './connector.ts';
 import { connectorOutdated } from './errors.ts';
 
 /** An element the app's page contract promises; missing means the app changed under the connector. */
-export async function expectVisible(ctx: ConnectorContext, element: Locator, name: string, app: string): Promise<Locator> {
+export async function expectVisible(
+  ctx: ConnectorContext,
+  element: Locator,
+  name: string,
+  app: string,
+): Promise<Locator> {
   try {
     await element.waitFor({ state: 'visible', timeout: ctx.timeouts.actionMs });
     return element;

@@ -50,13 +50,20 @@ describe('SDK page helpers in Chromium', () => {
   beforeAll(async () => {
     server = await serveLoopbackPages((req, res) => {
       void (async () => {
-        const html = (body: string, status = 200) => res.writeHead(status, { 'content-type': 'text/html' }).end(page(body));
+        const html = (body: string, status = 200) =>
+          res.writeHead(status, { 'content-type': 'text/html' }).end(page(body));
         const url = new URL(req.url ?? '/', 'http://x');
         if (req.method === 'POST' && url.pathname === '/email') {
           const form = await formOf(req);
           received.push(`email page: ${[...form.keys()].join(',')}`);
-          if (form.get('email') !== 'a@example.com') return html('<p role="alert">Unknown email</p><form method="post" action="/email"><input name="email" aria-label="Email"></form>', 200);
-          return html('<form method="post" action="/password"><input type="password" name="password" aria-label="Password"><button>Sign in</button></form>');
+          if (form.get('email') !== 'a@example.com')
+            return html(
+              '<p role="alert">Unknown email</p><form method="post" action="/email"><input name="email" aria-label="Email"></form>',
+              200,
+            );
+          return html(
+            '<form method="post" action="/password"><input type="password" name="password" aria-label="Password"><button>Sign in</button></form>',
+          );
         }
         if (req.method === 'POST' && url.pathname === '/password') {
           const form = await formOf(req);
@@ -70,8 +77,10 @@ describe('SDK page helpers in Chromium', () => {
           return res.writeHead(303, { location: '/home' }).end();
         }
         const routes: Record<string, string> = {
-          '/two-page': '<form method="post" action="/email"><input name="email" aria-label="Email"><button>Next</button></form>',
-          '/one-page': '<form method="post" action="/both"><input name="email" aria-label="Email"><input type="password" name="password" aria-label="Password"><button>Sign in</button></form>',
+          '/two-page':
+            '<form method="post" action="/email"><input name="email" aria-label="Email"><button>Next</button></form>',
+          '/one-page':
+            '<form method="post" action="/both"><input name="email" aria-label="Email"><input type="password" name="password" aria-label="Password"><button>Sign in</button></form>',
           '/home': '<h1>Home</h1>',
           '/boxes': BOXES,
           '/in-place': IN_PLACE,
@@ -98,7 +107,13 @@ describe('SDK page helpers in Chromium', () => {
 
   function context(stepUpPassword = PASSWORD): ConnectorContext {
     const credentials = { username: 'a@example.com', password: new SecretValue(stepUpPassword) };
-    return { page: session.page, loginUrl: new URL(`${origin}/`), logger, timeouts: { navigationMs: 10_000, actionMs: 5_000 }, stepUp: { credentials } };
+    return {
+      page: session.page,
+      loginUrl: new URL(`${origin}/`),
+      logger,
+      timeouts: { navigationMs: 10_000, actionMs: 5_000 },
+      stepUp: { credentials },
+    };
   }
 
   async function boxValues(ctx: ConnectorContext): Promise<string> {
@@ -117,8 +132,14 @@ describe('SDK page helpers in Chromium', () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/boxes`, 'opening the code page');
       let message = '';
-      const reason = await reasonOf(fillCodeBoxes(ctx, ctx.page.locator('input.box'), new SecretValue('12345678'), 'sign-in code', APP)
-        .catch((e: unknown) => { message = String((e as Error).message); throw e; }));
+      const reason = await reasonOf(
+        fillCodeBoxes(ctx, ctx.page.locator('input.box'), new SecretValue('12345678'), 'sign-in code', APP).catch(
+          (e: unknown) => {
+            message = String((e as Error).message);
+            throw e;
+          },
+        ),
+      );
       expect(reason).toBe('ConnectorOutdated');
       expect(message).toContain('8 one-digit boxes for the sign-in code (found 6)');
       expect(message).not.toContain('12345678');
@@ -128,7 +149,9 @@ describe('SDK page helpers in Chromium', () => {
     it('refuses a code shorter than the boxes', async () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/boxes`, 'opening the code page');
-      expect(await reasonOf(fillCodeBoxes(ctx, ctx.page.locator('input.box'), new SecretValue('1234'), 'sign-in code', APP))).toBe('ConnectorOutdated');
+      expect(
+        await reasonOf(fillCodeBoxes(ctx, ctx.page.locator('input.box'), new SecretValue('1234'), 'sign-in code', APP)),
+      ).toBe('ConnectorOutdated');
     });
   });
 
@@ -173,7 +196,10 @@ describe('SDK page helpers in Chromium', () => {
     it('types the email on the first page and the password on the page that answers', async () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/two-page`, 'opening sign-in');
-      const responses = await signInInSteps(ctx, pages, form, { username: 'a@example.com', password: new SecretValue(PASSWORD) });
+      const responses = await signInInSteps(ctx, pages, form, {
+        username: 'a@example.com',
+        password: new SecretValue(PASSWORD),
+      });
       expect(responses.username?.status()).toBe(200);
       expect(responses.password.status()).toBe(303);
       expect(received).toEqual(['email page: email', 'password page: password']);
@@ -183,9 +209,15 @@ describe('SDK page helpers in Chromium', () => {
     it('stops before the password when the email page refuses the email', async () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/two-page`, 'opening sign-in');
-      const refused = signInInSteps(ctx, pages, form, { username: 'nobody@example.com', password: new SecretValue(PASSWORD) }, async () => {
-        if ((await pages.alertText(ctx)) === 'Unknown email') throw new Error('unknown email');
-      });
+      const refused = signInInSteps(
+        ctx,
+        pages,
+        form,
+        { username: 'nobody@example.com', password: new SecretValue(PASSWORD) },
+        async () => {
+          if ((await pages.alertText(ctx)) === 'Unknown email') throw new Error('unknown email');
+        },
+      );
       await expect(refused).rejects.toThrow('unknown email');
       expect(received).toEqual(['email page: email']);
     });
@@ -193,14 +225,20 @@ describe('SDK page helpers in Chromium', () => {
     it('returns the refused password response for the connector to map', async () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/two-page`, 'opening sign-in');
-      const responses = await signInInSteps(ctx, pages, form, { username: 'a@example.com', password: new SecretValue('wrong') });
+      const responses = await signInInSteps(ctx, pages, form, {
+        username: 'a@example.com',
+        password: new SecretValue('wrong'),
+      });
       expect(responses.password.status()).toBe(401);
     });
 
     it('types both on one page when the password field is already there', async () => {
       const ctx = context();
       await pages.open(ctx, `${origin}/one-page`, 'opening sign-in');
-      const responses = await signInInSteps(ctx, pages, form, { username: 'a@example.com', password: new SecretValue(PASSWORD) });
+      const responses = await signInInSteps(ctx, pages, form, {
+        username: 'a@example.com',
+        password: new SecretValue(PASSWORD),
+      });
       expect(responses.username).toBeUndefined();
       expect(received).toEqual(['one page: email,password']);
     });
@@ -215,7 +253,11 @@ describe('SDK page helpers in Chromium', () => {
     });
 
     it('reads labelled lines and returns only what is stated', () => {
-      expect(totpParametersInText('Algorithm: SHA1\nDigits: 6\nInterval: 30')).toEqual({ algorithm: 'SHA1', digits: 6, period: 30 });
+      expect(totpParametersInText('Algorithm: SHA1\nDigits: 6\nInterval: 30')).toEqual({
+        algorithm: 'SHA1',
+        digits: 6,
+        period: 30,
+      });
       expect(totpParametersInText('Scan the code with your app.')).toEqual({});
       expect(totpParametersInText('Codes have 8 digits')).toEqual({ digits: 8 });
     });

@@ -33,7 +33,8 @@ export interface AppPages {
 }
 
 export function appPages(app: string): AppPages {
-  const asTimeout = (e: unknown, step: string): unknown => (e instanceof errors.TimeoutError ? timedOut(app, step, e) : e);
+  const asTimeout = (e: unknown, step: string): unknown =>
+    e instanceof errors.TimeoutError ? timedOut(app, step, e) : e;
 
   async function open(ctx: ConnectorContext, url: string, step: string): Promise<Response | null> {
     try {
@@ -43,13 +44,21 @@ export function appPages(app: string): AppPages {
     }
   }
 
-  async function submit(ctx: ConnectorContext, button: Locator | (() => Promise<void>), step: string): Promise<Response> {
+  async function submit(
+    ctx: ConnectorContext,
+    button: Locator | (() => Promise<void>),
+    step: string,
+  ): Promise<Response> {
     const { page, timeouts } = ctx;
     const action = typeof button === 'function' ? button : () => button.click({ timeout: timeouts.actionMs });
     try {
-      const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest(),
-        { timeout: timeouts.navigationMs });
-      const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: timeouts.navigationMs });
+      const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest(), {
+        timeout: timeouts.navigationMs,
+      });
+      const navigated = page.waitForEvent('framenavigated', {
+        predicate: (frame) => frame === page.mainFrame(),
+        timeout: timeouts.navigationMs,
+      });
       // Any of the three may fail first; keep the others from becoming unhandled rejections.
       posted.catch(() => undefined);
       navigated.catch(() => undefined);
@@ -66,7 +75,10 @@ export function appPages(app: string): AppPages {
   async function navigate(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<void> {
     const { page, timeouts } = ctx;
     try {
-      const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: timeouts.navigationMs });
+      const navigated = page.waitForEvent('framenavigated', {
+        predicate: (frame) => frame === page.mainFrame(),
+        timeout: timeouts.navigationMs,
+      });
       navigated.catch(() => undefined);
       await action();
       await navigated;

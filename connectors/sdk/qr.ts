@@ -25,8 +25,12 @@ export class QrNotFoundError extends Error {
 
 /** The element screenshot scrolls the element into view itself. */
 export async function readQrFromElement(element: Locator, timeoutMs?: number): Promise<SecretValue<string>> {
-  const png = await element.screenshot({ type: 'png', animations: 'disabled', scale: 'device',
-    ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+  const png = await element.screenshot({
+    type: 'png',
+    animations: 'disabled',
+    scale: 'device',
+    ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+  });
   return decodeQrPng(png);
 }
 
@@ -34,7 +38,11 @@ export async function readQrFromElement(element: Locator, timeoutMs?: number): P
  * The QR code's otpauth URI when the element shows a readable one; undefined, with a warning, when
  * it does not, for a page whose text key is enough on its own (the runner cross-checks the two).
  */
-export async function readQrIfReadable(element: Locator, timeoutMs: number, logger: Pick<Logger, 'warn'>): Promise<SecretValue<string> | undefined> {
+export async function readQrIfReadable(
+  element: Locator,
+  timeoutMs: number,
+  logger: Pick<Logger, 'warn'>,
+): Promise<SecretValue<string> | undefined> {
   try {
     return await readQrFromElement(element, timeoutMs);
   } catch (e: unknown) {
@@ -49,8 +57,9 @@ export function decodeQrPng(png: Buffer): SecretValue<string> {
   const framed = withQuietZone(image.data, image.width, image.height);
   // Dark on light first, as nearly every page draws it; light on dark only when that finds nothing
   // ('invertFirst': jsqr's 'onlyInvert' never computes the inverted image it then reads).
-  const found = jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'dontInvert' })
-    ?? jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'invertFirst' });
+  const found =
+    jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'dontInvert' }) ??
+    jsQR(framed.data, framed.width, framed.height, { inversionAttempts: 'invertFirst' });
   if (!found || found.data === '') throw new QrNotFoundError();
   return new SecretValue(found.data);
 }

@@ -35,7 +35,11 @@ export async function reconfirmationShown(ctx: ConnectorContext, prompt: Reconfi
  * on the page that was asked for: a prompt that is still there (the same page re-rendered, or the
  * dialog with its error) is StepUpRequired, never a second try with the same password.
  */
-export async function passPasswordReconfirmation(ctx: ConnectorContext, pages: AppPages, prompt: ReconfirmationPrompt = {}): Promise<boolean> {
+export async function passPasswordReconfirmation(
+  ctx: ConnectorContext,
+  pages: AppPages,
+  prompt: ReconfirmationPrompt = {},
+): Promise<boolean> {
   if (!(await reconfirmationShown(ctx, prompt))) return false;
   const { page, timeouts } = ctx;
   ctx.logger.info('app asked to confirm the password; confirming with the stored credentials');
@@ -48,11 +52,17 @@ export async function passPasswordReconfirmation(ctx: ConnectorContext, pages: A
     // away, or the app marks it invalid or shows one more alert. Whichever comes first says the
     // app has answered.
     const alertsBefore = await page.locator('[role="alert"]:visible').count();
-    const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: timeouts.navigationMs });
+    const navigated = page.waitForEvent('framenavigated', {
+      predicate: (frame) => frame === page.mainFrame(),
+      timeout: timeouts.navigationMs,
+    });
     const gone = pinned ? pinned.waitForElementState('hidden', { timeout: timeouts.navigationMs }) : Promise.resolve();
-    const alerted = page.locator('[role="alert"]:visible').nth(alertsBefore)
+    const alerted = page
+      .locator('[role="alert"]:visible')
+      .nth(alertsBefore)
       .or(page.locator('input[type="password"][aria-invalid="true"]:visible'))
-      .first().waitFor({ state: 'attached', timeout: timeouts.navigationMs });
+      .first()
+      .waitFor({ state: 'attached', timeout: timeouts.navigationMs });
     const answered = Promise.any([navigated, gone, alerted]);
     for (const wait of [navigated, gone, alerted]) wait.catch(() => undefined);
     if (prompt.button) await prompt.button(ctx).click({ timeout: timeouts.actionMs });

@@ -10,7 +10,12 @@ import { secretInputRefusal } from './host-guard.ts';
  * between the check and the fill, the fill fails on the detached element instead of typing into
  * the next document, and the error says where the page went.
  */
-export async function fillSecret(ctx: ConnectorContext, field: Locator, value: string | SecretValue<string>, what: string): Promise<void> {
+export async function fillSecret(
+  ctx: ConnectorContext,
+  field: Locator,
+  value: string | SecretValue<string>,
+  what: string,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let handle: ElementHandle | null = null;
     try {

@@ -30,16 +30,27 @@ export interface SignInResponses {
  * `checkUsername` runs after the email page was submitted and before the password is typed: throw
  * there (InvalidCredentials, RateLimited, ChallengeRequired) when the app did not move on.
  */
-export async function signInInSteps(ctx: ConnectorContext, pages: AppPages, form: SignInForm, credentials: Credentials,
-  checkUsername: (response: Response) => Promise<void> | void = () => undefined): Promise<SignInResponses> {
+export async function signInInSteps(
+  ctx: ConnectorContext,
+  pages: AppPages,
+  form: SignInForm,
+  credentials: Credentials,
+  checkUsername: (response: Response) => Promise<void> | void = () => undefined,
+): Promise<SignInResponses> {
   const username = await pages.expectVisible(ctx, form.username(ctx), 'the username or email field');
   await fillSecret(ctx, username, credentials.username, 'username');
   let usernameResponse: Response | undefined;
   if (!(await form.password(ctx).isVisible())) {
     // Either a new page (a POST that loads one) or the same page revealing its password field.
-    const posted = pages.submit(ctx, form.next ? form.next(ctx) : () => username.press('Enter', { timeout: ctx.timeouts.actionMs }),
-      'submitting the username');
-    const revealed = form.password(ctx).waitFor({ state: 'visible', timeout: ctx.timeouts.navigationMs }).then(() => undefined);
+    const posted = pages.submit(
+      ctx,
+      form.next ? form.next(ctx) : () => username.press('Enter', { timeout: ctx.timeouts.actionMs }),
+      'submitting the username',
+    );
+    const revealed = form
+      .password(ctx)
+      .waitFor({ state: 'visible', timeout: ctx.timeouts.navigationMs })
+      .then(() => undefined);
     posted.catch(() => undefined);
     revealed.catch(() => undefined);
     usernameResponse = await Promise.any([posted, revealed]).catch(() => posted);
@@ -47,7 +58,10 @@ export async function signInInSteps(ctx: ConnectorContext, pages: AppPages, form
   }
   const password = await pages.expectVisible(ctx, form.password(ctx), 'the password field');
   await fillSecret(ctx, password, credentials.password, 'password');
-  const passwordResponse = await pages.submit(ctx, form.submit ? form.submit(ctx) : () => password.press('Enter', { timeout: ctx.timeouts.actionMs }),
-    'signing in');
+  const passwordResponse = await pages.submit(
+    ctx,
+    form.submit ? form.submit(ctx) : () => password.press('Enter', { timeout: ctx.timeouts.actionMs }),
+    'signing in',
+  );
   return { ...(usernameResponse ? { username: usernameResponse } : {}), password: passwordResponse };
 }

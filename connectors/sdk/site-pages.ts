@@ -50,14 +50,17 @@ export function sitePages<Page extends string>(options: SitePagesOptions<Page>):
     options.check?.(ctx, response);
     return { page: currentPage(ctx), status: response?.status() ?? 0 };
   };
-  const describe = (landed: Landing<Page>) => (landed.page ? `${options.owner} ${landed.page} page` : `another page (HTTP ${landed.status})`);
-  const submit = async (ctx: ConnectorContext, action: () => Promise<void>, step: string) => landing(ctx, await pages.submit(ctx, action, step));
+  const describe = (landed: Landing<Page>) =>
+    landed.page ? `${options.owner} ${landed.page} page` : `another page (HTTP ${landed.status})`;
+  const submit = async (ctx: ConnectorContext, action: () => Promise<void>, step: string) =>
+    landing(ctx, await pages.submit(ctx, action, step));
   return {
     app: options.app,
     currentPage,
     open: async (ctx, url, step) => landing(ctx, await pages.open(ctx, url, step)),
     submit,
-    submitField: (ctx, field, step) => submit(ctx, () => field.press('Enter', { timeout: ctx.timeouts.actionMs }), step),
+    submitField: (ctx, field, step) =>
+      submit(ctx, () => field.press('Enter', { timeout: ctx.timeouts.actionMs }), step),
     formField: (ctx, name) => ctx.page.locator(`form input[name="${name}"]:not([type="hidden"])`).first(),
     expectVisible: pages.expectVisible,
     expectPage: (landed, page, name) => {

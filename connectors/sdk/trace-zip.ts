@@ -19,13 +19,17 @@ const LOCAL_SIGNATURE = 0x04034b50;
 
 export async function scrubZipEntries(path: string, scrub: (text: string) => string): Promise<void> {
   const entries = readZip(await readFile(path));
-  const scrubbed = entries.map((entry) => ({ name: entry.name, data: Buffer.from(scrub(entry.data.toString('utf8')), 'utf8') }));
+  const scrubbed = entries.map((entry) => ({
+    name: entry.name,
+    data: Buffer.from(scrub(entry.data.toString('utf8')), 'utf8'),
+  }));
   await writeFile(path, writeZip(scrubbed), { mode: 0o600 });
 }
 
 export function readZip(zip: Buffer): ZipEntry[] {
   const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0 || zip.readUInt32LE(eocd) !== EOCD_SIGNATURE) throw new Error('Not a zip file (no end of central directory).');
+  if (eocd < 0 || zip.readUInt32LE(eocd) !== EOCD_SIGNATURE)
+    throw new Error('Not a zip file (no end of central directory).');
   const count = zip.readUInt16LE(eocd + 10);
   let at = zip.readUInt32LE(eocd + 16);
   const entries: ZipEntry[] = [];

@@ -11,35 +11,80 @@ function capture(options: LogOptions = {}) {
       done();
     },
   });
-  return { log: createLogger('test', options, stream), out: () => lines.join(''), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log: createLogger('test', options, stream),
+    out: () => lines.join(''),
+    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
-const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+const JWT =
+  'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n';
 
 describe('createLogger', () => {
   it('redacts secret-named fields at any depth, whatever their case or separators', () => {
     const { log, out, records } = capture();
 
-    log.info({
-      password: 'hunter2-a', run: { seed: 'JBSWY3DPAAAA' },
-      a: { b: { c: { d: { e: { code: '123456', recoveryCodes: ['rc-aaaa-1111'] } } } } },
-      request: { headers: { Authorization: 'Basic dXNlcjpodW50ZXIy', Cookie: 'session=cookie-value-1', 'set-cookie': ['sid=cookie-value-2'] } },
-      sa: { key: 'gcp-key-value', private_key: 'pk-value-1', privateKey: 'pk-value-2', sessionToken: 'session-token-1' },
-      list: [{ deep: [{ stringData: { password: 'list-secret-1' } }] }],
-      kept: { name: 'shared', namespace: 'team-a', secretName: 'shared-mfa-seed' },
-    }, 'step done');
+    log.info(
+      {
+        password: 'hunter2-a',
+        run: { seed: 'JBSWY3DPAAAA' },
+        a: { b: { c: { d: { e: { code: '123456', recoveryCodes: ['rc-aaaa-1111'] } } } } },
+        request: {
+          headers: {
+            Authorization: 'Basic dXNlcjpodW50ZXIy',
+            Cookie: 'session=cookie-value-1',
+            'set-cookie': ['sid=cookie-value-2'],
+          },
+        },
+        sa: {
+          key: 'gcp-key-value',
+          private_key: 'pk-value-1',
+          privateKey: 'pk-value-2',
+          sessionToken: 'session-token-1',
+        },
+        list: [{ deep: [{ stringData: { password: 'list-secret-1' } }] }],
+        kept: { name: 'shared', namespace: 'team-a', secretName: 'shared-mfa-seed' },
+      },
+      'step done',
+    );
 
     const text = out();
-    for (const value of ['hunter2-a', 'JBSWY3DPAAAA', '123456', 'rc-aaaa-1111', 'dXNlcjpodW50ZXIy', 'cookie-value-1', 'cookie-value-2',
-      'gcp-key-value', 'pk-value-1', 'pk-value-2', 'session-token-1', 'list-secret-1']) expect(text).not.toContain(value);
-    expect(records()[0]).toMatchObject({ msg: 'step done', kept: { name: 'shared', namespace: 'team-a', secretName: 'shared-mfa-seed' } });
-    expect(records()[0]).toMatchObject({ a: { b: { c: { d: { e: { code: '[redacted]' } } } } }, sa: { private_key: '[redacted]' } });
+    for (const value of [
+      'hunter2-a',
+      'JBSWY3DPAAAA',
+      '123456',
+      'rc-aaaa-1111',
+      'dXNlcjpodW50ZXIy',
+      'cookie-value-1',
+      'cookie-value-2',
+      'gcp-key-value',
+      'pk-value-1',
+      'pk-value-2',
+      'session-token-1',
+      'list-secret-1',
+    ])
+      expect(text).not.toContain(value);
+    expect(records()[0]).toMatchObject({
+      msg: 'step done',
+      kept: { name: 'shared', namespace: 'team-a', secretName: 'shared-mfa-seed' },
+    });
+    expect(records()[0]).toMatchObject({
+      a: { b: { c: { d: { e: { code: '[redacted]' } } } } },
+      sa: { private_key: '[redacted]' },
+    });
   });
 
-  it('never prints a Kubernetes Secret object\'s data', () => {
+  it("never prints a Kubernetes Secret object's data", () => {
     const { log, out, records } = capture();
-    const secretObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'team-a' }, data: { password: Buffer.from('s3cr3t-pw').toString('base64') }, stringData: { username: 'bob-the-admin' } };
+    const secretObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: 'team-a' },
+      data: { password: Buffer.from('s3cr3t-pw').toString('base64') },
+      stringData: { username: 'bob-the-admin' },
+    };
 
     log.warn({ object: secretObject, nested: { items: [secretObject] } }, 'could not update');
 
@@ -51,14 +96,22 @@ describe('createLogger', () => {
   it('redacts inside errors: their fields, their cause, and secrets in err.message and err.stack by shape', () => {
     const { log, out, records } = capture();
     const cause = Object.assign(new Error(`upstream said Bearer ${JWT}`), { token: 'cause-token-1' });
-    const error = Object.assign(new Error(`request to https://admin:hunter2-b@app.example.com failed`, { cause }), { body: { apiKey: 'body-api-key' } });
+    const error = Object.assign(new Error(`request to https://admin:hunter2-b@app.example.com failed`, { cause }), {
+      body: { apiKey: 'body-api-key' },
+    });
 
     log.error({ err: error }, 'sync failed');
     log.error(error);
 
     const text = out();
     for (const value of [JWT, 'cause-token-1', 'hunter2-b', 'body-api-key']) expect(text).not.toContain(value);
-    expect(records()[0]).toMatchObject({ err: { type: 'Error', message: 'request to https://admin:[redacted]@app.example.com failed', cause: { token: '[redacted]' } } });
+    expect(records()[0]).toMatchObject({
+      err: {
+        type: 'Error',
+        message: 'request to https://admin:[redacted]@app.example.com failed',
+        cause: { token: '[redacted]' },
+      },
+    });
     expect(String((records()[0]!.err as { stack: string }).stack)).toContain('logger.test.ts');
     expect(records()[1]!.msg).toBe('request to https://admin:[redacted]@app.example.com failed');
   });
@@ -72,15 +125,20 @@ describe('createLogger', () => {
     log.info(`key file: ${PEM}`);
 
     const text = out();
-    for (const value of [JWT.slice(0, 30), JWT, 'JBSWY3DPEHPK3PXP', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']) expect(text).not.toContain(value);
+    for (const value of [JWT.slice(0, 30), JWT, 'JBSWY3DPEHPK3PXP', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'])
+      expect(text).not.toContain(value);
     expect(text).toContain('Bearer [redacted]');
   });
 
   it('removes every value the scrub function knows, from the message, fields, bindings and errors', () => {
     const known = ['correct-horse-9', 'qu"ote\\d-secret'];
-    const { log, out } = capture({ scrub: (line) => known.reduce((l, v) => l.split(JSON.stringify(v).slice(1, -1)).join('[redacted]'), line) });
+    const { log, out } = capture({
+      scrub: (line) => known.reduce((l, v) => l.split(JSON.stringify(v).slice(1, -1)).join('[redacted]'), line),
+    });
 
-    log.child({ note: 'child of correct-horse-9' }).info({ detail: 'typed correct-horse-9 then qu"ote\\d-secret' }, 'filled in correct-horse-9');
+    log
+      .child({ note: 'child of correct-horse-9' })
+      .info({ detail: 'typed correct-horse-9 then qu"ote\\d-secret' }, 'filled in correct-horse-9');
     log.error(new Error('page echoed qu"ote\\d-secret'));
 
     expect(out()).not.toContain('correct-horse-9');

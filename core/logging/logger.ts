@@ -29,8 +29,15 @@ export function createLogger(name: string, options: LogOptions = {}, destination
     serializers: { err: (err: unknown) => err, ...pinoOptions.serializers },
     formatters: {
       ...pinoOptions.formatters,
-      log: (object) => redactFields(pinoOptions.formatters?.log ? pinoOptions.formatters.log(object) : object) as Record<string, unknown>,
-      bindings: (bindings) => redactFields(pinoOptions.formatters?.bindings ? pinoOptions.formatters.bindings(bindings) : bindings) as pino.Bindings,
+      log: (object) =>
+        redactFields(pinoOptions.formatters?.log ? pinoOptions.formatters.log(object) : object) as Record<
+          string,
+          unknown
+        >,
+      bindings: (bindings) =>
+        redactFields(
+          pinoOptions.formatters?.bindings ? pinoOptions.formatters.bindings(bindings) : bindings,
+        ) as pino.Bindings,
     },
     hooks: {
       ...pinoOptions.hooks,

@@ -5,12 +5,38 @@ export const REDACTED = '[redacted]';
  * `_` and `.`, so `Authorization`, `private_key`, `set-cookie` and `recoveryCodes` all match.
  */
 export const REDACTED_FIELDS: readonly string[] = [
-  'password', 'passwd', 'passphrase', 'secret', 'clientsecret', 'seed', 'pendingseed', 'textkey',
-  'code', 'codes', 'recoverycodes', 'totp', 'otp', 'otpauthuri', 'uri',
-  'token', 'accesstoken', 'refreshtoken', 'idtoken', 'authorization', 'proxyauthorization',
-  'cookie', 'cookies', 'setcookie', 'key', 'privatekey', 'apikey', 'secretkey', 'credentials',
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'clientsecret',
+  'seed',
+  'pendingseed',
+  'textkey',
+  'code',
+  'codes',
+  'recoverycodes',
+  'totp',
+  'otp',
+  'otpauthuri',
+  'uri',
+  'token',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'authorization',
+  'proxyauthorization',
+  'cookie',
+  'cookies',
+  'setcookie',
+  'key',
+  'privatekey',
+  'apikey',
+  'secretkey',
+  'credentials',
   // A Kubernetes Secret's payload: the operator never logs a Secret's data, whatever holds it.
-  'data', 'stringdata',
+  'data',
+  'stringdata',
 ];
 
 /** Names ending like these are secret too: `sessionToken`, `adminPassword`, `gcpPrivateKey`. */
@@ -54,7 +80,8 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
 function walkObject(object: Record<string, unknown>, depth: number, seen: WeakSet<object>): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(object)) {
-    copy[name] = isSecretFieldName(name) && field !== undefined && field !== null ? REDACTED : walk(field, depth + 1, seen);
+    copy[name] =
+      isSecretFieldName(name) && field !== undefined && field !== null ? REDACTED : walk(field, depth + 1, seen);
   }
   return copy;
 }

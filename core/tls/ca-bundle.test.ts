@@ -4,8 +4,12 @@ import { createTestCa, type TestCa } from '../../test/support/test-ca.ts';
 import { CaBundleProblem, MAX_CA_BUNDLE_BYTES, parseCaBundle } from './ca-bundle.ts';
 
 let tls: TestCa;
-beforeAll(async () => { tls = await createTestCa(); });
-afterAll(async () => { await tls?.remove(); });
+beforeAll(async () => {
+  tls = await createTestCa();
+});
+afterAll(async () => {
+  await tls?.remove();
+});
 
 const now = new Date();
 const problem = (text: string, at = now): string => {
@@ -27,15 +31,19 @@ describe('parseCaBundle', () => {
     expect(cas[0]!.pem).not.toContain('#');
   });
 
-  it('refuses the app\'s own (leaf) certificate, saying to give its CA', () => {
-    expect(problem(tls.serving.cert)).toMatch(/certificate 1 \(CN=127\.0\.0\.1\) is not a CA certificate.*the CA that signed/);
+  it("refuses the app's own (leaf) certificate, saying to give its CA", () => {
+    expect(problem(tls.serving.cert)).toMatch(
+      /certificate 1 \(CN=127\.0\.0\.1\) is not a CA certificate.*the CA that signed/,
+    );
     expect(problem(`${tls.ca.cert}${tls.serving.cert}`)).toMatch(/^certificate 2 /);
   });
 
   it('refuses text without a certificate, a broken certificate, and a private key pasted in', () => {
     expect(problem('not a certificate at all')).toMatch(/holds no PEM certificate/);
     expect(problem('')).toMatch(/holds no PEM certificate/);
-    expect(problem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toMatch(/PEM block 1 is not a readable X\.509 certificate/);
+    expect(problem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toMatch(
+      /PEM block 1 is not a readable X\.509 certificate/,
+    );
     const withKey = problem(`${tls.ca.cert}${tls.ca.key}`);
     expect(withKey).toMatch(/PEM block 2 is a "PRIVATE KEY", not a CERTIFICATE/);
     expect(withKey).not.toContain(tls.ca.key.split('\n')[1]);

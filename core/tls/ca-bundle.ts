@@ -25,11 +25,15 @@ export interface TrustedCa {
  * Text between blocks (comments, as in Mozilla-style bundles) is ignored, as OpenSSL does.
  */
 export function parseCaBundle(text: string, now: Date): TrustedCa[] {
-  if (Buffer.byteLength(text) > MAX_CA_BUNDLE_BYTES) throw new CaBundleProblem(`it is larger than ${MAX_CA_BUNDLE_BYTES / 1024} KiB`);
+  if (Buffer.byteLength(text) > MAX_CA_BUNDLE_BYTES)
+    throw new CaBundleProblem(`it is larger than ${MAX_CA_BUNDLE_BYTES / 1024} KiB`);
   const cas: TrustedCa[] = [];
   for (const [block, label] of text.matchAll(PEM_BLOCK)) {
     const n = cas.length + 1;
-    if (label !== 'CERTIFICATE') throw new CaBundleProblem(`PEM block ${n} is a "${label}", not a CERTIFICATE; a CA bundle holds certificates only`);
+    if (label !== 'CERTIFICATE')
+      throw new CaBundleProblem(
+        `PEM block ${n} is a "${label}", not a CERTIFICATE; a CA bundle holds certificates only`,
+      );
     let cert: X509Certificate;
     try {
       cert = new X509Certificate(block);
@@ -37,9 +41,16 @@ export function parseCaBundle(text: string, now: Date): TrustedCa[] {
       throw new CaBundleProblem(`PEM block ${n} is not a readable X.509 certificate`);
     }
     const subject = cert.subject.replaceAll('\n', ', ');
-    if (!cert.ca) throw new CaBundleProblem(`certificate ${n} (${subject}) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the app's certificate, not the app's own certificate`);
-    if (now < cert.validFromDate) throw new CaBundleProblem(`certificate ${n} (${subject}) is not valid before ${cert.validFromDate.toISOString()}`);
-    if (now > cert.validToDate) throw new CaBundleProblem(`certificate ${n} (${subject}) expired at ${cert.validToDate.toISOString()}`);
+    if (!cert.ca)
+      throw new CaBundleProblem(
+        `certificate ${n} (${subject}) is not a CA certificate (basicConstraints CA:TRUE); give the CA that signed the app's certificate, not the app's own certificate`,
+      );
+    if (now < cert.validFromDate)
+      throw new CaBundleProblem(
+        `certificate ${n} (${subject}) is not valid before ${cert.validFromDate.toISOString()}`,
+      );
+    if (now > cert.validToDate)
+      throw new CaBundleProblem(`certificate ${n} (${subject}) expired at ${cert.validToDate.toISOString()}`);
     cas.push({ pem: cert.toString(), subject });
   }
   if (cas.length === 0) throw new CaBundleProblem('it holds no PEM certificate (-----BEGIN CERTIFICATE-----)');

@@ -46,13 +46,15 @@ const DEFAULT_MIN_REMAINING_SECONDS = 5;
 const WINDOW_SETTLE_MS = 50;
 
 export function generateTotpCode(seed: TotpSeed, timestampMs: number): SecretValue<string> {
-  return new SecretValue(TOTP.generate({
-    secret: Secret.fromBase32(seed.secret.reveal()),
-    algorithm: seed.algorithm,
-    digits: seed.digits,
-    period: seed.period,
-    timestamp: timestampMs,
-  }));
+  return new SecretValue(
+    TOTP.generate({
+      secret: Secret.fromBase32(seed.secret.reveal()),
+      algorithm: seed.algorithm,
+      digits: seed.digits,
+      period: seed.period,
+      timestamp: timestampMs,
+    }),
+  );
 }
 
 export class TotpCodeSource implements SecondFactor {

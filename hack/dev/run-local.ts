@@ -29,28 +29,46 @@ interface Settings {
 async function settings(env: NodeJS.ProcessEnv): Promise<Settings> {
   const missing = ['CONNECTOR', 'LOGIN_URL', 'USERNAME_FILE', 'PASSWORD_FILE'].filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new Error(`set ${missing.join(', ')}: make dev CONNECTOR=keycloak LOGIN_URL=https://198.18.0.1:8443/realms/acme/account ` +
-      'USERNAME_FILE=./username PASSWORD_FILE=./password (see docs/connectors.md, "Run the operator locally")');
+    throw new Error(
+      `set ${missing.join(', ')}: make dev CONNECTOR=keycloak LOGIN_URL=https://198.18.0.1:8443/realms/acme/account ` +
+        'USERNAME_FILE=./username PASSWORD_FILE=./password (see docs/connectors.md, "Run the operator locally")',
+    );
   }
   const connector = env.CONNECTOR!;
-  if (!connectors.has(connector)) throw new Error(`CONNECTOR=${connector} is not one of ${connectors.ids().join(', ')}`);
+  if (!connectors.has(connector))
+    throw new Error(`CONNECTOR=${connector} is not one of ${connectors.ids().join(', ')}`);
   const read = async (name: string) => (await readFile(env[name]!, 'utf8')).trim();
-  return { connector, loginUrl: new URL(env.LOGIN_URL!), username: await read('USERNAME_FILE'), password: await read('PASSWORD_FILE') };
+  return {
+    connector,
+    loginUrl: new URL(env.LOGIN_URL!),
+    username: await read('USERNAME_FILE'),
+    password: await read('PASSWORD_FILE'),
+  };
 }
 
 function manifests(s: Settings): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'List', items: [
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
       {
-        apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
         metadata: { name: `${NAME}-login`, labels: { 'mfa-operator.io/credentials': 'true' } },
         stringData: { username: s.username, password: s.password },
       },
       {
-        apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', metadata: { name: NAME },
+        apiVersion: 'mfa-operator.io/v1alpha1',
+        kind: 'ManagedAccountMfa',
+        metadata: { name: NAME },
         spec: {
           connector: s.connector,
-          account: { displayName: `${s.connector} account`, loginUrl: s.loginUrl.href, credentialsSecretRef: { name: `${NAME}-login` } },
+          account: {
+            displayName: `${s.connector} account`,
+            loginUrl: s.loginUrl.href,
+            credentialsSecretRef: { name: `${NAME}-login` },
+          },
           mfa: { state: 'Enabled' },
           deletionPolicy: 'Retain',
         },
@@ -63,9 +81,12 @@ async function main(): Promise<void> {
   const s = await settings(process.env);
   const dir = await mkdtemp(join(tmpdir(), 'mfa-dev-'));
   process.env.PATH = `${REPO}/hack/dev/bin:${process.env.PATH}`;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(progress, stops).then(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stopAll(progress, stops).then(() => process.exit(130)));
   const cp = await startPlatform(progress, stops);
-  const flags = DEPLOYMENT_HOSTED.includes(s.connector) ? ['--allowed-login-hosts', `${s.connector}=${s.loginUrl.hostname}`] : [];
+  const flags = DEPLOYMENT_HOSTED.includes(s.connector)
+    ? ['--allowed-login-hosts', `${s.connector}=${s.loginUrl.hostname}`]
+    : [];
   const code = await startOperator(cp, dir, progress, stops, flags);
   progress.step(`applying a credentials Secret and mfa/${NAME} (connector ${s.connector}, ${s.loginUrl.origin})`);
   // On stdin: the password never appears in a command line.
@@ -80,9 +101,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => stopAll(progress, stops), async (e: unknown) => {
-  progress.done();
-  console.error(`make dev failed: ${e instanceof Error ? e.message : String(e)}`);
-  await stopAll(progress, stops);
-  process.exit(1);
-});
+main().then(
+  () => stopAll(progress, stops),
+  async (e: unknown) => {
+    progress.done();
+    console.error(`make dev failed: ${e instanceof Error ? e.message : String(e)}`);
+    await stopAll(progress, stops);
+    process.exit(1);
+  },
+);

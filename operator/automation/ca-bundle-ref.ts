@@ -12,9 +12,7 @@ export interface CaBundle {
 }
 
 export type CaBundleRead =
-  | { kind: 'none' }
-  | { kind: 'bundle'; bundle: CaBundle }
-  | { kind: 'refused'; condition: ConditionUpdate };
+  { kind: 'none' } | { kind: 'bundle'; bundle: CaBundle } | { kind: 'refused'; condition: ConditionUpdate };
 
 /**
  * Reads spec.account.caBundleRef when a run is about to start (a GET, no watch: the operator needs it only
@@ -28,19 +26,30 @@ export async function readCaBundle(core: CoreV1Api, mfa: ManagedAccountMfa, now:
   const where = `ConfigMap ${ref.configMapName} (spec.account.caBundleRef)`;
   const configMap = await getConfigMap(core, mfa.metadata.namespace!, ref.configMapName);
   if (!configMap) {
-    return refused('CABundleNotFound', `${where} does not exist in namespace ${mfa.metadata.namespace}; create it with the CA certificates under key ${key}, or fix the name.`);
+    return refused(
+      'CABundleNotFound',
+      `${where} does not exist in namespace ${mfa.metadata.namespace}; create it with the CA certificates under key ${key}, or fix the name.`,
+    );
   }
   // PEM is text: trust-manager and kube-root-ca.crt write it under data, never binaryData.
   const text = configMap.data?.[key];
   if (text === undefined) {
-    return refused('CABundleNotFound', `${where} has no key ${key}; put the PEM CA certificates under that key, or set spec.account.caBundleRef.key.`);
+    return refused(
+      'CABundleNotFound',
+      `${where} has no key ${key}; put the PEM CA certificates under that key, or set spec.account.caBundleRef.key.`,
+    );
   }
   try {
-    const pem = parseCaBundle(text, now).map((ca) => ca.pem).join('');
+    const pem = parseCaBundle(text, now)
+      .map((ca) => ca.pem)
+      .join('');
     return { kind: 'bundle', bundle: { pem, resourceVersion: configMap.metadata?.resourceVersion ?? '' } };
   } catch (e: unknown) {
     if (!(e instanceof CaBundleProblem)) throw e;
-    return refused('CABundleInvalid', `Key ${key} of ${where} is not a usable CA bundle: ${e.message}. Fix the ConfigMap.`);
+    return refused(
+      'CABundleInvalid',
+      `Key ${key} of ${where} is not a usable CA bundle: ${e.message}. Fix the ConfigMap.`,
+    );
   }
 }
 
@@ -61,5 +70,8 @@ async function getConfigMap(core: CoreV1Api, namespace: string, name: string): P
 }
 
 function refused(reason: 'CABundleNotFound' | 'CABundleInvalid', message: string): CaBundleRead {
-  return { kind: 'refused', condition: { type: 'AutomationSucceeded', status: 'False', reason, message: `${message} No run was started.` } };
+  return {
+    kind: 'refused',
+    condition: { type: 'AutomationSucceeded', status: 'False', reason, message: `${message} No run was started.` },
+  };
 }

@@ -41,9 +41,15 @@ export type SeedHarvest =
  * | equal to active           | any               | none: it is the account's seed already |
  * | equal to pending, or new  | any               | write pending; promote if confirmed or the run succeeded |
  */
-export function planSeedHarvest(action: JobAction, succeeded: boolean, result: ResultSeed, store: StoreSeeds): SeedHarvest {
+export function planSeedHarvest(
+  action: JobAction,
+  succeeded: boolean,
+  result: ResultSeed,
+  store: StoreSeeds,
+): SeedHarvest {
   if (action === 'disable') return { kind: 'none', why: 'DisableRun' };
-  if (result.adoptedSlot === 'pending') return store.pending ? { kind: 'promotePending' } : { kind: 'none', why: 'AlreadyActive' };
+  if (result.adoptedSlot === 'pending')
+    return store.pending ? { kind: 'promotePending' } : { kind: 'none', why: 'AlreadyActive' };
   if (result.adoptedSlot === 'active') return { kind: 'none', why: 'AlreadyActive' };
   if (!result.seed) return { kind: 'none', why: 'NoSeed' };
   if (result.state === 'disabled') return { kind: 'none', why: 'SeedTurnedOff' };

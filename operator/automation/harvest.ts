@@ -1,4 +1,11 @@
-import { ApiException, PatchStrategy, setHeaderOptions, type BatchV1Api, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import {
+  ApiException,
+  PatchStrategy,
+  setHeaderOptions,
+  type BatchV1Api,
+  type CoreV1Api,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import type { ManagedAccountMfa, RunRecord, VerificationStatus } from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, type ConditionUpdate } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
@@ -42,21 +49,33 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const store = await deps.stores.forAccount(mfa);
   try {
     await moveMaterial(store.provider, accountRef(mfa), run.action, outcome, result);
-    if (result.seed || result.adoptedSlot || result.recoveryCodes) deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
+    if (result.seed || result.adoptedSlot || result.recoveryCodes)
+      deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
   } catch (e: unknown) {
     if (!isStoreError(e)) throw e;
     deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'failure' });
     return {
-      conditions: [{ type: 'SeedStored', status: 'False', reason: 'SecretStoreUnavailable', message: `${e.message} The material stays in the run's result Secret until the store accepts it.` }],
+      conditions: [
+        {
+          type: 'SeedStored',
+          status: 'False',
+          reason: 'SecretStoreUnavailable',
+          message: `${e.message} The material stays in the run's result Secret until the store accepts it.`,
+        },
+      ],
       requeueAfterMs: 15_000,
     };
   }
   const meta = await store.provider.readMetadata(accountRef(mfa));
   const stored = { seed: meta.active !== undefined, codes: meta.recoveryCodes?.count ?? 0 };
   observeOutcome(deps, mfa, run, outcome);
-  const { conditions, status } = run.action === 'verify'
-    ? verifiedStatus(mfa, run, outcome, store, meta, deps.now())
-    : { conditions: [...outcomeConditions(run, outcome, store.description, stored), ...enrolledAgain(mfa, outcome)], status: statusAfter(mfa, run, outcome, store, meta, deps.now()) };
+  const { conditions, status } =
+    run.action === 'verify'
+      ? verifiedStatus(mfa, run, outcome, store, meta, deps.now())
+      : {
+          conditions: [...outcomeConditions(run, outcome, store.description, stored), ...enrolledAgain(mfa, outcome)],
+          status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
+        };
   return {
     conditions,
     status,
@@ -69,7 +88,8 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
 
 function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome): void {
   const connector = mfa.spec.connector;
-  if (run.action === 'verify') return deps.metrics.verificationRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
+  if (run.action === 'verify')
+    return deps.metrics.verificationRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
   deps.metrics.enablementRuns.inc({ connector, outcome: outcome.outcome, reason: outcome.reason });
   if (outcome.outcome !== 'Enabled' || !mfa.metadata.creationTimestamp) return;
   const seconds = (deps.now().getTime() - new Date(mfa.metadata.creationTimestamp).getTime()) / 1000;
@@ -77,7 +97,13 @@ function observeOutcome(deps: HarvestDeps, mfa: ManagedAccountMfa, run: Observed
 }
 
 /** Moves a run's material into the store along planSeedHarvest; exported for fault tests that play the harvest. */
-export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRef, action: JobAction, outcome: RunOutcome, result: RunResult): Promise<void> {
+export async function moveMaterial(
+  provider: SecretStoreProvider,
+  ref: AccountRef,
+  action: JobAction,
+  outcome: RunOutcome,
+  result: RunResult,
+): Promise<void> {
   const succeeded = outcome.outcome === 'Enabled' || outcome.outcome === 'Adopted';
   const stored = (result.seed || result.adoptedSlot) && action !== 'disable' ? await storeSeeds(provider, ref) : {};
   const plan = planSeedHarvest(action, succeeded, resultSeedOf(result), stored);
@@ -86,7 +112,8 @@ export async function moveMaterial(provider: SecretStoreProvider, ref: AccountRe
     if (plan.promote) await provider.promotePendingSeed(ref, pending.version);
   }
   // Only harvests write the store and one run of an account is active at a time, so this is the seed the run signed in with.
-  if (plan.kind === 'promotePending') await provider.promotePendingSeed(ref, (await provider.readPendingSeed(ref))!.metadata.version);
+  if (plan.kind === 'promotePending')
+    await provider.promotePendingSeed(ref, (await provider.readPendingSeed(ref))!.metadata.version);
   if (result.recoveryCodes) await provider.writeRecoveryCodes(ref, result.recoveryCodes);
   if (action === 'disable' && outcome.outcome === 'Disabled') await provider.delete(ref);
 }
@@ -102,12 +129,21 @@ async function storeSeeds(provider: SecretStoreProvider, ref: AccountRef): Promi
 }
 
 function statusAfter(
-  mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, store: ResolvedStore,
-  meta: StoreMetadata, now: Date,
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  outcome: RunOutcome,
+  store: ResolvedStore,
+  meta: StoreMetadata,
+  now: Date,
 ): AutomationStep['status'] {
-  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
-  if (outcome.outcome === 'Disabled') return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
-  if (outcome.outcome === 'Failed') return { history, ...(outcome.reason === 'MfaAlreadyEnabled' ? { mfaState: 'Enabled' as const } : {}) };
+  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(
+    0,
+    HISTORY_LIMIT,
+  );
+  if (outcome.outcome === 'Disabled')
+    return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
+  if (outcome.outcome === 'Failed')
+    return { history, ...(outcome.reason === 'MfaAlreadyEnabled' ? { mfaState: 'Enabled' as const } : {}) };
   // MFA is on, but with no seed stored it is not enrolled: the next enable run finds it on and says what to do.
   if (!meta.active) return { history, mfaState: 'Enabled' };
   const refs = materialRefs(store, meta);
@@ -117,11 +153,19 @@ function statusAfter(
     mfaState: 'Enabled',
     ...driftEnded(mfa),
     totp: {
-      store: refs.seed, algorithm, digits, period,
-      enrolledAt: mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
+      store: refs.seed,
+      algorithm,
+      digits,
+      period,
+      enrolledAt:
+        mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
       ...rotatedFor(mfa, run),
     },
-    ...(meta.recoveryCodes ? { recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt } } : {}),
+    ...(meta.recoveryCodes
+      ? {
+          recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt },
+        }
+      : {}),
   };
 }
 
@@ -137,35 +181,69 @@ type StoreMetadata = Awaited<ReturnType<ResolvedStore['provider']['readMetadata'
 
 /** A verification's conditions and status (verify-outcome.ts); the seed's record follows the store, in case it promoted one. */
 function verifiedStatus(
-  mfa: ManagedAccountMfa, run: ObservedRun, outcome: RunOutcome, store: ResolvedStore, meta: StoreMetadata, now: Date,
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  outcome: RunOutcome,
+  store: ResolvedStore,
+  meta: StoreMetadata,
+  now: Date,
 ): Pick<AutomationStep, 'conditions' | 'status'> {
   const result = verifyResult(mfa, run, outcome, now);
-  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(0, HISTORY_LIMIT);
-  const totp = mfa.status?.totp && meta.active
-    ? { ...mfa.status.totp, store: materialRefs(store, meta).seed, algorithm: meta.active.algorithm, digits: meta.active.digits, period: meta.active.period }
-    : mfa.status?.totp;
+  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(
+    0,
+    HISTORY_LIMIT,
+  );
+  const totp =
+    mfa.status?.totp && meta.active
+      ? {
+          ...mfa.status.totp,
+          store: materialRefs(store, meta).seed,
+          algorithm: meta.active.algorithm,
+          digits: meta.active.digits,
+          period: meta.active.period,
+        }
+      : mfa.status?.totp;
   return {
     conditions: result.conditions,
-    status: { history, verification: withAnsweredRequest(mfa, run, result.verification), ...(result.mfaState ? { mfaState: result.mfaState } : {}), ...(totp ? { totp } : {}) },
+    status: {
+      history,
+      verification: withAnsweredRequest(mfa, run, result.verification),
+      ...(result.mfaState ? { mfaState: result.mfaState } : {}),
+      ...(totp ? { totp } : {}),
+    },
   };
 }
 
 /** The verification status with the request this run answered (its slot), else the one answered before. */
-function withAnsweredRequest(mfa: ManagedAccountMfa, run: ObservedRun, verification: VerificationStatus): VerificationStatus {
-  const requestedFor = answeredVerifyRequest(run.job.metadata?.annotations?.[RUN_ANNOTATIONS.verifySlot]) ?? mfa.status?.verification?.requestedFor;
+function withAnsweredRequest(
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  verification: VerificationStatus,
+): VerificationStatus {
+  const requestedFor =
+    answeredVerifyRequest(run.job.metadata?.annotations?.[RUN_ANNOTATIONS.verifySlot]) ??
+    mfa.status?.verification?.requestedFor;
   return requestedFor === undefined ? verification : { ...verification, requestedFor };
 }
 
 /** An enrolment proves the new seed: with spec.mfa.verify it counts as a check, and it ends a drift (a remediation). */
 function enrolledAgain(mfa: ManagedAccountMfa, outcome: RunOutcome): ConditionUpdate[] {
   if (!mfa.spec.mfa?.verify || (outcome.outcome !== 'Enabled' && outcome.outcome !== 'Adopted')) return [];
-  return [{ type: 'MfaVerified', status: 'True', reason: 'Enrolled', message: 'MFA was turned on with a new seed, which the app accepted; the next verification counts from then.' }];
+  return [
+    {
+      type: 'MfaVerified',
+      status: 'True',
+      reason: 'Enrolled',
+      message: 'MFA was turned on with a new seed, which the app accepted; the next verification counts from then.',
+    },
+  ];
 }
 
 /** A finished rotation records its request; any other enrolment keeps the request already answered. */
 function rotatedFor(mfa: ManagedAccountMfa, run: ObservedRun): { rotatedFor?: string } {
   const asked = run.job.metadata?.annotations?.[RUN_ANNOTATIONS.rotateRequest];
-  const request = run.action === 'rotate' ? (asked === undefined ? undefined : requestRecord(asked)) : mfa.status?.totp?.rotatedFor;
+  const request =
+    run.action === 'rotate' ? (asked === undefined ? undefined : requestRecord(asked)) : mfa.status?.totp?.rotatedFor;
   return request === undefined ? {} : { rotatedFor: request };
 }
 
@@ -192,10 +270,17 @@ async function readResultSecret(core: CoreV1Api, namespace: string, name: string
 }
 
 async function markHarvested(batch: BatchV1Api, namespace: string, name: string, outcome: RunOutcome): Promise<void> {
-  const value = JSON.stringify({ outcome: outcome.outcome, reason: outcome.reason, retryable: outcome.retryable, retryAfterSeconds: outcome.retryAfterSeconds ?? 0 });
+  const value = JSON.stringify({
+    outcome: outcome.outcome,
+    reason: outcome.reason,
+    retryable: outcome.retryable,
+    retryAfterSeconds: outcome.retryAfterSeconds ?? 0,
+  });
   try {
-    await batch.patchNamespacedJob({ namespace, name, body: { metadata: { annotations: { [RUN_ANNOTATIONS.harvested]: value } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await batch.patchNamespacedJob(
+      { namespace, name, body: { metadata: { annotations: { [RUN_ANNOTATIONS.harvested]: value } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   } catch (e: unknown) {
     if (!(e instanceof ApiException && e.code === 404)) throw e;
   }

@@ -7,10 +7,22 @@ import { accountRef } from '../stores/store-resolver.ts';
 
 const ENROLLED = { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } } as const;
 
-function mfaWith(state: 'Enabled' | 'Disabled' | undefined, status: ManagedAccountMfa['status'], rotate?: string): ManagedAccountMfa {
+function mfaWith(
+  state: 'Enabled' | 'Disabled' | undefined,
+  status: ManagedAccountMfa['status'],
+  rotate?: string,
+): ManagedAccountMfa {
   return {
-    metadata: { name: 'acct', namespace: NS, ...(rotate !== undefined ? { annotations: { 'mfa-operator.io/rotate': rotate } } : {}) },
-    spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'acct-login' } }, ...(state ? { mfa: { state } } : {}) },
+    metadata: {
+      name: 'acct',
+      namespace: NS,
+      ...(rotate !== undefined ? { annotations: { 'mfa-operator.io/rotate': rotate } } : {}),
+    },
+    spec: {
+      connector: 'demo',
+      account: { credentialsSecretRef: { name: 'acct-login' } },
+      ...(state ? { mfa: { state } } : {}),
+    },
     status,
   } as ManagedAccountMfa;
 }
@@ -18,11 +30,23 @@ function mfaWith(state: 'Enabled' | 'Disabled' | undefined, status: ManagedAccou
 describe('neededAction: what must run for the account to reach spec.mfa.state', () => {
   it.each<[string, string | undefined, ManagedAccountMfa]>([
     ['a new account (state defaults to Enabled)', 'enable', mfaWith(undefined, {})],
-    ['MFA on but no enrolment recorded (a run found MFA already on)', 'enable', mfaWith('Enabled', { mfaState: 'Enabled' })],
+    [
+      'MFA on but no enrolment recorded (a run found MFA already on)',
+      'enable',
+      mfaWith('Enabled', { mfaState: 'Enabled' }),
+    ],
     ['enrolled', undefined, mfaWith('Enabled', ENROLLED)],
     ['enrolled, a rotation asked for', 'rotate', mfaWith('Enabled', ENROLLED, 'r1')],
-    ['enrolled, that rotation answered', undefined, mfaWith('Enabled', { ...ENROLLED, totp: { ...ENROLLED.totp, rotatedFor: 'r1' } }, 'r1')],
-    ['enrolled, a new rotation after an answered one', 'rotate', mfaWith('Enabled', { ...ENROLLED, totp: { ...ENROLLED.totp, rotatedFor: 'r1' } }, 'r2')],
+    [
+      'enrolled, that rotation answered',
+      undefined,
+      mfaWith('Enabled', { ...ENROLLED, totp: { ...ENROLLED.totp, rotatedFor: 'r1' } }, 'r1'),
+    ],
+    [
+      'enrolled, a new rotation after an answered one',
+      'rotate',
+      mfaWith('Enabled', { ...ENROLLED, totp: { ...ENROLLED.totp, rotatedFor: 'r1' } }, 'r2'),
+    ],
     ['enrolled, an empty rotate annotation', undefined, mfaWith('Enabled', ENROLLED, '')],
     ['not enrolled and a rotation asked for: enable first', 'enable', mfaWith('Enabled', {}, 'r1')],
     ['Disabled asked, MFA on', 'disable', mfaWith('Disabled', ENROLLED)],
@@ -41,11 +65,16 @@ beforeEach(() => {
 
 /** The API calls that change something: what the audit log of a step would show besides reads. */
 const writes = () => fx.kube.calls.filter((c) => !c.startsWith('get ') && !c.startsWith('list '));
-const jobLabel = (name: string, label: string) => fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.labels?.[`mfa-operator.io/${label}`];
-const trigger = (name: string) => fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.annotations?.['mfa-operator.io/trigger'];
+const jobLabel = (name: string, label: string) =>
+  fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.labels?.[`mfa-operator.io/${label}`];
+const trigger = (name: string) =>
+  fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.annotations?.['mfa-operator.io/trigger'];
 
 /** An account whose first enable run just failed with this outcome, harvested, at the fixture's clock. */
-async function afterFailedRun(outcome: Record<string, unknown>, mfa = fx.account()): Promise<{ mfa: ManagedAccountMfa; first: string }> {
+async function afterFailedRun(
+  outcome: Record<string, unknown>,
+  mfa = fx.account(),
+): Promise<{ mfa: ManagedAccountMfa; first: string }> {
   await apply(mfa, await fx.driver().step(mfa));
   const first = fx.newestJob('enable');
   fx.kube.finishRun(NS, first, outcome, new Date(fx.now));
@@ -61,9 +90,19 @@ describe('JobAutomationDriver.step: which run next', () => {
     const step = await fx.driver().step(mfa);
 
     const job = fx.newestJob('enable');
-    expect(writes()).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'Job'].map((kind) => `create ${kind} ${NS}/${job}`));
-    expect(step.conditions).toEqual([expect.objectContaining({ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress' })]);
-    expect(step.events).toEqual([expect.objectContaining({ type: 'Normal', reason: 'JobCreated', note: expect.stringContaining('trigger SpecChanged, attempt 1') })]);
+    expect(writes()).toEqual(
+      ['ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'Job'].map((kind) => `create ${kind} ${NS}/${job}`),
+    );
+    expect(step.conditions).toEqual([
+      expect.objectContaining({ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress' }),
+    ]);
+    expect(step.events).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'JobCreated',
+        note: expect.stringContaining('trigger SpecChanged, attempt 1'),
+      }),
+    ]);
     expect(jobLabel(job, 'attempt')).toBe('1');
   });
 
@@ -74,7 +113,9 @@ describe('JobAutomationDriver.step: which run next', () => {
 
     const step = await fx.driver().step(mfa);
 
-    expect(step.conditions).toEqual([expect.objectContaining({ reason: 'RunInProgress', message: expect.stringContaining('is turning MFA on') })]);
+    expect(step.conditions).toEqual([
+      expect.objectContaining({ reason: 'RunInProgress', message: expect.stringContaining('is turning MFA on') }),
+    ]);
     expect(writes()).toEqual([]);
     expect(fx.kube.jobs()).toHaveLength(1);
   });
@@ -82,7 +123,12 @@ describe('JobAutomationDriver.step: which run next', () => {
   it('harvests a finished run before anything else, even when the spec changed meanwhile', async () => {
     const mfa = fx.account();
     await apply(mfa, await fx.driver().step(mfa));
-    fx.kube.finishRun(NS, fx.newestJob('enable'), { outcome: 'Enabled', reason: 'Enabled', message: 'on', retryable: false });
+    fx.kube.finishRun(NS, fx.newestJob('enable'), {
+      outcome: 'Enabled',
+      reason: 'Enabled',
+      message: 'on',
+      retryable: false,
+    });
     mfa.spec.mfa = { state: 'Disabled' };
 
     const step = await fx.driver().step(mfa);
@@ -117,7 +163,13 @@ describe('JobAutomationDriver.step: which run next', () => {
     const waiting = await fx.driver().step(mfa);
 
     expect(waiting.requeueAfterMs).toBe(20_000);
-    expect(waiting.conditions).toEqual([expect.objectContaining({ status: 'False', reason: 'RateLimited', message: expect.stringContaining('Retrying in 20s (attempt 2 of 3)') })]);
+    expect(waiting.conditions).toEqual([
+      expect.objectContaining({
+        status: 'False',
+        reason: 'RateLimited',
+        message: expect.stringContaining('Retrying in 20s (attempt 2 of 3)'),
+      }),
+    ]);
     expect(writes()).toEqual([]);
     fx.now += 20_000;
     await fx.driver().step(mfa);
@@ -132,7 +184,13 @@ describe('JobAutomationDriver.step: which run next', () => {
 
     const stuck = await fx.driver().step(mfa);
 
-    expect(stuck.conditions).toEqual([expect.objectContaining({ status: 'False', reason: 'InvalidCredentials', message: expect.stringContaining('will not retry until the spec or the credentials Secret changes') })]);
+    expect(stuck.conditions).toEqual([
+      expect.objectContaining({
+        status: 'False',
+        reason: 'InvalidCredentials',
+        message: expect.stringContaining('will not retry until the spec or the credentials Secret changes'),
+      }),
+    ]);
     expect(stuck.requeueAfterMs).toBeUndefined();
     expect(writes()).toEqual([]);
     fx.credentials = '2';
@@ -151,11 +209,14 @@ describe('JobAutomationDriver.step: which run next', () => {
 
     const stuck = await fx.driver().step(mfa);
 
-    expect(stuck.conditions[0]).toMatchObject({ reason: 'Timeout', message: expect.stringContaining('2 attempts failed; the operator will not retry') });
+    expect(stuck.conditions[0]).toMatchObject({
+      reason: 'Timeout',
+      message: expect.stringContaining('2 attempts failed; the operator will not retry'),
+    });
     expect(fx.kube.jobs()).toHaveLength(2);
   });
 
-  it('a new generation starts again at attempt 1, whatever the last generation\'s failures', async () => {
+  it("a new generation starts again at attempt 1, whatever the last generation's failures", async () => {
     const { mfa } = await afterFailedRun(failed('InvalidCredentials', false));
     mfa.metadata.generation = 2;
 
@@ -175,8 +236,16 @@ describe('JobAutomationDriver.step: which run next', () => {
     await fx.driver().step(fx.account({ connector: 'keycloak' }));
     const full = await fx.driver().step(fx.account({ connector: 'allauth' }));
 
-    expect(sameApp.conditions).toEqual([expect.objectContaining({ status: 'Unknown', reason: 'WaitingForCapacity', message: expect.stringContaining('maxConcurrentRunsPerConnector') })]);
-    expect(full.conditions).toEqual([expect.objectContaining({ reason: 'WaitingForCapacity', message: expect.stringContaining('2 runs are active') })]);
+    expect(sameApp.conditions).toEqual([
+      expect.objectContaining({
+        status: 'Unknown',
+        reason: 'WaitingForCapacity',
+        message: expect.stringContaining('maxConcurrentRunsPerConnector'),
+      }),
+    ]);
+    expect(full.conditions).toEqual([
+      expect.objectContaining({ reason: 'WaitingForCapacity', message: expect.stringContaining('2 runs are active') }),
+    ]);
     expect([sameApp.requeueAfterMs, full.requeueAfterMs]).toEqual([15_000, 15_000]);
     expect(fx.kube.jobs().map((j) => j.metadata?.labels?.['mfa-operator.io/connector'])).toEqual(['demo', 'keycloak']);
   });
@@ -186,7 +255,13 @@ describe('JobAutomationDriver.step: which run next', () => {
 
     const step = await fx.driver().step(fx.account());
 
-    expect(step.conditions).toEqual([expect.objectContaining({ type: 'CredentialsValid', status: 'False', message: expect.stringContaining('No run was started.') })]);
+    expect(step.conditions).toEqual([
+      expect.objectContaining({
+        type: 'CredentialsValid',
+        status: 'False',
+        message: expect.stringContaining('No run was started.'),
+      }),
+    ]);
     expect(fx.kube.calls).toEqual([]);
   });
 });

@@ -12,13 +12,22 @@ beforeEach(() => {
   fx = new DriverFixture();
 });
 
-const jobsOf = (action: string) => fx.kube.jobs().filter((j) => j.metadata?.labels?.['mfa-operator.io/action'] === action);
-const annotation = (name: string, key: string) => fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.annotations?.[`mfa-operator.io/${key}`];
-const runSpecOf = (name: string) => JSON.parse(Buffer.from(fx.kube.secret(NS, name)!.data!['run-spec.json']!, 'base64').toString('utf8')) as Record<string, unknown>;
+const jobsOf = (action: string) =>
+  fx.kube.jobs().filter((j) => j.metadata?.labels?.['mfa-operator.io/action'] === action);
+const annotation = (name: string, key: string) =>
+  fx.kube.jobs().find((j) => j.metadata?.name === name)?.metadata?.annotations?.[`mfa-operator.io/${key}`];
+const runSpecOf = (name: string) =>
+  JSON.parse(Buffer.from(fx.kube.secret(NS, name)!.data!['run-spec.json']!, 'base64').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 
 /** An account enrolled at the fixture's clock with a stored seed, verified every 24h. */
 async function enrolled(mfa: Partial<NonNullable<ManagedAccountMfa['spec']['mfa']>> = {}): Promise<ManagedAccountMfa> {
-  const account = fx.account({ mfa: { state: 'Enabled', verify: { every: '24h' }, ...mfa } }, { mfaState: 'Enabled', totp: { enrolledAt: new Date(fx.now).toISOString() } });
+  const account = fx.account(
+    { mfa: { state: 'Enabled', verify: { every: '24h' }, ...mfa } },
+    { mfaState: 'Enabled', totp: { enrolledAt: new Date(fx.now).toISOString() } },
+  );
   const ref = accountRef(account);
   await fx.store.promotePendingSeed(ref, (await fx.store.writePendingSeed(ref, randomSeed())).version);
   return account;
@@ -62,7 +71,9 @@ describe('JobAutomationDriver: periodic verification (spec.mfa.verify)', () => {
     const running = await fx.driver().step(mfa);
 
     expect(launched.conditions).toEqual([]);
-    expect(launched.events).toEqual([expect.objectContaining({ reason: 'JobCreated', note: expect.stringContaining('verifying the stored seed') })]);
+    expect(launched.events).toEqual([
+      expect.objectContaining({ reason: 'JobCreated', note: expect.stringContaining('verifying the stored seed') }),
+    ]);
     expect(annotation(name, 'trigger')).toBe('Verify');
     expect(annotation(name, 'verify-slot')).toBe(mfa.status!.totp!.enrolledAt);
     expect(runSpecOf(name)).toMatchObject({ action: 'verify', codeService: { job: name } });
@@ -73,10 +84,20 @@ describe('JobAutomationDriver: periodic verification (spec.mfa.verify)', () => {
   it('a verified seed: MfaVerified True, the check recorded, and the next one a day later under another name', async () => {
     const mfa = await enrolled();
 
-    const { name, harvest } = await verification(mfa, { outcome: 'Verified', reason: 'Verified', message: 'ok', retryable: false });
+    const { name, harvest } = await verification(mfa, {
+      outcome: 'Verified',
+      reason: 'Verified',
+      message: 'ok',
+      retryable: false,
+    });
 
-    expect(harvest.conditions).toContainEqual(expect.objectContaining({ type: 'MfaVerified', status: 'True', reason: 'Verified' }));
-    expect(harvest.conditions.some((c) => c.type === 'AutomationSucceeded'), 'a verification leaves the enrolment\'s record alone').toBe(false);
+    expect(harvest.conditions).toContainEqual(
+      expect.objectContaining({ type: 'MfaVerified', status: 'True', reason: 'Verified' }),
+    );
+    expect(
+      harvest.conditions.some((c) => c.type === 'AutomationSucceeded'),
+      "a verification leaves the enrolment's record alone",
+    ).toBe(false);
     expect(mfa.status?.verification).toMatchObject({ lastVerifiedTime: expect.any(String), failures: 0 });
     expect(mfa.status?.history?.[0]).toMatchObject({ job: name, trigger: 'Verify', outcome: 'Verified' });
     expect(fx.metrics.registry.getSingleMetric('mfa_operator_verification_runs_total')).toBeDefined();
@@ -93,7 +114,14 @@ describe('JobAutomationDriver: periodic verification (spec.mfa.verify)', () => {
     const { harvest } = await verification(mfa, failed('MfaTurnedOff', false));
     const after = await fx.driver().step(mfa);
 
-    expect(harvest.conditions).toContainEqual(expect.objectContaining({ type: 'MfaVerified', status: 'False', reason: 'MfaTurnedOff', message: expect.stringContaining('changes nothing on the app') }));
+    expect(harvest.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'MfaVerified',
+        status: 'False',
+        reason: 'MfaTurnedOff',
+        message: expect.stringContaining('changes nothing on the app'),
+      }),
+    );
     expect(mfa.status).toMatchObject({ mfaState: 'Disabled', verification: { drift: 'MfaTurnedOff' } });
     expect(neededAction(mfa)).toBeUndefined();
     expect(after.conditions).toEqual([]);
@@ -109,39 +137,56 @@ describe('JobAutomationDriver: periodic verification (spec.mfa.verify)', () => {
     await apply(mfa, await fx.driver().step(mfa));
     const enable = fx.newestJob('enable');
     expect(annotation(enable, 'trigger')).toBe('Remediate');
-    expect((await fx.store.readActiveSeed(ref))!.seed.secret.reveal(), 'the old seed stays until the new one is stored').toBe(old.secret.reveal());
+    expect(
+      (await fx.store.readActiveSeed(ref))!.seed.secret.reveal(),
+      'the old seed stays until the new one is stored',
+    ).toBe(old.secret.reveal());
     const fresh = randomSeed();
     fx.runnerWrites(enable, seedData(fresh, 'confirmed'));
-    fx.kube.finishRun(NS, enable, { outcome: 'Enabled', reason: 'Enabled', message: 'on', retryable: false }, new Date(fx.now));
+    fx.kube.finishRun(
+      NS,
+      enable,
+      { outcome: 'Enabled', reason: 'Enabled', message: 'on', retryable: false },
+      new Date(fx.now),
+    );
     const harvest = await fx.driver().step(mfa);
     await apply(mfa, harvest);
 
     expect(mfa.status?.mfaState).toBe('Enabled');
     expect((await fx.store.readActiveSeed(ref))!.seed.secret.reveal()).toBe(fresh.secret.reveal());
     expect(mfa.status?.verification?.drift).toBeUndefined();
-    expect(harvest.conditions).toContainEqual(expect.objectContaining({ type: 'MfaVerified', status: 'True', reason: 'Enrolled' }));
+    expect(harvest.conditions).toContainEqual(
+      expect.objectContaining({ type: 'MfaVerified', status: 'True', reason: 'Enrolled' }),
+    );
   });
 
-  it.each(['SeedRejected', 'OtherMfaMethodAdded'])('%s with onDrift Remediate: reported, and nothing is run on the app', async (reason) => {
-    const mfa = await enrolled({ onDrift: 'Remediate' });
+  it.each(['SeedRejected', 'OtherMfaMethodAdded'])(
+    '%s with onDrift Remediate: reported, and nothing is run on the app',
+    async (reason) => {
+      const mfa = await enrolled({ onDrift: 'Remediate' });
 
-    const { harvest } = await verification(mfa, failed(reason, false));
-    await fx.driver().step(mfa);
+      const { harvest } = await verification(mfa, failed(reason, false));
+      await fx.driver().step(mfa);
 
-    expect(harvest.conditions).toContainEqual(expect.objectContaining({ type: 'MfaVerified', status: 'False', reason }));
-    expect(mfa.status?.mfaState).toBe('Enabled');
-    expect(jobsOf('enable')).toEqual([]);
-    expect(jobsOf('rotate')).toEqual([]);
-  });
+      expect(harvest.conditions).toContainEqual(
+        expect.objectContaining({ type: 'MfaVerified', status: 'False', reason }),
+      );
+      expect(mfa.status?.mfaState).toBe('Enabled');
+      expect(jobsOf('enable')).toEqual([]);
+      expect(jobsOf('rotate')).toEqual([]);
+    },
+  );
 
-  it('a rate-limited check backs off no sooner than the app\'s Retry-After, never in a loop', async () => {
+  it("a rate-limited check backs off no sooner than the app's Retry-After, never in a loop", async () => {
     fx.settings = { ...fx.settings, retryBaseSeconds: 30, retryMaxSeconds: 3600 };
     const mfa = await enrolled();
 
     const { harvest } = await verification(mfa, failed('RateLimited', true, { retryAfterSeconds: 600 }));
     const waiting = await stepAfter(mfa, 0);
 
-    expect(harvest.conditions).toEqual([expect.objectContaining({ type: 'MfaVerified', status: 'Unknown', reason: 'RateLimited' })]);
+    expect(harvest.conditions).toEqual([
+      expect.objectContaining({ type: 'MfaVerified', status: 'Unknown', reason: 'RateLimited' }),
+    ]);
     expect(mfa.status?.verification?.failures).toBe(1);
     expect(waiting.requeueAfterMs).toBe(600_000);
     await stepAfter(mfa, 599_000);
@@ -187,7 +232,11 @@ describe('JobAutomationDriver: a verification asked for (annotation mfa-operator
     expect(annotation(name, 'verify-slot')).toBe('request:2026-12-03');
     await finish(mfa, name, VERIFIED);
 
-    expect(mfa.status?.verification).toMatchObject({ requestedFor: '2026-12-03', failures: 0, lastVerifiedTime: expect.any(String) });
+    expect(mfa.status?.verification).toMatchObject({
+      requestedFor: '2026-12-03',
+      failures: 0,
+      lastVerifiedTime: expect.any(String),
+    });
     expect(mfa.status?.history?.[0]).toMatchObject({ job: name, trigger: 'VerifyRequested', outcome: 'Verified' });
     fx.now += 30 * DAY;
     await stepNow(mfa);
@@ -221,7 +270,7 @@ describe('JobAutomationDriver: a verification asked for (annotation mfa-operator
     expect(jobsOf('verify')).toEqual([]);
   });
 
-  it('a request after a rate-limited check still waits for the app\'s Retry-After', async () => {
+  it("a request after a rate-limited check still waits for the app's Retry-After", async () => {
     const mfa = await enrolled();
     await verification(mfa, failed('RateLimited', true, { retryAfterSeconds: 600 }));
     ask(mfa, 'now please');
@@ -236,7 +285,7 @@ describe('JobAutomationDriver: a verification asked for (annotation mfa-operator
     expect(annotation(fx.newestJob('verify'), 'trigger')).toBe('VerifyRequested');
   });
 
-  it('a value longer than status can hold is recorded as its digest, within the schema\'s 256 characters, and answered once', async () => {
+  it("a value longer than status can hold is recorded as its digest, within the schema's 256 characters, and answered once", async () => {
     const mfa = await enrolled({ verify: undefined });
     const long = 'x'.repeat(5_000);
     ask(mfa, long);

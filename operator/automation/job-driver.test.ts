@@ -32,12 +32,18 @@ function runObjectsText(name: string): string {
 
 function expectNoSeedIn(name: string, ...seeds: TotpSeed[]): void {
   const text = runObjectsText(name);
-  for (const seed of seeds) expect(text.includes(seed.secret.reveal()), 'a stored seed is in the run\'s result Secret or Job').toBe(false);
+  for (const seed of seeds)
+    expect(text.includes(seed.secret.reveal()), "a stored seed is in the run's result Secret or Job").toBe(false);
   expect(Object.keys(kube.secret(NS, name)!.data ?? {})).toEqual(['run-spec.json']);
 }
 
 /** An account enrolled with S0 whose rotation was just asked for, and the S1 a rotation would bring. */
-async function enrolledWithRotationAsked(): Promise<{ S0: TotpSeed; S1: TotpSeed; mfa: ManagedAccountMfa; ref: AccountRef }> {
+async function enrolledWithRotationAsked(): Promise<{
+  S0: TotpSeed;
+  S1: TotpSeed;
+  mfa: ManagedAccountMfa;
+  ref: AccountRef;
+}> {
   const S0 = randomSeed();
   const S1 = randomSeed();
   const mfa = fx.account({}, { mfaState: 'Enabled', totp: { enrolledAt: '2026-11-30T00:00:00Z' } });
@@ -65,11 +71,19 @@ describe('JobAutomationDriver: a rotation retry keeps the new seed (issue 11, it
     const retry = fx.newestJob('rotate');
     expect(retry).not.toBe(first);
     expectNoSeedIn(retry, S0, S1);
-    expect(JSON.parse(runObjectsText(retry).split('\n')[0]!).codeService).toMatchObject({ url: CODE_SERVICE.url, caBundle: 'PEM', namespace: NS, job: retry });
+    expect(JSON.parse(runObjectsText(retry).split('\n')[0]!).codeService).toMatchObject({
+      url: CODE_SERVICE.url,
+      caBundle: 'PEM',
+      namespace: NS,
+      job: retry,
+    });
     kube.finishRun(NS, retry, failed('InvalidCredentials', false));
     await apply(mfa, await driver.step(mfa));
 
-    expect((await store.readPendingSeed(ref))?.seed.secret.reveal(), 'S1, which the app requires, is still in the store').toBe(S1.secret.reveal());
+    expect(
+      (await store.readPendingSeed(ref))?.seed.secret.reveal(),
+      'S1, which the app requires, is still in the store',
+    ).toBe(S1.secret.reveal());
     expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(S0.secret.reveal());
   });
 
@@ -167,7 +181,9 @@ describe('JobAutomationDriver without a code service for runs (issue 11, item 8)
     const step = await fx.driver({}).step(mfa);
 
     expect(kube.jobs()).toEqual([]);
-    expect(step.conditions).toEqual([expect.objectContaining({ type: 'AutomationSucceeded', status: 'False', reason: 'CodeServiceRequired' })]);
+    expect(step.conditions).toEqual([
+      expect.objectContaining({ type: 'AutomationSucceeded', status: 'False', reason: 'CodeServiceRequired' }),
+    ]);
     expect(step.conditions[0]!.message).toContain('--code-service-run-url');
   });
 
@@ -184,9 +200,17 @@ describe('JobAutomationDriver without a code service for runs (issue 11, item 8)
 describe('run objects', () => {
   it('the result Secret is not owned by the resource, so no garbage collector deletes it before the harvest', () => {
     const mfa = fx.account();
-    const objects = runObjects({ mfa, trigger: 'SpecChanged', settings: fx.settings, run: { accountName: 'acct', accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 } });
+    const objects = runObjects({
+      mfa,
+      trigger: 'SpecChanged',
+      settings: fx.settings,
+      run: { accountName: 'acct', accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 },
+    });
     expect(objects.resultSecret.metadata?.ownerReferences ?? []).toEqual([]);
     // The rest of the run is cleaned up with the resource as before.
-    expect(objects.job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ManagedAccountMfa', uid: mfa.metadata.uid });
+    expect(objects.job.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'ManagedAccountMfa',
+      uid: mfa.metadata.uid,
+    });
   });
 });

@@ -8,7 +8,13 @@ import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { caBundleVersion, readCaBundle } from './ca-bundle-ref.ts';
 import { harvestRun } from './harvest.ts';
 import { decideRetry } from './retry-policy.ts';
-import { ACTION_VERBS, failedConditions, finalizingConditions, runningConditions, waitingConditions } from './run-conditions.ts';
+import {
+  ACTION_VERBS,
+  failedConditions,
+  finalizingConditions,
+  runningConditions,
+  waitingConditions,
+} from './run-conditions.ts';
 import { RunLauncher } from './run-launcher.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
 import { ROTATE_ANNOTATION, RUN_LABELS, requestLabel, requestRecord } from './run-names.ts';
@@ -74,7 +80,10 @@ export class JobAutomationDriver implements AutomationDriver {
     const unharvested = runs.find((r) => r.finished && !r.harvested);
     if (unharvested) {
       const step = await harvestRun(this.#harvestDeps(), mfa, unharvested);
-      const done = deletionPolicy(mfa) === 'Disable' ? step.status?.mfaState === 'Disabled' && !runs.some((r) => !r.finished) : false;
+      const done =
+        deletionPolicy(mfa) === 'Disable'
+          ? step.status?.mfaState === 'Disabled' && !runs.some((r) => !r.finished)
+          : false;
       return { ...step, done, requeueAfterMs: step.requeueAfterMs ?? FINALIZE_RECHECK_MS };
     }
     const active = runs.find((r) => !r.finished);
@@ -100,10 +109,17 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 
   /** The next attempt of `action` for this generation (and rotation request), once retry policy and capacity allow it. */
-  async #run(mfa: ManagedAccountMfa, action: JobAction, trigger: string, runs: readonly ObservedRun[]): Promise<AutomationStep> {
+  async #run(
+    mfa: ManagedAccountMfa,
+    action: JobAction,
+    trigger: string,
+    runs: readonly ObservedRun[],
+  ): Promise<AutomationStep> {
     const generation = mfa.metadata.generation ?? 0;
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
-    const previous = runs.filter((r) => r.action === action && r.generation === generation && r.request === requestLabel(request));
+    const previous = runs.filter(
+      (r) => r.action === action && r.generation === generation && r.request === requestLabel(request),
+    );
     const last = previous.at(-1);
     const waiting = last ? await this.#afterFailure(mfa, last, previous.length) : undefined;
     if (waiting) return waiting;
@@ -121,19 +137,32 @@ export class JobAutomationDriver implements AutomationDriver {
     const now = this.#now();
     let decision: ReturnType<typeof decideVerify>;
     try {
-      decision = decideVerify(mfa, now, this.#d.settings, runs.filter((r) => r.action === 'verify').at(-1)?.harvested?.retryAfterSeconds ?? 0);
+      decision = decideVerify(
+        mfa,
+        now,
+        this.#d.settings,
+        runs.filter((r) => r.action === 'verify').at(-1)?.harvested?.retryAfterSeconds ?? 0,
+      );
     } catch (e: unknown) {
       if (!(e instanceof InvalidVerifyIntervalError)) throw e;
       return { conditions: [{ type: 'MfaVerified', status: 'False', reason: e.reason, message: e.message }] };
     }
     if (decision.kind === 'off') return { conditions: [] };
-    if (decision.kind === 'notDue') return { conditions: [], requeueAfterMs: Math.min(decision.dueAt.getTime() - now.getTime(), VERIFY_RECHECK_MAX_MS) };
+    if (decision.kind === 'notDue')
+      return {
+        conditions: [],
+        requeueAfterMs: Math.min(decision.dueAt.getTime() - now.getTime(), VERIFY_RECHECK_MAX_MS),
+      };
     if (this.#capacityProblem(mfa)) return { conditions: [], requeueAfterMs: CAPACITY_RECHECK_MS };
     return this.#launch(mfa, 'verify', 1, decision.requested ? 'VerifyRequested' : 'Verify', decision.slot);
   }
 
   /** After a failed run: the step that waits (backoff, or for a person), or undefined to run again now. */
-  async #afterFailure(mfa: ManagedAccountMfa, last: ObservedRun, attempts: number): Promise<AutomationStep | undefined> {
+  async #afterFailure(
+    mfa: ManagedAccountMfa,
+    last: ObservedRun,
+    attempts: number,
+  ): Promise<AutomationStep | undefined> {
     if (last.harvested?.outcome !== 'Failed') return undefined;
     const versions = {
       credentials: this.#d.credentialsVersion(mfa),
@@ -141,13 +170,20 @@ export class JobAutomationDriver implements AutomationDriver {
     };
     const decision = decideRetry(last, attempts, versions, this.#d.settings, this.#now().getTime());
     if (decision.kind === 'now') return undefined;
-    if (decision.kind === 'never') return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
+    if (decision.kind === 'never')
+      return { conditions: failedConditions(last.harvested.reason, `${lastMessage(mfa, last)} ${decision.why}`) };
     const seconds = Math.ceil(decision.waitMs / 1000);
     const message = `${lastMessage(mfa, last)} Retrying in ${seconds}s (attempt ${attempts + 1} of ${this.#d.settings.maxAttempts}).`;
     return { conditions: failedConditions(last.harvested.reason, message), requeueAfterMs: decision.waitMs };
   }
 
-  async #launch(mfa: ManagedAccountMfa, action: JobAction, attempt: number, trigger: string, request?: string): Promise<AutomationStep> {
+  async #launch(
+    mfa: ManagedAccountMfa,
+    action: JobAction,
+    attempt: number,
+    trigger: string,
+    request?: string,
+  ): Promise<AutomationStep> {
     // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
     if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
     // No watch on ConfigMaps: a refused bundle is read again after a while, besides on every spec change and resync.
@@ -158,42 +194,84 @@ export class JobAutomationDriver implements AutomationDriver {
     const codeService = this.#d.codeService;
     if (!codeService) {
       const meta = await (await this.#d.stores.forAccount(mfa)).provider.readMetadata(accountRef(mfa));
-      if (meta.active || meta.pending) return { conditions: notStarted(action, 'CodeServiceRequired', codeServiceRequired(action)) };
+      if (meta.active || meta.pending)
+        return { conditions: notStarted(action, 'CodeServiceRequired', codeServiceRequired(action)) };
     }
     const name = await this.#launcher.launch({
-      mfa, trigger, settings: this.#d.settings, credentialsVersion: this.#d.credentialsVersion(mfa),
+      mfa,
+      trigger,
+      settings: this.#d.settings,
+      credentialsVersion: this.#d.credentialsVersion(mfa),
       ...(ca.kind === 'bundle' ? { caBundle: ca.bundle } : {}),
       run: {
-        accountName: mfa.metadata.name!, accountUid: mfa.metadata.uid!, action, generation: mfa.metadata.generation ?? 0, attempt,
+        accountName: mfa.metadata.name!,
+        accountUid: mfa.metadata.uid!,
+        action,
+        generation: mfa.metadata.generation ?? 0,
+        attempt,
         ...(request !== undefined ? { request } : {}),
       },
       ...(codeService ? { codeService } : {}),
     });
-    this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger }, 'automation run started');
+    this.#d.log.info(
+      { resource: `${mfa.metadata.namespace}/${mfa.metadata.name}`, job: name, action, attempt, trigger },
+      'automation run started',
+    );
     return {
-      conditions: action === 'verify' ? [] : waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started: ${ACTION_VERBS[action]}.`),
-      events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: `Created Job ${name}: ${ACTION_VERBS[action]} (trigger ${trigger}, attempt ${attempt}).` }],
+      conditions:
+        action === 'verify'
+          ? []
+          : waitingConditions('RunInProgress', `Job ${name} (attempt ${attempt}) started: ${ACTION_VERBS[action]}.`),
+      events: [
+        {
+          type: 'Normal',
+          reason: 'JobCreated',
+          action: 'RunAutomation',
+          note: `Created Job ${name}: ${ACTION_VERBS[action]} (trigger ${trigger}, attempt ${attempt}).`,
+        },
+      ],
     };
   }
 
   #capacityProblem(mfa: ManagedAccountMfa): string | undefined {
-    const active = this.#d.jobs().map(observeRun).filter((r) => !r.finished);
+    const active = this.#d
+      .jobs()
+      .map(observeRun)
+      .filter((r) => !r.finished);
     const { maxConcurrentRuns, maxConcurrentRunsPerConnector } = this.#d.settings;
-    if (active.length >= maxConcurrentRuns) return `${active.length} runs are active, the most the operator allows at once (maxConcurrentRuns); waiting.`;
+    if (active.length >= maxConcurrentRuns)
+      return `${active.length} runs are active, the most the operator allows at once (maxConcurrentRuns); waiting.`;
     const sameApp = active.filter((r) => r.job.metadata?.labels?.[RUN_LABELS.connector] === mfa.spec.connector).length;
-    if (sameApp >= maxConcurrentRunsPerConnector) return `${sameApp} runs against connector "${mfa.spec.connector}" are active (maxConcurrentRunsPerConnector); waiting.`;
+    if (sameApp >= maxConcurrentRunsPerConnector)
+      return `${sameApp} runs against connector "${mfa.spec.connector}" are active (maxConcurrentRunsPerConnector); waiting.`;
     return undefined;
   }
 
   #runsOf(mfa: ManagedAccountMfa): ObservedRun[] {
-    return this.#d.jobs()
-      .filter((j) => j.metadata?.labels?.[RUN_LABELS.accountUid] === mfa.metadata.uid && j.metadata?.namespace === mfa.metadata.namespace)
+    return this.#d
+      .jobs()
+      .filter(
+        (j) =>
+          j.metadata?.labels?.[RUN_LABELS.accountUid] === mfa.metadata.uid &&
+          j.metadata?.namespace === mfa.metadata.namespace,
+      )
       .map(observeRun)
-      .sort((a, b) => Date.parse(String(a.job.metadata?.creationTimestamp)) - Date.parse(String(b.job.metadata?.creationTimestamp)) || a.attempt - b.attempt);
+      .sort(
+        (a, b) =>
+          Date.parse(String(a.job.metadata?.creationTimestamp)) -
+            Date.parse(String(b.job.metadata?.creationTimestamp)) || a.attempt - b.attempt,
+      );
   }
 
   #harvestDeps() {
-    return { core: this.#d.core, batch: this.#d.batch, stores: this.#d.stores, cleanup: this.#launcher, metrics: this.#d.metrics, now: () => this.#now() };
+    return {
+      core: this.#d.core,
+      batch: this.#d.batch,
+      stores: this.#d.stores,
+      cleanup: this.#launcher,
+      metrics: this.#d.metrics,
+      now: () => this.#now(),
+    };
   }
 
   #now(): Date {
@@ -206,14 +284,18 @@ function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
 }
 
 function codeServiceRequired(action: JobAction): string {
-  return `No run was started for ${ACTION_VERBS[action]}: the store holds a seed, and a run signs in with it only through codes ` +
+  return (
+    `No run was started for ${ACTION_VERBS[action]}: the store holds a seed, and a run signs in with it only through codes ` +
     'from the code service, which is not serving runs. Start the operator with --code-service-port and --code-service-run-url ' +
-    '(chart: codeService.enabled=true, the default); will not retry until then.';
+    '(chart: codeService.enabled=true, the default); will not retry until then.'
+  );
 }
 
 /** A run the operator cannot start; a verification's says so on MfaVerified, leaving the enrolment's record alone. */
 function notStarted(action: JobAction, reason: string, message: string): ConditionUpdate[] {
-  return action === 'verify' ? [{ type: 'MfaVerified', status: 'Unknown', reason, message }] : failedConditions(reason, message);
+  return action === 'verify'
+    ? [{ type: 'MfaVerified', status: 'Unknown', reason, message }]
+    : failedConditions(reason, message);
 }
 
 function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
@@ -223,7 +305,8 @@ function credentialsRefused(mfa: ManagedAccountMfa): ConditionUpdate {
 
 /** From status: what must run for the account to reach spec.mfa.state; undefined when it is there. */
 export function neededAction(mfa: ManagedAccountMfa): JobAction | undefined {
-  if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Disabled') return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
+  if ((mfa.spec.mfa?.state ?? 'Enabled') === 'Disabled')
+    return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
   // MFA found off by a verification is turned on again only with spec.mfa.onDrift: Remediate.
   if (!enrolled(mfa)) return driftHoldsEnable(mfa) ? undefined : 'enable';
   return rotationRequested(mfa) ? 'rotate' : undefined;

@@ -2,10 +2,7 @@ import { RUN_ANNOTATIONS } from './run-names.ts';
 import type { ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
-export type RetryDecision =
-  | { kind: 'now' }
-  | { kind: 'later'; waitMs: number }
-  | { kind: 'never'; why: string };
+export type RetryDecision = { kind: 'now' } | { kind: 'later'; waitMs: number } | { kind: 'never'; why: string };
 
 /** resourceVersions of what a run read besides the spec; '' when absent. A change re-arms a failed run. */
 export interface RunInputVersions {
@@ -18,14 +15,26 @@ export interface RunInputVersions {
  * After a failed run: transient failures back off exponentially up to maxAttempts; permanent ones (and
  * exhausted retries) wait for a human: a new spec generation, or a change to the credentials Secret or the CA bundle.
  */
-export function decideRetry(last: ObservedRun, attempts: number, versions: RunInputVersions, settings: RunnerSettings, now: number): RetryDecision {
+export function decideRetry(
+  last: ObservedRun,
+  attempts: number,
+  versions: RunInputVersions,
+  settings: RunnerSettings,
+  now: number,
+): RetryDecision {
   if (inputsChangedSince(last, versions)) return { kind: 'now' };
-  const until = versions.caBundle === undefined ? 'the spec or the credentials Secret changes' : 'the spec, the credentials Secret or the CA bundle ConfigMap changes';
-  if (!last.harvested?.retryable) return { kind: 'never', why: `This failure needs a person; the operator will not retry until ${until}.` };
+  const until =
+    versions.caBundle === undefined
+      ? 'the spec or the credentials Secret changes'
+      : 'the spec, the credentials Secret or the CA bundle ConfigMap changes';
+  if (!last.harvested?.retryable)
+    return { kind: 'never', why: `This failure needs a person; the operator will not retry until ${until}.` };
   if (attempts >= settings.maxAttempts) {
     return { kind: 'never', why: `${attempts} attempts failed; the operator will not retry until ${until}.` };
   }
-  const waitMs = backoffMs(attempts, settings, last.harvested.retryAfterSeconds ?? 0) - (now - (last.completionTime ?? new Date(now)).getTime());
+  const waitMs =
+    backoffMs(attempts, settings, last.harvested.retryAfterSeconds ?? 0) -
+    (now - (last.completionTime ?? new Date(now)).getTime());
   return waitMs > 0 ? { kind: 'later', waitMs } : { kind: 'now' };
 }
 

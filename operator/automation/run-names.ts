@@ -36,7 +36,10 @@ export interface RunIdentity {
  * the same Job name, so a repeated reconcile finds its Job instead of creating a second one.
  */
 export function runName(run: RunIdentity): string {
-  const hash = createHash('sha256').update(`${run.accountUid}/${run.action}/${run.generation}/${run.attempt}/${run.request ?? ''}`).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(`${run.accountUid}/${run.action}/${run.generation}/${run.attempt}/${run.request ?? ''}`)
+    .digest('hex')
+    .slice(0, 8);
   const suffix = `-${run.action}-${hash}`;
   // Job names become the pod label job-name (63 characters) and pod names add 6.
   const room = 52 - suffix.length;

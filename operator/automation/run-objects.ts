@@ -1,4 +1,14 @@
-import type { V1Container, V1Job, V1OwnerReference, V1Role, V1RoleBinding, V1Secret, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Job,
+  V1OwnerReference,
+  V1Role,
+  V1RoleBinding,
+  V1Secret,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
@@ -57,11 +67,15 @@ export function runObjects(inputs: RunInputs): RunObjects {
   return {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: true },
     role: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
       rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'update'] }],
     },
     roleBinding: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     },
@@ -86,7 +100,10 @@ function runLabels({ mfa, run }: RunInputs): Record<string, string> {
   };
 }
 
-function resultSecret(inputs: RunInputs, metadata: { name: string; namespace: string; labels: Record<string, string> }): V1Secret {
+function resultSecret(
+  inputs: RunInputs,
+  metadata: { name: string; namespace: string; labels: Record<string, string> },
+): V1Secret {
   const { mfa, run } = inputs;
   const runSpec = {
     contractVersion: RUN_CONTRACT_VERSION,
@@ -96,15 +113,23 @@ function resultSecret(inputs: RunInputs, metadata: { name: string; namespace: st
     sink: { type: 'kubernetes', namespace: metadata.namespace, secretName: metadata.name },
     action: run.action,
     ...(inputs.caBundle ? { caBundle: inputs.caBundle.pem } : {}),
-    ...(inputs.codeService ? {
-      codeService: {
-        url: inputs.codeService.url, ...(inputs.codeService.caBundle ? { caBundle: inputs.codeService.caBundle } : {}),
-        tokenFile: `${CODE_SERVICE_TOKEN_DIR}/token`, namespace: metadata.namespace, job: metadata.name,
-      },
-    } : {}),
+    ...(inputs.codeService
+      ? {
+          codeService: {
+            url: inputs.codeService.url,
+            ...(inputs.codeService.caBundle ? { caBundle: inputs.codeService.caBundle } : {}),
+            tokenFile: `${CODE_SERVICE_TOKEN_DIR}/token`,
+            namespace: metadata.namespace,
+            job: metadata.name,
+          },
+        }
+      : {}),
   } satisfies RunSpec;
   return {
-    apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata,
     data: { [RESULT_KEYS.runSpec]: Buffer.from(JSON.stringify(runSpec)).toString('base64') },
   };
 }
@@ -113,13 +138,23 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
   const { mfa, settings } = inputs;
   const credentials = mfa.spec.account.credentialsSecretRef;
   return {
-    apiVersion: 'batch/v1', kind: 'Job',
+    apiVersion: 'batch/v1',
+    kind: 'Job',
     metadata: {
-      name, namespace, labels, ownerReferences: [ownerReference(mfa, true)],
+      name,
+      namespace,
+      labels,
+      ownerReferences: [ownerReference(mfa, true)],
       annotations: {
-        [RUN_ANNOTATIONS.trigger]: inputs.trigger, [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
+        [RUN_ANNOTATIONS.trigger]: inputs.trigger,
+        [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
         // The request in full (its label is a digest): a rotation's annotation value, or the check a verification is.
-        ...(inputs.run.request !== undefined ? { [inputs.run.action === 'verify' ? RUN_ANNOTATIONS.verifySlot : RUN_ANNOTATIONS.rotateRequest]: inputs.run.request } : {}),
+        ...(inputs.run.request !== undefined
+          ? {
+              [inputs.run.action === 'verify' ? RUN_ANNOTATIONS.verifySlot : RUN_ANNOTATIONS.rotateRequest]:
+                inputs.run.request,
+            }
+          : {}),
         ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
       },
     },
@@ -134,16 +169,36 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
           serviceAccountName: name,
           automountServiceAccountToken: true,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           ...(settings.nodeSelector ? { nodeSelector: settings.nodeSelector } : {}),
           ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
           containers: [runnerContainer(inputs)],
           volumes: [
-            { name: 'credentials', secret: { secretName: credentials.name, defaultMode: 0o400, items: [
-              { key: credentials.usernameKey ?? 'username', path: 'username' },
-              { key: credentials.passwordKey ?? 'password', path: 'password' },
-            ] } },
-            { name: 'run', secret: { secretName: name, defaultMode: 0o400, items: [{ key: RESULT_KEYS.runSpec, path: RESULT_KEYS.runSpec }] } },
+            {
+              name: 'credentials',
+              secret: {
+                secretName: credentials.name,
+                defaultMode: 0o400,
+                items: [
+                  { key: credentials.usernameKey ?? 'username', path: 'username' },
+                  { key: credentials.passwordKey ?? 'password', path: 'password' },
+                ],
+              },
+            },
+            {
+              name: 'run',
+              secret: {
+                secretName: name,
+                defaultMode: 0o400,
+                items: [{ key: RESULT_KEYS.runSpec, path: RESULT_KEYS.runSpec }],
+              },
+            },
             { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
             ...codeServiceToken(inputs.codeService).volumes,
           ],
@@ -162,11 +217,18 @@ function runnerContainer(inputs: RunInputs): V1Container {
     ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
     command: [...settings.command, '--run-spec', `${RUN_DIR}/${RESULT_KEYS.runSpec}`],
     workingDir: settings.workingDir,
-    env: [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }, ...(settings.connectorEnv?.[mfa.spec.connector] ?? [])],
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'TMPDIR', value: '/tmp' },
+      ...(settings.connectorEnv?.[mfa.spec.connector] ?? []),
+    ],
     resources: settings.resources,
     terminationMessagePolicy: 'File',
     securityContext: {
-      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
     },
     volumeMounts: [
       { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
@@ -181,16 +243,34 @@ function runnerContainer(inputs: RunInputs): V1Container {
 function codeServiceToken(codeService: RunCodeService | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   if (!codeService) return { volumes: [], mounts: [] };
   return {
-    volumes: [{ name: 'code-service-token', projected: { defaultMode: 0o400, sources: [{ serviceAccountToken: {
-      audience: codeService.audience, expirationSeconds: CODE_SERVICE_TOKEN_SECONDS, path: 'token',
-    } }] } }],
+    volumes: [
+      {
+        name: 'code-service-token',
+        projected: {
+          defaultMode: 0o400,
+          sources: [
+            {
+              serviceAccountToken: {
+                audience: codeService.audience,
+                expirationSeconds: CODE_SERVICE_TOKEN_SECONDS,
+                path: 'token',
+              },
+            },
+          ],
+        },
+      },
+    ],
     mounts: [{ name: 'code-service-token', mountPath: CODE_SERVICE_TOKEN_DIR, readOnly: true }],
   };
 }
 
 export function ownerReference(mfa: ManagedAccountMfa, controller = false): V1OwnerReference {
   return {
-    apiVersion: API_VERSION, kind: MANAGED_ACCOUNT_MFA.kind, name: mfa.metadata.name!, uid: mfa.metadata.uid!,
-    controller, blockOwnerDeletion: false,
+    apiVersion: API_VERSION,
+    kind: MANAGED_ACCOUNT_MFA.kind,
+    name: mfa.metadata.name!,
+    uid: mfa.metadata.uid!,
+    controller,
+    blockOwnerDeletion: false,
   };
 }

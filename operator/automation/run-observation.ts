@@ -37,12 +37,16 @@ export function observeRun(job: V1Job): ObservedRun {
 }
 
 function finishCondition(job: V1Job): V1JobCondition | undefined {
-  return (job.status?.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  return (job.status?.conditions ?? []).find(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
 }
 
 function finishDetails(job: V1Job, done: V1JobCondition): Pick<ObservedRun, 'completionTime' | 'failedByController'> {
   const completionTime = new Date(done.lastTransitionTime ?? job.status?.completionTime ?? Date.now());
-  return done.type === 'Failed' && done.reason ? { completionTime, failedByController: done.reason } : { completionTime };
+  return done.type === 'Failed' && done.reason
+    ? { completionTime, failedByController: done.reason }
+    : { completionTime };
 }
 
 const PAST_DEADLINE = 'the run took longer than its deadline (activeDeadlineSeconds)';
@@ -52,7 +56,10 @@ const PAST_DEADLINE = 'the run took longer than its deadline (activeDeadlineSeco
  * says (deadline exceeded, pod killed), which is always worth another attempt.
  */
 export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome {
-  const message = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.terminated?.message).find(Boolean);
+  const message = pods
+    .flatMap((p) => p.status?.containerStatuses ?? [])
+    .map((s) => s.state?.terminated?.message)
+    .find(Boolean);
   const parsed = message ? parseRunOutcome(message) : undefined;
   if (parsed?.reason === 'Terminated' && run.failedByController === 'DeadlineExceeded') {
     // The runner stopped on kubelet's SIGTERM; why it got one is the deadline.
@@ -61,15 +68,31 @@ export function outcomeOf(run: ObservedRun, pods: readonly V1Pod[]): RunOutcome 
   if (parsed) return parsed;
   // Complete means the runner exited 0, which it does only on success; its pod (and message) can be gone.
   if (run.finished && !run.failedByController) return completedWithoutMessage(run);
-  const why = run.failedByController === 'DeadlineExceeded'
-    ? `${PAST_DEADLINE} and was stopped`
-    : 'the runner ended without reporting an outcome (killed, evicted or out of memory)';
-  return { outcome: 'Failed', reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed', message: `Job ${run.name}: ${why}; the operator will retry.`, retryable: true };
+  const why =
+    run.failedByController === 'DeadlineExceeded'
+      ? `${PAST_DEADLINE} and was stopped`
+      : 'the runner ended without reporting an outcome (killed, evicted or out of memory)';
+  return {
+    outcome: 'Failed',
+    reason: run.failedByController === 'DeadlineExceeded' ? 'Timeout' : 'RunnerCrashed',
+    message: `Job ${run.name}: ${why}; the operator will retry.`,
+    retryable: true,
+  };
 }
 
-const SUCCESS_BY_ACTION = { enable: 'Enabled', rotate: 'Enabled', disable: 'Disabled', verify: 'Verified' } as const satisfies Record<JobAction, SuccessOutcome>;
+const SUCCESS_BY_ACTION = {
+  enable: 'Enabled',
+  rotate: 'Enabled',
+  disable: 'Disabled',
+  verify: 'Verified',
+} as const satisfies Record<JobAction, SuccessOutcome>;
 
 function completedWithoutMessage(run: ObservedRun): RunOutcome {
   const outcome = SUCCESS_BY_ACTION[run.action];
-  return { outcome, reason: outcome, message: `Job ${run.name} completed; its pod and termination message are gone, so the details are not known.`, retryable: false };
+  return {
+    outcome,
+    reason: outcome,
+    message: `Job ${run.name} completed; its pod and termination message are gone, so the details are not known.`,
+    retryable: false,
+  };
 }

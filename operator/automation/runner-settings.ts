@@ -37,22 +37,38 @@ export const DEFAULT_RUNNER_SETTINGS: Omit<RunnerSettings, 'image'> = {
   retryMaxSeconds: 3600,
 };
 
-const NUMBERS = ['activeDeadlineSeconds', 'ttlSecondsAfterFinished', 'maxConcurrentRuns', 'maxConcurrentRunsPerConnector', 'maxAttempts', 'retryBaseSeconds', 'retryMaxSeconds'] as const;
+const NUMBERS = [
+  'activeDeadlineSeconds',
+  'ttlSecondsAfterFinished',
+  'maxConcurrentRuns',
+  'maxConcurrentRunsPerConnector',
+  'maxAttempts',
+  'retryBaseSeconds',
+  'retryMaxSeconds',
+] as const;
 
 export function loadRunnerSettings(image: string, file?: string): RunnerSettings {
-  const fromFile = file ? (parse(readFileSync(file, 'utf8')) ?? {}) as Partial<RunnerSettings> : {};
+  const fromFile = file ? ((parse(readFileSync(file, 'utf8')) ?? {}) as Partial<RunnerSettings>) : {};
   const settings: RunnerSettings = { ...DEFAULT_RUNNER_SETTINGS, ...fromFile, image: fromFile.image ?? image };
   for (const key of NUMBERS) {
     const value = settings[key];
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`--runner-config ${file}: ${key} must be a whole number > 0, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`--runner-config ${file}: ${key} must be a whole number > 0, got ${JSON.stringify(value)}`);
   }
-  if (!settings.image) throw new Error('the runner image is not set: pass --runner-image or set image in --runner-config');
+  if (!settings.image)
+    throw new Error('the runner image is not set: pass --runner-image or set image in --runner-config');
   return settings;
 }
 
 /** The declared connector settings (connectors/index.ts) that are set in `env`, per connector id; non-secret by contract. */
-export function connectorEnvFrom(declared: Readonly<Record<string, readonly string[]>>, env: NodeJS.ProcessEnv): Record<string, { name: string; value: string }[]> {
-  return Object.fromEntries(Object.entries(declared).map(([id, names]) => [
-    id, names.filter((name) => env[name] !== undefined).map((name) => ({ name, value: env[name]! })),
-  ]));
+export function connectorEnvFrom(
+  declared: Readonly<Record<string, readonly string[]>>,
+  env: NodeJS.ProcessEnv,
+): Record<string, { name: string; value: string }[]> {
+  return Object.fromEntries(
+    Object.entries(declared).map(([id, names]) => [
+      id,
+      names.filter((name) => env[name] !== undefined).map((name) => ({ name, value: env[name]! })),
+    ]),
+  );
 }

@@ -31,14 +31,29 @@ export function verifyResult(mfa: ManagedAccountMfa, run: ObservedRun, outcome: 
       mfaState: 'Enabled',
       verification: { lastVerifiedTime: at, lastCheckTime: at, failures: 0 },
       conditions: [
-        { type: 'MfaVerified', status: 'True', reason: 'Verified', message: `Job ${run.name} signed in with the stored seed at ${at}; MFA is on with no other method.` },
-        { type: 'MfaEnabled', status: 'True', reason: 'MfaEnabled', message: 'Authenticator-app MFA is on; the operator is the authenticator.' },
+        {
+          type: 'MfaVerified',
+          status: 'True',
+          reason: 'Verified',
+          message: `Job ${run.name} signed in with the stored seed at ${at}; MFA is on with no other method.`,
+        },
+        {
+          type: 'MfaEnabled',
+          status: 'True',
+          reason: 'MfaEnabled',
+          message: 'Authenticator-app MFA is on; the operator is the authenticator.',
+        },
       ],
     };
   }
   if (isDrift(outcome.reason)) {
     const { lastVerifiedTime } = previous;
-    const verification = { ...(lastVerifiedTime ? { lastVerifiedTime } : {}), lastCheckTime: at, failures: 0, drift: outcome.reason };
+    const verification = {
+      ...(lastVerifiedTime ? { lastVerifiedTime } : {}),
+      lastCheckTime: at,
+      failures: 0,
+      drift: outcome.reason,
+    };
     const message = `Job ${run.name} at ${at}: ${outcome.message} ${onDriftPlan(mfa, outcome.reason)}`;
     const conditions: ConditionUpdate[] = [{ type: 'MfaVerified', status: 'False', reason: outcome.reason, message }];
     if (outcome.reason !== 'MfaTurnedOff') return { verification, conditions };
@@ -48,10 +63,14 @@ export function verifyResult(mfa: ManagedAccountMfa, run: ObservedRun, outcome: 
   const failures = (previous.failures ?? 0) + 1;
   return {
     verification: { ...previous, lastCheckTime: at, failures },
-    conditions: [{
-      type: 'MfaVerified', status: 'Unknown', reason: outcome.reason,
-      message: `Job ${run.name} could not verify the account (${failures} in a row): ${outcome.message} The next check backs off.`,
-    }],
+    conditions: [
+      {
+        type: 'MfaVerified',
+        status: 'Unknown',
+        reason: outcome.reason,
+        message: `Job ${run.name} could not verify the account (${failures} in a row): ${outcome.message} The next check backs off.`,
+      },
+    ],
   };
 }
 
@@ -76,14 +95,19 @@ export function onDriftPlan(mfa: ManagedAccountMfa, drift: DriftReason): string 
       : 'The operator changes nothing on the app (spec.mfa.onDrift: Alert): find out who turned it off, then set onDrift to Remediate to have the operator turn it on with a fresh seed.';
   }
   if (drift === 'SeedRejected') {
-    return 'The operator changes nothing: the app takes a seed the operator does not hold, so someone enrolled another authenticator. ' +
-      'Find out who; turn the authenticator off in the app (a recovery code or the app\'s admin), and the next check finds MFA off (with onDrift: Remediate the operator then enrols a new seed).';
+    return (
+      'The operator changes nothing: the app takes a seed the operator does not hold, so someone enrolled another authenticator. ' +
+      "Find out who; turn the authenticator off in the app (a recovery code or the app's admin), and the next check finds MFA off (with onDrift: Remediate the operator then enrols a new seed)."
+    );
   }
   return 'The operator changes nothing: someone can sign in with that method too. Remove it in the app if nobody should have it; the next check clears this.';
 }
 
 /** Whether a drift leads to a run on the app: MFA found off, with spec.mfa.onDrift Remediate. */
-export function remediates(mfa: ManagedAccountMfa, drift: DriftReason | undefined = mfa.status?.verification?.drift): boolean {
+export function remediates(
+  mfa: ManagedAccountMfa,
+  drift: DriftReason | undefined = mfa.status?.verification?.drift,
+): boolean {
   return drift === 'MfaTurnedOff' && mfa.spec.mfa?.onDrift === 'Remediate';
 }
 

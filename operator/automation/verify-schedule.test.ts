@@ -6,11 +6,23 @@ const HOUR = 3_600_000;
 const ENROLLED_AT = '2026-12-01T00:00:00.000Z';
 const SETTINGS = { retryBaseSeconds: 30, retryMaxSeconds: 3600 };
 
-function account(options: { every?: string; state?: 'Enabled' | 'Disabled'; enrolledAt?: string; verification?: VerificationStatus; uid?: string } = {}): ManagedAccountMfa {
+function account(
+  options: {
+    every?: string;
+    state?: 'Enabled' | 'Disabled';
+    enrolledAt?: string;
+    verification?: VerificationStatus;
+    uid?: string;
+  } = {},
+): ManagedAccountMfa {
   const { every = '24h', state = 'Enabled', enrolledAt = ENROLLED_AT, verification, uid = 'uid-1' } = options;
   return {
     metadata: { name: 'acct', namespace: 'team-a', uid },
-    spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'acct-login' } }, mfa: { state, ...(every ? { verify: { every } } : {}) } },
+    spec: {
+      connector: 'demo',
+      account: { credentialsSecretRef: { name: 'acct-login' } },
+      mfa: { state, ...(every ? { verify: { every } } : {}) },
+    },
     status: { mfaState: 'Enabled', totp: enrolledAt ? { enrolledAt } : {}, ...(verification ? { verification } : {}) },
   } as ManagedAccountMfa;
 }
@@ -18,7 +30,13 @@ function account(options: { every?: string; state?: 'Enabled' | 'Disabled'; enro
 const at = (iso: string, plusMs = 0) => new Date(Date.parse(iso) + plusMs);
 
 describe('verifyIntervalMs: spec.mfa.verify.every', () => {
-  it.each([['24h', 24 * HOUR], ['1h', HOUR], ['1h30m', 1.5 * HOUR], ['90m', 1.5 * HOUR], ['168h', 168 * HOUR]])('%s → %d ms', (every, ms) => {
+  it.each([
+    ['24h', 24 * HOUR],
+    ['1h', HOUR],
+    ['1h30m', 1.5 * HOUR],
+    ['90m', 1.5 * HOUR],
+    ['168h', 168 * HOUR],
+  ])('%s → %d ms', (every, ms) => {
     expect(verifyIntervalMs(every)).toBe(ms);
   });
 
@@ -50,12 +68,17 @@ describe('decideVerify: when the next verification is due', () => {
 
   it('counts from the last check when it is later than the enrolment, and names the check by it', () => {
     const lastCheckTime = '2026-12-05T06:00:00.000Z';
-    const decision = decideVerify(account({ verification: { lastCheckTime, failures: 0 } }), at(lastCheckTime, 26 * HOUR), SETTINGS);
+    const decision = decideVerify(
+      account({ verification: { lastCheckTime, failures: 0 } }),
+      at(lastCheckTime, 26 * HOUR),
+      SETTINGS,
+    );
     expect(decision).toMatchObject({ kind: 'due', slot: lastCheckTime });
   });
 
   it('spreads accounts enrolled at the same moment, and gives one account the same time on every reconcile', () => {
-    const dueOf = (uid: string) => (decideVerify(account({ uid }), at(ENROLLED_AT), SETTINGS) as { dueAt: Date }).dueAt.getTime();
+    const dueOf = (uid: string) =>
+      (decideVerify(account({ uid }), at(ENROLLED_AT), SETTINGS) as { dueAt: Date }).dueAt.getTime();
     const times = new Set(Array.from({ length: 20 }, (_, i) => dueOf(`uid-${i}`)));
 
     expect(times.size).toBeGreaterThan(15);
@@ -65,14 +88,21 @@ describe('decideVerify: when the next verification is due', () => {
 
   it('caps the jitter at a tenth of a short interval', () => {
     for (let i = 0; i < 20; i++) {
-      const { dueAt } = decideVerify(account({ every: '1h', uid: `u${i}` }), at(ENROLLED_AT), SETTINGS) as { dueAt: Date };
+      const { dueAt } = decideVerify(account({ every: '1h', uid: `u${i}` }), at(ENROLLED_AT), SETTINGS) as {
+        dueAt: Date;
+      };
       expect(dueAt.getTime() - Date.parse(ENROLLED_AT) - HOUR).toBeLessThan(HOUR / 10);
     }
   });
 
   it('after checks that got no answer: backs off exponentially from the last one, without jitter, capped at the interval', () => {
     const lastCheckTime = '2026-12-02T00:00:00.000Z';
-    const wait = (failures: number, every = '24h') => (decideVerify(account({ every, verification: { lastCheckTime, failures } }), at(lastCheckTime), SETTINGS) as { dueAt: Date }).dueAt.getTime() - Date.parse(lastCheckTime);
+    const wait = (failures: number, every = '24h') =>
+      (
+        decideVerify(account({ every, verification: { lastCheckTime, failures } }), at(lastCheckTime), SETTINGS) as {
+          dueAt: Date;
+        }
+      ).dueAt.getTime() - Date.parse(lastCheckTime);
 
     expect([wait(1), wait(2), wait(3)]).toEqual([30_000, 60_000, 120_000]);
     expect(wait(20), 'the retry cap').toBe(HOUR);

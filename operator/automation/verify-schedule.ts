@@ -27,7 +27,10 @@ export class InvalidVerifyIntervalError extends Error {
 export function verifyIntervalMs(every: string): number {
   const match = /^(?:(\d{1,5})h)?(?:(\d{1,5})m)?$/.exec(every);
   const ms = match ? (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60_000 : 0;
-  if (ms < 3_600_000) throw new InvalidVerifyIntervalError(`spec.mfa.verify.every must be a duration of at least 1h, such as 24h or 1h30m; got ${JSON.stringify(every)}`);
+  if (ms < 3_600_000)
+    throw new InvalidVerifyIntervalError(
+      `spec.mfa.verify.every must be a duration of at least 1h, such as 24h or 1h30m; got ${JSON.stringify(every)}`,
+    );
   return ms;
 }
 
@@ -46,7 +49,10 @@ export function verifyIntervalMs(every: string): number {
  * | set             | Enabled  | yes           | n > 0             | base + max(min(backoff(n), every), Retry-After)     |
  */
 export function decideVerify(
-  mfa: ManagedAccountMfa, now: Date, settings: Pick<RunnerSettings, 'retryBaseSeconds' | 'retryMaxSeconds'>, retryAfterSeconds = 0,
+  mfa: ManagedAccountMfa,
+  now: Date,
+  settings: Pick<RunnerSettings, 'retryBaseSeconds' | 'retryMaxSeconds'>,
+  retryAfterSeconds = 0,
 ): VerifyDecision {
   const requested = requestedVerify(mfa, now, retryAfterSeconds);
   if (requested) return requested;
@@ -55,11 +61,14 @@ export function decideVerify(
   const { interval, enrolledAt, verification } = schedule;
   const base = latest(enrolledAt, verification.lastCheckTime);
   const failures = verification.failures ?? 0;
-  const wait = failures > 0
-    ? Math.max(Math.min(backoffMs(failures, settings), interval), retryAfterSeconds * 1000)
-    : interval + jitterMs(mfa.metadata.uid ?? '', base, interval);
+  const wait =
+    failures > 0
+      ? Math.max(Math.min(backoffMs(failures, settings), interval), retryAfterSeconds * 1000)
+      : interval + jitterMs(mfa.metadata.uid ?? '', base, interval);
   const dueAt = new Date(base.getTime() + wait);
-  return now.getTime() >= dueAt.getTime() ? { kind: 'due', dueAt, slot: base.toISOString() } : { kind: 'notDue', dueAt };
+  return now.getTime() >= dueAt.getTime()
+    ? { kind: 'due', dueAt, slot: base.toISOString() }
+    : { kind: 'notDue', dueAt };
 }
 
 /**
@@ -75,7 +84,10 @@ export function verificationOverdue(mfa: ManagedAccountMfa, now: Date): boolean 
     throw e;
   }
   if (!schedule || schedule.verification.drift) return false;
-  return now.getTime() - latest(schedule.enrolledAt, schedule.verification.lastVerifiedTime).getTime() > 2 * schedule.interval;
+  return (
+    now.getTime() - latest(schedule.enrolledAt, schedule.verification.lastVerifiedTime).getTime() >
+    2 * schedule.interval
+  );
 }
 
 /**
@@ -90,7 +102,9 @@ function requestedVerify(mfa: ManagedAccountMfa, now: Date, retryAfterSeconds: n
   const last = verification.lastCheckTime;
   const notBefore = (verification.failures ?? 0) > 0 && last ? new Date(last).getTime() + retryAfterSeconds * 1000 : 0;
   const dueAt = new Date(Math.max(now.getTime(), notBefore));
-  return now.getTime() >= notBefore ? { kind: 'due', dueAt, slot: `${REQUEST_SLOT_PREFIX}${value}`, requested: true } : { kind: 'notDue', dueAt };
+  return now.getTime() >= notBefore
+    ? { kind: 'due', dueAt, slot: `${REQUEST_SLOT_PREFIX}${value}`, requested: true }
+    : { kind: 'notDue', dueAt };
 }
 
 /** The annotation's value while it asks for a check status has not answered; undefined when there is nothing to check. */
@@ -107,7 +121,9 @@ export function answeredVerifyRequest(slot: string | undefined): string | undefi
 }
 
 /** The verification's interval and what status says of it; undefined when verification is off (or nothing is enrolled). */
-function scheduleOf(mfa: ManagedAccountMfa): { interval: number; enrolledAt: string; verification: VerificationStatus } | undefined {
+function scheduleOf(
+  mfa: ManagedAccountMfa,
+): { interval: number; enrolledAt: string; verification: VerificationStatus } | undefined {
   const { spec, status } = mfa;
   const every = spec.mfa?.verify?.every;
   const enrolledAt = status?.totp?.enrolledAt;

@@ -10,9 +10,14 @@ import { statusReport } from './kubectl-mfa/status-report.ts';
 type Account = { namespace: string; name: string };
 
 /** How this invocation gets codes: from the code service, or (--direct) from the seed Secret. */
-async function codeSource(args: PluginArgs, context: KubeContext, account: Account): Promise<() => Promise<CodeAnswer>> {
+async function codeSource(
+  args: PluginArgs,
+  context: KubeContext,
+  account: Account,
+): Promise<() => Promise<CodeAnswer>> {
   if (args.direct) {
-    if (args.fresh) throw new CliError('--fresh needs the code service (it remembers which codes logins used); drop --direct', 2);
+    if (args.fresh)
+      throw new CliError('--fresh needs the code service (it remembers which codes logins used); drop --direct', 2);
     return () => directCode(context, account);
   }
   const location = codeServiceLocation(args, context);

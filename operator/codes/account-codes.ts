@@ -33,19 +33,31 @@ export class AccountCodes {
  * and audited the same way, with `requester` as the user.
  */
 export function loginSecondFactor(
-  codes: AccountCodes, outcomes: CodeOutcomes, account: AccountRefName, requester = 'mfa-operator',
+  codes: AccountCodes,
+  outcomes: CodeOutcomes,
+  account: AccountRefName,
+  requester = 'mfa-operator',
 ): SecondFactor {
   return {
     async totpCode(): Promise<SecretValue<string>> {
       const started = performance.now();
-      const record = { user: requester, namespace: account.namespace, name: account.name, purpose: 'login' as const, source: 'in-process' };
+      const record = {
+        user: requester,
+        namespace: account.namespace,
+        name: account.name,
+        purpose: 'login' as const,
+        source: 'in-process',
+      };
       try {
         const issued = await codes.issue(account, 'login');
         outcomes.record({ ...record, result: 'issued' }, performance.now() - started);
         return issued.code;
       } catch (e: unknown) {
         const reason = isCodeServiceError(e) ? e.reason : undefined;
-        outcomes.record({ ...record, result: resultOf(reason), reason: reason ?? 'InternalError' }, performance.now() - started);
+        outcomes.record(
+          { ...record, result: resultOf(reason), reason: reason ?? 'InternalError' },
+          performance.now() - started,
+        );
         throw e;
       }
     },

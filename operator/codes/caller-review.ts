@@ -57,7 +57,11 @@ export class CallerReview {
     // Keyed by a hash so the cache never holds the token itself.
     const key = createHash('sha256').update(token.reveal()).digest('base64url');
     const result = await this.#tokens.getOrLoad(key, () => this.#tokenReview(token));
-    if (!result.authenticated) throw unauthenticated(`the API server did not accept the bearer token for audience "${this.#audience}"`, this.#audience);
+    if (!result.authenticated)
+      throw unauthenticated(
+        `the API server did not accept the bearer token for audience "${this.#audience}"`,
+        this.#audience,
+      );
     return result.caller;
   }
 
@@ -66,9 +70,11 @@ export class CallerReview {
     const key = JSON.stringify([caller.username, caller.uid, caller.groups, caller.extra, namespace, name]);
     const allowed = await this.#decisions.getOrLoad(key, () => this.#accessReview(caller, namespace, name));
     if (!allowed) {
-      throw new CodeServiceError('Forbidden',
+      throw new CodeServiceError(
+        'Forbidden',
         `User "${caller.username}" cannot get codes for ${namespace}/${name}: ` +
-        `it needs get on managedaccountmfas/code (group ${GROUP}) in namespace ${namespace}.`);
+          `it needs get on managedaccountmfas/code (group ${GROUP}) in namespace ${namespace}.`,
+      );
     }
   }
 
@@ -76,10 +82,16 @@ export class CallerReview {
     this.#tokenReviews?.take(TOKEN_REVIEWS);
     let review;
     try {
-      review = await this.#authentication.createTokenReview({ body: { spec: { token: token.reveal(), audiences: [this.#audience] } } });
+      review = await this.#authentication.createTokenReview({
+        body: { spec: { token: token.reveal(), audiences: [this.#audience] } },
+      });
     } catch {
       // The API server's error may echo the request body, so it is not kept.
-      throw new CodeServiceError('ReviewUnavailable', 'The API server could not review the token (TokenReview failed); retry later.', 2);
+      throw new CodeServiceError(
+        'ReviewUnavailable',
+        'The API server could not review the token (TokenReview failed); retry later.',
+        2,
+      );
     }
     const status = review.status;
     if (!status?.authenticated || !status.user?.username) return { authenticated: false };
@@ -93,16 +105,28 @@ export class CallerReview {
       const review = await this.#authorization.createSubjectAccessReview({
         body: {
           spec: {
-            user: caller.username, uid: caller.uid, groups: [...caller.groups], extra: caller.extra,
+            user: caller.username,
+            uid: caller.uid,
+            groups: [...caller.groups],
+            extra: caller.extra,
             resourceAttributes: {
-              group: GROUP, resource: MANAGED_ACCOUNT_MFA.plural, subresource: 'code', verb: 'get', namespace, name,
+              group: GROUP,
+              resource: MANAGED_ACCOUNT_MFA.plural,
+              subresource: 'code',
+              verb: 'get',
+              namespace,
+              name,
             },
           },
         },
       });
       return review.status?.allowed === true && review.status.denied !== true;
     } catch {
-      throw new CodeServiceError('ReviewUnavailable', 'The API server could not check permissions (SubjectAccessReview failed); retry later.', 2);
+      throw new CodeServiceError(
+        'ReviewUnavailable',
+        'The API server could not check permissions (SubjectAccessReview failed); retry later.',
+        2,
+      );
     }
   }
 }
@@ -113,7 +137,9 @@ function callerOf(user: V1UserInfo): Caller {
 }
 
 function unauthenticated(why: string, audience: string): CodeServiceError {
-  return new CodeServiceError('Unauthenticated',
+  return new CodeServiceError(
+    'Unauthenticated',
     `Not authenticated: ${why}. Send "Authorization: Bearer <token>" with a token minted for audience "${audience}" ` +
-    `(kubectl mfa code NAME --service-account SERVICEACCOUNT, or kubectl create token SERVICEACCOUNT --audience ${audience}).`);
+      `(kubectl mfa code NAME --service-account SERVICEACCOUNT, or kubectl create token SERVICEACCOUNT --audience ${audience}).`,
+  );
 }

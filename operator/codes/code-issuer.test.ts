@@ -34,11 +34,22 @@ class FakeClock implements Clock {
   }
 }
 
-const SEED: TotpSeed = { secret: new SecretValue('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'), algorithm: 'SHA256', digits: 8, period: 30 };
+const SEED: TotpSeed = {
+  secret: new SecretValue('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'),
+  algorithm: 'SHA256',
+  digits: 8,
+  period: 30,
+};
 const WINDOW_START = 30_000 * 60_000_000;
 
 function expectedCode(seed: TotpSeed, timestampMs: number): string {
-  return TOTP.generate({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period, timestamp: timestampMs });
+  return TOTP.generate({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+    timestamp: timestampMs,
+  });
 }
 
 function issuerAt(time: number, options: { maxLoginWaitSeconds?: number } = {}) {
@@ -98,9 +109,15 @@ describe('CodeIssuer', () => {
   it('gives concurrent logins one window each', async () => {
     const { issuer } = issuerAt(WINDOW_START + 1_000, { maxLoginWaitSeconds: 65 });
 
-    const codes = await Promise.all([issuer.issue(SEED, 'login'), issuer.issue(SEED, 'login'), issuer.issue(SEED, 'login')]);
+    const codes = await Promise.all([
+      issuer.issue(SEED, 'login'),
+      issuer.issue(SEED, 'login'),
+      issuer.issue(SEED, 'login'),
+    ]);
 
-    expect(codes.map((c) => c.code.reveal())).toEqual([0, 30_000, 60_000].map((offset) => expectedCode(SEED, WINDOW_START + offset)));
+    expect(codes.map((c) => c.code.reveal())).toEqual(
+      [0, 30_000, 60_000].map((offset) => expectedCode(SEED, WINDOW_START + offset)),
+    );
   });
 
   it('does not hand a login a code about to expire', async () => {
@@ -116,7 +133,10 @@ describe('CodeIssuer', () => {
     const { issuer, clock } = issuerAt(WINDOW_START + 1_000, { maxLoginWaitSeconds: 20 });
     await issuer.issue(SEED, 'login');
 
-    await expect(issuer.issue(SEED, 'login')).rejects.toMatchObject({ reason: 'NextWindowTooFar', retryAfterSeconds: 9 });
+    await expect(issuer.issue(SEED, 'login')).rejects.toMatchObject({
+      reason: 'NextWindowTooFar',
+      retryAfterSeconds: 9,
+    });
     clock.time = WINDOW_START + 11_000;
     const later = await issuer.issue(SEED, 'login');
 
@@ -152,7 +172,9 @@ function replicasAt(time: number) {
 
 describe('CodeIssuer with a record shared by replicas', () => {
   it('makes a login on another replica wait for the next window', async () => {
-    const { replicas: [a, b] } = replicasAt(WINDOW_START + 1_000);
+    const {
+      replicas: [a, b],
+    } = replicasAt(WINDOW_START + 1_000);
 
     const first = await a.issue(SEED, 'login', ACCOUNT);
     const second = await b.issue(SEED, 'login', ACCOUNT);
@@ -162,7 +184,9 @@ describe('CodeIssuer with a record shared by replicas', () => {
   });
 
   it('keeps seeds of different periods of one account apart: the record is a time, not a window number', async () => {
-    const { replicas: [a, b] } = replicasAt(WINDOW_START + 31_000);
+    const {
+      replicas: [a, b],
+    } = replicasAt(WINDOW_START + 31_000);
 
     await a.issue({ ...SEED, period: 60 }, 'login', ACCOUNT);
     const after = await b.issue(SEED, 'login', ACCOUNT);
@@ -172,7 +196,11 @@ describe('CodeIssuer with a record shared by replicas', () => {
   });
 
   it('never hands the code of a window that passed while the record was written: it reserves again', async () => {
-    const { clock, shared, replicas: [a] } = replicasAt(WINDOW_START + 20_000);
+    const {
+      clock,
+      shared,
+      replicas: [a],
+    } = replicasAt(WINDOW_START + 20_000);
     shared.delays = [15_000];
 
     const issued = await a.issue(SEED, 'login', ACCOUNT);
@@ -184,10 +212,17 @@ describe('CodeIssuer with a record shared by replicas', () => {
 
   it('hands no login code when the record cannot be written, and still shows display codes', async () => {
     const clock = new FakeClock(WINDOW_START + 1_000);
-    const down = { reserve: async () => { throw new CodeServiceError('LoginRecordUnavailable', 'down', 5); } };
+    const down = {
+      reserve: async () => {
+        throw new CodeServiceError('LoginRecordUnavailable', 'down', 5);
+      },
+    };
     const issuer = new CodeIssuer({ clock, usedWindows: new UsedTotpWindows(), sharedWindows: down });
 
-    await expect(issuer.issue(SEED, 'login', ACCOUNT)).rejects.toMatchObject({ reason: 'LoginRecordUnavailable', status: 503 });
+    await expect(issuer.issue(SEED, 'login', ACCOUNT)).rejects.toMatchObject({
+      reason: 'LoginRecordUnavailable',
+      status: 503,
+    });
     await expect(issuer.issue(SEED, 'display')).resolves.toBeDefined();
   });
 });

@@ -1,4 +1,10 @@
-import { generateTotpCode, processUsedTotpWindows, systemClock, type Clock, type UsedTotpWindows } from '../../core/totp/totp-codes.ts';
+import {
+  generateTotpCode,
+  processUsedTotpWindows,
+  systemClock,
+  type Clock,
+  type UsedTotpWindows,
+} from '../../core/totp/totp-codes.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import { CodeServiceError } from './code-errors.ts';
@@ -68,7 +74,11 @@ export class CodeIssuer {
       // The code is the reserved window's or none: a record slow to write may have let that window pass.
       if (now < startsAt + seed.period * 1000) return this.#codeAt(seed, now);
     }
-    throw new CodeServiceError('LoginRecordUnavailable', 'The record of handed-out login codes answered too slowly for the window it reserved; retry.', 1);
+    throw new CodeServiceError(
+      'LoginRecordUnavailable',
+      'The record of handed-out login codes answered too slowly for the window it reserved; retry.',
+      1,
+    );
   }
 
   /**
@@ -80,7 +90,13 @@ export class CodeIssuer {
     let target: number;
     if (this.#shared) {
       if (!account) throw new Error('a login code needs the account whose handed windows it must avoid');
-      target = await this.#shared.reserve(account, (handedUntil) => (this.#firstFreeWindow(seed, Math.ceil(handedUntil / periodMs)) + 1) * periodMs) / periodMs - 1;
+      target =
+        (await this.#shared.reserve(
+          account,
+          (handedUntil) => (this.#firstFreeWindow(seed, Math.ceil(handedUntil / periodMs)) + 1) * periodMs,
+        )) /
+          periodMs -
+        1;
     } else {
       target = this.#firstFreeWindow(seed, 0);
     }
@@ -101,8 +117,11 @@ export class CodeIssuer {
     const startsAt = target * periodMs;
     if (startsAt - now > this.#maxLoginWaitMs) {
       const retryAfter = Math.ceil((startsAt - now - this.#maxLoginWaitMs) / 1000) || 1;
-      throw new CodeServiceError('NextWindowTooFar',
-        `Every code up to ${Math.ceil((startsAt - now) / 1000)} s from now was already used for a login; retry later.`, retryAfter);
+      throw new CodeServiceError(
+        'NextWindowTooFar',
+        `Every code up to ${Math.ceil((startsAt - now) / 1000)} s from now was already used for a login; retry later.`,
+        retryAfter,
+      );
     }
     return target;
   }

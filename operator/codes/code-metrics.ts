@@ -3,7 +3,15 @@ import type { CodeErrorReason } from './code-errors.ts';
 
 /** Bounded result labels: never a user, an account name or a code (high cardinality, and private). */
 export type CodeResult =
-  | 'issued' | 'listed' | 'unauthenticated' | 'forbidden' | 'not_found' | 'rate_limited' | 'bad_request' | 'unavailable' | 'error';
+  | 'issued'
+  | 'listed'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'rate_limited'
+  | 'bad_request'
+  | 'unavailable'
+  | 'error';
 
 const RESULT_OF: Record<CodeErrorReason, CodeResult> = {
   BadRequest: 'bad_request',
@@ -32,11 +40,15 @@ export function createCodeMetrics(registry: Registry) {
     codesIssued: new Counter({
       name: 'mfa_operator_codes_issued_total',
       help: 'Code requests by purpose (display, login, run) and result (issued, listed, unauthenticated, forbidden, not_found, rate_limited, bad_request, unavailable, error).',
-      labelNames: ['purpose', 'result'], registers,
+      labelNames: ['purpose', 'result'],
+      registers,
     }),
     requestDuration: new Histogram({
-      name: 'mfa_operator_code_request_duration_seconds', help: 'Time to answer a code request, including waits for a fresh login window.',
-      labelNames: ['purpose', 'result'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15, 40], registers,
+      name: 'mfa_operator_code_request_duration_seconds',
+      help: 'Time to answer a code request, including waits for a fresh login window.',
+      labelNames: ['purpose', 'result'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15, 40],
+      registers,
     }),
   };
 }

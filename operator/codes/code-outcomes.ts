@@ -36,11 +36,26 @@ export class CodeOutcomes {
     this.#metrics.codesIssued.inc({ purpose: entry.purpose, result: entry.result });
     this.#metrics.requestDuration.observe({ purpose: entry.purpose, result: entry.result }, durationMs / 1000);
     // The field set is fixed here so nothing else (a code, a token) can slip into the line; pino adds the time.
-    this.#audit.info({
-      audit: 'totp-code',
-      user: entry.user, groups: entry.groups, namespace: entry.namespace, name: entry.name,
-      purpose: entry.purpose, job: entry.job, slot: entry.slot, result: entry.result, reason: entry.reason, source: entry.source,
-      durationMs: Math.round(durationMs),
-    }, entry.result === 'issued' ? 'TOTP code issued' : entry.result === 'listed' ? 'run slots listed' : 'TOTP code refused');
+    this.#audit.info(
+      {
+        audit: 'totp-code',
+        user: entry.user,
+        groups: entry.groups,
+        namespace: entry.namespace,
+        name: entry.name,
+        purpose: entry.purpose,
+        job: entry.job,
+        slot: entry.slot,
+        result: entry.result,
+        reason: entry.reason,
+        source: entry.source,
+        durationMs: Math.round(durationMs),
+      },
+      entry.result === 'issued'
+        ? 'TOTP code issued'
+        : entry.result === 'listed'
+          ? 'run slots listed'
+          : 'TOTP code refused',
+    );
   }
 }

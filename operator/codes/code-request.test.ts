@@ -18,18 +18,32 @@ function refusal(url: string): unknown {
 
 describe('parseCodeRequest', () => {
   it('reads namespace, name and purpose from the path and query', () => {
-    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/shared/code?fresh=true')))
-      .toEqual({ namespace: 'team-a', name: 'shared', purpose: 'login' });
-    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/sh%61red/code')))
-      .toEqual({ namespace: 'team-a', name: 'shared', purpose: 'display' });
+    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/shared/code?fresh=true'))).toEqual({
+      namespace: 'team-a',
+      name: 'shared',
+      purpose: 'login',
+    });
+    expect(parseCodeRequest(get('/v1/namespaces/team-a/managedaccountmfas/sh%61red/code'))).toEqual({
+      namespace: 'team-a',
+      name: 'shared',
+      purpose: 'display',
+    });
   });
 
   it('answers a malformed %-escape with BadRequest naming the field, counted as bad_request', () => {
     const inName = refusal('/v1/namespaces/team-a/managedaccountmfas/%E0%A4%A/code');
     const inNamespace = refusal('/v1/namespaces/%zz/managedaccountmfas/shared/code');
 
-    expect(inName).toMatchObject({ reason: 'BadRequest', status: 400, message: 'The name in the path has a malformed %-escape.' });
-    expect(inNamespace).toMatchObject({ reason: 'BadRequest', status: 400, message: 'The namespace in the path has a malformed %-escape.' });
+    expect(inName).toMatchObject({
+      reason: 'BadRequest',
+      status: 400,
+      message: 'The name in the path has a malformed %-escape.',
+    });
+    expect(inNamespace).toMatchObject({
+      reason: 'BadRequest',
+      status: 400,
+      message: 'The namespace in the path has a malformed %-escape.',
+    });
     expect(resultOf((inName as { reason: 'BadRequest' }).reason)).toBe('bad_request');
   });
 
@@ -40,29 +54,44 @@ describe('parseCodeRequest', () => {
   it('refuses names the API server would not accept, and other methods', () => {
     expect(refusal('/v1/namespaces/Team_A/managedaccountmfas/shared/code')).toMatchObject({ reason: 'BadRequest' });
     expect(refusal('/v1/namespaces/team-a/managedaccountmfas/%2e%2e/code')).toMatchObject({ reason: 'BadRequest' });
-    expect(() => parseCodeRequest({ method: 'POST', url: '/', headers: {} } as IncomingMessage)).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
+    expect(() => parseCodeRequest({ method: 'POST', url: '/', headers: {} } as IncomingMessage)).toThrow(
+      expect.objectContaining({ reason: 'MethodNotAllowed' }),
+    );
   });
 });
 
 describe('parseRunRequest', () => {
-  it('reads a run\'s code request (one slot) and its slot listing', () => {
-    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code?slot=pending')))
-      .toEqual({ namespace: 'team-a', job: 'acct-rotate-1a2b3c4d', slot: 'pending' });
-    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/slots'))).toEqual({ namespace: 'team-a', job: 'acct-rotate-1a2b3c4d' });
+  it("reads a run's code request (one slot) and its slot listing", () => {
+    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code?slot=pending'))).toEqual({
+      namespace: 'team-a',
+      job: 'acct-rotate-1a2b3c4d',
+      slot: 'pending',
+    });
+    expect(parseRunRequest(get('/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/slots'))).toEqual({
+      namespace: 'team-a',
+      job: 'acct-rotate-1a2b3c4d',
+    });
   });
 
   it('leaves every other path to the account route', () => {
     expect(parseRunRequest(get('/v1/namespaces/team-a/managedaccountmfas/shared/code'))).toBeUndefined();
   });
 
-  it.each(['', '?slot=', '?slot=history', '?slot=PENDING', '?slot=seed'])('refuses slot %j with BadRequest', (query) => {
-    expect(() => parseRunRequest(get(`/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code${query}`)))
-      .toThrow(expect.objectContaining({ reason: 'BadRequest', status: 400 }));
-  });
+  it.each(['', '?slot=', '?slot=history', '?slot=PENDING', '?slot=seed'])(
+    'refuses slot %j with BadRequest',
+    (query) => {
+      expect(() => parseRunRequest(get(`/v1/namespaces/team-a/runs/acct-rotate-1a2b3c4d/code${query}`))).toThrow(
+        expect.objectContaining({ reason: 'BadRequest', status: 400 }),
+      );
+    },
+  );
 
   it('refuses run names the API server would not accept, and other methods', () => {
-    expect(() => parseRunRequest(get('/v1/namespaces/team-a/runs/Run_A/code?slot=active'))).toThrow(expect.objectContaining({ reason: 'BadRequest' }));
-    expect(() => parseRunRequest({ method: 'POST', url: '/v1/namespaces/team-a/runs/r/slots', headers: {} } as IncomingMessage))
-      .toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
+    expect(() => parseRunRequest(get('/v1/namespaces/team-a/runs/Run_A/code?slot=active'))).toThrow(
+      expect.objectContaining({ reason: 'BadRequest' }),
+    );
+    expect(() =>
+      parseRunRequest({ method: 'POST', url: '/v1/namespaces/team-a/runs/r/slots', headers: {} } as IncomingMessage),
+    ).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
   });
 });

@@ -60,7 +60,8 @@ export function parseRunRequest(req: IncomingMessage): RunCodeRequest | undefine
   }
   if (match[3] === 'slots') return { namespace, job };
   const slot = url.searchParams.get('slot');
-  if (!isSeedSlot(slot)) throw new CodeServiceError('BadRequest', `slot must be one of ${SEED_SLOTS.map((s) => `"${s}"`).join(', ')}.`);
+  if (!isSeedSlot(slot))
+    throw new CodeServiceError('BadRequest', `slot must be one of ${SEED_SLOTS.map((s) => `"${s}"`).join(', ')}.`);
   return { namespace, job, slot };
 }
 
@@ -88,6 +89,7 @@ function purposeOf(query: URLSearchParams): CodePurpose {
   if (purpose !== null && purpose !== 'login' && purpose !== 'display') {
     throw new CodeServiceError('BadRequest', 'purpose must be "login" or "display".');
   }
-  if (fresh !== null && fresh !== 'true' && fresh !== 'false') throw new CodeServiceError('BadRequest', 'fresh must be true or false.');
+  if (fresh !== null && fresh !== 'true' && fresh !== 'false')
+    throw new CodeServiceError('BadRequest', 'fresh must be true or false.');
   return purpose === 'login' || fresh === 'true' ? 'login' : 'display';
 }

@@ -8,7 +8,13 @@ import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 import type { IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';
 import type { CodeOutcomes } from './code-outcomes.ts';
-import { bearerToken, parseCodeRequest, parseRunRequest, type CodeRequest, type RunCodeRequest } from './code-request.ts';
+import {
+  bearerToken,
+  parseCodeRequest,
+  parseRunRequest,
+  type CodeRequest,
+  type RunCodeRequest,
+} from './code-request.ts';
 import { sourceKey, type RateLimiter } from './rate-limiter.ts';
 import type { RunGrant } from './run-callers.ts';
 import type { RunCodes } from './run-codes.ts';
@@ -65,8 +71,11 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
         }
         const { issued } = answer;
         sendJson(res, 200, {
-          code: issued.code.reveal(), secondsRemaining: issued.secondsRemaining,
-          period: issued.period, digits: issued.digits, algorithm: issued.algorithm,
+          code: issued.code.reveal(),
+          secondsRemaining: issued.secondsRemaining,
+          period: issued.period,
+          digits: issued.digits,
+          algorithm: issued.algorithm,
         });
       },
       (e: unknown) => {
@@ -92,7 +101,12 @@ async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Att
 }
 
 /** The same limits and TokenReview as an account request; then the run checks instead of a SubjectAccessReview. */
-async function serveRun(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt, run: RunCodeRequest): Promise<Answer> {
+async function serveRun(
+  parts: CodeServiceParts,
+  req: IncomingMessage,
+  attempt: Attempt,
+  run: RunCodeRequest,
+): Promise<Answer> {
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
   if (!parts.runs) throw new CodeServiceError('BadRequest', 'This code service serves no run codes.');
   attempt.caller = await parts.review.authenticate(bearerToken(req));
@@ -102,23 +116,40 @@ async function serveRun(parts: CodeServiceParts, req: IncomingMessage, attempt: 
   return { issued: await parts.runs.issue(attempt.grant, run.slot) };
 }
 
-function record(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt, error: unknown, started: number): void {
+function record(
+  parts: CodeServiceParts,
+  req: IncomingMessage,
+  attempt: Attempt,
+  error: unknown,
+  started: number,
+): void {
   const reason = isCodeServiceError(error) ? error.reason : 'InternalError';
   const { caller, run } = attempt;
-  const success = run && !run.slot ? 'listed' as const : 'issued' as const;
-  parts.outcomes.record({
-    user: caller ? caller.username : '(unauthenticated)',
-    groups: caller?.groups,
-    ...auditTarget(attempt),
-    ...(error === undefined ? { result: success } : { result: resultOf(isCodeServiceError(error) ? error.reason : undefined), reason }),
-    source: req.socket.remoteAddress ?? 'unknown',
-  }, performance.now() - started);
+  const success = run && !run.slot ? ('listed' as const) : ('issued' as const);
+  parts.outcomes.record(
+    {
+      user: caller ? caller.username : '(unauthenticated)',
+      groups: caller?.groups,
+      ...auditTarget(attempt),
+      ...(error === undefined
+        ? { result: success }
+        : { result: resultOf(isCodeServiceError(error) ? error.reason : undefined), reason }),
+      source: req.socket.remoteAddress ?? 'unknown',
+    },
+    performance.now() - started,
+  );
 }
 
 /** Which account (and, for a run, which Job and slot) the audit line names. */
 function auditTarget({ request, run, grant }: Attempt) {
   if (!run) return request ?? { namespace: '', name: '', purpose: 'display' as const };
-  return { namespace: run.namespace, name: grant?.accountName ?? '', purpose: 'run' as const, job: run.job, ...(run.slot ? { slot: run.slot } : {}) };
+  return {
+    namespace: run.namespace,
+    name: grant?.accountName ?? '',
+    purpose: 'run' as const,
+    job: run.job,
+    ...(run.slot ? { slot: run.slot } : {}),
+  };
 }
 
 function sendError(res: ServerResponse, e: unknown, log: Logger): void {
@@ -141,7 +172,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 /** Serves the code endpoint over HTTPS; resolves once listening. */
 export async function listenCodeService(
-  parts: CodeServiceParts, tls: TlsFiles, port: number, host = '0.0.0.0',
+  parts: CodeServiceParts,
+  tls: TlsFiles,
+  port: number,
+  host = '0.0.0.0',
 ): Promise<{ server: Server; port: number }> {
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, codeRequestHandler(parts));
   // A login request may wait up to one period for a fresh window; keep sockets open that long.

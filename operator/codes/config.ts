@@ -70,17 +70,25 @@ export const CODE_SERVICE_USAGE = `
                                   writes it, else that certificate itself)`;
 
 type CodeServiceValues = { [K in keyof typeof CODE_SERVICE_OPTIONS]?: string };
-type NumericFlag = { [K in keyof typeof CODE_SERVICE_OPTIONS]: typeof CODE_SERVICE_OPTIONS[K] extends { default: string } ? K : never }[keyof typeof CODE_SERVICE_OPTIONS];
+type NumericFlag = {
+  [K in keyof typeof CODE_SERVICE_OPTIONS]: (typeof CODE_SERVICE_OPTIONS)[K] extends { default: string } ? K : never;
+}[keyof typeof CODE_SERVICE_OPTIONS];
 
-export function codeServiceConfig(values: CodeServiceValues, env: NodeJS.ProcessEnv = process.env): CodeServiceConfig | undefined {
+export function codeServiceConfig(
+  values: CodeServiceValues,
+  env: NodeJS.ProcessEnv = process.env,
+): CodeServiceConfig | undefined {
   const port = values['code-service-port'];
   if (port === undefined || port === '') return undefined;
   const certPath = values['code-service-cert'] ?? env.CODE_SERVICE_CERT;
   const keyPath = values['code-service-key'] ?? env.CODE_SERVICE_KEY;
   if (!certPath || !keyPath) {
-    throw new Error('--code-service-port needs --code-service-cert and --code-service-key (PEM files, e.g. from a cert-manager Certificate)');
+    throw new Error(
+      '--code-service-port needs --code-service-cert and --code-service-key (PEM files, e.g. from a cert-manager Certificate)',
+    );
   }
-  const setting = (flag: NumericFlag, min: number, max?: number) => wholeNumber(flag, values[flag] ?? CODE_SERVICE_OPTIONS[flag].default, min, max);
+  const setting = (flag: NumericFlag, min: number, max?: number) =>
+    wholeNumber(flag, values[flag] ?? CODE_SERVICE_OPTIONS[flag].default, min, max);
   return {
     port: wholeNumber('code-service-port', port, 0),
     certPath,
@@ -116,7 +124,9 @@ function runUrlOf(raw: string | undefined): { runUrl?: string } {
 function audienceOf(raw: string | undefined): string {
   if (raw === undefined) return DEFAULT_CODE_SERVICE_AUDIENCE;
   if (!/^[^\s,]{1,253}$/.test(raw)) {
-    throw new Error(`--code-service-audience must be one audience (1 to 253 characters, no spaces or commas), got "${raw}"`);
+    throw new Error(
+      `--code-service-audience must be one audience (1 to 253 characters, no spaces or commas), got "${raw}"`,
+    );
   }
   return raw;
 }

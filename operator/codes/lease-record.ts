@@ -1,4 +1,11 @@
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  V1MicroTime,
+  type KubeConfig,
+  type V1Lease,
+  type V1OwnerReference,
+} from '@kubernetes/client-node';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 
 /** One record: a Lease in the owner's namespace, garbage-collected with its owner, holding one annotation. */
@@ -58,9 +65,13 @@ export class LeaseRecords {
     return run;
   }
 
-  async #update(key: string, target: LeaseRecordTarget, next: (recorded: string | undefined) => string): Promise<string> {
+  async #update(
+    key: string,
+    target: LeaseRecordTarget,
+    next: (recorded: string | undefined) => string,
+  ): Promise<string> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const lease = this.#seen.get(key) ?? await this.#read(target);
+      const lease = this.#seen.get(key) ?? (await this.#read(target));
       if (lease) refuseForeign(lease, target);
       const value = next(lease?.metadata?.annotations?.[target.annotation]);
       try {
@@ -74,8 +85,11 @@ export class LeaseRecords {
         throw unavailable(target, e);
       }
     }
-    throw new CodeServiceError('LoginRecordUnavailable',
-      `The record ${target.namespace}/${target.name} changed ${MAX_ATTEMPTS} times while this request tried to write it; retry.`, 1);
+    throw new CodeServiceError(
+      'LoginRecordUnavailable',
+      `The record ${target.namespace}/${target.name} changed ${MAX_ATTEMPTS} times while this request tried to write it; retry.`,
+      1,
+    );
   }
 
   async #read(target: LeaseRecordTarget): Promise<V1Lease | undefined> {
@@ -99,13 +113,21 @@ export class LeaseRecords {
 
   #create(target: LeaseRecordTarget, value: string): Promise<V1Lease> {
     const now = new V1MicroTime();
-    return this.#call(() => this.#api.createNamespacedLease({ namespace: target.namespace, body: {
-      metadata: {
-        name: target.name, namespace: target.namespace, labels: { ...target.labels },
-        annotations: { [target.annotation]: value }, ownerReferences: [target.owner],
-      },
-      spec: { holderIdentity: this.#identity, acquireTime: now, renewTime: now },
-    } }));
+    return this.#call(() =>
+      this.#api.createNamespacedLease({
+        namespace: target.namespace,
+        body: {
+          metadata: {
+            name: target.name,
+            namespace: target.namespace,
+            labels: { ...target.labels },
+            annotations: { [target.annotation]: value },
+            ownerReferences: [target.owner],
+          },
+          spec: { holderIdentity: this.#identity, acquireTime: now, renewTime: now },
+        },
+      }),
+    );
   }
 
   /** A call that hangs (an API server that accepts and never answers) fails after the timeout; its late success is harmless. */
@@ -131,16 +153,28 @@ export class LeaseRecords {
 /** A Lease of that name that is not ours (another owner) is left alone: a record never overwrites what it does not own. */
 function refuseForeign(lease: V1Lease, target: LeaseRecordTarget): void {
   if (lease.metadata?.ownerReferences?.some((o) => o.uid === target.owner.uid)) return;
-  throw new CodeServiceError('LoginRecordUnavailable',
-    `The Lease ${target.namespace}/${target.name} is not owned by ${target.owner.kind} ${target.owner.name}; `
-    + 'no login code is handed out until it is deleted.');
+  throw new CodeServiceError(
+    'LoginRecordUnavailable',
+    `The Lease ${target.namespace}/${target.name} is not owned by ${target.owner.kind} ${target.owner.name}; ` +
+      'no login code is handed out until it is deleted.',
+  );
 }
 
 function unavailable(target: LeaseRecordTarget, e: unknown): CodeServiceError {
   if (isCodeServiceError(e)) return e;
   // Only the status or the error code: an API server's message may quote the request body.
-  const why = e instanceof ApiException ? `HTTP ${e.code}` : e instanceof Error && 'code' in e ? String(e.code) : e instanceof Error ? e.message : 'error';
-  return new CodeServiceError('LoginRecordUnavailable',
-    `The record of handed-out login codes (Lease ${target.namespace}/${target.name}) cannot be read or written (${why}); `
-    + 'no login code is handed out without it; retry shortly.', 5);
+  const why =
+    e instanceof ApiException
+      ? `HTTP ${e.code}`
+      : e instanceof Error && 'code' in e
+        ? String(e.code)
+        : e instanceof Error
+          ? e.message
+          : 'error';
+  return new CodeServiceError(
+    'LoginRecordUnavailable',
+    `The record of handed-out login codes (Lease ${target.namespace}/${target.name}) cannot be read or written (${why}); ` +
+      'no login code is handed out without it; retry shortly.',
+    5,
+  );
 }

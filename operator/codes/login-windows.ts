@@ -36,13 +36,20 @@ export class LeaseLoginWindows implements LoginWindowRecord {
   }
 
   async reserve(account: LoginAccount, choose: (handedUntilMs: number) => number): Promise<number> {
-    const recorded = await this.#records.update({
-      namespace: account.namespace,
-      name: `mfa-login-windows-${account.uid}`,
-      owner: { apiVersion: API_VERSION, kind: MANAGED_ACCOUNT_MFA.kind, name: account.name, uid: account.uid },
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, 'app.kubernetes.io/component': 'login-windows', 'mfa-operator.io/account-uid': account.uid },
-      annotation: LOGIN_WINDOWS_ANNOTATION,
-    }, (value) => new Date(choose(parseRecorded(value, account))).toISOString());
+    const recorded = await this.#records.update(
+      {
+        namespace: account.namespace,
+        name: `mfa-login-windows-${account.uid}`,
+        owner: { apiVersion: API_VERSION, kind: MANAGED_ACCOUNT_MFA.kind, name: account.name, uid: account.uid },
+        labels: {
+          [MANAGED_BY_LABEL]: MANAGED_BY,
+          'app.kubernetes.io/component': 'login-windows',
+          'mfa-operator.io/account-uid': account.uid,
+        },
+        annotation: LOGIN_WINDOWS_ANNOTATION,
+      },
+      (value) => new Date(choose(parseRecorded(value, account))).toISOString(),
+    );
     return Date.parse(recorded);
   }
 }
@@ -52,7 +59,9 @@ function parseRecorded(value: string | undefined, account: LoginAccount): number
   if (value === undefined) return 0;
   const at = Date.parse(value);
   if (Number.isFinite(at)) return at;
-  throw new CodeServiceError('LoginRecordUnavailable',
-    `The login window record of ${account.namespace}/${account.name} (annotation ${LOGIN_WINDOWS_ANNOTATION}) is not a time; `
-    + 'no login code is handed out until it is deleted.');
+  throw new CodeServiceError(
+    'LoginRecordUnavailable',
+    `The login window record of ${account.namespace}/${account.name} (annotation ${LOGIN_WINDOWS_ANNOTATION}) is not a time; ` +
+      'no login code is handed out until it is deleted.',
+  );
 }

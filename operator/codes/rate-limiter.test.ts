@@ -23,7 +23,8 @@ describe('RateLimiter', () => {
 
     expect(isCodeServiceError(refused) && refused.reason).toBe('RateLimited');
     expect(refused).toMatchObject({
-      status: 429, retryAfterSeconds: 10,
+      status: 429,
+      retryAfterSeconds: 10,
       message: 'Too many code requests from "alice" (limit 6 a minute, burst 3); retry in 10 s.',
     });
     now = 10_000;

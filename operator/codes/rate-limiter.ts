@@ -58,8 +58,11 @@ export class RateLimiter {
       return;
     }
     const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
-    throw new CodeServiceError('RateLimited',
-      `Too many ${this.#describe(key)} (limit ${this.#limit.perMinute} a minute, burst ${this.#limit.burst}); retry in ${retryAfter} s.`, retryAfter);
+    throw new CodeServiceError(
+      'RateLimited',
+      `Too many ${this.#describe(key)} (limit ${this.#limit.perMinute} a minute, burst ${this.#limit.burst}); retry in ${retryAfter} s.`,
+      retryAfter,
+    );
   }
 
   /** Buckets currently tracked (for tests of the bound). */
@@ -82,5 +85,8 @@ export function sourceKey(address: string | undefined): string {
   const tailGroups = address.includes('::') && tail ? tail.split(':') : [];
   const zeros = Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0');
   const groups = [...headGroups, ...zeros, ...tailGroups];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

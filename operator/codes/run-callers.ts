@@ -32,7 +32,8 @@ export const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';
  * Job's pod's. The account comes from the Job's account-uid label and its owner reference, never from the request.
  */
 export async function authorizeRun(jobs: RunJobs, caller: Caller, namespace: string, name: string): Promise<RunGrant> {
-  const refuse = (why: string) => new CodeServiceError('Forbidden', `Run codes for ${namespace}/${name} are refused: ${why}.`);
+  const refuse = (why: string) =>
+    new CodeServiceError('Forbidden', `Run codes for ${namespace}/${name} are refused: ${why}.`);
   if (caller.username !== `system:serviceaccount:${namespace}:${name}`) {
     throw refuse(`only the run's own ServiceAccount ${namespace}/${name} may ask, not "${caller.username}"`);
   }
@@ -40,11 +41,13 @@ export async function authorizeRun(jobs: RunJobs, caller: Caller, namespace: str
   const why = job ? unservedBecause(job) : 'there is no run Job';
   if (why !== undefined) throw refuse(why);
   const accountUid = job!.metadata!.labels![RUN_LABELS.accountUid]!;
-  const owner = job!.metadata!.ownerReferences!.find((o) => o.kind === MANAGED_ACCOUNT_MFA.kind && o.uid === accountUid)!;
+  const owner = job!.metadata!.ownerReferences!.find(
+    (o) => o.kind === MANAGED_ACCOUNT_MFA.kind && o.uid === accountUid,
+  )!;
   const podUid = caller.extra?.[POD_UID_EXTRA]?.[0];
   const jobUid = job!.metadata!.uid!;
   if (podUid !== undefined && !ownPod(await jobs.pods(namespace, name), podUid, jobUid)) {
-    throw refuse('the token is bound to a pod that is not this Job\'s');
+    throw refuse("the token is bound to a pod that is not this Job's");
   }
   return { namespace, job: name, jobUid, accountName: owner.name, accountUid };
 }
@@ -52,7 +55,8 @@ export async function authorizeRun(jobs: RunJobs, caller: Caller, namespace: str
 /** Why a Job gets no codes: not a run Job, finished, harvested, or naming no account it belongs to. */
 function unservedBecause(job: V1Job): string | undefined {
   const labels = job.metadata?.labels ?? {};
-  if (labels[RUN_LABELS.managedBy] !== MANAGED_BY || labels[RUN_LABELS.component] !== 'automation-run') return 'there is no run Job';
+  if (labels[RUN_LABELS.managedBy] !== MANAGED_BY || labels[RUN_LABELS.component] !== 'automation-run')
+    return 'there is no run Job';
   const run = observeRun(job);
   if (run.finished || run.harvested) return 'the run has finished';
   const accountUid = labels[RUN_LABELS.accountUid];
@@ -78,14 +82,28 @@ export class WatchedRunJobs implements RunJobs {
     const batch = kc.makeApiClient(BatchV1Api);
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#log = log;
-    this.#jobs = new ResilientInformer<V1Job>(kc, namespace ? `/apis/batch/v1/namespaces/${namespace}/jobs` : '/apis/batch/v1/jobs',
-      () => (namespace
-        ? batch.listNamespacedJob({ namespace, labelSelector: RUN_JOB_SELECTOR })
-        : batch.listJobForAllNamespaces({ labelSelector: RUN_JOB_SELECTOR })), log, RUN_JOB_SELECTOR, slimJob);
+    this.#jobs = new ResilientInformer<V1Job>(
+      kc,
+      namespace ? `/apis/batch/v1/namespaces/${namespace}/jobs` : '/apis/batch/v1/jobs',
+      () =>
+        namespace
+          ? batch.listNamespacedJob({ namespace, labelSelector: RUN_JOB_SELECTOR })
+          : batch.listJobForAllNamespaces({ labelSelector: RUN_JOB_SELECTOR }),
+      log,
+      RUN_JOB_SELECTOR,
+      slimJob,
+    );
   }
 
   start(): void {
-    this.#jobs.start().catch((e: unknown) => this.#log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service Job watch did not start; retrying'));
+    this.#jobs
+      .start()
+      .catch((e: unknown) =>
+        this.#log.warn(
+          { error: e instanceof Error ? e.message : String(e) },
+          'code service Job watch did not start; retrying',
+        ),
+      );
   }
 
   synced(): Promise<void> {
@@ -101,15 +119,21 @@ export class WatchedRunJobs implements RunJobs {
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), WARM_WAIT_MS)));
     const outcome = await Promise.race([this.#jobs.synced(), late]);
     clearTimeout(timer);
-    if (outcome === 'late') throw new CodeServiceError('SecretStoreUnavailable', 'The code service has not yet read the run Jobs; retry later.', 5);
+    if (outcome === 'late')
+      throw new CodeServiceError(
+        'SecretStoreUnavailable',
+        'The code service has not yet read the run Jobs; retry later.',
+        5,
+      );
     return this.#jobs.get(name, namespace);
   }
 
   async pods(namespace: string, job: string): Promise<readonly V1Pod[]> {
     try {
-      return (await this.#core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` })).items;
+      return (await this.#core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }))
+        .items;
     } catch {
-      throw new CodeServiceError('ReviewUnavailable', 'The API server could not list the run\'s pods; retry later.', 2);
+      throw new CodeServiceError('ReviewUnavailable', "The API server could not list the run's pods; retry later.", 2);
     }
   }
 }

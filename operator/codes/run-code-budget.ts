@@ -29,18 +29,25 @@ export class LeaseRunCodeBudget implements RunCodeBudget {
   }
 
   async spend(grant: RunGrant): Promise<void> {
-    await this.#records.update({
-      namespace: grant.namespace,
-      name: `mfa-run-codes-${grant.jobUid}`,
-      owner: { apiVersion: 'batch/v1', kind: 'Job', name: grant.job, uid: grant.jobUid },
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, 'app.kubernetes.io/component': 'run-codes', 'mfa-operator.io/account-uid': grant.accountUid },
-      annotation: RUN_CODES_ANNOTATION,
-    }, (value) => {
-      // An unreadable count is taken as spent: a run is never given more than its budget.
-      const spent = value === undefined ? 0 : /^\d+$/.test(value) ? Number(value) : RUN_CODE_BUDGET;
-      if (spent >= RUN_CODE_BUDGET) throw exhausted(grant);
-      return String(spent + 1);
-    });
+    await this.#records.update(
+      {
+        namespace: grant.namespace,
+        name: `mfa-run-codes-${grant.jobUid}`,
+        owner: { apiVersion: 'batch/v1', kind: 'Job', name: grant.job, uid: grant.jobUid },
+        labels: {
+          [MANAGED_BY_LABEL]: MANAGED_BY,
+          'app.kubernetes.io/component': 'run-codes',
+          'mfa-operator.io/account-uid': grant.accountUid,
+        },
+        annotation: RUN_CODES_ANNOTATION,
+      },
+      (value) => {
+        // An unreadable count is taken as spent: a run is never given more than its budget.
+        const spent = value === undefined ? 0 : /^\d+$/.test(value) ? Number(value) : RUN_CODE_BUDGET;
+        if (spent >= RUN_CODE_BUDGET) throw exhausted(grant);
+        return String(spent + 1);
+      },
+    );
   }
 }
 
@@ -61,6 +68,8 @@ export class ProcessRunCodeBudget implements RunCodeBudget {
 }
 
 function exhausted(grant: RunGrant): CodeServiceError {
-  return new CodeServiceError('RunCodeBudgetExhausted',
-    `Run ${grant.namespace}/${grant.job} has had its ${RUN_CODE_BUDGET} codes; a new attempt (a new Job) gets a new budget.`);
+  return new CodeServiceError(
+    'RunCodeBudgetExhausted',
+    `Run ${grant.namespace}/${grant.job} has had its ${RUN_CODE_BUDGET} codes; a new attempt (a new Job) gets a new budget.`,
+  );
 }

@@ -8,13 +8,24 @@ import { RUN_CODE_BUDGET } from './run-code-budget.ts';
 import { RunCodes } from './run-codes.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';
 
-const grant: RunGrant = { namespace: 'team-a', job: 'acct-rotate-1', jobUid: 'job-1', accountName: 'acct', accountUid: 'uid-acct' };
+const grant: RunGrant = {
+  namespace: 'team-a',
+  job: 'acct-rotate-1',
+  jobUid: 'job-1',
+  accountName: 'acct',
+  accountUid: 'uid-acct',
+};
 const noJobs: RunJobs = { job: async () => undefined, pods: async () => [] };
 
 /** A clock that jumps to each window it is asked to wait for, so login codes need no real waiting. */
 function jumpingClock(): Clock {
   let now = Date.parse('2026-12-01T10:00:01Z');
-  return { now: () => now, sleep: async (ms: number) => { now += ms; } };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 function runCodes(slots: Partial<Record<SeedSlot, TotpSeed>>): { codes: RunCodes; clock: Clock } {
@@ -25,12 +36,15 @@ function runCodes(slots: Partial<Record<SeedSlot, TotpSeed>>): { codes: RunCodes
 
 describe('RunCodes', () => {
   it('lists the slots that hold a seed, pending first', async () => {
-    expect(await runCodes({ active: randomSeed(), pending: randomSeed() }).codes.slots(grant)).toEqual(['pending', 'active']);
+    expect(await runCodes({ active: randomSeed(), pending: randomSeed() }).codes.slots(grant)).toEqual([
+      'pending',
+      'active',
+    ]);
     expect(await runCodes({ active: randomSeed() }).codes.slots(grant)).toEqual(['active']);
     expect(await runCodes({}).codes.slots(grant)).toEqual([]);
   });
 
-  it('issues login codes of the asked slot\'s seed, each from a window no other login got', async () => {
+  it("issues login codes of the asked slot's seed, each from a window no other login got", async () => {
     const pending = randomSeed();
     const { codes, clock } = runCodes({ pending, active: randomSeed() });
 
@@ -52,6 +66,9 @@ describe('RunCodes', () => {
   });
 
   it('answers an empty slot with 404 naming the slot', async () => {
-    await expect(runCodes({ active: randomSeed() }).codes.issue(grant, 'pending')).rejects.toMatchObject({ reason: 'NoPendingSeed', status: 404 });
+    await expect(runCodes({ active: randomSeed() }).codes.issue(grant, 'pending')).rejects.toMatchObject({
+      reason: 'NoPendingSeed',
+      status: 404,
+    });
   });
 });

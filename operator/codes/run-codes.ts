@@ -18,7 +18,12 @@ export class RunCodes {
   readonly #issuer: CodeIssuer;
   readonly #budget: RunCodeBudget;
 
-  constructor(jobs: RunJobs, seeds: RunSeedSource, issuer: CodeIssuer, budget: RunCodeBudget = new ProcessRunCodeBudget()) {
+  constructor(
+    jobs: RunJobs,
+    seeds: RunSeedSource,
+    issuer: CodeIssuer,
+    budget: RunCodeBudget = new ProcessRunCodeBudget(),
+  ) {
     this.#jobs = jobs;
     this.#seeds = seeds;
     this.#issuer = issuer;
@@ -40,8 +45,10 @@ export class RunCodes {
     await this.#budget.spend(grant);
     const seed = await this.#seeds.readRunSeed(accountOf(grant), slot);
     if (!seed) {
-      throw new CodeServiceError(slot === 'pending' ? 'NoPendingSeed' : 'NoActiveSeed',
-        `The store holds no ${slot} seed for ${grant.namespace}/${grant.accountName}.`);
+      throw new CodeServiceError(
+        slot === 'pending' ? 'NoPendingSeed' : 'NoActiveSeed',
+        `The store holds no ${slot} seed for ${grant.namespace}/${grant.accountName}.`,
+      );
     }
     return this.#issuer.issue(seed, 'login', accountOf(grant));
   }

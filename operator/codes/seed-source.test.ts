@@ -18,10 +18,12 @@ function storeReturning(read: (ref: AccountRef) => Promise<StoredSeed | undefine
 describe('StoreSeedSource', () => {
   it('reads the active seed for the resource, keyed by its uid', async () => {
     let asked: AccountRef | undefined;
-    const source = new StoreSeedSource(storeReturning(async (ref) => {
-      asked = ref;
-      return { seed: SEED, metadata: { version: '1', algorithm: 'SHA1', digits: 6, period: 30, createdAt: '' } };
-    }));
+    const source = new StoreSeedSource(
+      storeReturning(async (ref) => {
+        asked = ref;
+        return { seed: SEED, metadata: { version: '1', algorithm: 'SHA1', digits: 6, period: 30, createdAt: '' } };
+      }),
+    );
 
     expect(await source.seedOf(account('shared'))).toBe(SEED);
     expect(asked).toEqual({ namespace: 'team-a', name: 'shared', uid: 'uid-shared' });
@@ -37,11 +39,20 @@ describe('StoreSeedSource', () => {
     const missing = new StoreSeedSource(async () => {
       throw new StoreError('NotFound', 'MfaSecretStore "gcp" does not exist; create it or fix spec.secretStoreRef.');
     });
-    const failing = new StoreSeedSource(storeReturning(async () => {
-      throw new StoreError('SecretStoreUnavailable', 'Secret team-a/a-mfa-seed: the API server answered 503.');
-    }));
+    const failing = new StoreSeedSource(
+      storeReturning(async () => {
+        throw new StoreError('SecretStoreUnavailable', 'Secret team-a/a-mfa-seed: the API server answered 503.');
+      }),
+    );
 
-    await expect(missing.seedOf(account('a'))).rejects.toMatchObject({ reason: 'NoActiveSeed', message: expect.stringContaining('MfaSecretStore "gcp" does not exist') });
-    await expect(failing.seedOf(account('a'))).rejects.toMatchObject({ reason: 'SecretStoreUnavailable', status: 503, retryAfterSeconds: 5 });
+    await expect(missing.seedOf(account('a'))).rejects.toMatchObject({
+      reason: 'NoActiveSeed',
+      message: expect.stringContaining('MfaSecretStore "gcp" does not exist'),
+    });
+    await expect(failing.seedOf(account('a'))).rejects.toMatchObject({
+      reason: 'SecretStoreUnavailable',
+      status: 503,
+      retryAfterSeconds: 5,
+    });
   });
 });

@@ -20,7 +20,9 @@ export interface AccountSeed {
 }
 
 /** The configured secret store of one account (its secretStoreRef, or the default store); only reading is needed. */
-export type StoreProviderResolver = (account: ManagedAccountMfa) => Promise<Pick<SecretStoreProvider, 'readActiveSeed' | 'readPendingSeed'>>;
+export type StoreProviderResolver = (
+  account: ManagedAccountMfa,
+) => Promise<Pick<SecretStoreProvider, 'readActiveSeed' | 'readPendingSeed'>>;
 
 /** Reads an account's active seed from its store (for stores the code service cannot watch). */
 export class StoreSeedSource {
@@ -49,13 +51,20 @@ export class StoreSeedSource {
     } catch (e: unknown) {
       if (!isStoreError(e)) throw e;
       // Store messages name objects, never stored values, so they can be passed on.
-      if (e.reason === 'NotFound') throw new CodeServiceError('NoActiveSeed', `No seed can be read for ${namespace}/${name}: ${e.message}`);
-      throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`, 5);
+      if (e.reason === 'NotFound')
+        throw new CodeServiceError('NoActiveSeed', `No seed can be read for ${namespace}/${name}: ${e.message}`);
+      throw new CodeServiceError(
+        'SecretStoreUnavailable',
+        `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`,
+        5,
+      );
     }
   }
 }
 
 export function noActiveSeed(namespace: string, name: string): CodeServiceError {
-  return new CodeServiceError('NoActiveSeed',
-    `ManagedAccountMfa ${namespace}/${name} has no active TOTP seed yet; wait until its SeedStored condition is True.`);
+  return new CodeServiceError(
+    'NoActiveSeed',
+    `ManagedAccountMfa ${namespace}/${name} has no active TOTP seed yet; wait until its SeedStored condition is True.`,
+  );
 }

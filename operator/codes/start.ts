@@ -55,10 +55,16 @@ const STORE_SEED_CACHE_TTL_MS = 5_000;
 const CERT_RELOAD_MS = 60_000;
 
 /** Starts the HTTPS code service with the operator's identity for TokenReview and SubjectAccessReview. */
-export async function startCodeService(config: CodeServiceConfig, deps: CodeServiceDependencies): Promise<RunningCodeService> {
+export async function startCodeService(
+  config: CodeServiceConfig,
+  deps: CodeServiceDependencies,
+): Promise<RunningCodeService> {
   const kc = deps.kc;
   const watched = new WatchedSeedSource({
-    kc, log: deps.log, providerFor: providerOf(deps.stores), storeCacheTtlMs: deps.storeSeedCacheTtlMs ?? STORE_SEED_CACHE_TTL_MS,
+    kc,
+    log: deps.log,
+    providerFor: providerOf(deps.stores),
+    storeCacheTtlMs: deps.storeSeedCacheTtlMs ?? STORE_SEED_CACHE_TTL_MS,
     ...(deps.namespace ? { namespace: deps.namespace } : {}),
   });
   watched.start();
@@ -66,23 +72,42 @@ export async function startCodeService(config: CodeServiceConfig, deps: CodeServ
   const records = new LeaseRecords({ kc, identity: deps.identity ?? hostname() });
   // Its own memory of windows, not the process's: the Leases are the record, as for a replica in another process.
   const issuer = new CodeIssuer({
-    maxLoginWaitSeconds: config.maxLoginWaitSeconds, usedWindows: new UsedTotpWindows(), sharedWindows: new LeaseLoginWindows(records),
+    maxLoginWaitSeconds: config.maxLoginWaitSeconds,
+    usedWindows: new UsedTotpWindows(),
+    sharedWindows: new LeaseLoginWindows(records),
   });
   const codes = new AccountCodes(watched, issuer);
   const served = runEndpoint(kc, deps, watched, issuer, new LeaseRunCodeBudget(records));
   const runs = served.runs;
-  const outcomes = new CodeOutcomes(createCodeMetrics(deps.registry), deps.audit ?? createLogger('mfa-operator.codes.audit'));
+  const outcomes = new CodeOutcomes(
+    createCodeMetrics(deps.registry),
+    deps.audit ?? createLogger('mfa-operator.codes.audit'),
+  );
   const review = callerReview(kc, config);
   const limits = codeRequestLimits(config);
   const tls = await readTls(config);
-  const { server, port } = await listenCodeService({ review, limits, codes, runs, outcomes, log: deps.log }, tls, config.port, config.host);
+  const { server, port } = await listenCodeService(
+    { review, limits, codes, runs, outcomes, log: deps.log },
+    tls,
+    config.port,
+    config.host,
+  );
   const reload = reloadCertificate(server, config, tls, deps.log);
-  deps.log.info({
-    port, rateLimitPerMinute: config.ratePerMinute, sourceRateLimitPerMinute: config.sourceRatePerMinute,
-    tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute, reviewCacheTtlMs: config.reviewCacheTtlMs, audience: config.audience,
-  }, 'serving TOTP codes over HTTPS');
+  deps.log.info(
+    {
+      port,
+      rateLimitPerMinute: config.ratePerMinute,
+      sourceRateLimitPerMinute: config.sourceRatePerMinute,
+      tokenReviewRateLimitPerMinute: config.tokenReviewRatePerMinute,
+      reviewCacheTtlMs: config.reviewCacheTtlMs,
+      audience: config.audience,
+    },
+    'serving TOTP codes over HTTPS',
+  );
   return {
-    port, codes, outcomes,
+    port,
+    codes,
+    outcomes,
     get warm() {
       return watched.warm && served.warm();
     },
@@ -101,29 +126,51 @@ function callerReview(kc: KubeConfig, config: CodeServiceConfig): CallerReview {
     authorization: kc.makeApiClient(AuthorizationV1Api),
     cacheTtlMs: config.reviewCacheTtlMs,
     audience: config.audience,
-    tokenReviews: new RateLimiter({ perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst }, {
-      describe: () => 'new tokens to review across all callers', maxKeys: 1,
-    }),
+    tokenReviews: new RateLimiter(
+      { perMinute: config.tokenReviewRatePerMinute, burst: config.tokenReviewBurst },
+      {
+        describe: () => 'new tokens to review across all callers',
+        maxKeys: 1,
+      },
+    ),
   });
 }
 
 /** Re-reads the certificate files every CERT_RELOAD_MS and serves the new pair when they changed. */
-function reloadCertificate(server: Server, config: CodeServiceConfig, initial: { cert: string; key: string }, log: Logger): NodeJS.Timeout {
+function reloadCertificate(
+  server: Server,
+  config: CodeServiceConfig,
+  initial: { cert: string; key: string },
+  log: Logger,
+): NodeJS.Timeout {
   let tls = initial;
   const reload = setInterval(() => {
-    readTls(config).then((next) => {
-      if (next.cert === tls.cert && next.key === tls.key) return;
-      server.setSecureContext({ cert: next.cert, key: next.key });
-      tls = next;
-      log.info('code service certificate reloaded');
-    }, (e: unknown) => log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service certificate could not be re-read; keeping the current one'));
+    readTls(config).then(
+      (next) => {
+        if (next.cert === tls.cert && next.key === tls.key) return;
+        server.setSecureContext({ cert: next.cert, key: next.key });
+        tls = next;
+        log.info('code service certificate reloaded');
+      },
+      (e: unknown) =>
+        log.warn(
+          { error: e instanceof Error ? e.message : String(e) },
+          'code service certificate could not be re-read; keeping the current one',
+        ),
+    );
   }, CERT_RELOAD_MS);
   reload.unref();
   return reload;
 }
 
 /** Runs are served only with the watches: a run's Job and its account are checked from them. */
-function runEndpoint(kc: KubeConfig, deps: CodeServiceDependencies, seeds: WatchedSeedSource, issuer: CodeIssuer, budget: RunCodeBudget) {
+function runEndpoint(
+  kc: KubeConfig,
+  deps: CodeServiceDependencies,
+  seeds: WatchedSeedSource,
+  issuer: CodeIssuer,
+  budget: RunCodeBudget,
+) {
   const jobs = new WatchedRunJobs(kc, deps.log, deps.namespace);
   jobs.start();
   let warm = false;
@@ -133,8 +180,14 @@ function runEndpoint(kc: KubeConfig, deps: CodeServiceDependencies, seeds: Watch
 
 function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {
   return {
-    perSource: new RateLimiter({ perMinute: config.sourceRatePerMinute, burst: config.sourceBurst }, { describe: (source) => `code requests from ${source}` }),
-    perCaller: new RateLimiter({ perMinute: config.ratePerMinute, burst: config.burst }, { describe: (user) => `code requests from "${user}"` }),
+    perSource: new RateLimiter(
+      { perMinute: config.sourceRatePerMinute, burst: config.sourceBurst },
+      { describe: (source) => `code requests from ${source}` },
+    ),
+    perCaller: new RateLimiter(
+      { perMinute: config.ratePerMinute, burst: config.burst },
+      { describe: (user) => `code requests from "${user}"` },
+    ),
   };
 }
 

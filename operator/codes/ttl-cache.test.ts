@@ -40,7 +40,10 @@ describe('TtlCache', () => {
     let loads = 0;
     let release!: (n: number) => void;
     const cache = new TtlCache<number>(60_000);
-    const slow = () => { loads++; return new Promise<number>((resolve) => (release = resolve)); };
+    const slow = () => {
+      loads++;
+      return new Promise<number>((resolve) => (release = resolve));
+    };
 
     const waiting = [cache.getOrLoad('k', slow), cache.getOrLoad('k', slow), cache.getOrLoad('k', slow)];
     release(7);

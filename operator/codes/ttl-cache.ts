@@ -42,10 +42,12 @@ export class TtlCache<V> {
     if (!this.enabled) return load();
     const inFlight = this.#loading.get(key);
     if (inFlight) return inFlight;
-    const loading = load().then((value) => {
-      this.set(key, value);
-      return value;
-    }).finally(() => this.#loading.delete(key));
+    const loading = load()
+      .then((value) => {
+        this.set(key, value);
+        return value;
+      })
+      .finally(() => this.#loading.delete(key));
     this.#loading.set(key, loading);
     return loading;
   }

@@ -5,10 +5,22 @@ import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { ResilientInformer } from '../controller/runtime/informer.ts';
 import type { Logger } from '../../core/logging/logger.ts';
 import { slotSeed } from '../stores/kubernetes/secret-layout.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MATERIAL_LABEL, ownershipProblem, secretNameFor } from '../stores/kubernetes/secret-names.ts';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  MATERIAL_LABEL,
+  ownershipProblem,
+  secretNameFor,
+} from '../stores/kubernetes/secret-names.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
-import { noActiveSeed, StoreSeedSource, type AccountSeed, type ActiveSeedSource, type StoreProviderResolver } from './seed-source.ts';
+import {
+  noActiveSeed,
+  StoreSeedSource,
+  type AccountSeed,
+  type ActiveSeedSource,
+  type StoreProviderResolver,
+} from './seed-source.ts';
 import { TtlCache } from './ttl-cache.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';
 
@@ -51,13 +63,28 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
     const plural = MANAGED_ACCOUNT_MFA.plural;
-    this.#accounts = new ResilientInformer<ManagedAccountMfa>(kc, resourcePath(plural, namespace), () => (namespace
-      ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-      : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })), log, undefined, slimAccount);
-    this.#secrets = new ResilientInformer<V1Secret>(kc, namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
-      () => (namespace
-        ? core.listNamespacedSecret({ namespace, labelSelector: SEED_SECRET_SELECTOR })
-        : core.listSecretForAllNamespaces({ labelSelector: SEED_SECRET_SELECTOR })), log, SEED_SECRET_SELECTOR, slimSeedSecret);
+    this.#accounts = new ResilientInformer<ManagedAccountMfa>(
+      kc,
+      resourcePath(plural, namespace),
+      () =>
+        namespace
+          ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+          : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
+      log,
+      undefined,
+      slimAccount,
+    );
+    this.#secrets = new ResilientInformer<V1Secret>(
+      kc,
+      namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
+      () =>
+        namespace
+          ? core.listNamespacedSecret({ namespace, labelSelector: SEED_SECRET_SELECTOR })
+          : core.listSecretForAllNamespaces({ labelSelector: SEED_SECRET_SELECTOR }),
+      log,
+      SEED_SECRET_SELECTOR,
+      slimSeedSecret,
+    );
     this.#stored = new StoreSeedSource(options.providerFor);
     this.#storeCache = new TtlCache(options.storeCacheTtlMs);
     this.#log = log;
@@ -66,7 +93,14 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
   /** Starts both watches; `warm` turns true once both have listed. A failed start is retried by the informers. */
   start(): void {
     for (const informer of [this.#accounts, this.#secrets]) {
-      informer.start().catch((e: unknown) => this.#log.warn({ error: e instanceof Error ? e.message : String(e) }, 'code service watch did not start; retrying'));
+      informer
+        .start()
+        .catch((e: unknown) =>
+          this.#log.warn(
+            { error: e instanceof Error ? e.message : String(e) },
+            'code service watch did not start; retrying',
+          ),
+        );
     }
     void this.synced().then(() => {
       this.#warm = true;
@@ -90,10 +124,17 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
   async readActiveSeed(namespace: string, name: string): Promise<AccountSeed> {
     if (!this.#warm) await this.#untilWarm();
     const account = this.#accounts.get(name, namespace);
-    if (!account) throw new CodeServiceError('ManagedAccountMfaNotFound', `There is no ManagedAccountMfa ${name} in namespace ${namespace}.`);
+    if (!account)
+      throw new CodeServiceError(
+        'ManagedAccountMfaNotFound',
+        `There is no ManagedAccountMfa ${name} in namespace ${namespace}.`,
+      );
     const key = { namespace, name, uid: account.metadata.uid ?? '' };
     if (account.spec.secretStoreRef) {
-      return { seed: await this.#storeCache.getOrLoad(storeCacheKey(account), () => this.#stored.seedOf(account)), account: key };
+      return {
+        seed: await this.#storeCache.getOrLoad(storeCacheKey(account), () => this.#stored.seedOf(account)),
+        account: key,
+      };
     }
     return { seed: this.#defaultStoreSeed(account), account: key };
   }
@@ -102,7 +143,10 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     if (!this.#warm) await this.#untilWarm();
     const found = this.#accounts.get(account.name, account.namespace);
     if (!found || found.metadata.uid !== account.uid) {
-      throw new CodeServiceError('ManagedAccountMfaNotFound', `There is no ManagedAccountMfa ${account.name} with the run's uid in namespace ${account.namespace}.`);
+      throw new CodeServiceError(
+        'ManagedAccountMfaNotFound',
+        `There is no ManagedAccountMfa ${account.name} with the run's uid in namespace ${account.namespace}.`,
+      );
     }
     // Pending seeds never enter the cache: a run's read goes to the store (runs are few, and each asks a handful of times).
     if (slot === 'pending') return this.#stored.pendingSeedOf(found);
@@ -120,7 +164,11 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     const secret = this.#secrets.get(secretNameFor(ref, 'seed'), namespace);
     if (!secret) throw noActiveSeed(namespace, name);
     if (ownershipProblem(secret.metadata, ref, 'seed')) {
-      throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (NotOwned); retry later.`, 5);
+      throw new CodeServiceError(
+        'SecretStoreUnavailable',
+        `The secret store of ${namespace}/${name} failed (NotOwned); retry later.`,
+        5,
+      );
     }
     if (!this.#parsed.has(secret)) this.#parsed.set(secret, this.#parse(secret, namespace, name));
     const seed = this.#parsed.get(secret);
@@ -133,7 +181,11 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
       return slotSeed(secret, 'active')?.seed;
     } catch (e: unknown) {
       if (!isStoreError(e)) throw e;
-      throw new CodeServiceError('SecretStoreUnavailable', `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`, 5);
+      throw new CodeServiceError(
+        'SecretStoreUnavailable',
+        `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`,
+        5,
+      );
     }
   }
 
@@ -143,7 +195,11 @@ export class WatchedSeedSource implements ActiveSeedSource, RunSeedSource {
     const outcome = await Promise.race([this.synced(), late]);
     clearTimeout(timer);
     if (outcome === 'late' && !this.#warm) {
-      throw new CodeServiceError('SecretStoreUnavailable', 'The code service has not yet read the accounts and seeds; retry later.', 5);
+      throw new CodeServiceError(
+        'SecretStoreUnavailable',
+        'The code service has not yet read the accounts and seeds; retry later.',
+        5,
+      );
     }
   }
 }
@@ -182,5 +238,9 @@ export function slimSeedSecret(secret: V1Secret): void {
   const metadata = secret.metadata;
   if (!metadata) return;
   delete metadata.managedFields;
-  metadata.annotations = Object.fromEntries(Object.entries(metadata.annotations ?? {}).filter(([key]) => key.startsWith('mfa-operator.io/') && key !== 'mfa-operator.io/pending-seed'));
+  metadata.annotations = Object.fromEntries(
+    Object.entries(metadata.annotations ?? {}).filter(
+      ([key]) => key.startsWith('mfa-operator.io/') && key !== 'mfa-operator.io/pending-seed',
+    ),
+  );
 }

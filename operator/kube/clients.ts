@@ -1,5 +1,12 @@
 import {
-  ApiException, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, RbacAuthorizationV1Api,
+  ApiException,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/resources.ts';
 
@@ -34,10 +41,19 @@ export function createClients(kc: KubeConfig): KubeClients {
 }
 
 /** One custom object by name (cluster-scoped without a namespace); undefined when it does not exist. */
-export async function readCustom<T>(clients: KubeClients, plural: string, name: string, namespace?: string): Promise<T | undefined> {
+export async function readCustom<T>(
+  clients: KubeClients,
+  plural: string,
+  name: string,
+  namespace?: string,
+): Promise<T | undefined> {
   try {
     const args = { group: GROUP, version: VERSION, plural, name };
-    return (namespace ? await clients.custom.getNamespacedCustomObject({ ...args, namespace }) : await clients.custom.getClusterCustomObject(args)) as T;
+    return (
+      namespace
+        ? await clients.custom.getNamespacedCustomObject({ ...args, namespace })
+        : await clients.custom.getClusterCustomObject(args)
+    ) as T;
   } catch (e: unknown) {
     if (e instanceof ApiException && e.code === 404) return undefined;
     throw e;

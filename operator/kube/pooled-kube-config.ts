@@ -9,7 +9,12 @@ import { KubeConfig } from '@kubernetes/client-node';
  */
 export function pooledKubeConfig(kc: KubeConfig): { kc: KubeConfig; close(): Promise<void> } {
   const pooled = new KubeConfig();
-  pooled.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+  pooled.loadFromOptions({
+    clusters: kc.clusters,
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
   const apply = pooled.applySecurityAuthentication.bind(pooled);
   let pool: ReturnType<Parameters<KubeConfig['applySecurityAuthentication']>[0]['getDispatcher']>;
   pooled.applySecurityAuthentication = async (context) => {

@@ -14,28 +14,46 @@ export function createMetrics(registry = new Registry()) {
 function controllerMetrics(registers: Registry[]) {
   return {
     reconcileTotal: new Counter({
-      name: 'mfa_operator_reconcile_total', help: 'Reconciles by controller and result (success, requeue_after, error).',
-      labelNames: ['controller', 'result'], registers,
+      name: 'mfa_operator_reconcile_total',
+      help: 'Reconciles by controller and result (success, requeue_after, error).',
+      labelNames: ['controller', 'result'],
+      registers,
     }),
     reconcileErrors: new Counter({
-      name: 'mfa_operator_reconcile_errors_total', help: 'Reconciles that failed and were retried with backoff.',
-      labelNames: ['controller'], registers,
+      name: 'mfa_operator_reconcile_errors_total',
+      help: 'Reconciles that failed and were retried with backoff.',
+      labelNames: ['controller'],
+      registers,
     }),
     reconcileDuration: new Histogram({
-      name: 'mfa_operator_reconcile_duration_seconds', help: 'Time spent in one reconcile.',
-      labelNames: ['controller', 'result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+      name: 'mfa_operator_reconcile_duration_seconds',
+      help: 'Time spent in one reconcile.',
+      labelNames: ['controller', 'result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
     }),
     queueDepth: new Gauge({
-      name: 'mfa_operator_workqueue_depth', help: 'Keys waiting in the work queue.', labelNames: ['controller'], registers,
+      name: 'mfa_operator_workqueue_depth',
+      help: 'Keys waiting in the work queue.',
+      labelNames: ['controller'],
+      registers,
     }),
     queueAdds: new Counter({
-      name: 'mfa_operator_workqueue_adds_total', help: 'Keys added to the work queue.', labelNames: ['controller'], registers,
+      name: 'mfa_operator_workqueue_adds_total',
+      help: 'Keys added to the work queue.',
+      labelNames: ['controller'],
+      registers,
     }),
     queueRetries: new Counter({
-      name: 'mfa_operator_workqueue_retries_total', help: 'Keys requeued with backoff after an error.', labelNames: ['controller'], registers,
+      name: 'mfa_operator_workqueue_retries_total',
+      help: 'Keys requeued with backoff after an error.',
+      labelNames: ['controller'],
+      registers,
     }),
     isLeader: new Gauge({
-      name: 'mfa_operator_leader', help: '1 while this instance holds the leader lease.', registers,
+      name: 'mfa_operator_leader',
+      help: '1 while this instance holds the leader lease.',
+      registers,
     }),
   };
 }
@@ -44,35 +62,53 @@ function controllerMetrics(registers: Registry[]) {
 function accountMetrics(registers: Registry[]) {
   return {
     accounts: new Gauge({
-      name: 'mfa_operator_accounts', help: 'ManagedAccountMfa resources by connector, observed MFA state and readiness.',
-      labelNames: ['connector', 'mfa_state', 'ready'], registers,
+      name: 'mfa_operator_accounts',
+      help: 'ManagedAccountMfa resources by connector, observed MFA state and readiness.',
+      labelNames: ['connector', 'mfa_state', 'ready'],
+      registers,
     }),
     enablementRuns: new Counter({
-      name: 'mfa_operator_enablement_runs_total', help: 'Finished automation runs (all but verifications) by connector, outcome and reason.',
-      labelNames: ['connector', 'outcome', 'reason'], registers,
+      name: 'mfa_operator_enablement_runs_total',
+      help: 'Finished automation runs (all but verifications) by connector, outcome and reason.',
+      labelNames: ['connector', 'outcome', 'reason'],
+      registers,
     }),
     verificationRuns: new Counter({
-      name: 'mfa_operator_verification_runs_total', help: 'Finished verification runs (spec.mfa.verify) by connector, outcome and reason.',
-      labelNames: ['connector', 'outcome', 'reason'], registers,
+      name: 'mfa_operator_verification_runs_total',
+      help: 'Finished verification runs (spec.mfa.verify) by connector, outcome and reason.',
+      labelNames: ['connector', 'outcome', 'reason'],
+      registers,
     }),
     driftedAccounts: new Gauge({
-      name: 'mfa_operator_accounts_drifted', help: 'ManagedAccountMfa resources whose last verification found drift, by connector and reason.',
-      labelNames: ['connector', 'reason'], registers,
+      name: 'mfa_operator_accounts_drifted',
+      help: 'ManagedAccountMfa resources whose last verification found drift, by connector and reason.',
+      labelNames: ['connector', 'reason'],
+      registers,
     }),
     verificationsOverdue: new Gauge({
-      name: 'mfa_operator_verifications_overdue', help: 'ManagedAccountMfa resources whose seed no run proved for two verification intervals, by connector.',
-      labelNames: ['connector'], registers,
+      name: 'mfa_operator_verifications_overdue',
+      help: 'ManagedAccountMfa resources whose seed no run proved for two verification intervals, by connector.',
+      labelNames: ['connector'],
+      registers,
     }),
     secondsToMfaEnabled: new Histogram({
-      name: 'mfa_operator_seconds_to_mfa_enabled', help: 'Seconds from a resource being created to MFA confirmed on with its seed stored.',
-      labelNames: ['connector'], buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 86400], registers,
+      name: 'mfa_operator_seconds_to_mfa_enabled',
+      help: 'Seconds from a resource being created to MFA confirmed on with its seed stored.',
+      labelNames: ['connector'],
+      buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 86400],
+      registers,
     }),
     storeWrites: new Counter({
-      name: 'mfa_operator_store_writes_total', help: 'Writes of seeds and recovery codes to secret stores, by provider and result.',
-      labelNames: ['provider', 'result'], registers,
+      name: 'mfa_operator_store_writes_total',
+      help: 'Writes of seeds and recovery codes to secret stores, by provider and result.',
+      labelNames: ['provider', 'result'],
+      registers,
     }),
     informerRestarts: new Gauge({
-      name: 'mfa_operator_informer_restarts', help: 'Times the watches were restarted after an error.', labelNames: ['resource'], registers,
+      name: 'mfa_operator_informer_restarts',
+      help: 'Times the watches were restarted after an error.',
+      labelNames: ['resource'],
+      registers,
     }),
   };
 }

@@ -7,9 +7,22 @@ export type Outcome = SuccessOutcome | 'Failed';
 
 /** Names of the runner's steps, in order; also the names a crash test can pause after. */
 export const RUN_STEPS = [
-  'resolveLoginUrl', 'readCredentials', 'trustCaBundle', 'startBrowser', 'login', 'readMfaState', 'beginEnrollment',
-  'storePendingSeed', 'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes',
-  'markConfirmed', 'verifyStoredSeed', 'disableTotp', 'markDisabled',
+  'resolveLoginUrl',
+  'readCredentials',
+  'trustCaBundle',
+  'startBrowser',
+  'login',
+  'readMfaState',
+  'beginEnrollment',
+  'storePendingSeed',
+  'confirmEnrollment',
+  'readRecoveryCodes',
+  'storeRecoveryCodes',
+  'acknowledgeRecoveryCodes',
+  'markConfirmed',
+  'verifyStoredSeed',
+  'disableTotp',
+  'markDisabled',
 ] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 
@@ -42,7 +55,10 @@ export interface OutcomeSummary {
 }
 
 /** What the controller reads of a summary; the rest is for people reading the pod's output. */
-export type RunOutcome = Pick<OutcomeSummary, 'outcome' | 'reason' | 'message' | 'retryable' | 'retryAfterSeconds' | 'seed' | 'recoveryCodeCount'>;
+export type RunOutcome = Pick<
+  OutcomeSummary,
+  'outcome' | 'reason' | 'message' | 'retryable' | 'retryAfterSeconds' | 'seed' | 'recoveryCodeCount'
+>;
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_MESSAGE_LIMIT = 4096;
@@ -66,7 +82,10 @@ export function parseRunOutcome(message: string): RunOutcome | undefined {
     const value = JSON.parse(message) as Partial<RunOutcome>;
     if (typeof value.outcome !== 'string' || typeof value.reason !== 'string') return undefined;
     return {
-      outcome: value.outcome, reason: value.reason, message: String(value.message ?? ''), retryable: Boolean(value.retryable),
+      outcome: value.outcome,
+      reason: value.reason,
+      message: String(value.message ?? ''),
+      retryable: Boolean(value.retryable),
       ...(value.retryAfterSeconds ? { retryAfterSeconds: value.retryAfterSeconds } : {}),
       ...(value.seed ? { seed: value.seed } : {}),
       ...(value.recoveryCodeCount !== undefined ? { recoveryCodeCount: value.recoveryCodeCount } : {}),

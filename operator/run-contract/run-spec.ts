@@ -91,11 +91,14 @@ export async function readRunSpec(path: string): Promise<RunSpec> {
 export function validateRunSpec(value: unknown): RunSpec {
   const spec = object(value, 'the run spec');
   if (spec.contractVersion !== undefined && spec.contractVersion !== RUN_CONTRACT_VERSION) {
-    throw new InvalidRunSpecError(`contractVersion ${JSON.stringify(spec.contractVersion)} is not one this runner knows (${RUN_CONTRACT_VERSION}); ` +
-      'run the runner image of the same release as the operator');
+    throw new InvalidRunSpecError(
+      `contractVersion ${JSON.stringify(spec.contractVersion)} is not one this runner knows (${RUN_CONTRACT_VERSION}); ` +
+        'run the runner image of the same release as the operator',
+    );
   }
   text(spec, 'connector');
-  if (!RUN_ACTIONS.includes(spec.action as RunAction)) throw new InvalidRunSpecError(`action must be one of ${RUN_ACTIONS.join(', ')}`);
+  if (!RUN_ACTIONS.includes(spec.action as RunAction))
+    throw new InvalidRunSpecError(`action must be one of ${RUN_ACTIONS.join(', ')}`);
   optionalText(spec, 'loginUrl');
   const credentials = object(spec.credentials, 'credentials');
   text(credentials, 'usernameFile', 'credentials.');
@@ -139,7 +142,8 @@ function object(value: unknown, name: string): Record<string, unknown> {
 }
 
 function text(object: Record<string, unknown>, key: string, path = ''): void {
-  if (typeof object[key] !== 'string' || object[key] === '') throw new InvalidRunSpecError(`${path}${key} must be a non-empty string`);
+  if (typeof object[key] !== 'string' || object[key] === '')
+    throw new InvalidRunSpecError(`${path}${key} must be a non-empty string`);
 }
 
 function optionalText(object: Record<string, unknown>, key: string, path = ''): void {

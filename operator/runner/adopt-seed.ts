@@ -14,9 +14,14 @@ export async function adoptStoredSeed(run: RunContext): Promise<ActionResult> {
   if (slots.length === 0) throw mfaAlreadyEnabled(connector.displayName);
   const adopted = await steps.run('verifyStoredSeed', async () => {
     // The crashed run may have confirmed with this window's code, which the app now refuses as a replay.
-    const session = await withStoredSeedsSession(run, slots, async (_ctx, codes) => {
-      if (!codes.asked) throw unverifiable(connector.displayName);
-    }, () => storedSeedRefused(connector.displayName));
+    const session = await withStoredSeedsSession(
+      run,
+      slots,
+      async (_ctx, codes) => {
+        if (!codes.asked) throw unverifiable(connector.displayName);
+      },
+      () => storedSeedRefused(connector.displayName),
+    );
     return session;
   });
   await markAdopted(run, adopted.slot);
@@ -33,13 +38,17 @@ export async function markAdopted(run: RunContext, slot: SeedSlot): Promise<void
 }
 
 function storedSeedRefused(app: string): ConnectorError {
-  return new ConnectorError('MfaAlreadyEnabled',
+  return new ConnectorError(
+    'MfaAlreadyEnabled',
     `${app} already has an authenticator app and refused a code from the stored seed, so the account uses another ` +
-    'authenticator. Disable it in the app (or import its seed into the store) and re-run.');
+      'authenticator. Disable it in the app (or import its seed into the store) and re-run.',
+  );
 }
 
 function unverifiable(app: string): ConnectorError {
-  return new ConnectorError('MfaAlreadyEnabled',
+  return new ConnectorError(
+    'MfaAlreadyEnabled',
     `${app} reports an authenticator app but did not ask for a code at sign-in, so the stored seed cannot be verified. ` +
-    'Check the account by hand.');
+      'Check the account by hand.',
+  );
 }

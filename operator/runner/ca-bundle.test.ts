@@ -17,14 +17,19 @@ describe('a run trusts the CAs of its run spec (spec.account.caBundleRef), and o
     await tls?.remove();
   });
 
-  it('enrols over HTTPS when the run spec carries the CA that signed the app\'s certificate', async () => {
+  it("enrols over HTTPS when the run spec carries the CA that signed the app's certificate", async () => {
     const account = await fixture.account();
     expect(account.spec.loginUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/login$/);
 
     const summary = await account.run({ caBundle: tls.ca.cert });
 
     expect(summary).toMatchObject({ outcome: 'Enabled' });
-    expect(summary.steps.map((s) => s.name).slice(0, 4)).toEqual(['resolveLoginUrl', 'readCredentials', 'trustCaBundle', 'startBrowser']);
+    expect(summary.steps.map((s) => s.name).slice(0, 4)).toEqual([
+      'resolveLoginUrl',
+      'readCredentials',
+      'trustCaBundle',
+      'startBrowser',
+    ]);
     expect(account.mfaEnabled()).toBe(true);
   });
 
@@ -34,13 +39,15 @@ describe('a run trusts the CAs of its run spec (spec.account.caBundleRef), and o
     const summary = await account.run();
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'TLSUntrusted', retryable: false });
-    expect(summary.message).toMatch(/does not trust the TLS certificate of 127\.0\.0\.1:\d+ \(net::ERR_CERT_AUTHORITY_INVALID\)/);
+    expect(summary.message).toMatch(
+      /does not trust the TLS certificate of 127\.0\.0\.1:\d+ \(net::ERR_CERT_AUTHORITY_INVALID\)/,
+    );
     expect(summary.message).toContain('spec.account.caBundleRef');
     expect(fixture.app.accounts.status(account.email).mfa.enabled).toBe(false);
     expectNoSecrets([JSON.stringify(summary), ...account.logLines], { strings: [account.password] });
   });
 
-  it('with a CA that did not sign the app\'s certificate, fails the same way', async () => {
+  it("with a CA that did not sign the app's certificate, fails the same way", async () => {
     const summary = await (await fixture.account()).run({ caBundle: tls.otherCa.cert });
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'TLSUntrusted' });
@@ -56,7 +63,10 @@ describe('a run trusts the CAs of its run spec (spec.account.caBundleRef), and o
     expect(ownBrowser).toMatchObject({ outcome: 'Failed', reason: 'TLSUntrusted' });
     expect(ownBrowser.steps.map((s) => s.name)).not.toContain('trustCaBundle');
     expect(sharedBrowser).toMatchObject({ outcome: 'Failed', reason: 'TLSUntrusted' });
-    expect((await readdir(tmpdir())).filter((f) => f.startsWith('mfa-browser-home-')), 'the run\'s trust store is removed').toEqual([]);
+    expect(
+      (await readdir(tmpdir())).filter((f) => f.startsWith('mfa-browser-home-')),
+      "the run's trust store is removed",
+    ).toEqual([]);
   });
 
   it('refuses a bundle that is not CA certificates before starting a browser', async () => {

@@ -12,8 +12,13 @@ async function runCli(spec: unknown): Promise<{ code: number; stdout: string; te
   await writeFile(join(dir, 'spec.json'), typeof spec === 'string' ? spec : JSON.stringify(spec));
   const out = new PassThrough();
   let stdout = '';
-  out.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  const code = await runRunnerCli(['--run-spec', join(dir, 'spec.json'), '--termination-message-path', join(dir, 'term')], { stdout: out });
+  out.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const code = await runRunnerCli(
+    ['--run-spec', join(dir, 'spec.json'), '--termination-message-path', join(dir, 'term')],
+    { stdout: out },
+  );
   return { code, stdout, termination: await readFile(join(dir, 'term'), 'utf8') };
 }
 
@@ -27,7 +32,10 @@ describe('runner CLI', () => {
 
   it('reports an unknown connector', async () => {
     const { code, stdout } = await runCli({
-      connector: 'nope', action: 'enable', credentials: { usernameFile: '/u', passwordFile: '/p' }, sink: { type: 'file', dir: '/tmp/x' },
+      connector: 'nope',
+      action: 'enable',
+      credentials: { usernameFile: '/u', passwordFile: '/p' },
+      sink: { type: 'file', dir: '/tmp/x' },
     });
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ outcome: 'Failed', reason: 'UnknownConnector' });
@@ -35,8 +43,11 @@ describe('runner CLI', () => {
 
   it('reports missing credential files as CredentialsUnavailable without browsing', async () => {
     const { stdout } = await runCli({
-      connector: 'demo', action: 'enable', loginUrl: 'http://127.0.0.1:9/login',
-      credentials: { usernameFile: '/nonexistent/u', passwordFile: '/nonexistent/p' }, sink: { type: 'file', dir: '/tmp/x' },
+      connector: 'demo',
+      action: 'enable',
+      loginUrl: 'http://127.0.0.1:9/login',
+      credentials: { usernameFile: '/nonexistent/u', passwordFile: '/nonexistent/p' },
+      sink: { type: 'file', dir: '/tmp/x' },
     });
     const summary = JSON.parse(stdout) as OutcomeSummary;
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'CredentialsUnavailable', retryable: true });
@@ -48,7 +59,15 @@ describe('validateRunSpec', () => {
   it.each([
     [{}, /connector/],
     [{ connector: 'demo', action: 'enable' }, /credentials/],
-    [{ connector: 'demo', action: 'enable', credentials: { usernameFile: 'u', passwordFile: 'p' }, sink: { type: 'vault' } }, /sink.type/],
+    [
+      {
+        connector: 'demo',
+        action: 'enable',
+        credentials: { usernameFile: 'u', passwordFile: 'p' },
+        sink: { type: 'vault' },
+      },
+      /sink.type/,
+    ],
   ])('rejects %j', (spec, problem) => {
     expect(() => validateRunSpec(spec)).toThrow(problem);
   });
@@ -57,9 +76,15 @@ describe('validateRunSpec', () => {
 describe('renderSummary', () => {
   it('keeps the termination message within 4096 bytes', () => {
     const summary: OutcomeSummary = {
-      outcome: 'Failed', reason: 'X', message: 'm'.repeat(5000), retryable: false, action: 'enable', connector: { id: 'demo' },
+      outcome: 'Failed',
+      reason: 'X',
+      message: 'm'.repeat(5000),
+      retryable: false,
+      action: 'enable',
+      connector: { id: 'demo' },
       steps: Array.from({ length: 200 }, () => ({ name: 'login' as const, durationMs: 1, result: 'ok' as const })),
-      startedAt: '', finishedAt: '',
+      startedAt: '',
+      finishedAt: '',
     };
     expect(Buffer.byteLength(renderSummary(summary))).toBeLessThanOrEqual(4096);
   });

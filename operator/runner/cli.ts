@@ -32,7 +32,8 @@ export interface RunnerCliOptions {
 export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {}): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: { 'run-spec': { type: 'string' }, 'termination-message-path': { type: 'string' } },
   });
   const specPath = values['run-spec'];
@@ -40,23 +41,42 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
     process.stderr.write(`${RUNNER_USAGE}\n`);
     return 2;
   }
-  const terminationPath = values['termination-message-path'] ?? process.env.MFA_TERMINATION_MESSAGE_PATH ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  const terminationPath =
+    values['termination-message-path'] ?? process.env.MFA_TERMINATION_MESSAGE_PATH ?? DEFAULT_TERMINATION_MESSAGE_PATH;
   // Every secret the run handles goes into this scrubber, and every log line through it.
   const scrubber = new SecretScrubber();
   // Synchronous writes: a killed runner's last step line must already be in the log.
-  const logger = createLogger('runner', { scrub: scrubber.scrubLine }, options.logDestination ?? pino.destination({ fd: 2, sync: true }));
+  const logger = createLogger(
+    'runner',
+    { scrub: scrubber.scrubLine },
+    options.logDestination ?? pino.destination({ fd: 2, sync: true }),
+  );
   let summary: OutcomeSummary;
-  const stop = StopRequest.onSignals((signal) => logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`));
+  const stop = StopRequest.onSignals((signal) =>
+    logger.warn({ signal }, `${signal} received: stopping at the next step that loses nothing`),
+  );
   try {
     const spec = await readRunSpec(specPath);
     summary = await performRun(spec, sinkFor(spec.sink), {
-      connectors: options.connectors ?? connectors, logger, stop, scrubber, ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+      connectors: options.connectors ?? connectors,
+      logger,
+      stop,
+      scrubber,
+      ...(options.afterStep ? { afterStep: options.afterStep } : {}),
     });
   } catch (e: unknown) {
     const failure = describeFailure(e, scrubber);
     logger.error({ reason: failure.reason }, failure.message);
     const now = new Date().toISOString();
-    summary = { outcome: 'Failed', ...failure, action: 'unknown', connector: { id: 'unknown' }, steps: [], startedAt: now, finishedAt: now };
+    summary = {
+      outcome: 'Failed',
+      ...failure,
+      action: 'unknown',
+      connector: { id: 'unknown' },
+      steps: [],
+      startedAt: now,
+      finishedAt: now,
+    };
   } finally {
     stop.dispose();
   }
@@ -65,5 +85,7 @@ export async function runRunnerCli(argv: string[], options: RunnerCliOptions = {
 }
 
 function sinkFor(spec: SinkSpec): ResultSink {
-  return spec.type === 'file' ? new FileResultSink(spec.dir) : new KubernetesResultSink(spec.namespace, spec.secretName);
+  return spec.type === 'file'
+    ? new FileResultSink(spec.dir)
+    : new KubernetesResultSink(spec.namespace, spec.secretName);
 }

@@ -1,6 +1,11 @@
 import type { ConnectorContext } from '../../connectors/sdk/connector.ts';
 import { resolveEnrollmentSeed } from '../../connectors/sdk/enrollment-secret.ts';
-import { ConnectorError, isConnectorError, otherMfaMethodEnabled, sinkUnavailable } from '../../connectors/sdk/errors.ts';
+import {
+  ConnectorError,
+  isConnectorError,
+  otherMfaMethodEnabled,
+  sinkUnavailable,
+} from '../../connectors/sdk/errors.ts';
 import { seedMetadata, type TotpSeed } from '../../core/totp/totp-seed.ts';
 import { adoptStoredSeed } from './adopt-seed.ts';
 import { withSession, type ActionResult, type RunContext } from './run-context.ts';
@@ -43,26 +48,40 @@ async function enroll(run: RunContext, ctx: ConnectorContext): Promise<ActionRes
     return resolveEnrollmentSeed(connector.displayName, shown);
   });
   run.scrubber.add(seed.secret);
-  await steps.run('storePendingSeed', () => sink.writePendingSeed(seed).catch((e: unknown) => {
-    throw sinkUnavailable('the pending seed', 'enrollment was not confirmed, MFA stays off', e);
-  }));
+  await steps.run('storePendingSeed', () =>
+    sink.writePendingSeed(seed).catch((e: unknown) => {
+      throw sinkUnavailable('the pending seed', 'enrollment was not confirmed, MFA stays off', e);
+    }),
+  );
   await steps.run('confirmEnrollment', () => confirm(run, ctx, seed));
   // The codes are shown once: read and stored before anything else, so only that one write is at risk.
   const codes = await steps.run('readRecoveryCodes', () => connector.readRecoveryCodes(ctx));
   run.scrubber.add(codes);
   const acknowledged = Boolean(connector.acknowledgeRecoveryCodes);
-  await steps.run('storeRecoveryCodes', () => sink.writeRecoveryCodes(codes).catch((e: unknown) => {
-    throw sinkUnavailable('the recovery codes', acknowledged
-      ? 'the codes were not acknowledged, so an app that waits for that keeps MFA off; the seed is stored as pending and a re-run adopts or replaces it'
-      : 'MFA is on and the seed is stored as pending, so a re-run adopts it, but the recovery codes shown once are not', e);
-  }));
+  await steps.run('storeRecoveryCodes', () =>
+    sink.writeRecoveryCodes(codes).catch((e: unknown) => {
+      throw sinkUnavailable(
+        'the recovery codes',
+        acknowledged
+          ? 'the codes were not acknowledged, so an app that waits for that keeps MFA off; the seed is stored as pending and a re-run adopts or replaces it'
+          : 'MFA is on and the seed is stored as pending, so a re-run adopts it, but the recovery codes shown once are not',
+        e,
+      );
+    }),
+  );
   if (connector.acknowledgeRecoveryCodes) {
     await steps.run('acknowledgeRecoveryCodes', () => connector.acknowledgeRecoveryCodes!(ctx));
   }
   // Only now is MFA on for every app (some turn it on once the codes are acknowledged): `confirmed` means exactly that.
-  await steps.run('markConfirmed', () => sink.markConfirmed().catch((e: unknown) => {
-    throw sinkUnavailable('the confirmation', 'MFA is on and the seed is stored as pending, so a re-run adopts it', e);
-  }));
+  await steps.run('markConfirmed', () =>
+    sink.markConfirmed().catch((e: unknown) => {
+      throw sinkUnavailable(
+        'the confirmation',
+        'MFA is on and the seed is stored as pending, so a re-run adopts it',
+        e,
+      );
+    }),
+  );
   return {
     outcome: 'Enabled',
     message: `Authenticator-app MFA is on for the ${connector.displayName} account; seed and ${codes.reveal().length} recovery codes stored.`,

@@ -24,7 +24,13 @@ describe('FileResultSink', () => {
     const stored = await sink.readSeed();
     expect(stored?.state).toBe('confirmed');
     expect(stored?.seed.secret.reveal()).toBe(KEY);
-    expect(stored?.seed).toMatchObject({ algorithm: 'SHA1', digits: 8, period: 60, issuer: 'Demo', label: 'a@example.com' });
+    expect(stored?.seed).toMatchObject({
+      algorithm: 'SHA1',
+      digits: 8,
+      period: 60,
+      issuer: 'Demo',
+      label: 'a@example.com',
+    });
   });
 
   it('writes files readable by the owner only and leaves no temporary files', async () => {
@@ -34,7 +40,8 @@ describe('FileResultSink', () => {
     await sink.writeRecoveryCodes(new SecretValue(['aaaaa-bbbbb', 'ccccc-ddddd']));
 
     expect((await readdir(dir)).sort()).toEqual(['recovery-codes.json', 'seed.json']);
-    for (const name of ['seed.json', 'recovery-codes.json']) expect((await stat(join(dir, name))).mode & 0o777).toBe(0o600);
+    for (const name of ['seed.json', 'recovery-codes.json'])
+      expect((await stat(join(dir, name))).mode & 0o777).toBe(0o600);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await sink.readRecoveryCodes())?.reveal()).toEqual(['aaaaa-bbbbb', 'ccccc-ddddd']);
   });

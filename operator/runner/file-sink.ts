@@ -64,7 +64,10 @@ export class FileResultSink implements ResultSink {
   }
 
   async writeRecoveryCodes(codes: SecretValue<readonly string[]>): Promise<void> {
-    await this.#writeAtomically(RECOVERY_CODES_FILE, JSON.stringify({ codes: codes.reveal(), updatedAt: new Date().toISOString() }));
+    await this.#writeAtomically(
+      RECOVERY_CODES_FILE,
+      JSON.stringify({ codes: codes.reveal(), updatedAt: new Date().toISOString() }),
+    );
   }
 
   /** For tests and the controller's hand-off: the stored recovery codes, if any. */
@@ -107,16 +110,25 @@ export class FileResultSink implements ResultSink {
 
 function recordOf(seed: TotpSeed, state: ResultSeedState): SeedRecord {
   return {
-    state, secret: seed.secret.reveal(), algorithm: seed.algorithm, digits: seed.digits, period: seed.period,
-    ...(seed.issuer ? { issuer: seed.issuer } : {}), ...(seed.label ? { label: seed.label } : {}),
+    state,
+    secret: seed.secret.reveal(),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+    ...(seed.issuer ? { issuer: seed.issuer } : {}),
+    ...(seed.label ? { label: seed.label } : {}),
     updatedAt: new Date().toISOString(),
   };
 }
 
 function seedOf(record: SeedRecord): TotpSeed {
   return {
-    secret: new SecretValue(record.secret), algorithm: record.algorithm, digits: record.digits, period: record.period,
-    ...(record.issuer ? { issuer: record.issuer } : {}), ...(record.label ? { label: record.label } : {}),
+    secret: new SecretValue(record.secret),
+    algorithm: record.algorithm,
+    digits: record.digits,
+    period: record.period,
+    ...(record.issuer ? { issuer: record.issuer } : {}),
+    ...(record.label ? { label: record.label } : {}),
   };
 }
 

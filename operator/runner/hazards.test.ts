@@ -11,7 +11,11 @@ import { DemoRunFixture, expectNoSecrets, type DemoAccount } from '../../test/ru
 const EXISTING_SEED = 'KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF';
 
 /** Run, then check that the summary and every log line are free of the password, seed and codes. */
-async function runChecked(account: DemoAccount, overrides: Partial<RunSpec> = {}, sink?: ResultSink): Promise<OutcomeSummary> {
+async function runChecked(
+  account: DemoAccount,
+  overrides: Partial<RunSpec> = {},
+  sink?: ResultSink,
+): Promise<OutcomeSummary> {
   const summary = await account.run(overrides, sink);
   const stored = await account.sink.readSeed();
   const codes = (await account.sink.readRecoveryCodes())?.reveal() ?? [];
@@ -50,13 +54,17 @@ describe('demo hazards end in the right outcome', () => {
     ['qrFormat canvas', { qrFormat: 'canvas' as const }],
     ['requireCodesAcknowledged', { requireCodesAcknowledged: true }],
     ['slowPages', { slowPages: 300 }],
-  ])('%s: Enabled, MFA on', async (_name, hazards) => {
-    const account = await fixture.account(hazards);
-    const summary = await runChecked(account);
-    expect(summary).toMatchObject({ outcome: 'Enabled' });
-    expect(account.mfaEnabled()).toBe(true);
-    expect((await account.sink.readSeed())?.state).toBe('confirmed');
-  }, 90_000);
+  ])(
+    '%s: Enabled, MFA on',
+    async (_name, hazards) => {
+      const account = await fixture.account(hazards);
+      const summary = await runChecked(account);
+      expect(summary).toMatchObject({ outcome: 'Enabled' });
+      expect(account.mfaEnabled()).toBe(true);
+      expect((await account.sink.readSeed())?.state).toBe('confirmed');
+    },
+    90_000,
+  );
 
   it('totp SHA256/8 digits/60 s: Enabled with those parameters reported', async () => {
     const account = await fixture.account({ totp: { algorithm: 'SHA256', digits: 8, period: 60 } });
@@ -68,17 +76,28 @@ describe('demo hazards end in the right outcome', () => {
   it('wrong password: InvalidCredentials, permanent', async () => {
     const account = await fixture.account();
     fixture.app.accounts.upsert({ email: account.email, password: 'something else entirely' });
-    expect(await runChecked(account)).toMatchObject({ outcome: 'Failed', reason: 'InvalidCredentials', retryable: false });
+    expect(await runChecked(account)).toMatchObject({
+      outcome: 'Failed',
+      reason: 'InvalidCredentials',
+      retryable: false,
+    });
   });
 
   it('mfaAlreadyOn without a stored seed: MfaAlreadyEnabled', async () => {
     const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
-    expect(await runChecked(account)).toMatchObject({ outcome: 'Failed', reason: 'MfaAlreadyEnabled', retryable: false });
+    expect(await runChecked(account)).toMatchObject({
+      outcome: 'Failed',
+      reason: 'MfaAlreadyEnabled',
+      retryable: false,
+    });
   });
 
   it('mfaAlreadyOn with the same seed pending in the store: Adopted, reporting the pending slot', async () => {
     const account = await fixture.account({ mfaAlreadyOn: { seed: EXISTING_SEED } });
-    expect(await runChecked(account, await pendingInStore(EXISTING_SEED))).toMatchObject({ outcome: 'Adopted', seed: { algorithm: 'SHA1' } });
+    expect(await runChecked(account, await pendingInStore(EXISTING_SEED))).toMatchObject({
+      outcome: 'Adopted',
+      seed: { algorithm: 'SHA1' },
+    });
     expect(await account.sink.readAdoptedSlot()).toBe('pending');
     expect(await account.sink.readSeed(), 'the run never holds the stored seed').toBeUndefined();
   }, 90_000);
@@ -99,12 +118,21 @@ describe('demo hazards end in the right outcome', () => {
 
   it('captcha: ChallengeRequired', async () => {
     const account = await fixture.account({ captcha: true });
-    expect(await runChecked(account)).toMatchObject({ outcome: 'Failed', reason: 'ChallengeRequired', retryable: false });
+    expect(await runChecked(account)).toMatchObject({
+      outcome: 'Failed',
+      reason: 'ChallengeRequired',
+      retryable: false,
+    });
   });
 
   it('rateLimit: RateLimited with the Retry-After seconds, retryable', async () => {
     const account = await fixture.account({ rateLimit: 120 });
-    expect(await runChecked(account)).toMatchObject({ outcome: 'Failed', reason: 'RateLimited', retryAfterSeconds: 120, retryable: true });
+    expect(await runChecked(account)).toMatchObject({
+      outcome: 'Failed',
+      reason: 'RateLimited',
+      retryAfterSeconds: 120,
+      retryable: true,
+    });
   });
 
   it('pages slower than the navigation timeout: Timeout, retryable', async () => {
@@ -124,7 +152,9 @@ describe('demo hazards end in the right outcome', () => {
     const account = await fixture.account();
     const broken: ResultSink = {
       markAdopted: async () => undefined,
-      writePendingSeed: async () => { throw new Error('disk full'); },
+      writePendingSeed: async () => {
+        throw new Error('disk full');
+      },
       markConfirmed: async () => undefined,
       writeRecoveryCodes: async () => undefined,
       markDisabled: async () => undefined,
@@ -135,4 +165,3 @@ describe('demo hazards end in the right outcome', () => {
     expect(account.mfaEnabled()).toBe(false);
   });
 });
-

@@ -46,8 +46,15 @@ describe('runner: a login page that leads off the allowed hosts', () => {
   }, 60_000);
 
   it('a script that sends the page to another host as the password is typed: LoginHostNotAllowed', async () => {
-    hosts.app.handle('/scripted-login', html(LOOK_ALIKE_FORM.replace('type="password">',
-      `type="password" onfocus="location.href = '${hosts.foreign.origin}/login'">`)));
+    hosts.app.handle(
+      '/scripted-login',
+      html(
+        LOOK_ALIKE_FORM.replace(
+          'type="password">',
+          `type="password" onfocus="location.href = '${hosts.foreign.origin}/login'">`,
+        ),
+      ),
+    );
     const account = await fixture.account();
 
     const summary = await account.run({ loginUrl: `${hosts.app.origin}/scripted-login`, ...FAST });

@@ -1,6 +1,12 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { adoptedSlotData, recoveryCodesData, seedData, seedStateData, type ResultSeedState } from '../run-contract/result-secret.ts';
+import {
+  adoptedSlotData,
+  recoveryCodesData,
+  seedData,
+  seedStateData,
+  type ResultSeedState,
+} from '../run-contract/result-secret.ts';
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ResultSink } from './result-sink.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';

@@ -13,7 +13,11 @@ import { withStoredSeedsSession } from './seed-session.ts';
 export async function rotateTotp(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
   const slots = await requireStoredSlots(run);
-  const { value: found, slot, seed } = await withStoredSeedsSession(run, slots, async (ctx, codes, slot) => {
+  const {
+    value: found,
+    slot,
+    seed,
+  } = await withStoredSeedsSession(run, slots, async (ctx, codes, slot) => {
     const state = await steps.run('readMfaState', () => connector.readMfaState(ctx));
     if (!state.totpEnabled) return 'off' as const;
     if (codes.asked && slot === 'pending') return 'newSeed' as const;

@@ -44,7 +44,11 @@ export class RunCodeClient {
     this.#scrubber.add(code);
     return {
       code,
-      metadata: { algorithm: body.algorithm as TotpAlgorithm, digits: body.digits as TotpDigits, period: body.period as number },
+      metadata: {
+        algorithm: body.algorithm as TotpAlgorithm,
+        digits: body.digits as TotpDigits,
+        period: body.period as number,
+      },
     };
   }
 
@@ -54,14 +58,21 @@ export class RunCodeClient {
     try {
       token = (await readFile(this.#spec.tokenFile, 'utf8')).trim();
     } catch (e: unknown) {
-      throw unavailable(`could not be asked: the token file ${this.#spec.tokenFile} is unreadable (${e instanceof Error && 'code' in e ? String(e.code) : 'error'})`);
+      throw unavailable(
+        `could not be asked: the token file ${this.#spec.tokenFile} is unreadable (${e instanceof Error && 'code' in e ? String(e.code) : 'error'})`,
+      );
     }
     this.#scrubber.add(new SecretValue(token));
     const target = `${url}/v1/namespaces/${encodeURIComponent(namespace)}/runs/${encodeURIComponent(job)}/${path}`;
     let { status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle);
     // Every window up to the service's wait limit went to other automated logins (another run, `kubectl mfa code
     // --fresh`): the answer says when one is free, so wait for it once rather than fail the run.
-    if (status === 503 && body.reason === 'NextWindowTooFar' && retryAfter !== undefined && retryAfter <= MAX_WINDOW_RETRY_SECONDS) {
+    if (
+      status === 503 &&
+      body.reason === 'NextWindowTooFar' &&
+      retryAfter !== undefined &&
+      retryAfter <= MAX_WINDOW_RETRY_SECONDS
+    ) {
       await new Promise((resolve) => setTimeout(resolve, retryAfter! * 1000));
       ({ status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle));
     }
@@ -74,8 +85,11 @@ export class RunCodeClient {
 }
 
 function unavailable(why: string): RunnerError {
-  return new RunnerError('CodeServiceUnavailable',
-    `The operator's code service, which gives a run its sign-in codes, ${why}. Nothing was changed on the app; the run will retry.`, true);
+  return new RunnerError(
+    'CodeServiceUnavailable',
+    `The operator's code service, which gives a run its sign-in codes, ${why}. Nothing was changed on the app; the run will retry.`,
+    true,
+  );
 }
 
 interface JsonAnswer {
@@ -86,28 +100,40 @@ interface JsonAnswer {
 
 function getJson(target: string, token: string, ca: string | undefined): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(target, {
-      method: 'GET', headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeout: REQUEST_TIMEOUT_MS,
-      ...(ca ? { ca } : {}),
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          // A proxy's HTML error page: the status says enough.
-        }
-        const retryAfter = Number(res.headers['retry-after']);
-        resolve({ status: res.statusCode ?? 0, body, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter } : {}) });
-      });
-      res.on('error', () => reject(unavailable('broke off its answer')));
-    });
+    const req = request(
+      target,
+      {
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        timeout: REQUEST_TIMEOUT_MS,
+        ...(ca ? { ca } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // A proxy's HTML error page: the status says enough.
+          }
+          const retryAfter = Number(res.headers['retry-after']);
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter } : {}),
+          });
+        });
+        res.on('error', () => reject(unavailable('broke off its answer')));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     // The error may name the address; it is not secret, but its code says enough.
-    req.on('error', (e: NodeJS.ErrnoException) => reject(unavailable(`could not be reached at ${new URL(target).origin} (${e.code ?? e.message})`)));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(unavailable(`could not be reached at ${new URL(target).origin} (${e.code ?? e.message})`)),
+    );
     req.end();
   });
 }

@@ -1,7 +1,13 @@
 import type { Browser } from 'playwright-core';
 import type { Logger } from '../../core/logging/logger.ts';
 import { BrowserSession } from '../../connectors/sdk/browser.ts';
-import type { Connector, ConnectorContext, ConnectorTimeouts, Credentials, SecondFactor } from '../../connectors/sdk/connector.ts';
+import type {
+  Connector,
+  ConnectorContext,
+  ConnectorTimeouts,
+  Credentials,
+  SecondFactor,
+} from '../../connectors/sdk/connector.ts';
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import type { SuccessOutcome } from '../run-contract/outcome.ts';
 import type { ResultSink } from './result-sink.ts';
@@ -39,7 +45,9 @@ export interface ActionResult {
  * when the work fails and artifacts are on. The context is closed either way.
  */
 export async function withSession<T>(
-  run: RunContext, secondFactor: SecondFactor | undefined, work: (ctx: ConnectorContext) => Promise<T>,
+  run: RunContext,
+  secondFactor: SecondFactor | undefined,
+  work: (ctx: ConnectorContext) => Promise<T>,
 ): Promise<T> {
   const session = await BrowserSession.open(run.browser, {
     allowedHosts: run.connector.allowedLoginHosts,

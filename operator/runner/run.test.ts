@@ -12,15 +12,24 @@ import { RunCodeService } from '../../test/runner/run-code-service.ts';
 
 /** Sign in to the demo app in a fresh browser context with the next window's code (the app allows ±1 step). */
 async function signInWithSeed(account: DemoAccount, seed: TotpSeed): Promise<void> {
-  const session = await BrowserSession.open(account.fixture.browser, { allowedHosts: ['127.0.0.1'], logger: createLogger('t', { level: 'silent' }) });
+  const session = await BrowserSession.open(account.fixture.browser, {
+    allowedHosts: ['127.0.0.1'],
+    logger: createLogger('t', { level: 'silent' }),
+  });
   try {
-    await demoConnector.login({
-      page: session.page, loginUrl: new URL(account.spec.loginUrl!), logger: createLogger('t', { level: 'silent' }),
-      timeouts: { navigationMs: 10_000, actionMs: 5_000 },
-      stepUp: { credentials: { username: account.email, password: new SecretValue(account.password) } },
-    }, { username: account.email, password: new SecretValue(account.password) }, {
-      totpCode: async () => generateTotpCode(seed, Date.now() + seed.period * 1000),
-    });
+    await demoConnector.login(
+      {
+        page: session.page,
+        loginUrl: new URL(account.spec.loginUrl!),
+        logger: createLogger('t', { level: 'silent' }),
+        timeouts: { navigationMs: 10_000, actionMs: 5_000 },
+        stepUp: { credentials: { username: account.email, password: new SecretValue(account.password) } },
+      },
+      { username: account.email, password: new SecretValue(account.password) },
+      {
+        totpCode: async () => generateTotpCode(seed, Date.now() + seed.period * 1000),
+      },
+    );
   } finally {
     await session.close();
   }
@@ -45,7 +54,12 @@ describe('performRun against the demo app in Chromium', () => {
 
     const summary = await account.run();
 
-    expect(summary).toMatchObject({ outcome: 'Enabled', reason: 'Enabled', seed: { algorithm: 'SHA1', digits: 6, period: 30 }, recoveryCodeCount: 10 });
+    expect(summary).toMatchObject({
+      outcome: 'Enabled',
+      reason: 'Enabled',
+      seed: { algorithm: 'SHA1', digits: 6, period: 30 },
+      recoveryCodeCount: 10,
+    });
     expect(account.mfaEnabled()).toBe(true);
     const stored = await account.sink.readSeed();
     expect(stored?.state).toBe('confirmed');
@@ -54,15 +68,25 @@ describe('performRun against the demo app in Chromium', () => {
     expect(fixture.app.accounts.status(account.email).mfa.recoveryCodesRemaining).toBe(10);
     await signInWithSeed(account, stored!.seed);
     expectNoSecrets([JSON.stringify(summary), ...account.logLines], {
-      strings: [account.password, stored!.seed.secret.reveal(), ...codes], codes: codesSince(stored!.seed, started),
+      strings: [account.password, stored!.seed.secret.reveal(), ...codes],
+      codes: codesSince(stored!.seed, started),
     });
   });
 
   it('reports every step with its duration, in order', async () => {
     const summary = await (await fixture.account()).run();
     expect(summary.steps.map((s) => s.name)).toEqual([
-      'resolveLoginUrl', 'readCredentials', 'login', 'readMfaState', 'beginEnrollment', 'storePendingSeed',
-      'confirmEnrollment', 'readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed',
+      'resolveLoginUrl',
+      'readCredentials',
+      'login',
+      'readMfaState',
+      'beginEnrollment',
+      'storePendingSeed',
+      'confirmEnrollment',
+      'readRecoveryCodes',
+      'storeRecoveryCodes',
+      'acknowledgeRecoveryCodes',
+      'markConfirmed',
     ]);
     for (const step of summary.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
   });
@@ -72,7 +96,10 @@ describe('performRun against the demo app in Chromium', () => {
     expect((await account.run()).outcome).toBe('Enabled');
     // What the harvest does with the seed the run captured: active in the store.
     const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
-    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, (await account.sink.readSeed())!.seed)).version);
+    await store.promotePendingSeed(
+      ref,
+      (await store.writePendingSeed(ref, (await account.sink.readSeed())!.seed)).version,
+    );
 
     const verified = await account.run({ action: 'verify', codeService: await codes.run(ref) });
     const disabled = await account.run({ action: 'disable', codeService: await codes.run(ref) });
@@ -87,6 +114,7 @@ describe('performRun against the demo app in Chromium', () => {
     const asked = await (await fixture.account()).run({ action: 'disable', codeService: await codes.run(empty) });
     const unnamed = await (await fixture.account()).run({ action: 'disable' });
 
-    for (const summary of [asked, unnamed]) expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SeedNotFound', retryable: false });
+    for (const summary of [asked, unnamed])
+      expect(summary).toMatchObject({ outcome: 'Failed', reason: 'SeedNotFound', retryable: false });
   });
 });

@@ -54,8 +54,12 @@ export async function performRun(spec: RunSpec, sink: ResultSink, deps: RunnerDe
   let ownBrowser: Browser | undefined;
   let trustHome: TrustHome | undefined;
   const base = () => ({
-    action: spec.action, connector: { id: spec.connector, ...(connector ? { version: connector.version } : {}) },
-    steps: steps.timings, startedAt, finishedAt: new Date().toISOString(), ...(artifacts.length ? { artifacts } : {}),
+    action: spec.action,
+    connector: { id: spec.connector, ...(connector ? { version: connector.version } : {}) },
+    steps: steps.timings,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    ...(artifacts.length ? { artifacts } : {}),
   });
   try {
     const loaded = await deps.connectors.load(spec.connector);
@@ -66,11 +70,21 @@ export async function performRun(spec: RunSpec, sink: ResultSink, deps: RunnerDe
     const caBundle = spec.caBundle;
     if (caBundle !== undefined) trustHome = await steps.run('trustCaBundle', () => trustCaBundle(caBundle));
     const launchOptions = trustHome ? { home: trustHome.home } : {};
-    const browser = (trustHome ? undefined : deps.browser)
-      ?? await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser(CHROMIUM_PATH, launchOptions)));
+    const browser =
+      (trustHome ? undefined : deps.browser) ??
+      (await steps.run('startBrowser', async () => (ownBrowser = await launchBrowser(CHROMIUM_PATH, launchOptions))));
     const result = await ACTIONS[spec.action]({
-      connector: loaded, loginUrl, credentials, browser, sink, steps, scrubber, artifacts,
-      logger: deps.logger, timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts }, ...optionalContext(spec, scrubber),
+      connector: loaded,
+      loginUrl,
+      credentials,
+      browser,
+      sink,
+      steps,
+      scrubber,
+      artifacts,
+      logger: deps.logger,
+      timeouts: { ...DEFAULT_TIMEOUTS, ...spec.timeouts },
+      ...optionalContext(spec, scrubber),
     });
     deps.logger.info({ outcome: result.outcome }, result.message);
     return { ...result, reason: result.outcome, retryable: false, ...base() };
@@ -78,7 +92,10 @@ export async function performRun(spec: RunSpec, sink: ResultSink, deps: RunnerDe
     const failure = describeFailure(e, scrubber);
     // The raw message helps debugging; it is scrubbed of every secret this run handled.
     const detail = e instanceof Error ? scrubber.scrub(e.message).slice(0, 500) : typeof e;
-    deps.logger.error({ reason: failure.reason, error: e instanceof Error ? e.name : typeof e, detail }, failure.message);
+    deps.logger.error(
+      { reason: failure.reason, error: e instanceof Error ? e.name : typeof e, detail },
+      failure.message,
+    );
     return { outcome: 'Failed', ...failure, ...base() };
   } finally {
     await ownBrowser?.close();
@@ -93,13 +110,17 @@ async function trustCaBundle(pem: string): Promise<TrustHome> {
     cas = parseCaBundle(pem, new Date());
   } catch (e: unknown) {
     if (!(e instanceof CaBundleProblem)) throw e;
-    throw new RunnerError('CABundleInvalid', `The CA bundle of spec.account.caBundleRef is not usable: ${e.message}. Fix the ConfigMap it names.`);
+    throw new RunnerError(
+      'CABundleInvalid',
+      `The CA bundle of spec.account.caBundleRef is not usable: ${e.message}. Fix the ConfigMap it names.`,
+    );
   }
   try {
     return await createTrustHome(cas);
   } catch (e: unknown) {
     if (!(e instanceof TrustStoreError)) throw e;
-    const fix = e.toolMissing ? 'The runner image must include certutil (libnss3-tools) to trust spec.account.caBundleRef.'
+    const fix = e.toolMissing
+      ? 'The runner image must include certutil (libnss3-tools) to trust spec.account.caBundleRef.'
       : 'Check the certificates in the ConfigMap of spec.account.caBundleRef.';
     throw new RunnerError('TrustStoreUnavailable', `${e.message} ${fix}`);
   }
@@ -122,7 +143,10 @@ async function loadCredentials(spec: RunSpec, scrubber: SecretScrubber): Promise
     return { username, password };
   } catch (e: unknown) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : 'unknown error';
-    throw new RunnerError('CredentialsUnavailable',
-      `Cannot read the account credentials (${code}); check that the credentials Secret exists and is mounted.`, true);
+    throw new RunnerError(
+      'CredentialsUnavailable',
+      `Cannot read the account credentials (${code}); check that the credentials Secret exists and is mounted.`,
+      true,
+    );
   }
 }

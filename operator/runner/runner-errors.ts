@@ -4,9 +4,16 @@ import { InvalidRunSpecError } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 
 export type RunnerErrorReason =
-  | 'SeedNotFound' | 'CredentialsUnavailable' | 'Terminated' | 'CABundleInvalid' | 'TrustStoreUnavailable' | 'CodeServiceUnavailable'
+  | 'SeedNotFound'
+  | 'CredentialsUnavailable'
+  | 'Terminated'
+  | 'CABundleInvalid'
+  | 'TrustStoreUnavailable'
+  | 'CodeServiceUnavailable'
   // What a verification finds drifted (verify-totp.ts).
-  | 'MfaTurnedOff' | 'SeedRejected' | 'OtherMfaMethodAdded';
+  | 'MfaTurnedOff'
+  | 'SeedRejected'
+  | 'OtherMfaMethodAdded';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {
@@ -35,7 +42,9 @@ export interface FailureDescription {
 export function describeFailure(e: unknown, scrubber: SecretScrubber): FailureDescription {
   if (isConnectorError(e)) {
     return {
-      reason: e.reason, message: scrubber.scrub(e.message), retryable: e.retryable,
+      reason: e.reason,
+      message: scrubber.scrub(e.message),
+      retryable: e.retryable,
       ...(e.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: e.retryAfterSeconds }),
     };
   }

@@ -7,7 +7,9 @@ describe('SecretScrubber', () => {
     const scrubber = new SecretScrubber();
     scrubber.add(new SecretValue('hunter2-horse'));
     scrubber.add(new SecretValue(['abcde-12345', 'fffff-00000']));
-    expect(scrubber.scrub('fill("hunter2-horse") then abcde-12345,fffff-00000')).toBe('fill("[redacted]") then [redacted],[redacted]');
+    expect(scrubber.scrub('fill("hunter2-horse") then abcde-12345,fffff-00000')).toBe(
+      'fill("[redacted]") then [redacted],[redacted]',
+    );
   });
 
   it('removes a numeric code only as a whole number', () => {

@@ -8,9 +8,11 @@ import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
 export function storedSeedDoesNotMatch(app: string): ConnectorError {
-  return new ConnectorError('InvalidCredentials',
+  return new ConnectorError(
+    'InvalidCredentials',
     `${app} refused codes from the stored seed in two time windows; the stored seed does not open the account. ` +
-    'Restore the right seed or turn MFA off in the app by hand.');
+      'Restore the right seed or turn MFA off in the app by hand.',
+  );
 }
 
 /**
@@ -26,9 +28,11 @@ export async function signInSlots(run: RunContext): Promise<SeedSlot[]> {
 export async function requireStoredSlots(run: RunContext): Promise<SeedSlot[]> {
   const slots = await signInSlots(run);
   if (slots.length === 0) {
-    throw new RunnerError('SeedNotFound',
+    throw new RunnerError(
+      'SeedNotFound',
       'The store holds no seed for this account, so the operator cannot sign in with a code. ' +
-      'Turn MFA off in the app by hand, or restore the seed.');
+        'Turn MFA off in the app by hand, or restore the seed.',
+    );
   }
   return slots;
 }
@@ -47,7 +51,9 @@ export interface SlotSession<T> {
  * refused each is tried once more; the code service hands out each window for one login only, so that is the next one.
  */
 export async function withStoredSeedsSession<T>(
-  run: RunContext, slots: readonly SeedSlot[], work: (ctx: ConnectorContext, codes: RemoteSlotCodeSource, slot: SeedSlot) => Promise<T>,
+  run: RunContext,
+  slots: readonly SeedSlot[],
+  work: (ctx: ConnectorContext, codes: RemoteSlotCodeSource, slot: SeedSlot) => Promise<T>,
   refused: () => Error = () => storedSeedDoesNotMatch(run.connector.displayName),
 ): Promise<SlotSession<T>> {
   for (let round = 1; round <= 2; round++) {
@@ -65,7 +71,11 @@ export async function withStoredSeedsSession<T>(
       });
       if (result !== REFUSED) return { value: result.value, slot, ...(codes.metadata ? { seed: codes.metadata } : {}) };
     }
-    if (round === 1) run.logger.warn({ slots: slots.length }, 'the app refused the stored seeds\' codes; retrying once in the next time window');
+    if (round === 1)
+      run.logger.warn(
+        { slots: slots.length },
+        "the app refused the stored seeds' codes; retrying once in the next time window",
+      );
   }
   throw refused();
 }

@@ -40,6 +40,9 @@ export class StepRecorder {
     const durationMs = Math.round(performance.now() - started);
     this.timings.push({ name, durationMs, result });
     const log = result === 'ok' ? this.#logger.info.bind(this.#logger) : this.#logger.warn.bind(this.#logger);
-    log({ step: name, durationMs, result }, `step ${name} ${result === 'ok' ? 'finished' : 'failed'} in ${durationMs} ms`);
+    log(
+      { step: name, durationMs, result },
+      `step ${name} ${result === 'ok' ? 'finished' : 'failed'} in ${durationMs} ms`,
+    );
   }
 }

@@ -11,7 +11,13 @@ describe('StopRequest', () => {
     expect(() => stop.beforeStep('login')).not.toThrow();
     stop.afterStep('login');
     stop.request('SIGTERM');
-    const refused = (() => { try { stop.beforeStep('readMfaState'); } catch (e: unknown) { return e; } })();
+    const refused = (() => {
+      try {
+        stop.beforeStep('readMfaState');
+      } catch (e: unknown) {
+        return e;
+      }
+    })();
     expect(refused).toBeInstanceOf(RunnerError);
     expect(refused).toMatchObject({ reason: 'Terminated', retryable: true });
     expect((refused as Error).message).toMatch(/asked to stop \(SIGTERM\) and stopped before step readMfaState/);
@@ -22,7 +28,12 @@ describe('StopRequest', () => {
     stop.beforeStep('confirmEnrollment');
     stop.request('SIGTERM');
     stop.afterStep('confirmEnrollment');
-    for (const step of ['readRecoveryCodes', 'storeRecoveryCodes', 'acknowledgeRecoveryCodes', 'markConfirmed'] as const) {
+    for (const step of [
+      'readRecoveryCodes',
+      'storeRecoveryCodes',
+      'acknowledgeRecoveryCodes',
+      'markConfirmed',
+    ] as const) {
       expect(() => stop.beforeStep(step)).not.toThrow();
       stop.afterStep(step);
     }
@@ -40,17 +51,27 @@ describe('StopRequest', () => {
 
 describe('runner process on SIGTERM (kubelet stopping the pod)', () => {
   let fixture: DemoRunFixture;
-  beforeAll(async () => { fixture = await DemoRunFixture.start(); });
-  afterAll(async () => { await fixture?.close(); });
+  beforeAll(async () => {
+    fixture = await DemoRunFixture.start();
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
 
   it('before enrolment: stops at the next step with a Terminated outcome, MFA still off; a re-run enables', async () => {
     const account = await fixture.account();
 
-    const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'login-term.term'), { sigtermAfter: 'login' });
+    const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'login-term.term'), {
+      sigtermAfter: 'login',
+    });
 
     expect(stopped.signal).toBeNull();
     expect(stopped.exitCode).toBe(1);
-    expect(JSON.parse(stopped.terminationMessage)).toMatchObject({ outcome: 'Failed', reason: 'Terminated', retryable: true });
+    expect(JSON.parse(stopped.terminationMessage)).toMatchObject({
+      outcome: 'Failed',
+      reason: 'Terminated',
+      retryable: true,
+    });
     expect(stopped.summary!.steps.map((s) => s.name).at(-1)).toBe('login');
     expect(account.mfaEnabled()).toBe(false);
     expect(await account.sink.readSeed()).toBeUndefined();
@@ -63,13 +84,19 @@ describe('runner process on SIGTERM (kubelet stopping the pod)', () => {
   it('after the app confirmed the seed: runs on through storing the codes and marking the seed confirmed, the end of the run', async () => {
     const account = await fixture.account();
 
-    const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'confirm-term.term'), { sigtermAfter: 'confirmEnrollment' });
+    const stopped = await runRunnerProcess(account.specPath, join(fixture.dir, 'confirm-term.term'), {
+      sigtermAfter: 'confirmEnrollment',
+    });
 
     // Nothing follows markConfirmed in an enable run, so honouring the stop there is finishing it.
     expect(stopped.exitCode).toBe(0);
     expect(stopped.summary).toMatchObject({ outcome: 'Enabled' });
     expect(stopped.summary!.steps.map((s) => [s.name, s.result]).slice(-5)).toEqual([
-      ['confirmEnrollment', 'ok'], ['readRecoveryCodes', 'ok'], ['storeRecoveryCodes', 'ok'], ['acknowledgeRecoveryCodes', 'ok'], ['markConfirmed', 'ok'],
+      ['confirmEnrollment', 'ok'],
+      ['readRecoveryCodes', 'ok'],
+      ['storeRecoveryCodes', 'ok'],
+      ['acknowledgeRecoveryCodes', 'ok'],
+      ['markConfirmed', 'ok'],
     ]);
     expect(stopped.stderr).toMatch(/SIGTERM received: stopping at the next step that loses nothing/);
     expect(account.mfaEnabled()).toBe(true);

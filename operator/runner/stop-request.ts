@@ -29,8 +29,13 @@ export class StopRequest {
    * Listens for the signals until dispose(): the first makes the run stop at the next safe point instead of at
    * once; a second one gets the signal's default action (the process ends), as an impatient Ctrl-C expects.
    */
-  static onSignals(onRequest: (signal: NodeJS.Signals) => void, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): StopRequest {
-    const dispose = () => { for (const s of signals) process.off(s, listener); };
+  static onSignals(
+    onRequest: (signal: NodeJS.Signals) => void,
+    signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+  ): StopRequest {
+    const dispose = () => {
+      for (const s of signals) process.off(s, listener);
+    };
     const request = new StopRequest(dispose);
     function listener(signal: NodeJS.Signals): void {
       if (request.requested) {
@@ -61,8 +66,11 @@ export class StopRequest {
   /** Throws `Terminated` when a stop was requested and `step` is not inside a run-on section. */
   beforeStep(step: RunStep): void {
     if (this.#signal && !this.#runOnThrough) {
-      throw new RunnerError('Terminated',
-        `The run was asked to stop (${this.#signal}) and stopped before step ${step}, at a point where nothing is lost; the operator will retry.`, true);
+      throw new RunnerError(
+        'Terminated',
+        `The run was asked to stop (${this.#signal}) and stopped before step ${step}, at a point where nothing is lost; the operator will retry.`,
+        true,
+      );
     }
     this.#runOnThrough ??= RUN_ON.get(step);
   }

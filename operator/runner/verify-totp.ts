@@ -15,17 +15,41 @@ export async function verifyStoredSeed(run: RunContext): Promise<ActionResult> {
   const { connector, steps } = run;
   const app = connector.displayName;
   const slots = await requireStoredSlots(run);
-  const { value: { asked, state }, slot, seed } = await withStoredSeedsSession(run, slots, async (ctx, codes) => ({
-    asked: codes.asked, state: await steps.run('readMfaState', () => connector.readMfaState(ctx)),
-  }), () => new RunnerError('SeedRejected',
-    `${app} refused codes from every stored seed in two time windows: the account has an authenticator the operator does not hold.`));
+  const {
+    value: { asked, state },
+    slot,
+    seed,
+  } = await withStoredSeedsSession(
+    run,
+    slots,
+    async (ctx, codes) => ({
+      asked: codes.asked,
+      state: await steps.run('readMfaState', () => connector.readMfaState(ctx)),
+    }),
+    () =>
+      new RunnerError(
+        'SeedRejected',
+        `${app} refused codes from every stored seed in two time windows: the account has an authenticator the operator does not hold.`,
+      ),
+  );
   if (!asked || !state.totpEnabled) {
-    throw new RunnerError('MfaTurnedOff', `${app} ${asked ? 'reports no authenticator app' : 'did not ask for a code at sign-in'}: MFA was turned off on the app.`);
+    throw new RunnerError(
+      'MfaTurnedOff',
+      `${app} ${asked ? 'reports no authenticator app' : 'did not ask for a code at sign-in'}: MFA was turned off on the app.`,
+    );
   }
   const others = otherMethodsOf(state);
-  if (others.length > 0) throw new RunnerError('OtherMfaMethodAdded', `${app} reports another sign-in method besides the operator's authenticator: ${others.join(', ')}.`);
+  if (others.length > 0)
+    throw new RunnerError(
+      'OtherMfaMethodAdded',
+      `${app} reports another sign-in method besides the operator's authenticator: ${others.join(', ')}.`,
+    );
   if (slot === 'pending') await markAdopted(run, slot);
-  return { outcome: 'Verified', message: `The stored seed opens the ${app} account, and MFA has no other method.`, ...(seed ? { seed } : {}) };
+  return {
+    outcome: 'Verified',
+    message: `The stored seed opens the ${app} account, and MFA has no other method.`,
+    ...(seed ? { seed } : {}),
+  };
 }
 
 /** Other methods the app reports, and authenticator apps beyond the operator's one. */

@@ -30,22 +30,32 @@ export class ConfiguredStores implements StoreResolver {
   constructor(options: ConfiguredStoresOptions) {
     this.#o = options;
     this.#core = options.kc.makeApiClient(CoreV1Api);
-    this.#default = new KubernetesSecretStore(options.kc);  // validate() of the default store checks every namespace it serves
+    this.#default = new KubernetesSecretStore(options.kc); // validate() of the default store checks every namespace it serves
   }
 
   async forAccount(mfa: ManagedAccountMfa): Promise<ResolvedStore> {
     const namespace = mfa.metadata.namespace!;
     const ref = mfa.spec.secretStoreRef;
-    if (!ref) return { provider: this.#default, storeKind: 'Default', description: `Kubernetes Secrets in namespace ${namespace}` };
+    if (!ref)
+      return {
+        provider: this.#default,
+        storeKind: 'Default',
+        description: `Kubernetes Secrets in namespace ${namespace}`,
+      };
     const kind = ref.kind ?? 'MfaSecretStore';
-    const store = kind === 'MfaSecretStore' ? await this.#o.store(namespace, ref.name) : await this.#o.clusterStore(ref.name);
-    if (!store) throw new StoreError('NotFound', `${kind} "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
+    const store =
+      kind === 'MfaSecretStore' ? await this.#o.store(namespace, ref.name) : await this.#o.clusterStore(ref.name);
+    if (!store)
+      throw new StoreError('NotFound', `${kind} "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
     const provider = await this.forStore(store, kind);
     return { provider, storeKind: kind, storeName: ref.name, description: `${kind} ${ref.name}` };
   }
 
   /** The provider of one store object, reused until the store's spec (generation) changes. */
-  async forStore(store: MfaSecretStore, kind: 'MfaSecretStore' | 'ClusterMfaSecretStore'): Promise<SecretStoreProvider> {
+  async forStore(
+    store: MfaSecretStore,
+    kind: 'MfaSecretStore' | 'ClusterMfaSecretStore',
+  ): Promise<SecretStoreProvider> {
     const key = `${kind}/${store.metadata.namespace ?? ''}/${store.metadata.name}`;
     const cached = this.#cache.get(key);
     if (cached && cached.generation === store.metadata.generation) return cached.provider;
@@ -64,7 +74,10 @@ export class ConfiguredStores implements StoreResolver {
     const { kubernetes, gcpSecretManager } = store.spec.provider;
     if (kubernetes) {
       const namespace = store.metadata.namespace;
-      return new KubernetesSecretStore(this.#o.kc, { setOwnerReferences: kubernetes.setOwnerReferences ?? false, ...(namespace ? { validationNamespace: namespace } : {}) });
+      return new KubernetesSecretStore(this.#o.kc, {
+        setOwnerReferences: kubernetes.setOwnerReferences ?? false,
+        ...(namespace ? { validationNamespace: namespace } : {}),
+      });
     }
     if (!gcpSecretManager) throw new StoreError('NotFound', `${kind} "${store.metadata.name}" names no provider.`);
     return this.#buildGcp(store, kind, gcpSecretManager);
@@ -72,16 +85,31 @@ export class ConfiguredStores implements StoreResolver {
 
   /** The GCP client (gRPC, google-auth) is loaded on first use only: it costs ~10 MiB RSS that clusters without a GCP store never need. */
   async #buildGcp(store: MfaSecretStore, kind: string, config: GcpSecretManagerProvider): Promise<SecretStoreProvider> {
-    const [{ GcpSecretStore }, { credentials: grpcCredentials }] = await Promise.all([import('./gcp/gcp-secret-store.ts'), import('@grpc/grpc-js')]);
+    const [{ GcpSecretStore }, { credentials: grpcCredentials }] = await Promise.all([
+      import('./gcp/gcp-secret-store.ts'),
+      import('@grpc/grpc-js'),
+    ]);
     const secretRef = config.auth?.secretRef;
     const crossNamespace = kind === 'MfaSecretStore' ? crossNamespaceKeyRef(store) : undefined;
     if (crossNamespace) throw new StoreError('InvalidStoreConfig', crossNamespace);
     // A namespaced store's key is in its own namespace; only a cluster store names one.
     const keyNamespace = kind === 'MfaSecretStore' ? store.metadata.namespace : secretRef?.namespace;
-    const serviceAccountKey = secretRef ? await this.#readKey(keyNamespace ?? 'default', secretRef.name, secretRef.key, kind === 'MfaSecretStore') : undefined;
+    const serviceAccountKey = secretRef
+      ? await this.#readKey(keyNamespace ?? 'default', secretRef.name, secretRef.key, kind === 'MfaSecretStore')
+      : undefined;
     const endpoint = this.#o.gcpTestEndpoint;
-    const connection = endpoint ? { apiEndpoint: endpoint.split(':')[0], port: Number(endpoint.split(':')[1]), sslCreds: grpcCredentials.createInsecure() } : undefined;
-    return GcpSecretStore.create(config, serviceAccountKey ? { serviceAccountKey } : {}, connection ? { connection } : {});
+    const connection = endpoint
+      ? {
+          apiEndpoint: endpoint.split(':')[0],
+          port: Number(endpoint.split(':')[1]),
+          sslCreds: grpcCredentials.createInsecure(),
+        }
+      : undefined;
+    return GcpSecretStore.create(
+      config,
+      serviceAccountKey ? { serviceAccountKey } : {},
+      connection ? { connection } : {},
+    );
   }
 
   /**
@@ -92,9 +120,16 @@ export class ConfiguredStores implements StoreResolver {
     const secret = await this.#core.readNamespacedSecret({ namespace, name }).catch(() => undefined);
     const value = !needsOptIn || credentialsOptedIn(secret) ? secret?.data?.[key] : undefined;
     if (value) return new SecretValue(Buffer.from(value, 'base64').toString('utf8'));
-    if (!needsOptIn) throw new StoreError('AuthFailed', `Secret ${namespace}/${name} has no key "${key}" with a service-account key JSON; fix spec.provider.gcpSecretManager.auth.secretRef.`);
-    throw new StoreError('AuthFailed', `No Secret ${namespace}/${name} labelled ${CREDENTIALS_SELECTOR} has a key "${key}" with a service-account key JSON. `
-      + `An MfaSecretStore uses only Secrets their owner labelled (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}); `
-      + 'or fix spec.provider.gcpSecretManager.auth.secretRef.');
+    if (!needsOptIn)
+      throw new StoreError(
+        'AuthFailed',
+        `Secret ${namespace}/${name} has no key "${key}" with a service-account key JSON; fix spec.provider.gcpSecretManager.auth.secretRef.`,
+      );
+    throw new StoreError(
+      'AuthFailed',
+      `No Secret ${namespace}/${name} labelled ${CREDENTIALS_SELECTOR} has a key "${key}" with a service-account key JSON. ` +
+        `An MfaSecretStore uses only Secrets their owner labelled (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}); ` +
+        'or fix spec.provider.gcpSecretManager.auth.secretRef.',
+    );
   }
 }

@@ -8,7 +8,9 @@ import type { MfaSecretStore } from '../api/v1alpha1/types.generated.ts';
 export function crossNamespaceKeyRef(store: MfaSecretStore): string | undefined {
   const namespace = store.spec.provider.gcpSecretManager?.auth?.secretRef?.namespace;
   if (namespace === undefined || namespace === store.metadata.namespace) return undefined;
-  return `MfaSecretStore "${store.metadata.name}" names spec.provider.gcpSecretManager.auth.secretRef.namespace "${namespace}": `
-    + 'a namespaced store may read its key Secret only from its own namespace. Remove the field and keep the key Secret '
-    + 'next to the store, or ask an administrator for a ClusterMfaSecretStore. Nothing was read.';
+  return (
+    `MfaSecretStore "${store.metadata.name}" names spec.provider.gcpSecretManager.auth.secretRef.namespace "${namespace}": ` +
+    'a namespaced store may read its key Secret only from its own namespace. Remove the field and keep the key Secret ' +
+    'next to the store, or ask an administrator for a ClusterMfaSecretStore. Nothing was read.'
+  );
 }

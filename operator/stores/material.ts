@@ -39,7 +39,8 @@ function seedProblem(secret: unknown, parameters: Partial<SeedParameters>): stri
 }
 
 function parametersProblem(parameters: Partial<SeedParameters>): string | undefined {
-  if (!TOTP_ALGORITHMS.includes(parameters.algorithm as TotpAlgorithm)) return 'algorithm must be SHA1, SHA256 or SHA512';
+  if (!TOTP_ALGORITHMS.includes(parameters.algorithm as TotpAlgorithm))
+    return 'algorithm must be SHA1, SHA256 or SHA512';
   if (!TOTP_DIGITS.includes(parameters.digits as TotpDigits)) return 'digits must be 6 or 8';
   const period = parameters.period;
   if (typeof period !== 'number' || !Number.isInteger(period) || period < 1 || period > MAX_PERIOD_SECONDS) {
@@ -59,8 +60,10 @@ export function checkRecoveryCodes(codes: RecoveryCodes): void {
 function recoveryCodesProblem(codes: unknown): string | undefined {
   if (!Array.isArray(codes) || codes.length === 0) return 'expected a non-empty list';
   if (codes.length > MAX_RECOVERY_CODES) return `more than ${MAX_RECOVERY_CODES} codes`;
-  const valid = codes.every((code) => typeof code === 'string' && code.length > 0 &&
-    code.length <= MAX_RECOVERY_CODE_LENGTH && !/[\r\n]/.test(code));
+  const valid = codes.every(
+    (code) =>
+      typeof code === 'string' && code.length > 0 && code.length <= MAX_RECOVERY_CODE_LENGTH && !/[\r\n]/.test(code),
+  );
   return valid ? undefined : `each code must be one line of 1 to ${MAX_RECOVERY_CODE_LENGTH} characters`;
 }
 
@@ -100,8 +103,9 @@ export function decodeRecoveryCodes(bytes: Uint8Array, where: string): RecoveryC
 }
 
 export function sameSeed(a: TotpSeedMaterial, b: TotpSeedMaterial): boolean {
-  return a.secret.reveal() === b.secret.reveal() &&
-    JSON.stringify(seedParameters(a)) === JSON.stringify(seedParameters(b));
+  return (
+    a.secret.reveal() === b.secret.reveal() && JSON.stringify(seedParameters(a)) === JSON.stringify(seedParameters(b))
+  );
 }
 
 function parseJsonObject(json: unknown, where: string): Record<string, unknown> {
@@ -113,11 +117,14 @@ function parseJsonObject(json: unknown, where: string): Record<string, unknown> 
       throw corrupt(where, 'it is not JSON');
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(where, 'it is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw corrupt(where, 'it is not a JSON object');
   return value as Record<string, unknown>;
 }
 
 function corrupt(where: string, problem: string): StoreError {
-  return new StoreError('CorruptMaterial',
-    `${where} cannot be read back (${problem}); restore it from a backup or re-enrol the account.`);
+  return new StoreError(
+    'CorruptMaterial',
+    `${where} cannot be read back (${problem}); restore it from a backup or re-enrol the account.`,
+  );
 }

@@ -19,10 +19,21 @@ export function accountRef(mfa: ManagedAccountMfa): AccountRef {
 }
 
 /** Status references: where the material is, never what it is. */
-export function materialRefs(store: ResolvedStore, meta: StoredMaterialMetadata): { seed: StoredMaterialRef; codes: StoredMaterialRef } {
-  const base = { storeKind: store.storeKind, ...(store.storeName ? { storeName: store.storeName } : {}), provider: store.provider.kind };
+export function materialRefs(
+  store: ResolvedStore,
+  meta: StoredMaterialMetadata,
+): { seed: StoredMaterialRef; codes: StoredMaterialRef } {
+  const base = {
+    storeKind: store.storeKind,
+    ...(store.storeName ? { storeName: store.storeName } : {}),
+    provider: store.provider.kind,
+  };
   return {
     seed: { ...base, name: meta.seedLocation, ...(meta.active ? { version: meta.active.version } : {}) },
-    codes: { ...base, name: meta.recoveryCodesLocation, ...(meta.recoveryCodes ? { version: meta.recoveryCodes.version } : {}) },
+    codes: {
+      ...base,
+      name: meta.recoveryCodesLocation,
+      ...(meta.recoveryCodes ? { version: meta.recoveryCodes.version } : {}),
+    },
   };
 }

@@ -58,7 +58,13 @@ export async function startDjangoSite(options: DjangoSiteOptions): Promise<Djang
   try {
     await manage(['migrate', '--noinput', '-v', '0']);
     child = spawnSite(options, env, workDir, port);
-    await waitUntilReady(options.name, `${url}${options.readyPath}`, child, workDir, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    await waitUntilReady(
+      options.name,
+      `${url}${options.readyPath}`,
+      child,
+      workDir,
+      options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    );
   } catch (e: unknown) {
     await stop();
     throw e;
@@ -66,25 +72,39 @@ export async function startDjangoSite(options: DjangoSiteOptions): Promise<Djang
   return { url, pid: child.pid ?? -1, startupMs: Date.now() - started, manage, stop };
 }
 
-function runManage(options: DjangoSiteOptions, env: NodeJS.ProcessEnv, args: readonly string[], stdin?: string): Promise<string> {
+function runManage(
+  options: DjangoSiteOptions,
+  env: NodeJS.ProcessEnv,
+  args: readonly string[],
+  stdin?: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(join(options.venv, 'bin', 'python'), ['manage.py', ...args], { cwd: options.projectDir, env, timeout: 120_000 },
+    const child = execFile(
+      join(options.venv, 'bin', 'python'),
+      ['manage.py', ...args],
+      { cwd: options.projectDir, env, timeout: 120_000 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`manage.py ${args[0]} failed: ${stderr.split('\n').slice(-15).join('\n')}`));
         else resolve(stdout);
-      });
+      },
+    );
     child.stdin?.end(stdin ?? '');
   });
 }
 
 function spawnSite(options: DjangoSiteOptions, env: NodeJS.ProcessEnv, workDir: string, port: number): ChildProcess {
   const log = createWriteStream(join(workDir, 'site.log'));
-  const child = spawn(join(options.venv, 'bin', 'python'), ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload'], {
-    cwd: options.projectDir, env,
-    // Own process group, so stop() signals the server and anything it started together.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    join(options.venv, 'bin', 'python'),
+    ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload'],
+    {
+      cwd: options.projectDir,
+      env,
+      // Own process group, so stop() signals the server and anything it started together.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
@@ -120,11 +140,19 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function waitUntilReady(name: string, url: string, child: ChildProcess, workDir: string, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  name: string,
+  url: string,
+  child: ChildProcess,
+  workDir: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the ${name} test site exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${await logTail(workDir)}`);
+      throw new Error(
+        `the ${name} test site exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${await logTail(workDir)}`,
+      );
     }
     if (await answers(url)) return;
     await sleep(200);

@@ -26,7 +26,10 @@ export async function pythonAppVersion(app: PythonApp): Promise<string> {
  * hack/fetch-python-app.sh. Later calls cost one short script run, which only compares the requirements file.
  */
 export async function ensurePythonApp(app: PythonApp): Promise<string> {
-  const { stdout } = await run(`${REPO_ROOT}/hack/fetch-python-app.sh`, [app], { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
+  const { stdout } = await run(`${REPO_ROOT}/hack/fetch-python-app.sh`, [app], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
   const venv = stdout.trim().split('\n').at(-1);
   if (!venv) throw new Error(`hack/fetch-python-app.sh ${app} printed no virtualenv directory`);
   return venv;

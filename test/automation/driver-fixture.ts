@@ -9,7 +9,11 @@ import { InMemoryKube } from './in-memory-kube.ts';
 import { InMemoryStore } from './in-memory-store.ts';
 
 export const NS = 'team-a';
-export const CODE_SERVICE: RunCodeService = { url: 'https://codes.mfa-operator-system.svc', caBundle: 'PEM', audience: 'mfa-operator.io/code-service' };
+export const CODE_SERVICE: RunCodeService = {
+  url: 'https://codes.mfa-operator-system.svc',
+  caBundle: 'PEM',
+  audience: 'mfa-operator.io/code-service',
+};
 
 /**
  * The job driver's world for unit tests: an in-memory API (recording its calls), an in-memory store that passes the
@@ -20,31 +24,54 @@ export class DriverFixture {
   readonly store = new InMemoryStore();
   readonly metrics: OperatorMetrics = createMetrics();
   now = Date.parse('2026-12-01T12:00:00Z');
-  settings: RunnerSettings = { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test', retryBaseSeconds: 1, retryMaxSeconds: 1 };
+  settings: RunnerSettings = {
+    ...DEFAULT_RUNNER_SETTINGS,
+    image: 'runner:test',
+    retryBaseSeconds: 1,
+    retryMaxSeconds: 1,
+  };
   /** The credentials Secret's resourceVersion; undefined plays a Secret that is missing or not opted in. */
   credentials: string | undefined = '1';
   #accounts = 0;
 
   driver(options: { codeService?: RunCodeService } = { codeService: CODE_SERVICE }): JobAutomationDriver {
     return new JobAutomationDriver({
-      core: this.kube.core, batch: this.kube.batch, rbac: this.kube.rbac, jobs: () => this.kube.jobs(), credentialsVersion: () => this.credentials,
+      core: this.kube.core,
+      batch: this.kube.batch,
+      rbac: this.kube.rbac,
+      jobs: () => this.kube.jobs(),
+      credentialsVersion: () => this.credentials,
       stores: { forAccount: async () => ({ provider: this.store, storeKind: 'Default', description: 'memory' }) },
-      settings: this.settings, metrics: this.metrics, log: createLogger('test', { level: 'silent' }), now: () => new Date(this.now), ...options,
+      settings: this.settings,
+      metrics: this.metrics,
+      log: createLogger('test', { level: 'silent' }),
+      now: () => new Date(this.now),
+      ...options,
     });
   }
 
   account(spec: Partial<ManagedAccountMfa['spec']> = {}, status: ManagedAccountMfa['status'] = {}): ManagedAccountMfa {
     this.#accounts += 1;
     return {
-      apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa',
-      metadata: { name: 'acct', namespace: NS, uid: `uid-${this.#accounts}`, generation: 1, creationTimestamp: new Date(this.now) },
+      apiVersion: 'mfa-operator.io/v1alpha1',
+      kind: 'ManagedAccountMfa',
+      metadata: {
+        name: 'acct',
+        namespace: NS,
+        uid: `uid-${this.#accounts}`,
+        generation: 1,
+        creationTimestamp: new Date(this.now),
+      },
       spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'acct-login' } }, ...spec },
       status,
     } as ManagedAccountMfa;
   }
 
   newestJob(action: string): string {
-    return this.kube.jobs().filter((j) => j.metadata?.labels?.['mfa-operator.io/action'] === action).at(-1)!.metadata!.name!;
+    return this.kube
+      .jobs()
+      .filter((j) => j.metadata?.labels?.['mfa-operator.io/action'] === action)
+      .at(-1)!.metadata!.name!;
   }
 
   /** The runner's writes to its result Secret (it may update only that one). */
@@ -60,4 +87,10 @@ export async function apply(mfa: ManagedAccountMfa, step: AutomationStep): Promi
   await step.afterStatusWritten?.();
 }
 
-export const failed = (reason: string, retryable: boolean, extra: Record<string, unknown> = {}) => ({ outcome: 'Failed', reason, message: `failed: ${reason}`, retryable, ...extra });
+export const failed = (reason: string, retryable: boolean, extra: Record<string, unknown> = {}) => ({
+  outcome: 'Failed',
+  reason,
+  message: `failed: ${reason}`,
+  retryable,
+  ...extra,
+});

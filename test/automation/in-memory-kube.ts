@@ -1,6 +1,16 @@
-import { ApiException, type BatchV1Api, type CoreV1Api, type RbacAuthorizationV1Api, type V1Job, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import {
+  ApiException,
+  type BatchV1Api,
+  type CoreV1Api,
+  type RbacAuthorizationV1Api,
+  type V1Job,
+  type V1Pod,
+  type V1Secret,
+} from '@kubernetes/client-node';
 
-type Stored = { metadata?: { name?: string; namespace?: string; creationTimestamp?: Date; annotations?: Record<string, string> } };
+type Stored = {
+  metadata?: { name?: string; namespace?: string; creationTimestamp?: Date; annotations?: Record<string, string> };
+};
 
 /**
  * The few API calls the job driver and the harvest make, over maps: a unit-test stand-in for the API server (the
@@ -28,7 +38,10 @@ export class InMemoryKube {
   /** Creates or replaces a ConfigMap, with a new resourceVersion as the API server gives every write. */
   putConfigMap(namespace: string, name: string, data: Record<string, string>): void {
     this.#clock += 1000;
-    this.kind('ConfigMap').set(`${namespace}/${name}`, { metadata: { name, namespace, resourceVersion: String(this.#clock) }, data } as Stored);
+    this.kind('ConfigMap').set(`${namespace}/${name}`, {
+      metadata: { name, namespace, resourceVersion: String(this.#clock) },
+      data,
+    } as Stored);
   }
 
   /**
@@ -38,26 +51,54 @@ export class InMemoryKube {
   finishRun(namespace: string, name: string, outcome: Record<string, unknown>, at = new Date(this.#clock)): void {
     const job = this.kind<V1Job>('Job').get(`${namespace}/${name}`)!;
     const type = outcome.outcome === 'Failed' ? 'Failed' : 'Complete';
-    job.status = { conditions: [{ type, status: 'True', ...(type === 'Failed' ? { reason: 'BackoffLimitExceeded' } : {}), lastTransitionTime: at }] };
+    job.status = {
+      conditions: [
+        {
+          type,
+          status: 'True',
+          ...(type === 'Failed' ? { reason: 'BackoffLimitExceeded' } : {}),
+          lastTransitionTime: at,
+        },
+      ],
+    };
     const pod: V1Pod = {
       metadata: { name: `${name}-pod`, namespace, labels: { 'job-name': name } },
-      status: { containerStatuses: [{ name: 'runner', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: type === 'Failed' ? 1 : 0, message: JSON.stringify(outcome) } } }] },
+      status: {
+        containerStatuses: [
+          {
+            name: 'runner',
+            image: 'i',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: type === 'Failed' ? 1 : 0, message: JSON.stringify(outcome) } },
+          },
+        ],
+      },
     };
     this.kind<V1Pod>('Pod').set(`${namespace}/${pod.metadata!.name}`, pod);
   }
 
   get core(): CoreV1Api {
     return {
-      createNamespacedServiceAccount: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('ServiceAccount', namespace, body),
-      createNamespacedSecret: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('Secret', namespace, body),
-      readNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => this.#read('Secret', namespace, name),
-      readNamespacedConfigMap: async ({ namespace, name }: { namespace: string; name: string }) => this.#read('ConfigMap', namespace, name),
-      deleteNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('Secret', namespace, name),
-      deleteNamespacedServiceAccount: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('ServiceAccount', namespace, name),
+      createNamespacedServiceAccount: async ({ namespace, body }: { namespace: string; body: Stored }) =>
+        this.#create('ServiceAccount', namespace, body),
+      createNamespacedSecret: async ({ namespace, body }: { namespace: string; body: Stored }) =>
+        this.#create('Secret', namespace, body),
+      readNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#read('Secret', namespace, name),
+      readNamespacedConfigMap: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#read('ConfigMap', namespace, name),
+      deleteNamespacedSecret: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#delete('Secret', namespace, name),
+      deleteNamespacedServiceAccount: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#delete('ServiceAccount', namespace, name),
       listNamespacedPod: async ({ namespace, labelSelector }: { namespace: string; labelSelector: string }) => {
         this.calls.push(`list Pod ${namespace} ${labelSelector}`);
         const [key, value] = labelSelector.split('=');
-        const items = [...this.kind<V1Pod>('Pod').values()].filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[key!] === value);
+        const items = [...this.kind<V1Pod>('Pod').values()].filter(
+          (p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[key!] === value,
+        );
         return { items: structuredClone(items) };
       },
     } as unknown as CoreV1Api;
@@ -65,21 +106,29 @@ export class InMemoryKube {
 
   get rbac(): RbacAuthorizationV1Api {
     return {
-      createNamespacedRole: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('Role', namespace, body),
-      createNamespacedRoleBinding: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('RoleBinding', namespace, body),
-      deleteNamespacedRole: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('Role', namespace, name),
-      deleteNamespacedRoleBinding: async ({ namespace, name }: { namespace: string; name: string }) => this.#delete('RoleBinding', namespace, name),
+      createNamespacedRole: async ({ namespace, body }: { namespace: string; body: Stored }) =>
+        this.#create('Role', namespace, body),
+      createNamespacedRoleBinding: async ({ namespace, body }: { namespace: string; body: Stored }) =>
+        this.#create('RoleBinding', namespace, body),
+      deleteNamespacedRole: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#delete('Role', namespace, name),
+      deleteNamespacedRoleBinding: async ({ namespace, name }: { namespace: string; name: string }) =>
+        this.#delete('RoleBinding', namespace, name),
     } as unknown as RbacAuthorizationV1Api;
   }
 
   get batch(): BatchV1Api {
     return {
-      createNamespacedJob: async ({ namespace, body }: { namespace: string; body: Stored }) => this.#create('Job', namespace, body),
+      createNamespacedJob: async ({ namespace, body }: { namespace: string; body: Stored }) =>
+        this.#create('Job', namespace, body),
       patchNamespacedJob: async ({ namespace, name, body }: { namespace: string; name: string; body: Stored }) => {
         this.calls.push(`patch Job ${namespace}/${name}`);
         const job = this.kind<V1Job>('Job').get(`${namespace}/${name}`);
         if (!job) throw notFound('Job', name);
-        job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, ...body.metadata?.annotations } };
+        job.metadata = {
+          ...job.metadata,
+          annotations: { ...job.metadata?.annotations, ...body.metadata?.annotations },
+        };
         return structuredClone(job);
       },
     } as unknown as BatchV1Api;
@@ -90,7 +139,10 @@ export class InMemoryKube {
     this.calls.push(`create ${kind} ${key}`);
     if (this.kind(kind).has(key)) throw new ApiException(409, `${kind} ${key} exists`, {}, {});
     this.#clock += 1000;
-    const stored = structuredClone({ ...body, metadata: { ...body.metadata, namespace, creationTimestamp: new Date(this.#clock) } });
+    const stored = structuredClone({
+      ...body,
+      metadata: { ...body.metadata, namespace, creationTimestamp: new Date(this.#clock) },
+    });
     this.kind(kind).set(key, stored);
     return structuredClone(stored);
   }

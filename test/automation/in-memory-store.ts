@@ -1,5 +1,22 @@
-import { STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type SecretStoreProvider, type SeedMetadata, type StoredMaterialMetadata, type StoredSeed, type StoreValidation, type TotpSeedMaterial } from '../../operator/stores/provider.ts';
-import { checkRecoveryCodes, checkSeedMaterial, encodeRecoveryCodes, sameSeed, seedFrom, seedParameters } from '../../operator/stores/material.ts';
+import {
+  STORE_PROVIDER_API_VERSION,
+  type AccountRef,
+  type RecoveryCodes,
+  type SecretStoreProvider,
+  type SeedMetadata,
+  type StoredMaterialMetadata,
+  type StoredSeed,
+  type StoreValidation,
+  type TotpSeedMaterial,
+} from '../../operator/stores/provider.ts';
+import {
+  checkRecoveryCodes,
+  checkSeedMaterial,
+  encodeRecoveryCodes,
+  sameSeed,
+  seedFrom,
+  seedParameters,
+} from '../../operator/stores/material.ts';
 import { StoreError } from '../../operator/stores/store-error.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
 
@@ -29,7 +46,8 @@ export class InMemoryStore implements SecretStoreProvider {
   }
 
   #check(method: string): void {
-    if (this.failing.has(method)) throw new StoreError('SecretStoreUnavailable', `in-memory store: ${method} is failing`);
+    if (this.failing.has(method))
+      throw new StoreError('SecretStoreUnavailable', `in-memory store: ${method} is failing`);
   }
 
   async writePendingSeed(ref: AccountRef, seed: TotpSeedMaterial): Promise<SeedMetadata> {
@@ -37,7 +55,11 @@ export class InMemoryStore implements SecretStoreProvider {
     checkSeedMaterial(seed);
     const slots = this.#slots(ref);
     if (slots.pending && sameSeed(slots.pending.seed, seed)) return slots.pending.metadata;
-    const metadata: SeedMetadata = { version: String(++this.#versions), ...seedParameters(seed), createdAt: CREATED_AT };
+    const metadata: SeedMetadata = {
+      version: String(++this.#versions),
+      ...seedParameters(seed),
+      createdAt: CREATED_AT,
+    };
     // A copy, as a real store keeps its own bytes: the caller's object changing later changes nothing stored.
     slots.pending = { seed: seedFrom(seed.secret, seed), metadata };
     return metadata;
@@ -67,7 +89,8 @@ export class InMemoryStore implements SecretStoreProvider {
     this.#check('writeRecoveryCodes');
     checkRecoveryCodes(codes);
     const slots = this.#slots(ref);
-    if (slots.codes && encodeRecoveryCodes(slots.codes.codes).equals(encodeRecoveryCodes(codes))) return slots.codes.metadata;
+    if (slots.codes && encodeRecoveryCodes(slots.codes.codes).equals(encodeRecoveryCodes(codes)))
+      return slots.codes.metadata;
     const metadata = { version: String(++this.#versions), count: codes.reveal().length, createdAt: CREATED_AT };
     slots.codes = { codes: new SecretValue([...codes.reveal()]), metadata };
     return metadata;
@@ -80,8 +103,11 @@ export class InMemoryStore implements SecretStoreProvider {
   async readMetadata(ref: AccountRef): Promise<StoredMaterialMetadata> {
     const slots = this.#slots(ref);
     return {
-      seedLocation: `${ref.name}-totp`, recoveryCodesLocation: `${ref.name}-recovery-codes`,
-      active: slots.active?.metadata, pending: slots.pending?.metadata, recoveryCodes: slots.codes?.metadata,
+      seedLocation: `${ref.name}-totp`,
+      recoveryCodesLocation: `${ref.name}-recovery-codes`,
+      active: slots.active?.metadata,
+      pending: slots.pending?.metadata,
+      recoveryCodes: slots.codes?.metadata,
     };
   }
 

@@ -40,15 +40,28 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-const driver = () => new JobAutomationDriver({
-  core, batch, rbac: cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api), jobs: () => jobs, credentialsVersion: () => '1',
-  stores: { forAccount: async () => ({ provider: store, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
-  settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' }, metrics: createMetrics(), log: createLogger('test', { level: 'silent' }),
-  codeService: { url: 'https://mfa-operator-codes.mfa-operator-system.svc', caBundle: 'PEM', audience: 'mfa-operator.io/code-service' },
-});
+const driver = () =>
+  new JobAutomationDriver({
+    core,
+    batch,
+    rbac: cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api),
+    jobs: () => jobs,
+    credentialsVersion: () => '1',
+    stores: { forAccount: async () => ({ provider: store, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
+    settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' },
+    metrics: createMetrics(),
+    log: createLogger('test', { level: 'silent' }),
+    codeService: {
+      url: 'https://mfa-operator-codes.mfa-operator-system.svc',
+      caBundle: 'PEM',
+      audience: 'mfa-operator.io/code-service',
+    },
+  });
 
 async function observe(mfa: ManagedAccountMfa): Promise<void> {
-  jobs = (await batch.listNamespacedJob({ namespace: NS, labelSelector: `mfa-operator.io/account-uid=${mfa.metadata.uid}` })).items;
+  jobs = (
+    await batch.listNamespacedJob({ namespace: NS, labelSelector: `mfa-operator.io/account-uid=${mfa.metadata.uid}` })
+  ).items;
 }
 
 async function apply(mfa: ManagedAccountMfa, step: AutomationStep): Promise<void> {
@@ -60,32 +73,107 @@ async function apply(mfa: ManagedAccountMfa, step: AutomationStep): Promise<void
 async function finish(name: string, outcome: Record<string, unknown>): Promise<void> {
   const now = new Date();
   const failed = outcome.outcome === 'Failed';
-  const pod = await core.createNamespacedPod({ namespace: NS, body: {
-    metadata: { name: `${name}-pod`, labels: { 'job-name': name } }, spec: { containers: [{ name: 'runner', image: 'runner:test' }] },
-  } });
-  await core.replaceNamespacedPodStatus({ namespace: NS, name: pod.metadata!.name!, body: { ...pod, status: {
-    phase: failed ? 'Failed' : 'Succeeded', containerStatuses: [{ name: 'runner', image: 'runner:test', imageID: '', ready: false, restartCount: 0,
-      state: { terminated: { exitCode: failed ? 1 : 0, message: JSON.stringify(outcome), startedAt: now, finishedAt: now } } }],
-  } } });
+  const pod = await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name: `${name}-pod`, labels: { 'job-name': name } },
+      spec: { containers: [{ name: 'runner', image: 'runner:test' }] },
+    },
+  });
+  await core.replaceNamespacedPodStatus({
+    namespace: NS,
+    name: pod.metadata!.name!,
+    body: {
+      ...pod,
+      status: {
+        phase: failed ? 'Failed' : 'Succeeded',
+        containerStatuses: [
+          {
+            name: 'runner',
+            image: 'runner:test',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: {
+                exitCode: failed ? 1 : 0,
+                message: JSON.stringify(outcome),
+                startedAt: now,
+                finishedAt: now,
+              },
+            },
+          },
+        ],
+      },
+    },
+  });
   const job = await batch.readNamespacedJob({ namespace: NS, name });
   const conditions = failed
-    ? [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'failed', lastTransitionTime: now, lastProbeTime: now },
-      { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'failed', lastTransitionTime: now, lastProbeTime: now }]
-    : [{ type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'done', lastTransitionTime: now, lastProbeTime: now },
-      { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'done', lastTransitionTime: now, lastProbeTime: now }];
-  await batch.replaceNamespacedJobStatus({ namespace: NS, name, body: { ...job, status: {
-    startTime: now, ...(failed ? { failed: 1 } : { succeeded: 1, completionTime: now }), conditions,
-  } } });
+    ? [
+        {
+          type: 'FailureTarget',
+          status: 'True',
+          reason: 'BackoffLimitExceeded',
+          message: 'failed',
+          lastTransitionTime: now,
+          lastProbeTime: now,
+        },
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'BackoffLimitExceeded',
+          message: 'failed',
+          lastTransitionTime: now,
+          lastProbeTime: now,
+        },
+      ]
+    : [
+        {
+          type: 'SuccessCriteriaMet',
+          status: 'True',
+          reason: 'CompletionsReached',
+          message: 'done',
+          lastTransitionTime: now,
+          lastProbeTime: now,
+        },
+        {
+          type: 'Complete',
+          status: 'True',
+          reason: 'CompletionsReached',
+          message: 'done',
+          lastTransitionTime: now,
+          lastProbeTime: now,
+        },
+      ];
+  await batch.replaceNamespacedJobStatus({
+    namespace: NS,
+    name,
+    body: {
+      ...job,
+      status: {
+        startTime: now,
+        ...(failed ? { failed: 1 } : { succeeded: 1, completionTime: now }),
+        conditions,
+      },
+    },
+  });
 }
 
 /** Everything of the runs a namespace reader sees, decoded: Secrets (not the store's own), Jobs, ServiceAccounts, Roles. */
 async function runsAsSeen(): Promise<string> {
-  const secrets = (await core.listNamespacedSecret({ namespace: NS })).items.filter((s) => !s.metadata?.labels?.['mfa-operator.io/material']);
-  const decoded = secrets.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')));
+  const secrets = (await core.listNamespacedSecret({ namespace: NS })).items.filter(
+    (s) => !s.metadata?.labels?.['mfa-operator.io/material'],
+  );
+  const decoded = secrets.flatMap((s) =>
+    Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')),
+  );
   const rbac = cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   return [
-    JSON.stringify(secrets), ...decoded, JSON.stringify((await batch.listNamespacedJob({ namespace: NS })).items),
-    JSON.stringify((await core.listNamespacedServiceAccount({ namespace: NS })).items), JSON.stringify((await rbac.listNamespacedRole({ namespace: NS })).items),
+    JSON.stringify(secrets),
+    ...decoded,
+    JSON.stringify((await batch.listNamespacedJob({ namespace: NS })).items),
+    JSON.stringify((await core.listNamespacedServiceAccount({ namespace: NS })).items),
+    JSON.stringify((await rbac.listNamespacedRole({ namespace: NS })).items),
   ].join('\n');
 }
 
@@ -93,7 +181,7 @@ function expectNone(text: string, seeds: readonly TotpSeed[]): void {
   for (const seed of seeds) {
     const secret = seed.secret.reveal();
     for (const form of [secret, secret.toLowerCase(), Buffer.from(secret).toString('base64')]) {
-      expect(text.includes(form), 'a stored seed is in a run\'s Secret, Job or RBAC').toBe(false);
+      expect(text.includes(form), "a stored seed is in a run's Secret, Job or RBAC").toBe(false);
     }
   }
 }
@@ -102,17 +190,28 @@ describe('runs never receive a stored seed (issue 11, item 8)', () => {
   it('enrol, then rotate, then disable: no run object holds the active or the pending seed', async () => {
     const account = await fixture.account();
     const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
-    const mfa = await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: MANAGED_ACCOUNT_MFA.plural, body: {
-      apiVersion: `${GROUP}/${VERSION}`, kind: MANAGED_ACCOUNT_MFA.kind, metadata: { name: 'seedless' },
-      spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'seedless-login' } } },
-    } }) as ManagedAccountMfa;
+    const mfa = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: MANAGED_ACCOUNT_MFA.plural,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: MANAGED_ACCOUNT_MFA.kind,
+        metadata: { name: 'seedless' },
+        spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'seedless-login' } } },
+      },
+    })) as ManagedAccountMfa;
     const ref = accountRef(mfa);
 
     // Enrol for real: Chromium turns MFA on and the run writes its result Secret; the harvest stores the seed.
     await apply(mfa, await driver().step(mfa));
     await observe(mfa);
     const enable = jobs[0]!.metadata!.name!;
-    const enabled = await account.run({ sink: { type: 'kubernetes', namespace: NS, secretName: enable } }, new KubernetesResultSink(NS, enable, cp.kubeConfig()));
+    const enabled = await account.run(
+      { sink: { type: 'kubernetes', namespace: NS, secretName: enable } },
+      new KubernetesResultSink(NS, enable, cp.kubeConfig()),
+    );
     expect(enabled).toMatchObject({ outcome: 'Enabled' });
     await finish(enable, { outcome: 'Enabled', reason: 'Enabled', message: 'on', retryable: false });
     await observe(mfa);
@@ -141,6 +240,8 @@ describe('runs never receive a stored seed (issue 11, item 8)', () => {
     await observe(mfa);
     expect(jobs.some((j) => j.metadata?.labels?.['mfa-operator.io/action'] === 'disable')).toBe(true);
     expectNone(await runsAsSeen(), [S0, S1]);
-    expect((await store.readActiveSeed(ref))?.seed.secret.reveal(), 'the store still holds the seeds').toBe(S0.secret.reveal());
+    expect((await store.readActiveSeed(ref))?.seed.secret.reveal(), 'the store still holds the seeds').toBe(
+      S0.secret.reveal(),
+    );
   }, 180_000);
 });

@@ -18,8 +18,13 @@ export interface NodeBinaries {
 }
 
 const FILES = {
-  kubelet: 'kubelet', kubeControllerManager: 'kube-controller-manager', kubeScheduler: 'kube-scheduler',
-  kubeProxy: 'kube-proxy', containerd: 'containerd', containerdShim: 'containerd-shim-runc-v2', ctr: 'ctr',
+  kubelet: 'kubelet',
+  kubeControllerManager: 'kube-controller-manager',
+  kubeScheduler: 'kube-scheduler',
+  kubeProxy: 'kube-proxy',
+  containerd: 'containerd',
+  containerdShim: 'containerd-shim-runc-v2',
+  ctr: 'ctr',
   pauseImage: 'pause.oci.tar',
 } as const;
 
@@ -40,14 +45,29 @@ export function defaultNodeAssetsDirectory(env: NodeJS.ProcessEnv = process.env)
 /** Finds the node's binaries in MFA_NODE_ASSETS (make node builds them) and runc and CNI from Debian. */
 export function findNodeBinaries(env: NodeJS.ProcessEnv = process.env): NodeBinaries {
   const assets = env.MFA_NODE_ASSETS || defaultNodeAssetsDirectory(env);
-  const built = Object.fromEntries(Object.entries(FILES).map(([key, file]) => [key, join(assets, file)])) as Record<keyof typeof FILES, string>;
-  const missing = Object.entries(built).filter(([key, path]) => !present(path, key === 'pauseImage' ? constants.R_OK : constants.X_OK));
+  const built = Object.fromEntries(Object.entries(FILES).map(([key, file]) => [key, join(assets, file)])) as Record<
+    keyof typeof FILES,
+    string
+  >;
+  const missing = Object.entries(built).filter(
+    ([key, path]) => !present(path, key === 'pauseImage' ? constants.R_OK : constants.X_OK),
+  );
   if (missing.length > 0) {
-    throw new ClusterError('NodeBinariesMissing', `MFA_NODE_ASSETS (${assets}) lacks ${missing.map(([, p]) => p.split('/').at(-1)).join(', ')}: run \`make node\``);
+    throw new ClusterError(
+      'NodeBinariesMissing',
+      `MFA_NODE_ASSETS (${assets}) lacks ${missing.map(([, p]) => p.split('/').at(-1)).join(', ')}: run \`make node\``,
+    );
   }
   const debian = { runc: '/usr/sbin/runc', cniPlugins: '/usr/lib/cni' };
-  if (!present(debian.runc) || !present(join(debian.cniPlugins, 'bridge')) || !present(join(debian.cniPlugins, 'host-local'))) {
-    throw new ClusterError('HostToolMissing', 'runc or the CNI plugins (bridge, host-local) are missing: run `make node-packages` (Debian runc, containernetworking-plugins)');
+  if (
+    !present(debian.runc) ||
+    !present(join(debian.cniPlugins, 'bridge')) ||
+    !present(join(debian.cniPlugins, 'host-local'))
+  ) {
+    throw new ClusterError(
+      'HostToolMissing',
+      'runc or the CNI plugins (bridge, host-local) are missing: run `make node-packages` (Debian runc, containernetworking-plugins)',
+    );
   }
   return { ...built, ...debian };
 }

@@ -21,13 +21,20 @@ async function hierarchies(): Promise<string[]> {
 export async function createCgroupRoot(name: string): Promise<void> {
   const dirs = await hierarchies();
   if (!dirs.some((dir) => dir.endsWith('/memory') || dir.endsWith('/unified'))) {
-    throw new ClusterError('CgroupsUnavailable', `no writable cgroup hierarchies under ${CGROUP_MOUNT}: the node needs cgroups (v1 or v2) mounted read-write`);
+    throw new ClusterError(
+      'CgroupsUnavailable',
+      `no writable cgroup hierarchies under ${CGROUP_MOUNT}: the node needs cgroups (v1 or v2) mounted read-write`,
+    );
   }
   for (const dir of dirs) {
     try {
       await mkdir(join(dir, name), { recursive: true });
     } catch (e: unknown) {
-      throw new ClusterError('CgroupsUnavailable', `cannot create ${join(dir, name)}: the node needs writable cgroups`, { cause: e });
+      throw new ClusterError(
+        'CgroupsUnavailable',
+        `cannot create ${join(dir, name)}: the node needs writable cgroups`,
+        { cause: e },
+      );
     }
   }
 }
@@ -42,7 +49,13 @@ export async function cgroupsUnder(name: string): Promise<string[]> {
   }
   for (const hierarchy of await hierarchies()) {
     const root = join(hierarchy, name);
-    if (await stat(root).then(() => true, () => false)) await walk(root);
+    if (
+      await stat(root).then(
+        () => true,
+        () => false,
+      )
+    )
+      await walk(root);
   }
   return found;
 }

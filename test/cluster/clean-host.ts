@@ -28,7 +28,8 @@ export async function cleanHost(state: HostState): Promise<void> {
   const unrestored = await restoreSysctls(state.sysctls);
   if (unrestored.length > 0) throw new Error(`could not restore sysctls ${unrestored.join(', ')}`);
   const results = await readdir(CNI_RESULTS).catch(() => [] as string[]);
-  for (const name of results.filter((n) => n.startsWith(`${NETWORK.cniNetworkName}-`))) await rm(join(CNI_RESULTS, name), { force: true });
+  for (const name of results.filter((n) => n.startsWith(`${NETWORK.cniNetworkName}-`)))
+    await rm(join(CNI_RESULTS, name), { force: true });
   for (const dir of state.createdDirs) await rm(dir, { recursive: true, force: true });
   await rm(state.workDir, { recursive: true, force: true });
 }

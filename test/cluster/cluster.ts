@@ -53,17 +53,29 @@ const cacheDir = () => process.env.MFA_OPERATOR_CACHE || join(homedir(), '.cache
 
 function preflight(): NodeBinaries {
   if (process.getuid?.() !== 0) {
-    throw new ClusterError('NotRoot', 'the local cluster runs kubelet, containerd and kube-proxy, which need root: run the tests as root (CI does)');
+    throw new ClusterError(
+      'NotRoot',
+      'the local cluster runs kubelet, containerd and kube-proxy, which need root: run the tests as root (CI does)',
+    );
   }
   return findNodeBinaries();
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, watched: readonly ManagedProcess[]): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  watched: readonly ManagedProcess[],
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
     const dead = watched.find((p) => p.exit);
-    if (dead) throw new ClusterError('NodeNotReady', `${dead.name} exited (${JSON.stringify(dead.exit)}) while waiting for ${what}:\n${dead.tail()}`);
+    if (dead)
+      throw new ClusterError(
+        'NodeNotReady',
+        `${dead.name} exited (${JSON.stringify(dead.exit)}) while waiting for ${what}:\n${dead.tail()}`,
+      );
     try {
       const value = await check();
       if (value !== undefined) return value;
@@ -71,7 +83,10 @@ async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promis
       last = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() > deadline) {
-      throw new ClusterError('NodeNotReady', `${what} did not happen within ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}:\n${watched.map((p) => `--- ${p.name}\n${p.tail(8)}`).join('\n')}`);
+      throw new ClusterError(
+        'NodeNotReady',
+        `${what} did not happen within ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}:\n${watched.map((p) => `--- ${p.name}\n${p.tail(8)}`).join('\n')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -97,16 +112,26 @@ class Cluster implements LocalCluster {
   }
 
   startKubelet(): Promise<ManagedProcess> {
-    const dirs = { work: this.workDir, kubeletRoot: join(this.workDir, 'kubelet'), podLogs: this.podLogsDir, containerdSocket: this.containerdSocket };
+    const dirs = {
+      work: this.workDir,
+      kubeletRoot: join(this.workDir, 'kubelet'),
+      podLogs: this.podLogsDir,
+      containerdSocket: this.containerdSocket,
+    };
     return startKubelet(this.plane, this.binaries, dirs);
   }
 
   async waitNodeReady(): Promise<void> {
     const core = this.plane.kubeConfig().makeApiClient(CoreV1Api);
-    await waitUntil(`node ${NODE_NAME} Ready`, this.timeoutMs, async () => {
-      const node = await core.readNode({ name: NODE_NAME });
-      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, [...this.components, this.containerd!.process]);
+    await waitUntil(
+      `node ${NODE_NAME} Ready`,
+      this.timeoutMs,
+      async () => {
+        const node = await core.readNode({ name: NODE_NAME });
+        return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      [...this.components, this.containerd!.process],
+    );
   }
 
   async restartKubelet(whileStopped?: () => Promise<void>): Promise<void> {
@@ -123,13 +148,19 @@ class Cluster implements LocalCluster {
 
   async loadImage(image: string): Promise<void> {
     const inspected = await host('podman', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFailure: true });
-    if (inspected.code !== 0) throw new ClusterError('ImageLoadFailed', `image ${image} is not in podman's storage: run \`make image IMG=${image}\``);
+    if (inspected.code !== 0)
+      throw new ClusterError(
+        'ImageLoadFailed',
+        `image ${image} is not in podman's storage: run \`make image IMG=${image}\``,
+      );
     const id = inspected.stdout.trim();
     const label = `mfa-operator.io/podman-image-id=${id}`;
     if (await this.containerd!.hasImage(image, label)) return;
     // One archive per image: startCluster loads several at once.
     const archive = join(this.workDir, `image-${id.slice(0, 12)}.tar`);
-    await host('podman', ['save', '--format', 'docker-archive', '--output', archive, image], { timeoutMs: 10 * 60_000 });
+    await host('podman', ['save', '--format', 'docker-archive', '--output', archive, image], {
+      timeoutMs: 10 * 60_000,
+    });
     try {
       await this.containerd!.importArchive(archive, image, label);
     } finally {
@@ -160,8 +191,14 @@ class Cluster implements LocalCluster {
     try {
       const core = this.plane.kubeConfig().makeApiClient(CoreV1Api);
       const namespaces = await core.listNamespace();
-      for (const ns of namespaces.items) await core.deleteCollectionNamespacedPod({ namespace: ns.metadata!.name!, gracePeriodSeconds: 0 });
-      await waitUntil('every pod to be gone', 30_000, async () => ((await core.listPodForAllNamespaces()).items.length === 0 ? true : undefined), []);
+      for (const ns of namespaces.items)
+        await core.deleteCollectionNamespacedPod({ namespace: ns.metadata!.name!, gracePeriodSeconds: 0 });
+      await waitUntil(
+        'every pod to be gone',
+        30_000,
+        async () => ((await core.listPodForAllNamespaces()).items.length === 0 ? true : undefined),
+        [],
+      );
     } catch {
       // Best effort: the forced cleanup below removes whatever kubelet did not.
     }
@@ -180,7 +217,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   let last = began;
   const step = <T>(what: string, value: T): T => {
     const now = Date.now();
-    options.progress?.(`${what} (${((now - last) / 1000).toFixed(1)} s, ${((now - began) / 1000).toFixed(1)} s in all)`);
+    options.progress?.(
+      `${what} (${((now - last) / 1000).toFixed(1)} s, ${((now - began) / 1000).toFixed(1)} s in all)`,
+    );
     last = now;
     return value;
   };
@@ -201,26 +240,47 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     await mkdir(cluster.podLogsDir, { recursive: true });
     const [plane, containerd] = await Promise.all([
       startControlPlane({
-        startTimeoutMs: timeoutMs, auditLog: options.auditLog ?? false,
+        startTimeoutMs: timeoutMs,
+        auditLog: options.auditLog ?? false,
         cluster: {
-          address: NETWORK.nodeAddress, serviceClusterIpRange: NETWORK.serviceRange,
-          servingHosts: [NETWORK.kubernetesServiceAddress, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+          address: NETWORK.nodeAddress,
+          serviceClusterIpRange: NETWORK.serviceRange,
+          servingHosts: [
+            NETWORK.kubernetesServiceAddress,
+            'kubernetes',
+            'kubernetes.default',
+            'kubernetes.default.svc',
+            'kubernetes.default.svc.cluster.local',
+          ],
         },
       }),
-      Containerd.start(binaries, { root: join(cacheDir(), 'node', 'containerd'), state: join(workDir, 'containerd', 'state'), socket: containerdSocket, cniConfDir }, workDir, timeoutMs),
+      Containerd.start(
+        binaries,
+        {
+          root: join(cacheDir(), 'node', 'containerd'),
+          state: join(workDir, 'containerd', 'state'),
+          socket: containerdSocket,
+          cniConfDir,
+        },
+        workDir,
+        timeoutMs,
+      ),
     ]);
     step('control plane and containerd ready', plane);
     cluster.plane = plane;
     cluster.containerd = containerd;
     await containerd.importArchive(binaries.pauseImage, PAUSE_IMAGE);
     step('sandbox image loaded', plane);
-    await plane.kubeConfig().makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
-      body: {
-        metadata: { name: 'mfa-operator:node' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `system:node:${NODE_NAME}` }],
-      },
-    });
+    await plane
+      .kubeConfig()
+      .makeApiClient(RbacAuthorizationV1Api)
+      .createClusterRoleBinding({
+        body: {
+          metadata: { name: 'mfa-operator:node' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `system:node:${NODE_NAME}` }],
+        },
+      });
     cluster.components.push(
       await startControllerManager(plane, binaries, workDir),
       await startScheduler(plane, binaries, workDir),
@@ -233,7 +293,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     const watched = [...cluster.components, containerd.process];
     await cluster.waitNodeReady();
     step('node Ready', plane);
-    await waitUntil('the default ServiceAccount', timeoutMs, async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })) ?? undefined, watched);
+    await waitUntil(
+      'the default ServiceAccount',
+      timeoutMs,
+      async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })) ?? undefined,
+      watched,
+    );
     await imagesLoaded;
     step('images loaded', plane);
     return cluster;

@@ -26,30 +26,50 @@ export interface NodeDirectories {
 }
 
 /** kube-controller-manager with every default controller: job, garbage collector, token, service account ... */
-export async function startControllerManager(plane: ControlPlane, binaries: NodeBinaries, work: string): Promise<ManagedProcess> {
+export async function startControllerManager(
+  plane: ControlPlane,
+  binaries: NodeBinaries,
+  work: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await plane.createUser(USERS.controllerManager);
-  return ManagedProcess.start('kube-controller-manager', binaries.kubeControllerManager, [
-    `--kubeconfig=${kubeconfig}`,
-    `--service-account-private-key-file=${plane.files.serviceAccountKey}`,
-    `--root-ca-file=${plane.files.servingCa}`,
-    '--use-service-account-credentials=true',
-    '--controllers=*',
-    '--leader-elect=false',
-    '--secure-port=0',
-    `--cluster-cidr=${NETWORK.podSubnet}`,
-    `--service-cluster-ip-range=${NETWORK.serviceRange}`,
-  ], join(work, 'kube-controller-manager.log'));
+  return ManagedProcess.start(
+    'kube-controller-manager',
+    binaries.kubeControllerManager,
+    [
+      `--kubeconfig=${kubeconfig}`,
+      `--service-account-private-key-file=${plane.files.serviceAccountKey}`,
+      `--root-ca-file=${plane.files.servingCa}`,
+      '--use-service-account-credentials=true',
+      '--controllers=*',
+      '--leader-elect=false',
+      '--secure-port=0',
+      `--cluster-cidr=${NETWORK.podSubnet}`,
+      `--service-cluster-ip-range=${NETWORK.serviceRange}`,
+    ],
+    join(work, 'kube-controller-manager.log'),
+  );
 }
 
-export async function startScheduler(plane: ControlPlane, binaries: NodeBinaries, work: string): Promise<ManagedProcess> {
+export async function startScheduler(
+  plane: ControlPlane,
+  binaries: NodeBinaries,
+  work: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await plane.createUser(USERS.scheduler);
-  return ManagedProcess.start('kube-scheduler', binaries.kubeScheduler, [
-    `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0',
-  ], join(work, 'kube-scheduler.log'));
+  return ManagedProcess.start(
+    'kube-scheduler',
+    binaries.kubeScheduler,
+    [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'],
+    join(work, 'kube-scheduler.log'),
+  );
 }
 
 /** kube-proxy in iptables mode, told not to touch conntrack limits or route_localnet. */
-export async function startKubeProxy(plane: ControlPlane, binaries: NodeBinaries, work: string): Promise<ManagedProcess> {
+export async function startKubeProxy(
+  plane: ControlPlane,
+  binaries: NodeBinaries,
+  work: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await plane.createUser(USERS.proxy);
   const config = {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
@@ -75,7 +95,11 @@ export async function startKubeProxy(plane: ControlPlane, binaries: NodeBinaries
  * kubelet on cgroup v1 or v2 with the cgroupfs driver, its state in the cluster's directory,
  * no host DNS for pods, and eviction thresholds that a busy shared disk does not trip.
  */
-export async function startKubelet(plane: ControlPlane, binaries: NodeBinaries, dirs: NodeDirectories): Promise<ManagedProcess> {
+export async function startKubelet(
+  plane: ControlPlane,
+  binaries: NodeBinaries,
+  dirs: NodeDirectories,
+): Promise<ManagedProcess> {
   const kubeconfig = await plane.createUser(USERS.kubelet, ['system:nodes']);
   const config = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -85,7 +109,11 @@ export async function startKubelet(plane: ControlPlane, binaries: NodeBinaries, 
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: await freeLoopbackPort(),
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: plane.files.clientCa } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { enabled: false },
+      x509: { clientCAFile: plane.files.clientCa },
+    },
     authorization: { mode: 'AlwaysAllow' },
     cgroupDriver: 'cgroupfs',
     cgroupRoot: CGROUP_ROOT,
@@ -94,7 +122,13 @@ export async function startKubelet(plane: ControlPlane, binaries: NodeBinaries, 
     containerRuntimeEndpoint: `unix://${dirs.containerdSocket}`,
     podLogsDir: dirs.podLogs,
     resolvConf: '',
-    evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%', 'imagefs.inodesFree': '1%' },
+    evictionHard: {
+      'memory.available': '1Mi',
+      'nodefs.available': '1%',
+      'imagefs.available': '1%',
+      'nodefs.inodesFree': '1%',
+      'imagefs.inodesFree': '1%',
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     serializeImagePulls: false,
@@ -104,8 +138,17 @@ export async function startKubelet(plane: ControlPlane, binaries: NodeBinaries, 
   };
   const path = join(dirs.work, 'kubelet.yaml');
   await writeFile(path, stringify(config));
-  return ManagedProcess.start('kubelet', binaries.kubelet, [
-    `--config=${path}`, `--kubeconfig=${kubeconfig}`, `--root-dir=${dirs.kubeletRoot}`,
-    `--cert-dir=${join(dirs.kubeletRoot, 'pki')}`, `--node-ip=${NETWORK.nodeAddress}`, `--hostname-override=${NODE_NAME}`,
-  ], join(dirs.work, 'kubelet.log'));
+  return ManagedProcess.start(
+    'kubelet',
+    binaries.kubelet,
+    [
+      `--config=${path}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--root-dir=${dirs.kubeletRoot}`,
+      `--cert-dir=${join(dirs.kubeletRoot, 'pki')}`,
+      `--node-ip=${NETWORK.nodeAddress}`,
+      `--hostname-override=${NODE_NAME}`,
+    ],
+    join(dirs.work, 'kubelet.log'),
+  );
 }

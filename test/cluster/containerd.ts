@@ -70,16 +70,30 @@ export class Containerd {
     this.#ctr = ctr;
   }
 
-  static async start(binaries: NodeBinaries, paths: ContainerdPaths, logDir: string, timeoutMs: number): Promise<Containerd> {
+  static async start(
+    binaries: NodeBinaries,
+    paths: ContainerdPaths,
+    logDir: string,
+    timeoutMs: number,
+  ): Promise<Containerd> {
     await mkdir(paths.root, { recursive: true, mode: 0o700 });
     await mkdir(paths.state, { recursive: true, mode: 0o700 });
     const configPath = join(logDir, 'containerd.toml');
     await writeFile(configPath, config(binaries, paths));
-    const process = await ManagedProcess.start('containerd', binaries.containerd, ['--config', configPath], join(logDir, 'containerd.log'));
+    const process = await ManagedProcess.start(
+      'containerd',
+      binaries.containerd,
+      ['--config', configPath],
+      join(logDir, 'containerd.log'),
+    );
     const containerd = new Containerd(process, paths.socket, binaries.ctr);
     const deadline = Date.now() + timeoutMs;
     while ((await containerd.ctr(['version'], { allowFailure: true })).code !== 0) {
-      if (process.exit) throw new ClusterError('NodeNotReady', `containerd exited (${JSON.stringify(process.exit)}):\n${process.tail()}`);
+      if (process.exit)
+        throw new ClusterError(
+          'NodeNotReady',
+          `containerd exited (${JSON.stringify(process.exit)}):\n${process.tail()}`,
+        );
       if (Date.now() > deadline) {
         await process.stop();
         throw new ClusterError('NodeNotReady', `containerd did not answer within ${timeoutMs} ms:\n${process.tail()}`);
@@ -103,7 +117,10 @@ export class Containerd {
     if (await this.hasImage(name, label)) return false;
     const imported = await this.ctr(['images', 'import', archive], { allowFailure: true, timeoutMs: 10 * 60_000 });
     if (imported.code !== 0 || !(await this.hasImage(name))) {
-      throw new ClusterError('ImageLoadFailed', `ctr images import ${archive} did not give ${name}: ${imported.stderr.trim().slice(-1000)}`);
+      throw new ClusterError(
+        'ImageLoadFailed',
+        `ctr images import ${archive} did not give ${name}: ${imported.stderr.trim().slice(-1000)}`,
+      );
     }
     if (label) await this.ctr(['images', 'label', name, label]);
     return true;
@@ -117,9 +134,11 @@ export class Containerd {
       await this.ctr(['tasks', 'delete', '--force', id], { allowFailure: true });
     }
     const containers = await this.ctr(['containers', 'ls', '-q'], { allowFailure: true });
-    for (const id of containers.stdout.split('\n').filter(Boolean)) await this.ctr(['containers', 'rm', id], { allowFailure: true });
+    for (const id of containers.stdout.split('\n').filter(Boolean))
+      await this.ctr(['containers', 'rm', id], { allowFailure: true });
     const sandboxes = await this.ctr(['sandboxes', 'ls', '-q'], { allowFailure: true });
-    for (const id of sandboxes.stdout.split('\n').filter(Boolean)) await this.ctr(['sandboxes', 'rm', '--force', id], { allowFailure: true });
+    for (const id of sandboxes.stdout.split('\n').filter(Boolean))
+      await this.ctr(['sandboxes', 'rm', '--force', id], { allowFailure: true });
   }
 
   /** SIGKILLs the runc shims of this containerd: they leave its process group to outlive it. */

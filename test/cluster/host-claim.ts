@@ -22,7 +22,11 @@ export interface HostState {
 /** Directories containerd and the CNI plugins write outside the cluster's own directory. */
 const HOST_DIRS = ['/run/containerd', '/var/lib/cni'];
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 function alive(pid: number): boolean {
   try {
@@ -54,7 +58,12 @@ async function tryClaim(): Promise<boolean> {
 /** A live other process holds it, or a claim is being made right now (its state file not yet written). */
 async function heldByAnother(holder: HostState | undefined): Promise<boolean> {
   if (holder) return holder.pid !== process.pid && alive(holder.pid);
-  const age = Date.now() - (await stat(CLAIM_DIR).then((s) => s.mtimeMs, () => 0));
+  const age =
+    Date.now() -
+    (await stat(CLAIM_DIR).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    ));
   return age < 10_000;
 }
 
@@ -63,14 +72,20 @@ async function heldByAnother(holder: HostState | undefined): Promise<boolean> {
  * process died is handed to `recover` (with the state it saved) before it is taken over.
  */
 export async function claimHost(
-  workDir: string, containerdSocket: string, waitMs: number, recover: (stale: HostState) => Promise<void>,
+  workDir: string,
+  containerdSocket: string,
+  waitMs: number,
+  recover: (stale: HostState) => Promise<void>,
 ): Promise<HostState> {
   const deadline = Date.now() + waitMs;
   while (!(await tryClaim())) {
     const holder = await readState();
     if (await heldByAnother(holder)) {
       if (Date.now() > deadline) {
-        throw new ClusterError('ClusterBusy', `another local cluster (pid ${holder?.pid ?? 'unknown'}) holds this machine; it allows one at a time (${CLAIM_DIR})`);
+        throw new ClusterError(
+          'ClusterBusy',
+          `another local cluster (pid ${holder?.pid ?? 'unknown'}) holds this machine; it allows one at a time (${CLAIM_DIR})`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
       continue;
@@ -80,7 +95,14 @@ export async function claimHost(
   }
   const createdDirs: string[] = [];
   for (const dir of HOST_DIRS) if (!(await exists(dir))) createdDirs.push(dir);
-  const state: HostState = { pid: process.pid, workDir, containerdSocket, sysctls: await readSysctls(), createdDirs, nftTables: await nftTables() };
+  const state: HostState = {
+    pid: process.pid,
+    workDir,
+    containerdSocket,
+    sysctls: await readSysctls(),
+    createdDirs,
+    nftTables: await nftTables(),
+  };
   await writeFile(STATE_FILE, JSON.stringify(state));
   return state;
 }

@@ -13,7 +13,8 @@ export function withoutNodeChains(dump: string): string | undefined {
   const kept = dump.split('\n').filter((line) => {
     const declared = /^:(\S+)/.exec(line)?.[1];
     const rule = /^-A (\S+)(?:.*\s-(?:j|g) (\S+))?/.exec(line);
-    const drop = (declared !== undefined && NODE_CHAIN.test(declared)) ||
+    const drop =
+      (declared !== undefined && NODE_CHAIN.test(declared)) ||
       (rule !== null && (NODE_CHAIN.test(rule[1]!) || (rule[2] !== undefined && NODE_CHAIN.test(rule[2]))));
     if (drop) changed = true;
     return !drop;
@@ -26,14 +27,18 @@ export async function nodeIptablesRules(): Promise<string[]> {
   const found: string[] = [];
   for (const save of ['iptables-save', 'ip6tables-save']) {
     const dump = await host(save, [], { allowFailure: true });
-    for (const line of dump.stdout.split('\n')) if (/(^:|-A |-j |-g )(KUBE|CNI)-/.test(line)) found.push(`${save}: ${line}`);
+    for (const line of dump.stdout.split('\n'))
+      if (/(^:|-A |-j |-g )(KUBE|CNI)-/.test(line)) found.push(`${save}: ${line}`);
   }
   return found;
 }
 
 /** Removes every chain of the node and every rule that jumps to one, IPv4 and IPv6, table by table. */
 export async function removeNodeIptablesRules(): Promise<void> {
-  for (const [save, restore] of [['iptables-save', 'iptables-restore'], ['ip6tables-save', 'ip6tables-restore']] as const) {
+  for (const [save, restore] of [
+    ['iptables-save', 'iptables-restore'],
+    ['ip6tables-save', 'ip6tables-restore'],
+  ] as const) {
     for (const table of TABLES) {
       const dump = await host(save, ['-t', table], { allowFailure: true });
       if (dump.code !== 0) continue;
@@ -46,7 +51,12 @@ export async function removeNodeIptablesRules(): Promise<void> {
 /** nftables tables ("ip filter", "ip6 nat" ...) as `nft list tables` names them; empty without nft. */
 export async function nftTables(): Promise<string[]> {
   const listing = await host('nft', ['list', 'tables'], { allowFailure: true });
-  return listing.code === 0 ? listing.stdout.split('\n').filter((l) => l.startsWith('table ')).map((l) => l.slice('table '.length).trim()) : [];
+  return listing.code === 0
+    ? listing.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('table '))
+        .map((l) => l.slice('table '.length).trim())
+    : [];
 }
 
 /**

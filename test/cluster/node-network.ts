@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { host } from './host-command.ts';
 import { NETWORK } from './network-plan.ts';
 
-interface Link { ifname: string; linkinfo?: { info_kind?: string } }
+interface Link {
+  ifname: string;
+  linkinfo?: { info_kind?: string };
+}
 
 async function links(): Promise<Link[]> {
   const out = await host('ip', ['-j', '-d', 'link', 'show']);
@@ -32,21 +35,31 @@ export async function writeCniConfig(confDir: string, ipamDir: string): Promise<
   const config = {
     cniVersion: '1.0.0',
     name: NETWORK.cniNetworkName,
-    plugins: [{
-      type: 'bridge', bridge: NETWORK.bridge, isGateway: true, isDefaultGateway: false, ipMasq: false, hairpinMode: true,
-      ipam: {
-        type: 'host-local', dataDir: ipamDir,
-        ranges: [[{ subnet: NETWORK.podSubnet, gateway: NETWORK.podGateway }]],
-        routes: [{ dst: NETWORK.confinedRange }],
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: NETWORK.bridge,
+        isGateway: true,
+        isDefaultGateway: false,
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: {
+          type: 'host-local',
+          dataDir: ipamDir,
+          ranges: [[{ subnet: NETWORK.podSubnet, gateway: NETWORK.podGateway }]],
+          routes: [{ dst: NETWORK.confinedRange }],
+        },
       },
-    }],
+    ],
   };
   await writeFile(join(confDir, `10-${NETWORK.cniNetworkName}.conflist`), JSON.stringify(config, null, 2));
 }
 
 /** What of the node's network is still on the host: links, the unreachable route, veths on the bridge. */
 export async function nodeNetworkLeft(): Promise<string[]> {
-  const left = (await links()).filter((l) => l.ifname === NETWORK.nodeLink || l.ifname === NETWORK.bridge).map((l) => `link ${l.ifname}`);
+  const left = (await links())
+    .filter((l) => l.ifname === NETWORK.nodeLink || l.ifname === NETWORK.bridge)
+    .map((l) => `link ${l.ifname}`);
   const routes = await host('ip', ['route', 'show', 'type', 'unreachable']);
   if (routes.stdout.includes(NETWORK.confinedRange)) left.push(`route unreachable ${NETWORK.confinedRange}`);
   const enslaved = await host('ip', ['-j', 'link', 'show', 'master', NETWORK.bridge], { allowFailure: true });
@@ -57,7 +70,9 @@ export async function nodeNetworkLeft(): Promise<string[]> {
 /** Deletes the pods' veths and bridge, the node's link (and with it its address) and the route. */
 export async function removeNodeNetwork(): Promise<void> {
   const enslaved = await host('ip', ['-j', 'link', 'show', 'master', NETWORK.bridge], { allowFailure: true });
-  for (const link of JSON.parse(enslaved.stdout || '[]') as Link[]) await host('ip', ['link', 'del', link.ifname], { allowFailure: true });
-  for (const name of [NETWORK.bridge, NETWORK.nodeLink]) await host('ip', ['link', 'del', name], { allowFailure: true });
+  for (const link of JSON.parse(enslaved.stdout || '[]') as Link[])
+    await host('ip', ['link', 'del', link.ifname], { allowFailure: true });
+  for (const name of [NETWORK.bridge, NETWORK.nodeLink])
+    await host('ip', ['link', 'del', name], { allowFailure: true });
   await host('ip', ['route', 'del', 'unreachable', NETWORK.confinedRange], { allowFailure: true });
 }

@@ -5,8 +5,13 @@ import type { LocalCluster } from './cluster.ts';
 /** The pod security context the operator gives its run Jobs (restricted Pod Security profile). */
 export const RESTRICTED_CONTAINER: Pick<V1Container, 'securityContext' | 'volumeMounts'> = {
   securityContext: {
-    runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true,
-    allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
   },
   volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
 };
@@ -20,7 +25,11 @@ export interface JobRun {
 
 /** Runs `node -e SCRIPT` in IMAGE as a one-pod Job, restricted, and returns the finished pod and its log. */
 export async function runNodeJob(
-  cluster: LocalCluster, namespace: string, name: string, image: string, script: string,
+  cluster: LocalCluster,
+  namespace: string,
+  name: string,
+  image: string,
+  script: string,
   extra: { serviceAccountName?: string; timeoutMs?: number } = {},
 ): Promise<JobRun> {
   const kc = cluster.kubeConfig();
@@ -35,18 +44,37 @@ export async function runNodeJob(
         template: {
           spec: {
             restartPolicy: 'Never',
-            ...(extra.serviceAccountName ? { serviceAccountName: extra.serviceAccountName } : { automountServiceAccountToken: false }),
-            containers: [{ name: 'main', image, imagePullPolicy: 'Never', command: ['node', '-e', script], ...RESTRICTED_CONTAINER }],
+            ...(extra.serviceAccountName
+              ? { serviceAccountName: extra.serviceAccountName }
+              : { automountServiceAccountToken: false }),
+            containers: [
+              {
+                name: 'main',
+                image,
+                imagePullPolicy: 'Never',
+                command: ['node', '-e', script],
+                ...RESTRICTED_CONTAINER,
+              },
+            ],
             volumes: [{ name: 'tmp', emptyDir: {} }],
           },
         },
       },
     },
   });
-  const job = await waitFor(`Job ${name} to finish`, async () => {
-    const current = await batch.readNamespacedJob({ name, namespace });
-    return current.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ? current : undefined;
-  }, extra.timeoutMs ?? 90_000, 250);
+  const job = await waitFor(
+    `Job ${name} to finish`,
+    async () => {
+      const current = await batch.readNamespacedJob({ name, namespace });
+      return current.status?.conditions?.some(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      )
+        ? current
+        : undefined;
+    },
+    extra.timeoutMs ?? 90_000,
+    250,
+  );
   const pods = await core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` });
   const pod = pods.items[0]!;
   const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace });

@@ -3,7 +3,10 @@
 import { startCluster } from './cluster.ts';
 
 const started = Date.now();
-const cluster = await startCluster({ images: process.argv.slice(2), progress: (line) => process.stderr.write(`${line}\n`) });
+const cluster = await startCluster({
+  images: process.argv.slice(2),
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
 process.stderr.write(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.workDir}\n`);
 process.stdout.write(`${cluster.plane.kubeconfigPath}\n`);
 let stopping = false;

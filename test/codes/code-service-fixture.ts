@@ -70,7 +70,13 @@ export class CodeServiceFixture {
     this.ca = await readFile(ca.certPath, 'utf8');
     const admin = this.cp.kubeconfigPath;
     await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/code_service_role.yaml`]);
-    await kubectlOk(admin, ['create', 'clusterrolebinding', 'code-service-under-test', '--clusterrole=mfa-operator-code-service-role', `--user=${OPERATOR_USER}`]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrolebinding',
+      'code-service-under-test',
+      '--clusterrole=mfa-operator-code-service-role',
+      `--user=${OPERATOR_USER}`,
+    ]);
     const kc = new KubeConfig();
     this.#operatorKubeconfig = await this.cp.createUser(OPERATOR_USER);
     kc.loadFromFile(this.#operatorKubeconfig);
@@ -78,24 +84,54 @@ export class CodeServiceFixture {
     this.#connections = pooledKubeConfig(kc);
     this.#operatorStore = new KubernetesSecretStore(this.#connections.kc);
     this.#adminStore = new KubernetesSecretStore(this.cp.kubeConfig());
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.logLines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.logLines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     this.#deps = {
-      kc: this.#connections.kc, registry: this.registry, log: createLogger('code-service', {}, sink), audit: createLogger('code-audit', {}, sink),
-      stores: { forAccount: async () => ({ provider: this.#operatorStore, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
+      kc: this.#connections.kc,
+      registry: this.registry,
+      log: createLogger('code-service', {}, sink),
+      audit: createLogger('code-audit', {}, sink),
+      stores: {
+        forAccount: async () => ({
+          provider: this.#operatorStore,
+          storeKind: 'Default',
+          description: 'Kubernetes Secrets',
+        }),
+      },
     };
     this.#serving = serving;
     this.service = await this.startService(config);
   }
 
   /** Another code service on the same control plane, certificate and store (for comparing settings, or another identity). */
-  async startService(config: Partial<CodeServiceConfig> = {}, deps: Partial<CodeServiceDependencies> = {}): Promise<RunningCodeService> {
-    const service = await startCodeService({
-      port: 0, host: '127.0.0.1', certPath: this.#serving.certPath, keyPath: this.#serving.keyPath,
-      ratePerMinute: 60, burst: 10, reviewCacheTtlMs: 10_000, maxLoginWaitSeconds: 35,
-      // Every test request comes from loopback: the limits before authentication are tested on their own.
-      sourceRatePerMinute: 60_000, sourceBurst: 1_000, tokenReviewRatePerMinute: 60_000, tokenReviewBurst: 1_000,
-      audience: DEFAULT_CODE_SERVICE_AUDIENCE, ...config,
-    }, { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry(), ...deps });
+  async startService(
+    config: Partial<CodeServiceConfig> = {},
+    deps: Partial<CodeServiceDependencies> = {},
+  ): Promise<RunningCodeService> {
+    const service = await startCodeService(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        certPath: this.#serving.certPath,
+        keyPath: this.#serving.keyPath,
+        ratePerMinute: 60,
+        burst: 10,
+        reviewCacheTtlMs: 10_000,
+        maxLoginWaitSeconds: 35,
+        // Every test request comes from loopback: the limits before authentication are tested on their own.
+        sourceRatePerMinute: 60_000,
+        sourceBurst: 1_000,
+        tokenReviewRatePerMinute: 60_000,
+        tokenReviewBurst: 1_000,
+        audience: DEFAULT_CODE_SERVICE_AUDIENCE,
+        ...config,
+      },
+      { ...this.#deps, registry: this.#services.length === 0 ? this.registry : new Registry(), ...deps },
+    );
     this.#services.push(service);
     return service;
   }
@@ -130,14 +166,24 @@ export class CodeServiceFixture {
    * Creates a ManagedAccountMfa and stores its seed in the Kubernetes store as the automation
    * would: `active` writes and promotes it, `pending` leaves it unconfirmed.
    */
-  async account(namespace: string, name: string, seed?: TotpSeed, state: 'active' | 'pending' = 'active'): Promise<void> {
+  async account(
+    namespace: string,
+    name: string,
+    seed?: TotpSeed,
+    state: 'active' | 'pending' = 'active',
+  ): Promise<void> {
     await kubectlOk(this.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace));
     if (!seed) return;
     await this.storeSeed(namespace, name, seed, state);
   }
 
   /** Writes a seed for an existing account as pending, and promotes it for `active` (a rotation when one was active). */
-  async storeSeed(namespace: string, name: string, seed: TotpSeed, state: 'active' | 'pending' = 'active'): Promise<void> {
+  async storeSeed(
+    namespace: string,
+    name: string,
+    seed: TotpSeed,
+    state: 'active' | 'pending' = 'active',
+  ): Promise<void> {
     const ref = await this.#ref(namespace, name);
     const written = await this.#adminStore.writePendingSeed(ref, seed);
     if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
@@ -149,15 +195,29 @@ export class CodeServiceFixture {
   }
 
   async #ref(namespace: string, name: string): Promise<{ namespace: string; name: string; uid: string }> {
-    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+    const uid = await kubectlOk(this.cp.kubeconfigPath, [
+      'get',
+      'mfa',
+      name,
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
     return { namespace, name, uid };
   }
 
   /** API requests the server has answered so far for one resource and verb (its own apiserver_request_total). */
   async apiRequestsServed(resource: string, verb: string): Promise<number> {
     const metrics = await httpGet(`${this.cp.server}/metrics`, this.cp.admin);
-    return metrics.body.split('\n')
-      .filter((line) => line.startsWith('apiserver_request_total{') && line.includes(`resource="${resource}"`) && line.includes(`verb="${verb}"`))
+    return metrics.body
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('apiserver_request_total{') &&
+          line.includes(`resource="${resource}"`) &&
+          line.includes(`verb="${verb}"`),
+      )
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 
@@ -168,38 +228,106 @@ export class CodeServiceFixture {
   }
 
   /** Another token for an existing ServiceAccount; `audience: null` mints one for the API server's own audience. */
-  async token(namespace: string, serviceAccount: string, audience: string | null = DEFAULT_CODE_SERVICE_AUDIENCE): Promise<string> {
+  async token(
+    namespace: string,
+    serviceAccount: string,
+    audience: string | null = DEFAULT_CODE_SERVICE_AUDIENCE,
+  ): Promise<string> {
     const audienceFlag = audience === null ? [] : [`--audience=${audience}`];
-    return (await kubectlOk(this.cp.kubeconfigPath, ['create', 'token', serviceAccount, '-n', namespace, '--duration=1h', ...audienceFlag])).trim();
+    return (
+      await kubectlOk(this.cp.kubeconfigPath, [
+        'create',
+        'token',
+        serviceAccount,
+        '-n',
+        namespace,
+        '--duration=1h',
+        ...audienceFlag,
+      ])
+    ).trim();
   }
 
   /** A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token for it. */
   async runJob(namespace: string, name: string, account: string): Promise<{ job: V1Job; token: string }> {
-    const uid = await kubectlOk(this.cp.kubeconfigPath, ['get', 'mfa', account, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
-    const job = await this.cp.kubeConfig().makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: {
-      metadata: {
-        name, labels: { 'app.kubernetes.io/managed-by': 'mfa-operator', 'app.kubernetes.io/component': 'automation-run', 'mfa-operator.io/account-uid': uid },
-        ownerReferences: [{ apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', name: account, uid, controller: true }],
-      },
-      spec: { template: { spec: { restartPolicy: 'Never', serviceAccountName: name, containers: [{ name: 'runner', image: 'runner:test' }] } } },
-    } });
+    const uid = await kubectlOk(this.cp.kubeconfigPath, [
+      'get',
+      'mfa',
+      account,
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
+    const job = await this.cp
+      .kubeConfig()
+      .makeApiClient(BatchV1Api)
+      .createNamespacedJob({
+        namespace,
+        body: {
+          metadata: {
+            name,
+            labels: {
+              'app.kubernetes.io/managed-by': 'mfa-operator',
+              'app.kubernetes.io/component': 'automation-run',
+              'mfa-operator.io/account-uid': uid,
+            },
+            ownerReferences: [
+              {
+                apiVersion: 'mfa-operator.io/v1alpha1',
+                kind: 'ManagedAccountMfa',
+                name: account,
+                uid,
+                controller: true,
+              },
+            ],
+          },
+          spec: {
+            template: {
+              spec: {
+                restartPolicy: 'Never',
+                serviceAccountName: name,
+                containers: [{ name: 'runner', image: 'runner:test' }],
+              },
+            },
+          },
+        },
+      });
     return { job, token: await this.serviceAccountToken(namespace, name) };
   }
 
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
   async allowCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
     const role = `codes-${serviceAccount}`;
-    await kubectlOk(this.cp.kubeconfigPath, ['create', 'role', role, '-n', namespace, '--verb=get',
-      '--resource=managedaccountmfas/code', ...resourceNames.map((n) => `--resource-name=${n}`)]);
-    await kubectlOk(this.cp.kubeconfigPath, ['create', 'rolebinding', role, '-n', namespace, `--role=${role}`,
-      `--serviceaccount=${namespace}:${serviceAccount}`]);
+    await kubectlOk(this.cp.kubeconfigPath, [
+      'create',
+      'role',
+      role,
+      '-n',
+      namespace,
+      '--verb=get',
+      '--resource=managedaccountmfas/code',
+      ...resourceNames.map((n) => `--resource-name=${n}`),
+    ]);
+    await kubectlOk(this.cp.kubeconfigPath, [
+      'create',
+      'rolebinding',
+      role,
+      '-n',
+      namespace,
+      `--role=${role}`,
+      `--serviceaccount=${namespace}:${serviceAccount}`,
+    ]);
   }
 
   /**
    * GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check.
    * `localAddress` (any of 127.0.0.0/8) makes the request come from another source address.
    */
-  get(path: string, token?: string, options: { localAddress?: string; service?: { port: number } } = {}): Promise<HttpsAnswer> {
+  get(
+    path: string,
+    token?: string,
+    options: { localAddress?: string; service?: { port: number } } = {},
+  ): Promise<HttpsAnswer> {
     return new Promise((resolve, reject) => {
       const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
       const url = `https://127.0.0.1:${(options.service ?? this.service).port}${path}`;
@@ -208,7 +336,12 @@ export class CodeServiceFixture {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => {
-          const answer = { status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as Record<string, unknown> };
+          const answer = {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body) as Record<string, unknown>,
+          };
           this.answers.push(answer);
           resolve(answer);
         });

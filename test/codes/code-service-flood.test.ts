@@ -8,7 +8,13 @@ const NS = 'team-flood';
 const fixture = new CodeServiceFixture();
 const tokens: Record<string, string> = {};
 // Per source: a burst of 10, then one a second. TokenReviews, all callers together: 30, then one a second.
-const LIMITS = { sourceRatePerMinute: 60, sourceBurst: 10, tokenReviewRatePerMinute: 60, tokenReviewBurst: 30, reviewCacheTtlMs: 120_000 };
+const LIMITS = {
+  sourceRatePerMinute: 60,
+  sourceBurst: 10,
+  tokenReviewRatePerMinute: 60,
+  tokenReviewBurst: 30,
+  reviewCacheTtlMs: 120_000,
+};
 let perSource: RunningCodeService;
 let global: RunningCodeService;
 
@@ -17,11 +23,17 @@ function madeUpToken(): string {
 }
 
 /** `count` requests with made-up tokens, `parallel` at a time, each from the address `from(i)` picks. */
-async function flood(service: RunningCodeService, count: number, from: (i: number) => string, parallel = 20): Promise<HttpsAnswer[]> {
+async function flood(
+  service: RunningCodeService,
+  count: number,
+  from: (i: number) => string,
+  parallel = 20,
+): Promise<HttpsAnswer[]> {
   const answers: HttpsAnswer[] = [];
   for (let start = 0; start < count; start += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, j) =>
-      fixture.get(fixture.codePath(NS, 'shared'), madeUpToken(), { service, localAddress: from(start + j) }));
+      fixture.get(fixture.codePath(NS, 'shared'), madeUpToken(), { service, localAddress: from(start + j) }),
+    );
     answers.push(...(await Promise.all(batch)));
   }
   return answers;
@@ -57,16 +69,25 @@ describe('code service under a flood of made-up tokens', () => {
     expect(reviews).toBeLessThanOrEqual(LIMITS.sourceBurst + Math.ceil(elapsedSeconds) + 1);
     expect(answers.filter((a) => a.status === 401)).toHaveLength(reviews);
     expect(limited.length).toBe(200 - reviews);
-    expect(limited[0]!.json()).toMatchObject({ reason: 'RateLimited', message: expect.stringContaining('code requests from 127.0.0.10') });
+    expect(limited[0]!.json()).toMatchObject({
+      reason: 'RateLimited',
+      message: expect.stringContaining('code requests from 127.0.0.10'),
+    });
     expect(limited.every((a) => Number(a.headers['retry-after']) >= 1)).toBe(true);
-    expect(fixture.auditRecords()).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', result: 'rate_limited', source: '127.0.0.10' }));
+    expect(fixture.auditRecords()).toContainEqual(
+      expect.objectContaining({ user: '(unauthenticated)', result: 'rate_limited', source: '127.0.0.10' }),
+    );
   });
 
   it('serves legitimate callers from other addresses during a flood, and the flooded address once its Retry-After has passed', async () => {
     const flooding = flood(perSource, 100, () => '127.0.0.12');
-    const elsewhere = await fixture.get(fixture.codePath(NS, 'shared'), tokens.alice, { service: perSource, localAddress: '127.0.0.11' });
+    const elsewhere = await fixture.get(fixture.codePath(NS, 'shared'), tokens.alice, {
+      service: perSource,
+      localAddress: '127.0.0.11',
+    });
     const last = (await flooding).at(-1)!;
-    const fromFlooded = () => fixture.get(fixture.codePath(NS, 'shared'), tokens.bob, { service: perSource, localAddress: '127.0.0.12' });
+    const fromFlooded = () =>
+      fixture.get(fixture.codePath(NS, 'shared'), tokens.bob, { service: perSource, localAddress: '127.0.0.12' });
 
     const first = await fromFlooded();
     // Right after the flood the bucket may just have refilled one token; after Retry-After it has.
@@ -80,7 +101,10 @@ describe('code service under a flood of made-up tokens', () => {
   });
 
   it('bounds TokenReviews across all source addresses, still serving callers whose token it already knows', async () => {
-    const known = await fixture.get(fixture.codePath(NS, 'shared'), tokens.carol, { service: global, localAddress: '127.0.0.20' });
+    const known = await fixture.get(fixture.codePath(NS, 'shared'), tokens.carol, {
+      service: global,
+      localAddress: '127.0.0.20',
+    });
     expect(known.status).toBe(200);
     const before = await fixture.tokenReviewsServed();
     const started = Date.now();
@@ -89,8 +113,14 @@ describe('code service under a flood of made-up tokens', () => {
     const answers = await flood(global, 400, (i) => `127.0.1.${1 + (i % 40)}`);
     const elapsedSeconds = (Date.now() - started) / 1000;
     const reviews = (await fixture.tokenReviewsServed()) - before;
-    const stillKnown = await fixture.get(fixture.codePath(NS, 'shared'), tokens.carol, { service: global, localAddress: '127.0.0.20' });
-    const newcomer = await fixture.get(fixture.codePath(NS, 'shared'), tokens.dave, { service: global, localAddress: '127.0.0.21' });
+    const stillKnown = await fixture.get(fixture.codePath(NS, 'shared'), tokens.carol, {
+      service: global,
+      localAddress: '127.0.0.20',
+    });
+    const newcomer = await fixture.get(fixture.codePath(NS, 'shared'), tokens.dave, {
+      service: global,
+      localAddress: '127.0.0.21',
+    });
 
     expect(reviews).toBeLessThanOrEqual(LIMITS.tokenReviewBurst + Math.ceil(elapsedSeconds) + 1);
     expect(answers.filter((a) => a.status === 429).length).toBe(400 - reviews);
@@ -99,7 +129,13 @@ describe('code service under a flood of made-up tokens', () => {
     // Right after the flood the bucket may just have refilled one token; after Retry-After it has.
     expect([200, 429]).toContain(newcomer.status);
     if (newcomer.status === 429) await honour(newcomer);
-    const served = newcomer.status === 429 ? await fixture.get(fixture.codePath(NS, 'shared'), tokens.dave, { service: global, localAddress: '127.0.0.21' }) : newcomer;
+    const served =
+      newcomer.status === 429
+        ? await fixture.get(fixture.codePath(NS, 'shared'), tokens.dave, {
+            service: global,
+            localAddress: '127.0.0.21',
+          })
+        : newcomer;
     expect(served.status).toBe(200);
   });
 });

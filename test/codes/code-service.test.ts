@@ -14,7 +14,12 @@ const fixture = new CodeServiceFixture();
 const tokens: Record<string, string> = {};
 
 function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
@@ -52,7 +57,9 @@ describe('code service', () => {
 
     expect(answer.status).toBe(403);
     expect(answer.json()).toMatchObject({ reason: 'Forbidden' });
-    expect(answer.json().message).toContain(`it needs get on managedaccountmfas/code (group mfa-operator.io) in namespace ${NS}`);
+    expect(answer.json().message).toContain(
+      `it needs get on managedaccountmfas/code (group mfa-operator.io) in namespace ${NS}`,
+    );
     expect(answer.json().message).toContain('system:serviceaccount:team-a:bob');
   });
 
@@ -76,7 +83,10 @@ describe('code service', () => {
     const apiServerToken = await fixture.token(NS, 'alice', null);
     const otherAudience = await fixture.token(NS, 'alice', 'https://vault.example.com');
 
-    const answers = [await fixture.get(fixture.codePath(NS, 'shared'), apiServerToken), await fixture.get(fixture.codePath(NS, 'shared'), otherAudience)];
+    const answers = [
+      await fixture.get(fixture.codePath(NS, 'shared'), apiServerToken),
+      await fixture.get(fixture.codePath(NS, 'shared'), otherAudience),
+    ];
 
     for (const answer of answers) {
       expect(answer.status).toBe(401);
@@ -136,7 +146,12 @@ describe('code service', () => {
 
     await kubectlOk(fixture.cp.kubeconfigPath, ['delete', 'rolebinding', 'codes-frank', '-n', NS]);
     const revokedAt = Date.now();
-    const refused = await waitFor('the revoked caller to be refused', async () => ((await ask()).status === 403 ? Date.now() : undefined), ttlMs + 10_000, 250);
+    const refused = await waitFor(
+      'the revoked caller to be refused',
+      async () => ((await ask()).status === 403 ? Date.now() : undefined),
+      ttlMs + 10_000,
+      250,
+    );
 
     // The answer cached before the deletion is used while the TTL runs, and only that long
     // (plus a poll and the API server's RBAC watch catching up).
@@ -169,12 +184,24 @@ describe('code service', () => {
     const records = fixture.auditRecords();
     const metrics = await fixture.registry.getSingleMetricAsString('mfa_operator_codes_issued_total');
 
-    expect(records).toContainEqual(expect.objectContaining({
-      user: 'system:serviceaccount:team-a:alice', namespace: NS, name: 'shared', purpose: 'display', result: 'issued',
-    }));
-    expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:bob', result: 'forbidden', reason: 'Forbidden' }));
-    expect(records).toContainEqual(expect.objectContaining({ user: '(unauthenticated)', namespace: NS, name: 'shared', result: 'unauthenticated' }));
-    expect(records).toContainEqual(expect.objectContaining({ user: 'system:serviceaccount:team-a:dave', result: 'rate_limited' }));
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        user: 'system:serviceaccount:team-a:alice',
+        namespace: NS,
+        name: 'shared',
+        purpose: 'display',
+        result: 'issued',
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ user: 'system:serviceaccount:team-a:bob', result: 'forbidden', reason: 'Forbidden' }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ user: '(unauthenticated)', namespace: NS, name: 'shared', result: 'unauthenticated' }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ user: 'system:serviceaccount:team-a:dave', result: 'rate_limited' }),
+    );
     expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="display",result="issued"\} \d+/);
     expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="display",result="forbidden"\} \d+/);
     expect(metrics).not.toMatch(/alice|shared|team-a/);

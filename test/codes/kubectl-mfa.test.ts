@@ -22,13 +22,20 @@ let pluginOnPath: string;
 const kubeconfigs: Record<string, string> = {};
 
 function validates(seed: TotpSeed, code: string): boolean {
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   return totp.validate({ token: code, window: 1 }) !== null;
 }
 
 /** `kubectl mfa ...` exactly as a user types it: kubectl finds the plugin on PATH. */
 function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return runCommand('kubectl', ['mfa', ...args], { env: { ...process.env, PATH: pluginOnPath, KUBECONFIG: '/nonexistent', ...env } });
+  return runCommand('kubectl', ['mfa', ...args], {
+    env: { ...process.env, PATH: pluginOnPath, KUBECONFIG: '/nonexistent', ...env },
+  });
 }
 
 /**
@@ -36,16 +43,29 @@ function kubectlMfa(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promi
  * Most tests mint that token for the code service's audience, as a CI job's dedicated kubeconfig would.
  */
 async function tokenKubeconfig(name: string, token: string): Promise<string> {
-  const admin = parse(await readFile(fixture.cp.kubeconfigPath, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
+  const admin = parse(await readFile(fixture.cp.kubeconfigPath, 'utf8')) as {
+    clusters: { name: string; cluster: Record<string, unknown> }[];
+  };
   const cluster = admin.clusters[0]!;
   const extension = { server: fixture.url, 'certificate-authority-data': Buffer.from(fixture.ca).toString('base64') };
   const path = join(shimDir, `${name}.kubeconfig`);
-  await writeFile(path, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': name,
-    clusters: [{ name: cluster.name, cluster: { ...cluster.cluster, extensions: [{ name: CODE_SERVICE_EXTENSION, extension }] } }],
-    users: [{ name, user: { token } }],
-    contexts: [{ name, context: { cluster: cluster.name, user: name, namespace: NS } }],
-  }), { mode: 0o600 });
+  await writeFile(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': name,
+      clusters: [
+        {
+          name: cluster.name,
+          cluster: { ...cluster.cluster, extensions: [{ name: CODE_SERVICE_EXTENSION, extension }] },
+        },
+      ],
+      users: [{ name, user: { token } }],
+      contexts: [{ name, context: { cluster: cluster.name, user: name, namespace: NS } }],
+    }),
+    { mode: 0o600 },
+  );
   return path;
 }
 
@@ -55,7 +75,8 @@ beforeAll(async () => {
   pluginOnPath = await pluginPath(shimDir);
   await fixture.namespace(NS);
   await fixture.account(NS, 'shared', SEED);
-  for (const sa of ['alice', 'bob']) kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
+  for (const sa of ['alice', 'bob'])
+    kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
   await fixture.allowCodes(NS, 'alice', ['shared']);
   // alice's ordinary token, for the API server's audience: what --direct needs, and what the code service refuses.
   kubeconfigs['alice-api'] = await tokenKubeconfig('alice-api', await fixture.token(NS, 'alice', null));
@@ -78,8 +99,24 @@ describe('kubectl mfa code', () => {
   it('prints the whole answer as JSON, reading the namespace, server, CA and token from flags and env', async () => {
     const token = await fixture.token(NS, 'alice');
 
-    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '-o', 'json', '--kubeconfig', fixture.cp.kubeconfigPath,
-      '--server', fixture.url, '--certificate-authority', fixture.caPath], { KUBECTL_MFA_TOKEN: token });
+    const result = await kubectlMfa(
+      [
+        'code',
+        'shared',
+        '-n',
+        NS,
+        '--once',
+        '-o',
+        'json',
+        '--kubeconfig',
+        fixture.cp.kubeconfigPath,
+        '--server',
+        fixture.url,
+        '--certificate-authority',
+        fixture.caPath,
+      ],
+      { KUBECTL_MFA_TOKEN: token },
+    );
 
     expect(result.code).toBe(0);
     const answer = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -88,8 +125,21 @@ describe('kubectl mfa code', () => {
   });
 
   it('--service-account mints a token for the code service audience, with the admin kubeconfig', async () => {
-    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--service-account', 'alice', '--kubeconfig', fixture.cp.kubeconfigPath,
-      '--server', fixture.url, '--certificate-authority', fixture.caPath]);
+    const result = await kubectlMfa([
+      'code',
+      'shared',
+      '-n',
+      NS,
+      '--once',
+      '--service-account',
+      'alice',
+      '--kubeconfig',
+      fixture.cp.kubeconfigPath,
+      '--server',
+      fixture.url,
+      '--certificate-authority',
+      fixture.caPath,
+    ]);
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -114,7 +164,17 @@ describe('kubectl mfa code', () => {
   });
 
   it('tells a client-certificate user how to get a token', async () => {
-    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--kubeconfig', fixture.cp.kubeconfigPath, '--server', fixture.url]);
+    const result = await kubectlMfa([
+      'code',
+      'shared',
+      '-n',
+      NS,
+      '--once',
+      '--kubeconfig',
+      fixture.cp.kubeconfigPath,
+      '--server',
+      fixture.url,
+    ]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('has no bearer token');
@@ -123,7 +183,8 @@ describe('kubectl mfa code', () => {
 
   it('shows a countdown line per code when not on a terminal', async () => {
     const child = spawn('kubectl', ['mfa', 'code', 'shared', '--kubeconfig', kubeconfigs.alice!], {
-      env: { ...process.env, PATH: pluginOnPath }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: pluginOnPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -137,14 +198,30 @@ describe('kubectl mfa code', () => {
   });
 
   it('--direct computes the code from the seed Secret with an admin kubeconfig, without the code service', async () => {
-    const result = await kubectlMfa(['code', 'shared', '-n', NS, '--once', '--direct', '--kubeconfig', fixture.cp.kubeconfigPath]);
+    const result = await kubectlMfa([
+      'code',
+      'shared',
+      '-n',
+      NS,
+      '--once',
+      '--direct',
+      '--kubeconfig',
+      fixture.cp.kubeconfigPath,
+    ]);
 
     expect(result.code).toBe(0);
     expect(validates(SEED, result.stdout.trim())).toBe(true);
   });
 
   it('--direct refuses a user who may only get codes, saying what is missing', async () => {
-    const result = await kubectlMfa(['code', 'shared', '--once', '--direct', '--kubeconfig', kubeconfigs['alice-api']!]);
+    const result = await kubectlMfa([
+      'code',
+      'shared',
+      '--once',
+      '--direct',
+      '--kubeconfig',
+      kubeconfigs['alice-api']!,
+    ]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`you need get on managedaccountmfas in namespace ${NS}`);
@@ -157,24 +234,70 @@ describe('kubectl mfa status', () => {
     const status = {
       mfaState: 'Enabled',
       conditions: [
-        { type: 'Ready', status: 'True', reason: 'Ready', message: 'MFA is in the desired state and its material is stored.', lastTransitionTime: '2026-11-27T10:00:00Z' },
-        { type: 'SeedStored', status: 'True', reason: 'SeedStored', message: 'The seed is in the store.', lastTransitionTime: '2026-11-27T10:00:00Z' },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: 'MFA is in the desired state and its material is stored.',
+          lastTransitionTime: '2026-11-27T10:00:00Z',
+        },
+        {
+          type: 'SeedStored',
+          status: 'True',
+          reason: 'SeedStored',
+          message: 'The seed is in the store.',
+          lastTransitionTime: '2026-11-27T10:00:00Z',
+        },
       ],
-      totp: { algorithm: 'SHA512', digits: 8, period: 30, store: { storeKind: 'Default', provider: 'kubernetes', name: 'shared-mfa-seed', version: '1' } },
+      totp: {
+        algorithm: 'SHA512',
+        digits: 8,
+        period: 30,
+        store: { storeKind: 'Default', provider: 'kubernetes', name: 'shared-mfa-seed', version: '1' },
+      },
       history: [
-        { job: 'shared-enable-1', trigger: 'Created', startTime: '2026-11-27T09:00:00Z', completionTime: '2026-11-27T09:01:00Z', outcome: 'Failed', reason: 'InvalidCredentials' },
-        { job: 'shared-enable-2', trigger: 'SpecChanged', startTime: '2026-11-27T09:30:00Z', completionTime: '2026-11-27T09:31:00Z', outcome: 'Succeeded' },
+        {
+          job: 'shared-enable-1',
+          trigger: 'Created',
+          startTime: '2026-11-27T09:00:00Z',
+          completionTime: '2026-11-27T09:01:00Z',
+          outcome: 'Failed',
+          reason: 'InvalidCredentials',
+        },
+        {
+          job: 'shared-enable-2',
+          trigger: 'SpecChanged',
+          startTime: '2026-11-27T09:30:00Z',
+          completionTime: '2026-11-27T09:31:00Z',
+          outcome: 'Succeeded',
+        },
       ],
     };
-    await kubectlOk(fixture.cp.kubeconfigPath, ['patch', 'mfa', 'shared', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    await kubectlOk(fixture.cp.kubeconfigPath, [
+      'patch',
+      'mfa',
+      'shared',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status }),
+    ]);
 
     const result = await kubectlMfa(['status', 'shared', '-n', NS, '--kubeconfig', fixture.cp.kubeconfigPath]);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('SHA512, 8 digits, 30 s; seed in shared-mfa-seed (kubernetes, default store, version 1)');
-    expect(result.stdout).toMatch(/TYPE\s+STATUS\s+REASON\s+AGE\s+MESSAGE\nReady\s+True\s+Ready\s+\d+[smhd]\s+MFA is in the desired state/);
+    expect(result.stdout).toContain(
+      'SHA512, 8 digits, 30 s; seed in shared-mfa-seed (kubernetes, default store, version 1)',
+    );
+    expect(result.stdout).toMatch(
+      /TYPE\s+STATUS\s+REASON\s+AGE\s+MESSAGE\nReady\s+True\s+Ready\s+\d+[smhd]\s+MFA is in the desired state/,
+    );
     expect(result.stdout.indexOf('shared-enable-2')).toBeLessThan(result.stdout.indexOf('shared-enable-1'));
-    expect(result.stdout).toMatch(/2026-11-27T09:00:00Z\s+2026-11-27T09:01:00Z\s+Created\s+Failed\s+InvalidCredentials\s+shared-enable-1/);
+    expect(result.stdout).toMatch(
+      /2026-11-27T09:00:00Z\s+2026-11-27T09:01:00Z\s+Created\s+Failed\s+InvalidCredentials\s+shared-enable-1/,
+    );
   });
 
   it('names a missing resource', async () => {

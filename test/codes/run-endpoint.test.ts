@@ -23,7 +23,12 @@ const jobs: Record<string, V1Job> = {};
 const tokens: Record<string, string> = {};
 
 function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
@@ -37,13 +42,32 @@ async function runJob(name: string, account: string): Promise<V1Job> {
 
 /** A pod owned by `job` that runs as `serviceAccount`, and a token bound to it (as a projected volume holds). */
 async function podBoundToken(podName: string, job: V1Job, serviceAccount: string): Promise<string> {
-  const pod = await core.createNamespacedPod({ namespace: NS, body: {
-    metadata: { name: podName, labels: { 'batch.kubernetes.io/job-name': job.metadata!.name! },
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata!.name!, uid: job.metadata!.uid!, controller: true }] },
-    spec: { serviceAccountName: serviceAccount, containers: [{ name: 'runner', image: 'runner:test' }] },
-  } });
-  return (await kubectlOk(fixture.cp.kubeconfigPath, ['create', 'token', serviceAccount, '-n', NS, '--audience=mfa-operator.io/code-service',
-    '--bound-object-kind=Pod', `--bound-object-name=${podName}`, `--bound-object-uid=${pod.metadata!.uid}`])).trim();
+  const pod = await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: {
+        name: podName,
+        labels: { 'batch.kubernetes.io/job-name': job.metadata!.name! },
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata!.name!, uid: job.metadata!.uid!, controller: true },
+        ],
+      },
+      spec: { serviceAccountName: serviceAccount, containers: [{ name: 'runner', image: 'runner:test' }] },
+    },
+  });
+  return (
+    await kubectlOk(fixture.cp.kubeconfigPath, [
+      'create',
+      'token',
+      serviceAccount,
+      '-n',
+      NS,
+      '--audience=mfa-operator.io/code-service',
+      '--bound-object-kind=Pod',
+      `--bound-object-name=${podName}`,
+      `--bound-object-uid=${pod.metadata!.uid}`,
+    ])
+  ).trim();
 }
 
 const runPath = (job: string, slot: string) => `/v1/namespaces/${NS}/runs/${job}/code?slot=${slot}`;
@@ -67,7 +91,13 @@ beforeAll(async () => {
   await fixture.storeSeed(NS, 'acct-a', PENDING_A, 'pending');
   await fixture.account(NS, 'acct-b', SEED_B);
   await fixture.account(NS, 'acct-fast', FAST);
-  for (const [job, account] of [['a-rotate-1', 'acct-a'], ['b-rotate-1', 'acct-b'], ['a-done-1', 'acct-a'], ['a-harvested-1', 'acct-a'], ['fast-rotate-1', 'acct-fast']] as const) {
+  for (const [job, account] of [
+    ['a-rotate-1', 'acct-a'],
+    ['b-rotate-1', 'acct-b'],
+    ['a-done-1', 'acct-a'],
+    ['a-harvested-1', 'acct-a'],
+    ['fast-rotate-1', 'acct-fast'],
+  ] as const) {
     await runJob(job, account);
   }
   tokens.alice = await fixture.serviceAccountToken(NS, 'alice');
@@ -77,7 +107,7 @@ beforeAll(async () => {
 afterAll(() => fixture.stop());
 
 describe('code service run endpoint', () => {
-  it('gives a run its slots, pending first, and login codes of its own account\'s seeds', async () => {
+  it("gives a run its slots, pending first, and login codes of its own account's seeds", async () => {
     const slots = await fixture.get(`/v1/namespaces/${NS}/runs/a-rotate-1/slots`, tokens['a-rotate-1']);
     const pending = await fixture.get(runPath('a-rotate-1', 'pending'), tokens['a-rotate-1']);
     const active = await fixture.get(runPath('a-rotate-1', 'active'), tokens['a-rotate-1']);
@@ -87,17 +117,20 @@ describe('code service run endpoint', () => {
     expect(validates(PENDING_A, pending.json().code)).toBe(true);
     expect(validates(SEED_A, active.json().code)).toBe(true);
     const audit = fixture.auditRecords().filter((r) => r.purpose === 'run' && r.result === 'issued');
-    expect(audit.map((r) => [r.job, r.slot, r.name])).toEqual([['a-rotate-1', 'pending', 'acct-a'], ['a-rotate-1', 'active', 'acct-a']]);
+    expect(audit.map((r) => [r.job, r.slot, r.name])).toEqual([
+      ['a-rotate-1', 'pending', 'acct-a'],
+      ['a-rotate-1', 'active', 'acct-a'],
+    ]);
     const metrics = await fixture.registry.getSingleMetricAsString('mfa_operator_codes_issued_total');
     expect(metrics).toMatch(/mfa_operator_codes_issued_total\{purpose="run",result="issued"\} 2/);
   }, 120_000);
 
-  it('refuses account A\'s run asking for account B\'s run (another run\'s ServiceAccount)', async () => {
+  it("refuses account A's run asking for account B's run (another run's ServiceAccount)", async () => {
     const answer = await fixture.get(runPath('b-rotate-1', 'active'), tokens['a-rotate-1']);
 
     expect(answer.status).toBe(403);
     expect(answer.json()).toMatchObject({ reason: 'Forbidden' });
-    expect(answer.json().message).toContain('only the run\'s own ServiceAccount');
+    expect(answer.json().message).toContain("only the run's own ServiceAccount");
   });
 
   it('refuses a person with managedaccountmfas/code RBAC: the endpoint is for runs only', async () => {
@@ -108,7 +141,7 @@ describe('code service run endpoint', () => {
     expect(runCode.status).toBe(403);
   });
 
-  it('refuses a token for the API server\'s audience, even the run\'s own', async () => {
+  it("refuses a token for the API server's audience, even the run's own", async () => {
     const apiServerToken = await fixture.token(NS, 'a-rotate-1', null);
 
     expect((await fixture.get(runPath('a-rotate-1', 'active'), apiServerToken)).status).toBe(401);
@@ -124,33 +157,66 @@ describe('code service run endpoint', () => {
   it('refuses a finished run and a harvested one', async () => {
     const now = new Date();
     const done = jobs['a-done-1']!;
-    await batch.replaceNamespacedJobStatus({ namespace: NS, name: 'a-done-1', body: { ...done, status: { startTime: now, succeeded: 1, completionTime: now, conditions: [
-      { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now, reason: 'CompletionsReached', message: 'done' },
-      { type: 'Complete', status: 'True', lastTransitionTime: now, reason: 'CompletionsReached', message: 'done' },
-    ] } } });
-    await kubectlOk(fixture.cp.kubeconfigPath, ['annotate', 'job', 'a-harvested-1', '-n', NS, 'mfa-operator.io/harvested={"outcome":"Failed","reason":"X","retryable":true}']);
+    await batch.replaceNamespacedJobStatus({
+      namespace: NS,
+      name: 'a-done-1',
+      body: {
+        ...done,
+        status: {
+          startTime: now,
+          succeeded: 1,
+          completionTime: now,
+          conditions: [
+            {
+              type: 'SuccessCriteriaMet',
+              status: 'True',
+              lastTransitionTime: now,
+              reason: 'CompletionsReached',
+              message: 'done',
+            },
+            {
+              type: 'Complete',
+              status: 'True',
+              lastTransitionTime: now,
+              reason: 'CompletionsReached',
+              message: 'done',
+            },
+          ],
+        },
+      },
+    });
+    await kubectlOk(fixture.cp.kubeconfigPath, [
+      'annotate',
+      'job',
+      'a-harvested-1',
+      '-n',
+      NS,
+      'mfa-operator.io/harvested={"outcome":"Failed","reason":"X","retryable":true}',
+    ]);
 
     expect(await untilRefused(runPath('a-done-1', 'active'), tokens['a-done-1']!)).toBe(403);
     expect(await untilRefused(runPath('a-harvested-1', 'active'), tokens['a-harvested-1']!)).toBe(403);
   }, 60_000);
 
   it('refuses a slot other than pending or active', async () => {
-    for (const slot of ['recovery-codes', 'seed', '']) expect((await fixture.get(runPath('a-rotate-1', slot), tokens['a-rotate-1'])).status).toBe(400);
+    for (const slot of ['recovery-codes', 'seed', ''])
+      expect((await fixture.get(runPath('a-rotate-1', slot), tokens['a-rotate-1'])).status).toBe(400);
   });
 
-  it('serves a token bound to the Job\'s own pod, and refuses one bound to another Job\'s pod', async () => {
+  it("serves a token bound to the Job's own pod, and refuses one bound to another Job's pod", async () => {
     const own = await podBoundToken('a-rotate-1-own', jobs['a-rotate-1']!, 'a-rotate-1');
     const foreign = await podBoundToken('b-rotate-1-pod', jobs['b-rotate-1']!, 'a-rotate-1');
 
     expect((await fixture.get(`/v1/namespaces/${NS}/runs/a-rotate-1/slots`, own)).status).toBe(200);
     const refused = await fixture.get(`/v1/namespaces/${NS}/runs/a-rotate-1/slots`, foreign);
     expect(refused.status).toBe(403);
-    expect(refused.json().message).toContain('bound to a pod that is not this Job\'s');
+    expect(refused.json().message).toContain("bound to a pod that is not this Job's");
   });
 
   it(`refuses a run's code beyond its budget of ${RUN_CODE_BUDGET} with 429`, async () => {
     const statuses: number[] = [];
-    for (let i = 0; i <= RUN_CODE_BUDGET; i++) statuses.push((await fixture.get(runPath('fast-rotate-1', 'active'), tokens['fast-rotate-1'])).status);
+    for (let i = 0; i <= RUN_CODE_BUDGET; i++)
+      statuses.push((await fixture.get(runPath('fast-rotate-1', 'active'), tokens['fast-rotate-1'])).status);
 
     expect(statuses).toEqual([...Array<number>(RUN_CODE_BUDGET).fill(200), 429]);
     expect(fixture.answers.at(-1)!.json()).toMatchObject({ reason: 'RunCodeBudgetExhausted' });

@@ -11,7 +11,12 @@ const fixture = new CodeServiceFixture();
 let token: string;
 
 function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
@@ -34,7 +39,9 @@ describe('code service seeds from watches', () => {
     const seed = randomSeed();
     await fixture.account(NS, 'memory', seed);
     await waitFor('the first code', async () => (await code('memory')).status === 200);
-    const reads = async () => (await fixture.apiRequestsServed('managedaccountmfas', 'GET')) + (await fixture.apiRequestsServed('secrets', 'GET'));
+    const reads = async () =>
+      (await fixture.apiRequestsServed('managedaccountmfas', 'GET')) +
+      (await fixture.apiRequestsServed('secrets', 'GET'));
     const before = await reads();
 
     for (let i = 0; i < 20; i++) expect(validates(seed, (await code('memory')).code)).toBe(true);
@@ -67,22 +74,49 @@ describe('code service seeds from watches', () => {
     await waitFor('a code', async () => (await code('leaving')).status === 200);
 
     await fixture.deleteSeed(NS, 'leaving');
-    expect(await waitFor('no seed', async () => { const c = await code('leaving'); return c.status === 404 && c; })).toMatchObject({ reason: 'NoActiveSeed' });
+    expect(
+      await waitFor('no seed', async () => {
+        const c = await code('leaving');
+        return c.status === 404 && c;
+      }),
+    ).toMatchObject({ reason: 'NoActiveSeed' });
 
     await fixture.storeSeed(NS, 'leaving', randomSeed());
     await waitFor('a code again', async () => (await code('leaving')).status === 200);
     await kubectlOk(fixture.cp.kubeconfigPath, ['delete', 'mfa', 'leaving', '-n', NS, '--wait=false']);
-    expect(await waitFor('no resource', async () => { const c = await code('leaving'); return c.reason === 'ManagedAccountMfaNotFound' && c; }))
-      .toMatchObject({ status: 404 });
+    expect(
+      await waitFor('no resource', async () => {
+        const c = await code('leaving');
+        return c.reason === 'ManagedAccountMfaNotFound' && c;
+      }),
+    ).toMatchObject({ status: 404 });
   });
 
   it('is warm only once it has listed the seed Secrets, and says so instead of guessing', async () => {
     const user = `${OPERATOR_USER}-late`;
     const admin = fixture.cp.kubeconfigPath;
     // Everything but the Secrets: the seed watch cannot list until the binding below exists.
-    await kubectlOk(admin, ['create', 'clusterrole', 'codes-without-secrets', '--verb=list,watch', '--resource=managedaccountmfas.mfa-operator.io']);
-    await kubectlOk(admin, ['create', 'clusterrolebinding', 'codes-without-secrets', '--clusterrole=codes-without-secrets', `--user=${user}`]);
-    await kubectlOk(admin, ['create', 'clusterrolebinding', 'codes-reviews', '--clusterrole=system:auth-delegator', `--user=${user}`]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrole',
+      'codes-without-secrets',
+      '--verb=list,watch',
+      '--resource=managedaccountmfas.mfa-operator.io',
+    ]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrolebinding',
+      'codes-without-secrets',
+      '--clusterrole=codes-without-secrets',
+      `--user=${user}`,
+    ]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrolebinding',
+      'codes-reviews',
+      '--clusterrole=system:auth-delegator',
+      `--user=${user}`,
+    ]);
     const kc = new KubeConfig();
     kc.loadFromFile(await fixture.cp.createUser(user));
     const late = await fixture.startService({ ratePerMinute: 6_000, burst: 1_000 }, { kc });
@@ -93,7 +127,13 @@ describe('code service seeds from watches', () => {
     expect(refused.json()).toMatchObject({ reason: 'SecretStoreUnavailable' });
     expect(late.warm).toBe(false);
 
-    await kubectlOk(admin, ['create', 'clusterrolebinding', 'codes-late', '--clusterrole=mfa-operator-code-service-role', `--user=${user}`]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrolebinding',
+      'codes-late',
+      '--clusterrole=mfa-operator-code-service-role',
+      `--user=${user}`,
+    ]);
     await waitFor('the late service to be warm', () => late.warm, 90_000);
     expect((await fixture.get(fixture.codePath(NS, 'memory'), token, { service: late })).status).toBe(200);
   }, 150_000);

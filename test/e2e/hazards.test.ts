@@ -16,8 +16,18 @@ afterAll(async () => env?.stop());
 async function apply(name: string, hazards: HazardSettings): Promise<string> {
   const email = `${name}@demo.example`;
   await env.app.accounts.upsert({ email, password: `pw-${name}`, hazards });
-  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username: email, password: `pw-${name}` }));
-  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, { account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls } }));
+  await kubectlOk(
+    env.cp.kubeconfigPath,
+    ['apply', '-f', '-'],
+    credentialsSecret(`${name}-login`, NS, { username: email, password: `pw-${name}` }),
+  );
+  await kubectlOk(
+    env.cp.kubeconfigPath,
+    ['apply', '-f', '-'],
+    managedAccountMfa(name, NS, {
+      account: { loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls },
+    }),
+  );
   return email;
 }
 
@@ -27,7 +37,18 @@ async function automation(name: string): Promise<{ status: string; reason: strin
 }
 
 async function runsOf(name: string): Promise<number> {
-  return JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=${name}`, '-o', 'json'])).items.length;
+  return JSON.parse(
+    await kubectlOk(env.cp.kubeconfigPath, [
+      'get',
+      'jobs',
+      '-n',
+      NS,
+      '-l',
+      `mfa-operator.io/account=${name}`,
+      '-o',
+      'json',
+    ]),
+  ).items.length;
 }
 
 const PERMANENT: Array<[string, HazardSettings, string]> = [
@@ -42,31 +63,60 @@ const HANDLED: Array<[string, HazardSettings]> = [
   ['svg-qr', { qrFormat: 'svg' }],
 ];
 
-describe('demo app hazards through the operator: the right reason, and the right retry behaviour', { timeout: 420_000 }, () => {
-  it('ends permanent hazards in their reason without retrying, and turns MFA on despite the hazards the automation handles', async () => {
-    for (const [name, hazards] of [...PERMANENT.map(([n, h]) => [n, h] as const), ...HANDLED]) await apply(name, hazards);
-    for (const [name, , reason] of PERMANENT) {
-      const condition = await waitFor(`${name}: ${reason}`, async () => {
-        const c = await automation(name);
-        return c?.reason === reason && /will not retry/.test(c.message) ? c : undefined;
-      }, 300_000, 1000);
-      expect(condition.status).toBe('False');
-    }
-    for (const [name] of HANDLED) {
-      await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', `mfa/${name}`, '-n', NS, '--timeout=300s']);
-    }
-    for (const [name] of PERMANENT) expect(await runsOf(name)).toBe(1);
-  });
+describe(
+  'demo app hazards through the operator: the right reason, and the right retry behaviour',
+  { timeout: 420_000 },
+  () => {
+    it('ends permanent hazards in their reason without retrying, and turns MFA on despite the hazards the automation handles', async () => {
+      for (const [name, hazards] of [...PERMANENT.map(([n, h]) => [n, h] as const), ...HANDLED])
+        await apply(name, hazards);
+      for (const [name, , reason] of PERMANENT) {
+        const condition = await waitFor(
+          `${name}: ${reason}`,
+          async () => {
+            const c = await automation(name);
+            return c?.reason === reason && /will not retry/.test(c.message) ? c : undefined;
+          },
+          300_000,
+          1000,
+        );
+        expect(condition.status).toBe('False');
+      }
+      for (const [name] of HANDLED) {
+        await kubectlOk(env.cp.kubeconfigPath, [
+          'wait',
+          '--for=condition=Ready',
+          `mfa/${name}`,
+          '-n',
+          NS,
+          '--timeout=300s',
+        ]);
+      }
+      for (const [name] of PERMANENT) expect(await runsOf(name)).toBe(1);
+    });
 
-  it('backs off a rate-limited login for at least the app\'s Retry-After, then enrols once the app lets it in', async () => {
-    const email = await apply('limited', { rateLimit: 20 });
-    const limited = await waitFor('RateLimited with a retry', async () => {
-      const c = await automation('limited');
-      return c?.reason === 'RateLimited' && /Retrying in \d+s/.test(c.message) ? c : undefined;
-    }, 180_000, 1000);
-    expect(Number(/Retrying in (\d+)s/.exec(limited.message)![1])).toBeGreaterThan(5);
-    await env.app.accounts.setHazards(email, { rateLimit: 0 });
-    await kubectlOk(env.cp.kubeconfigPath, ['wait', '--for=condition=Ready', 'mfa/limited', '-n', NS, '--timeout=180s']);
-    expect(await runsOf('limited')).toBe(2);
-  });
-});
+    it("backs off a rate-limited login for at least the app's Retry-After, then enrols once the app lets it in", async () => {
+      const email = await apply('limited', { rateLimit: 20 });
+      const limited = await waitFor(
+        'RateLimited with a retry',
+        async () => {
+          const c = await automation('limited');
+          return c?.reason === 'RateLimited' && /Retrying in \d+s/.test(c.message) ? c : undefined;
+        },
+        180_000,
+        1000,
+      );
+      expect(Number(/Retrying in (\d+)s/.exec(limited.message)![1])).toBeGreaterThan(5);
+      await env.app.accounts.setHazards(email, { rateLimit: 0 });
+      await kubectlOk(env.cp.kubeconfigPath, [
+        'wait',
+        '--for=condition=Ready',
+        'mfa/limited',
+        '-n',
+        NS,
+        '--timeout=180s',
+      ]);
+      expect(await runsOf('limited')).toBe(2);
+    });
+  },
+);

@@ -8,7 +8,12 @@ import { startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { IMAGE } from '../image/image.ts';
 import { ensurePackagingTools } from '../packaging/tools.ts';
 import { signInWithCodes } from '../support/demo-login.ts';
-import { DEMO_APP_IMAGE, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from '../support/demo-app-in-cluster.ts';
+import {
+  DEMO_APP_IMAGE,
+  deployDemoApp,
+  publishDemoAppCa,
+  type DemoAppInCluster,
+} from '../support/demo-app-in-cluster.ts';
 import { installOperatorWithHelm, OPERATOR_DEPLOYMENT, type HelmOperator } from '../support/helm-operator.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { liveCode, pluginPath } from '../support/kubectl-mfa.ts';
@@ -71,85 +76,132 @@ async function activeSeedSecret(): Promise<string> {
 
 /** Signs in to the demo app as a person would, with codes `kubectl mfa code` gets from the in-cluster code service. */
 async function signInWithKubectlMfa(): Promise<string> {
-  const page = await signInWithCodes(app.url, account.email, account.password, () => liveCode(admin, NAME, operator.codeService, { namespace: NS, path: plugin }));
+  const page = await signInWithCodes(app.url, account.email, account.password, () =>
+    liveCode(admin, NAME, operator.codeService, { namespace: NS, path: plugin }),
+  );
   return page.path;
 }
 
-describe('the operator installed by its Helm chart: two replicas from the image, runs as pods, codes from its Service', { timeout: 420_000 }, () => {
-  it('runs two ready replicas of the image under the restricted profile; one holds the Lease, the other waits', async () => {
-    const names = await operator.pods();
-    expect(names).toHaveLength(2);
-    for (const name of names) {
-      const p = await pod(name);
-      expect(p.spec.containers[0].image).toBe(IMAGE);
-      expect(p.spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsUser: 65532, allowPrivilegeEscalation: false });
-      expect(p.status.containerStatuses[0].ready).toBe(true);
-    }
-    const leader = await operator.leader();
-    const standby = names.find((n) => n !== leader)!;
-    expect(await kubectlOk(admin, ['logs', leader, '-n', operator.namespace])).toContain('"msg":"became leader"');
-    const standbyLog = await kubectlOk(admin, ['logs', standby, '-n', operator.namespace]);
-    expect(standbyLog).toContain('"msg":"waiting for leadership"');
-    expect(standbyLog).not.toContain('"msg":"became leader"');
-  });
+describe(
+  'the operator installed by its Helm chart: two replicas from the image, runs as pods, codes from its Service',
+  { timeout: 420_000 },
+  () => {
+    it('runs two ready replicas of the image under the restricted profile; one holds the Lease, the other waits', async () => {
+      const names = await operator.pods();
+      expect(names).toHaveLength(2);
+      for (const name of names) {
+        const p = await pod(name);
+        expect(p.spec.containers[0].image).toBe(IMAGE);
+        expect(p.spec.containers[0].securityContext).toMatchObject({
+          readOnlyRootFilesystem: true,
+          runAsUser: 65532,
+          allowPrivilegeEscalation: false,
+        });
+        expect(p.status.containerStatuses[0].ready).toBe(true);
+      }
+      const leader = await operator.leader();
+      const standby = names.find((n) => n !== leader)!;
+      expect(await kubectlOk(admin, ['logs', leader, '-n', operator.namespace])).toContain('"msg":"became leader"');
+      const standbyLog = await kubectlOk(admin, ['logs', standby, '-n', operator.namespace]);
+      expect(standbyLog).toContain('"msg":"waiting for leadership"');
+      expect(standbyLog).not.toContain('"msg":"became leader"');
+    });
 
-  it('turns MFA on for an applied ManagedAccountMfa through a run pod, and a code from kubectl mfa signs in', async () => {
-    account = { email: `${NAME}@demo.example`, password: `pw-${NAME}-${Math.random().toString(36).slice(2)}` };
-    secretsUsed.push(account.password);
-    await app.accounts.upsert(account);
-    const caBundleRef = await publishDemoAppCa(admin, app, NS);
-    await kubectlOk(admin, ['apply', '-f', '-'], credentialsSecret(`${NAME}-login`, NS, { username: account.email, password: account.password }));
-    await kubectlOk(admin, ['apply', '-f', '-'], managedAccountMfa(NAME, NS, {
-      account: { displayName: NAME, loginUrl: `${app.url}/login`, credentialsSecretRef: { name: `${NAME}-login` }, caBundleRef },
-    }));
-    await kubectlOk(admin, ['wait', '--for=condition=Ready', `mfa/${NAME}`, '-n', NS, '--timeout=300s']);
-    const mfa = await getMfa();
-    expect(mfa.status.mfaState).toBe('Enabled');
-    expect((await app.accounts.status(account.email)).mfa.enabled).toBe(true);
-    const jobs = JSON.parse(await kubectlOk(admin, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=${NAME}`, '-o', 'json']));
-    expect(jobs.items[0].spec.template.spec.containers[0].image).toBe(IMAGE);
-    const codes = await store.readRecoveryCodes({ namespace: NS, name: NAME, uid: mfa.metadata.uid });
-    secretsUsed.push(...(codes?.codes.reveal() ?? []));
-    await activeSeedSecret();
-    expect(await signInWithKubectlMfa()).toBe('/');
-  });
-
-  it('survives the leader pod killed: another replica takes the Lease and rotates the seed with codes from the Service', async () => {
-    const killed = await operator.leader();
-    const before = await activeSeedSecret();
-    await kubectlOk(admin, ['delete', 'pod', killed, '-n', operator.namespace, '--grace-period=0', '--force']);
-    const leader = await waitFor('another replica leading', async () => {
-      const holder = await operator.leader().catch(() => undefined);
-      return holder && holder !== killed ? holder : undefined;
-    }, 120_000, 500);
-    expect(leader).not.toBe(killed);
-    await kubectlOk(admin, ['annotate', 'mfa', NAME, '-n', NS, 'mfa-operator.io/rotate=helm-failover']);
-    await waitFor('the rotation recorded and Ready', async () => {
+    it('turns MFA on for an applied ManagedAccountMfa through a run pod, and a code from kubectl mfa signs in', async () => {
+      account = { email: `${NAME}@demo.example`, password: `pw-${NAME}-${Math.random().toString(36).slice(2)}` };
+      secretsUsed.push(account.password);
+      await app.accounts.upsert(account);
+      const caBundleRef = await publishDemoAppCa(admin, app, NS);
+      await kubectlOk(
+        admin,
+        ['apply', '-f', '-'],
+        credentialsSecret(`${NAME}-login`, NS, { username: account.email, password: account.password }),
+      );
+      await kubectlOk(
+        admin,
+        ['apply', '-f', '-'],
+        managedAccountMfa(NAME, NS, {
+          account: {
+            displayName: NAME,
+            loginUrl: `${app.url}/login`,
+            credentialsSecretRef: { name: `${NAME}-login` },
+            caBundleRef,
+          },
+        }),
+      );
+      await kubectlOk(admin, ['wait', '--for=condition=Ready', `mfa/${NAME}`, '-n', NS, '--timeout=300s']);
       const mfa = await getMfa();
-      return mfa.status?.totp?.rotatedFor === 'helm-failover' && mfa.status.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' ? mfa : undefined;
-    }, 300_000, 1000);
-    expect(await activeSeedSecret()).not.toBe(before);
-    expect(await signInWithKubectlMfa()).toBe('/');
-    await kubectlOk(admin, ['rollout', 'status', `deployment/${OPERATOR_DEPLOYMENT}`, '-n', operator.namespace, '--timeout=120s']);
-    expect(await operator.pods()).toHaveLength(2);
-  });
+      expect(mfa.status.mfaState).toBe('Enabled');
+      expect((await app.accounts.status(account.email)).mfa.enabled).toBe(true);
+      const jobs = JSON.parse(
+        await kubectlOk(admin, ['get', 'jobs', '-n', NS, '-l', `mfa-operator.io/account=${NAME}`, '-o', 'json']),
+      );
+      expect(jobs.items[0].spec.template.spec.containers[0].image).toBe(IMAGE);
+      const codes = await store.readRecoveryCodes({ namespace: NS, name: NAME, uid: mfa.metadata.uid });
+      secretsUsed.push(...(codes?.codes.reveal() ?? []));
+      await activeSeedSecret();
+      expect(await signInWithKubectlMfa()).toBe('/');
+    });
 
-  it('keeps every secret it used out of pod logs, Events, status, Jobs and Pods', async () => {
-    const captured = [
-      [...(await podLogs.output()).values()].join('\n'),
-      await kubectlOk(admin, ['get', 'mfa,events,jobs,pods', '-A', '-o', 'yaml']),
-      await kubectlOk(admin, ['describe', 'mfa', '-A']),
-    ].join('\n');
-    expect(captured).toContain('became leader');
-    expect(captured).toContain('JobCreated');
-    expect(secretsUsed.length).toBeGreaterThan(10);
-    expect(secretsUsed.filter((s) => captured.includes(s))).toEqual([]);
-  });
+    it('survives the leader pod killed: another replica takes the Lease and rotates the seed with codes from the Service', async () => {
+      const killed = await operator.leader();
+      const before = await activeSeedSecret();
+      await kubectlOk(admin, ['delete', 'pod', killed, '-n', operator.namespace, '--grace-period=0', '--force']);
+      const leader = await waitFor(
+        'another replica leading',
+        async () => {
+          const holder = await operator.leader().catch(() => undefined);
+          return holder && holder !== killed ? holder : undefined;
+        },
+        120_000,
+        500,
+      );
+      expect(leader).not.toBe(killed);
+      await kubectlOk(admin, ['annotate', 'mfa', NAME, '-n', NS, 'mfa-operator.io/rotate=helm-failover']);
+      await waitFor(
+        'the rotation recorded and Ready',
+        async () => {
+          const mfa = await getMfa();
+          return mfa.status?.totp?.rotatedFor === 'helm-failover' &&
+            mfa.status.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True'
+            ? mfa
+            : undefined;
+        },
+        300_000,
+        1000,
+      );
+      expect(await activeSeedSecret()).not.toBe(before);
+      expect(await signInWithKubectlMfa()).toBe('/');
+      await kubectlOk(admin, [
+        'rollout',
+        'status',
+        `deployment/${OPERATOR_DEPLOYMENT}`,
+        '-n',
+        operator.namespace,
+        '--timeout=120s',
+      ]);
+      expect(await operator.pods()).toHaveLength(2);
+    });
 
-  it('helm uninstall removes the operator and keeps the CRDs and every ManagedAccountMfa', async () => {
-    await operator.uninstall();
-    expect((await kubectl(admin, ['get', 'deployment', OPERATOR_DEPLOYMENT, '-n', operator.namespace])).code).not.toBe(0);
-    await kubectlOk(admin, ['get', 'crd', 'managedaccountmfas.mfa-operator.io']);
-    expect((await getMfa()).status.mfaState).toBe('Enabled');
-  });
-});
+    it('keeps every secret it used out of pod logs, Events, status, Jobs and Pods', async () => {
+      const captured = [
+        [...(await podLogs.output()).values()].join('\n'),
+        await kubectlOk(admin, ['get', 'mfa,events,jobs,pods', '-A', '-o', 'yaml']),
+        await kubectlOk(admin, ['describe', 'mfa', '-A']),
+      ].join('\n');
+      expect(captured).toContain('became leader');
+      expect(captured).toContain('JobCreated');
+      expect(secretsUsed.length).toBeGreaterThan(10);
+      expect(secretsUsed.filter((s) => captured.includes(s))).toEqual([]);
+    });
+
+    it('helm uninstall removes the operator and keeps the CRDs and every ManagedAccountMfa', async () => {
+      await operator.uninstall();
+      expect(
+        (await kubectl(admin, ['get', 'deployment', OPERATOR_DEPLOYMENT, '-n', operator.namespace])).code,
+      ).not.toBe(0);
+      await kubectlOk(admin, ['get', 'crd', 'managedaccountmfas.mfa-operator.io']);
+      expect((await getMfa()).status.mfaState).toBe('Enabled');
+    });
+  },
+);

@@ -31,9 +31,7 @@ export function defaultAssetsDirectory(env: NodeJS.ProcessEnv = process.env): st
  * that KUBEBUILDER_ASSETS names (make sets it; a user may point it at envtest binaries they
  * already have). Unset, it is the directory where `make control-plane` builds them.
  */
-export function findControlPlaneBinaries(
-  env: NodeJS.ProcessEnv = process.env,
-): ControlPlaneBinaries {
+export function findControlPlaneBinaries(env: NodeJS.ProcessEnv = process.env): ControlPlaneBinaries {
   const assets = env.KUBEBUILDER_ASSETS || defaultAssetsDirectory(env);
   const binaries = { kubeApiServer: join(assets, 'kube-apiserver'), etcd: join(assets, 'etcd') };
   const missing = Object.values(binaries).filter((path) => !isExecutable(path));

@@ -99,13 +99,36 @@ export class CertificateDirectory {
     return certificates;
   }
 
-  async #issue(name: string, extensions: string, subj: string, issuer?: KeyPair, config = this.#config): Promise<KeyPair> {
+  async #issue(
+    name: string,
+    extensions: string,
+    subj: string,
+    issuer?: KeyPair,
+    config = this.#config,
+  ): Promise<KeyPair> {
     const pair = { certPath: join(this.dir, `${name}.crt`), keyPath: join(this.dir, `${name}.key`) };
     const signer = issuer ? ['-CA', issuer.certPath, '-CAkey', issuer.keyPath] : [];
     await openssl([
-      'req', '-x509', '-config', config, '-extensions', extensions, ...signer,
-      '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc',
-      '-keyout', pair.keyPath, '-out', pair.certPath, '-days', '7', '-subj', subj,
+      'req',
+      '-x509',
+      '-config',
+      config,
+      '-extensions',
+      extensions,
+      ...signer,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-noenc',
+      '-keyout',
+      pair.keyPath,
+      '-out',
+      pair.certPath,
+      '-days',
+      '7',
+      '-subj',
+      subj,
     ]);
     return pair;
   }

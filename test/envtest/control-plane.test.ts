@@ -79,7 +79,7 @@ function controlPlaneChildren(): number[] {
 }
 
 describe('startControlPlane failures', () => {
-  it('reports kube-apiserver\'s last output when it exits, and leaves nothing running', async () => {
+  it("reports kube-apiserver's last output when it exits, and leaves nothing running", async () => {
     const failure = startControlPlane({ apiServerArgs: ['--no-such-flag=1'] });
 
     await expect(failure).rejects.toMatchObject({
@@ -94,7 +94,9 @@ describe('startControlPlane failures', () => {
 
     await expect(failure).rejects.toMatchObject({
       reason: 'StartTimeout',
-      message: expect.stringMatching(/^etcd did not serve http:\/\/127\.0\.0\.1:\d+\/health within 1 ms.*startTimeoutMs/),
+      message: expect.stringMatching(
+        /^etcd did not serve http:\/\/127\.0\.0\.1:\d+\/health within 1 ms.*startTimeoutMs/,
+      ),
     });
     expect(controlPlaneChildren().filter(isRunning)).toEqual([]);
   });
@@ -127,7 +129,10 @@ describe('local control plane', () => {
     alice.loadFromFile(kubeconfigPath);
     const aliceCore = alice.makeApiClient(CoreV1Api);
 
-    expect(JSON.parse(whoami).status.userInfo).toMatchObject({ username: 'alice', groups: expect.arrayContaining(['mfa-readers']) });
+    expect(JSON.parse(whoami).status.userInfo).toMatchObject({
+      username: 'alice',
+      groups: expect.arrayContaining(['mfa-readers']),
+    });
     expect(await statusOf(aliceCore.listNamespacedSecret({ namespace: 'default' }))).toBe(403);
 
     const rbac = plane.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
@@ -147,7 +152,9 @@ describe('local control plane', () => {
       },
     });
 
-    const allowed = await eventually(async () => (await statusOf(aliceCore.listNamespacedSecret({ namespace: 'default' }))) === 200);
+    const allowed = await eventually(
+      async () => (await statusOf(aliceCore.listNamespacedSecret({ namespace: 'default' }))) === 200,
+    );
     expect(allowed).toBe(true);
     expect(await statusOf(aliceCore.listNamespacedSecret({ namespace: 'kube-system' }))).toBe(403);
   });
@@ -159,11 +166,16 @@ describe('local control plane', () => {
     const metrics = await httpGet(`${plane.server}/metrics`, plane.admin);
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('apiserver_request_total');
-    const events = readFileSync(plane.auditLogPath ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(events).toContainEqual(expect.objectContaining({
-      verb: 'create',
-      objectRef: expect.objectContaining({ resource: 'configmaps', name: 'audited' }),
-    }));
+    const events = readFileSync(plane.auditLogPath ?? '', 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        verb: 'create',
+        objectRef: expect.objectContaining({ resource: 'configmaps', name: 'audited' }),
+      }),
+    );
   });
 
   it('keeps the data in etcd when kube-apiserver restarts', async () => {
@@ -226,7 +238,11 @@ describe('cleanup when the owning Node process ends', () => {
       const plane = await startControlPlane();
       console.log(JSON.stringify({ ...plane.processIds(), kubeconfigPath: plane.kubeconfigPath }));`;
     const owner = spawn(process.execPath, ['--input-type=module', '-e', script]);
-    const started = JSON.parse(await firstLine(owner)) as { etcd: number; kubeApiServer: number; kubeconfigPath: string };
+    const started = JSON.parse(await firstLine(owner)) as {
+      etcd: number;
+      kubeApiServer: number;
+      kubeconfigPath: string;
+    };
     try {
       expect([started.etcd, started.kubeApiServer].filter(isRunning)).toHaveLength(2);
 

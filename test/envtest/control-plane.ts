@@ -78,7 +78,10 @@ interface Authorities {
   serviceAccount: KeyPair;
 }
 
-async function createAuthorities(certificates: CertificateDirectory, servingHosts: readonly string[]): Promise<Authorities> {
+async function createAuthorities(
+  certificates: CertificateDirectory,
+  servingHosts: readonly string[],
+): Promise<Authorities> {
   const [servingCa, clientCa, serviceAccount] = await Promise.all([
     certificates.createCertificateAuthority('serving-ca'),
     certificates.createCertificateAuthority('client-ca'),
@@ -104,8 +107,15 @@ class LocalControlPlane implements ControlPlane {
   #stopped = false;
 
   constructor(parts: {
-    workDir: string; certificates: CertificateDirectory; clientCa: KeyPair; settings: ApiServerSettings;
-    admin: TlsClientOptions; timeoutMs: number; etcd: RunningEtcd; apiServer: ManagedProcess; files: ControlPlaneFiles;
+    workDir: string;
+    certificates: CertificateDirectory;
+    clientCa: KeyPair;
+    settings: ApiServerSettings;
+    admin: TlsClientOptions;
+    timeoutMs: number;
+    etcd: RunningEtcd;
+    apiServer: ManagedProcess;
+    files: ControlPlaneFiles;
   }) {
     this.#workDir = parts.workDir;
     this.#certificates = parts.certificates;
@@ -156,14 +166,19 @@ class LocalControlPlane implements ControlPlane {
 }
 
 function isPortTaken(error: unknown): boolean {
-  return error instanceof ControlPlaneError && error.reason === 'ProcessExited' &&
-    error.message.includes('address already in use');
+  return (
+    error instanceof ControlPlaneError &&
+    error.reason === 'ProcessExited' &&
+    error.message.includes('address already in use')
+  );
 }
 
 /** Starts etcd, then kube-apiserver; ports that another process took meanwhile are picked again. */
 async function startServers(
-  binaries: ControlPlaneBinaries, settings: Omit<ApiServerSettings, 'port' | 'etcdUrl'>,
-  admin: TlsClientOptions, timeoutMs: number,
+  binaries: ControlPlaneBinaries,
+  settings: Omit<ApiServerSettings, 'port' | 'etcdUrl'>,
+  admin: TlsClientOptions,
+  timeoutMs: number,
 ): Promise<{ etcd: RunningEtcd; apiServer: ManagedProcess; settings: ApiServerSettings }> {
   for (let attempt = 1; ; attempt++) {
     let etcd: RunningEtcd | undefined;
@@ -201,23 +216,46 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       : undefined;
     if (audit) await writeAuditPolicy(audit.policyPath);
     await mkdir(join(workDir, 'users'), { mode: 0o700 });
-    const started = await startServers(binaries, {
-      binary: binaries.kubeApiServer, workDir, serving: authorities.serving, clientCa: authorities.clientCa,
-      serviceAccount: authorities.serviceAccount, audit, extraArgs: options.apiServerArgs ?? [],
-      cluster: options.cluster && {
-        address: options.cluster.address, serviceClusterIpRange: options.cluster.serviceClusterIpRange, kubeletClient: adminPair,
+    const started = await startServers(
+      binaries,
+      {
+        binary: binaries.kubeApiServer,
+        workDir,
+        serving: authorities.serving,
+        clientCa: authorities.clientCa,
+        serviceAccount: authorities.serviceAccount,
+        audit,
+        extraArgs: options.apiServerArgs ?? [],
+        cluster: options.cluster && {
+          address: options.cluster.address,
+          serviceClusterIpRange: options.cluster.serviceClusterIpRange,
+          kubeletClient: adminPair,
+        },
       },
-    }, admin, timeoutMs);
+      admin,
+      timeoutMs,
+    );
     const plane = new LocalControlPlane({
-      workDir, certificates, clientCa: authorities.clientCa, settings: started.settings, admin, timeoutMs,
-      etcd: started.etcd, apiServer: started.apiServer,
+      workDir,
+      certificates,
+      clientCa: authorities.clientCa,
+      settings: started.settings,
+      admin,
+      timeoutMs,
+      etcd: started.etcd,
+      apiServer: started.apiServer,
       files: {
-        servingCa: authorities.servingCa.certPath, clientCa: authorities.clientCa.certPath,
+        servingCa: authorities.servingCa.certPath,
+        clientCa: authorities.clientCa.certPath,
         serviceAccountKey: authorities.serviceAccount.keyPath,
       },
     });
     try {
-      await writeKubeconfig(plane.kubeconfigPath, plane.server, admin.ca, { name: 'admin', cert: admin.cert, key: admin.key });
+      await writeKubeconfig(plane.kubeconfigPath, plane.server, admin.ca, {
+        name: 'admin',
+        cert: admin.cert,
+        key: admin.key,
+      });
     } catch (e: unknown) {
       await plane.stop();
       throw e;

@@ -1,9 +1,5 @@
 /** Why the development control plane could not start or serve; one CamelCase word each. */
-export type ControlPlaneErrorReason =
-  | 'BinariesMissing'
-  | 'CertificateToolFailed'
-  | 'ProcessExited'
-  | 'StartTimeout';
+export type ControlPlaneErrorReason = 'BinariesMissing' | 'CertificateToolFailed' | 'ProcessExited' | 'StartTimeout';
 
 /** A control-plane failure whose message says what to do next. */
 export class ControlPlaneError extends Error {

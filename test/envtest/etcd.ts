@@ -20,16 +20,21 @@ export async function startEtcd(binary: string, workDir: string, timeoutMs: numb
   const [clientPort, peerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const etcd = await ManagedProcess.start('etcd', binary, [
-    '--name=envtest',
-    `--data-dir=${dataDir}`,
-    `--listen-client-urls=${url}`,
-    `--advertise-client-urls=${url}`,
-    `--listen-peer-urls=${peerUrl}`,
-    `--initial-advertise-peer-urls=${peerUrl}`,
-    `--initial-cluster=envtest=${peerUrl}`,
-    '--unsafe-no-fsync=true',
-  ], join(workDir, 'etcd.log'));
+  const etcd = await ManagedProcess.start(
+    'etcd',
+    binary,
+    [
+      '--name=envtest',
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=envtest=${peerUrl}`,
+      '--unsafe-no-fsync=true',
+    ],
+    join(workDir, 'etcd.log'),
+  );
   try {
     await waitUntilServing(etcd, `${url}/health`, timeoutMs);
   } catch (e: unknown) {

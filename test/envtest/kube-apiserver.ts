@@ -40,9 +40,12 @@ export function apiServerArgs(settings: ApiServerSettings): string[] {
   const address = apiServerAddress(settings);
   const serverUrl = `https://${address}:${settings.port}`;
   const cluster = settings.cluster
-    ? [`--kubelet-client-certificate=${settings.cluster.kubeletClient.certPath}`, `--kubelet-client-key=${settings.cluster.kubeletClient.keyPath}`,
+    ? [
+        `--kubelet-client-certificate=${settings.cluster.kubeletClient.certPath}`,
+        `--kubelet-client-key=${settings.cluster.kubeletClient.keyPath}`,
         // By address: a node name would be looked up in the host's DNS.
-        '--kubelet-preferred-address-types=InternalIP']
+        '--kubelet-preferred-address-types=InternalIP',
+      ]
     : ['--disable-admission-plugins=ServiceAccount'];
   const audit = settings.audit
     ? [`--audit-policy-file=${settings.audit.policyPath}`, `--audit-log-path=${settings.audit.logPath}`]
@@ -81,7 +84,12 @@ export async function startApiServer(
     join(settings.workDir, 'kube-apiserver.log'),
   );
   try {
-    await waitUntilServing(apiServer, `https://${apiServerAddress(settings)}:${settings.port}/readyz`, timeoutMs, admin);
+    await waitUntilServing(
+      apiServer,
+      `https://${apiServerAddress(settings)}:${settings.port}/readyz`,
+      timeoutMs,
+      admin,
+    );
   } catch (e: unknown) {
     await apiServer.stop();
     throw e;

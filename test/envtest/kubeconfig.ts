@@ -10,7 +10,12 @@ export interface KubeconfigUser {
 const base64 = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
 
 /** Writes a self-contained kubeconfig (certificates embedded) for one user of one server. */
-export async function writeKubeconfig(path: string, server: string, caPem: string, user: KubeconfigUser): Promise<void> {
+export async function writeKubeconfig(
+  path: string,
+  server: string,
+  caPem: string,
+  user: KubeconfigUser,
+): Promise<void> {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',

@@ -71,9 +71,12 @@ export class FaultInjector {
 
   #add(method: string, code: status, options: FaultOptions): void {
     this.#rules.push({
-      method, code, phase: options.phase ?? 'before',
+      method,
+      code,
+      phase: options.phase ?? 'before',
       message: options.message ?? `Injected ${status[code]} fault on ${method}.`,
-      passFirst: options.passFirst ?? 0, remaining: options.times ?? Infinity,
+      passFirst: options.passFirst ?? 0,
+      remaining: options.times ?? Infinity,
     });
   }
 }

@@ -38,12 +38,19 @@ const PAGE_SIZE_DEFAULT = 25;
 const PAGE_SIZE_MAX = 25_000;
 
 /** Opaque page tokens are offsets; tests must not rely on their form. */
-export function page<T>(items: readonly T[], pageSize: number, pageToken: string): { items: T[]; nextPageToken: string } {
+export function page<T>(
+  items: readonly T[],
+  pageSize: number,
+  pageToken: string,
+): { items: T[]; nextPageToken: string } {
   const size = Math.min(pageSize > 0 ? pageSize : PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX);
   const start = pageToken ? Number(Buffer.from(pageToken, 'base64url').toString('utf8')) : 0;
   if (!Number.isInteger(start) || start < 0) throw new RpcError(status.INVALID_ARGUMENT, 'Invalid page_token.');
   const end = start + size;
-  return { items: items.slice(start, end), nextPageToken: end < items.length ? Buffer.from(String(end)).toString('base64url') : '' };
+  return {
+    items: items.slice(start, end),
+    nextPageToken: end < items.length ? Buffer.from(String(end)).toString('base64url') : '',
+  };
 }
 
 /** The subset of the list filter syntax the test server understands: `labels.KEY=VALUE` terms joined by AND. */
@@ -52,7 +59,10 @@ export function labelFilter(filter: string): (secret: StoredSecret) => boolean {
   const wanted = terms.map((term) => {
     const match = /^labels\.([^=:]+)[=:](.*)$/.exec(term);
     if (!match?.[1] || match[2] === undefined) {
-      throw new RpcError(status.INVALID_ARGUMENT, `The test server supports only labels.KEY=VALUE filters, not [${term}].`);
+      throw new RpcError(
+        status.INVALID_ARGUMENT,
+        `The test server supports only labels.KEY=VALUE filters, not [${term}].`,
+      );
     }
     return [match[1], match[2]] as const;
   });
@@ -62,6 +72,7 @@ export function labelFilter(filter: string): (secret: StoredSecret) => boolean {
 export function stateFilter(filter: string): VersionState | undefined {
   if (filter.trim() === '') return undefined;
   const match = /^state[:=](ENABLED|DISABLED|DESTROYED)$/.exec(filter.trim());
-  if (!match) throw new RpcError(status.INVALID_ARGUMENT, `The test server supports only state:STATE filters, not [${filter}].`);
+  if (!match)
+    throw new RpcError(status.INVALID_ARGUMENT, `The test server supports only state:STATE filters, not [${filter}].`);
   return match[1] as VersionState;
 }

@@ -12,12 +12,14 @@ export async function loadSecretManagerService(): Promise<ServiceDefinition> {
   const require = createRequire(import.meta.url);
   const clientMain = require.resolve('@google-cloud/secret-manager');
   const gaxMain = createRequire(clientMain).resolve('google-gax');
-  const includeDirs = [
-    join(dirname(clientMain), '..', 'protos'),
-    join(dirname(gaxMain), '..', 'protos'),
-  ];
+  const includeDirs = [join(dirname(clientMain), '..', 'protos'), join(dirname(gaxMain), '..', 'protos')];
   const definition = await load('google/cloud/secretmanager/v1/service.proto', {
-    includeDirs, keepCase: false, longs: String, enums: String, defaults: false, oneofs: true,
+    includeDirs,
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
   });
   const root = loadPackageDefinition(definition) as unknown as {
     google: { cloud: { secretmanager: { v1: { SecretManagerService: { service: ServiceDefinition } } } } };

@@ -4,7 +4,12 @@ import { crc32c } from '../../operator/stores/gcp/crc32c.ts';
 import { parseParent, parseSecretName, parseVersionName } from './resource-names.ts';
 import { RpcError } from './rpc-error.ts';
 import {
-  MAX_PAYLOAD_BYTES, checkAliasNames, checkAnnotations, checkLabels, checkReplication, checkSecretId,
+  MAX_PAYLOAD_BYTES,
+  checkAliasNames,
+  checkAnnotations,
+  checkLabels,
+  checkReplication,
+  checkSecretId,
 } from './validation.ts';
 
 export type VersionState = 'ENABLED' | 'DISABLED' | 'DESTROYED';
@@ -69,9 +74,16 @@ export class SecretManagerState {
       throw new RpcError(status.INVALID_ARGUMENT, 'A new secret has no versions to alias.');
     }
     const secret: StoredSecret = {
-      name, parent, createTime: new Date(), replication: input.replication ?? null,
+      name,
+      parent,
+      createTime: new Date(),
+      replication: input.replication ?? null,
       customerManagedEncryption: input.customerManagedEncryption ?? null,
-      labels, annotations, versionAliases: new Map(), etag: newEtag(), versions: [],
+      labels,
+      annotations,
+      versionAliases: new Map(),
+      etag: newEtag(),
+      versions: [],
     };
     this.#secrets.set(name, secret);
     return secret;
@@ -94,7 +106,9 @@ export class SecretManagerState {
     checkEtag(secret.etag, input.etag, `Secret [${name}]`);
     const labels = paths.includes('labels') ? { ...input.labels } : secret.labels;
     const annotations = paths.includes('annotations') ? { ...input.annotations } : secret.annotations;
-    const aliases = paths.includes('version_aliases') ? this.#aliasesFor(secret, input.versionAliases ?? {}) : secret.versionAliases;
+    const aliases = paths.includes('version_aliases')
+      ? this.#aliasesFor(secret, input.versionAliases ?? {})
+      : secret.versionAliases;
     checkLabels(labels);
     checkAnnotations(annotations);
     Object.assign(secret, { labels, annotations, versionAliases: aliases, etag: newEtag() });
@@ -108,7 +122,10 @@ export class SecretManagerState {
       const number = Number(value);
       const version = secret.versions.find((candidate) => candidate.number === number);
       if (!version || version.state === 'DESTROYED') {
-        throw new RpcError(status.INVALID_ARGUMENT, `Alias [${alias}] names version [${value}], which does not exist or is destroyed.`);
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          `Alias [${alias}] names version [${value}], which does not exist or is destroyed.`,
+        );
       }
       aliases.set(alias, number);
     }
@@ -123,18 +140,33 @@ export class SecretManagerState {
 
   listSecrets(parent: string): StoredSecret[] {
     parseParent(parent);
-    return [...this.#secrets.values()].filter((secret) => secret.parent === parent)
+    return [...this.#secrets.values()]
+      .filter((secret) => secret.parent === parent)
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  addVersion(parent: string, data: Buffer, dataCrc32c: number | undefined): { secret: StoredSecret; version: StoredVersion } {
+  addVersion(
+    parent: string,
+    data: Buffer,
+    dataCrc32c: number | undefined,
+  ): { secret: StoredSecret; version: StoredVersion } {
     const secret = this.getSecret(parent);
-    if (data.length > MAX_PAYLOAD_BYTES) throw new RpcError(status.INVALID_ARGUMENT, `Payload exceeds ${MAX_PAYLOAD_BYTES} bytes.`);
+    if (data.length > MAX_PAYLOAD_BYTES)
+      throw new RpcError(status.INVALID_ARGUMENT, `Payload exceeds ${MAX_PAYLOAD_BYTES} bytes.`);
     if (dataCrc32c !== undefined && dataCrc32c !== crc32c(data)) {
-      throw new RpcError(status.INVALID_ARGUMENT, 'Payload checksum (data_crc32c) does not match the data; it was damaged in transit.');
+      throw new RpcError(
+        status.INVALID_ARGUMENT,
+        'Payload checksum (data_crc32c) does not match the data; it was damaged in transit.',
+      );
     }
     const number = (secret.versions.at(-1)?.number ?? 0) + 1;
-    const version: StoredVersion = { number, state: 'ENABLED', createTime: new Date(), payload: Buffer.from(data), etag: newEtag() };
+    const version: StoredVersion = {
+      number,
+      state: 'ENABLED',
+      createTime: new Date(),
+      payload: Buffer.from(data),
+      etag: newEtag(),
+    };
     secret.versions.push(version);
     return { secret, version };
   }
@@ -144,7 +176,8 @@ export class SecretManagerState {
     const { secret: secretName, version: id } = parseVersionName(name);
     const secret = this.#secrets.get(secretName);
     if (!secret) throw notFound(`Secret [${secretName}]`);
-    const number = id === 'latest' ? secret.versions.at(-1)?.number : /^\d+$/.test(id) ? Number(id) : secret.versionAliases.get(id);
+    const number =
+      id === 'latest' ? secret.versions.at(-1)?.number : /^\d+$/.test(id) ? Number(id) : secret.versionAliases.get(id);
     const version = secret.versions.find((candidate) => candidate.number === number);
     if (!version) throw notFound(`Secret Version [${name}]`);
     return { secret, version };
@@ -153,19 +186,28 @@ export class SecretManagerState {
   accessVersion(name: string): { secret: StoredSecret; version: StoredVersion; payload: Buffer } {
     const found = this.getVersion(name);
     if (found.version.state !== 'ENABLED' || !found.version.payload) {
-      throw new RpcError(status.FAILED_PRECONDITION,
-        `Secret Version [${versionName(found.secret, found.version)}] is in ${found.version.state} state.`);
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `Secret Version [${versionName(found.secret, found.version)}] is in ${found.version.state} state.`,
+      );
     }
     return { ...found, payload: found.version.payload };
   }
 
-  listVersions(parent: string, stateFilter: VersionState | undefined): { secret: StoredSecret; versions: StoredVersion[] } {
+  listVersions(
+    parent: string,
+    stateFilter: VersionState | undefined,
+  ): { secret: StoredSecret; versions: StoredVersion[] } {
     const secret = this.getSecret(parent);
     const versions = secret.versions.filter((version) => !stateFilter || version.state === stateFilter).reverse();
     return { secret, versions };
   }
 
-  setVersionState(name: string, state: VersionState, etag: string | undefined): { secret: StoredSecret; version: StoredVersion } {
+  setVersionState(
+    name: string,
+    state: VersionState,
+    etag: string | undefined,
+  ): { secret: StoredSecret; version: StoredVersion } {
     const found = this.getVersion(name);
     const { version } = found;
     checkEtag(version.etag, etag, `Secret Version [${name}]`);
@@ -189,7 +231,10 @@ export class SecretManagerState {
 
 function checkEtag(current: string, given: string | undefined, what: string): void {
   if (given && given !== current) {
-    throw new RpcError(status.ABORTED, `${what} was changed concurrently; the etag no longer matches. Re-read and retry.`);
+    throw new RpcError(
+      status.ABORTED,
+      `${what} was changed concurrently; the etag no longer matches. Re-read and retry.`,
+    );
   }
 }
 

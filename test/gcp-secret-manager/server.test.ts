@@ -14,7 +14,11 @@ const noRetry = { retry: null, timeout: 5_000 };
 
 beforeAll(async () => {
   server = await SecretManagerTestServer.start();
-  client = new SecretManagerServiceClient({ apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() });
+  client = new SecretManagerServiceClient({
+    apiEndpoint: '127.0.0.1',
+    port: server.port,
+    sslCreds: credentials.createInsecure(),
+  });
 });
 
 afterAll(async () => {
@@ -29,7 +33,9 @@ beforeEach(() => {
 let counter = 0;
 async function newSecret(labels: Record<string, string> = {}): Promise<string> {
   const [secret] = await client.createSecret({
-    parent: project, secretId: `s${++counter}`, secret: { replication: { automatic: {} }, labels },
+    parent: project,
+    secretId: `s${++counter}`,
+    secret: { replication: { automatic: {} }, labels },
   });
   return secret.name as string;
 }
@@ -44,17 +50,29 @@ describe('SecretManagerTestServer', () => {
     const name = await newSecret({ 'managed-by': 'mfa-operator' });
     const [secret] = await client.getSecret({ name });
     expect(secret.labels).toEqual({ 'managed-by': 'mfa-operator' });
-    await expect(client.createSecret({ parent: project, secretId: name.split('/').at(-1), secret: { replication: { automatic: {} } } }))
-      .rejects.toMatchObject({ code: status.ALREADY_EXISTS });
+    await expect(
+      client.createSecret({
+        parent: project,
+        secretId: name.split('/').at(-1),
+        secret: { replication: { automatic: {} } },
+      }),
+    ).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
   });
 
   it('rejects ids, labels and replication that Secret Manager rejects', async () => {
-    await expect(client.createSecret({ parent: project, secretId: 'has.dot', secret: { replication: { automatic: {} } } }))
-      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(client.createSecret({ parent: project, secretId: 'upper', secret: { replication: { automatic: {} }, labels: { Key: 'v' } } }))
-      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(client.createSecret({ parent: project, secretId: 'norepl', secret: {} }))
-      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      client.createSecret({ parent: project, secretId: 'has.dot', secret: { replication: { automatic: {} } } }),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      client.createSecret({
+        parent: project,
+        secretId: 'upper',
+        secret: { replication: { automatic: {} }, labels: { Key: 'v' } },
+      }),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(client.createSecret({ parent: project, secretId: 'norepl', secret: {} })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
   });
 
   it('numbers versions and resolves latest, numbers and aliases', async () => {
@@ -62,7 +80,10 @@ describe('SecretManagerTestServer', () => {
     await addVersion(parent, 'one');
     const second = await addVersion(parent, 'two');
     expect(second).toBe(`${parent}/versions/2`);
-    await client.updateSecret({ secret: { name: parent, versionAliases: { active: 1 } }, updateMask: { paths: ['version_aliases'] } });
+    await client.updateSecret({
+      secret: { name: parent, versionAliases: { active: 1 } },
+      updateMask: { paths: ['version_aliases'] },
+    });
 
     const [latest] = await client.accessSecretVersion({ name: `${parent}/versions/latest` });
     const [aliased] = await client.accessSecretVersion({ name: `${parent}/versions/active` });
@@ -76,26 +97,43 @@ describe('SecretManagerTestServer', () => {
   it('updates only the fields in the mask and rejects a stale etag', async () => {
     const name = await newSecret({ a: '1' });
     const [before] = await client.getSecret({ name });
-    await client.updateSecret({ secret: { name, annotations: { note: 'x' }, labels: { b: '2' } }, updateMask: { paths: ['annotations'] } });
+    await client.updateSecret({
+      secret: { name, annotations: { note: 'x' }, labels: { b: '2' } },
+      updateMask: { paths: ['annotations'] },
+    });
     const [after] = await client.getSecret({ name });
     expect(after.labels).toEqual({ a: '1' });
     expect(after.annotations).toEqual({ note: 'x' });
-    await expect(client.updateSecret({ secret: { name, etag: before.etag, labels: {} }, updateMask: { paths: ['labels'] } }))
-      .rejects.toMatchObject({ code: status.ABORTED });
+    await expect(
+      client.updateSecret({ secret: { name, etag: before.etag, labels: {} }, updateMask: { paths: ['labels'] } }),
+    ).rejects.toMatchObject({ code: status.ABORTED });
   });
 
   it('refuses an alias to a missing version', async () => {
     const name = await newSecret();
-    await expect(client.updateSecret({ secret: { name, versionAliases: { pending: 9 } }, updateMask: { paths: ['version_aliases'] } }))
-      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      client.updateSecret({
+        secret: { name, versionAliases: { pending: 9 } },
+        updateMask: { paths: ['version_aliases'] },
+      }),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 
   it('lists secrets by label, page by page', async () => {
-    const names = [await newSecret({ team: 'listing' }), await newSecret({ team: 'listing' }), await newSecret({ team: 'other' })];
+    const names = [
+      await newSecret({ team: 'listing' }),
+      await newSecret({ team: 'listing' }),
+      await newSecret({ team: 'other' }),
+    ];
     const filter = 'labels.team=listing';
-    const [first, , firstResponse] = await client.listSecrets({ parent: project, filter, pageSize: 1 }, { autoPaginate: false });
+    const [first, , firstResponse] = await client.listSecrets(
+      { parent: project, filter, pageSize: 1 },
+      { autoPaginate: false },
+    );
     const [second, , secondResponse] = await client.listSecrets(
-      { parent: project, filter, pageSize: 1, pageToken: firstResponse?.nextPageToken ?? '' }, { autoPaginate: false });
+      { parent: project, filter, pageSize: 1, pageToken: firstResponse?.nextPageToken ?? '' },
+      { autoPaginate: false },
+    );
     expect([...first, ...second].map((secret) => secret.name)).toEqual(names.slice(0, 2));
     expect(secondResponse?.nextPageToken ?? '').toBe('');
   });
@@ -106,8 +144,12 @@ describe('SecretManagerTestServer', () => {
     const second = await addVersion(parent, 'two');
     await client.disableSecretVersion({ name: first });
     await client.destroySecretVersion({ name: second });
-    await expect(client.accessSecretVersion({ name: first }, noRetry)).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
-    await expect(client.accessSecretVersion({ name: second }, noRetry)).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    await expect(client.accessSecretVersion({ name: first }, noRetry)).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+    await expect(client.accessSecretVersion({ name: second }, noRetry)).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
     const [versions] = await client.listSecretVersions({ parent });
     expect(versions.map((version) => version.state)).toEqual(['DESTROYED', 'DISABLED']);
   });
@@ -131,15 +173,17 @@ describe('SecretManagerTestServer', () => {
     const parent = await newSecret();
     server.faults.failAfter('AddSecretVersion', 1, status.DEADLINE_EXCEEDED, { phase: 'after' });
     await addVersion(parent, 'one');
-    await expect(client.addSecretVersion({ parent, payload: { data: Buffer.from('two') } }, noRetry))
-      .rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+    await expect(
+      client.addSecretVersion({ parent, payload: { data: Buffer.from('two') } }, noRetry),
+    ).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
     const [versions] = await client.listSecretVersions({ parent });
     expect(versions).toHaveLength(2);
   });
 
   it('rejects a payload whose checksum does not match', async () => {
     const parent = await newSecret();
-    await expect(client.addSecretVersion({ parent, payload: { data: Buffer.from('x'), dataCrc32c: 1 } }))
-      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      client.addSecretVersion({ parent, payload: { data: Buffer.from('x'), dataCrc32c: 1 } }),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 });

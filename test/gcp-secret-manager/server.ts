@@ -1,5 +1,10 @@
 import {
-  Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation,
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { crc32c } from '../../operator/stores/gcp/crc32c.ts';
 import { FaultInjector } from './faults.ts';
@@ -8,11 +13,29 @@ import { loadSecretManagerService } from './protos.ts';
 import { RpcError } from './rpc-error.ts';
 import { SecretManagerState, versionName, type SecretInput } from './secret-manager-state.ts';
 
-interface NamedRequest { name: string; etag?: string }
-interface ListRequest { parent: string; pageSize?: number; pageToken?: string; filter?: string }
-interface CreateSecretRequest { parent: string; secretId: string; secret?: SecretInput }
-interface UpdateSecretRequest { secret?: SecretInput & { name?: string }; updateMask?: { paths?: string[] } }
-interface AddVersionRequest { parent: string; payload?: { data?: Buffer; dataCrc32c?: string } }
+interface NamedRequest {
+  name: string;
+  etag?: string;
+}
+interface ListRequest {
+  parent: string;
+  pageSize?: number;
+  pageToken?: string;
+  filter?: string;
+}
+interface CreateSecretRequest {
+  parent: string;
+  secretId: string;
+  secret?: SecretInput;
+}
+interface UpdateSecretRequest {
+  secret?: SecretInput & { name?: string };
+  updateMask?: { paths?: string[] };
+}
+interface AddVersionRequest {
+  parent: string;
+  payload?: { data?: Buffer; dataCrc32c?: string };
+}
 
 type Handler = (request: never) => unknown;
 
@@ -37,10 +60,14 @@ export class SecretManagerTestServer {
     const service = await loadSecretManagerService();
     const server = new Server();
     const holder: { instance?: SecretManagerTestServer } = {};
-    server.addService(service, implementation(() => holder.instance as SecretManagerTestServer));
+    server.addService(
+      service,
+      implementation(() => holder.instance as SecretManagerTestServer),
+    );
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(),
-        (error, bound) => (error ? reject(error) : resolve(bound)));
+      server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      );
     });
     holder.instance = new SecretManagerTestServer(server, port);
     return holder.instance;
@@ -67,15 +94,23 @@ export class SecretManagerTestServer {
 
 function implementation(server: () => SecretManagerTestServer): UntypedServiceImplementation {
   const handlers = handlersFor(() => server().state);
-  return Object.fromEntries(Object.entries(handlers).map(([method, handler]) => [method,
-    (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      try {
-        callback(null, server().call(method, () => (handler as (request: unknown) => unknown)(call.request)));
-      } catch (e: unknown) {
-        const error = e instanceof RpcError ? e : new RpcError(status.INTERNAL, e instanceof Error ? e.message : String(e));
-        callback(error.toServiceError());
-      }
-    }]));
+  return Object.fromEntries(
+    Object.entries(handlers).map(([method, handler]) => [
+      method,
+      (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        try {
+          callback(
+            null,
+            server().call(method, () => (handler as (request: unknown) => unknown)(call.request)),
+          );
+        } catch (e: unknown) {
+          const error =
+            e instanceof RpcError ? e : new RpcError(status.INTERNAL, e instanceof Error ? e.message : String(e));
+          callback(error.toServiceError());
+        }
+      },
+    ]),
+  );
 }
 
 function handlersFor(state: () => SecretManagerState): Record<string, Handler> {
@@ -84,20 +119,27 @@ function handlersFor(state: () => SecretManagerState): Record<string, Handler> {
       secretMessage(state().createSecret(request.parent, request.secretId, request.secret ?? {})),
     GetSecret: (request: NamedRequest) => secretMessage(state().getSecret(request.name)),
     UpdateSecret: (request: UpdateSecretRequest) =>
-      secretMessage(state().updateSecret(request.secret?.name ?? '', request.secret ?? {}, request.updateMask?.paths ?? [])),
+      secretMessage(
+        state().updateSecret(request.secret?.name ?? '', request.secret ?? {}, request.updateMask?.paths ?? []),
+      ),
     DeleteSecret: (request: NamedRequest) => {
       state().deleteSecret(request.name, request.etag);
       return {};
     },
     ListSecrets: (request: ListRequest) => {
-      const secrets = state().listSecrets(request.parent).filter(labelFilter(request.filter ?? ''));
+      const secrets = state()
+        .listSecrets(request.parent)
+        .filter(labelFilter(request.filter ?? ''));
       const { items, nextPageToken } = page(secrets, request.pageSize ?? 0, request.pageToken ?? '');
       return { secrets: items.map(secretMessage), nextPageToken, totalSize: secrets.length };
     },
     AddSecretVersion: (request: AddVersionRequest) => {
       const checksum = request.payload?.dataCrc32c;
-      const { secret, version } = state().addVersion(request.parent, request.payload?.data ?? Buffer.alloc(0),
-        checksum === undefined ? undefined : Number(checksum));
+      const { secret, version } = state().addVersion(
+        request.parent,
+        request.payload?.data ?? Buffer.alloc(0),
+        checksum === undefined ? undefined : Number(checksum),
+      );
       return versionMessage(secret, version);
     },
     AccessSecretVersion: (request: NamedRequest) => {
@@ -111,7 +153,11 @@ function handlersFor(state: () => SecretManagerState): Record<string, Handler> {
     ListSecretVersions: (request: ListRequest) => {
       const { secret, versions } = state().listVersions(request.parent, stateFilter(request.filter ?? ''));
       const { items, nextPageToken } = page(versions, request.pageSize ?? 0, request.pageToken ?? '');
-      return { versions: items.map((version) => versionMessage(secret, version)), nextPageToken, totalSize: versions.length };
+      return {
+        versions: items.map((version) => versionMessage(secret, version)),
+        nextPageToken,
+        totalSize: versions.length,
+      };
     },
     DestroySecretVersion: (request: NamedRequest) => versionStateChange(state(), request, 'DESTROYED'),
     DisableSecretVersion: (request: NamedRequest) => versionStateChange(state(), request, 'DISABLED'),
@@ -119,7 +165,11 @@ function handlersFor(state: () => SecretManagerState): Record<string, Handler> {
   };
 }
 
-function versionStateChange(state: SecretManagerState, request: NamedRequest, to: 'DESTROYED' | 'DISABLED' | 'ENABLED'): unknown {
+function versionStateChange(
+  state: SecretManagerState,
+  request: NamedRequest,
+  to: 'DESTROYED' | 'DISABLED' | 'ENABLED',
+): unknown {
   const { secret, version } = state.setVersionState(request.name, to, request.etag);
   return versionMessage(secret, version);
 }

@@ -8,8 +8,16 @@ import { buildImage, IMAGE, IMAGE_BUILD_TIMEOUT_MS, Podman } from './image.ts';
 const MAX_IMAGE_BYTES = 1_700_000_000;
 
 /** The restricted pod the operator gives its run Jobs, as podman flags: no network, no capabilities. */
-const RESTRICTED = ['run', '--rm', '--network=none', '--read-only', '--tmpfs=/tmp:rw,size=256m', '--user=65532:65532',
-  '--cap-drop=ALL', '--security-opt=no-new-privileges'];
+const RESTRICTED = [
+  'run',
+  '--rm',
+  '--network=none',
+  '--read-only',
+  '--tmpfs=/tmp:rw,size=256m',
+  '--user=65532:65532',
+  '--cap-drop=ALL',
+  '--security-opt=no-new-privileges',
+];
 
 let podman: Podman;
 
@@ -53,7 +61,11 @@ describe(`the image (${IMAGE})`, () => {
   });
 
   it('is read-only outside /tmp, and the user is 65532 with no capabilities', async () => {
-    const probe = await runInImage(['sh', '-c', 'id -u; grep CapEff /proc/self/status; touch /app/x 2>&1; touch /tmp/x && echo tmp-writable']);
+    const probe = await runInImage([
+      'sh',
+      '-c',
+      'id -u; grep CapEff /proc/self/status; touch /app/x 2>&1; touch /tmp/x && echo tmp-writable',
+    ]);
     expect(probe.stdout).toMatch(/^65532\n/);
     expect(probe.stdout).toMatch(/CapEff:\s+0000000000000000/);
     expect(probe.stdout).toMatch(/Read-only file system/);
@@ -61,7 +73,8 @@ describe(`the image (${IMAGE})`, () => {
   });
 
   it('launches Debian Chromium through playwright-core the way the runner does', async () => {
-    const script = "const { launchBrowser } = await import('/app/dist/connectors/sdk/browser.js'); " +
+    const script =
+      "const { launchBrowser } = await import('/app/dist/connectors/sdk/browser.js'); " +
       "const browser = await launchBrowser(); const page = await browser.newPage(); await page.setContent('<p id=p>ok</p>'); " +
       "console.log(browser.version(), await page.textContent('#p')); await browser.close();";
     const result = await runInImage(['node', '--input-type=module', '-e', script]);
@@ -69,10 +82,11 @@ describe(`the image (${IMAGE})`, () => {
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\.\d+ ok$/m);
   });
 
-  it('trusts a run\'s CA (certutil from libnss3-tools) in its Chromium on the restricted pod, and only with that HOME', async () => {
+  it("trusts a run's CA (certutil from libnss3-tools) in its Chromium on the restricted pod, and only with that HOME", async () => {
     const tls = await createTestCa();
     try {
-      const script = "const { createServer } = await import('node:https'); " +
+      const script =
+        "const { createServer } = await import('node:https'); " +
         "const { launchBrowser, CHROMIUM_PATH } = await import('/app/dist/connectors/sdk/browser.js'); " +
         "const { createTrustHome } = await import('/app/dist/connectors/sdk/browser-trust.js'); " +
         "const { parseCaBundle } = await import('/app/dist/core/tls/ca-bundle.js'); " +
@@ -83,7 +97,14 @@ describe(`the image (${IMAGE})`, () => {
         'const page = await browser.newPage(); ' +
         'console.log(await page.goto(url).then(() => page.title(), (e) => /net::ERR_CERT_[A-Z_]+/.exec(e.message)?.[0] ?? e.message)); ' +
         'await browser.close(); } await trust.dispose(); server.close();';
-      const env = ['-e', `APP_CA=${tls.ca.cert}`, '-e', `APP_CERT=${tls.serving.cert}`, '-e', `APP_KEY=${tls.serving.key}`];
+      const env = [
+        '-e',
+        `APP_CA=${tls.ca.cert}`,
+        '-e',
+        `APP_CERT=${tls.serving.cert}`,
+        '-e',
+        `APP_KEY=${tls.serving.key}`,
+      ];
       const result = await runInImage(['node', '--input-type=module', '-e', script], 120_000, env);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout.trim().split('\n')).toEqual(['trusted', 'net::ERR_CERT_AUTHORITY_INVALID']);
@@ -93,10 +114,14 @@ describe(`the image (${IMAGE})`, () => {
   });
 
   it('holds the production dependencies only: no package the lockfile marks dev, no tests, no sources', async () => {
-    const lock = JSON.parse(await readFile(`${REPO}/package-lock.json`, 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
+    const lock = JSON.parse(await readFile(`${REPO}/package-lock.json`, 'utf8')) as {
+      packages: Record<string, { dev?: boolean; optional?: boolean }>;
+    };
     const topLevel = Object.entries(lock.packages).filter(([path]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path));
     const devOnly = topLevel.filter(([, entry]) => entry.dev).map(([path]) => path.slice('node_modules/'.length));
-    const production = topLevel.filter(([, entry]) => !entry.dev && !entry.optional).map(([path]) => path.slice('node_modules/'.length));
+    const production = topLevel
+      .filter(([, entry]) => !entry.dev && !entry.optional)
+      .map(([path]) => path.slice('node_modules/'.length));
     const listing = await runInImage(['sh', '-c', 'cd /app/node_modules && ls -d * @*/*']);
     expect(listing.code, listing.stderr).toBe(0);
     const installed = new Set(listing.stdout.split('\n').filter((name) => name && !/^@[^/]+$/.test(name)));

@@ -33,7 +33,11 @@ export class Podman {
   }
 
   run(args: readonly string[], timeoutMs = 120_000): Promise<HostCommandResult> {
-    return host('podman', args, { timeoutMs, allowFailure: true, env: { ...process.env, CONTAINERS_CONF: this.#conf } });
+    return host('podman', args, {
+      timeoutMs,
+      allowFailure: true,
+      env: { ...process.env, CONTAINERS_CONF: this.#conf },
+    });
   }
 
   async dispose(): Promise<void> {

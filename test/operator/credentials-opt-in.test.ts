@@ -25,46 +25,97 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-const get = async (kind: string, name: string) => JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', kind, name, '-n', NS, '-o', 'json']));
+const get = async (kind: string, name: string) =>
+  JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', kind, name, '-n', NS, '-o', 'json']));
 const condition = (mfa: any, type: string) => mfa.status?.conditions?.find((c: any) => c.type === type);
-const jobsOf = async (name: string) => (JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-o', 'json'])).items as any[])
-  .filter((j) => j.metadata.ownerReferences?.some((o: any) => o.kind === 'ManagedAccountMfa' && o.name === name));
-const eventsOf = async (name: string) => kubectlOk(cp.kubeconfigPath, ['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+const jobsOf = async (name: string) =>
+  (JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', 'jobs', '-n', NS, '-o', 'json'])).items as any[]).filter((j) =>
+    j.metadata.ownerReferences?.some((o: any) => o.kind === 'ManagedAccountMfa' && o.name === name),
+  );
+const eventsOf = async (name: string) =>
+  kubectlOk(cp.kubeconfigPath, [
+    'get',
+    'events',
+    '-n',
+    NS,
+    '--field-selector',
+    `involvedObject.name=${name}`,
+    '-o',
+    'json',
+  ]);
 
 function expectNoSecretIn(text: string): void {
-  for (const value of [PASSWORD, Buffer.from(PASSWORD).toString('base64'), 'victim@example.com']) expect(text).not.toContain(value);
+  for (const value of [PASSWORD, Buffer.from(PASSWORD).toString('base64'), 'victim@example.com'])
+    expect(text).not.toContain(value);
 }
 
 describe('credentials Secrets opt in with the mfa-operator.io/credentials label', () => {
   it('refuses a Secret without the label: a condition naming the label, no Job, no value anywhere; labelling it starts the run', async () => {
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('plain-login', NS, { username: 'victim@example.com', password: PASSWORD }, { optedIn: false }));
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('plain', NS, { account: { credentialsSecretRef: { name: 'plain-login' } } }));
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret('plain-login', NS, { username: 'victim@example.com', password: PASSWORD }, { optedIn: false }),
+    );
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa('plain', NS, { account: { credentialsSecretRef: { name: 'plain-login' } } }),
+    );
 
     const refused = await waitFor('CredentialsValid=False', async () => {
       const mfa = await get('mfa', 'plain');
       return condition(mfa, 'CredentialsValid')?.reason === 'CredentialsSecretNotFound' ? mfa : undefined;
     });
-    expect(condition(refused, 'CredentialsValid').message).toContain('kubectl label secret plain-login -n tenant-opt-in mfa-operator.io/credentials=true');
+    expect(condition(refused, 'CredentialsValid').message).toContain(
+      'kubectl label secret plain-login -n tenant-opt-in mfa-operator.io/credentials=true',
+    );
     expect(condition(refused, 'Ready')).toMatchObject({ status: 'False', reason: 'CredentialsSecretNotFound' });
     expect(await jobsOf('plain')).toEqual([]);
     expectNoSecretIn(JSON.stringify(refused.status));
     expectNoSecretIn(await eventsOf('plain'));
 
     // The control: the same resource runs once the Secret's owner opts in, picked up from the watch alone.
-    await kubectlOk(cp.kubeconfigPath, ['label', 'secret', 'plain-login', '-n', NS, 'mfa-operator.io/credentials=true']);
-    const jobs = await waitFor('a run Job once the Secret is labelled', async () => ((await jobsOf('plain')).length > 0 ? jobsOf('plain') : undefined));
-    expect(jobs[0].spec.template.spec.volumes).toContainEqual(expect.objectContaining({ name: 'credentials', secret: expect.objectContaining({ secretName: 'plain-login' }) }));
+    await kubectlOk(cp.kubeconfigPath, [
+      'label',
+      'secret',
+      'plain-login',
+      '-n',
+      NS,
+      'mfa-operator.io/credentials=true',
+    ]);
+    const jobs = await waitFor('a run Job once the Secret is labelled', async () =>
+      (await jobsOf('plain')).length > 0 ? jobsOf('plain') : undefined,
+    );
+    expect(jobs[0].spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({ name: 'credentials', secret: expect.objectContaining({ secretName: 'plain-login' }) }),
+    );
     expect(condition(await get('mfa', 'plain'), 'CredentialsValid').reason).toBe('CredentialsSecretFound');
   });
 
   it('does not mount an unlabelled Secret for the disable run of a deletion either', async () => {
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('leaving-login', NS, { username: 'victim@example.com', password: PASSWORD }, { optedIn: false }));
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('leaving', NS, {
-      account: { credentialsSecretRef: { name: 'leaving-login' } }, deletionPolicy: 'Disable',
-    }));
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret(
+        'leaving-login',
+        NS,
+        { username: 'victim@example.com', password: PASSWORD },
+        { optedIn: false },
+      ),
+    );
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa('leaving', NS, {
+        account: { credentialsSecretRef: { name: 'leaving-login' } },
+        deletionPolicy: 'Disable',
+      }),
+    );
     await waitFor('the finalizer and the refusal', async () => {
       const mfa = await get('mfa', 'leaving');
-      return mfa.metadata.finalizers?.length && condition(mfa, 'CredentialsValid')?.reason === 'CredentialsSecretNotFound';
+      return (
+        mfa.metadata.finalizers?.length && condition(mfa, 'CredentialsValid')?.reason === 'CredentialsSecretNotFound'
+      );
     });
     // As if MFA had been turned on earlier, with a Secret that has since lost its label: the default store holds the
     // account's seed, so deleting it must run a disable Job, which would mount the credentials.

@@ -25,7 +25,13 @@ function start(identity: string): OperatorProcess {
 }
 
 async function reconciled(name: string): Promise<boolean> {
-  const out = await kubectlOk(cp.kubeconfigPath, ['get', 'mfa', name, '-o', 'jsonpath={.status.conditions[?(@.type=="CredentialsValid")].reason}']);
+  const out = await kubectlOk(cp.kubeconfigPath, [
+    'get',
+    'mfa',
+    name,
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="CredentialsValid")].reason}',
+  ]);
   return out === 'CredentialsSecretFound';
 }
 
@@ -39,7 +45,11 @@ describe('two operator replicas with leader election', () => {
     await first.waitForLog('became leader');
     const second = start('replica-b');
     await second.waitForLog('waiting for leadership');
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('le-login', 'default', { username: 'u', password: 'pw-le' }));
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret('le-login', 'default', { username: 'u', password: 'pw-le' }),
+    );
     await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('le', 'default'));
     await waitFor('reconciled by the leader', () => reconciled('le'));
     expect(second.records().some((r) => r.msg === 'caches synced; reconciling')).toBe(false);
@@ -51,7 +61,11 @@ describe('two operator replicas with leader election', () => {
     const handoverMs = Date.now() - killedAt;
     // A lease of 4 s is judged expired after 4 s of the standby's own time, checked every 1 s retry period.
     expect(handoverMs).toBeLessThan(4_000 + 2 * 1_000 + 1_500);
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('le2', 'default', { account: { credentialsSecretRef: { name: 'le-login' } } }));
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa('le2', 'default', { account: { credentialsSecretRef: { name: 'le-login' } } }),
+    );
     await waitFor('reconciled by the new leader', () => reconciled('le2'));
     expect(await holder()).toBe('replica-b');
   });
@@ -59,7 +73,10 @@ describe('two operator replicas with leader election', () => {
   it('releases the lease on SIGTERM so a standby takes over at once', async () => {
     const standby = start('replica-c');
     await standby.waitForLog('waiting for leadership');
-    const leader = operators.find((o) => o.records().some((r) => r.msg === 'became leader') && o.child.exitCode === null && o.child.signalCode === null)!;
+    const leader = operators.find(
+      (o) =>
+        o.records().some((r) => r.msg === 'became leader') && o.child.exitCode === null && o.child.signalCode === null,
+    )!;
     const stoppedAt = Date.now();
     expect(await leader.kill('SIGTERM')).toBe(0);
     expect(leader.records().some((r) => r.msg === 'released leadership')).toBe(true);

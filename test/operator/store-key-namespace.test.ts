@@ -18,19 +18,48 @@ let operator: OperatorProcess;
 async function crdWithoutTheRule(): Promise<string> {
   const crd = parse(await readFile(CRD, 'utf8'), { maxAliasCount: -1 });
   const schema = crd.spec.versions[0].schema.openAPIV3Schema;
-  delete schema.properties.spec.properties.provider.properties.gcpSecretManager.properties.auth.properties.secretRef['x-kubernetes-validations'];
+  delete schema.properties.spec.properties.provider.properties.gcpSecretManager.properties.auth.properties.secretRef[
+    'x-kubernetes-validations'
+  ];
   return stringify(crd, { aliasDuplicateObjects: false });
 }
 
 beforeAll(async () => {
   cp = await startClusterWithCrds();
   await kubectlOk(cp.kubeconfigPath, ['create', 'namespace', NS]);
-  await kubectlOk(cp.kubeconfigPath, ['-n', 'kube-system', 'create', 'secret', 'generic', 'cluster-key', `--from-literal=key.json=${KEY}`]);
+  await kubectlOk(cp.kubeconfigPath, [
+    '-n',
+    'kube-system',
+    'create',
+    'secret',
+    'generic',
+    'cluster-key',
+    `--from-literal=key.json=${KEY}`,
+  ]);
   // Stored under the old schema, then the current CRD is applied: the API server keeps the object as it is.
-  await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '--force-conflicts', '-f', '-'], await crdWithoutTheRule());
-  const store = { apiVersion: 'mfa-operator.io/v1alpha1', kind: 'MfaSecretStore', metadata: { name: 'gcp', namespace: NS },
-    spec: { provider: { gcpSecretManager: { projectID: 'my-project-1', auth: { secretRef: { name: 'cluster-key', namespace: 'kube-system', key: 'key.json' } } } } } };
-  await waitFor('the old schema in force', async () => (await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], stringify(store)).catch(() => false)) || undefined);
+  await kubectlOk(
+    cp.kubeconfigPath,
+    ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+    await crdWithoutTheRule(),
+  );
+  const store = {
+    apiVersion: 'mfa-operator.io/v1alpha1',
+    kind: 'MfaSecretStore',
+    metadata: { name: 'gcp', namespace: NS },
+    spec: {
+      provider: {
+        gcpSecretManager: {
+          projectID: 'my-project-1',
+          auth: { secretRef: { name: 'cluster-key', namespace: 'kube-system', key: 'key.json' } },
+        },
+      },
+    },
+  };
+  await waitFor(
+    'the old schema in force',
+    async () =>
+      (await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], stringify(store)).catch(() => false)) || undefined,
+  );
   await kubectlOk(cp.kubeconfigPath, ['apply', '--server-side', '--force-conflicts', '-f', CRD]);
   operator = startOperator(cp.kubeconfigPath, ['--no-leader-elect']);
   await operator.waitForLog('caches synced; reconciling');
@@ -41,10 +70,19 @@ afterAll(async () => {
 });
 
 describe('an MfaSecretStore stored before the schema forbade auth.secretRef.namespace', () => {
-  it('is refused with InvalidStoreConfig on the store and on the resource using it; the other namespace\'s Secret is never read', async () => {
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret('brand-login', NS, { username: 'u', password: 'pw-store-ns-1' }));
-    await kubectlOk(cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa('brand', NS, { secretStoreRef: { kind: 'MfaSecretStore', name: 'gcp' } }));
-    const get = async (kind: string, name: string) => JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', kind, name, '-n', NS, '-o', 'json']));
+  it("is refused with InvalidStoreConfig on the store and on the resource using it; the other namespace's Secret is never read", async () => {
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret('brand-login', NS, { username: 'u', password: 'pw-store-ns-1' }),
+    );
+    await kubectlOk(
+      cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa('brand', NS, { secretStoreRef: { kind: 'MfaSecretStore', name: 'gcp' } }),
+    );
+    const get = async (kind: string, name: string) =>
+      JSON.parse(await kubectlOk(cp.kubeconfigPath, ['get', kind, name, '-n', NS, '-o', 'json']));
     const reason = (o: any, type: string) => o.status?.conditions?.find((c: any) => c.type === type)?.reason;
 
     const store = await waitFor('the store refused', async () => {
@@ -56,8 +94,15 @@ describe('an MfaSecretStore stored before the schema forbade auth.secretRef.name
       return reason(m, 'SecretStoreReady') === 'InvalidStoreConfig' ? m : undefined;
     });
     const message = mfa.status.conditions.find((c: any) => c.type === 'SecretStoreReady').message;
-    expect(message).toMatch(/secretRef\.namespace "kube-system": a namespaced store may read its key Secret only from its own namespace/);
-    const everything = [JSON.stringify(store.status), JSON.stringify(mfa.status), await kubectlOk(cp.kubeconfigPath, ['get', 'events', '-n', NS, '-o', 'json']), operator.lines.join('\n')].join('\n');
+    expect(message).toMatch(
+      /secretRef\.namespace "kube-system": a namespaced store may read its key Secret only from its own namespace/,
+    );
+    const everything = [
+      JSON.stringify(store.status),
+      JSON.stringify(mfa.status),
+      await kubectlOk(cp.kubeconfigPath, ['get', 'events', '-n', NS, '-o', 'json']),
+      operator.lines.join('\n'),
+    ].join('\n');
     for (const value of [KEY, Buffer.from(KEY).toString('base64')]) expect(everything).not.toContain(value);
   });
 });

@@ -9,8 +9,17 @@ import { ensurePackagingTools, TOOLS_TIMEOUT_MS, runTool } from './tools.ts';
 
 beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
-interface AlertRule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
-interface RuleGroup { name: string; rules: AlertRule[] }
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+interface RuleGroup {
+  name: string;
+  rules: AlertRule[];
+}
 
 const SOURCE = `${REPO}/config/prometheus/alert-rules.yaml`;
 const MONITORING = ['monitoring.coreos.com/v1'];
@@ -29,7 +38,15 @@ const alertsOf = (groups: RuleGroup[]) => groups.flatMap((g) => g.rules);
 
 /** The anchors GitHub gives the headings of a Markdown file. */
 function headingAnchors(markdown: string): Set<string> {
-  return new Set([...markdown.matchAll(/^#+ (.+)$/gm)].map(([, title]) => title!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  return new Set(
+    [...markdown.matchAll(/^#+ (.+)$/gm)].map(([, title]) =>
+      title!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 async function promtoolCheck(groups: RuleGroup[]) {
@@ -53,7 +70,10 @@ describe('the alert rules (config/prometheus/alert-rules.yaml)', () => {
     const result = await runTool('promtool', ['test', 'rules', 'test/packaging/prometheus/alert-rules.test.yaml']);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const tested = await readFile(`${REPO}/test/packaging/prometheus/alert-rules.test.yaml`, 'utf8');
-    for (const { alert } of alertsOf(source)) expect(tested, `a promtool test for ${alert}`).toContain(`alertname: ${alert}\n        exp_alerts:\n          - exp_labels`);
+    for (const { alert } of alertsOf(source))
+      expect(tested, `a promtool test for ${alert}`).toContain(
+        `alertname: ${alert}\n        exp_alerts:\n          - exp_labels`,
+      );
   });
 
   it('each carry a severity, a summary, a description and a runbook section that exists in docs/operations.md', async () => {
@@ -71,7 +91,8 @@ describe('the alert rules (config/prometheus/alert-rules.yaml)', () => {
   it('query only metrics the operator defines', async () => {
     const defined = await operatorMetricNames();
     for (const rule of alertsOf(source)) {
-      for (const [used] of rule.expr.matchAll(/\bmfa_operator_\w+/g)) expect([...defined], `${rule.alert} queries ${used}`).toContain(used);
+      for (const [used] of rule.expr.matchAll(/\bmfa_operator_\w+/g))
+        expect([...defined], `${rule.alert} queries ${used}`).toContain(used);
     }
   });
 
@@ -84,23 +105,33 @@ describe('the alert rules (config/prometheus/alert-rules.yaml)', () => {
 
 describe('the chart PrometheusRule', () => {
   it('is the source unchanged with default values, and valid for promtool', async () => {
-    const objects = objectsOf(await renderChart({ set: ['metrics.prometheusRule.enabled=true'], apiVersions: MONITORING }));
+    const objects = objectsOf(
+      await renderChart({ set: ['metrics.prometheusRule.enabled=true'], apiVersions: MONITORING }),
+    );
     const groups = rulesFromChart(objects);
     expect(groups).toEqual(source);
     expect((await promtoolCheck(groups)).code).toBe(0);
   });
 
   it('drops, delays, labels and moves the runbook of alerts as the values say', async () => {
-    const objects = objectsOf(await renderChart({
-      apiVersions: MONITORING,
-      set: [
-        'metrics.prometheusRule.enabled=true', 'metrics.prometheusRule.disabledAlerts={MfaOperatorMultipleLeaders}',
-        'metrics.prometheusRule.forOverrides.MfaOperatorAccountWithoutMfa=4h', 'metrics.prometheusRule.alertLabels.team=security',
-        'metrics.prometheusRule.runbookBaseURL=https://runbooks.example/mfa',
-      ],
-    }));
+    const objects = objectsOf(
+      await renderChart({
+        apiVersions: MONITORING,
+        set: [
+          'metrics.prometheusRule.enabled=true',
+          'metrics.prometheusRule.disabledAlerts={MfaOperatorMultipleLeaders}',
+          'metrics.prometheusRule.forOverrides.MfaOperatorAccountWithoutMfa=4h',
+          'metrics.prometheusRule.alertLabels.team=security',
+          'metrics.prometheusRule.runbookBaseURL=https://runbooks.example/mfa',
+        ],
+      }),
+    );
     const rules = alertsOf(rulesFromChart(objects));
-    expect(rules.map((r) => r.alert)).toEqual(alertsOf(source).map((r) => r.alert).filter((a) => a !== 'MfaOperatorMultipleLeaders'));
+    expect(rules.map((r) => r.alert)).toEqual(
+      alertsOf(source)
+        .map((r) => r.alert)
+        .filter((a) => a !== 'MfaOperatorMultipleLeaders'),
+    );
     expect(rules.find((r) => r.alert === 'MfaOperatorAccountWithoutMfa')!.for).toBe('4h');
     expect(rules.find((r) => r.alert === 'MfaOperatorDown')!.for).toBe('10m');
     for (const rule of rules) {
@@ -112,29 +143,38 @@ describe('the chart PrometheusRule', () => {
   });
 
   it('is skipped, like the ServiceMonitor, when the cluster does not serve monitoring.coreos.com/v1', async () => {
-    const objects = objectsOf(await renderChart({ set: ['metrics.prometheusRule.enabled=true', 'metrics.serviceMonitor.enabled=true'] }));
+    const objects = objectsOf(
+      await renderChart({ set: ['metrics.prometheusRule.enabled=true', 'metrics.serviceMonitor.enabled=true'] }),
+    );
     expect(objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
   });
 });
 
 /** Metric names as the operator's source declares them (prom-client `name: '...'`). */
 async function operatorMetricNames(): Promise<Set<string>> {
-  const sources = await Promise.all(['operator/metrics/metrics.ts', 'operator/codes/code-metrics.ts'].map((f) => readFile(`${REPO}/${f}`, 'utf8')));
+  const sources = await Promise.all(
+    ['operator/metrics/metrics.ts', 'operator/codes/code-metrics.ts'].map((f) => readFile(`${REPO}/${f}`, 'utf8')),
+  );
   return new Set(sources.flatMap((text) => [...text.matchAll(/name: '(mfa_operator_\w+)'/g)].map(([, name]) => name!)));
 }
 
 describe('the chart Grafana dashboard', () => {
-  it('renders as a sidecar ConfigMap whose queries are valid PromQL over the operator\'s metrics', async () => {
+  it("renders as a sidecar ConfigMap whose queries are valid PromQL over the operator's metrics", async () => {
     const objects = objectsOf(await renderChart({ set: ['metrics.grafanaDashboard.enabled=true'] }));
     const configMap = named(objects, 'ConfigMap', 'mfa-operator-dashboard');
     expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
-    const dashboard = JSON.parse((configMap.data as Record<string, string>)['mfa-operator.json']!) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
-    const queries = dashboard.panels.flatMap((p) => p.targets.map((t, i) => ({ record: `dashboard:${p.title.replace(/\W+/g, '_')}:${i}`, expr: t.expr })));
+    const dashboard = JSON.parse((configMap.data as Record<string, string>)['mfa-operator.json']!) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const queries = dashboard.panels.flatMap((p) =>
+      p.targets.map((t, i) => ({ record: `dashboard:${p.title.replace(/\W+/g, '_')}:${i}`, expr: t.expr })),
+    );
     expect(queries.length).toBeGreaterThan(5);
     const defined = await operatorMetricNames();
     for (const { expr } of queries) {
       for (const [used] of expr.matchAll(/\bmfa_operator_\w+/g)) {
-        const known = defined.has(used.replace(/_(bucket|sum|count)$/, '')) || /^mfa_operator_(process|nodejs)_/.test(used);
+        const known =
+          defined.has(used.replace(/_(bucket|sum|count)$/, '')) || /^mfa_operator_(process|nodejs)_/.test(used);
         expect(known, `${used} in ${expr} is a metric the operator defines`).toBe(true);
       }
     }

@@ -10,11 +10,20 @@ const REPO = new URL('../..', import.meta.url).pathname;
 
 /** Every file of ours that `npm run build` compiles: what tsconfig.build.json includes, and everything those import. */
 function builtFiles(): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(`${REPO}tsconfig.build.json`, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); },
-  })!;
-  if (config.errors.length) throw new Error(`tsconfig.build.json: ${config.errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('; ')}`);
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${REPO}tsconfig.build.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  )!;
+  if (config.errors.length)
+    throw new Error(
+      `tsconfig.build.json: ${config.errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('; ')}`,
+    );
   // Packages are not compiled: with node_modules unseen, only our own imports resolve, and quickly.
   const options = { ...config.options, noLib: true, types: [] };
   const host = ts.createCompilerHost(options);
@@ -23,7 +32,10 @@ function builtFiles(): string[] {
   host.fileExists = (path) => ours(path) && fileExists(path);
   host.directoryExists = (path) => ours(path) && (directoryExists?.(path) ?? true);
   const program = ts.createProgram({ rootNames: config.fileNames, options, host });
-  return program.getSourceFiles().map((file) => relative(REPO, file.fileName)).sort();
+  return program
+    .getSourceFiles()
+    .map((file) => relative(REPO, file.fileName))
+    .sort();
 }
 
 function importsVitest(path: string): boolean {
@@ -38,7 +50,11 @@ describe('what the build compiles into dist/', () => {
   });
 
   it('compiles the product folders', () => {
-    for (const folder of PRODUCT_FOLDERS) expect(files.some((path) => path.startsWith(`${folder}/`)), folder).toBe(true);
+    for (const folder of PRODUCT_FOLDERS)
+      expect(
+        files.some((path) => path.startsWith(`${folder}/`)),
+        folder,
+      ).toBe(true);
   });
 
   it('compiles nothing outside core/, operator/ and connectors/', () => {
@@ -56,7 +72,9 @@ describe('what the build compiles into dist/', () => {
 describe('what the image takes from dist/', () => {
   it('copies dist/core, dist/operator and dist/connectors from the build stage, and nothing else of it', async () => {
     const final = (await readDockerfile(`${REPO}Dockerfile`)).at(-1)!;
-    const fromBuild = final.instructions.filter((i) => i.keyword === 'COPY' && i.flags.from === 'build').map((i) => i.args.split(/\s+/)[0]);
+    const fromBuild = final.instructions
+      .filter((i) => i.keyword === 'COPY' && i.flags.from === 'build')
+      .map((i) => i.args.split(/\s+/)[0]);
 
     expect(fromBuild.sort()).toEqual(PRODUCT_FOLDERS.map((folder) => `/src/dist/${folder}`).sort());
   });

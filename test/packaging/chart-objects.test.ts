@@ -4,7 +4,16 @@ import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.genera
 import { runObjects } from '../../operator/automation/run-objects.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
 import { DEPLOYMENT_HOSTED } from '../../connectors/index.ts';
-import { CHART, named, objectsOf, ofKind, renderChart, tryRenderChart, type DeploymentSpec, type KubeObject } from './manifests.ts';
+import {
+  CHART,
+  named,
+  objectsOf,
+  ofKind,
+  renderChart,
+  tryRenderChart,
+  type DeploymentSpec,
+  type KubeObject,
+} from './manifests.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS } from './tools.ts';
 
 /** What the rendered chart says, checked against itself and the operator's own run objects (no API server). */
@@ -13,11 +22,17 @@ beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
 const MONITORING = ['monitoring.coreos.com/v1'];
 
-describe('the chart\'s own objects agree with each other', () => {
+describe("the chart's own objects agree with each other", () => {
   it('the ServiceMonitor selects the metrics Service by its labels and port name', async () => {
-    const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/monitoring-values.yaml`], apiVersions: MONITORING }));
-    const monitor = named(objects, 'ServiceMonitor', 'mfa-operator-controller-manager') as KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } };
-    const service = named(objects, 'Service', 'mfa-operator-metrics') as KubeObject & { spec: { ports: Array<{ name: string }> } };
+    const objects = objectsOf(
+      await renderChart({ valuesFiles: [`${CHART}/ci/monitoring-values.yaml`], apiVersions: MONITORING }),
+    );
+    const monitor = named(objects, 'ServiceMonitor', 'mfa-operator-controller-manager') as KubeObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> };
+    };
+    const service = named(objects, 'Service', 'mfa-operator-metrics') as KubeObject & {
+      spec: { ports: Array<{ name: string }> };
+    };
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
@@ -26,18 +41,26 @@ describe('the chart\'s own objects agree with each other', () => {
   it('takes allowedLoginHosts for every connector hosted per deployment, and passes each to the controller for its runs only', async () => {
     for (const id of DEPLOYMENT_HOSTED) {
       const name = `MFA_${id.toUpperCase().replaceAll('-', '_')}_ALLOWED_LOGIN_HOSTS`;
-      const env = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
-        .template.spec.containers[0]!.env.filter((e) => e.name.endsWith('_ALLOWED_LOGIN_HOSTS'));
-      expect(await env([`connectors.${id}.allowedLoginHosts={app.example.com,*.shop.example}`])).toEqual([{ name, value: 'app.example.com,*.shop.example' }]);
+      const env = async (set: string[]) =>
+        (
+          named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager')
+            .spec as DeploymentSpec
+        ).template.spec.containers[0]!.env.filter((e) => e.name.endsWith('_ALLOWED_LOGIN_HOSTS'));
+      expect(await env([`connectors.${id}.allowedLoginHosts={app.example.com,*.shop.example}`])).toEqual([
+        { name, value: 'app.example.com,*.shop.example' },
+      ]);
       expect(await env([])).toEqual([]);
       const refused = await tryRenderChart({ set: [`connectors.${id}.allowedLoginHosts={https://app.example.com}`] });
       expect(refused.stderr).toMatch(new RegExp(`connectors/${id}/allowedLoginHosts/0.*does not match pattern`));
     }
   });
 
-  it('bounds the operator\'s V8 heap through NODE_OPTIONS by default, and leaves Node\'s defaults with nodeOptions empty', async () => {
-    const nodeOptions = async (set: string[]) => (named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec)
-      .template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  it("bounds the operator's V8 heap through NODE_OPTIONS by default, and leaves Node's defaults with nodeOptions empty", async () => {
+    const nodeOptions = async (set: string[]) =>
+      (
+        named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager')
+          .spec as DeploymentSpec
+      ).template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
     expect(await nodeOptions([])).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     expect(await nodeOptions(['nodeOptions='])).toBeUndefined();
   });
@@ -45,18 +68,32 @@ describe('the chart\'s own objects agree with each other', () => {
   it('puts the Workload Identity annotation on the operator ServiceAccount and mounts the code-service certificate', async () => {
     const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/gcp-store-values.yaml`] }));
     const sa = named(objects, 'ServiceAccount', 'mfa-operator-controller-manager');
-    expect(sa.metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'mfa-operator@my-security-project.iam.gserviceaccount.com' });
-    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!;
-    expect(container.args).toEqual(expect.arrayContaining(['--code-service-port=8443', '--code-service-cert=/etc/mfa-operator/code-service-tls/tls.crt']));
+    expect(sa.metadata.annotations).toEqual({
+      'iam.gke.io/gcp-service-account': 'mfa-operator@my-security-project.iam.gserviceaccount.com',
+    });
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template
+      .spec.containers[0]!;
+    expect(container.args).toEqual(
+      expect.arrayContaining([
+        '--code-service-port=8443',
+        '--code-service-cert=/etc/mfa-operator/code-service-tls/tls.crt',
+      ]),
+    );
     expect(named(objects, 'ClusterRole', 'mfa-operator-code-service-role')).toBeDefined();
     expect(named(objects, 'Service', 'mfa-operator-code-service')).toBeDefined();
   });
 
   it('serves runs their codes by default: its own CA and certificate for the Service, and the URL runs use', async () => {
     const objects = objectsOf(await renderChart());
-    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!;
-    expect(container.args).toContain('--code-service-run-url=https://mfa-operator-code-service.mfa-operator-system.svc:443');
-    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & { type: string; data: Record<string, string> };
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template
+      .spec.containers[0]!;
+    expect(container.args).toContain(
+      '--code-service-run-url=https://mfa-operator-code-service.mfa-operator-system.svc:443',
+    );
+    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & {
+      type: string;
+      data: Record<string, string>;
+    };
     expect(tls.type).toBe('kubernetes.io/tls');
     expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
@@ -67,11 +104,18 @@ describe('the chart\'s own objects agree with each other', () => {
 
   it('with codeService.service.clusterIP (a cluster without DNS): the Service takes it, the certificate names it and runs use it', async () => {
     const objects = objectsOf(await renderChart({ set: ['codeService.service.clusterIP=198.18.128.11'] }));
-    expect((named(objects, 'Service', 'mfa-operator-code-service').spec as { clusterIP?: string }).clusterIP).toBe('198.18.128.11');
-    expect((named(objects, 'Service', 'mfa-operator-metrics').spec as { clusterIP?: string }).clusterIP).toBeUndefined();
-    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!;
+    expect((named(objects, 'Service', 'mfa-operator-code-service').spec as { clusterIP?: string }).clusterIP).toBe(
+      '198.18.128.11',
+    );
+    expect(
+      (named(objects, 'Service', 'mfa-operator-metrics').spec as { clusterIP?: string }).clusterIP,
+    ).toBeUndefined();
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template
+      .spec.containers[0]!;
     expect(container.args).toContain('--code-service-run-url=https://198.18.128.11:443');
-    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & { data: Record<string, string> };
+    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & {
+      data: Record<string, string>;
+    };
     const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
     expect(cert.subjectAltName).toContain('IP Address:198.18.128.11');
     expect(cert.subjectAltName).toContain('DNS:mfa-operator-code-service.mfa-operator-system.svc');
@@ -81,36 +125,69 @@ describe('the chart\'s own objects agree with each other', () => {
 
   it('the run NetworkPolicy selects the pods the operator creates for runs (not the controller), admits no ingress, and lets out only DNS, the API server and public HTTPS', async () => {
     const objects = objectsOf(await renderChart({ valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`] }));
-    const policies = ofKind(objects, 'NetworkPolicy').filter((p) => p.metadata.name === 'mfa-operator-automation-runs') as RunPolicy[];
+    const policies = ofKind(objects, 'NetworkPolicy').filter(
+      (p) => p.metadata.name === 'mfa-operator-automation-runs',
+    ) as RunPolicy[];
     expect(policies.map((p) => p.metadata.namespace)).toEqual(['team-a', 'team-b']);
     const policy = policies[0]!;
-    const selects = (labels: Record<string, string> = {}) => Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
-    const mfa = { metadata: { name: 'brand', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000001', generation: 1 },
-      spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'brand-login' } } } } as ManagedAccountMfa;
-    const { job } = runObjects({ mfa, trigger: 'Created', run: { accountName: 'brand', accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 }, settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' } });
+    const selects = (labels: Record<string, string> = {}) =>
+      Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v);
+    const mfa = {
+      metadata: { name: 'brand', namespace: 'team-a', uid: '00000000-0000-4000-8000-000000000001', generation: 1 },
+      spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'brand-login' } } },
+    } as ManagedAccountMfa;
+    const { job } = runObjects({
+      mfa,
+      trigger: 'Created',
+      run: { accountName: 'brand', accountUid: mfa.metadata.uid!, action: 'enable', generation: 1, attempt: 1 },
+      settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' },
+    });
     expect(selects(job.spec!.template.metadata!.labels)).toBe(true);
-    const controller = named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { metadata: { labels: Record<string, string> } } };
+    const controller = named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as {
+      template: { metadata: { labels: Record<string, string> } };
+    };
     expect(selects(controller.template.metadata.labels)).toBe(false);
 
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toBeUndefined();
     const [dns, apiServer, codeService, ...apps] = policy.spec.egress;
-    expect(dns!.ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
-    expect(dns!.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
+    expect(dns!.ports).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
+    expect(dns!.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ]);
     expect(apiServer!.to).toEqual([{ ipBlock: { cidr: '203.0.113.10/32' } }, { ipBlock: { cidr: '203.0.113.11/32' } }]);
     // A run signs in with codes from the code service (issue 11, item 8): only the operator's pods, on its port.
-    expect(codeService!.to).toEqual([{
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mfa-operator-system' } },
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mfa-operator', 'app.kubernetes.io/instance': 'mfa-operator', 'app.kubernetes.io/component': 'controller' } },
-    }]);
+    expect(codeService!.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mfa-operator-system' } },
+        podSelector: {
+          matchLabels: {
+            'app.kubernetes.io/name': 'mfa-operator',
+            'app.kubernetes.io/instance': 'mfa-operator',
+            'app.kubernetes.io/component': 'controller',
+          },
+        },
+      },
+    ]);
     expect(codeService!.ports).toEqual([{ port: 8443, protocol: 'TCP' }]);
-    expect(apps.flatMap((a) => a.ports)).toEqual([{ port: 443, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }]);
+    expect(apps.flatMap((a) => a.ports)).toEqual([
+      { port: 443, protocol: 'TCP' },
+      { port: 443, protocol: 'TCP' },
+    ]);
     expect(apps.map((a) => a.to[0]!.ipBlock)).toEqual([
-      { cidr: '0.0.0.0/0', except: expect.arrayContaining(['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']) },
+      {
+        cidr: '0.0.0.0/0',
+        except: expect.arrayContaining(['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+      },
       { cidr: '::/0', except: expect.arrayContaining(['fe80::/10', 'fc00::/7']) },
     ]);
   });
-
 });
 
 interface RunPolicy extends KubeObject {
@@ -118,6 +195,9 @@ interface RunPolicy extends KubeObject {
     podSelector: { matchLabels: Record<string, string> };
     policyTypes: string[];
     ingress?: unknown[];
-    egress: Array<{ to: Array<{ ipBlock?: { cidr: string; except?: string[] } } & Record<string, unknown>>; ports: Array<{ port: number; protocol: string }> }>;
+    egress: Array<{
+      to: Array<{ ipBlock?: { cidr: string; except?: string[] } } & Record<string, unknown>>;
+      ports: Array<{ port: number; protocol: string }>;
+    }>;
   };
 }

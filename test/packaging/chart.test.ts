@@ -33,7 +33,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const scenarios = () => [{ name: 'default values', valuesFiles: [] as string[] }, ...ciValues.map((f) => ({ name: `ci/${f}`, valuesFiles: [`${CHART}/ci/${f}`] }))];
+const scenarios = () => [
+  { name: 'default values', valuesFiles: [] as string[] },
+  ...ciValues.map((f) => ({ name: `ci/${f}`, valuesFiles: [`${CHART}/ci/${f}`] })),
+];
 
 describe('helm lint', () => {
   it('passes --strict with the default values and with every ci/ values file', async () => {
@@ -45,9 +48,14 @@ describe('helm lint', () => {
   });
 });
 
-describe('helm template, validated by kubeconform -strict against the API server\'s own schemas', () => {
+describe("helm template, validated by kubeconform -strict against the API server's own schemas", () => {
   it('has a schema for every kind it renders, and every object is valid', async () => {
-    expect(ciValues).toEqual(['gcp-store-values.yaml', 'monitoring-values.yaml', 'run-network-policy-values.yaml', 'scoped-rbac-values.yaml']);
+    expect(ciValues).toEqual([
+      'gcp-store-values.yaml',
+      'monitoring-values.yaml',
+      'run-network-policy-values.yaml',
+      'scoped-rbac-values.yaml',
+    ]);
     for (const { name, valuesFiles } of scenarios()) {
       const rendered = await renderChart({ valuesFiles, apiVersions: MONITORING });
       const result = await kubeconform(schemas, rendered, MONITORING_KINDS);
@@ -84,17 +92,34 @@ describe('the rendered chart on a real API server', () => {
     await kubectlOk(admin, ['create', 'namespace', NAMESPACE]);
     await kubectlOk(admin, ['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted']);
     await kubectlOk(admin, ['apply', '--server-side', '--field-manager=helm-test', '-f', '-'], await renderChart());
-    const pods = JSON.parse(await kubectlOk(admin, ['-n', NAMESPACE, 'get', 'deployment', 'mfa-operator-controller-manager', '-o', 'json']));
+    const pods = JSON.parse(
+      await kubectlOk(admin, ['-n', NAMESPACE, 'get', 'deployment', 'mfa-operator-controller-manager', '-o', 'json']),
+    );
     expect(pods.spec.replicas).toBe(2);
     // No kubelet runs here, so the pod itself is admitted with a server-side dry run: PodSecurity checks it.
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'restricted-check', namespace: NAMESPACE }, spec: pods.spec.template.spec };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'restricted-check', namespace: NAMESPACE },
+      spec: pods.spec.template.spec,
+    };
     const admitted = await kubectl(admin, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
     expect(admitted.code, admitted.stderr).toBe(0);
     expect(admitted.stderr).not.toMatch(/violate PodSecurity/);
   });
 
   it('refuses, in that namespace, a pod that runs as root: the check above can fail', async () => {
-    const deployment = JSON.parse(await kubectlOk(cp.kubeconfigPath, ['-n', NAMESPACE, 'get', 'deployment', 'mfa-operator-controller-manager', '-o', 'json']));
+    const deployment = JSON.parse(
+      await kubectlOk(cp.kubeconfigPath, [
+        '-n',
+        NAMESPACE,
+        'get',
+        'deployment',
+        'mfa-operator-controller-manager',
+        '-o',
+        'json',
+      ]),
+    );
     const spec = deployment.spec.template.spec;
     spec.securityContext = { ...spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root-check', namespace: NAMESPACE }, spec };
@@ -104,14 +129,17 @@ describe('the rendered chart on a real API server', () => {
   });
 
   it('grants the operator ServiceAccount the generated rules cluster-wide', async () => {
-    const canI = async (...args: string[]) => (await kubectl(cp.kubeconfigPath, ['auth', 'can-i', ...args, `--as=${OPERATOR_SA}`])).stdout.trim();
+    const canI = async (...args: string[]) =>
+      (await kubectl(cp.kubeconfigPath, ['auth', 'can-i', ...args, `--as=${OPERATOR_SA}`])).stdout.trim();
     expect(await canI('list', 'secrets', '--all-namespaces')).toBe('yes');
     expect(await canI('patch', 'managedaccountmfas.mfa-operator.io', '-n', 'anywhere')).toBe('yes');
     expect(await canI('update', 'leases.coordination.k8s.io', '-n', NAMESPACE)).toBe('yes');
     // The code service's records (handed login windows, run code counts) are Leases in each account's namespace,
     // read and written by name only (operator/codes/lease-record.ts).
-    for (const verb of ['get', 'create', 'update']) expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('yes');
-    for (const verb of ['list', 'watch', 'delete', 'patch']) expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
+    for (const verb of ['get', 'create', 'update'])
+      expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('yes');
+    for (const verb of ['list', 'watch', 'delete', 'patch'])
+      expect(await canI(verb, 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
     expect(await canI('delete', 'namespaces')).toBe('no');
     expect(await canI('create', 'clusterroles.rbac.authorization.k8s.io')).toBe('no');
   });
@@ -121,12 +149,19 @@ describe('the rendered chart on a real API server', () => {
     const ns = 'scoped-system';
     await kubectlOk(admin, ['create', 'namespace', ns]);
     await kubectlOk(admin, ['create', 'namespace', 'team-a']);
-    const rendered = await renderChart({ namespace: ns, valuesFiles: [`${CHART}/ci/scoped-rbac-values.yaml`], set: ['crds.install=false', 'fullnameOverride=scoped'] });
+    const rendered = await renderChart({
+      namespace: ns,
+      valuesFiles: [`${CHART}/ci/scoped-rbac-values.yaml`],
+      set: ['crds.install=false', 'fullnameOverride=scoped'],
+    });
     await kubectlOk(admin, ['apply', '--server-side', '-f', '-'], rendered);
     const sa = `system:serviceaccount:${ns}:scoped-controller-manager`;
-    const canI = async (...args: string[]) => (await kubectl(admin, ['auth', 'can-i', ...args, `--as=${sa}`])).stdout.trim();
+    const canI = async (...args: string[]) =>
+      (await kubectl(admin, ['auth', 'can-i', ...args, `--as=${sa}`])).stdout.trim();
     expect(await canI('list', 'secrets', '-n', 'team-a')).toBe('yes');
-    expect(await canI('update', 'managedaccountmfas.mfa-operator.io', '--subresource=status', '-n', 'team-a')).toBe('yes');
+    expect(await canI('update', 'managedaccountmfas.mfa-operator.io', '--subresource=status', '-n', 'team-a')).toBe(
+      'yes',
+    );
     expect(await canI('create', 'jobs.batch', '-n', 'team-a')).toBe('yes');
     expect(await canI('create', 'jobs.batch', '-n', 'team-b')).toBe('no');
     expect(await canI('update', 'leases.coordination.k8s.io', '-n', 'team-a')).toBe('yes');
@@ -135,22 +170,37 @@ describe('the rendered chart on a real API server', () => {
     expect(await canI('list', 'secrets', '--all-namespaces')).toBe('no');
     expect(await canI('list', 'namespaces')).toBe('yes');
     expect(await canI('watch', 'clustermfasecretstores.mfa-operator.io')).toBe('yes');
-    const args = (named(objectsOf(rendered), 'Deployment', 'scoped-controller-manager').spec as DeploymentSpec).template.spec.containers[0]!.args;
+    const args = (named(objectsOf(rendered), 'Deployment', 'scoped-controller-manager').spec as DeploymentSpec).template
+      .spec.containers[0]!.args;
     expect(args).toContain('--namespace=team-a');
   });
 });
 
-
 describe('helm install and uninstall against the API server', () => {
-  it('installs with the server\'s capabilities (no Prometheus Operator: monitoring skipped, said in NOTES) and keeps the CRDs on uninstall', async () => {
+  it("installs with the server's capabilities (no Prometheus Operator: monitoring skipped, said in NOTES) and keeps the CRDs on uninstall", async () => {
     const admin = cp.kubeconfigPath;
     const ns = 'helm-release';
-    const install = await runTool('helm', ['install', RELEASE, CHART, '--kubeconfig', admin, '--namespace', ns, '--create-namespace',
-      '--values', `${CHART}/ci/monitoring-values.yaml`, '--set', 'fullnameOverride=released', '--take-ownership']);
+    const install = await runTool('helm', [
+      'install',
+      RELEASE,
+      CHART,
+      '--kubeconfig',
+      admin,
+      '--namespace',
+      ns,
+      '--create-namespace',
+      '--values',
+      `${CHART}/ci/monitoring-values.yaml`,
+      '--set',
+      'fullnameOverride=released',
+      '--take-ownership',
+    ]);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain('kubectl get mfa -A');
     expect(install.stdout).toContain('does not serve\nmonitoring.coreos.com/v1');
-    const manifest = objectsOf((await runTool('helm', ['get', 'manifest', RELEASE, '--kubeconfig', admin, '--namespace', ns])).stdout);
+    const manifest = objectsOf(
+      (await runTool('helm', ['get', 'manifest', RELEASE, '--kubeconfig', admin, '--namespace', ns])).stdout,
+    );
     expect(ofKind(manifest, 'ServiceMonitor')).toEqual([]);
     expect(ofKind(manifest, 'PrometheusRule')).toEqual([]);
     expect(ofKind(manifest, 'CustomResourceDefinition')).toHaveLength(3);
@@ -164,14 +214,23 @@ describe('helm install and uninstall against the API server', () => {
   });
 });
 
-describe('the chart\'s run NetworkPolicy on a real API server', () => {
+describe("the chart's run NetworkPolicy on a real API server", () => {
   it('the run NetworkPolicy is accepted by the API server', async () => {
     const ns = 'run-policy-check';
     await kubectlOk(cp.kubeconfigPath, ['create', 'namespace', ns]);
-    const rendered = await renderChart({ valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`], set: [`runNetworkPolicy.namespaces={${ns}}`] });
+    const rendered = await renderChart({
+      valuesFiles: [`${CHART}/ci/run-network-policy-values.yaml`],
+      set: [`runNetworkPolicy.namespaces={${ns}}`],
+    });
     const policy = ofKind(objectsOf(rendered), 'NetworkPolicy').find((p) => p.metadata.namespace === ns)!;
-    const applied = await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '--dry-run=server', '-f', '-'], stringify(policy));
+    const applied = await kubectl(
+      cp.kubeconfigPath,
+      ['apply', '--server-side', '--dry-run=server', '-f', '-'],
+      stringify(policy),
+    );
     expect(applied.code, applied.stderr).toBe(0);
-    expect(applied.stdout).toContain('networkpolicy.networking.k8s.io/mfa-operator-automation-runs serverside-applied (server dry run)');
+    expect(applied.stdout).toContain(
+      'networkpolicy.networking.k8s.io/mfa-operator-automation-runs serverside-applied (server dry run)',
+    );
   });
 });

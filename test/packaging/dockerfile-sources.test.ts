@@ -6,10 +6,11 @@ import { readDockerfile } from './dockerfile.ts';
 const PRODUCT_FOLDERS = ['core', 'operator', 'connectors'];
 const REPO = new URL('../..', import.meta.url).pathname;
 
-describe('the Dockerfile\'s sources', () => {
+describe("the Dockerfile's sources", () => {
   it('builds every product folder: in the context, copied to the build stage, and its dist/ in the image', async () => {
     const stages = await readDockerfile(`${REPO}Dockerfile`);
-    const copies = (stage: (typeof stages)[number]) => stage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/)[0]);
+    const copies = (stage: (typeof stages)[number]) =>
+      stage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/)[0]);
     const allowed = (await readFile(`${REPO}.dockerignore`, 'utf8')).split('\n').filter((l) => l.startsWith('!'));
     const build = JSON.parse(await readFile(`${REPO}tsconfig.build.json`, 'utf8')) as { include: string[] };
 

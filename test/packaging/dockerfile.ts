@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 
-export interface Instruction { keyword: string; args: string; flags: Record<string, string>; line: number }
-export interface Stage { from: string; name?: string; instructions: Instruction[] }
+export interface Instruction {
+  keyword: string;
+  args: string;
+  flags: Record<string, string>;
+  line: number;
+}
+export interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
 
 /** Joins continued lines, drops comments and parser directives, and splits into build stages. */
 export function parseDockerfile(text: string): Stage[] {

@@ -19,9 +19,14 @@ describe('hack/generate-api-types.mjs', () => {
   it('finds the committed types and CRDs in step with crds/, which holds the two sources only', async () => {
     const result = await generator(REPO, '--check');
     expect(result.code, result.output).toBe(0);
-    expect((await readdir(join(REPO, 'crds'))).sort()).toEqual(['mfa-operator.io_managedaccountmfas.yaml', 'mfa-operator.io_mfasecretstores.yaml']);
+    expect((await readdir(join(REPO, 'crds'))).sort()).toEqual([
+      'mfa-operator.io_managedaccountmfas.yaml',
+      'mfa-operator.io_mfasecretstores.yaml',
+    ]);
     expect((await readdir(join(REPO, 'config/crd/bases'))).sort()).toEqual([
-      'mfa-operator.io_clustermfasecretstores.yaml', 'mfa-operator.io_managedaccountmfas.yaml', 'mfa-operator.io_mfasecretstores.yaml',
+      'mfa-operator.io_clustermfasecretstores.yaml',
+      'mfa-operator.io_managedaccountmfas.yaml',
+      'mfa-operator.io_mfasecretstores.yaml',
     ]);
   });
 
@@ -38,18 +43,29 @@ describe('hack/generate-api-types.mjs', () => {
     expect((await generator(tree, '--check')).code).toBe(0);
   });
 
-  it('refuses a file in crds/ that it did not generate, rather than deleting someone\'s work', async () => {
-    await writeFile(join(tree, 'crds/mfa-operator.io_drafts.yaml'), 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n');
+  it("refuses a file in crds/ that it did not generate, rather than deleting someone's work", async () => {
+    await writeFile(
+      join(tree, 'crds/mfa-operator.io_drafts.yaml'),
+      'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n',
+    );
 
     const result = await generator(tree);
     expect(result.code).toBe(1);
     expect(result.output).toContain('crds/mfa-operator.io_drafts.yaml is not a source CRD');
-    expect(await readFile(join(tree, 'crds/mfa-operator.io_drafts.yaml'), 'utf8')).toContain('CustomResourceDefinition');
+    expect(await readFile(join(tree, 'crds/mfa-operator.io_drafts.yaml'), 'utf8')).toContain(
+      'CustomResourceDefinition',
+    );
   });
 
   it('fails --check when a source CRD changes, naming each derived file', async () => {
     const source = join(tree, 'crds/mfa-operator.io_mfasecretstores.yaml');
-    await writeFile(source, (await readFile(source, 'utf8')).replace('description: Exactly one provider.', 'description: Exactly one provider, please.'));
+    await writeFile(
+      source,
+      (await readFile(source, 'utf8')).replace(
+        'description: Exactly one provider.',
+        'description: Exactly one provider, please.',
+      ),
+    );
 
     const check = await generator(tree, '--check');
     expect(check.code).toBe(1);

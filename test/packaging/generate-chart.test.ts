@@ -28,17 +28,44 @@ describe('hack/generate-chart.mjs', () => {
 
   it('fails --check when config/rbac grows, and then carries the new rule into the rendered chart', async () => {
     const role = join(tree, 'config/rbac/role.yaml');
-    await writeFile(role, `${await readFile(role, 'utf8')}  - apiGroups: [batch]\n    resources: [cronjobs]\n    verbs: [get, deletecollection]\n`);
+    await writeFile(
+      role,
+      `${await readFile(role, 'utf8')}  - apiGroups: [batch]\n    resources: [cronjobs]\n    verbs: [get, deletecollection]\n`,
+    );
     const check = await generator(tree, '--check');
     expect(check.code).toBe(1);
     expect(check.output).toContain('charts/mfa-operator/templates/rbac.generated.yaml is out of date');
 
     expect((await generator(tree)).code).toBe(0);
-    const rendered = objectsOf(await runToolOk('helm', ['template', 'mfa-operator', join(tree, 'charts/mfa-operator'), '-n', 'mfa-operator-system']));
-    expect(grantedPermissions(rendered)).toEqual(expect.arrayContaining(['ClusterRole mfa-operator-manager-role: get batch/cronjobs']));
-    const scoped = objectsOf(await runToolOk('helm', ['template', 'mfa-operator', join(tree, 'charts/mfa-operator'), '-n', 'mfa-operator-system', '--set', 'watchNamespaces={team-a}']));
-    expect(grantedPermissions(scoped)).toEqual(expect.arrayContaining(['ClusterRole mfa-operator-manager-role-namespaced: deletecollection batch/cronjobs']));
-    expect(grantedPermissions(scoped).filter((p) => p.startsWith('ClusterRole mfa-operator-manager-role:'))).not.toContainEqual(expect.stringContaining('batch/cronjobs'));
+    const rendered = objectsOf(
+      await runToolOk('helm', [
+        'template',
+        'mfa-operator',
+        join(tree, 'charts/mfa-operator'),
+        '-n',
+        'mfa-operator-system',
+      ]),
+    );
+    expect(grantedPermissions(rendered)).toEqual(
+      expect.arrayContaining(['ClusterRole mfa-operator-manager-role: get batch/cronjobs']),
+    );
+    const scoped = objectsOf(
+      await runToolOk('helm', [
+        'template',
+        'mfa-operator',
+        join(tree, 'charts/mfa-operator'),
+        '-n',
+        'mfa-operator-system',
+        '--set',
+        'watchNamespaces={team-a}',
+      ]),
+    );
+    expect(grantedPermissions(scoped)).toEqual(
+      expect.arrayContaining(['ClusterRole mfa-operator-manager-role-namespaced: deletecollection batch/cronjobs']),
+    );
+    expect(
+      grantedPermissions(scoped).filter((p) => p.startsWith('ClusterRole mfa-operator-manager-role:')),
+    ).not.toContainEqual(expect.stringContaining('batch/cronjobs'));
   });
 
   it('fails --check when a CRD or an alert changes', async () => {
@@ -50,21 +77,33 @@ describe('hack/generate-chart.mjs', () => {
     expect(check.code).toBe(1);
     expect(check.output).toContain('config/prometheus/prometheus_rule.yaml is out of date');
     expect(check.output).toContain('charts/mfa-operator/files/alert-rules.yaml is out of date');
-    expect(check.output).toContain('charts/mfa-operator/templates/crds/mfa-operator.io_managedaccountmfas.yaml is out of date');
+    expect(check.output).toContain(
+      'charts/mfa-operator/templates/crds/mfa-operator.io_managedaccountmfas.yaml is out of date',
+    );
   });
 
   it('refuses a permission whose scope it does not know, rather than binding it wrongly', async () => {
     const role = join(tree, 'config/rbac/role.yaml');
-    await writeFile(role, `${await readFile(role, 'utf8')}  - apiGroups: [example.com]\n    resources: [widgets]\n    verbs: [get]\n`);
+    await writeFile(
+      role,
+      `${await readFile(role, 'utf8')}  - apiGroups: [example.com]\n    resources: [widgets]\n    verbs: [get]\n`,
+    );
     const result = await generator(tree);
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain('config/rbac grants "widgets" (group "example.com"), whose scope hack/generate-chart.mjs does not know');
+    expect(result.output).toContain(
+      'config/rbac grants "widgets" (group "example.com"), whose scope hack/generate-chart.mjs does not know',
+    );
   });
 
   it('refuses a config/rbac file that is neither listed nor optional', async () => {
-    await writeFile(join(tree, 'config/rbac/extra_role.yaml'), 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: mfa-operator-extra\nrules: []\n');
+    await writeFile(
+      join(tree, 'config/rbac/extra_role.yaml'),
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: mfa-operator-extra\nrules: []\n',
+    );
     const result = await generator(tree);
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain('config/rbac/extra_role.yaml is neither in config/rbac/kustomization.yaml nor in OPTIONAL_FILES');
+    expect(result.output).toContain(
+      'config/rbac/extra_role.yaml is neither in config/rbac/kustomization.yaml nor in OPTIONAL_FILES',
+    );
   });
 });

@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { REPO } from '../support/cluster.ts';
 
 /** A generator under hack/ as `make generate` / `make verify` run it, in `root` (the repository or a copy of it). */
-export async function runGenerator(root: string, script: string, ...args: string[]): Promise<{ code: number; output: string }> {
+export async function runGenerator(
+  root: string,
+  script: string,
+  ...args: string[]
+): Promise<{ code: number; output: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, script), ...args]);
     return { code: 0, output: stdout + stderr };

@@ -6,7 +6,11 @@ import { kubectlOk } from '../support/kubectl.ts';
 import { runTool, type CommandResult } from './tools.ts';
 
 type Schema = Record<string, unknown>;
-interface GroupVersionKind { group: string; version: string; kind: string }
+interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
 
 /** Types the OpenAPI document calls strings but whose YAML may be a number. */
 const LOOSE_TYPES: Record<string, Schema> = {
@@ -24,9 +28,16 @@ export function schemaFileName({ group, version, kind }: GroupVersionKind): stri
 function strict(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strict);
   if (!value || typeof value !== 'object') return value;
-  const schema = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'enum' || k === 'default' || k === 'example' ? v : strict(v)])) as Schema;
-  if (schema['x-kubernetes-int-or-string'] === true) return { ...LOOSE_TYPES['io.k8s.apimachinery.pkg.util.intstr.IntOrString'], description: schema.description };
-  if (schema.properties && schema.additionalProperties === undefined && schema['x-kubernetes-preserve-unknown-fields'] !== true) {
+  const schema = Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === 'enum' || k === 'default' || k === 'example' ? v : strict(v)]),
+  ) as Schema;
+  if (schema['x-kubernetes-int-or-string'] === true)
+    return { ...LOOSE_TYPES['io.k8s.apimachinery.pkg.util.intstr.IntOrString'], description: schema.description };
+  if (
+    schema.properties &&
+    schema.additionalProperties === undefined &&
+    schema['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     schema.additionalProperties = false;
   }
   if (schema.nullable === true && typeof schema.type === 'string') schema.type = [schema.type, 'null'];
@@ -51,14 +62,24 @@ function referencedDefinitions(start: string, definitions: Record<string, Schema
  * kind's definition as the root, with the definitions it references alongside.
  */
 export async function writeBuiltInSchemas(kubeconfig: string, dir: string): Promise<number> {
-  const swagger = JSON.parse(await kubectlOk(kubeconfig, ['get', '--raw', '/openapi/v2'])) as { definitions: Record<string, Schema> };
-  const definitions = Object.fromEntries(Object.entries(swagger.definitions).map(([name, schema]) => [name, LOOSE_TYPES[name] ?? strict(schema) as Schema]));
+  const swagger = JSON.parse(await kubectlOk(kubeconfig, ['get', '--raw', '/openapi/v2'])) as {
+    definitions: Record<string, Schema>;
+  };
+  const definitions = Object.fromEntries(
+    Object.entries(swagger.definitions).map(([name, schema]) => [
+      name,
+      LOOSE_TYPES[name] ?? (strict(schema) as Schema),
+    ]),
+  );
   let written = 0;
   for (const [name, schema] of Object.entries(swagger.definitions)) {
     const kinds = (schema['x-kubernetes-group-version-kind'] ?? []) as GroupVersionKind[];
     if (kinds.length !== 1) continue; // DeleteOptions, WatchEvent: not objects one applies
     const reachable = referencedDefinitions(name, definitions);
-    const file = { ...definitions[name], definitions: Object.fromEntries([...reachable].map((n) => [n, definitions[n]])) };
+    const file = {
+      ...definitions[name],
+      definitions: Object.fromEntries([...reachable].map((n) => [n, definitions[n]])),
+    };
     await writeFile(join(dir, schemaFileName(kinds[0]!)), JSON.stringify(file));
     written++;
   }
@@ -90,11 +111,23 @@ export async function prepareSchemaDir(kubeconfig: string, dir: string): Promise
  * kubeconform -strict against the schema directory only: nothing is downloaded, and a kind
  * without a schema fails (except the kinds listed in skip, which the caller checks another way).
  */
-export function kubeconform(schemaDir: string, manifests: string, skip: readonly string[] = []): Promise<CommandResult> {
-  return runTool('kubeconform', [
-    '-strict', '-summary', '-output', 'text',
-    '-schema-location', `${schemaDir}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
-    ...(skip.length ? ['-skip', skip.join(',')] : []),
-    '-',
-  ], { stdin: manifests });
+export function kubeconform(
+  schemaDir: string,
+  manifests: string,
+  skip: readonly string[] = [],
+): Promise<CommandResult> {
+  return runTool(
+    'kubeconform',
+    [
+      '-strict',
+      '-summary',
+      '-output',
+      'text',
+      '-schema-location',
+      `${schemaDir}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+      ...(skip.length ? ['-skip', skip.join(',')] : []),
+      '-',
+    ],
+    { stdin: manifests },
+  );
 }

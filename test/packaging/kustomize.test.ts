@@ -12,9 +12,21 @@ import { ensurePackagingTools, TOOLS_TIMEOUT_MS } from './tools.ts';
 
 beforeAll(ensurePackagingTools, TOOLS_TIMEOUT_MS);
 
-interface Container { command: string[]; args: string[]; env: Array<{ name: string }>; securityContext: object; ports: object[] }
-interface PodSpec { securityContext: object; containers: Container[]; volumes: object[] }
-const podSpec = (objects: KubeObject[]) => (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { spec: PodSpec } }).template.spec;
+interface Container {
+  command: string[];
+  args: string[];
+  env: Array<{ name: string }>;
+  securityContext: object;
+  ports: object[];
+}
+interface PodSpec {
+  securityContext: object;
+  containers: Container[];
+  volumes: object[];
+}
+const podSpec = (objects: KubeObject[]) =>
+  (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as { template: { spec: PodSpec } }).template
+    .spec;
 
 let cp: ControlPlane;
 let work: string;
@@ -36,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('kubectl kustomize config/default', () => {
-  it('renders objects kubeconform -strict finds valid against the API server\'s schemas', async () => {
+  it("renders objects kubeconform -strict finds valid against the API server's schemas", async () => {
     const result = await kubeconform(schemas, await renderKustomize(`${REPO}/config/default`));
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain(`Valid: ${kustomized.length}, Invalid: 0, Errors: 0, Skipped: 0`);
@@ -44,18 +56,39 @@ describe('kubectl kustomize config/default', () => {
 
   it('puts everything namespaced in mfa-operator-system', () => {
     const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
-    for (const object of kustomized.filter((o) => !clusterScoped.includes(o.kind))) expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe(NAMESPACE);
+    for (const object of kustomized.filter((o) => !clusterScoped.includes(o.kind)))
+      expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe(NAMESPACE);
   });
 
   it('applies server-side to a real API server, whose restricted namespace admits the operator pod', async () => {
     const admin = cp.kubeconfigPath;
     await kubectlOk(admin, ['apply', '--server-side', '-k', `${REPO}/config/default`]);
-    await kubectlOk(admin, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/managedaccountmfas.mfa-operator.io']);
-    const deployment = JSON.parse(await kubectlOk(admin, ['-n', NAMESPACE, 'get', 'deployment', 'mfa-operator-controller-manager', '-o', 'json']));
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'restricted-check', namespace: NAMESPACE }, spec: deployment.spec.template.spec };
+    await kubectlOk(admin, [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/managedaccountmfas.mfa-operator.io',
+    ]);
+    const deployment = JSON.parse(
+      await kubectlOk(admin, ['-n', NAMESPACE, 'get', 'deployment', 'mfa-operator-controller-manager', '-o', 'json']),
+    );
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'restricted-check', namespace: NAMESPACE },
+      spec: deployment.spec.template.spec,
+    };
     const admitted = await kubectl(admin, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
     expect(admitted.code, admitted.stderr).toBe(0);
-    const canI = async (...args: string[]) => (await kubectl(admin, ['auth', 'can-i', ...args, `--as=system:serviceaccount:${NAMESPACE}:mfa-operator-controller-manager`])).stdout.trim();
+    const canI = async (...args: string[]) =>
+      (
+        await kubectl(admin, [
+          'auth',
+          'can-i',
+          ...args,
+          `--as=system:serviceaccount:${NAMESPACE}:mfa-operator-controller-manager`,
+        ])
+      ).stdout.trim();
     expect(await canI('watch', 'secrets', '--all-namespaces')).toBe('yes');
     expect(await canI('get', 'leases.coordination.k8s.io', '-n', NAMESPACE)).toBe('yes');
   });
@@ -63,8 +96,12 @@ describe('kubectl kustomize config/default', () => {
   it('with the Prometheus component adds the ServiceMonitor and the generated PrometheusRule', async () => {
     const objects = objectsOf(await renderKustomize(`${REPO}/test/packaging/kustomize/with-prometheus`));
     expect(named(objects, 'PrometheusRule', 'mfa-operator-alerts').metadata.namespace).toBe(NAMESPACE);
-    const monitor = named(objects, 'ServiceMonitor', 'mfa-operator-controller-manager') as KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } };
-    const service = named(objects, 'Service', 'mfa-operator-metrics') as KubeObject & { spec: { ports: Array<{ name: string }> } };
+    const monitor = named(objects, 'ServiceMonitor', 'mfa-operator-controller-manager') as KubeObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> };
+    };
+    const service = named(objects, 'Service', 'mfa-operator-metrics') as KubeObject & {
+      spec: { ports: Array<{ name: string }> };
+    };
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
   });
@@ -78,10 +115,16 @@ describe('the chart and kustomize install the same operator', () => {
   });
 
   it('install the same CRDs', () => {
-    const crds = (objects: KubeObject[]) => Object.fromEntries(ofKind(objects, 'CustomResourceDefinition').map((c) => [c.metadata.name, c.spec]));
-    expect(Object.keys(crds(chart)).sort()).toEqual(['clustermfasecretstores.mfa-operator.io', 'managedaccountmfas.mfa-operator.io', 'mfasecretstores.mfa-operator.io']);
+    const crds = (objects: KubeObject[]) =>
+      Object.fromEntries(ofKind(objects, 'CustomResourceDefinition').map((c) => [c.metadata.name, c.spec]));
+    expect(Object.keys(crds(chart)).sort()).toEqual([
+      'clustermfasecretstores.mfa-operator.io',
+      'managedaccountmfas.mfa-operator.io',
+      'mfasecretstores.mfa-operator.io',
+    ]);
     expect(crds(chart)).toEqual(crds(kustomized));
-    for (const crd of ofKind(chart, 'CustomResourceDefinition')) expect(crd.metadata.annotations).toMatchObject({ 'helm.sh/resource-policy': 'keep' });
+    for (const crd of ofKind(chart, 'CustomResourceDefinition'))
+      expect(crd.metadata.annotations).toMatchObject({ 'helm.sh/resource-policy': 'keep' });
   });
 
   it('run the operator with the same command, flags, environment, security contexts and volumes', () => {
@@ -96,7 +139,8 @@ describe('the chart and kustomize install the same operator', () => {
   });
 
   it('give the runner the same settings', () => {
-    const settings = (objects: KubeObject[]) => (named(objects, 'ConfigMap', 'mfa-operator-runner-config').data as Record<string, string>)['runner-config.yaml'];
+    const settings = (objects: KubeObject[]) =>
+      (named(objects, 'ConfigMap', 'mfa-operator-runner-config').data as Record<string, string>)['runner-config.yaml'];
     expect(objectsOf(settings(chart)!)).toEqual(objectsOf(settings(kustomized)!));
   });
 });

@@ -23,7 +23,11 @@ export interface RenderOptions {
 
 function templateArgs(options: RenderOptions): string[] {
   return [
-    'template', RELEASE, CHART, '--namespace', options.namespace ?? NAMESPACE,
+    'template',
+    RELEASE,
+    CHART,
+    '--namespace',
+    options.namespace ?? NAMESPACE,
     ...(options.valuesFiles ?? []).flatMap((f) => ['--values', f]),
     ...(options.set ?? []).flatMap((s) => ['--set', s]),
     ...(options.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
@@ -45,15 +49,22 @@ export function renderKustomize(dir: string): Promise<string> {
 }
 
 export function objectsOf(yamlStream: string): KubeObject[] {
-  return parseAllDocuments(yamlStream).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null);
+  return parseAllDocuments(yamlStream)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
 }
 
 export const ofKind = (objects: readonly KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
 export const named = (objects: readonly KubeObject[], kind: string, name: string) => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
   return found;
 };
 
 /** The part of the controller Deployment's spec the chart tests read. */
-export interface DeploymentSpec { template: { spec: { containers: Array<{ args: string[]; command: string[]; env: Array<{ name: string; value?: string }> }> } } }
+export interface DeploymentSpec {
+  template: {
+    spec: { containers: Array<{ args: string[]; command: string[]; env: Array<{ name: string; value?: string }> }> };
+  };
+}

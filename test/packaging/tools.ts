@@ -15,8 +15,10 @@ let toolPath: Promise<string> | undefined;
  * hack/ensure-helm-tools.sh fills (building or fetching on first use; later calls reuse it).
  */
 export function packagingPath(): Promise<string> {
-  toolPath ??= promisify(execFile)(`${REPO}/hack/ensure-helm-tools.sh`, [], { maxBuffer: 1 << 20, timeout: TOOLS_TIMEOUT_MS })
-    .then(({ stdout }) => `${stdout.trim()}:${process.env.PATH ?? ''}`);
+  toolPath ??= promisify(execFile)(`${REPO}/hack/ensure-helm-tools.sh`, [], {
+    maxBuffer: 1 << 20,
+    timeout: TOOLS_TIMEOUT_MS,
+  }).then(({ stdout }) => `${stdout.trim()}:${process.env.PATH ?? ''}`);
   return toolPath;
 }
 
@@ -26,14 +28,27 @@ export function ensurePackagingTools(): Promise<string> {
 }
 
 /** Runs a packaging tool found on packagingPath(); never throws on a non-zero exit. */
-export async function runTool(command: string, args: readonly string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+export async function runTool(
+  command: string,
+  args: readonly string[],
+  options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
   const PATH = await packagingPath();
-  return runCommand(command, args, { ...options, cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env, PATH } });
+  return runCommand(command, args, {
+    ...options,
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, ...options.env, PATH },
+  });
 }
 
 /** runTool that must succeed; the error carries the tool's own output. */
-export async function runToolOk(command: string, args: readonly string[], options: Parameters<typeof runTool>[2] = {}): Promise<string> {
+export async function runToolOk(
+  command: string,
+  args: readonly string[],
+  options: Parameters<typeof runTool>[2] = {},
+): Promise<string> {
   const result = await runTool(command, args, options);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
   return result.stdout;
 }

@@ -26,12 +26,15 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-describe('a run while the operator\'s code service is down', () => {
+describe("a run while the operator's code service is down", () => {
   it('fails retryably before signing in, MFA untouched; the next attempt turns MFA off', async () => {
     const S0 = randomSeed({ issuer: 'Demo SaaS' });
     const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
     await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
-    const account = await fixture.account({ mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action: 'disable', codeService: await codes.run(ref) });
+    const account = await fixture.account(
+      { mfaAlreadyOn: { seed: S0.secret.reveal() } },
+      { action: 'disable', codeService: await codes.run(ref) },
+    );
 
     await codes.down();
     const first = await account.run();
@@ -39,27 +42,42 @@ describe('a run while the operator\'s code service is down', () => {
 
     expect(first).toMatchObject({ outcome: 'Failed', reason: 'CodeServiceUnavailable', retryable: true });
     expect(first.message).toContain('Nothing was changed on the app');
-    expect(first.steps.map((s) => s.name), 'the app was not touched').not.toContain('login');
+    expect(
+      first.steps.map((s) => s.name),
+      'the app was not touched',
+    ).not.toContain('login');
     expect(account.mfaEnabled()).toBe(true);
 
     const dir = join(fixture.dir, `${account.email}-retry`);
-    const retry = await account.run({ codeService: await codes.run(ref), sink: { type: 'file', dir } }, new FileResultSink(dir));
+    const retry = await account.run(
+      { codeService: await codes.run(ref), sink: { type: 'file', dir } },
+      new FileResultSink(dir),
+    );
 
     expect(retry).toMatchObject({ outcome: 'Disabled', seed: { algorithm: 'SHA1', digits: 6, period: 30 } });
     expect(account.mfaEnabled()).toBe(false);
-    expect(codes.auditRecords().filter((r) => r.result === 'issued').map((r) => r.slot)).toContain('active');
+    expect(
+      codes
+        .auditRecords()
+        .filter((r) => r.result === 'issued')
+        .map((r) => r.slot),
+    ).toContain('active');
     // A disable run that captured nothing may leave no file at all.
     const written = await Promise.all((await readdir(dir).catch(() => [])).map((f) => readFile(join(dir, f), 'utf8')));
-    for (const text of [...written, ...account.logLines, ...codes.lines]) expect(text.includes(S0.secret.reveal()), 'the stored seed reached the run').toBe(false);
+    for (const text of [...written, ...account.logLines, ...codes.lines])
+      expect(text.includes(S0.secret.reveal()), 'the stored seed reached the run').toBe(false);
   }, 150_000);
 });
 
 describe('a run whose next windows went to other automated logins', () => {
-  it('waits out the code service\'s Retry-After once instead of failing', async () => {
+  it("waits out the code service's Retry-After once instead of failing", async () => {
     const S0 = randomSeed({ issuer: 'Demo SaaS' });
     const ref = { namespace: 'default', name: 'busy', uid: randomUUID() };
     await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, S0)).version);
-    const account = await fixture.account({ mfaAlreadyOn: { seed: S0.secret.reveal() } }, { action: 'disable', codeService: await codes.run(ref) });
+    const account = await fixture.account(
+      { mfaAlreadyOn: { seed: S0.secret.reveal() } },
+      { action: 'disable', codeService: await codes.run(ref) },
+    );
     // Other logins (`kubectl mfa code --fresh`) took the next two windows: the first free one starts 60 to 90 s from
     // now, beyond the service's 35 s wait, so it answers NextWindowTooFar with a Retry-After under a minute.
     processUsedTotpWindows.remember(S0, Math.floor(Date.now() / 30_000) + 2);
@@ -67,6 +85,9 @@ describe('a run whose next windows went to other automated logins', () => {
     const summary = await account.run();
 
     expect(summary).toMatchObject({ outcome: 'Disabled' });
-    expect(codes.auditRecords().some((r) => r.reason === 'NextWindowTooFar'), 'the service refused once with NextWindowTooFar').toBe(true);
+    expect(
+      codes.auditRecords().some((r) => r.reason === 'NextWindowTooFar'),
+      'the service refused once with NextWindowTooFar',
+    ).toBe(true);
   }, 240_000);
 });

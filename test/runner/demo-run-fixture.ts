@@ -33,7 +33,9 @@ export class DemoRunFixture {
   /** `app` adds demo app options, e.g. `tls` to serve HTTPS. */
   static async start(app: Omit<DemoAppOptions, 'logger'> = {}): Promise<DemoRunFixture> {
     const [demo, browser, dir] = await Promise.all([
-      startDemoApp({ ...app, logger: createLogger('demo-app', { level: 'silent' }) }), launchBrowser(), mkdtemp(join(tmpdir(), 'mfa-runner-')),
+      startDemoApp({ ...app, logger: createLogger('demo-app', { level: 'silent' }) }),
+      launchBrowser(),
+      mkdtemp(join(tmpdir(), 'mfa-runner-')),
     ]);
     return new DemoRunFixture(demo, browser, dir);
   }
@@ -88,13 +90,29 @@ export class DemoAccount {
 
   logger(): Logger {
     const lines = this.logLines;
-    return createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+    return createLogger(
+      'runner',
+      {},
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
   }
 
   /** Run the runner in this process against the shared browser. */
-  async run(overrides: Partial<RunSpec> = {}, sink: ResultSink | undefined = undefined, deps: Partial<RunnerDeps> = {}): Promise<OutcomeSummary> {
+  async run(
+    overrides: Partial<RunSpec> = {},
+    sink: ResultSink | undefined = undefined,
+    deps: Partial<RunnerDeps> = {},
+  ): Promise<OutcomeSummary> {
     return performRun({ ...this.spec, ...overrides }, sink ?? this.sink, {
-      connectors, logger: this.logger(), browser: this.fixture.browser, ...deps,
+      connectors,
+      logger: this.logger(),
+      browser: this.fixture.browser,
+      ...deps,
     });
   }
 

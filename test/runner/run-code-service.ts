@@ -86,28 +86,52 @@ export class RunCodeService {
     const ca = await certificates.createCertificateAuthority('run-code-service-ca');
     const serving = await certificates.issueServingCertificate('run-code-service', ca);
     this.#ca = await readFile(ca.certPath, 'utf8');
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { this.lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const log = createLogger('run-code-service', {}, sink);
     const issuer = new CodeIssuer();
     const review = {
       authenticate: async (token: { reveal(): string } | undefined) => {
         const job = token ? this.#tokens.get(token.reveal()) : undefined;
         if (!job) throw new CodeServiceError('Unauthenticated', 'unknown token');
-        return { username: `system:serviceaccount:${this.#runs.get(job)!.namespace}:${job}`, groups: ['system:serviceaccounts'] };
+        return {
+          username: `system:serviceaccount:${this.#runs.get(job)!.namespace}:${job}`,
+          groups: ['system:serviceaccounts'],
+        };
       },
     } as unknown as CallerReview;
     const jobs: RunJobs = { job: async (namespace, name) => this.#job(namespace, name), pods: async () => [] };
     const seeds = {
       readRunSeed: async (account: AccountRef, slot: 'pending' | 'active') =>
-        (slot === 'pending' ? await this.store.readPendingSeed(account) : await this.store.readActiveSeed(account))?.seed,
+        (slot === 'pending' ? await this.store.readPendingSeed(account) : await this.store.readActiveSeed(account))
+          ?.seed,
     };
     const unlimited = () => new RateLimiter({ perMinute: 60_000, burst: 1_000 }, { describe: (k) => k });
     const tls = { cert: await readFile(serving.certPath), key: await readFile(serving.keyPath) };
-    const { server, port } = await listenCodeService({
-      review, limits: { perSource: unlimited(), perCaller: unlimited() },
-      codes: new AccountCodes({ readActiveSeed: async () => { throw new Error('not served here'); } }, issuer),
-      runs: new RunCodes(jobs, seeds, issuer), outcomes: new CodeOutcomes(createCodeMetrics(new Registry()), log), log,
-    }, tls, 0, '127.0.0.1');
+    const { server, port } = await listenCodeService(
+      {
+        review,
+        limits: { perSource: unlimited(), perCaller: unlimited() },
+        codes: new AccountCodes(
+          {
+            readActiveSeed: async () => {
+              throw new Error('not served here');
+            },
+          },
+          issuer,
+        ),
+        runs: new RunCodes(jobs, seeds, issuer),
+        outcomes: new CodeOutcomes(createCodeMetrics(new Registry()), log),
+        log,
+      },
+      tls,
+      0,
+      '127.0.0.1',
+    );
     this.#server = server;
     this.#port = port;
   }
@@ -117,9 +141,23 @@ export class RunCodeService {
     if (!ref || ref.namespace !== namespace) return undefined;
     return {
       metadata: {
-        name, namespace, uid: `job-${name}`,
-        labels: { 'app.kubernetes.io/managed-by': 'mfa-operator', 'app.kubernetes.io/component': 'automation-run', 'mfa-operator.io/account-uid': ref.uid },
-        ownerReferences: [{ apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', name: ref.name, uid: ref.uid, controller: true }],
+        name,
+        namespace,
+        uid: `job-${name}`,
+        labels: {
+          'app.kubernetes.io/managed-by': 'mfa-operator',
+          'app.kubernetes.io/component': 'automation-run',
+          'mfa-operator.io/account-uid': ref.uid,
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'mfa-operator.io/v1alpha1',
+            kind: 'ManagedAccountMfa',
+            name: ref.name,
+            uid: ref.uid,
+            controller: true,
+          },
+        ],
       },
       status: {},
     };

@@ -10,10 +10,17 @@ export type SignInResult = 'NoCodeAsked' | 'Accepted' | 'Refused';
  * (the app accepts one step either side and refuses a step it already took), so it never collides with a code
  * the automation just used and needs no wait. Use it as a test's last sign-in with that seed.
  */
-export async function signInWith(appUrl: string, email: string, password: string, seed: TotpSeed): Promise<SignInResult> {
+export async function signInWith(
+  appUrl: string,
+  email: string,
+  password: string,
+  seed: TotpSeed,
+): Promise<SignInResult> {
   const client = new DemoHttpClient(appUrl);
   const prompt = await signIn(client, email, password);
   if (prompt.path !== '/login/two-factor') return 'NoCodeAsked';
-  const page = await client.submit(prompt, '/login/two-factor', { code: generateTotpCode(seed, Date.now() + seed.period * 1000).reveal() });
+  const page = await client.submit(prompt, '/login/two-factor', {
+    code: generateTotpCode(seed, Date.now() + seed.period * 1000).reveal(),
+  });
   return page.status === 200 && page.path === '/' ? 'Accepted' : 'Refused';
 }

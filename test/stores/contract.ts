@@ -54,7 +54,13 @@ function seedCases({ account, store }: ContractCases): void {
     const pending = await store().readPendingSeed(ref);
 
     expect(pending?.seed.secret.reveal()).toBe(seed.secret.reveal());
-    expect(pending?.metadata).toMatchObject({ version: written.version, algorithm: 'SHA256', digits: 8, period: 60, issuer: 'Demo' });
+    expect(pending?.metadata).toMatchObject({
+      version: written.version,
+      algorithm: 'SHA256',
+      digits: 8,
+      period: 60,
+      issuer: 'Demo',
+    });
     expect(await store().readActiveSeed(ref)).toBeUndefined();
   });
 
@@ -140,7 +146,13 @@ function metadataAndDeletionCases({ account, store }: ContractCases): void {
 
     const metadata = await store().readMetadata(ref);
 
-    expect(metadata.active).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30, issuer: 'Demo', label: 'ops@example.com' });
+    expect(metadata.active).toMatchObject({
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      issuer: 'Demo',
+      label: 'ops@example.com',
+    });
     expect(metadata.pending).toMatchObject({ algorithm: 'SHA512' });
     expect(metadata.recoveryCodes?.count).toBe(6);
     expect(metadata.seedLocation).not.toBe('');
@@ -183,7 +195,9 @@ function secrecyCases({ account, store }: ContractCases): void {
     const lowerCase = 'jbswy3dpehpk3pxpjbswy3dpehpk3pxp';
     const codeWithNewline = 'abc\ndef-secret-code';
 
-    const seedError = await failureOf(store().writePendingSeed(ref, randomSeed({ secret: new SecretValue(lowerCase) })));
+    const seedError = await failureOf(
+      store().writePendingSeed(ref, randomSeed({ secret: new SecretValue(lowerCase) })),
+    );
     const codesError = await failureOf(store().writeRecoveryCodes(ref, new SecretValue([codeWithNewline])));
 
     expect(seedError).toMatchObject({ reason: 'InvalidMaterial', retryable: false });

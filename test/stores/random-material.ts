@@ -8,7 +8,15 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 export function randomSeed(overrides: Partial<TotpSeedMaterial> = {}): TotpSeedMaterial {
   const secret = [...randomBytes(32)].map((byte) => BASE32[byte % 32]).join('');
-  return { secret: new SecretValue(secret), algorithm: 'SHA1', digits: 6, period: 30, issuer: 'Demo', label: 'ops@example.com', ...overrides };
+  return {
+    secret: new SecretValue(secret),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    issuer: 'Demo',
+    label: 'ops@example.com',
+    ...overrides,
+  };
 }
 
 export function randomRecoveryCodes(count = 8): SecretValue<readonly string[]> {

@@ -42,8 +42,22 @@ export class AppThroughOperator {
   /** The sign-in page as run pods reach it: through the HTTPS front on the node address. */
   readonly podLoginUrl: string;
 
-  private constructor(env: E2eEnvironment, connector: string, dir: string, front: TlsFront, path: string, podLoginUrl: string) {
-    [this.#env, this.#connector, this.#dir, this.#front, this.#path, this.podLoginUrl] = [env, connector, dir, front, path, podLoginUrl];
+  private constructor(
+    env: E2eEnvironment,
+    connector: string,
+    dir: string,
+    front: TlsFront,
+    path: string,
+    podLoginUrl: string,
+  ) {
+    [this.#env, this.#connector, this.#dir, this.#front, this.#path, this.podLoginUrl] = [
+      env,
+      connector,
+      dir,
+      front,
+      path,
+      podLoginUrl,
+    ];
     const kc = new KubeConfig();
     kc.loadFromFile(env.cp.kubeconfigPath);
     this.store = new KubernetesSecretStore(kc);
@@ -54,9 +68,26 @@ export class AppThroughOperator {
     const certificates = await CertificateDirectory.create(dir);
     const ca = await certificates.createCertificateAuthority(`${connector}-front-ca`);
     const serving = await certificates.issueServingCertificate(`${connector}-front`, ca, [NETWORK.nodeAddress]);
-    const front = await startTlsFront(new URL(site.url), NETWORK.nodeAddress, { cert: await readFile(serving.certPath, 'utf8'), key: await readFile(serving.keyPath, 'utf8') });
-    await kubectlOk(env.cp.kubeconfigPath, ['create', 'configmap', `${connector}-ca`, '-n', NS, `--from-file=ca.crt=${ca.certPath}`]);
-    return new AppThroughOperator(env, connector, dir, front, await pluginPath(dir), site.loginUrl.replace(site.url, front.url));
+    const front = await startTlsFront(new URL(site.url), NETWORK.nodeAddress, {
+      cert: await readFile(serving.certPath, 'utf8'),
+      key: await readFile(serving.keyPath, 'utf8'),
+    });
+    await kubectlOk(env.cp.kubeconfigPath, [
+      'create',
+      'configmap',
+      `${connector}-ca`,
+      '-n',
+      NS,
+      `--from-file=ca.crt=${ca.certPath}`,
+    ]);
+    return new AppThroughOperator(
+      env,
+      connector,
+      dir,
+      front,
+      await pluginPath(dir),
+      site.loginUrl.replace(site.url, front.url),
+    );
   }
 
   async stop(): Promise<void> {
@@ -70,11 +101,24 @@ export class AppThroughOperator {
 
   async applyAccount(name: string, username: string, password: string): Promise<void> {
     this.secretsUsed.push(password);
-    await kubectlOk(this.#env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, NS, { username, password }));
-    await kubectlOk(this.#env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, NS, {
-      connector: this.#connector,
-      account: { displayName: name, loginUrl: this.podLoginUrl, caBundleRef: { configMapName: `${this.#connector}-ca` }, credentialsSecretRef: { name: `${name}-login` } },
-    }));
+    await kubectlOk(
+      this.#env.cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      credentialsSecret(`${name}-login`, NS, { username, password }),
+    );
+    await kubectlOk(
+      this.#env.cp.kubeconfigPath,
+      ['apply', '-f', '-'],
+      managedAccountMfa(name, NS, {
+        connector: this.#connector,
+        account: {
+          displayName: name,
+          loginUrl: this.podLoginUrl,
+          caBundleRef: { configMapName: `${this.#connector}-ca` },
+          credentialsSecretRef: { name: `${name}-login` },
+        },
+      }),
+    );
   }
 
   async activeSeed(name: string): Promise<TotpSeed> {
@@ -87,8 +131,11 @@ export class AppThroughOperator {
 
   /** `kubectl mfa code NAME --once --direct`, as an admin types it: the plugin found on PATH. */
   async kubectlMfaCode(name: string): Promise<string> {
-    const result = await runCommand('kubectl', ['mfa', 'code', name, '-n', NS, '--once', '--direct', '--kubeconfig', this.#env.cp.kubeconfigPath],
-      { env: { ...process.env, PATH: this.#path } });
+    const result = await runCommand(
+      'kubectl',
+      ['mfa', 'code', name, '-n', NS, '--once', '--direct', '--kubeconfig', this.#env.cp.kubeconfigPath],
+      { env: { ...process.env, PATH: this.#path } },
+    );
     if (result.code !== 0) throw new Error(`kubectl mfa code failed: ${result.stderr}`);
     return result.stdout.trim();
   }
@@ -98,7 +145,10 @@ export class AppThroughOperator {
    * code to confirm the enrolment. A refused code is tried once more in the next window. `signIn` signs in by
    * hand with a code and answers the signed-in username, or undefined if refused.
    */
-  async signInWithCodeFrom(code: () => Promise<string>, signIn: (code: string) => Promise<string | undefined>): Promise<string | undefined> {
+  async signInWithCodeFrom(
+    code: () => Promise<string>,
+    signIn: (code: string) => Promise<string | undefined>,
+  ): Promise<string | undefined> {
     for (let attempt = 1; ; attempt++) {
       await nextWindowIfEnding();
       const window = Math.floor(Date.now() / PERIOD_MS);

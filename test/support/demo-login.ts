@@ -8,8 +8,18 @@ import type { TotpSeed } from '../../core/totp/totp-seed.ts';
  * The app refuses a code from a time step it already accepted (the automation's own confirmation),
  * so a refused first try waits for the next step and tries once more.
  */
-export async function signInWithTotp(appUrl: string, email: string, password: string, seed: TotpSeed): Promise<FetchedPage> {
-  const totp = new TOTP({ secret: Secret.fromBase32(seed.secret.reveal()), algorithm: seed.algorithm, digits: seed.digits, period: seed.period });
+export async function signInWithTotp(
+  appUrl: string,
+  email: string,
+  password: string,
+  seed: TotpSeed,
+): Promise<FetchedPage> {
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
   for (let attempt = 0; ; attempt++) {
     const client = new DemoHttpClient(appUrl);
     const prompt = await signIn(client, email, password);
@@ -26,7 +36,11 @@ export async function signInWithTotp(appUrl: string, email: string, password: st
  * (its window was the automation's confirmation) is followed by one from the next window.
  */
 export async function signInWithCodes(
-  appUrl: string, email: string, password: string, codeFor: (attempt: number) => Promise<string>, periodSeconds = 30,
+  appUrl: string,
+  email: string,
+  password: string,
+  codeFor: (attempt: number) => Promise<string>,
+  periodSeconds = 30,
 ): Promise<FetchedPage> {
   for (let attempt = 0; ; attempt++) {
     const client = new DemoHttpClient(appUrl);

@@ -5,15 +5,36 @@ import { waitFor } from './wait.ts';
 
 /** A demo-app account, its credentials Secret and a ManagedAccountMfa, as a user applies them. */
 export async function applyAccount(
-  env: E2eEnvironment, namespace: string, name: string, options: { spec?: Record<string, unknown>; slowPagesMs?: number } = {},
+  env: E2eEnvironment,
+  namespace: string,
+  name: string,
+  options: { spec?: Record<string, unknown>; slowPagesMs?: number } = {},
 ): Promise<{ email: string; password: string }> {
   const email = `${name}@demo.example`;
   const password = `pw-${name}-${Math.random().toString(36).slice(2)}`;
-  await env.app.accounts.upsert({ email, password, ...(options.slowPagesMs ? { hazards: { slowPages: options.slowPagesMs } } : {}) });
-  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], credentialsSecret(`${name}-login`, namespace, { username: email, password }));
-  await kubectlOk(env.cp.kubeconfigPath, ['apply', '-f', '-'], managedAccountMfa(name, namespace, {
-    account: { displayName: name, loginUrl: `${env.app.url}/login`, credentialsSecretRef: { name: `${name}-login` }, ...env.accountTls }, ...options.spec,
-  }));
+  await env.app.accounts.upsert({
+    email,
+    password,
+    ...(options.slowPagesMs ? { hazards: { slowPages: options.slowPagesMs } } : {}),
+  });
+  await kubectlOk(
+    env.cp.kubeconfigPath,
+    ['apply', '-f', '-'],
+    credentialsSecret(`${name}-login`, namespace, { username: email, password }),
+  );
+  await kubectlOk(
+    env.cp.kubeconfigPath,
+    ['apply', '-f', '-'],
+    managedAccountMfa(name, namespace, {
+      account: {
+        displayName: name,
+        loginUrl: `${env.app.url}/login`,
+        credentialsSecretRef: { name: `${name}-login` },
+        ...env.accountTls,
+      },
+      ...options.spec,
+    }),
+  );
   return { email, password };
 }
 
@@ -27,20 +48,51 @@ export function condition(mfa: any, type: string): any {
 
 /** The account's run Jobs, oldest first. */
 export async function runJobs(env: E2eEnvironment, namespace: string, account: string): Promise<any[]> {
-  const list = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'jobs', '-n', namespace, '-l', `mfa-operator.io/account=${account}`, '-o', 'json']));
-  return (list.items as any[]).sort((a, b) => Number(a.metadata.labels['mfa-operator.io/attempt']) - Number(b.metadata.labels['mfa-operator.io/attempt']));
+  const list = JSON.parse(
+    await kubectlOk(env.cp.kubeconfigPath, [
+      'get',
+      'jobs',
+      '-n',
+      namespace,
+      '-l',
+      `mfa-operator.io/account=${account}`,
+      '-o',
+      'json',
+    ]),
+  );
+  return (list.items as any[]).sort(
+    (a, b) =>
+      Number(a.metadata.labels['mfa-operator.io/attempt']) - Number(b.metadata.labels['mfa-operator.io/attempt']),
+  );
 }
 
 export function jobFinished(job: any): 'Complete' | 'Failed' | undefined {
-  return job.status?.conditions?.find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type;
+  return job.status?.conditions?.find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')
+    ?.type;
 }
 
 /** Waits until the account's first run has a running pod, and returns the Job's name. */
 export async function waitForRunningRun(env: E2eEnvironment, namespace: string, account: string): Promise<string> {
-  return waitFor(`a running run pod for ${account}`, async () => {
-    const [job] = await runJobs(env, namespace, account);
-    if (!job || jobFinished(job)) return undefined;
-    const pods = JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'pods', '-n', namespace, '-l', `job-name=${job.metadata.name}`, '-o', 'json']));
-    return pods.items.some((p: any) => p.status?.phase === 'Running') ? job.metadata.name as string : undefined;
-  }, 120_000, 250);
+  return waitFor(
+    `a running run pod for ${account}`,
+    async () => {
+      const [job] = await runJobs(env, namespace, account);
+      if (!job || jobFinished(job)) return undefined;
+      const pods = JSON.parse(
+        await kubectlOk(env.cp.kubeconfigPath, [
+          'get',
+          'pods',
+          '-n',
+          namespace,
+          '-l',
+          `job-name=${job.metadata.name}`,
+          '-o',
+          'json',
+        ]),
+      );
+      return pods.items.some((p: any) => p.status?.phase === 'Running') ? (job.metadata.name as string) : undefined;
+    },
+    120_000,
+    250,
+  );
 }

@@ -9,7 +9,13 @@ import { freeLoopbackPort } from '../envtest/ports.ts';
 import { codeServiceCertificates } from './code-service-client.ts';
 import { IMAGE } from '../image/image.ts';
 import { REPO } from './cluster.ts';
-import { DEMO_APP_IMAGE, DEMO_APP_SERVICE_IP, deployDemoApp, publishDemoAppCa, type DemoAppInCluster } from './demo-app-in-cluster.ts';
+import {
+  DEMO_APP_IMAGE,
+  DEMO_APP_SERVICE_IP,
+  deployDemoApp,
+  publishDemoAppCa,
+  type DemoAppInCluster,
+} from './demo-app-in-cluster.ts';
 import { kubectlOk } from './kubectl.ts';
 import { startOperator, type OperatorProcess } from './operator-process.ts';
 import { PodLogCollector } from './pod-logs.ts';
@@ -56,19 +62,52 @@ async function grantOperatorRbac(admin: string, options: E2eOptions): Promise<vo
   await kubectlOk(admin, ['apply', '--server-side', '-f', `${REPO}/config/crd/bases`]);
   await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/role.yaml`]);
   await kubectlOk(admin, ['apply', '-n', OPERATOR_NS, '-f', `${REPO}/config/rbac/leader_election_role.yaml`]);
-  await kubectlOk(admin, ['create', 'clusterrolebinding', 'e2e-operator', '--clusterrole=mfa-operator-manager-role', `--user=${OPERATOR_USER}`]);
-  await kubectlOk(admin, ['create', 'rolebinding', 'e2e-operator', '-n', OPERATOR_NS, '--role=mfa-operator-leader-election-role', `--user=${OPERATOR_USER}`]);
+  await kubectlOk(admin, [
+    'create',
+    'clusterrolebinding',
+    'e2e-operator',
+    '--clusterrole=mfa-operator-manager-role',
+    `--user=${OPERATOR_USER}`,
+  ]);
+  await kubectlOk(admin, [
+    'create',
+    'rolebinding',
+    'e2e-operator',
+    '-n',
+    OPERATOR_NS,
+    '--role=mfa-operator-leader-election-role',
+    `--user=${OPERATOR_USER}`,
+  ]);
   // The code service serving runs is on by default, as in the chart (rotate and disable sign in with its codes).
   const codeServiceRole = { file: 'code_service_role.yaml', clusterRole: 'mfa-operator-code-service-role' };
-  const extraRoles = [...(options.extraClusterRoles ?? []), ...(ownCodeService(options) && !options.extraClusterRoles?.length ? [codeServiceRole] : [])];
+  const extraRoles = [
+    ...(options.extraClusterRoles ?? []),
+    ...(ownCodeService(options) && !options.extraClusterRoles?.length ? [codeServiceRole] : []),
+  ];
   for (const { file, clusterRole } of extraRoles) {
     await kubectlOk(admin, ['apply', '-f', `${REPO}/config/rbac/${file}`]);
-    await kubectlOk(admin, ['create', 'clusterrolebinding', `e2e-operator-${clusterRole}`, `--clusterrole=${clusterRole}`, `--user=${OPERATOR_USER}`]);
+    await kubectlOk(admin, [
+      'create',
+      'clusterrolebinding',
+      `e2e-operator-${clusterRole}`,
+      `--clusterrole=${clusterRole}`,
+      `--user=${OPERATOR_USER}`,
+    ]);
   }
-  await kubectlOk(admin, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/name=mfa-operator']);
+  await kubectlOk(admin, [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd',
+    '-l',
+    'app.kubernetes.io/name=mfa-operator',
+  ]);
 }
 
-export async function startE2eEnvironment(runnerConfig: Record<string, unknown> = {}, options: E2eOptions = {}): Promise<E2eEnvironment> {
+export async function startE2eEnvironment(
+  runnerConfig: Record<string, unknown> = {},
+  options: E2eOptions = {},
+): Promise<E2eEnvironment> {
   const dir = await mkdtemp(join(tmpdir(), 'mfa-e2e-'));
   const cluster = await startCluster({ images: [IMAGE, DEMO_APP_IMAGE], auditLog: true, startTimeoutMs: 10 * 60_000 });
   const podLogs = new PodLogCollector(cluster.podLogsDir);
@@ -85,7 +124,14 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
     await grantOperatorRbac(admin, options);
     const app = await deployDemoApp(admin, join(dir, 'demo-app-tls'));
     const accountTls = { caBundleRef: await publishDemoAppCa(admin, app, ACCOUNTS_NS) };
-    const settings = { imagePullPolicy: 'Never', retryBaseSeconds: 2, retryMaxSeconds: 10, maxAttempts: 3, activeDeadlineSeconds: 240, ...runnerConfig };
+    const settings = {
+      imagePullPolicy: 'Never',
+      retryBaseSeconds: 2,
+      retryMaxSeconds: 10,
+      maxAttempts: 3,
+      activeDeadlineSeconds: 240,
+      ...runnerConfig,
+    };
     const operatorKubeconfig = await cp.createUser(OPERATOR_USER);
     const codeService = ownCodeService(options) ? await runCodeServiceArgs(dir) : [];
     // The demo connector allows loopback only unless the cluster admin names the app's host (copied into run Jobs).
@@ -94,8 +140,16 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
       const file = join(dir, `runner-config-${operators.length}.json`);
       writeFileSync(file, JSON.stringify({ ...settings, ...overrides }));
       const operatorArgs = [
-        '--leader-election-namespace', OPERATOR_NS, '--runner-image', IMAGE, '--runner-config', file, '--resync-period', '30',
-        ...codeService, ...(options.operatorArgs ?? []),
+        '--leader-election-namespace',
+        OPERATOR_NS,
+        '--runner-image',
+        IMAGE,
+        '--runner-config',
+        file,
+        '--resync-period',
+        '30',
+        ...codeService,
+        ...(options.operatorArgs ?? []),
       ];
       const operator = startOperator(operatorKubeconfig, operatorArgs, operatorEnv);
       operators.push(operator);
@@ -103,7 +157,12 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
       return operator;
     };
     const env: E2eEnvironment = {
-      cluster, cp, app, accountTls, operator: await launch(), operators,
+      cluster,
+      cp,
+      app,
+      accountTls,
+      operator: await launch(),
+      operators,
       podOutput: async () => [...(await podLogs.output()).values()].join('\n'),
       async startOperator(readyTimeoutMs, overrides) {
         env.operator = await launch(readyTimeoutMs, overrides);
@@ -126,7 +185,8 @@ export async function startE2eEnvironment(runnerConfig: Record<string, unknown> 
 export async function capturedOutput(env: E2eEnvironment): Promise<string> {
   const admin = env.cp.kubeconfigPath;
   return [
-    ...env.operators.map((o) => o.lines.join('\n')), await env.podOutput(),
+    ...env.operators.map((o) => o.lines.join('\n')),
+    await env.podOutput(),
     await kubectlOk(admin, ['get', 'mfa,mfasecretstores,events,jobs,pods', '-A', '-o', 'yaml']),
     await kubectlOk(admin, ['describe', 'mfa', '-A']),
   ].join('\n');
@@ -136,15 +196,21 @@ export async function capturedOutput(env: E2eEnvironment): Promise<string> {
 export async function writeDebugDump(env: E2eEnvironment | undefined): Promise<void> {
   const file = process.env.MFA_E2E_DEBUG;
   if (!file || !env) return;
-  const dump = await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']).catch((e: unknown) => String(e));
+  const dump = await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa,jobs,pods,events', '-A', '-o', 'yaml']).catch(
+    (e: unknown) => String(e),
+  );
   writeFileSync(file, [dump, ...env.operators.map((o) => o.lines.join('\n')), await env.podOutput()].join('\n---\n'));
 }
 
 /** The operator's API calls from the audit log, as "group|resource[/sub]|verb", and the ones denied. */
 export function operatorApiUse(cp: ControlPlane): { used: Set<string>; denied: string[] } {
-  const events = readFileSync(cp.auditLogPath!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  const events = readFileSync(cp.auditLogPath!, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
     .filter((e) => e.user?.username === OPERATOR_USER && e.objectRef);
-  const key = (e: any) => `${e.objectRef.apiGroup ?? ''}|${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}|${e.verb}`;
+  const key = (e: any) =>
+    `${e.objectRef.apiGroup ?? ''}|${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}|${e.verb}`;
   return { used: new Set(events.map(key)), denied: events.filter((e) => e.responseStatus?.code === 403).map(key) };
 }
 
@@ -160,6 +226,16 @@ async function runCodeServiceArgs(parent: string): Promise<string[]> {
   const caPath = join(dir, 'run-ca.pem');
   writeFileSync(caPath, tls.ca);
   const port = String(await freeLoopbackPort());
-  return ['--code-service-port', port, '--code-service-cert', tls.certPath, '--code-service-key', tls.keyPath,
-    '--code-service-run-url', `https://${NETWORK.nodeAddress}:${port}`, '--code-service-run-ca', caPath];
+  return [
+    '--code-service-port',
+    port,
+    '--code-service-cert',
+    tls.certPath,
+    '--code-service-key',
+    tls.keyPath,
+    '--code-service-run-url',
+    `https://${NETWORK.nodeAddress}:${port}`,
+    '--code-service-run-ca',
+    caPath,
+  ];
 }

@@ -7,7 +7,9 @@ import { REPO } from './cluster.ts';
  */
 export default function setup(): void {
   if (process.env.MFA_DIST_BUILT === '1') return;
-  execFileSync(process.execPath, [`${REPO}/node_modules/typescript/bin/tsc`, '-p', `${REPO}/tsconfig.build.json`], { stdio: 'inherit' });
+  execFileSync(process.execPath, [`${REPO}/node_modules/typescript/bin/tsc`, '-p', `${REPO}/tsconfig.build.json`], {
+    stdio: 'inherit',
+  });
   // Both projects that start things name this setup; the second one finds dist/ built.
   process.env.MFA_DIST_BUILT = '1';
 }

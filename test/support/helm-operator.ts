@@ -37,41 +37,103 @@ export function localClusterValues(overrides: Record<string, Record<string, unkn
   const [repository, tag] = [IMAGE.slice(0, IMAGE.lastIndexOf(':')), IMAGE.slice(IMAGE.lastIndexOf(':') + 1)];
   const base: Record<string, Record<string, unknown>> = {
     image: { repository, tag, pullPolicy: 'Never' },
-    runner: { image: { pullPolicy: 'Never' }, retryBaseSeconds: 2, retryMaxSeconds: 10, maxAttempts: 3, activeDeadlineSeconds: 240 },
+    runner: {
+      image: { pullPolicy: 'Never' },
+      retryBaseSeconds: 2,
+      retryMaxSeconds: 10,
+      maxAttempts: 3,
+      activeDeadlineSeconds: 240,
+    },
     codeService: { service: { clusterIP: CODE_SERVICE_IP } },
     connectors: { demo: { allowedLoginHosts: [DEMO_APP_SERVICE_IP] } },
     leaderElection: { enabled: true },
   };
   const values: Record<string, unknown> = { replicaCount: 2, resyncPeriodSeconds: 30 };
-  for (const key of new Set([...Object.keys(base), ...Object.keys(overrides)])) values[key] = { ...base[key], ...overrides[key] };
+  for (const key of new Set([...Object.keys(base), ...Object.keys(overrides)]))
+    values[key] = { ...base[key], ...overrides[key] };
   return values;
 }
 
 /** `helm upgrade --install` of charts/mfa-operator, waiting until every replica is ready and one leads. */
-export async function installOperatorWithHelm(kubeconfig: string, dir: string, values = localClusterValues()): Promise<HelmOperator> {
+export async function installOperatorWithHelm(
+  kubeconfig: string,
+  dir: string,
+  values = localClusterValues(),
+): Promise<HelmOperator> {
   const valuesFile = join(dir, 'helm-values.yaml');
   await writeFile(valuesFile, stringify(values));
-  await runToolOk('helm', ['upgrade', '--install', RELEASE, `${REPO}/charts/mfa-operator`, '--namespace', OPERATOR_NAMESPACE,
-    '--create-namespace', '--kubeconfig', kubeconfig, '--values', valuesFile, '--wait', '--timeout', '5m']);
+  await runToolOk('helm', [
+    'upgrade',
+    '--install',
+    RELEASE,
+    `${REPO}/charts/mfa-operator`,
+    '--namespace',
+    OPERATOR_NAMESPACE,
+    '--create-namespace',
+    '--kubeconfig',
+    kubeconfig,
+    '--values',
+    valuesFile,
+    '--wait',
+    '--timeout',
+    '5m',
+  ]);
   const caPath = join(dir, 'code-service-ca.crt');
-  const ca = await kubectlOk(kubeconfig, ['get', 'secret', `${RELEASE}-code-service-tls`, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.data.ca\\.crt}']);
+  const ca = await kubectlOk(kubeconfig, [
+    'get',
+    'secret',
+    `${RELEASE}-code-service-tls`,
+    '-n',
+    OPERATOR_NAMESPACE,
+    '-o',
+    'jsonpath={.data.ca\\.crt}',
+  ]);
   await writeFile(caPath, Buffer.from(ca, 'base64'));
   const pods = async () => {
-    const list = JSON.parse(await kubectlOk(kubeconfig, ['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', SELECTOR, '-o', 'json'])) as { items: any[] };
-    return list.items.filter((p) => !p.metadata.deletionTimestamp)
+    const list = JSON.parse(
+      await kubectlOk(kubeconfig, ['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', SELECTOR, '-o', 'json']),
+    ) as { items: any[] };
+    return list.items
+      .filter((p) => !p.metadata.deletionTimestamp)
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))
       .map((p) => p.metadata.name as string);
   };
-  const leader = () => waitFor('a replica holding the leader Lease', async () => {
-    const holder = await kubectlOk(kubeconfig, ['get', 'lease', LEASE, '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']).catch(() => '');
-    return (await pods()).find((pod) => holder.startsWith(`${pod}-`) || holder === pod);
-  }, 60_000, 500);
+  const leader = () =>
+    waitFor(
+      'a replica holding the leader Lease',
+      async () => {
+        const holder = await kubectlOk(kubeconfig, [
+          'get',
+          'lease',
+          LEASE,
+          '-n',
+          OPERATOR_NAMESPACE,
+          '-o',
+          'jsonpath={.spec.holderIdentity}',
+        ]).catch(() => '');
+        return (await pods()).find((pod) => holder.startsWith(`${pod}-`) || holder === pod);
+      },
+      60_000,
+      500,
+    );
   await leader();
   return {
-    namespace: OPERATOR_NAMESPACE, codeService: { url: `https://${CODE_SERVICE_IP}`, caPath }, pods, leader,
+    namespace: OPERATOR_NAMESPACE,
+    codeService: { url: `https://${CODE_SERVICE_IP}`, caPath },
+    pods,
+    leader,
     async uninstall() {
-      await runToolOk('helm', ['uninstall', RELEASE, '--namespace', OPERATOR_NAMESPACE, '--kubeconfig', kubeconfig, '--wait', '--timeout', '2m']);
+      await runToolOk('helm', [
+        'uninstall',
+        RELEASE,
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        '--kubeconfig',
+        kubeconfig,
+        '--wait',
+        '--timeout',
+        '2m',
+      ]);
     },
   };
 }
-

@@ -30,7 +30,9 @@ export async function startHostileHosts(): Promise<HostileHosts> {
   return {
     app: app.api,
     foreign: foreign.api,
-    close: async () => { await Promise.all([app.close(), foreign.close()]); },
+    close: async () => {
+      await Promise.all([app.close(), foreign.close()]);
+    },
   };
 }
 
@@ -50,8 +52,13 @@ async function recordingServer(host: string): Promise<{ api: RecordingServer; cl
       else res.writeHead(404, { 'content-type': 'text/html' }).end('<!doctype html><title>not found</title>');
     });
   });
-  server.on('connection', () => { connections++; });
-  server.on('upgrade', (_req, socket) => { upgrades++; socket.destroy(); });
+  server.on('connection', () => {
+    connections++;
+  });
+  server.on('upgrade', (_req, socket) => {
+    upgrades++;
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, host, () => resolve());
@@ -59,22 +66,42 @@ async function recordingServer(host: string): Promise<{ api: RecordingServer; cl
   const origin = `http://${host}:${(server.address() as AddressInfo).port}`;
   const api: RecordingServer = {
     origin,
-    get connections() { return connections; },
-    get requests() { return requests; },
-    get upgrades() { return upgrades; },
-    handle: (path, handler) => { handlers.set(path, handler); },
-    reset: () => { requests.length = 0; connections = 0; upgrades = 0; },
+    get connections() {
+      return connections;
+    },
+    get requests() {
+      return requests;
+    },
+    get upgrades() {
+      return upgrades;
+    },
+    handle: (path, handler) => {
+      handlers.set(path, handler);
+    },
+    reset: () => {
+      requests.length = 0;
+      connections = 0;
+      upgrades = 0;
+    },
   };
   return {
     api,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 export function redirect(location: string, status = 302): (req: IncomingMessage, res: ServerResponse) => void {
-  return (_req, res) => { res.writeHead(status, { location }).end(); };
+  return (_req, res) => {
+    res.writeHead(status, { location }).end();
+  };
 }
 
 export function html(body: string): (req: IncomingMessage, res: ServerResponse) => void {
-  return (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html><body>${body}</body></html>`); };
+  return (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html><body>${body}</body></html>`);
+  };
 }

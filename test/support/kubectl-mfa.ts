@@ -17,7 +17,10 @@ export interface CodeServiceEndpoint {
  */
 export async function pluginPath(dir?: string): Promise<string> {
   dir ??= await mkdtemp(join(tmpdir(), 'kubectl-mfa-shim-'));
-  await writeFile(join(dir, 'kubectl-mfa'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`);
+  await writeFile(
+    join(dir, 'kubectl-mfa'),
+    `#!/bin/sh\nexec "${process.execPath}" "${REPO}/operator/cli/kubectl-mfa.ts" "$@"\n`,
+  );
   await chmod(join(dir, 'kubectl-mfa'), 0o755);
   return `${dir}:${process.env.PATH ?? ''}`;
 }
@@ -27,12 +30,38 @@ export async function pluginPath(dir?: string): Promise<string> {
  * mints a token for the code service's audience, as a user would. kubectl takes no flags before a plugin's name,
  * so the plugin finds the cluster through KUBECONFIG. `path` is the PATH holding the plugin (default: this one).
  */
-export async function liveCode(kubeconfig: string, name: string, endpoint: CodeServiceEndpoint, { namespace = 'default', path = process.env.PATH } = {}): Promise<string> {
+export async function liveCode(
+  kubeconfig: string,
+  name: string,
+  endpoint: CodeServiceEndpoint,
+  { namespace = 'default', path = process.env.PATH } = {},
+): Promise<string> {
   const viewer = `${name}-viewer-${Math.random().toString(36).slice(2, 8)}`;
   await kubectlOk(kubeconfig, ['create', 'serviceaccount', viewer, '-n', namespace]);
-  await kubectlOk(kubeconfig, ['create', 'rolebinding', `${viewer}-codes`, '-n', namespace, '--clusterrole=mfa-operator-code-reader', `--serviceaccount=${namespace}:${viewer}`]);
+  await kubectlOk(kubeconfig, [
+    'create',
+    'rolebinding',
+    `${viewer}-codes`,
+    '-n',
+    namespace,
+    '--clusterrole=mfa-operator-code-reader',
+    `--serviceaccount=${namespace}:${viewer}`,
+  ]);
   try {
-    const args = ['mfa', 'code', name, '-n', namespace, '--once', '--server', endpoint.url, '--certificate-authority', endpoint.caPath, '--service-account', viewer];
+    const args = [
+      'mfa',
+      'code',
+      name,
+      '-n',
+      namespace,
+      '--once',
+      '--server',
+      endpoint.url,
+      '--certificate-authority',
+      endpoint.caPath,
+      '--service-account',
+      viewer,
+    ];
     const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig, PATH: path } });
     if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
     return out.stdout.trim();

@@ -10,6 +10,7 @@ export function kubectl(kubeconfig: string, args: readonly string[], stdin?: str
 /** kubectl that must succeed; the error carries kubectl's own message. */
 export async function kubectlOk(kubeconfig: string, args: readonly string[], stdin?: string): Promise<string> {
   const result = await kubectl(kubeconfig, args, stdin);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr || result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed (${result.code}): ${result.stderr || result.stdout}`);
   return result.stdout;
 }

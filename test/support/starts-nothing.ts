@@ -8,8 +8,10 @@ import net from 'node:net';
  */
 function refuse(what: string): () => never {
   return () => {
-    throw new Error(`${what} in a unit test: unit tests start nothing (docs/development.md, "Test projects"). ` +
-      'Import what starts it (vitest.config.ts sorts files by what they use), or add it to STARTS_SOMETHING there.');
+    throw new Error(
+      `${what} in a unit test: unit tests start nothing (docs/development.md, "Test projects"). ` +
+        'Import what starts it (vitest.config.ts sorts files by what they use), or add it to STARTS_SOMETHING there.',
+    );
   };
 }
 

@@ -1,7 +1,10 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** The counts of a finished run, with a file that failed to load or an unhandled error counted as a failure. */
-export function runCounts(modules: ReadonlyArray<TestModule>, unhandledErrors: number): { passed: number; failed: number; skipped: number } {
+export function runCounts(
+  modules: ReadonlyArray<TestModule>,
+  unhandledErrors: number,
+): { passed: number; failed: number; skipped: number } {
   const counts = { passed: 0, failed: unhandledErrors, skipped: 0 };
   for (const module of modules) {
     let tests = 0;

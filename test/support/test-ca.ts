@@ -23,8 +23,18 @@ export async function createTestCa(hosts: readonly string[] = []): Promise<TestC
     const ca = await certificates.createCertificateAuthority('app-ca');
     const serving = await certificates.issueServingCertificate('app', ca, hosts);
     const otherCa = await certificates.createCertificateAuthority('other-ca');
-    const [caPem, servingPem, otherPem] = await Promise.all([readKeyPair(ca), readKeyPair(serving), readKeyPair(otherCa)]);
-    return { ca: caPem, serving: servingPem, otherCa: otherPem, dir, remove: () => rm(dir, { recursive: true, force: true }) };
+    const [caPem, servingPem, otherPem] = await Promise.all([
+      readKeyPair(ca),
+      readKeyPair(serving),
+      readKeyPair(otherCa),
+    ]);
+    return {
+      ca: caPem,
+      serving: servingPem,
+      otherCa: otherPem,
+      dir,
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
   } catch (e: unknown) {
     await rm(dir, { recursive: true, force: true });
     throw e;

@@ -13,15 +13,25 @@ export interface TlsFront {
  * and a login URL off loopback must be https. Listens on `address` (the node address, 198.18.0.1), forwards each
  * request with its Host header and `x-forwarded-proto: https` to `target`.
  */
-export async function startTlsFront(target: URL, address: string, tls: { cert: string; key: string }): Promise<TlsFront> {
+export async function startTlsFront(
+  target: URL,
+  address: string,
+  tls: { cert: string; key: string },
+): Promise<TlsFront> {
   const server = createServer(tls, (req, res) => {
-    const upstream = request({
-      host: target.hostname, port: target.port, method: req.method, path: req.url,
-      headers: { ...req.headers, 'x-forwarded-proto': 'https' },
-    }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, 'x-forwarded-proto': 'https' },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
@@ -35,9 +45,10 @@ export async function startTlsFront(target: URL, address: string, tls: { cert: s
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://${address}:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -20,6 +20,7 @@ describe('appAbsence', () => {
   it('says which path is missing and how to provide it', async () => {
     const missing = join(dir, 'acme-url');
     expect(await appAbsence('Acme', [dir, missing], 'write the URL of a test tenant there')).toBe(
-      `Acme is not available here (${missing} is missing): write the URL of a test tenant there`);
+      `Acme is not available here (${missing} is missing): write the URL of a test tenant there`,
+    );
   });
 });

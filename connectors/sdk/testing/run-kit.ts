@@ -38,7 +38,10 @@ export class ConnectorRunKit {
 
   static async start(connector: string, options: { registry?: ConnectorRegistry } = {}): Promise<ConnectorRunKit> {
     // Settled, not all: a browser that fails to start must not leave the directory behind, nor the reverse.
-    const [browser, dir] = await Promise.allSettled([launchBrowser(), mkdtemp(join(tmpdir(), `mfa-${connector}-test-`))]);
+    const [browser, dir] = await Promise.allSettled([
+      launchBrowser(),
+      mkdtemp(join(tmpdir(), `mfa-${connector}-test-`)),
+    ]);
     if (browser.status === 'rejected' || dir.status === 'rejected') {
       if (browser.status === 'fulfilled') await browser.value.close();
       if (dir.status === 'fulfilled') await rm(dir.value, { recursive: true, force: true });
@@ -48,7 +51,12 @@ export class ConnectorRunKit {
   }
 
   /** Files and a spec for an account the test has created in the app; `spec` adds to or overrides the spec. */
-  async account(username: string, password: string, loginUrl: string, spec: Partial<RunSpec> = {}): Promise<RunAccount> {
+  async account(
+    username: string,
+    password: string,
+    loginUrl: string,
+    spec: Partial<RunSpec> = {},
+  ): Promise<RunAccount> {
     const n = ++this.#accounts;
     const usernameFile = join(this.dir, `username-${n}`);
     const passwordFile = join(this.dir, `password-${n}`);
@@ -56,7 +64,11 @@ export class ConnectorRunKit {
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     const resultDir = join(this.dir, `result-${n}`);
     const full: RunSpec = {
-      connector: this.connector, loginUrl, credentials: { usernameFile, passwordFile }, sink: { type: 'file', dir: resultDir }, action: 'enable',
+      connector: this.connector,
+      loginUrl,
+      credentials: { usernameFile, passwordFile },
+      sink: { type: 'file', dir: resultDir },
+      action: 'enable',
       ...spec,
     };
     const specPath = join(this.dir, `spec-${n}.json`);
@@ -80,7 +92,14 @@ export class RunAccount {
   /** Every log line the in-process runs of this account wrote. */
   readonly logLines: string[] = [];
 
-  constructor(kit: ConnectorRunKit, username: string, password: string, spec: RunSpec, specPath: string, sink: FileResultSink) {
+  constructor(
+    kit: ConnectorRunKit,
+    username: string,
+    password: string,
+    spec: RunSpec,
+    specPath: string,
+    sink: FileResultSink,
+  ) {
     this.kit = kit;
     this.username = username;
     this.password = password;
@@ -91,12 +110,25 @@ export class RunAccount {
 
   logger(): Logger {
     const lines = this.logLines;
-    return createLogger('runner', {}, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+    return createLogger(
+      'runner',
+      {},
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
   }
 
   /** The runner in this process, on the kit's Chromium; `sink` replaces the account's own (e.g. an empty one). */
   run(overrides: Partial<RunSpec> = {}, sink: ResultSink = this.sink): Promise<OutcomeSummary> {
-    return performRun({ ...this.spec, ...overrides }, sink, { connectors: this.kit.registry, logger: this.logger(), browser: this.kit.browser });
+    return performRun({ ...this.spec, ...overrides }, sink, {
+      connectors: this.kit.registry,
+      logger: this.logger(),
+      browser: this.kit.browser,
+    });
   }
 
   /** The runner as a Job runs it, in its own process; `fault` kills it (or sends SIGTERM) right after a step. */
@@ -115,7 +147,12 @@ export class RunAccount {
  * the sink (a confirmed seed with MFA off, or the reverse, is the one state the operator must
  * never leave behind).
  */
-export async function expectStopped(summary: OutcomeSummary, account: RunAccount, reason: string, retryable = false): Promise<void> {
+export async function expectStopped(
+  summary: OutcomeSummary,
+  account: RunAccount,
+  reason: string,
+  retryable = false,
+): Promise<void> {
   expect(summary).toMatchObject({ outcome: 'Failed', reason, retryable });
   expect((await account.sink.readSeed())?.state).not.toBe('confirmed');
 }
@@ -126,7 +163,11 @@ export async function expectStopped(summary: OutcomeSummary, account: RunAccount
  * person running the tests). The reason goes in the skipped suite's name, so the run says what is
  * missing and how to provide it instead of failing on a connection error.
  */
-export async function appAbsence(app: string, paths: readonly string[], howToProvide: string): Promise<string | undefined> {
+export async function appAbsence(
+  app: string,
+  paths: readonly string[],
+  howToProvide: string,
+): Promise<string | undefined> {
   for (const path of paths) {
     try {
       await access(path);

@@ -3,7 +3,10 @@ import { generateTotpCode } from '../../../core/totp/totp-codes.ts';
 import type { TotpSeed } from '../../../core/totp/totp-seed.ts';
 
 /** Assert that none of the secrets occurs in any of the texts; codes count only as whole numbers. */
-export function expectNoSecrets(texts: readonly string[], secrets: { strings: readonly string[]; codes?: readonly string[] }): void {
+export function expectNoSecrets(
+  texts: readonly string[],
+  secrets: { strings: readonly string[]; codes?: readonly string[] },
+): void {
   const all = texts.join('\n');
   for (const secret of secrets.strings) {
     expect(all.includes(secret), 'a secret string leaked').toBe(false);
@@ -18,6 +21,7 @@ export function expectNoSecrets(texts: readonly string[], secrets: { strings: re
 export function codesSince(seed: TotpSeed, fromMs: number): string[] {
   const periodMs = seed.period * 1000;
   const codes: string[] = [];
-  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs) codes.push(generateTotpCode(seed, t).reveal());
+  for (let t = fromMs - periodMs; t <= Date.now() + periodMs; t += periodMs)
+    codes.push(generateTotpCode(seed, t).reveal());
   return codes;
 }

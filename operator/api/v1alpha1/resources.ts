@@ -25,7 +25,9 @@ export function credentialsOptedIn(secret: { metadata?: { labels?: Record<string
 
 /** Watch path of a custom resource, cluster-wide or in one namespace. */
 export function resourcePath(plural: string, namespace?: string): string {
-  return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+  return namespace
+    ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`
+    : `/apis/${GROUP}/${VERSION}/${plural}`;
 }
 
 export function objectKey(namespace: string | undefined, name: string | undefined): string {

@@ -76,13 +76,21 @@ export function parsePluginArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const [command, name, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') return HELP;
   if (command !== 'code' && command !== 'status') throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
-  if (!name || rest.length > 0) throw new CliError(`kubectl mfa ${command} takes exactly one resource NAME\n\n${USAGE}`, 2);
+  if (!name || rest.length > 0)
+    throw new CliError(`kubectl mfa ${command} takes exactly one resource NAME\n\n${USAGE}`, 2);
   checkOutput(values.output);
   return {
-    command, name, namespace: values.namespace, kubeconfig: values.kubeconfig, context: values.context,
+    command,
+    name,
+    namespace: values.namespace,
+    kubeconfig: values.kubeconfig,
+    context: values.context,
     ...fromFlagOrEnv(values, env),
     serviceAccount: values['service-account'],
-    once: values.once, fresh: values.fresh, direct: values.direct, json: values.output === 'json',
+    once: values.once,
+    fresh: values.fresh,
+    direct: values.direct,
+    json: values.output === 'json',
   };
 }
 
@@ -90,7 +98,10 @@ function checkOutput(output: string | undefined): void {
   if (output !== undefined && output !== 'json') throw new CliError('--output accepts only json', 2);
 }
 
-function fromFlagOrEnv(values: { server?: string; 'certificate-authority'?: string; token?: string; audience?: string }, env: NodeJS.ProcessEnv) {
+function fromFlagOrEnv(
+  values: { server?: string; 'certificate-authority'?: string; token?: string; audience?: string },
+  env: NodeJS.ProcessEnv,
+) {
   return {
     server: values.server ?? env.KUBECTL_MFA_SERVER,
     audience: values.audience ?? env.KUBECTL_MFA_AUDIENCE,

@@ -4,7 +4,13 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../codes/audience.ts';
 import type { PluginArgs } from './args.ts';
 import { CliError } from './cli-error.ts';
-import { CODE_SERVICE_EXTENSION, codeServiceFromKubeconfig, kubeconfigBearerToken, type CodeServiceLocation, type KubeContext } from './kube-context.ts';
+import {
+  CODE_SERVICE_EXTENSION,
+  codeServiceFromKubeconfig,
+  kubeconfigBearerToken,
+  type CodeServiceLocation,
+  type KubeContext,
+} from './kube-context.ts';
 
 /** The code service's answer; the code is shown to the user, which is the point of asking. */
 export interface CodeAnswer {
@@ -28,7 +34,8 @@ export function codeServiceLocation(args: PluginArgs, context: KubeContext): Cod
   const fromKubeconfig = codeServiceFromKubeconfig(context);
   if (fromKubeconfig) return { ...fromKubeconfig, ...fromFlags };
   throw new CliError(
-    `no code service address: pass --server https://HOST:PORT, set KUBECTL_MFA_SERVER, or add the kubeconfig cluster extension "${CODE_SERVICE_EXTENSION}" with a server field`);
+    `no code service address: pass --server https://HOST:PORT, set KUBECTL_MFA_SERVER, or add the kubeconfig cluster extension "${CODE_SERVICE_EXTENSION}" with a server field`,
+  );
 }
 
 function readCa(path: string): string {
@@ -43,28 +50,44 @@ function readCa(path: string): string {
  * --token, else a token minted for --service-account and the service's audience, else the
  * kubeconfig user's own bearer token (accepted only if it was minted for that audience).
  */
-export async function callerToken(args: PluginArgs, context: KubeContext, location: CodeServiceLocation): Promise<string> {
+export async function callerToken(
+  args: PluginArgs,
+  context: KubeContext,
+  location: CodeServiceLocation,
+): Promise<string> {
   if (args.token) return args.token;
-  if (args.serviceAccount) return mintServiceAccountToken(context, args.serviceAccount, location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE);
+  if (args.serviceAccount)
+    return mintServiceAccountToken(context, args.serviceAccount, location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE);
   const token = await kubeconfigBearerToken(context.kc);
   if (token) return token;
   const user = context.kc.getCurrentUser()?.name ?? '(none)';
   throw new CliError(
     `kubeconfig user "${user}" has no bearer token (client certificates cannot be checked by the code service); ` +
-    `pass --service-account SERVICEACCOUNT, or --token "$(kubectl create token SERVICEACCOUNT --audience ${location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE})"`);
+      `pass --service-account SERVICEACCOUNT, or --token "$(kubectl create token SERVICEACCOUNT --audience ${location.audience ?? DEFAULT_CODE_SERVICE_AUDIENCE})"`,
+  );
 }
 
-async function mintServiceAccountToken(context: KubeContext, serviceAccount: string, audience: string): Promise<string> {
+async function mintServiceAccountToken(
+  context: KubeContext,
+  serviceAccount: string,
+  audience: string,
+): Promise<string> {
   try {
     // Minted for the code service alone: the API server refuses it, so a leaked copy opens nothing else.
     const answer = await context.kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-      name: serviceAccount, namespace: context.namespace, body: { spec: { audiences: [audience], expirationSeconds: MINTED_TOKEN_SECONDS } },
+      name: serviceAccount,
+      namespace: context.namespace,
+      body: { spec: { audiences: [audience], expirationSeconds: MINTED_TOKEN_SECONDS } },
     });
     if (answer.status?.token) return answer.status.token;
   } catch (e: unknown) {
     const code = (e as { code?: number }).code;
-    if (code === 403) throw new CliError(`you need create on serviceaccounts/token in namespace ${context.namespace} to use --service-account`);
-    if (code === 404) throw new CliError(`there is no ServiceAccount ${serviceAccount} in namespace ${context.namespace}`);
+    if (code === 403)
+      throw new CliError(
+        `you need create on serviceaccounts/token in namespace ${context.namespace} to use --service-account`,
+      );
+    if (code === 404)
+      throw new CliError(`there is no ServiceAccount ${serviceAccount} in namespace ${context.namespace}`);
   }
   throw new CliError(`could not create a token for ServiceAccount ${context.namespace}/${serviceAccount}`);
 }
@@ -78,19 +101,36 @@ interface RawAnswer {
 function get(location: CodeServiceLocation, path: string, token: string): Promise<RawAnswer> {
   const url = new URL(path, location.server.endsWith('/') ? location.server : `${location.server}/`);
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, ...(location.ca ? { ca: location.ca } : {}), timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] }));
-    });
+    const req = request(
+      url,
+      {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        ...(location.ca ? { ca: location.ca } : {}),
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-    req.on('error', (e) => reject(new CliError(`cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER`)));
+    req.on('error', (e) =>
+      reject(
+        new CliError(
+          `cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER`,
+        ),
+      ),
+    );
     req.end();
   });
 }
 
 export async function fetchCode(
-  location: CodeServiceLocation, token: string, account: { namespace: string; name: string }, fresh: boolean,
+  location: CodeServiceLocation,
+  token: string,
+  account: { namespace: string; name: string },
+  fresh: boolean,
 ): Promise<CodeAnswer> {
   const path = `v1/namespaces/${encodeURIComponent(account.namespace)}/managedaccountmfas/${encodeURIComponent(account.name)}/code${fresh ? '?fresh=true' : ''}`;
   const answer = await get(location, path, token);
@@ -106,10 +146,17 @@ function refusal(answer: RawAnswer, account: { namespace: string; name: string }
     message = answer.body.slice(0, 200);
   }
   switch (answer.status) {
-    case 401: return new CliError(`the code service did not accept your token (401): ${message}`);
-    case 403: return new CliError(`you need get on managedaccountmfas/code in namespace ${account.namespace} (for ${account.name}); ask an admin for a RoleBinding to the mfa-operator-code-reader ClusterRole`);
-    case 404: return new CliError(message || `there is no ManagedAccountMfa ${account.name} in namespace ${account.namespace}`);
-    case 429: return new CliError(`too many code requests; retry in ${answer.retryAfter ?? 'a few'} s`);
-    default: return new CliError(`the code service answered ${answer.status}: ${message}`);
+    case 401:
+      return new CliError(`the code service did not accept your token (401): ${message}`);
+    case 403:
+      return new CliError(
+        `you need get on managedaccountmfas/code in namespace ${account.namespace} (for ${account.name}); ask an admin for a RoleBinding to the mfa-operator-code-reader ClusterRole`,
+      );
+    case 404:
+      return new CliError(message || `there is no ManagedAccountMfa ${account.name} in namespace ${account.namespace}`);
+    case 429:
+      return new CliError(`too many code requests; retry in ${answer.retryAfter ?? 'a few'} s`);
+    default:
+      return new CliError(`the code service answered ${answer.status}: ${message}`);
   }
 }

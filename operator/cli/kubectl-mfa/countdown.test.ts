@@ -18,13 +18,25 @@ describe('countdown', () => {
 
   it('redraws one line on a terminal each second and asks for the next code when the window ends', async () => {
     let written = '';
-    const out = Object.assign(new Writable({ write: (chunk: Buffer, _enc, done) => { written += chunk.toString(); done(); } }), { isTTY: true });
+    const out = Object.assign(
+      new Writable({
+        write: (chunk: Buffer, _enc, done) => {
+          written += chunk.toString();
+          done();
+        },
+      }),
+      { isTTY: true },
+    );
     const stop = new AbortController();
-    const answers = [{ ...ANSWER, secondsRemaining: 2 }, { ...ANSWER, code: '87654321', secondsRemaining: 30 }];
+    const answers = [
+      { ...ANSWER, secondsRemaining: 2 },
+      { ...ANSWER, code: '87654321', secondsRemaining: 30 },
+    ];
     let asked = 0;
 
     await runCountdown({
-      out, signal: stop.signal,
+      out,
+      signal: stop.signal,
       next: async () => {
         if (asked === 1) setTimeout(() => stop.abort(), 50);
         return answers[asked++]!;

@@ -33,7 +33,11 @@ export async function runCountdown(options: CountdownOptions): Promise<void> {
     const answer = await options.next();
     const expiresAt = now() + answer.secondsRemaining * 1000;
     if (!tty) options.out.write(`${countdownLine(answer, answer.secondsRemaining)}\n`);
-    for (let left = answer.secondsRemaining; left > 0 && !options.signal.aborted; left = Math.ceil((expiresAt - now()) / 1000)) {
+    for (
+      let left = answer.secondsRemaining;
+      left > 0 && !options.signal.aborted;
+      left = Math.ceil((expiresAt - now()) / 1000)
+    ) {
       if (tty) options.out.write(`\r${countdownLine(answer, left)}\x1b[K`);
       await sleep(Math.min(1000, expiresAt - now()), options.signal);
     }
@@ -44,9 +48,13 @@ export async function runCountdown(options: CountdownOptions): Promise<void> {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, Math.max(ms, 0));
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -30,17 +30,23 @@ function kubeconfigFiles(explicit: string | undefined, env: NodeJS.ProcessEnv): 
 }
 
 /** Loads the kubeconfig as kubectl would (flag, $KUBECONFIG, ~/.kube/config) with client-node. */
-export function loadKubeContext(options: { kubeconfig?: string; context?: string; namespace?: string }, env = process.env): KubeContext {
+export function loadKubeContext(
+  options: { kubeconfig?: string; context?: string; namespace?: string },
+  env = process.env,
+): KubeContext {
   const kc = new KubeConfig();
   const files = kubeconfigFiles(options.kubeconfig, env);
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (e: unknown) {
-    throw new CliError(`cannot read the kubeconfig (${files.join(', ')}): ${e instanceof Error ? e.message : String(e)}`);
+    throw new CliError(
+      `cannot read the kubeconfig (${files.join(', ')}): ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new CliError(`there is no context "${options.context}" in the kubeconfig`);
+    if (!kc.getContextObject(options.context))
+      throw new CliError(`there is no context "${options.context}" in the kubeconfig`);
     kc.setCurrentContext(options.context);
   }
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
@@ -60,7 +66,12 @@ export function codeServiceFromKubeconfig(context: KubeContext): CodeServiceLoca
 
 interface RawCluster {
   name?: string;
-  cluster?: { extensions?: { name?: string; extension?: { server?: unknown; 'certificate-authority-data'?: unknown; audience?: unknown } }[] };
+  cluster?: {
+    extensions?: {
+      name?: string;
+      extension?: { server?: unknown; 'certificate-authority-data'?: unknown; audience?: unknown };
+    }[];
+  };
 }
 
 function clusterExtension(file: string, clusterName: string): CodeServiceLocation | undefined {
@@ -71,7 +82,9 @@ function clusterExtension(file: string, clusterName: string): CodeServiceLocatio
     return undefined;
   }
   const extensions = document?.clusters?.find((c) => c.name === clusterName)?.cluster?.extensions;
-  const extension = Array.isArray(extensions) ? extensions.find((e) => e?.name === CODE_SERVICE_EXTENSION)?.extension : undefined;
+  const extension = Array.isArray(extensions)
+    ? extensions.find((e) => e?.name === CODE_SERVICE_EXTENSION)?.extension
+    : undefined;
   if (typeof extension?.server !== 'string') return undefined;
   const caData = extension['certificate-authority-data'];
   return {

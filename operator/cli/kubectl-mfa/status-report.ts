@@ -1,5 +1,10 @@
 import type {
-  Condition, ManagedAccountMfa, RecoveryCodesStatus, RunRecord, StoredMaterialRef, TotpStatus,
+  Condition,
+  ManagedAccountMfa,
+  RecoveryCodesStatus,
+  RunRecord,
+  StoredMaterialRef,
+  TotpStatus,
 } from '../../api/v1alpha1/types.generated.ts';
 
 /** kubectl's way of showing an age: the largest unit, one number. */
@@ -14,20 +19,30 @@ export function age(timestamp: string | undefined, now: number): string {
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
 function where(ref: StoredMaterialRef | undefined): string {
   if (!ref) return '-';
-  const store = ref.storeKind === 'Default' || !ref.storeKind ? 'default store' : `${ref.storeKind} ${ref.storeName ?? ''}`.trim();
+  const store =
+    ref.storeKind === 'Default' || !ref.storeKind ? 'default store' : `${ref.storeKind} ${ref.storeName ?? ''}`.trim();
   return `${ref.name ?? '?'} (${ref.provider ?? 'unknown provider'}, ${store}${ref.version ? `, version ${ref.version}` : ''})`;
 }
 
 /** Newest first: by start time, runs without one (not started yet) on top in the order written. */
 function newestFirst(history: readonly RunRecord[]): RunRecord[] {
-  return history.map((run, index) => ({ run, index }))
-    .sort((a, b) => (Date.parse(b.run.startTime ?? '') || Infinity) - (Date.parse(a.run.startTime ?? '') || Infinity) || b.index - a.index)
+  return history
+    .map((run, index) => ({ run, index }))
+    .sort(
+      (a, b) =>
+        (Date.parse(b.run.startTime ?? '') || Infinity) - (Date.parse(a.run.startTime ?? '') || Infinity) ||
+        b.index - a.index,
+    )
     .map(({ run }) => run);
 }
 
@@ -36,7 +51,15 @@ function conditionRows(conditions: readonly Condition[], now: number): string[][
 }
 
 function historyRows(history: readonly RunRecord[]): string[][] {
-  return newestFirst(history).map((r) => [r.startTime ?? '-', r.completionTime ?? '-', r.trigger, r.outcome, r.reason ?? '-', r.job, r.message ?? '']);
+  return newestFirst(history).map((r) => [
+    r.startTime ?? '-',
+    r.completionTime ?? '-',
+    r.trigger,
+    r.outcome,
+    r.reason ?? '-',
+    r.job,
+    r.message ?? '',
+  ]);
 }
 
 function totpLine(totp: TotpStatus | undefined): string {
@@ -67,10 +90,14 @@ export function statusReport(mfa: ManagedAccountMfa, now = Date.now()): string {
     ...summary(mfa),
     '',
     'CONDITIONS',
-    conditions.length ? table(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], conditionRows(conditions, now)) : '(none yet: the operator has not reconciled this resource)',
+    conditions.length
+      ? table(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], conditionRows(conditions, now))
+      : '(none yet: the operator has not reconciled this resource)',
     '',
     'HISTORY (newest first)',
-    history.length ? table(['STARTED', 'COMPLETED', 'TRIGGER', 'OUTCOME', 'REASON', 'JOB', 'MESSAGE'], historyRows(history)) : '(no runs yet)',
+    history.length
+      ? table(['STARTED', 'COMPLETED', 'TRIGGER', 'OUTCOME', 'REASON', 'JOB', 'MESSAGE'], historyRows(history))
+      : '(no runs yet)',
   ];
   return `${lines.join('\n')}\n`;
 }

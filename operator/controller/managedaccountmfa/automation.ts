@@ -32,10 +32,15 @@ export interface AutomationDriver {
 export const noAutomation: AutomationDriver = {
   async step() {
     return {
-      conditions: [{
-        type: 'AutomationSucceeded', status: 'Unknown', reason: 'AutomationNotConfigured',
-        message: 'References are valid, but this operator runs without a runner image (--runner-image), so no automation runs and MFA was not turned on.',
-      }],
+      conditions: [
+        {
+          type: 'AutomationSucceeded',
+          status: 'Unknown',
+          reason: 'AutomationNotConfigured',
+          message:
+            'References are valid, but this operator runs without a runner image (--runner-image), so no automation runs and MFA was not turned on.',
+        },
+      ],
     };
   },
   async finalize() {

@@ -10,7 +10,13 @@ export interface PlannedEvent {
 }
 
 /** Conditions a run sets: any settled value (True or False) is a milestone of the run or its harvest. */
-const RUN_CONDITIONS: ReadonlySet<string> = new Set(['AutomationSucceeded', 'MfaEnabled', 'SeedStored', 'RecoveryCodesStored', 'MfaVerified']);
+const RUN_CONDITIONS: ReadonlySet<string> = new Set([
+  'AutomationSucceeded',
+  'MfaEnabled',
+  'SeedStored',
+  'RecoveryCodesStored',
+  'MfaVerified',
+]);
 
 /**
  * Which Events one reconcile emits, from the conditions before it and the updates it writes: warnings (a condition
@@ -20,11 +26,17 @@ const RUN_CONDITIONS: ReadonlySet<string> = new Set(['AutomationSucceeded', 'Mfa
  * Event of this reconcile already carries its reason, and when it is Unknown and another Event tells why.
  */
 export function plannedEvents(
-  before: readonly Condition[], updates: readonly ConditionUpdate[], ready: ConditionUpdate, stepEvents: readonly PlannedEvent[] = [],
+  before: readonly Condition[],
+  updates: readonly ConditionUpdate[],
+  ready: ConditionUpdate,
+  stepEvents: readonly PlannedEvent[] = [],
 ): PlannedEvent[] {
   const events: PlannedEvent[] = [...stepEvents];
   for (const update of updates) {
-    const event = conditionEvent(before.find((c) => c.type === update.type), update);
+    const event = conditionEvent(
+      before.find((c) => c.type === update.type),
+      update,
+    );
     if (event) events.push(event);
   }
   const previousReady = before.find((c) => c.type === 'Ready');

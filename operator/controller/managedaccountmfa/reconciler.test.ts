@@ -7,7 +7,10 @@ import { noAutomation, type AutomationDriver, type AutomationStep, type Finalize
 import { ManagedAccountMfaReconciler, olderVersion, type ReconcilerDeps } from './reconciler.ts';
 
 const NS = 'team-a';
-const LOGIN: V1Secret = { metadata: { name: 'brand-login', namespace: NS, labels: { 'mfa-operator.io/credentials': 'true' } }, data: { username: '*', password: '*' } };
+const LOGIN: V1Secret = {
+  metadata: { name: 'brand-login', namespace: NS, labels: { 'mfa-operator.io/credentials': 'true' } },
+  data: { username: '*', password: '*' },
+};
 
 /**
  * The API server as the reconciler sees it: one ManagedAccountMfa with a resourceVersion, its Events, and every
@@ -26,7 +29,8 @@ class FakeApiServer {
 
   constructor() {
     this.mfa = {
-      apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa',
+      apiVersion: 'mfa-operator.io/v1alpha1',
+      kind: 'ManagedAccountMfa',
       metadata: { name: 'brand', namespace: NS, uid: 'uid-brand', generation: 1, resourceVersion: '1' },
       spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'brand-login' } } },
     };
@@ -34,18 +38,29 @@ class FakeApiServer {
 
   get custom(): CustomObjectsApi {
     return {
-      patchNamespacedCustomObject: async ({ body }: { body: { metadata: { finalizers: string[]; resourceVersion: string } } }) => {
+      patchNamespacedCustomObject: async ({
+        body,
+      }: {
+        body: { metadata: { finalizers: string[]; resourceVersion: string } };
+      }) => {
         this.writes.push('patch managedaccountmfas');
         this.#checkVersion(body.metadata.resourceVersion);
         this.versions.push(this.mfa);
-        this.mfa = { ...structuredClone(this.mfa), metadata: { ...this.mfa.metadata, finalizers: body.metadata.finalizers, resourceVersion: this.#next() } };
+        this.mfa = {
+          ...structuredClone(this.mfa),
+          metadata: { ...this.mfa.metadata, finalizers: body.metadata.finalizers, resourceVersion: this.#next() },
+        };
         return structuredClone(this.mfa);
       },
       replaceNamespacedCustomObjectStatus: async ({ body }: { body: ManagedAccountMfa }) => {
         this.writes.push('update managedaccountmfas/status');
         this.#checkVersion(body.metadata.resourceVersion);
         this.versions.push(this.mfa);
-        this.mfa = { ...structuredClone(this.mfa), status: structuredClone(body.status), metadata: { ...this.mfa.metadata, resourceVersion: this.#next() } };
+        this.mfa = {
+          ...structuredClone(this.mfa),
+          status: structuredClone(body.status),
+          metadata: { ...this.mfa.metadata, resourceVersion: this.#next() },
+        };
         return structuredClone(this.mfa);
       },
     } as unknown as CustomObjectsApi;
@@ -59,15 +74,17 @@ class FakeApiServer {
       return apply();
     };
     return {
-      createNamespacedEvent: ({ body }: { body: EventsV1Event }) => respond('create events', () => {
-        this.events.push(structuredClone(body));
-        return body;
-      }),
-      patchNamespacedEvent: ({ name, body }: { name: string; body: Pick<EventsV1Event, 'series'> }) => respond('patch events', () => {
-        const event = this.events.find((e) => e.metadata?.name === name)!;
-        event.series = body.series;
-        return event;
-      }),
+      createNamespacedEvent: ({ body }: { body: EventsV1Event }) =>
+        respond('create events', () => {
+          this.events.push(structuredClone(body));
+          return body;
+        }),
+      patchNamespacedEvent: ({ name, body }: { name: string; body: Pick<EventsV1Event, 'series'> }) =>
+        respond('patch events', () => {
+          const event = this.events.find((e) => e.metadata?.name === name)!;
+          event.series = body.series;
+          return event;
+        }),
     };
   }
 
@@ -98,10 +115,15 @@ function depsOf(automation: AutomationDriver): ReconcilerDeps {
     cached: () => api.cached(),
     lookups: {
       secret: (ns, name) => secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name),
-      store: () => undefined, clusterStore: () => undefined, namespace: () => undefined,
-      knownConnector: (id) => id === 'demo', connectorIds: () => ['demo'],
+      store: () => undefined,
+      clusterStore: () => undefined,
+      namespace: () => undefined,
+      knownConnector: (id) => id === 'demo',
+      connectorIds: () => ['demo'],
     },
-    automation, events, log: createLogger('test', { level: 'silent' }),
+    automation,
+    events,
+    log: createLogger('test', { level: 'silent' }),
     now: () => new Date('2026-12-02T01:00:00Z'),
   };
 }
@@ -113,7 +135,12 @@ const sync = (r: ManagedAccountMfaReconciler) => r.sync(NS, 'brand', new AbortCo
 beforeEach(() => {
   api = new FakeApiServer();
   secrets = [LOGIN];
-  events = new EventRecorder({ api: api.eventsApi as never, controller: 'mfa-operator.io/controller', instance: 'test', log: createLogger('test', { level: 'silent' }) });
+  events = new EventRecorder({
+    api: api.eventsApi as never,
+    controller: 'mfa-operator.io/controller',
+    instance: 'test',
+    log: createLogger('test', { level: 'silent' }),
+  });
   unhandled = [];
   process.on('unhandledRejection', onUnhandled);
 });
@@ -128,7 +155,12 @@ describe('ManagedAccountMfaReconciler: writes per resource', () => {
     expect(api.writes).toEqual(['patch managedaccountmfas', 'update managedaccountmfas/status', 'create events']);
     const ready = api.mfa.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'Unknown', reason: 'AutomationNotConfigured', observedGeneration: 1 });
-    expect(api.mfa.status?.conditions?.map((c) => c.type)).toEqual(['CredentialsValid', 'SecretStoreReady', 'AutomationSucceeded', 'Ready']);
+    expect(api.mfa.status?.conditions?.map((c) => c.type)).toEqual([
+      'CredentialsValid',
+      'SecretStoreReady',
+      'AutomationSucceeded',
+      'Ready',
+    ]);
     expect(api.events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal AutomationNotConfigured']);
   });
 
@@ -189,7 +221,14 @@ describe('ManagedAccountMfaReconciler: writes per resource', () => {
       ...noAutomation,
       async step() {
         return {
-          conditions: [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: 'Job brand-1 (attempt 1) started.' }],
+          conditions: [
+            {
+              type: 'AutomationSucceeded',
+              status: 'Unknown',
+              reason: 'RunInProgress',
+              message: 'Job brand-1 (attempt 1) started.',
+            },
+          ],
           events: [{ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: 'Created Job brand-1.' }],
         };
       },
@@ -203,16 +242,29 @@ describe('ManagedAccountMfaReconciler: writes per resource', () => {
 
 describe('olderVersion: etcd resourceVersions compared as integers', () => {
   it.each([
-    ['9', '10', true], ['10', '9', false], ['10', '10', false], ['123', '124', true], [undefined, '5', false], ['abc', '5', false],
+    ['9', '10', true],
+    ['10', '9', false],
+    ['10', '10', false],
+    ['123', '124', true],
+    [undefined, '5', false],
+    ['abc', '5', false],
   ] as const)('%s older than %s: %s', (a, b, expected) => {
     expect(olderVersion(a, b)).toBe(expected);
   });
 });
 
 /** A driver that answers what a test gives it and records what it was asked, into the API's write log for order. */
-function recordingDriver(answer: { step?: AutomationStep; finalize?: FinalizeStep }): AutomationDriver & { asked: string[] } {
+function recordingDriver(answer: {
+  step?: AutomationStep;
+  finalize?: FinalizeStep;
+}): AutomationDriver & { asked: string[] } {
   const asked: string[] = [];
-  const withFollowUp = <T extends AutomationStep>(s: T): T => ({ ...s, afterStatusWritten: async () => { api.writes.push('afterStatusWritten'); } });
+  const withFollowUp = <T extends AutomationStep>(s: T): T => ({
+    ...s,
+    afterStatusWritten: async () => {
+      api.writes.push('afterStatusWritten');
+    },
+  });
   return {
     asked,
     async step() {
@@ -231,7 +283,7 @@ const condition = (type: string) => api.mfa.status?.conditions?.find((c) => c.ty
 const resourceWrites = () => api.writes.filter((w) => !w.endsWith(' events'));
 
 describe('ManagedAccountMfaReconciler: what a sync decides', () => {
-  it('asks the driver nothing while a reference is broken, and Ready carries the broken one\'s reason', async () => {
+  it("asks the driver nothing while a reference is broken, and Ready carries the broken one's reason", async () => {
     secrets = [];
     const driver = recordingDriver({});
 
@@ -248,20 +300,37 @@ describe('ManagedAccountMfaReconciler: what a sync decides', () => {
 
     await sync(reconciler(recordingDriver({})));
 
-    expect(condition('CredentialsValid')).toMatchObject({ status: 'False', reason: 'UnknownConnector', message: expect.stringContaining('known: demo') });
+    expect(condition('CredentialsValid')).toMatchObject({
+      status: 'False',
+      reason: 'UnknownConnector',
+      message: expect.stringContaining('known: demo'),
+    });
   });
 
-  it('writes the step\'s conditions and status fields, runs its follow-up only after the write, and passes its requeue on', async () => {
-    const driver = recordingDriver({ step: {
-      conditions: [{ type: 'AutomationSucceeded', status: 'False', reason: 'RateLimited', message: 'Retrying in 30s.' }],
-      status: { mfaState: 'Enabled' }, requeueAfterMs: 30_000,
-    } });
+  it("writes the step's conditions and status fields, runs its follow-up only after the write, and passes its requeue on", async () => {
+    const driver = recordingDriver({
+      step: {
+        conditions: [
+          { type: 'AutomationSucceeded', status: 'False', reason: 'RateLimited', message: 'Retrying in 30s.' },
+        ],
+        status: { mfaState: 'Enabled' },
+        requeueAfterMs: 30_000,
+      },
+    });
 
     expect(await sync(reconciler(driver))).toEqual({ requeueAfterMs: 30_000 });
 
-    expect(resourceWrites()).toEqual(['patch managedaccountmfas', 'update managedaccountmfas/status', 'afterStatusWritten']);
+    expect(resourceWrites()).toEqual([
+      'patch managedaccountmfas',
+      'update managedaccountmfas/status',
+      'afterStatusWritten',
+    ]);
     expect(api.mfa.status).toMatchObject({ mfaState: 'Enabled', observedGeneration: 1 });
-    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'RateLimited', lastTransitionTime: '2026-12-02T01:00:00Z' });
+    expect(condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RateLimited',
+      lastTransitionTime: '2026-12-02T01:00:00Z',
+    });
   });
 
   it('a resource that is gone from the cache: nothing to do', async () => {
@@ -280,9 +349,20 @@ describe('ManagedAccountMfaReconciler: deletion', () => {
   });
 
   it('while the driver is not done: status written, the finalizer kept, and a requeue', async () => {
-    const driver = recordingDriver({ finalize: {
-      done: false, requeueAfterMs: 5_000, conditions: [{ type: 'AutomationSucceeded', status: 'Unknown', reason: 'RunInProgress', message: 'Deletion waits for Job x.' }],
-    } });
+    const driver = recordingDriver({
+      finalize: {
+        done: false,
+        requeueAfterMs: 5_000,
+        conditions: [
+          {
+            type: 'AutomationSucceeded',
+            status: 'Unknown',
+            reason: 'RunInProgress',
+            message: 'Deletion waits for Job x.',
+          },
+        ],
+      },
+    });
 
     expect(await sync(reconciler(driver))).toEqual({ requeueAfterMs: 5_000 });
 
@@ -310,7 +390,12 @@ describe('ManagedAccountMfaReconciler: deletion', () => {
   it('the resource already gone when the finalizer is removed (404): done, no error', async () => {
     const r = new ManagedAccountMfaReconciler({
       ...depsOf(recordingDriver({})),
-      custom: { ...api.custom, patchNamespacedCustomObject: async () => { throw new ApiException(404, 'not found', {}, {}); } } as unknown as CustomObjectsApi,
+      custom: {
+        ...api.custom,
+        patchNamespacedCustomObject: async () => {
+          throw new ApiException(404, 'not found', {}, {});
+        },
+      } as unknown as CustomObjectsApi,
     });
 
     await expect(sync(r)).resolves.toEqual({});

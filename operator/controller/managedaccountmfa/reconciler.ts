@@ -8,7 +8,13 @@ import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { plannedEvents, type PlannedEvent } from './condition-events.ts';
 import { readyFrom } from './ready-condition.ts';
-import { checkConnector, checkCredentials, checkSecretStore, type ReferenceCheck, type ReferenceLookups } from './references.ts';
+import {
+  checkConnector,
+  checkCredentials,
+  checkSecretStore,
+  type ReferenceCheck,
+  type ReferenceLookups,
+} from './references.ts';
 
 /** A safety net only: the watch event of the reconciler's own write normally syncs the resource first. */
 const CACHE_BEHIND_RECHECK_MS = 2_000;
@@ -85,8 +91,13 @@ export class ManagedAccountMfaReconciler {
   #checkReferences(mfa: ManagedAccountMfa): ConditionUpdate[] {
     const connector = checkConnector(mfa, this.#d.lookups);
     const credentials = checkCredentials(mfa, this.#d.lookups);
-    const credentialsCondition = connector.ok ? asCondition('CredentialsValid', credentials, 'CredentialsSecretFound') : asCondition('CredentialsValid', connector, '');
-    return [credentialsCondition, asCondition('SecretStoreReady', checkSecretStore(mfa, this.#d.lookups), 'SecretStoreFound')];
+    const credentialsCondition = connector.ok
+      ? asCondition('CredentialsValid', credentials, 'CredentialsSecretFound')
+      : asCondition('CredentialsValid', connector, '');
+    return [
+      credentialsCondition,
+      asCondition('SecretStoreReady', checkSecretStore(mfa, this.#d.lookups), 'SecretStoreFound'),
+    ];
   }
 
   async #finalize(mfa: ManagedAccountMfa, signal: AbortSignal): Promise<SyncResult> {
@@ -97,14 +108,20 @@ export class ManagedAccountMfaReconciler {
       return step.requeueAfterMs === undefined ? {} : { requeueAfterMs: step.requeueAfterMs };
     }
     await step.afterStatusWritten?.();
-    await this.#patchFinalizers(mfa, (mfa.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+    await this.#patchFinalizers(
+      mfa,
+      (mfa.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+    );
     this.#d.log.info({ resource: `${mfa.metadata.namespace}/${mfa.metadata.name}` }, 'finalized; finalizer removed');
     return {};
   }
 
   /** Writes status through the status subresource only when it changed; a conflict throws and requeues. */
   async #writeStatus(
-    mfa: ManagedAccountMfa, updates: ConditionUpdate[], owned: Partial<ManagedAccountMfaStatus>, stepEvents: PlannedEvent[] = [],
+    mfa: ManagedAccountMfa,
+    updates: ConditionUpdate[],
+    owned: Partial<ManagedAccountMfaStatus>,
+    stepEvents: PlannedEvent[] = [],
   ): Promise<{ written: ManagedAccountMfa; events: PlannedEvent[] }> {
     const now = (this.#d.now ?? (() => new Date()))();
     const generation = mfa.metadata.generation ?? 0;
@@ -115,20 +132,32 @@ export class ManagedAccountMfaReconciler {
     setCondition(conditions, ready, generation, now);
     const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
-    const written = this.#wrote((await this.#d.custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
-      namespace: mfa.metadata.namespace!, name: mfa.metadata.name!, body: { ...mfa, status },
-    })) as ManagedAccountMfa);
+    const written = this.#wrote(
+      (await this.#d.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        plural: MANAGED_ACCOUNT_MFA.plural,
+        namespace: mfa.metadata.namespace!,
+        name: mfa.metadata.name!,
+        body: { ...mfa, status },
+      })) as ManagedAccountMfa,
+    );
     return { written, events: plannedEvents(before.conditions ?? [], updates, ready, stepEvents) };
   }
 
   async #patchFinalizers(mfa: ManagedAccountMfa, finalizers: string[]): Promise<ManagedAccountMfa> {
     try {
-      return (await this.#d.custom.patchNamespacedCustomObject({
-        group: GROUP, version: VERSION, plural: MANAGED_ACCOUNT_MFA.plural,
-        namespace: mfa.metadata.namespace!, name: mfa.metadata.name!,
-        body: { metadata: { finalizers, resourceVersion: mfa.metadata.resourceVersion } },
-      }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as ManagedAccountMfa;
+      return (await this.#d.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: MANAGED_ACCOUNT_MFA.plural,
+          namespace: mfa.metadata.namespace!,
+          name: mfa.metadata.name!,
+          body: { metadata: { finalizers, resourceVersion: mfa.metadata.resourceVersion } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as ManagedAccountMfa;
     } catch (err: unknown) {
       if (err instanceof ApiException && err.code === 404) return mfa;
       throw err;
@@ -150,6 +179,7 @@ function asObject(mfa: ManagedAccountMfa): ManagedAccountMfa {
 }
 
 function asCondition(type: string, check: ReferenceCheck, okReason: string): ConditionUpdate {
-  return check.ok ? { type, status: 'True', reason: okReason, message: check.message } : { type, status: 'False', reason: check.reason, message: check.message };
+  return check.ok
+    ? { type, status: 'True', reason: okReason, message: check.message }
+    : { type, status: 'False', reason: check.reason, message: check.message };
 }
-

@@ -20,7 +20,8 @@ export function checkConnector(mfa: ManagedAccountMfa, lookups: ReferenceLookups
   const id = mfa.spec.connector;
   if (lookups.knownConnector(id)) return { ok: true, message: `Connector "${id}" is available.` };
   return {
-    ok: false, reason: 'UnknownConnector',
+    ok: false,
+    reason: 'UnknownConnector',
     message: `spec.connector "${id}" is not a connector of this operator (known: ${lookups.connectorIds().join(', ')}). Fix spec.connector or upgrade the operator.`,
   };
 }
@@ -35,10 +36,13 @@ export function checkCredentials(mfa: ManagedAccountMfa, lookups: ReferenceLooku
   const namespace = mfa.metadata.namespace ?? 'default';
   const secret = lookups.secret(namespace, ref.name);
   if (!secret || !credentialsOptedIn(secret)) return credentialsNotFound(mfa);
-  const missing = [ref.usernameKey ?? 'username', ref.passwordKey ?? 'password'].filter((key) => !hasValue(secret, key));
+  const missing = [ref.usernameKey ?? 'username', ref.passwordKey ?? 'password'].filter(
+    (key) => !hasValue(secret, key),
+  );
   if (missing.length > 0) {
     return {
-      ok: false, reason: 'CredentialsKeyMissing',
+      ok: false,
+      reason: 'CredentialsKeyMissing',
       message: `Secret "${ref.name}" has no non-empty key ${missing.map((k) => `"${k}"`).join(' or ')}; add it, or point spec.account.credentialsSecretRef.usernameKey/passwordKey at the right keys.`,
     };
   }
@@ -51,16 +55,21 @@ export function checkSecretStore(mfa: ManagedAccountMfa, lookups: ReferenceLooku
   if (!ref) return { ok: true, message: `Kubernetes Secrets in namespace "${namespace}" (default store).` };
   if ((ref.kind ?? 'MfaSecretStore') === 'MfaSecretStore') {
     const store = lookups.store(namespace, ref.name);
-    if (!store) return notFound(`MfaSecretStore "${ref.name}" does not exist in namespace "${namespace}"; create it or fix spec.secretStoreRef.`);
+    if (!store)
+      return notFound(
+        `MfaSecretStore "${ref.name}" does not exist in namespace "${namespace}"; create it or fix spec.secretStoreRef.`,
+      );
     const crossNamespace = crossNamespaceKeyRef(store);
     if (crossNamespace) return { ok: false, reason: 'InvalidStoreConfig', message: crossNamespace };
     return { ok: true, message: `MfaSecretStore "${ref.name}".` };
   }
   const store = lookups.clusterStore(ref.name);
-  if (!store) return notFound(`ClusterMfaSecretStore "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
+  if (!store)
+    return notFound(`ClusterMfaSecretStore "${ref.name}" does not exist; create it or fix spec.secretStoreRef.`);
   if (!namespaceAllowed(store, namespace, lookups.namespace(namespace))) {
     return {
-      ok: false, reason: 'SecretStoreNotAllowed',
+      ok: false,
+      reason: 'SecretStoreNotAllowed',
       message: `ClusterMfaSecretStore "${ref.name}" does not allow namespace "${namespace}"; add it to the store's spec.conditions or use another store. Nothing was written.`,
     };
   }
@@ -76,10 +85,12 @@ export function credentialsNotFound(mfa: ManagedAccountMfa): ReferenceCheck & { 
   const name = mfa.spec.account.credentialsSecretRef.name;
   const namespace = mfa.metadata.namespace ?? 'default';
   return {
-    ok: false, reason: 'CredentialsSecretNotFound',
-    message: `No Secret "${name}" (spec.account.credentialsSecretRef.name) with the label ${CREDENTIALS_SELECTOR} in namespace "${namespace}". `
-      + 'The operator uses only Secrets their owner labelled for it: create the Secret with the account\'s username and password '
-      + `and that label, or label an existing one (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}).`,
+    ok: false,
+    reason: 'CredentialsSecretNotFound',
+    message:
+      `No Secret "${name}" (spec.account.credentialsSecretRef.name) with the label ${CREDENTIALS_SELECTOR} in namespace "${namespace}". ` +
+      "The operator uses only Secrets their owner labelled for it: create the Secret with the account's username and password " +
+      `and that label, or label an existing one (kubectl label secret ${name} -n ${namespace} ${CREDENTIALS_SELECTOR}).`,
   };
 }
 

@@ -16,10 +16,14 @@ export function selectorMatches(selector: NamespaceSelector, labels: Readonly<Re
     const has = Object.hasOwn(labels, e.key);
     const value = labels[e.key];
     switch (e.operator) {
-      case 'In': return has && (e.values ?? []).includes(value!);
-      case 'NotIn': return !has || !(e.values ?? []).includes(value!);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
+      case 'In':
+        return has && (e.values ?? []).includes(value!);
+      case 'NotIn':
+        return !has || !(e.values ?? []).includes(value!);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
     }
   });
   return byLabels && byExpressions;

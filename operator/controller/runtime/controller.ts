@@ -72,14 +72,20 @@ export class Controller {
       const result = await sync(key, this.#stop.signal);
       this.queue.forget(key);
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
-      metrics.reconcileTotal.inc({ controller: name, result: result.requeueAfterMs === undefined ? 'success' : 'requeue_after' });
+      metrics.reconcileTotal.inc({
+        controller: name,
+        result: result.requeueAfterMs === undefined ? 'success' : 'requeue_after',
+      });
       end({ result: 'success' });
     } catch (err: unknown) {
       const delay = this.queue.addRateLimited(key);
       metrics.reconcileTotal.inc({ controller: name, result: 'error' });
       metrics.reconcileErrors.inc({ controller: name });
       end({ result: 'error' });
-      log.warn({ resource: key, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'reconcile failed; will retry');
+      log.warn(
+        { resource: key, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+        'reconcile failed; will retry',
+      );
     }
   }
 }

@@ -20,7 +20,15 @@ class FakeEventsApi {
     return stored;
   }
 
-  async patchNamespacedEvent({ namespace, name, body }: { namespace: string; name: string; body: { series: EventsV1Event['series'] } }): Promise<EventsV1Event> {
+  async patchNamespacedEvent({
+    namespace,
+    name,
+    body,
+  }: {
+    namespace: string;
+    name: string;
+    body: { series: EventsV1Event['series'] };
+  }): Promise<EventsV1Event> {
     await this.#gate();
     this.writes += 1;
     if (this.refuse) throw new ApiException(403, 'forbidden', {}, {});
@@ -45,7 +53,11 @@ class FakeEventsApi {
   }
 }
 
-const pod = (name: string, uid = `uid-${name}`) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'team-a', uid, resourceVersion: '7' } });
+const pod = (name: string, uid = `uid-${name}`) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'team-a', uid, resourceVersion: '7' },
+});
 
 let api: FakeEventsApi;
 let clock: number;
@@ -53,7 +65,14 @@ let unhandled: unknown[];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 function recorder(options: Partial<EventRecorderOptions> = {}): EventRecorder {
-  return new EventRecorder({ api: api as never, controller: 'mfa-operator.io/controller', instance: 'test', log: createLogger('test', { level: 'silent' }), now: () => new Date(clock), ...options });
+  return new EventRecorder({
+    api: api as never,
+    controller: 'mfa-operator.io/controller',
+    instance: 'test',
+    log: createLogger('test', { level: 'silent' }),
+    now: () => new Date(clock),
+    ...options,
+  });
 }
 
 beforeEach(() => {
@@ -66,7 +85,7 @@ afterEach(() => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-describe('EventRecorder: client-go style Events, off the caller\'s path', () => {
+describe("EventRecorder: client-go style Events, off the caller's path", () => {
   it('returns before the API server answers, and writes the Event afterwards', async () => {
     api.hold = true;
     const events = recorder();
@@ -74,7 +93,13 @@ describe('EventRecorder: client-go style Events, off the caller\'s path', () => 
     expect(api.writes).toBe(0);
     api.release();
     await events.idle();
-    expect(api.only()).toMatchObject({ type: 'Normal', reason: 'JobCreated', action: 'RunAutomation', note: 'Created Job a-1.', regarding: { kind: 'Pod', name: 'a', uid: 'uid-a' } });
+    expect(api.only()).toMatchObject({
+      type: 'Normal',
+      reason: 'JobCreated',
+      action: 'RunAutomation',
+      note: 'Created Job a-1.',
+      regarding: { kind: 'Pod', name: 'a', uid: 'uid-a' },
+    });
   });
 
   it('turns a flood of the same warning into one Event with a count, not 100 writes', async () => {
@@ -92,7 +117,8 @@ describe('EventRecorder: client-go style Events, off the caller\'s path', () => 
 
   it('coalesces repeats queued behind a write into the write that sends them', async () => {
     const events = recorder();
-    for (let i = 0; i < 100; i += 1) events.record(pod('a'), 'Warning', 'RateLimited', 'AutomationSucceeded', 'The app said slow down.');
+    for (let i = 0; i < 100; i += 1)
+      events.record(pod('a'), 'Warning', 'RateLimited', 'AutomationSucceeded', 'The app said slow down.');
     await events.flush();
     expect(api.only().series?.count).toBe(100);
     expect(api.writes).toBe(1);
@@ -106,9 +132,19 @@ describe('EventRecorder: client-go style Events, off the caller\'s path', () => 
     events.record(pod('a'), 'Warning', 'CredentialsKeyMissing', 'CredentialsValid', 'no password');
     events.record(pod('b'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing');
     await events.flush();
-    expect([...api.events.values()].map((e) => `${e.regarding?.name} ${e.reason}`).sort())
-      .toEqual(['a CredentialsKeyMissing', 'a CredentialsSecretNotFound', 'a JobCreated', 'a JobCreated', 'b CredentialsSecretNotFound']);
-    expect([...api.events.values()].filter((e) => e.reason === 'JobCreated').map((e) => e.note).sort()).toEqual(['Created Job a-1.', 'Created Job a-2.']);
+    expect([...api.events.values()].map((e) => `${e.regarding?.name} ${e.reason}`).sort()).toEqual([
+      'a CredentialsKeyMissing',
+      'a CredentialsSecretNotFound',
+      'a JobCreated',
+      'a JobCreated',
+      'b CredentialsSecretNotFound',
+    ]);
+    expect(
+      [...api.events.values()]
+        .filter((e) => e.reason === 'JobCreated')
+        .map((e) => e.note)
+        .sort(),
+    ).toEqual(['Created Job a-1.', 'Created Job a-2.']);
   });
 
   it('starts a new Event when the same reason comes back after the series window', async () => {
@@ -133,13 +169,20 @@ describe('EventRecorder: client-go style Events, off the caller\'s path', () => 
     events.record(pod('noisy'), 'Warning', 'Later', 'Check', 'still flapping');
     events.record(pod('noisy'), 'Warning', 'EvenLater', 'Check', 'still flapping');
     await events.flush();
-    expect([...api.events.values()].filter((e) => e.regarding?.name === 'noisy').map((e) => e.reason)).toEqual(['Reason0', 'Reason1', 'Reason2', 'Later']);
+    expect([...api.events.values()].filter((e) => e.regarding?.name === 'noisy').map((e) => e.reason)).toEqual([
+      'Reason0',
+      'Reason1',
+      'Reason2',
+      'Later',
+    ]);
   });
 
   it('survives an API server that refuses Events (RBAC removed): nothing thrown, no unhandled rejection, later Events still tried', async () => {
     api.refuse = true;
     const events = recorder();
-    expect(() => events.record(pod('a'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing')).not.toThrow();
+    expect(() =>
+      events.record(pod('a'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing'),
+    ).not.toThrow();
     await events.idle();
     events.record(pod('a'), 'Warning', 'CredentialsSecretNotFound', 'CredentialsValid', 'missing');
     await events.flush();

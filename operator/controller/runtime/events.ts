@@ -1,4 +1,12 @@
-import { ApiException, PatchStrategy, V1MicroTime, setHeaderOptions, type EventsV1Api, type EventsV1Event, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApiException,
+  PatchStrategy,
+  V1MicroTime,
+  setHeaderOptions,
+  type EventsV1Api,
+  type EventsV1Event,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../core/logging/logger.ts';
 
@@ -44,8 +52,19 @@ interface Bucket {
   at: number;
 }
 
-const DEFAULTS: Required<Pick<EventRecorderOptions, 'queueLimit' | 'senders' | 'seriesWindowMs' | 'heartbeatMs' | 'burst' | 'refillMs' | 'cacheLimit'>> = {
-  queueLimit: 1000, senders: 2, seriesWindowMs: 6 * 60_000, heartbeatMs: 60_000, burst: 25, refillMs: 5 * 60_000, cacheLimit: 4096,
+const DEFAULTS: Required<
+  Pick<
+    EventRecorderOptions,
+    'queueLimit' | 'senders' | 'seriesWindowMs' | 'heartbeatMs' | 'burst' | 'refillMs' | 'cacheLimit'
+  >
+> = {
+  queueLimit: 1000,
+  senders: 2,
+  seriesWindowMs: 6 * 60_000,
+  heartbeatMs: 60_000,
+  burst: 25,
+  refillMs: 5 * 60_000,
+  cacheLimit: 4096,
 };
 
 /**
@@ -91,15 +110,31 @@ export class EventRecorder {
       return;
     }
     const series: Series = {
-      key, namespace, count: 1, written: 0, lastObserved: now, queued: false, sending: false, dropped: false,
+      key,
+      namespace,
+      count: 1,
+      written: 0,
+      lastObserved: now,
+      queued: false,
+      sending: false,
+      dropped: false,
       body: {
         metadata: { name: `${meta.name}.${now.getTime().toString(16)}${randomBytes(2).toString('hex')}`, namespace },
         eventTime: new V1MicroTime(now.getTime()),
         reportingController: this.#o.controller,
         reportingInstance: this.#o.instance,
-        type, reason, action,
+        type,
+        reason,
+        action,
         note: note.slice(0, 1024),
-        regarding: { apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+        regarding: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: meta.name,
+          namespace,
+          uid: meta.uid,
+          resourceVersion: meta.resourceVersion,
+        },
       },
     };
     this.#remember(this.#series, key, series);
@@ -109,7 +144,8 @@ export class EventRecorder {
 
   /** Writes every count not yet written, and resolves once nothing is queued or in flight. */
   async flush(): Promise<void> {
-    for (const series of this.#series.values()) if (series.count > series.written && series.written > 0) this.#schedule(series, true);
+    for (const series of this.#series.values())
+      if (series.count > series.written && series.written > 0) this.#schedule(series, true);
     await this.idle();
   }
 
@@ -136,7 +172,10 @@ export class EventRecorder {
   #schedule(series: Series, force = false): void {
     if (series.queued || series.sending || series.dropped || !writeDue(series, force)) return;
     if (this.#queue.length >= this.#o.queueLimit) {
-      this.#o.log.warn({ reason: series.body.reason, object: `${series.namespace}/${series.body.regarding?.name}` }, 'event dropped: queue full');
+      this.#o.log.warn(
+        { reason: series.body.reason, object: `${series.namespace}/${series.body.regarding?.name}` },
+        'event dropped: queue full',
+      );
       if (series.written === 0) {
         series.dropped = true;
         this.#series.delete(series.key);
@@ -166,7 +205,8 @@ export class EventRecorder {
         this.#sending -= 1;
         this.#schedule(series);
         this.#pump();
-        if (this.#queue.length === 0 && this.#sending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        if (this.#queue.length === 0 && this.#sending === 0)
+          for (const resolve of this.#idleWaiters.splice(0)) resolve();
       });
     }
   }
@@ -177,17 +217,28 @@ export class EventRecorder {
     const seriesField = { count, lastObservedTime: new V1MicroTime(series.lastObserved.getTime()) };
     try {
       if (series.written === 0) {
-        await this.#o.api.createNamespacedEvent({ namespace: series.namespace, body: count > 1 ? { ...series.body, series: seriesField } : series.body });
+        await this.#o.api.createNamespacedEvent({
+          namespace: series.namespace,
+          body: count > 1 ? { ...series.body, series: seriesField } : series.body,
+        });
       } else {
         await this.#o.api.patchNamespacedEvent(
-          { namespace: series.namespace, name: series.body.metadata!.name!, body: { series: { count, lastObservedTime: seriesField.lastObservedTime.toISOString() } } },
+          {
+            namespace: series.namespace,
+            name: series.body.metadata!.name!,
+            body: { series: { count, lastObservedTime: seriesField.lastObservedTime.toISOString() } },
+          },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
       }
       series.written = count;
     } catch (err: unknown) {
-      const detail = err instanceof ApiException ? `HTTP ${err.code}` : err instanceof Error ? err.message : String(err);
-      this.#o.log.warn({ reason: series.body.reason, object: `${series.namespace}/${series.body.regarding?.name}`, err: detail }, 'could not record event');
+      const detail =
+        err instanceof ApiException ? `HTTP ${err.code}` : err instanceof Error ? err.message : String(err);
+      this.#o.log.warn(
+        { reason: series.body.reason, object: `${series.namespace}/${series.body.regarding?.name}`, err: detail },
+        'could not record event',
+      );
       // Forget it, so the next occurrence starts a new Event rather than patching one that may not exist.
       series.dropped = true;
       if (this.#series.get(series.key) === series) this.#series.delete(series.key);
@@ -212,7 +263,8 @@ export class EventRecorder {
       const now = this.#now().getTime();
       for (const series of [...this.#series.values()]) {
         if (series.count > series.written && series.written > 0) this.#schedule(series, true);
-        else if (!series.queued && !series.sending && now - series.lastObserved.getTime() > this.#o.seriesWindowMs) this.#series.delete(series.key);
+        else if (!series.queued && !series.sending && now - series.lastObserved.getTime() > this.#o.seriesWindowMs)
+          this.#series.delete(series.key);
       }
     }, this.#o.heartbeatMs);
     this.#heartbeat.unref();

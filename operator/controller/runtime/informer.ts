@@ -1,4 +1,10 @@
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+import {
+  makeInformer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ListPromise,
+} from '@kubernetes/client-node';
 import type { Logger } from '../../../core/logging/logger.ts';
 import { KeyedBackoff, sleep } from './keyed-backoff.ts';
 
@@ -24,7 +30,14 @@ export class ResilientInformer<T extends KubernetesObject> {
    * `slim` trims each object as it enters the cache (before any handler sees it), for caches that need only part
    * of what they watch: the cache then holds the trimmed object.
    */
-  constructor(kc: KubeConfig, path: string, list: ListPromise<T>, log: Logger, labelSelector?: string, slim?: (object: T) => void) {
+  constructor(
+    kc: KubeConfig,
+    path: string,
+    list: ListPromise<T>,
+    log: Logger,
+    labelSelector?: string,
+    slim?: (object: T) => void,
+  ) {
     this.#log = log.child({ informer: path });
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const listAndMark = async (): Promise<KubernetesListObject<T>> => {

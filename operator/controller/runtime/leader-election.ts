@@ -33,7 +33,10 @@ export class LeaderElector {
 
   /** Resolves once this instance leads; undefined if the signal aborted first. */
   async acquire(signal: AbortSignal): Promise<boolean> {
-    this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity }, 'waiting for leadership');
+    this.#o.log.info(
+      { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity },
+      'waiting for leadership',
+    );
     while (!signal.aborted) {
       if (await this.#tryAcquireOrRenew()) {
         this.#leading = true;
@@ -75,7 +78,10 @@ export class LeaderElector {
       await this.#o.api.replaceNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace, body: lease });
       this.#o.log.info({ identity: this.#o.identity }, 'released leadership');
     } catch (err: unknown) {
-      this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not release the lease; a standby takes over when it expires');
+      this.#o.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not release the lease; a standby takes over when it expires',
+      );
     }
   }
 
@@ -125,8 +131,11 @@ export class LeaderElector {
       body: {
         metadata: { name: this.#o.name, namespace: this.#o.namespace },
         spec: {
-          holderIdentity: this.#o.identity, leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
-          acquireTime: now, renewTime: now, leaseTransitions: 0,
+          holderIdentity: this.#o.identity,
+          leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
         },
       },
     });

@@ -17,12 +17,17 @@ class RecordingApi {
   regarding: KubernetesObject[] = [];
 
   get custom(): CustomObjectsApi {
-    const write = (verb: string) => async ({ body, namespace }: { body: MfaSecretStore; namespace?: string }) => {
-      this.calls.push(`${verb} ${namespace ?? ''}/${body.metadata.name}`);
-      this.stores.set(`${namespace ?? ''}/${body.metadata.name}`, structuredClone(body));
-      return body;
-    };
-    return { replaceNamespacedCustomObjectStatus: write('update mfasecretstores/status'), replaceClusterCustomObjectStatus: write('update clustermfasecretstores/status') } as unknown as CustomObjectsApi;
+    const write =
+      (verb: string) =>
+      async ({ body, namespace }: { body: MfaSecretStore; namespace?: string }) => {
+        this.calls.push(`${verb} ${namespace ?? ''}/${body.metadata.name}`);
+        this.stores.set(`${namespace ?? ''}/${body.metadata.name}`, structuredClone(body));
+        return body;
+      };
+    return {
+      replaceNamespacedCustomObjectStatus: write('update mfasecretstores/status'),
+      replaceClusterCustomObjectStatus: write('update clustermfasecretstores/status'),
+    } as unknown as CustomObjectsApi;
   }
 
   get recorder(): EventRecorder {
@@ -45,17 +50,27 @@ function reconciler(): SecretStoreReconciler {
   return new SecretStoreReconciler({
     custom: api.custom,
     cached: (_kind, namespace, name) => structuredClone(api.stores.get(`${namespace ?? ''}/${name}`)),
-    provider: async () => provider, events: api.recorder, revalidateMs: REVALIDATE_MS, now: () => clock,
+    provider: async () => provider,
+    events: api.recorder,
+    revalidateMs: REVALIDATE_MS,
+    now: () => clock,
   });
 }
 
 function put(kind: StoreKind, name: string, spec: MfaSecretStore['spec'] = { provider: { kubernetes: {} } }): void {
   const namespace = kind === 'MfaSecretStore' ? 'team-a' : undefined;
-  api.stores.set(`${namespace ?? ''}/${name}`, { apiVersion: 'mfa-operator.io/v1alpha1', kind, metadata: { name, ...(namespace ? { namespace } : {}), generation: 3 }, spec } as MfaSecretStore);
+  api.stores.set(`${namespace ?? ''}/${name}`, {
+    apiVersion: 'mfa-operator.io/v1alpha1',
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), generation: 3 },
+    spec,
+  } as MfaSecretStore);
 }
 
-const ready = (namespace: string, name: string) => api.stores.get(`${namespace}/${name}`)?.status?.conditions?.find((c) => c.type === 'Ready');
-const sync = (kind: StoreKind, name: string) => reconciler().sync(kind, kind === 'MfaSecretStore' ? 'team-a' : undefined, name);
+const ready = (namespace: string, name: string) =>
+  api.stores.get(`${namespace}/${name}`)?.status?.conditions?.find((c) => c.type === 'Ready');
+const sync = (kind: StoreKind, name: string) =>
+  reconciler().sync(kind, kind === 'MfaSecretStore' ? 'team-a' : undefined, name);
 
 beforeEach(() => {
   api = new RecordingApi();
@@ -69,18 +84,40 @@ describe('SecretStoreReconciler: whether a store can be used', () => {
     expect(await sync('MfaSecretStore', 'k8s')).toEqual({ requeueAfterMs: REVALIDATE_MS });
 
     expect(ready('team-a', 'k8s')).toEqual({
-      type: 'Ready', status: 'True', reason: 'Valid', message: 'The operator can read and write secrets through this kubernetes store.',
-      observedGeneration: 3, lastTransitionTime: '2026-12-02T01:00:00Z',
+      type: 'Ready',
+      status: 'True',
+      reason: 'Valid',
+      message: 'The operator can read and write secrets through this kubernetes store.',
+      observedGeneration: 3,
+      lastTransitionTime: '2026-12-02T01:00:00Z',
     });
     expect(api.stores.get('team-a/k8s')?.status?.provider).toBe('kubernetes');
     expect(api.calls).toEqual(['update mfasecretstores/status team-a/k8s']);
-    expect(api.events).toEqual(['Normal Valid Validate: The operator can read and write secrets through this kubernetes store.']);
+    expect(api.events).toEqual([
+      'Normal Valid Validate: The operator can read and write secrets through this kubernetes store.',
+    ]);
   });
 
   it.each<[string, () => Promise<StoreValidation>, string]>([
-    ['the provider says why it cannot be used', async () => ({ ready: false, reason: 'PermissionDenied', message: 'May not create secrets.' }), 'PermissionDenied'],
-    ['the provider cannot even be built (bad key JSON)', async () => { throw new StoreError('InvalidStoreConfig', 'The key is not JSON.'); }, 'InvalidStoreConfig'],
-    ['the provider is unreachable', async () => { throw new StoreError('SecretStoreUnavailable', 'No answer.'); }, 'SecretStoreUnavailable'],
+    [
+      'the provider says why it cannot be used',
+      async () => ({ ready: false, reason: 'PermissionDenied', message: 'May not create secrets.' }),
+      'PermissionDenied',
+    ],
+    [
+      'the provider cannot even be built (bad key JSON)',
+      async () => {
+        throw new StoreError('InvalidStoreConfig', 'The key is not JSON.');
+      },
+      'InvalidStoreConfig',
+    ],
+    [
+      'the provider is unreachable',
+      async () => {
+        throw new StoreError('SecretStoreUnavailable', 'No answer.');
+      },
+      'SecretStoreUnavailable',
+    ],
   ])('%s: Ready False with that reason, and a Warning', async (_case, validate, reason) => {
     validation = validate;
 
@@ -90,8 +127,10 @@ describe('SecretStoreReconciler: whether a store can be used', () => {
     expect(api.events).toEqual([expect.stringMatching(new RegExp(`^Warning ${reason} Validate: `))]);
   });
 
-  it('an error that is not the store\'s is thrown, so the work queue retries it, and nothing is written', async () => {
-    validation = async () => { throw new TypeError('bug'); };
+  it("an error that is not the store's is thrown, so the work queue retries it, and nothing is written", async () => {
+    validation = async () => {
+      throw new TypeError('bug');
+    };
 
     await expect(sync('MfaSecretStore', 'k8s')).rejects.toThrow(TypeError);
     expect(api.calls).toEqual([]);
@@ -118,7 +157,10 @@ describe('SecretStoreReconciler: whether a store can be used', () => {
 
     expect(api.calls).toHaveLength(2);
     expect(api.events).toHaveLength(1);
-    expect(ready('team-a', 'k8s')).toMatchObject({ message: 'Connection refused.', lastTransitionTime: '2026-12-02T01:00:00Z' });
+    expect(ready('team-a', 'k8s')).toMatchObject({
+      message: 'Connection refused.',
+      lastTransitionTime: '2026-12-02T01:00:00Z',
+    });
   });
 
   it('a new reason while still not ready: a new Warning', async () => {
@@ -128,10 +170,13 @@ describe('SecretStoreReconciler: whether a store can be used', () => {
 
     await sync('MfaSecretStore', 'k8s');
 
-    expect(api.events.map((e) => e.split(':')[0])).toEqual(['Warning AuthFailed Validate', 'Warning PermissionDenied Validate']);
+    expect(api.events.map((e) => e.split(':')[0])).toEqual([
+      'Warning AuthFailed Validate',
+      'Warning PermissionDenied Validate',
+    ]);
   });
 
-  it('recovering: a Normal Event, and lastTransitionTime moves to the fixed clock\'s now', async () => {
+  it("recovering: a Normal Event, and lastTransitionTime moves to the fixed clock's now", async () => {
     validation = async () => ({ ready: false, reason: 'AuthFailed', message: 'Key revoked.' });
     await sync('MfaSecretStore', 'k8s');
     validation = async () => ({ ready: true });
@@ -144,13 +189,18 @@ describe('SecretStoreReconciler: whether a store can be used', () => {
   });
 
   it('a cluster store: written through the cluster API, its Event in namespace default, its provider named', async () => {
-    put('ClusterMfaSecretStore', 'gcp', { provider: { gcpSecretManager: { projectID: 'p' } } } as MfaSecretStore['spec']);
+    put('ClusterMfaSecretStore', 'gcp', {
+      provider: { gcpSecretManager: { projectID: 'p' } },
+    } as MfaSecretStore['spec']);
 
     await sync('ClusterMfaSecretStore', 'gcp');
 
     expect(api.calls).toEqual(['update clustermfasecretstores/status /gcp']);
     expect(api.stores.get('/gcp')?.status?.provider).toBe('gcpSecretManager');
-    expect(api.regarding[0]).toMatchObject({ kind: 'ClusterMfaSecretStore', metadata: { name: 'gcp', namespace: 'default' } });
+    expect(api.regarding[0]).toMatchObject({
+      kind: 'ClusterMfaSecretStore',
+      metadata: { name: 'gcp', namespace: 'default' },
+    });
   });
 
   it('a store that is gone: nothing to do, nothing written, no requeue', async () => {

@@ -35,13 +35,21 @@ export class SecretStoreReconciler {
     if (!store) return {};
     const validation = await this.#validate(store, kind);
     const ready: ConditionUpdate = validation.ready
-      ? { type: 'Ready', status: 'True', reason: 'Valid', message: `The operator can read and write secrets through this ${providerName(store)} store.` }
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Valid',
+          message: `The operator can read and write secrets through this ${providerName(store)} store.`,
+        }
       : { type: 'Ready', status: 'False', reason: validation.reason, message: validation.message };
     await this.#writeStatus(store, kind, ready);
     return { requeueAfterMs: this.#d.revalidateMs };
   }
 
-  async #validate(store: MfaSecretStore, kind: StoreKind): Promise<StoreValidation | { ready: false; reason: string; message: string }> {
+  async #validate(
+    store: MfaSecretStore,
+    kind: StoreKind,
+  ): Promise<StoreValidation | { ready: false; reason: string; message: string }> {
     try {
       return await (await this.#d.provider(store, kind)).validate();
     } catch (e: unknown) {
@@ -57,18 +65,43 @@ export class SecretStoreReconciler {
     const news = !previous || previous.status !== ready.status || previous.reason !== ready.reason;
     const generation = store.metadata.generation ?? 0;
     setCondition(conditions, ready, generation, (this.#d.now ?? (() => new Date()))());
-    const status: SecretStoreStatus = { ...before, provider: providerName(store), observedGeneration: generation, conditions };
+    const status: SecretStoreStatus = {
+      ...before,
+      provider: providerName(store),
+      observedGeneration: generation,
+      conditions,
+    };
     if (JSON.stringify(status) === JSON.stringify(before)) return;
     const body = { ...store, status };
     const common = { group: GROUP, version: VERSION, name: store.metadata.name! };
     if (kind === 'MfaSecretStore') {
-      await this.#d.custom.replaceNamespacedCustomObjectStatus({ ...common, plural: MFA_SECRET_STORE.plural, namespace: store.metadata.namespace!, body });
+      await this.#d.custom.replaceNamespacedCustomObjectStatus({
+        ...common,
+        plural: MFA_SECRET_STORE.plural,
+        namespace: store.metadata.namespace!,
+        body,
+      });
     } else {
-      await this.#d.custom.replaceClusterCustomObjectStatus({ ...common, plural: CLUSTER_MFA_SECRET_STORE.plural, body });
+      await this.#d.custom.replaceClusterCustomObjectStatus({
+        ...common,
+        plural: CLUSTER_MFA_SECRET_STORE.plural,
+        body,
+      });
     }
     if (news) {
-      const regarding = { ...store, apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { ...store.metadata, namespace: store.metadata.namespace ?? 'default' } };
-      this.#d.events.record(regarding, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, 'Validate', ready.message);
+      const regarding = {
+        ...store,
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind,
+        metadata: { ...store.metadata, namespace: store.metadata.namespace ?? 'default' },
+      };
+      this.#d.events.record(
+        regarding,
+        ready.status === 'True' ? 'Normal' : 'Warning',
+        ready.reason,
+        'Validate',
+        ready.message,
+      );
     }
   }
 }

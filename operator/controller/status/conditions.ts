@@ -19,8 +19,11 @@ export function setCondition(conditions: Condition[], update: ConditionUpdate, g
     conditions.push({ ...update, observedGeneration: generation, lastTransitionTime: rfc3339(now) });
     return true;
   }
-  const changed = existing.status !== update.status || existing.reason !== update.reason
-    || existing.message !== update.message || existing.observedGeneration !== generation;
+  const changed =
+    existing.status !== update.status ||
+    existing.reason !== update.reason ||
+    existing.message !== update.message ||
+    existing.observedGeneration !== generation;
   if (existing.status !== update.status) existing.lastTransitionTime = rfc3339(now);
   existing.status = update.status;
   existing.reason = update.reason;

@@ -38,11 +38,20 @@ function serviceAccountClient(key: SecretValue<string>): JWT {
   try {
     parsed = JSON.parse(key.reveal()) as ServiceAccountKey;
   } catch {
-    throw new StoreError('AuthFailed', 'The referenced service-account key is not JSON; store the key file exactly as Google Cloud issued it.');
+    throw new StoreError(
+      'AuthFailed',
+      'The referenced service-account key is not JSON; store the key file exactly as Google Cloud issued it.',
+    );
   }
-  if (parsed?.type !== 'service_account' || typeof parsed.client_email !== 'string' || typeof parsed.private_key !== 'string') {
-    throw new StoreError('AuthFailed',
-      'The referenced key is not a service-account key (type service_account with client_email and private_key); create a key for the operator\'s service account.');
+  if (
+    parsed?.type !== 'service_account' ||
+    typeof parsed.client_email !== 'string' ||
+    typeof parsed.private_key !== 'string'
+  ) {
+    throw new StoreError(
+      'AuthFailed',
+      "The referenced key is not a service-account key (type service_account with client_email and private_key); create a key for the operator's service account.",
+    );
   }
   return new JWT({ email: parsed.client_email, key: parsed.private_key, scopes: [CLOUD_PLATFORM_SCOPE] });
 }
@@ -58,15 +67,18 @@ function endpointFor(config: GcpSecretManagerProvider): string | undefined {
  * is checked here, once, so a bad key fails when the store is configured.
  */
 export function secretManagerClientFactory(
-  config: GcpSecretManagerProvider, credentials: GcpCredentials = {}, connection: SecretManagerConnection = {},
+  config: GcpSecretManagerProvider,
+  credentials: GcpCredentials = {},
+  connection: SecretManagerConnection = {},
 ): () => SecretManagerServiceClient {
   const apiEndpoint = connection.apiEndpoint ?? endpointFor(config);
   const authClient = credentials.serviceAccountKey ? serviceAccountClient(credentials.serviceAccountKey) : undefined;
-  return () => new SecretManagerServiceClient({
-    projectId: config.projectID,
-    ...(authClient ? { authClient } : {}),
-    ...(apiEndpoint ? { apiEndpoint } : {}),
-    ...(connection.port ? { port: connection.port } : {}),
-    ...(connection.sslCreds ? { sslCreds: connection.sslCreds } : {}),
-  });
+  return () =>
+    new SecretManagerServiceClient({
+      projectId: config.projectID,
+      ...(authClient ? { authClient } : {}),
+      ...(apiEndpoint ? { apiEndpoint } : {}),
+      ...(connection.port ? { port: connection.port } : {}),
+      ...(connection.sslCreds ? { sslCreds: connection.sslCreds } : {}),
+    });
 }

@@ -17,10 +17,14 @@ const FAST_BACKOFF: BackoffPolicy = { attempts: 4, initialDelayMs: 5, maxDelayMs
 /** A syntactically real service-account key; the insecure test channel never sends a token, so it is never used to sign. */
 function testServiceAccountKey(): SecretValue<string> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return new SecretValue(JSON.stringify({
-    type: 'service_account', project_id: PROJECT, client_email: `mfa-operator@${PROJECT}.iam.gserviceaccount.com`,
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  }));
+  return new SecretValue(
+    JSON.stringify({
+      type: 'service_account',
+      project_id: PROJECT,
+      client_email: `mfa-operator@${PROJECT}.iam.gserviceaccount.com`,
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    }),
+  );
 }
 
 let server: SecretManagerTestServer;
@@ -28,10 +32,15 @@ let serviceAccountKey: SecretValue<string>;
 const stores: GcpSecretStore[] = [];
 
 function storeFor(config: Partial<GcpSecretManagerProvider> = {}): GcpSecretStore {
-  const store = GcpSecretStore.create({ projectID: PROJECT, ...config }, { serviceAccountKey }, {
-    backoff: FAST_BACKOFF, rpcTimeoutMs: 5_000,
-    connection: { apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() },
-  });
+  const store = GcpSecretStore.create(
+    { projectID: PROJECT, ...config },
+    { serviceAccountKey },
+    {
+      backoff: FAST_BACKOFF,
+      rpcTimeoutMs: 5_000,
+      connection: { apiEndpoint: '127.0.0.1', port: server.port, sslCreds: credentials.createInsecure() },
+    },
+  );
   stores.push(store);
   return store;
 }
@@ -70,7 +79,10 @@ describe('gcpSecretManager provider', () => {
 
     const seed = secretOf(ref, 'seed');
     expect(seed?.labels).toMatchObject({ 'managed-by': 'mfa-operator', 'mfa-operator-material': 'seed' });
-    expect(Object.fromEntries(seed?.versionAliases ?? [])).toEqual({ active: Number(first.version), pending: Number(second.version) });
+    expect(Object.fromEntries(seed?.versionAliases ?? [])).toEqual({
+      active: Number(first.version),
+      pending: Number(second.version),
+    });
     expect(secretOf(ref, 'recovery-codes')?.labels).toMatchObject({ 'mfa-operator-material': 'recovery-codes' });
   });
 
@@ -78,7 +90,10 @@ describe('gcpSecretManager provider', () => {
     const kmsKeyName = `projects/${PROJECT}/locations/europe-west1/keyRings/mfa/cryptoKeys/seeds`;
     const automatic = newAccount(NAMESPACE);
     const replicated = newAccount(NAMESPACE);
-    await storeFor({ kmsKeyName: kmsKeyName.replace('europe-west1', 'global') }).writePendingSeed(automatic, randomSeed());
+    await storeFor({ kmsKeyName: kmsKeyName.replace('europe-west1', 'global') }).writePendingSeed(
+      automatic,
+      randomSeed(),
+    );
     await storeFor({ replicationLocations: ['europe-west1'], kmsKeyName }).writePendingSeed(replicated, randomSeed());
 
     expect(secretOf(automatic, 'seed')?.replication).toMatchObject({
@@ -90,22 +105,35 @@ describe('gcpSecretManager provider', () => {
   });
 
   it('refuses a CMEK key outside a replica location before calling the API', async () => {
-    const misplaced = storeFor({ replicationLocations: ['europe-west4'], kmsKeyName: `projects/${PROJECT}/locations/europe-west1/keyRings/r/cryptoKeys/k` });
-    await expect(misplaced.writePendingSeed(newAccount(NAMESPACE), randomSeed())).rejects.toMatchObject({ reason: 'InvalidStoreConfig' });
+    const misplaced = storeFor({
+      replicationLocations: ['europe-west4'],
+      kmsKeyName: `projects/${PROJECT}/locations/europe-west1/keyRings/r/cryptoKeys/k`,
+    });
+    await expect(misplaced.writePendingSeed(newAccount(NAMESPACE), randomSeed())).rejects.toMatchObject({
+      reason: 'InvalidStoreConfig',
+    });
   });
 
   it('stores regional secrets under the location, without replication', async () => {
     const ref = newAccount(NAMESPACE);
     await storeFor({ location: 'europe-west1' }).writePendingSeed(ref, randomSeed());
-    const regional = server.state.secrets().find((secret) => secret.name.includes('/locations/europe-west1/') && secret.name.includes(ref.name));
+    const regional = server.state
+      .secrets()
+      .find((secret) => secret.name.includes('/locations/europe-west1/') && secret.name.includes(ref.name));
     expect(regional?.replication).toBeNull();
   });
 
   it('refuses to touch a secret without the managed-by label', async () => {
     const ref = newAccount(NAMESPACE);
-    server.state.createSecret(`projects/${PROJECT}`, secretIdFor(ref, 'seed'), { replication: { automatic: {} }, labels: { owner: 'someone-else' } });
+    server.state.createSecret(`projects/${PROJECT}`, secretIdFor(ref, 'seed'), {
+      replication: { automatic: {} },
+      labels: { owner: 'someone-else' },
+    });
 
-    await expect(store.writePendingSeed(ref, randomSeed())).rejects.toMatchObject({ reason: 'NotOwned', retryable: false });
+    await expect(store.writePendingSeed(ref, randomSeed())).rejects.toMatchObject({
+      reason: 'NotOwned',
+      retryable: false,
+    });
     await expect(store.readActiveSeed(ref)).rejects.toMatchObject({ reason: 'NotOwned' });
     await expect(store.delete(ref)).rejects.toMatchObject({ reason: 'NotOwned' });
     expect(secretOf(ref, 'seed')).toBeDefined();
@@ -155,7 +183,10 @@ describe('gcpSecretManager provider', () => {
     server.faults.failNext('AddSecretVersion', Infinity, status.DEADLINE_EXCEEDED, { phase: 'after' });
     server.faults.failNext('UpdateSecret', Infinity, status.UNAVAILABLE);
 
-    await expect(store.writePendingSeed(ref, seed)).rejects.toMatchObject({ reason: 'SecretStoreUnavailable', retryable: true });
+    await expect(store.writePendingSeed(ref, seed)).rejects.toMatchObject({
+      reason: 'SecretStoreUnavailable',
+      retryable: true,
+    });
     server.faults.clear();
 
     expect((await store.readPendingSeed(ref))?.seed.secret.reveal()).toBe(seed.secret.reveal());
@@ -173,7 +204,9 @@ describe('gcpSecretManager provider', () => {
     const pending = await store.writePendingSeed(ref, next);
     server.faults.failNext('UpdateSecret', Infinity, status.UNAVAILABLE);
 
-    await expect(store.promotePendingSeed(ref, pending.version)).rejects.toMatchObject({ reason: 'SecretStoreUnavailable' });
+    await expect(store.promotePendingSeed(ref, pending.version)).rejects.toMatchObject({
+      reason: 'SecretStoreUnavailable',
+    });
     server.faults.clear();
 
     expect((await store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(active.secret.reveal());
@@ -230,7 +263,11 @@ describe('gcpSecretManager provider', () => {
   it('reports AuthFailed when application default credentials are absent', async () => {
     const previous = process.env.METADATA_SERVER_DETECTION;
     process.env.METADATA_SERVER_DETECTION = 'none';
-    const adc = GcpSecretStore.create({ projectID: PROJECT }, {}, { backoff: FAST_BACKOFF, connection: { apiEndpoint: '127.0.0.1', port: server.port } });
+    const adc = GcpSecretStore.create(
+      { projectID: PROJECT },
+      {},
+      { backoff: FAST_BACKOFF, connection: { apiEndpoint: '127.0.0.1', port: server.port } },
+    );
     stores.push(adc);
     try {
       expect(await adc.validate()).toMatchObject({ ready: false, reason: 'AuthFailed' });
@@ -240,7 +277,11 @@ describe('gcpSecretManager provider', () => {
   });
 
   it('refuses a service-account key that is not a key JSON', () => {
-    expect(() => GcpSecretStore.create({ projectID: PROJECT }, { serviceAccountKey: new SecretValue('{"type":"authorized_user","refresh_token":"r-123"}') }))
-      .toThrow(expect.objectContaining({ reason: 'AuthFailed', message: expect.not.stringContaining('r-123') }));
+    expect(() =>
+      GcpSecretStore.create(
+        { projectID: PROJECT },
+        { serviceAccountKey: new SecretValue('{"type":"authorized_user","refresh_token":"r-123"}') },
+      ),
+    ).toThrow(expect.objectContaining({ reason: 'AuthFailed', message: expect.not.stringContaining('r-123') }));
   });
 });

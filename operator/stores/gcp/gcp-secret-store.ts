@@ -2,18 +2,32 @@ import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { GcpSecretManagerProvider } from '../../api/v1alpha1/types.generated.ts';
 import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../store-retry.ts';
 import {
-  checkRecoveryCodes, checkSeedMaterial, decodeRecoveryCodes, decodeSeed, encodeRecoveryCodes, encodeSeed,
-  parseSeedParameters, sameSeed, seedParameters, type SeedParameters,
+  checkRecoveryCodes,
+  checkSeedMaterial,
+  decodeRecoveryCodes,
+  decodeSeed,
+  encodeRecoveryCodes,
+  encodeSeed,
+  parseSeedParameters,
+  sameSeed,
+  seedParameters,
+  type SeedParameters,
 } from '../material.ts';
 import {
-  STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type RecoveryCodesMetadata, type SecretStoreProvider,
-  type SeedMetadata, type StoreValidation, type StoredMaterialMetadata, type StoredRecoveryCodes, type StoredSeed,
+  STORE_PROVIDER_API_VERSION,
+  type AccountRef,
+  type RecoveryCodes,
+  type RecoveryCodesMetadata,
+  type SecretStoreProvider,
+  type SeedMetadata,
+  type StoreValidation,
+  type StoredMaterialMetadata,
+  type StoredRecoveryCodes,
+  type StoredSeed,
   type TotpSeedMaterial,
 } from '../provider.ts';
 import { StoreError, isStoreError } from '../store-error.ts';
-import {
-  secretManagerClientFactory, type GcpCredentials, type SecretManagerConnection,
-} from './client.ts';
+import { secretManagerClientFactory, type GcpCredentials, type SecretManagerConnection } from './client.ts';
 import { SecretManagerCalls, type SecretSnapshot, type VersionSnapshot } from './secret-manager-calls.ts';
 import { ownershipProblem, secretIdFor, secretLabelsFor, type MaterialKind } from './secret-ids.ts';
 import { validationFailure } from './validation.ts';
@@ -62,14 +76,21 @@ export class GcpSecretStore implements SecretStoreProvider {
   readonly #calls: SecretManagerCalls;
   readonly #backoff: BackoffPolicy;
 
-  constructor(connect: () => SecretManagerServiceClient, config: GcpSecretManagerProvider, options: GcpSecretStoreOptions = {}) {
+  constructor(
+    connect: () => SecretManagerServiceClient,
+    config: GcpSecretManagerProvider,
+    options: GcpSecretStoreOptions = {},
+  ) {
     this.#calls = new SecretManagerCalls(connect, config, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
   /** Production entry point; `connection` is only for pointing at a local test server. */
-  static create(config: GcpSecretManagerProvider, credentials: GcpCredentials = {},
-    options: GcpSecretStoreOptions & { connection?: SecretManagerConnection } = {}): GcpSecretStore {
+  static create(
+    config: GcpSecretManagerProvider,
+    credentials: GcpCredentials = {},
+    options: GcpSecretStoreOptions & { connection?: SecretManagerConnection } = {},
+  ): GcpSecretStore {
     return new GcpSecretStore(secretManagerClientFactory(config, credentials, options.connection), config, options);
   }
 
@@ -82,7 +103,9 @@ export class GcpSecretStore implements SecretStoreProvider {
         version = await this.#calls.addVersion(state.secret.name, encodeSeed(seed));
       }
       const parameters = seedParameters(seed);
-      const keepActive = state.active ? [aliased(ACTIVE, state.active, state.secret.annotations[versionAnnotation(state.active)])] : [];
+      const keepActive = state.active
+        ? [aliased(ACTIVE, state.active, state.secret.annotations[versionAnnotation(state.active)])]
+        : [];
       await this.#pointAliases(state.secret, [...keepActive, aliased(PENDING, version, JSON.stringify(parameters))]);
       return seedMetadata(version, parameters);
     }, this.#backoff);
@@ -101,8 +124,10 @@ export class GcpSecretStore implements SecretStoreProvider {
         return seedMetadata(active, await this.#parametersOf(state.secret, active));
       }
       const which = expectedVersion === undefined ? 'pending seed' : `pending seed version ${expectedVersion}`;
-      throw new StoreError('NotFound',
-        `There is no ${which} for ${ref.namespace}/${ref.name} in ${this.#seedSecretName(ref)}; write the seed again before confirming it.`);
+      throw new StoreError(
+        'NotFound',
+        `There is no ${which} for ${ref.namespace}/${ref.name} in ${this.#seedSecretName(ref)}; write the seed again before confirming it.`,
+      );
     }, this.#backoff);
   }
 
@@ -136,7 +161,14 @@ export class GcpSecretStore implements SecretStoreProvider {
       if (!found) return undefined;
       const where = `${found.secret.name}/versions/${found.version.number}`;
       const codes = decodeRecoveryCodes(await this.#calls.access(found.secret.name, found.version.number), where);
-      return { codes, metadata: { version: String(found.version.number), count: codes.reveal().length, createdAt: found.version.createdAt } };
+      return {
+        codes,
+        metadata: {
+          version: String(found.version.number),
+          count: codes.reveal().length,
+          createdAt: found.version.createdAt,
+        },
+      };
     }, this.#backoff);
   }
 
@@ -197,7 +229,11 @@ export class GcpSecretStore implements SecretStoreProvider {
     if (created) return created;
     // Another writer created it between our get and create: use theirs if it is ours to use.
     const raced = await this.#ownedSecret(ref, kind);
-    if (!raced) throw new StoreError('SecretStoreConflict', `${this.#calls.secretName(id)} was created and deleted concurrently; the operator will retry.`);
+    if (!raced)
+      throw new StoreError(
+        'SecretStoreConflict',
+        `${this.#calls.secretName(id)} was created and deleted concurrently; the operator will retry.`,
+      );
     return raced;
   }
 
@@ -215,7 +251,10 @@ export class GcpSecretStore implements SecretStoreProvider {
     return { secret, active, pending };
   }
 
-  async #readSeed(ref: AccountRef, pick: (state: SeedState) => VersionSnapshot | undefined): Promise<StoredSeed | undefined> {
+  async #readSeed(
+    ref: AccountRef,
+    pick: (state: SeedState) => VersionSnapshot | undefined,
+  ): Promise<StoredSeed | undefined> {
     return withBackoff(async () => {
       const state = await this.#seedState(ref);
       const version = state && pick(state);
@@ -226,7 +265,10 @@ export class GcpSecretStore implements SecretStoreProvider {
   }
 
   async #seedAt(secret: SecretSnapshot, version: VersionSnapshot): Promise<TotpSeedMaterial> {
-    return decodeSeed(await this.#calls.access(secret.name, version.number), `${secret.name}/versions/${version.number}`);
+    return decodeSeed(
+      await this.#calls.access(secret.name, version.number),
+      `${secret.name}/versions/${version.number}`,
+    );
   }
 
   /** Parameters from the version's annotation, or from its payload when the annotation write was lost. */
@@ -247,17 +289,22 @@ export class GcpSecretStore implements SecretStoreProvider {
    * differs. Annotations of versions no longer aliased are dropped, other annotations are kept.
    */
   async #pointAliases(secret: SecretSnapshot, live: readonly AliasedVersion[]): Promise<void> {
-    const annotations = Object.fromEntries(Object.entries(secret.annotations).filter(([key]) => !key.startsWith('version-')));
+    const annotations = Object.fromEntries(
+      Object.entries(secret.annotations).filter(([key]) => !key.startsWith('version-')),
+    );
     for (const { version, annotation } of live) {
       if (annotation !== undefined) annotations[versionAnnotation(version)] = annotation;
     }
     const aliases = new Map(live.map(({ alias, version }) => [alias, version.number]));
-    const unchanged = JSON.stringify([...aliases].sort()) === JSON.stringify([...secret.aliases].sort()) &&
+    const unchanged =
+      JSON.stringify([...aliases].sort()) === JSON.stringify([...secret.aliases].sort()) &&
       JSON.stringify(Object.entries(annotations).sort()) === JSON.stringify(Object.entries(secret.annotations).sort());
     if (!unchanged) await this.#calls.updateSecret(secret, { aliases, annotations });
   }
 
-  async #currentRecoveryCodes(ref: AccountRef): Promise<{ secret: SecretSnapshot; version: VersionSnapshot } | undefined> {
+  async #currentRecoveryCodes(
+    ref: AccountRef,
+  ): Promise<{ secret: SecretSnapshot; version: VersionSnapshot } | undefined> {
     const secret = await this.#ownedSecret(ref, 'recovery-codes');
     if (!secret) return undefined;
     const version = (await this.#calls.listVersions(secret.name)).find((candidate) => candidate.enabled);
@@ -265,7 +312,8 @@ export class GcpSecretStore implements SecretStoreProvider {
   }
 
   async #recoveryCodesMetadata(secret: SecretSnapshot, version: VersionSnapshot): Promise<RecoveryCodesMetadata> {
-    const count = annotatedCount(secret.annotations[versionAnnotation(version)]) ??
+    const count =
+      annotatedCount(secret.annotations[versionAnnotation(version)]) ??
       decodeRecoveryCodes(await this.#calls.access(secret.name, version.number), secret.name).reveal().length;
     return { version: String(version.number), count, createdAt: version.createdAt };
   }
@@ -287,8 +335,10 @@ function annotatedCount(annotation: string | undefined): number | undefined {
 function assertOwned(secret: SecretSnapshot, ref: AccountRef, kind: MaterialKind): void {
   const problem = ownershipProblem(secret.labels, ref, kind);
   if (problem) {
-    throw new StoreError('NotOwned',
+    throw new StoreError(
+      'NotOwned',
       `GCP secret ${secret.name} exists but ${problem}, so mfa-operator will not touch it; ` +
-      'delete or rename that secret, or point this account at another store.');
+        'delete or rename that secret, or point this account at another store.',
+    );
   }
 }

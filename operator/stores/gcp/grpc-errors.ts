@@ -17,10 +17,12 @@ const ADVICE: Record<StoreErrorReason, string> = {
   SecretStoreUnavailable: 'the operator will retry with backoff',
   SecretStoreConflict: 'another writer changed the secret; the operator will retry',
   AuthFailed: 'check the service-account key Secret or the Workload Identity binding of the operator',
-  PermissionDenied: 'grant the operator\'s identity the Secret Manager permissions listed in the store documentation',
+  PermissionDenied: "grant the operator's identity the Secret Manager permissions listed in the store documentation",
   NotFound: 'check the project ID and that the secret or version was not deleted or disabled by hand',
-  InvalidStoreConfig: 'check the store\'s location, replication and KMS key settings',
-  NotOwned: '', InvalidMaterial: '', CorruptMaterial: '',
+  InvalidStoreConfig: "check the store's location, replication and KMS key settings",
+  NotOwned: '',
+  InvalidMaterial: '',
+  CorruptMaterial: '',
 };
 
 export function grpcCode(e: unknown): number | undefined {
@@ -41,7 +43,12 @@ export function toStoreError(e: unknown, doing: string): unknown {
   if (isStoreError(e)) return e;
   const code = grpcCode(e);
   // Codes not listed (INTERNAL, UNKNOWN, ...) are treated as transient server trouble.
-  const reason = code === undefined ? (isCredentialsError(e) ? 'AuthFailed' : undefined) : REASONS.get(code) ?? 'SecretStoreUnavailable';
+  const reason =
+    code === undefined
+      ? isCredentialsError(e)
+        ? 'AuthFailed'
+        : undefined
+      : (REASONS.get(code) ?? 'SecretStoreUnavailable');
   if (!reason) return e;
   const codeName = code === undefined ? 'no credentials' : status[code];
   return new StoreError(reason, `GCP Secret Manager refused ${doing} (${codeName}): ${ADVICE[reason]}.`);

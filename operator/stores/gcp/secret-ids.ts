@@ -49,7 +49,11 @@ export function secretLabelsFor(ref: AccountRef, kind: MaterialKind): Record<str
 }
 
 /** Why the operator must not touch a secret with this id, or undefined when it may. */
-export function ownershipProblem(labels: Record<string, string> | null | undefined, ref: AccountRef, kind: MaterialKind): string | undefined {
+export function ownershipProblem(
+  labels: Record<string, string> | null | undefined,
+  ref: AccountRef,
+  kind: MaterialKind,
+): string | undefined {
   const expected = secretLabelsFor(ref, kind);
   if (labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return `it has no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label`;
   for (const key of [NAMESPACE_LABEL, NAME_LABEL, MATERIAL_LABEL]) {

@@ -38,8 +38,11 @@ export interface SecretChange {
 function snapshot(secret: Secret): SecretSnapshot {
   const aliases = new Map(Object.entries(secret.versionAliases ?? {}).map(([alias, n]) => [alias, Number(String(n))]));
   return {
-    name: secret.name ?? '', etag: secret.etag ?? '', labels: { ...secret.labels },
-    annotations: { ...secret.annotations }, aliases,
+    name: secret.name ?? '',
+    etag: secret.etag ?? '',
+    labels: { ...secret.labels },
+    annotations: { ...secret.annotations },
+    aliases,
   };
 }
 
@@ -50,7 +53,11 @@ function timestamp(value: Version['createTime']): string {
 
 function versionSnapshot(version: Version): VersionSnapshot {
   const number = Number((version.name ?? '').split('/').at(-1));
-  return { number, enabled: version.state === 'ENABLED' || version.state === 1, createdAt: timestamp(version.createTime) };
+  return {
+    number,
+    enabled: version.state === 'ENABLED' || version.state === 1,
+    createdAt: timestamp(version.createTime),
+  };
 }
 
 /**
@@ -110,7 +117,11 @@ export class SecretManagerCalls {
   }
 
   /** Creates the secret; undefined when another writer created it first. */
-  async createSecret(id: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<SecretSnapshot | undefined> {
+  async createSecret(
+    id: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<SecretSnapshot | undefined> {
     const secret: Secret = { labels, annotations, ...this.#placement() };
     const client = await this.#ready();
     try {
@@ -130,22 +141,32 @@ export class SecretManagerCalls {
     if (locations.length === 0) return { replication: { automatic: kms ? { customerManagedEncryption: kms } : {} } };
     const keyLocation = this.#config.kmsKeyName?.split('/')[3];
     if (kms && locations.some((location) => location !== keyLocation)) {
-      throw new StoreError('InvalidStoreConfig',
+      throw new StoreError(
+        'InvalidStoreConfig',
         `kmsKeyName is in ${keyLocation}, but a customer-managed key must be in each replica's location; ` +
-        'use replicationLocations with that one location, or automatic replication with a global key.');
+          'use replicationLocations with that one location, or automatic replication with a global key.',
+      );
     }
-    return { replication: { userManaged: { replicas: locations.map((location) => ({ location, customerManagedEncryption: kms })) } } };
+    return {
+      replication: {
+        userManaged: { replicas: locations.map((location) => ({ location, customerManagedEncryption: kms })) },
+      },
+    };
   }
 
   async updateSecret(current: SecretSnapshot, change: SecretChange): Promise<SecretSnapshot> {
     const secret: Secret = {
-      name: current.name, etag: current.etag, annotations: change.annotations,
+      name: current.name,
+      etag: current.etag,
+      annotations: change.annotations,
       versionAliases: Object.fromEntries(change.aliases),
     };
     const client = await this.#ready();
     try {
       const [updated] = await client.updateSecret(
-        { secret, updateMask: { paths: ['version_aliases', 'annotations'] } }, this.#options);
+        { secret, updateMask: { paths: ['version_aliases', 'annotations'] } },
+        this.#options,
+      );
       return snapshot(updated);
     } catch (e: unknown) {
       throw toStoreError(e, `updating the version aliases of ${current.name}`);
@@ -177,7 +198,9 @@ export class SecretManagerCalls {
     const client = await this.#ready();
     try {
       const [version] = await client.addSecretVersion(
-        { parent: name, payload: { data, dataCrc32c: crc32c(data) } }, this.#options);
+        { parent: name, payload: { data, dataCrc32c: crc32c(data) } },
+        this.#options,
+      );
       return versionSnapshot(version);
     } catch (e: unknown) {
       throw toStoreError(e, `adding a version to ${name}`);
@@ -195,7 +218,10 @@ export class SecretManagerCalls {
     }
     const data = Buffer.from(payload?.data ?? new Uint8Array());
     if (payload?.dataCrc32c != null && Number(String(payload.dataCrc32c)) !== crc32c(data)) {
-      throw new StoreError('SecretStoreUnavailable', `${versionName} arrived damaged (checksum mismatch); the operator will retry.`);
+      throw new StoreError(
+        'SecretStoreUnavailable',
+        `${versionName} arrived damaged (checksum mismatch); the operator will retry.`,
+      );
     }
     return data;
   }
@@ -206,7 +232,8 @@ export class SecretManagerCalls {
     try {
       await client.listSecrets(
         { parent: this.parent, pageSize: 1, filter: `labels.${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` },
-        { ...this.#options, autoPaginate: false });
+        { ...this.#options, autoPaginate: false },
+      );
     } catch (e: unknown) {
       throw toStoreError(e, `listing secrets in ${this.parent}`);
     }

@@ -7,7 +7,9 @@ import { toStoreError } from './api-errors.ts';
 export const REQUIRED_SECRET_VERBS = ['get', 'create', 'update', 'delete'] as const;
 
 const VALIDATION_REASONS: Partial<Record<StoreErrorReason, StoreValidationReason>> = {
-  AuthFailed: 'AuthFailed', PermissionDenied: 'PermissionDenied', NotFound: 'NotFound',
+  AuthFailed: 'AuthFailed',
+  PermissionDenied: 'PermissionDenied',
+  NotFound: 'NotFound',
 };
 
 /**
@@ -32,7 +34,8 @@ export class AccessReview {
       }
       if (denied.length === 0) return { ready: true };
       return {
-        ready: false, reason: 'PermissionDenied',
+        ready: false,
+        reason: 'PermissionDenied',
         message: `The operator may not ${denied.join(', ')} Secrets in ${scope}; grant ${REQUIRED_SECRET_VERBS.join(', ')} on secrets there.`,
       };
     } catch (e: unknown) {
@@ -45,7 +48,8 @@ export class AccessReview {
   async #allowed(verb: string): Promise<boolean> {
     const review = await this.#api.createSelfSubjectAccessReview({
       body: {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
         spec: { resourceAttributes: { namespace: this.#namespace ?? '', verb, resource: 'secrets' } },
       },
     });

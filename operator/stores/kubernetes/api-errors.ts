@@ -8,8 +8,11 @@ export function statusCode(e: unknown): number | undefined {
 /** fetch (undici) reports refused, reset and timed-out connections as TypeError('fetch failed'). */
 function isNetworkError(e: unknown): boolean {
   const code = (e as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return (e instanceof TypeError && e.message === 'fetch failed') ||
-    (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR_.*)$/.test(code));
+  return (
+    (e instanceof TypeError && e.message === 'fetch failed') ||
+    (typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR_.*)$/.test(code))
+  );
 }
 
 function reasonFor(code: number): StoreErrorReason {
@@ -22,7 +25,7 @@ function reasonFor(code: number): StoreErrorReason {
 }
 
 const ADVICE: Partial<Record<StoreErrorReason, string>> = {
-  AuthFailed: 'check the operator\'s service account token or kubeconfig',
+  AuthFailed: "check the operator's service account token or kubeconfig",
   PermissionDenied: 'grant the operator get, create, update and delete on secrets in that namespace',
   NotFound: 'check that the namespace exists',
   SecretStoreConflict: 'another writer changed the Secret; the operator will retry',

@@ -31,10 +31,12 @@ async function userConfig(name: string): Promise<KubeConfig> {
 async function grant(user: string, verbs: readonly string[]): Promise<void> {
   const rbac = controlPlane.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   await rbac.createNamespacedRole({
-    namespace, body: { metadata: { name: user }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...verbs] }] },
+    namespace,
+    body: { metadata: { name: user }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: [...verbs] }] },
   });
   await rbac.createNamespacedRoleBinding({
-    namespace, body: {
+    namespace,
+    body: {
       metadata: { name: user },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
@@ -56,7 +58,10 @@ afterAll(async () => {
   await controlPlane?.stop();
 });
 
-describeStoreContract('kubernetes (as a user with only the documented Role)', () => ({ provider: restricted, namespace }));
+describeStoreContract('kubernetes (as a user with only the documented Role)', () => ({
+  provider: restricted,
+  namespace,
+}));
 
 function readSecret(ref: AccountRef, kind: 'seed' | 'recovery-codes'): Promise<V1Secret> {
   return admin.readNamespacedSecret({ name: secretNameFor(ref, kind), namespace });
@@ -76,11 +81,18 @@ async function auditedWrites(secretName: string): Promise<number> {
   const marker = `audit-marker-${randomBytes(4).toString('hex')}`;
   await admin.readNamespacedSecret({ name: marker, namespace }).catch(() => undefined);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const events = (await readFile(controlPlane.auditLogPath ?? '', 'utf8')).split('\n').filter(Boolean)
+    const events = (await readFile(controlPlane.auditLogPath ?? '', 'utf8'))
+      .split('\n')
+      .filter(Boolean)
       .map((line) => JSON.parse(line) as AuditEvent);
     if (events.some((event) => event.objectRef?.name === marker)) {
-      return events.filter((event) => event.objectRef?.resource === 'secrets' && event.objectRef.namespace === namespace &&
-        event.objectRef.name === secretName && ['create', 'update', 'patch', 'delete'].includes(event.verb)).length;
+      return events.filter(
+        (event) =>
+          event.objectRef?.resource === 'secrets' &&
+          event.objectRef.namespace === namespace &&
+          event.objectRef.name === secretName &&
+          ['create', 'update', 'patch', 'delete'].includes(event.verb),
+      ).length;
     }
     await sleep(100);
   }
@@ -101,11 +113,16 @@ describe('kubernetes provider', () => {
 
     expect(seed.metadata?.name).toBe(`${ref.name}-mfa-seed`);
     expect(seed.metadata?.labels).toMatchObject({
-      'app.kubernetes.io/managed-by': 'mfa-operator', 'mfa-operator.io/account': ref.name, 'mfa-operator.io/material': 'seed',
+      'app.kubernetes.io/managed-by': 'mfa-operator',
+      'mfa-operator.io/account': ref.name,
+      'mfa-operator.io/material': 'seed',
     });
     expect(Object.keys(seed.data ?? {}).sort()).toEqual(['active', 'pending']);
     expect(Buffer.from(seed.data?.active ?? '', 'base64').toString()).toBe(active.secret.reveal());
-    expect(JSON.parse(seed.metadata?.annotations?.['mfa-operator.io/active-seed'] ?? '{}')).toMatchObject({ algorithm: 'SHA1', version: '1' });
+    expect(JSON.parse(seed.metadata?.annotations?.['mfa-operator.io/active-seed'] ?? '{}')).toMatchObject({
+      algorithm: 'SHA1',
+      version: '1',
+    });
     expect(JSON.stringify(seed.metadata)).not.toContain(active.secret.reveal());
     expect(codes.metadata?.name).toBe(`${ref.name}-mfa-recovery-codes`);
     expect(Object.keys(codes.data ?? {})).toEqual(['codes']);
@@ -114,10 +131,14 @@ describe('kubernetes provider', () => {
   it('refuses to touch an existing Secret without the managed-by label', async () => {
     const ref = newAccount(namespace);
     const foreign = await admin.createNamespacedSecret({
-      namespace, body: { metadata: { name: secretNameFor(ref, 'seed') }, stringData: { pending: 'theirs' } },
+      namespace,
+      body: { metadata: { name: secretNameFor(ref, 'seed') }, stringData: { pending: 'theirs' } },
     });
 
-    await expect(restricted.writePendingSeed(ref, randomSeed())).rejects.toMatchObject({ reason: 'NotOwned', retryable: false });
+    await expect(restricted.writePendingSeed(ref, randomSeed())).rejects.toMatchObject({
+      reason: 'NotOwned',
+      retryable: false,
+    });
     await expect(restricted.readPendingSeed(ref)).rejects.toMatchObject({ reason: 'NotOwned' });
     await expect(restricted.delete(ref)).rejects.toMatchObject({ reason: 'NotOwned' });
     expect((await readSecret(ref, 'seed')).metadata?.resourceVersion).toBe(foreign.metadata?.resourceVersion);
@@ -126,7 +147,8 @@ describe('kubernetes provider', () => {
   it('refuses a managed Secret that belongs to another account', async () => {
     const ref = newAccount(namespace);
     await admin.createNamespacedSecret({
-      namespace, body: {
+      namespace,
+      body: {
         metadata: {
           name: secretNameFor(ref, 'seed'),
           labels: { 'app.kubernetes.io/managed-by': 'mfa-operator', 'mfa-operator.io/material': 'seed' },
@@ -146,24 +168,32 @@ describe('kubernetes provider', () => {
     await restricted.writeRecoveryCodes(ref, codes);
     const seedVersion = (await readSecret(ref, 'seed')).metadata?.resourceVersion;
     const codesVersion = (await readSecret(ref, 'recovery-codes')).metadata?.resourceVersion;
-    const writesBefore = await auditedWrites(secretNameFor(ref, 'seed')) + await auditedWrites(secretNameFor(ref, 'recovery-codes'));
+    const writesBefore =
+      (await auditedWrites(secretNameFor(ref, 'seed'))) + (await auditedWrites(secretNameFor(ref, 'recovery-codes')));
 
     await restricted.writePendingSeed(ref, seed);
     await restricted.writeRecoveryCodes(ref, codes);
 
     expect((await readSecret(ref, 'seed')).metadata?.resourceVersion).toBe(seedVersion);
     expect((await readSecret(ref, 'recovery-codes')).metadata?.resourceVersion).toBe(codesVersion);
-    expect(await auditedWrites(secretNameFor(ref, 'seed')) + await auditedWrites(secretNameFor(ref, 'recovery-codes'))).toBe(writesBefore);
+    expect(
+      (await auditedWrites(secretNameFor(ref, 'seed'))) + (await auditedWrites(secretNameFor(ref, 'recovery-codes'))),
+    ).toBe(writesBefore);
     await restricted.writePendingSeed(ref, randomSeed());
     expect((await readSecret(ref, 'seed')).metadata?.resourceVersion).not.toBe(seedVersion);
   });
 
   it('loses no write when writers race: conflicts are retried on fresh state', async () => {
     const ref = newAccount(namespace);
-    const writers = Array.from({ length: 4 }, () => new KubernetesSecretStore(restrictedConfig, { backoff: FAST_BACKOFF }));
+    const writers = Array.from(
+      { length: 4 },
+      () => new KubernetesSecretStore(restrictedConfig, { backoff: FAST_BACKOFF }),
+    );
     const seeds = writers.map(() => randomSeed());
 
-    const written = await Promise.all(writers.map((writer, i) => writer.writePendingSeed(ref, seeds[i] ?? randomSeed())));
+    const written = await Promise.all(
+      writers.map((writer, i) => writer.writePendingSeed(ref, seeds[i] ?? randomSeed())),
+    );
 
     const versions = written.map((metadata) => Number(metadata.version)).sort((a, b) => a - b);
     expect(versions).toEqual([1, 2, 3, 4]);
@@ -176,7 +206,12 @@ describe('kubernetes provider', () => {
     const ref = newAccount(namespace);
     await owned.writePendingSeed(ref, randomSeed());
     expect((await readSecret(ref, 'seed')).metadata?.ownerReferences).toEqual([
-      expect.objectContaining({ apiVersion: 'mfa-operator.io/v1alpha1', kind: 'ManagedAccountMfa', name: ref.name, uid: ref.uid }),
+      expect.objectContaining({
+        apiVersion: 'mfa-operator.io/v1alpha1',
+        kind: 'ManagedAccountMfa',
+        name: ref.name,
+        uid: ref.uid,
+      }),
     ]);
 
     await restricted.writePendingSeed(ref, randomSeed());
@@ -198,13 +233,19 @@ describe('kubernetes provider', () => {
 
   it('reports PermissionDenied, naming the missing verbs, for a user without the Role', async () => {
     await grant('read-only', ['get']);
-    const readOnly = new KubernetesSecretStore(await userConfig('read-only'), { validationNamespace: namespace, backoff: FAST_BACKOFF });
+    const readOnly = new KubernetesSecretStore(await userConfig('read-only'), {
+      validationNamespace: namespace,
+      backoff: FAST_BACKOFF,
+    });
 
     const validation = await readOnly.validate();
 
     expect(validation).toMatchObject({ ready: false, reason: 'PermissionDenied' });
     expect(validation.ready === false && validation.message).toMatch(/may not create, update, delete Secrets/);
-    await expect(readOnly.writePendingSeed(newAccount(namespace), randomSeed())).rejects.toMatchObject({ reason: 'PermissionDenied', retryable: false });
+    await expect(readOnly.writePendingSeed(newAccount(namespace), randomSeed())).rejects.toMatchObject({
+      reason: 'PermissionDenied',
+      retryable: false,
+    });
   });
 
   it('reports an unreachable API server as Unreachable and retryable', async () => {
@@ -212,11 +253,15 @@ describe('kubernetes provider', () => {
     offline.loadFromOptions({
       clusters: [{ name: 'offline', server: `https://127.0.0.1:${await freeLoopbackPort()}`, skipTLSVerify: true }],
       users: [{ name: 'offline', token: 'unused' }],
-      contexts: [{ name: 'offline', cluster: 'offline', user: 'offline' }], currentContext: 'offline',
+      contexts: [{ name: 'offline', cluster: 'offline', user: 'offline' }],
+      currentContext: 'offline',
     });
     const store = new KubernetesSecretStore(offline, { backoff: { ...FAST_BACKOFF, attempts: 2 } });
 
     expect(await store.validate()).toMatchObject({ ready: false, reason: 'Unreachable' });
-    await expect(store.readActiveSeed(newAccount(namespace))).rejects.toMatchObject({ reason: 'SecretStoreUnavailable', retryable: true });
+    await expect(store.readActiveSeed(newAccount(namespace))).rejects.toMatchObject({
+      reason: 'SecretStoreUnavailable',
+      retryable: true,
+    });
   });
 });

@@ -1,17 +1,41 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { DEFAULT_BACKOFF, withBackoff, type BackoffPolicy } from '../store-retry.ts';
-import { checkRecoveryCodes, checkSeedMaterial, decodeRecoveryCodes, encodeRecoveryCodes, seedParameters } from '../material.ts';
 import {
-  STORE_PROVIDER_API_VERSION, type AccountRef, type RecoveryCodes, type RecoveryCodesMetadata, type SecretStoreProvider,
-  type SeedMetadata, type StoreValidation, type StoredMaterialMetadata, type StoredRecoveryCodes, type StoredSeed,
+  checkRecoveryCodes,
+  checkSeedMaterial,
+  decodeRecoveryCodes,
+  encodeRecoveryCodes,
+  seedParameters,
+} from '../material.ts';
+import {
+  STORE_PROVIDER_API_VERSION,
+  type AccountRef,
+  type RecoveryCodes,
+  type RecoveryCodesMetadata,
+  type SecretStoreProvider,
+  type SeedMetadata,
+  type StoreValidation,
+  type StoredMaterialMetadata,
+  type StoredRecoveryCodes,
+  type StoredSeed,
   type TotpSeedMaterial,
 } from '../provider.ts';
 import { StoreError } from '../store-error.ts';
 import { AccessReview } from './access-review.ts';
 import { statusCode, toStoreError } from './api-errors.ts';
 import {
-  CODES_KEY, codesChange, codesMetadata, desiredSecret, differs, mergeChanges, nextVersion, sameSlotSeed, slotChange, slotMetadata,
-  slotSeed, type SecretChange,
+  CODES_KEY,
+  codesChange,
+  codesMetadata,
+  desiredSecret,
+  differs,
+  mergeChanges,
+  nextVersion,
+  sameSlotSeed,
+  slotChange,
+  slotMetadata,
+  slotSeed,
+  type SecretChange,
 } from './secret-layout.ts';
 import { ownershipProblem, secretNameFor, type MaterialKind } from './secret-names.ts';
 
@@ -55,7 +79,11 @@ export class KubernetesSecretStore implements SecretStoreProvider {
         await this.#write(ref, 'seed', existing, NO_CHANGE);
         return pending.metadata;
       }
-      const metadata: SeedMetadata = { version: nextVersion(existing), ...seedParameters(seed), createdAt: new Date().toISOString() };
+      const metadata: SeedMetadata = {
+        version: nextVersion(existing),
+        ...seedParameters(seed),
+        createdAt: new Date().toISOString(),
+      };
       await this.#write(ref, 'seed', existing, slotChange('pending', seed, metadata));
       return metadata;
     }, this.#backoff);
@@ -66,15 +94,20 @@ export class KubernetesSecretStore implements SecretStoreProvider {
       const existing = await this.#read(ref, 'seed');
       const pending = slotSeed(existing, 'pending');
       if (pending && (expectedVersion === undefined || pending.metadata.version === expectedVersion)) {
-        const promotion = mergeChanges(slotChange('active', pending.seed, pending.metadata), slotChange('pending', undefined));
+        const promotion = mergeChanges(
+          slotChange('active', pending.seed, pending.metadata),
+          slotChange('pending', undefined),
+        );
         await this.#write(ref, 'seed', existing, promotion);
         return pending.metadata;
       }
       const active = slotMetadata(existing, 'active');
       if (active && expectedVersion !== undefined && active.version === expectedVersion) return active;
       const which = expectedVersion === undefined ? 'pending seed' : `pending seed version ${expectedVersion}`;
-      throw new StoreError('NotFound',
-        `There is no ${which} in Secret ${ref.namespace}/${secretNameFor(ref, 'seed')}; write the seed again before confirming it.`);
+      throw new StoreError(
+        'NotFound',
+        `There is no ${which} in Secret ${ref.namespace}/${secretNameFor(ref, 'seed')}; write the seed again before confirming it.`,
+      );
     }, this.#backoff);
   }
 
@@ -96,7 +129,11 @@ export class KubernetesSecretStore implements SecretStoreProvider {
         await this.#write(ref, 'recovery-codes', existing, NO_CHANGE);
         return current;
       }
-      const metadata = { version: nextVersion(existing), count: codes.reveal().length, createdAt: new Date().toISOString() };
+      const metadata = {
+        version: nextVersion(existing),
+        count: codes.reveal().length,
+        createdAt: new Date().toISOString(),
+      };
       await this.#write(ref, 'recovery-codes', existing, codesChange(encoded, metadata));
       return metadata;
     }, this.#backoff);
@@ -155,15 +192,22 @@ export class KubernetesSecretStore implements SecretStoreProvider {
     }
     const problem = ownershipProblem(secret.metadata, ref, kind);
     if (problem) {
-      throw new StoreError('NotOwned',
+      throw new StoreError(
+        'NotOwned',
         `Secret ${ref.namespace}/${name} exists but ${problem}, so mfa-operator will not touch it; ` +
-        'delete or rename that Secret, or rename the ManagedAccountMfa.');
+          'delete or rename that Secret, or rename the ManagedAccountMfa.',
+      );
     }
     return secret;
   }
 
   /** Creates or replaces (with the read resourceVersion) only when the desired Secret differs. */
-  async #write(ref: AccountRef, kind: MaterialKind, existing: V1Secret | undefined, change: SecretChange): Promise<void> {
+  async #write(
+    ref: AccountRef,
+    kind: MaterialKind,
+    existing: V1Secret | undefined,
+    change: SecretChange,
+  ): Promise<void> {
     const body = desiredSecret(existing, ref, kind, change, this.#owned);
     const name = secretNameFor(ref, kind);
     if (existing && !differs(existing, body)) return;

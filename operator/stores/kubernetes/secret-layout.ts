@@ -4,7 +4,14 @@ import { SecretValue } from '../../../core/secrets/secret-value.ts';
 import { parseSeedParameters, seedFrom, seedParameters, type SeedParameters } from '../material.ts';
 import type { AccountRef, RecoveryCodesMetadata, SeedMetadata, StoredSeed, TotpSeedMaterial } from '../provider.ts';
 import { StoreError } from '../store-error.ts';
-import { ACCOUNT_ANNOTATION, ACCOUNT_UID_ANNOTATION, labelsFor, ownerReferencesFor, secretNameFor, type MaterialKind } from './secret-names.ts';
+import {
+  ACCOUNT_ANNOTATION,
+  ACCOUNT_UID_ANNOTATION,
+  labelsFor,
+  ownerReferencesFor,
+  secretNameFor,
+  type MaterialKind,
+} from './secret-names.ts';
 import type { SeedSlot } from '../seed-slots.ts';
 
 /**
@@ -13,7 +20,10 @@ import type { SeedSlot } from '../seed-slots.ts';
  * recovery-codes Secret has one `codes` key (one code per line).
  */
 export const CODES_KEY = 'codes';
-const SLOT_ANNOTATIONS: Record<SeedSlot, string> = { active: 'mfa-operator.io/active-seed', pending: 'mfa-operator.io/pending-seed' };
+const SLOT_ANNOTATIONS: Record<SeedSlot, string> = {
+  active: 'mfa-operator.io/active-seed',
+  pending: 'mfa-operator.io/pending-seed',
+};
 export const CODES_ANNOTATION = 'mfa-operator.io/recovery-codes';
 /** The last version number handed out in this Secret; versions only grow. */
 const LAST_VERSION_ANNOTATION = 'mfa-operator.io/last-version';
@@ -34,7 +44,10 @@ export function slotMetadata(secret: V1Secret | undefined, slot: SeedSlot): Seed
   const parameters = parseSeedParameters(annotation, context);
   const { version, createdAt } = JSON.parse(annotation) as Partial<SlotAnnotation>;
   if (typeof version !== 'string' || typeof createdAt !== 'string') {
-    throw new StoreError('CorruptMaterial', `${context} has no version or creation time; restore it from a backup or re-enrol the account.`);
+    throw new StoreError(
+      'CorruptMaterial',
+      `${context} has no version or creation time; restore it from a backup or re-enrol the account.`,
+    );
   }
   return { version, createdAt, ...parameters };
 }
@@ -48,8 +61,11 @@ export function slotSeed(secret: V1Secret | undefined, slot: SeedSlot): StoredSe
 }
 
 export function sameSlotSeed(stored: StoredSeed | undefined, seed: TotpSeedMaterial): boolean {
-  return stored !== undefined && stored.seed.secret.reveal() === seed.secret.reveal() &&
-    isDeepStrictEqual(seedParameters(stored.seed), seedParameters(seed));
+  return (
+    stored !== undefined &&
+    stored.seed.secret.reveal() === seed.secret.reveal() &&
+    isDeepStrictEqual(seedParameters(stored.seed), seedParameters(seed))
+  );
 }
 
 export function nextVersion(secret: V1Secret | undefined): string {
@@ -65,7 +81,11 @@ export interface SecretChange {
 
 export function slotChange(slot: SeedSlot, seed: TotpSeedMaterial | undefined, metadata?: SeedMetadata): SecretChange {
   if (!seed || !metadata) return { data: { [slot]: undefined }, annotations: { [SLOT_ANNOTATIONS[slot]]: undefined } };
-  const annotation: SlotAnnotation = { ...seedParameters(seed), version: metadata.version, createdAt: metadata.createdAt };
+  const annotation: SlotAnnotation = {
+    ...seedParameters(seed),
+    version: metadata.version,
+    createdAt: metadata.createdAt,
+  };
   return {
     data: { [slot]: Buffer.from(seed.secret.reveal(), 'utf8').toString('base64') },
     annotations: { [SLOT_ANNOTATIONS[slot]]: JSON.stringify(annotation), [LAST_VERSION_ANNOTATION]: metadata.version },
@@ -83,8 +103,10 @@ export function codesMetadata(secret: V1Secret | undefined): RecoveryCodesMetada
   }
   const { version, count, createdAt } = parsed;
   if (typeof version !== 'string' || typeof count !== 'number' || typeof createdAt !== 'string') {
-    throw new StoreError('CorruptMaterial',
-      `Annotation ${CODES_ANNOTATION} of ${where(secret)} cannot be read back; restore it from a backup or store the codes again.`);
+    throw new StoreError(
+      'CorruptMaterial',
+      `Annotation ${CODES_ANNOTATION} of ${where(secret)} cannot be read back; restore it from a backup or store the codes again.`,
+    );
   }
   return { version, count, createdAt };
 }
@@ -103,7 +125,10 @@ export function mergeChanges(...changes: SecretChange[]): SecretChange {
   };
 }
 
-function applied(current: Record<string, string> | undefined, change: Record<string, string | undefined>): Record<string, string> {
+function applied(
+  current: Record<string, string> | undefined,
+  change: Record<string, string | undefined>,
+): Record<string, string> {
   const result = { ...current };
   for (const [key, value] of Object.entries(change)) {
     if (value === undefined) delete result[key];
@@ -113,17 +138,29 @@ function applied(current: Record<string, string> | undefined, change: Record<str
 }
 
 /** The Secret as it should be after `change`, keeping the existing object's other fields and resourceVersion. */
-export function desiredSecret(existing: V1Secret | undefined, ref: AccountRef, kind: MaterialKind, change: SecretChange, owned: boolean): V1Secret {
+export function desiredSecret(
+  existing: V1Secret | undefined,
+  ref: AccountRef,
+  kind: MaterialKind,
+  change: SecretChange,
+  owned: boolean,
+): V1Secret {
   const metadata = existing?.metadata ?? {};
   return {
     ...existing,
-    apiVersion: 'v1', kind: 'Secret', type: existing?.type ?? 'Opaque',
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: existing?.type ?? 'Opaque',
     metadata: {
       ...metadata,
       name: secretNameFor(ref, kind),
       namespace: ref.namespace,
       labels: { ...metadata.labels, ...labelsFor(ref, kind) },
-      annotations: applied(metadata.annotations, { ...change.annotations, [ACCOUNT_ANNOTATION]: ref.name, [ACCOUNT_UID_ANNOTATION]: ref.uid }),
+      annotations: applied(metadata.annotations, {
+        ...change.annotations,
+        [ACCOUNT_ANNOTATION]: ref.name,
+        [ACCOUNT_UID_ANNOTATION]: ref.uid,
+      }),
       ownerReferences: ownerReferencesFor(metadata.ownerReferences, ref, owned),
     },
     data: applied(existing?.data, change.data),
@@ -132,14 +169,21 @@ export function desiredSecret(existing: V1Secret | undefined, ref: AccountRef, k
 
 /** JSON with object keys sorted, so objects from the API (class instances) compare with literals by content. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => (inner && typeof inner === 'object' && !Array.isArray(inner)
-    ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
-    : inner));
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
 }
 
 /** Whether writing `desired` would change what is stored: compared before every update. */
 export function differs(existing: V1Secret, desired: V1Secret): boolean {
-  const fields = (secret: V1Secret) => canonical([secret.data ?? {}, secret.metadata?.labels ?? {},
-    secret.metadata?.annotations ?? {}, secret.metadata?.ownerReferences ?? []]);
+  const fields = (secret: V1Secret) =>
+    canonical([
+      secret.data ?? {},
+      secret.metadata?.labels ?? {},
+      secret.metadata?.annotations ?? {},
+      secret.metadata?.ownerReferences ?? [],
+    ]);
   return fields(existing) !== fields(desired);
 }

@@ -41,7 +41,10 @@ describe('ownerReferencesFor', () => {
 
   it('adds the ManagedAccountMfa beside other owners, and removes only it', () => {
     const owned = ownerReferencesFor(others, ref('acct'), true);
-    expect(owned).toEqual([...others, expect.objectContaining({ kind: 'ManagedAccountMfa', uid: 'uid-1', blockOwnerDeletion: false })]);
+    expect(owned).toEqual([
+      ...others,
+      expect.objectContaining({ kind: 'ManagedAccountMfa', uid: 'uid-1', blockOwnerDeletion: false }),
+    ]);
     expect(ownerReferencesFor(owned, ref('acct'), false)).toEqual(others);
   });
 });

@@ -45,7 +45,11 @@ export function labelsFor(ref: AccountRef, kind: MaterialKind): Record<string, s
 }
 
 /** Why the operator must not touch this Secret, or undefined when it may. */
-export function ownershipProblem(metadata: V1ObjectMeta | undefined, ref: AccountRef, kind: MaterialKind): string | undefined {
+export function ownershipProblem(
+  metadata: V1ObjectMeta | undefined,
+  ref: AccountRef,
+  kind: MaterialKind,
+): string | undefined {
   const labels = metadata?.labels ?? {};
   if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return `it has no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label`;
   if (labels[MATERIAL_LABEL] !== kind || metadata?.annotations?.[ACCOUNT_ANNOTATION] !== ref.name) {
@@ -61,8 +65,24 @@ const OWNER_KIND = 'ManagedAccountMfa';
  * The Secret's owner references with ours set or removed. Other owners are kept. blockOwnerDeletion
  * stays false so the operator needs no extra permission on the owner's finalizers.
  */
-export function ownerReferencesFor(current: readonly V1OwnerReference[] | undefined, ref: AccountRef, owned: boolean): V1OwnerReference[] {
-  const others = (current ?? []).filter((owner) => !(owner.apiVersion.startsWith('mfa-operator.io/') && owner.kind === OWNER_KIND));
+export function ownerReferencesFor(
+  current: readonly V1OwnerReference[] | undefined,
+  ref: AccountRef,
+  owned: boolean,
+): V1OwnerReference[] {
+  const others = (current ?? []).filter(
+    (owner) => !(owner.apiVersion.startsWith('mfa-operator.io/') && owner.kind === OWNER_KIND),
+  );
   if (!owned) return others;
-  return [...others, { apiVersion: OWNER_API_VERSION, kind: OWNER_KIND, name: ref.name, uid: ref.uid, controller: false, blockOwnerDeletion: false }];
+  return [
+    ...others,
+    {
+      apiVersion: OWNER_API_VERSION,
+      kind: OWNER_KIND,
+      name: ref.name,
+      uid: ref.uid,
+      controller: false,
+      blockOwnerDeletion: false,
+    },
+  ];
 }

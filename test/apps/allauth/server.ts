@@ -48,12 +48,21 @@ export async function startAllauth(options: StartAllauthOptions = {}): Promise<A
   const [venv, version] = await Promise.all([ensureAllauth(), allauthVersion()]);
   const urlPrefix = options.urlPrefix ?? 'accounts/';
   const site = await startDjangoSite({
-    name: 'allauth', venv, projectDir: PROJECT_DIR, env: (dataDir) => siteEnv(dataDir, urlPrefix, options),
-    readyPath: `/${urlPrefix}login/`, ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    name: 'allauth',
+    venv,
+    projectDir: PROJECT_DIR,
+    env: (dataDir) => siteEnv(dataDir, urlPrefix, options),
+    readyPath: `/${urlPrefix}login/`,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
   });
   return {
-    url: site.url, urlPrefix, loginUrl: `${site.url}/${urlPrefix}login/`, version, pid: site.pid, startupMs: site.startupMs,
-    createUser: async (username, password) => void await site.manage(['create_account', username], `${password}\n`),
+    url: site.url,
+    urlPrefix,
+    loginUrl: `${site.url}/${urlPrefix}login/`,
+    version,
+    pid: site.pid,
+    startupMs: site.startupMs,
+    createUser: async (username, password) => void (await site.manage(['create_account', username], `${password}\n`)),
     authenticators: async (username) => JSON.parse(await site.manage(['authenticators', username])) as Authenticator[],
     stop: site.stop,
   };
@@ -68,6 +77,8 @@ function siteEnv(workDir: string, urlPrefix: string, options: StartAllauthOption
     ALLAUTH_TEST_URL_PREFIX: urlPrefix,
     ALLAUTH_TEST_THEME: options.theme ?? 'allauth',
     ALLAUTH_TEST_EXTRA_HOSTS: (options.extraHosts ?? []).join(','),
-    ...(reauthenticationTimeoutSeconds === undefined ? {} : { ALLAUTH_TEST_REAUTHENTICATION_TIMEOUT: String(reauthenticationTimeoutSeconds) }),
+    ...(reauthenticationTimeoutSeconds === undefined
+      ? {}
+      : { ALLAUTH_TEST_REAUTHENTICATION_TIMEOUT: String(reauthenticationTimeoutSeconds) }),
   };
 }

@@ -83,7 +83,8 @@ export class AccountStore {
 
   get(email: string): Account {
     const account = this.find(email);
-    if (!account) throw new AccountNotFoundError(`no demo account ${email}; create it with PUT /__admin/accounts/{email}`);
+    if (!account)
+      throw new AccountNotFoundError(`no demo account ${email}; create it with PUT /__admin/accounts/{email}`);
     return account;
   }
 
@@ -91,7 +92,15 @@ export class AccountStore {
   upsert(spec: DemoAccountSpec): boolean {
     const email = normaliseEmail(spec.email);
     const password = spec.password instanceof SecretValue ? spec.password : new SecretValue(spec.password);
-    const account: Account = { email, password, hazards: NO_HAZARDS, totp: null, recoveryCodes: null, pending: null, extraAuthenticators: 0 };
+    const account: Account = {
+      email,
+      password,
+      hazards: NO_HAZARDS,
+      totp: null,
+      recoveryCodes: null,
+      pending: null,
+      extraAuthenticators: 0,
+    };
     this.#applyHazards(account, { ...this.#defaults, ...spec.hazards });
     const created = !this.#accounts.has(email);
     this.#accounts.set(email, account);

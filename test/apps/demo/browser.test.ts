@@ -14,8 +14,13 @@ const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 const EMAIL = 'browser@example.com';
 const PASSWORD = 'browser password';
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
 ];
 
 async function readQr(page: Page): Promise<string> {
@@ -38,7 +43,11 @@ describe('demo app in Chromium', () => {
   const clock = new ManualClock();
 
   beforeAll(async () => {
-    app = await startDemoApp({ accounts: [{ email: EMAIL, password: PASSWORD }], clock: clock.read, logger: pino({ level: 'silent' }) });
+    app = await startDemoApp({
+      accounts: [{ email: EMAIL, password: PASSWORD }],
+      clock: clock.read,
+      logger: pino({ level: 'silent' }),
+    });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   });
 

@@ -70,44 +70,67 @@ function guardReply(ctx: RouteContext, route: Route): Reply | null {
   return null;
 }
 
-async function routeRequest(app: AppState, session: Session, req: IncomingMessage, url: URL, scriptNonce: string): Promise<Reply> {
+async function routeRequest(
+  app: AppState,
+  session: Session,
+  req: IncomingMessage,
+  url: URL,
+  scriptNonce: string,
+): Promise<Reply> {
   const ctx: RouteContext = {
-    app, req, url, session, form: new URLSearchParams(),
+    app,
+    req,
+    url,
+    session,
+    form: new URLSearchParams(),
     account: sessionAccount(app, session),
     view: (): ViewContext => {
       const notice = session.notice;
       session.notice = null;
-      const signedInAs = session.stage === 'signed-in' ? sessionAccount(app, session)?.email ?? null : null;
+      const signedInAs = session.stage === 'signed-in' ? (sessionAccount(app, session)?.email ?? null) : null;
       return { csrfToken: session.csrfToken, signedInAs, notice, scriptNonce };
     },
   };
   const route = ROUTES.find((candidate) => candidate.path === url.pathname && candidate.method === req.method);
   if (!route) {
     const known = ROUTES.some((candidate) => candidate.path === url.pathname);
-    return html(known ? 405 : 404, errorPage(ctx.view(), known ? 'Method not allowed' : 'Page not found', 'Nothing here.'));
+    return html(
+      known ? 405 : 404,
+      errorPage(ctx.view(), known ? 'Method not allowed' : 'Page not found', 'Nothing here.'),
+    );
   }
   if (req.method === 'POST') {
     ctx.form = new URLSearchParams(await readBody(req));
     if (!csrfTokenMatches(session, ctx.form.get('_csrf'))) {
-      return html(403, errorPage(ctx.view(), 'Forbidden', 'Your session expired or the form is stale. Reload the page and try again.'));
+      return html(
+        403,
+        errorPage(ctx.view(), 'Forbidden', 'Your session expired or the form is stale. Reload the page and try again.'),
+      );
     }
   }
   return guardReply(ctx, route) ?? route.handle(ctx);
 }
 
 function failureReply(error: unknown, logger: Logger, admin: boolean): Reply {
-  const known = error instanceof BadRequestError || error instanceof InvalidHazardError || error instanceof AccountNotFoundError;
+  const known =
+    error instanceof BadRequestError || error instanceof InvalidHazardError || error instanceof AccountNotFoundError;
   const status = error instanceof AccountNotFoundError ? 404 : known ? 400 : 500;
   const reason = known ? error.reason : 'InternalError';
   // Messages are ours and never carry secrets; unknown errors are logged by type only.
-  logger.warn({ reason, status }, known ? error.message : `unexpected ${error instanceof Error ? error.name : typeof error}`);
+  logger.warn(
+    { reason, status },
+    known ? error.message : `unexpected ${error instanceof Error ? error.name : typeof error}`,
+  );
   const message = known ? error.message : 'Something went wrong.';
-  return admin ? json(status, { error: reason, message }) : { status, headers: { 'content-type': 'text/plain' }, body: message };
+  return admin
+    ? json(status, { error: reason, message })
+    : { status, headers: { 'content-type': 'text/plain' }, body: message };
 }
 
 /** Set-Cookie when the browser's session id changed: new, rotated at sign-in, or dropped at sign-out. */
 function cookieHeader(app: AppState, req: IncomingMessage, session: Session): Record<string, string> {
-  if (!app.sessions.has(session)) return { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax` };
+  if (!app.sessions.has(session))
+    return { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax` };
   const sent = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
   return sent === session.id ? {} : { 'set-cookie': sessionCookie(session) };
 }
@@ -117,21 +140,33 @@ function send(res: ServerResponse, reply: Reply, extraHeaders: Record<string, st
   res.end(reply.body);
 }
 
-async function handle(app: AppState, admin: AdminApi, req: IncomingMessage, res: ServerResponse, adminToken?: SecretValue<string>): Promise<void> {
+async function handle(
+  app: AppState,
+  admin: AdminApi,
+  req: IncomingMessage,
+  res: ServerResponse,
+  adminToken?: SecretValue<string>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://demo.invalid');
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
-    const reply = mayAdminister(req, adminToken) ? await admin.handle(req, url).catch((e: unknown) => failureReply(e, app.logger, true))
+    const reply = mayAdminister(req, adminToken)
+      ? await admin.handle(req, url).catch((e: unknown) => failureReply(e, app.logger, true))
       : json(403, { error: 'Forbidden' });
     send(res, reply, {});
     return;
   }
   const scriptNonce = randomBytes(16).toString('base64');
   const { session } = app.sessions.forRequest(req);
-  const reply = await routeRequest(app, session, req, url, scriptNonce).catch((e: unknown) => failureReply(e, app.logger, false));
+  const reply = await routeRequest(app, session, req, url, scriptNonce).catch((e: unknown) =>
+    failureReply(e, app.logger, false),
+  );
   // slowPages follows the account the browser is signed in as after this request (else the app default).
   const delay = (sessionAccount(app, session)?.hazards ?? app.defaults).slowPages;
   if (delay > 0) await sleep(delay);
-  send(res, reply, { 'content-security-policy': contentSecurityPolicy(scriptNonce), ...cookieHeader(app, req, session) });
+  send(res, reply, {
+    'content-security-policy': contentSecurityPolicy(scriptNonce),
+    ...cookieHeader(app, req, session),
+  });
   app.logger.debug({ method: req.method, path: url.pathname, status: reply.status }, 'request');
 }
 
@@ -156,7 +191,9 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
       res.end();
     });
   };
-  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+  const server = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : createServer(listener);
   const scheme = options.tls ? 'https' : 'http';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -168,9 +205,10 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
     url: `${scheme}://${host}:${port}`,
     accounts: app.accounts,
     reset,
-    stop: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((e) => (e ? reject(e) : resolve()));
-    }),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
   };
 }

@@ -17,7 +17,12 @@ describe('demo app over HTTP: sign-in and authenticator app enrollment', () => {
   beforeEach(async () => {
     clock = new ManualClock();
     logLines = [];
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => { logLines.push(chunk.toString()); done(); } });
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
     app = await startDemoApp({
       accounts: [{ email: EMAIL, password: PASSWORD }],
       clock: clock.read,
@@ -98,13 +103,21 @@ describe('demo app over HTTP: sign-in and authenticator app enrollment', () => {
     expect(alertText(refused)).toBe("That code didn't work. Check the time on your device and try again.");
     expect(app.accounts.status(EMAIL).mfa).toMatchObject({ enabled: false, pendingEnrollment: true });
 
-    const codesPage = await client.submit(refused, '/settings/security/totp/confirm', { code: codeAt(seed, clock.now) });
+    const codesPage = await client.submit(refused, '/settings/security/totp/confirm', {
+      code: codeAt(seed, clock.now),
+    });
     expect(codesPage.path).toBe('/settings/security/recovery-codes');
     const codes = recoveryCodesOn(codesPage);
     expect(codes).toHaveLength(10);
     for (const code of codes) expect(code).toMatch(/^[0-9a-f]{5}-[0-9a-f]{5}$/);
     expect(app.accounts.status(EMAIL).mfa).toMatchObject({
-      enabled: true, methods: ['totp'], pendingEnrollment: false, recoveryCodesRemaining: 10, algorithm: 'SHA1', digits: 6, period: 30,
+      enabled: true,
+      methods: ['totp'],
+      pendingEnrollment: false,
+      recoveryCodesRemaining: 10,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
     });
 
     const download = await client.request('/settings/security/recovery-codes.txt');
@@ -181,7 +194,9 @@ describe('demo app over HTTP: sign-in and authenticator app enrollment', () => {
 
     const disable = await client.get('/settings/security/totp/disable');
     expect(disable.html).toContain('<label for="totp-code">Authentication code</label>');
-    const stale = await client.submit(disable, '/settings/security/totp/disable', { code: codeAt(seed, clock.now - 5 * 60_000) });
+    const stale = await client.submit(disable, '/settings/security/totp/disable', {
+      code: codeAt(seed, clock.now - 5 * 60_000),
+    });
     expect(stale.status).toBe(422);
     expect(app.accounts.status(EMAIL).mfa.enabled).toBe(true);
 

@@ -43,7 +43,11 @@ describe('demo app hazards', () => {
     const refused = await client.submit(settings, '/settings/security/totp/enroll', {});
     expect(refused.status).toBe(409);
     expect(alertText(refused)).toBe('An authenticator app is already set up.');
-    expect(app.accounts.status(EMAIL).mfa).toMatchObject({ enabled: true, methods: ['totp'], recoveryCodesRemaining: 1 });
+    expect(app.accounts.status(EMAIL).mfa).toMatchObject({
+      enabled: true,
+      methods: ['totp'],
+      recoveryCodesRemaining: 1,
+    });
   });
 
   it('otherMfaMethod: settings says SMS is on and enrollment is refused', async () => {
@@ -168,14 +172,20 @@ describe('demo app hazards', () => {
     account({ requireCodesAcknowledged: true });
     await signIn(client, EMAIL, PASSWORD);
     const setup = await startEnrollment(client);
-    const codesPage = await client.submit(setup, '/settings/security/totp/confirm', { code: codeAt(setupKey(setup), clock.now) });
+    const codesPage = await client.submit(setup, '/settings/security/totp/confirm', {
+      code: codeAt(setupKey(setup), clock.now),
+    });
     expect(recoveryCodesOn(codesPage)).toHaveLength(10);
     expect(codesPage.html).toContain('data-mfa="off"');
     expect(app.accounts.status(EMAIL).mfa).toMatchObject({ enabled: false, pendingEnrollment: true });
 
     const settings = await client.submit(codesPage, '/settings/security/recovery-codes/acknowledge', {});
     expect(settings.html).toContain('data-mfa="on"');
-    expect(app.accounts.status(EMAIL).mfa).toMatchObject({ enabled: true, pendingEnrollment: false, recoveryCodesRemaining: 10 });
+    expect(app.accounts.status(EMAIL).mfa).toMatchObject({
+      enabled: true,
+      pendingEnrollment: false,
+      recoveryCodesRemaining: 10,
+    });
   });
 
   it('totp parameters: SHA256, 8 digits, 60 s are shown with the key and used for verification', async () => {
@@ -183,12 +193,16 @@ describe('demo app hazards', () => {
     account({ totp: parameters });
     await signIn(client, EMAIL, PASSWORD);
     const setup = await startEnrollment(client);
-    expect([textById(setup, 'totp-algorithm'), textById(setup, 'totp-digits'), textById(setup, 'totp-period')]).toEqual(['SHA256', '8', '60']);
+    expect([textById(setup, 'totp-algorithm'), textById(setup, 'totp-digits'), textById(setup, 'totp-period')]).toEqual(
+      ['SHA256', '8', '60'],
+    );
     expect(decodeQrImage(setup)).toMatch(/&algorithm=SHA256&digits=8&period=60$/);
     const sha1Code = codeAt(setupKey(setup), clock.now, { digits: 8, period: 60 });
     expect((await client.submit(setup, '/settings/security/totp/confirm', { code: sha1Code })).status).toBe(422);
     const code = codeAt(setupKey(setup), clock.now, parameters);
-    expect((await client.submit(setup, '/settings/security/totp/confirm', { code })).path).toBe('/settings/security/recovery-codes');
+    expect((await client.submit(setup, '/settings/security/totp/confirm', { code })).path).toBe(
+      '/settings/security/recovery-codes',
+    );
     expect(app.accounts.status(EMAIL).mfa).toMatchObject({ algorithm: 'SHA256', digits: 8, period: 60 });
   });
 });

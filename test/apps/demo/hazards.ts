@@ -72,14 +72,17 @@ export function mergeHazards(base: Hazards, changes: HazardSettings = {}): Hazar
 }
 
 function validateTotp(totp: TotpParameters): void {
-  if (!TOTP_ALGORITHMS.includes(totp.algorithm)) throw new InvalidHazardError(`totp.algorithm must be one of ${TOTP_ALGORITHMS.join(', ')}`);
+  if (!TOTP_ALGORITHMS.includes(totp.algorithm))
+    throw new InvalidHazardError(`totp.algorithm must be one of ${TOTP_ALGORITHMS.join(', ')}`);
   if (totp.digits !== 6 && totp.digits !== 8) throw new InvalidHazardError('totp.digits must be 6 or 8');
-  if (!Number.isInteger(totp.period) || totp.period < 1) throw new InvalidHazardError('totp.period must be a positive whole number of seconds');
+  if (!Number.isInteger(totp.period) || totp.period < 1)
+    throw new InvalidHazardError('totp.period must be a positive whole number of seconds');
 }
 
 function validateHazards(hazards: Hazards): Hazards {
   validateTotp(hazards.totp);
-  if (!QR_FORMATS.includes(hazards.qrFormat)) throw new InvalidHazardError(`qrFormat must be one of ${QR_FORMATS.join(', ')}`);
+  if (!QR_FORMATS.includes(hazards.qrFormat))
+    throw new InvalidHazardError(`qrFormat must be one of ${QR_FORMATS.join(', ')}`);
   for (const key of ['rateLimit', 'slowPages'] as const) {
     const raw: unknown = hazards[key];
     const value = raw === true ? 60 : Number(raw);

@@ -20,7 +20,9 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -32,12 +34,18 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
   return { child, url, output: () => output };
 }
 
-async function admin(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function admin(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${url}/__admin/${path}`, {
-    method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   });
   const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) as unknown : null };
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
 }
 
 describe('serve.ts as a separate process, arranged through the admin API', () => {
@@ -62,15 +70,23 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
   });
 
   it('creates accounts, switches hazards, reports MFA state without the seed, deletes and resets', async () => {
-    const created = await admin(server.url, 'PUT', 'accounts/e2e@example.com', { password: 'pw', hazards: { rateLimit: 30 } });
+    const created = await admin(server.url, 'PUT', 'accounts/e2e@example.com', {
+      password: 'pw',
+      hazards: { rateLimit: 30 },
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ email: 'e2e@example.com', hazards: { rateLimit: 30 } });
     const limited = await signIn(new DemoHttpClient(server.url), 'e2e@example.com', 'pw');
     expect(limited.status).toBe(429);
 
     const seed = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    const patched = await admin(server.url, 'PATCH', 'accounts/e2e@example.com/hazards', { rateLimit: false, mfaAlreadyOn: { seed } });
-    expect(patched.json).toMatchObject({ mfa: { enabled: true, methods: ['totp'], algorithm: 'SHA1', digits: 6, period: 30 } });
+    const patched = await admin(server.url, 'PATCH', 'accounts/e2e@example.com/hazards', {
+      rateLimit: false,
+      mfaAlreadyOn: { seed },
+    });
+    expect(patched.json).toMatchObject({
+      mfa: { enabled: true, methods: ['totp'], algorithm: 'SHA1', digits: 6, period: 30 },
+    });
     expect(JSON.stringify(patched.json)).not.toContain(seed);
     const client = new DemoHttpClient(server.url);
     const prompt = await signIn(client, 'e2e@example.com', 'pw');
@@ -79,7 +95,10 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
     expect((await admin(server.url, 'PUT', 'accounts/e2e@example.com', { password: 'pw2' })).status).toBe(200);
     expect((await client.get('/settings/security')).path).toBe('/login');
     expect((await admin(server.url, 'DELETE', 'accounts/e2e@example.com')).status).toBe(204);
-    expect(await admin(server.url, 'GET', 'accounts/e2e@example.com')).toMatchObject({ status: 404, json: { error: 'AccountNotFound' } });
+    expect(await admin(server.url, 'GET', 'accounts/e2e@example.com')).toMatchObject({
+      status: 404,
+      json: { error: 'AccountNotFound' },
+    });
 
     await admin(server.url, 'PUT', 'accounts/gone@example.com', { password: 'pw' });
     expect((await admin(server.url, 'POST', 'reset')).status).toBe(204);
@@ -88,12 +107,17 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
   });
 
   it('answers 400 with a reason for an unknown hazard or a bad body', async () => {
-    expect(await admin(server.url, 'PATCH', `accounts/${USER}/hazards`, { teleport: true }))
-      .toMatchObject({ status: 400, json: { error: 'InvalidHazard' } });
-    expect(await admin(server.url, 'PUT', 'accounts/x@example.com', { hazards: {} }))
-      .toMatchObject({ status: 400, json: { error: 'BadRequest' } });
-    expect(await admin(server.url, 'PATCH', `accounts/${USER}/hazards`, { mfaAlreadyOn: { seed: 'not base32!' } }))
-      .toMatchObject({ status: 400, json: { error: 'InvalidHazard' } });
+    expect(await admin(server.url, 'PATCH', `accounts/${USER}/hazards`, { teleport: true })).toMatchObject({
+      status: 400,
+      json: { error: 'InvalidHazard' },
+    });
+    expect(await admin(server.url, 'PUT', 'accounts/x@example.com', { hazards: {} })).toMatchObject({
+      status: 400,
+      json: { error: 'BadRequest' },
+    });
+    expect(
+      await admin(server.url, 'PATCH', `accounts/${USER}/hazards`, { mfaAlreadyOn: { seed: 'not base32!' } }),
+    ).toMatchObject({ status: 400, json: { error: 'InvalidHazard' } });
   });
 
   it('enrolls end to end and shows MFA on through the admin API, logging no secret', async () => {
@@ -105,7 +129,9 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
     const code = codeAt(seed, Date.now());
     const codesPage = await client.submit(setup, '/settings/security/totp/confirm', { code });
     expect(alertText(codesPage)).toBeUndefined();
-    expect(await admin(server.url, 'GET', `accounts/${USER}`)).toMatchObject({ json: { mfa: { enabled: true, methods: ['totp'] } } });
+    expect(await admin(server.url, 'GET', `accounts/${USER}`)).toMatchObject({
+      json: { mfa: { enabled: true, methods: ['totp'] } },
+    });
     expect(server.output()).toContain('code accepted');
     for (const secret of [PASSWORD, seed, code]) expect(server.output()).not.toContain(secret);
   });
@@ -114,7 +140,10 @@ describe('serve.ts as a separate process, arranged through the admin API', () =>
 /** GET over HTTPS trusting only `ca`: the status, or the TLS error's code. */
 function getTrusting(url: string, ca: string): Promise<number | string> {
   return new Promise((resolve) => {
-    httpsGet(url, { ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    httpsGet(url, { ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
 }
 
@@ -127,7 +156,9 @@ describe('serve.ts over HTTPS', () => {
     try {
       expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(await getTrusting(`${server.url}/__admin/health`, tls.ca.cert)).toBe(200);
-      expect(await getTrusting(`${server.url}/__admin/health`, tls.otherCa.cert)).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      expect(await getTrusting(`${server.url}/__admin/health`, tls.otherCa.cert)).toBe(
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      );
     } finally {
       server.child.kill('SIGTERM');
       if (server.child.exitCode === null) await once(server.child, 'exit');

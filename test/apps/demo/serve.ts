@@ -77,25 +77,33 @@ function serving(flags: Flags): Pick<DemoAppOptions, 'host' | 'tls' | 'adminToke
   const tokenFile = flags['admin-token-file'];
   const adminToken = tokenFile ? new SecretValue(readFileSync(tokenFile, 'utf8').trim()) : undefined;
   if (Boolean(flags['tls-cert']) !== Boolean(flags['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
-  const tls = flags['tls-cert'] && flags['tls-key'] ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) } : undefined;
+  const tls =
+    flags['tls-cert'] && flags['tls-key']
+      ? { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']) }
+      : undefined;
   return { host: flags.host, ...(adminToken ? { adminToken } : {}), ...(tls ? { tls } : {}) };
 }
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: OPTIONS, strict: true });
   if (flags.help) {
-    const names = Object.keys(OPTIONS).map((name) => `--${name}`).join(' ');
+    const names = Object.keys(OPTIONS)
+      .map((name) => `--${name}`)
+      .join(' ');
     process.stdout.write(`usage: node test/apps/demo/serve.ts [${names}]\nsee test/apps/demo/README.md\n`);
     return;
   }
   const secret = password(flags);
   if (flags.user && !secret) throw new Error('--user needs --password, --password-file or DEMO_PASSWORD');
-  const accounts: DemoAccountSpec[] = flags.user && secret
-    ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
+  const accounts: DemoAccountSpec[] =
+    flags.user && secret ? [{ email: flags.user, password: secret, hazards: hazardsFromFlags(flags) }] : [];
   const app = await startDemoApp({ port: Number(flags.port), accounts, ...serving(flags) });
   process.stdout.write(`demo app listening on ${app.url}\n`);
   const stop = (): void => {
-    app.stop().then(() => process.exit(0), () => process.exit(1));
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -42,7 +42,13 @@ export class SessionStore {
     const existing = this.#sessions.get(cookieValue(req, SESSION_COOKIE) ?? '');
     if (existing) return { session: existing, isNew: false };
     const session: Session = {
-      id: token(), csrfToken: token(), account: null, stage: 'anonymous', sudoUntil: 0, freshRecoveryCodes: null, notice: null,
+      id: token(),
+      csrfToken: token(),
+      account: null,
+      stage: 'anonymous',
+      sudoUntil: 0,
+      freshRecoveryCodes: null,
+      notice: null,
     };
     this.#sessions.set(session.id, session);
     return { session, isNew: true };

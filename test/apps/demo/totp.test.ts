@@ -44,7 +44,9 @@ describe('TOTP verification', () => {
   });
 
   it('shows the key lower case in groups of four on request', () => {
-    expect(displayedKey(existingTotpCredential({ seed: SEED }), true).reveal()).toBe('jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp');
+    expect(displayedKey(existingTotpCredential({ seed: SEED }), true).reveal()).toBe(
+      'jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp',
+    );
   });
 
   it('does not print the seed', () => {
@@ -59,6 +61,8 @@ describe('hazard settings', () => {
     expect(on).toMatchObject({ captcha: true, rateLimit: 30, qrFormat: 'svg' });
     expect(mergeHazards(on, { captcha: false, rateLimit: null, qrFormat: null })).toEqual(NO_HAZARDS);
     expect(() => mergeHazards(NO_HAZARDS, { teleport: true } as never)).toThrow(InvalidHazardError);
-    expect(() => mergeHazards(NO_HAZARDS, { totp: { algorithm: 'MD5', digits: 6, period: 30 } } as never)).toThrow(/algorithm/);
+    expect(() => mergeHazards(NO_HAZARDS, { totp: { algorithm: 'MD5', digits: 6, period: 30 } } as never)).toThrow(
+      /algorithm/,
+    );
   });
 });

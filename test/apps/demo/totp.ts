@@ -69,5 +69,7 @@ export function otpauthUri(credential: TotpCredential, email: string): SecretVal
 
 /** The setup key as text: as stored, or lower case in groups of four (hazard lowercaseGroupedKey). */
 export function displayedKey(credential: TotpCredential, lowercaseGrouped: boolean): SecretValue<string> {
-  return credential.seed.map((seed) => (lowercaseGrouped ? (seed.toLowerCase().match(/.{1,4}/g) ?? []).join(' ') : seed));
+  return credential.seed.map((seed) =>
+    lowercaseGrouped ? (seed.toLowerCase().match(/.{1,4}/g) ?? []).join(' ') : seed,
+  );
 }

@@ -48,7 +48,10 @@ export async function startDjangoTwoFactor(options: StartDjangoTwoFactorOptions 
   const [venv, version] = await Promise.all([ensureDjangoTwoFactor(), djangoTwoFactorVersion()]);
   const urlPrefix = options.urlPrefix ?? '';
   const site = await startDjangoSite({
-    name: 'django-two-factor', venv, projectDir: PROJECT_DIR, readyPath: `/${urlPrefix}account/login/`,
+    name: 'django-two-factor',
+    venv,
+    projectDir: PROJECT_DIR,
+    readyPath: `/${urlPrefix}account/login/`,
     env: (dataDir) => ({
       DJANGO_SETTINGS_MODULE: 'testsite.settings',
       D2FA_TEST_DATA_DIR: dataDir,
@@ -60,8 +63,13 @@ export async function startDjangoTwoFactor(options: StartDjangoTwoFactorOptions 
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
   });
   return {
-    url: site.url, urlPrefix, loginUrl: `${site.url}/${urlPrefix}account/login/`, version, pid: site.pid, startupMs: site.startupMs,
-    createUser: async (username, password) => void await site.manage(['create_account', username], `${password}\n`),
+    url: site.url,
+    urlPrefix,
+    loginUrl: `${site.url}/${urlPrefix}account/login/`,
+    version,
+    pid: site.pid,
+    startupMs: site.startupMs,
+    createUser: async (username, password) => void (await site.manage(['create_account', username], `${password}\n`)),
     devices: async (username) => JSON.parse(await site.manage(['devices', username])) as OtpDevices,
     stop: site.stop,
   };

@@ -12,7 +12,13 @@ export interface SecondStep {
  * (or the backup step). Returns the username the site's home page shows when signed in, or undefined
  * when the site refused. `loginUrl` is the sign-in page as this host reaches it.
  */
-export async function signInByHand(browser: Browser, loginUrl: string, username: string, password: string, second: SecondStep = {}): Promise<string | undefined> {
+export async function signInByHand(
+  browser: Browser,
+  loginUrl: string,
+  username: string,
+  password: string,
+  second: SecondStep = {},
+): Promise<string | undefined> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -21,7 +27,10 @@ export async function signInByHand(browser: Browser, loginUrl: string, username:
     await page.locator('input[name="auth-username"]').fill(username);
     await submitField(page, 'auth-password', password);
     if (second.backupToken !== undefined) {
-      await Promise.all([page.waitForEvent('framenavigated'), page.locator('button[name="wizard_goto_step"][value="backup"]').click()]);
+      await Promise.all([
+        page.waitForEvent('framenavigated'),
+        page.locator('button[name="wizard_goto_step"][value="backup"]').click(),
+      ]);
       await page.waitForLoadState('load');
       await submitField(page, 'backup-otp_token', second.backupToken);
     } else if (second.code !== undefined) {
@@ -30,7 +39,7 @@ export async function signInByHand(browser: Browser, loginUrl: string, username:
     // Signed out, the home page sends the browser to the sign-in page instead.
     await page.goto(new URL('/', loginUrl).href);
     const home = page.locator('h1[data-signed-in]');
-    return (await home.count()) === 1 ? (await home.getAttribute('data-signed-in')) ?? undefined : undefined;
+    return (await home.count()) === 1 ? ((await home.getAttribute('data-signed-in')) ?? undefined) : undefined;
   } finally {
     await context.close();
   }

@@ -25,7 +25,9 @@ export class GiteaDatabase {
     return this.#use(true, (db) => {
       const id = userId(db, username);
       const totp = db.prepare('SELECT COUNT(*) AS n FROM two_factor WHERE uid = ?').get(id) as { n: number };
-      const keys = db.prepare('SELECT COUNT(*) AS n FROM webauthn_credential WHERE user_id = ?').get(id) as { n: number };
+      const keys = db.prepare('SELECT COUNT(*) AS n FROM webauthn_credential WHERE user_id = ?').get(id) as {
+        n: number;
+      };
       return { totp: totp.n > 0, securityKeys: keys.n };
     });
   }
@@ -34,9 +36,10 @@ export class GiteaDatabase {
   addSecurityKey(username: string): void {
     this.#use(false, (db) => {
       const now = Math.floor(Date.now() / 1000);
-      db.prepare(`INSERT INTO webauthn_credential (name, lower_name, user_id, credential_id, public_key, attestation_type, aaguid,
-        sign_count, clone_warning, created_unix, updated_unix) VALUES ('test key', 'test key', ?, ?, ?, 'none', ?, 0, 0, ?, ?)`)
-        .run(userId(db, username), randomBytes(32), randomBytes(77), Buffer.alloc(16), now, now);
+      db.prepare(
+        `INSERT INTO webauthn_credential (name, lower_name, user_id, credential_id, public_key, attestation_type, aaguid,
+        sign_count, clone_warning, created_unix, updated_unix) VALUES ('test key', 'test key', ?, ?, ?, 'none', ?, 0, 0, ?, ?)`,
+      ).run(userId(db, username), randomBytes(32), randomBytes(77), Buffer.alloc(16), now, now);
     });
   }
 
@@ -56,7 +59,8 @@ export class GiteaDatabase {
 }
 
 function userId(db: DatabaseSync, username: string): number {
-  const row = db.prepare('SELECT id FROM user WHERE lower_name = ?').get(username.toLowerCase()) as { id: number } | undefined;
+  const row = db.prepare('SELECT id FROM user WHERE lower_name = ?').get(username.toLowerCase()) as
+    { id: number } | undefined;
   if (!row) throw new Error(`no Gitea user ${username}`);
   return row.id;
 }

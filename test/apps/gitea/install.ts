@@ -24,7 +24,7 @@ export function giteaCacheDir(version: string): string {
  * calls cost one stat.
  */
 export async function ensureGitea(version?: string): Promise<string> {
-  const pinned = version ?? await giteaVersion();
+  const pinned = version ?? (await giteaVersion());
   const dir = giteaCacheDir(pinned);
   try {
     await access(join(dir, 'bin', 'gitea'));
@@ -32,6 +32,9 @@ export async function ensureGitea(version?: string): Promise<string> {
   } catch {
     // Not built yet.
   }
-  const { stdout } = await run(join(REPO_ROOT, 'hack/fetch-gitea.sh'), [pinned], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 });
+  const { stdout } = await run(join(REPO_ROOT, 'hack/fetch-gitea.sh'), [pinned], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 30 * 60_000,
+  });
   return stdout.trim().split('\n').at(-1) ?? dir;
 }

@@ -61,19 +61,35 @@ export async function startGitea(options: StartGiteaOptions = {}): Promise<Gitea
   };
   try {
     await mkdir(join(workDir, 'data'));
-    await writeFile(configPath, giteaAppIni({
-      workDir, staticRoot: join(install, 'share'), port,
-      secretKey: randomBytes(32).toString('base64url'), internalToken: randomBytes(32).toString('base64url'),
-      runningAsRoot: process.getuid?.() === 0,
-    }), { mode: 0o600 });
+    await writeFile(
+      configPath,
+      giteaAppIni({
+        workDir,
+        staticRoot: join(install, 'share'),
+        port,
+        secretKey: randomBytes(32).toString('base64url'),
+        internalToken: randomBytes(32).toString('base64url'),
+        runningAsRoot: process.getuid?.() === 0,
+      }),
+      { mode: 0o600 },
+    );
     const cli = (args: readonly string[]) => runCli(binary, [...args, '--config', configPath, '--work-path', workDir]);
     const started = Date.now();
-    server = await ManagedProcess.start('gitea', binary, ['web', '--config', configPath, '--work-path', workDir], join(workDir, 'gitea.log'));
+    server = await ManagedProcess.start(
+      'gitea',
+      binary,
+      ['web', '--config', configPath, '--work-path', workDir],
+      join(workDir, 'gitea.log'),
+    );
     await waitUntilReady(`${url}/user/login`, server, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     const startupMs = Date.now() - started;
     const adminToken = await createAdmin(cli);
     return {
-      url, loginUrl: `${url}/user/login`, version, pid: server.pid, startupMs,
+      url,
+      loginUrl: `${url}/user/login`,
+      version,
+      pid: server.pid,
+      startupMs,
       createUser: (username, password) => createUserByApi(url, adminToken, username, password),
       twoFactor: async (username) => database.twoFactor(username),
       addSecurityKey: async (username) => database.addSecurityKey(username),
@@ -87,8 +103,23 @@ export async function startGitea(options: StartGiteaOptions = {}): Promise<Gitea
 
 /** A site admin with an API token (printed once by the CLI); its password is never used. */
 async function createAdmin(cli: (args: readonly string[]) => Promise<string>): Promise<string> {
-  const output = await cli(['admin', 'user', 'create', '--admin', '--username', 'gitea-admin', '--email', 'gitea-admin@example.test',
-    '--random-password', '--must-change-password=false', '--access-token', '--access-token-name', 'tests', '--access-token-scopes', 'write:admin']);
+  const output = await cli([
+    'admin',
+    'user',
+    'create',
+    '--admin',
+    '--username',
+    'gitea-admin',
+    '--email',
+    'gitea-admin@example.test',
+    '--random-password',
+    '--must-change-password=false',
+    '--access-token',
+    '--access-token-name',
+    'tests',
+    '--access-token-scopes',
+    'write:admin',
+  ]);
   const token = /\b[0-9a-f]{40}\b/.exec(output)?.[0];
   if (!token) throw new Error('gitea admin user create printed no access token');
   return token;
@@ -98,16 +129,26 @@ async function createUserByApi(url: string, token: string, username: string, pas
   const response = await fetch(`${url}/api/v1/admin/users`, {
     method: 'POST',
     headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password, email: `${username}@example.test`, must_change_password: false, visibility: 'private' }),
+    body: JSON.stringify({
+      username,
+      password,
+      email: `${username}@example.test`,
+      must_change_password: false,
+      visibility: 'private',
+    }),
     signal: AbortSignal.timeout(30_000),
   });
-  if (response.status !== 201) throw new Error(`creating the Gitea user ${username} failed: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+  if (response.status !== 201)
+    throw new Error(
+      `creating the Gitea user ${username} failed: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`,
+    );
 }
 
 function runCli(binary: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(binary, args, { timeout: CLI_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`gitea ${args.slice(0, 3).join(' ')} failed: ${stderr.split('\n').slice(-15).join('\n')}`));
+      if (error)
+        reject(new Error(`gitea ${args.slice(0, 3).join(' ')} failed: ${stderr.split('\n').slice(-15).join('\n')}`));
       else resolve(stdout);
     });
   });
@@ -117,7 +158,9 @@ async function waitUntilReady(url: string, server: ManagedProcess, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.exit) {
-      throw new Error(`gitea web exited (${server.exit.code ?? server.exit.signal}) before it was ready:\n${server.tail(30)}`);
+      throw new Error(
+        `gitea web exited (${server.exit.code ?? server.exit.signal}) before it was ready:\n${server.tail(30)}`,
+      );
     }
     if (await answers(url)) return;
     await sleep(200);

@@ -12,7 +12,13 @@ export interface SecondStep {
  * recovery key page). Returns the username the profile settings show when signed in, or undefined
  * when Gitea refused. `url` is the instance as this host reaches it.
  */
-export async function signInByHand(browser: Browser, url: string, username: string, password: string, second: SecondStep = {}): Promise<string | undefined> {
+export async function signInByHand(
+  browser: Browser,
+  url: string,
+  username: string,
+  password: string,
+  second: SecondStep = {},
+): Promise<string | undefined> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

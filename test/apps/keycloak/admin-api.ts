@@ -46,9 +46,16 @@ export class KeycloakAdminApi {
 
   /** A fresh admin access token (master realm, admin-cli); tokens live 60 s, so none is cached. */
   async adminToken(): Promise<string> {
-    const body = new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli',
-      username: this.#login.username, password: this.#login.password });
-    const response = await fetch(`${this.#login.url}/realms/master/protocol/openid-connect/token`, { method: 'POST', body });
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: this.#login.username,
+      password: this.#login.password,
+    });
+    const response = await fetch(`${this.#login.url}/realms/master/protocol/openid-connect/token`, {
+      method: 'POST',
+      body,
+    });
     await expectOk(response, 'admin token');
     const { access_token: token } = (await response.json()) as { access_token: string };
     return token;
@@ -56,10 +63,12 @@ export class KeycloakAdminApi {
 
   async createRealm(realm: string, options: RealmOptions = {}): Promise<void> {
     await this.#call('POST', '/admin/realms', { realm, enabled: true, displayName: realm });
-    if (options.recoveryCodeLogin) await this.#setBrowserFlowRequirement(realm, 'auth-recovery-authn-code-form', 'ALTERNATIVE');
+    if (options.recoveryCodeLogin)
+      await this.#setBrowserFlowRequirement(realm, 'auth-recovery-authn-code-form', 'ALTERNATIVE');
     for (const [action, seconds] of Object.entries(options.maxAuthAgeSeconds ?? {})) {
-      await this.#call('PUT', `/admin/realms/${enc(realm)}/authentication/required-actions/${enc(action)}/config`,
-        { config: { max_auth_age: String(seconds) } });
+      await this.#call('PUT', `/admin/realms/${enc(realm)}/authentication/required-actions/${enc(action)}/config`, {
+        config: { max_auth_age: String(seconds) },
+      });
     }
   }
 
@@ -69,8 +78,12 @@ export class KeycloakAdminApi {
    */
   async createUser(realm: string, username: string, password: string, options: UserOptions = {}): Promise<string> {
     const response = await this.#call('POST', `/admin/realms/${enc(realm)}/users`, {
-      username, enabled: true, email: `${username}@example.test`, emailVerified: true,
-      firstName: username, lastName: 'Test',
+      username,
+      enabled: true,
+      email: `${username}@example.test`,
+      emailVerified: true,
+      firstName: username,
+      lastName: 'Test',
       credentials: [{ type: 'password', value: password, temporary: false }],
       requiredActions: options.requiredActions ?? [],
     });
@@ -109,7 +122,9 @@ export class KeycloakAdminApi {
     const headers: Record<string, string> = { authorization: `Bearer ${await this.adminToken()}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${this.#login.url}${path}`, {
-      method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     await expectOk(response, `${method} ${path.split('?')[0]}`);
     return response;

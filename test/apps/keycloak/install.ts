@@ -23,7 +23,7 @@ export function keycloakCacheDir(version: string): string {
  * the cache outside the clone. Later calls cost one stat.
  */
 export async function ensureKeycloak(version?: string): Promise<string> {
-  const pinned = version ?? await keycloakVersion();
+  const pinned = version ?? (await keycloakVersion());
   const dir = keycloakCacheDir(pinned);
   try {
     await access(join(dir, 'bin', 'kc.sh'));
@@ -31,8 +31,10 @@ export async function ensureKeycloak(version?: string): Promise<string> {
   } catch {
     // Not fetched yet.
   }
-  const { stdout } = await run(join(REPO_ROOT, 'hack/fetch-keycloak.sh'), [pinned],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 15 * 60_000 });
+  const { stdout } = await run(join(REPO_ROOT, 'hack/fetch-keycloak.sh'), [pinned], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
   return stdout.trim().split('\n').at(-1) ?? dir;
 }
 
@@ -51,8 +53,10 @@ export async function findKeycloakJavaHome(): Promise<string> {
   for (const home of JAVA_HOME_CANDIDATES) {
     if (home && (await javaMajor(home)) >= MIN_JAVA_MAJOR) return home;
   }
-  throw new Error(`Keycloak needs Java ${MIN_JAVA_MAJOR} or later; none found. ` +
-    'Install a JDK 21 or 25 (e.g. temurin-25-jdk) or set KEYCLOAK_JAVA_HOME.');
+  throw new Error(
+    `Keycloak needs Java ${MIN_JAVA_MAJOR} or later; none found. ` +
+      'Install a JDK 21 or 25 (e.g. temurin-25-jdk) or set KEYCLOAK_JAVA_HOME.',
+  );
 }
 
 /** Reads JAVA_VERSION from the JDK's `release` file: no JVM start needed. */

@@ -42,7 +42,7 @@ const STOP_GRACE_MS = 20_000;
  * in a temp dir, so runs never share state. The pinned release is fetched on first use.
  */
 export async function startKeycloak(options: StartKeycloakOptions = {}): Promise<KeycloakServer> {
-  const version = options.version ?? await keycloakVersion();
+  const version = options.version ?? (await keycloakVersion());
   const home = await ensureKeycloak(version);
   const javaHome = await findKeycloakJavaHome();
   const workDir = await mkdtemp(join(tmpdir(), 'mfa-keycloak-'));
@@ -60,7 +60,10 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
   }
   const api = new KeycloakAdminApi({ url, ...admin });
   return {
-    url, version, pid: child.pid ?? -1, startupMs: Date.now() - started,
+    url,
+    version,
+    pid: child.pid ?? -1,
+    startupMs: Date.now() - started,
     adminToken: () => api.adminToken(),
     createRealm: (realm, realmOptions) => api.createRealm(realm, realmOptions),
     createUser: (realm, username, password, userOptions) => api.createUser(realm, username, password, userOptions),
@@ -71,7 +74,11 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
 }
 
 function spawnKeycloak(
-  home: string, javaHome: string, workDir: string, port: number, admin: { username: string; password: string },
+  home: string,
+  javaHome: string,
+  workDir: string,
+  port: number,
+  admin: { username: string; password: string },
 ): ChildProcess {
   const args = [
     // Narayana keeps its object store under the install dir by default; keep each run's apart.
@@ -137,7 +144,9 @@ async function waitUntilReady(url: string, child: ChildProcess, workDir: string,
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`Keycloak exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${await logTail(workDir)}`);
+      throw new Error(
+        `Keycloak exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${await logTail(workDir)}`,
+      );
     }
     if (await answers(`${url}/realms/master/.well-known/openid-configuration`)) return;
     await sleep(500);

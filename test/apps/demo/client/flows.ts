@@ -30,7 +30,11 @@ export function setupKey(page: FetchedPage): string {
   return key;
 }
 
-export function codeAt(seed: string, timestamp: number, parameters: Partial<{ algorithm: string; digits: number; period: number }> = {}): string {
+export function codeAt(
+  seed: string,
+  timestamp: number,
+  parameters: Partial<{ algorithm: string; digits: number; period: number }> = {},
+): string {
   const secret = Secret.fromBase32(seed.replace(/[\s=]/g, '').toUpperCase());
   return new TOTP({ secret, ...parameters }).generate({ timestamp });
 }

@@ -52,7 +52,9 @@ export class DemoHttpClient {
   async submit(page: FetchedPage, action: string, fields: Record<string, string>): Promise<FetchedPage> {
     const body = new URLSearchParams({ _csrf: csrfToken(page), ...fields });
     const response = await this.request(action, {
-      method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     return this.#follow(response, action);
   }
@@ -65,7 +67,12 @@ export class DemoHttpClient {
       current = response.headers.get('location') ?? '/';
       response = await this.request(current);
     }
-    return { status: response.status, path: new URL(current, this.#baseUrl).pathname, headers: response.headers, html: await response.text() };
+    return {
+      status: response.status,
+      path: new URL(current, this.#baseUrl).pathname,
+      headers: response.headers,
+      html: await response.text(),
+    };
   }
 }
 
@@ -76,7 +83,12 @@ export function csrfToken(page: FetchedPage): string {
 }
 
 function unescapeHtml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** Text content of the element with this id (tags stripped). */

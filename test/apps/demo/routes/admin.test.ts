@@ -4,7 +4,10 @@ import { SecretValue } from '../../../../core/secrets/secret-value.ts';
 import { mayAdminister } from './admin.ts';
 
 function request(remoteAddress: string, authorization?: string): IncomingMessage {
-  return { socket: { remoteAddress }, headers: authorization === undefined ? {} : { authorization } } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress },
+    headers: authorization === undefined ? {} : { authorization },
+  } as unknown as IncomingMessage;
 }
 
 describe('who may use the demo app admin API', () => {

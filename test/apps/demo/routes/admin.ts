@@ -48,7 +48,8 @@ const BEHIND_THE_OPERATORS_BACK: Record<string, (accounts: AccountStore, email: 
     return json(200, accounts.status(email));
   },
   '/authenticators': (accounts, email) => {
-    if (!accounts.addAuthenticator(email)) return json(409, { error: 'TotpOff', message: 'turn the authenticator app on first' });
+    if (!accounts.addAuthenticator(email))
+      return json(409, { error: 'TotpOff', message: 'turn the authenticator app on first' });
     return json(200, accounts.status(email));
   },
 };

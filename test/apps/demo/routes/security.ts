@@ -3,9 +3,21 @@ import { html, redirect, type Reply } from '../http.ts';
 import { renderQr } from '../qr.ts';
 import { newRecoveryCodes, RecoveryCodeSet } from '../recovery-codes.ts';
 import { signedInAccount, type Route, type RouteContext } from '../route.ts';
-import { checkCode, displayedKey, newTotpCredential, otpauthUri, type CodeCheck, type TotpCredential } from '../totp.ts';
 import {
-  disablePage, OTHER_METHOD_NOTICE, recoveryCodesPage, securityPage, setupPage, type SecurityState,
+  checkCode,
+  displayedKey,
+  newTotpCredential,
+  otpauthUri,
+  type CodeCheck,
+  type TotpCredential,
+} from '../totp.ts';
+import {
+  disablePage,
+  OTHER_METHOD_NOTICE,
+  recoveryCodesPage,
+  securityPage,
+  setupPage,
+  type SecurityState,
 } from '../views/security-views.ts';
 
 const SETTINGS = '/settings/security';
@@ -33,7 +45,8 @@ function startEnrollment(ctx: RouteContext): Reply {
   if (account.totp) {
     return html(409, securityPage(ctx.view(), securityState(account), 'An authenticator app is already set up.'));
   }
-  if (account.hazards.otherMfaMethod) return html(409, securityPage(ctx.view(), securityState(account), OTHER_METHOD_NOTICE));
+  if (account.hazards.otherMfaMethod)
+    return html(409, securityPage(ctx.view(), securityState(account), OTHER_METHOD_NOTICE));
   const credential = newTotpCredential(account.hazards.totp, { padded: account.hazards.keyWithPadding });
   account.pending = { credential, recoveryCodes: null };
   ctx.app.logger.info({ email: account.email }, 'authenticator app enrollment started');
@@ -48,13 +61,16 @@ async function showSetup(ctx: RouteContext, status = 200, error?: string): Promi
   const { hazards } = account;
   const view = ctx.view();
   const showKey = !hazards.qrOnly && ctx.url.searchParams.get('show-key') === '1';
-  return html(status, setupPage(view, {
-    qr: await renderQr(otpauthUri(pending.credential, account.email), hazards.qrFormat, view.scriptNonce),
-    key: showKey ? displayedKey(pending.credential, hazards.lowercaseGroupedKey).reveal() : null,
-    offerKeyLink: !hazards.qrOnly,
-    parameters: pending.credential.parameters,
-    ...(error ? { error } : {}),
-  }));
+  return html(
+    status,
+    setupPage(view, {
+      qr: await renderQr(otpauthUri(pending.credential, account.email), hazards.qrFormat, view.scriptNonce),
+      key: showKey ? displayedKey(pending.credential, hazards.lowercaseGroupedKey).reveal() : null,
+      offerKeyLink: !hazards.qrOnly,
+      parameters: pending.credential.parameters,
+      ...(error ? { error } : {}),
+    }),
+  );
 }
 
 async function confirmEnrollment(ctx: RouteContext): Promise<Reply> {
@@ -121,14 +137,18 @@ function turnOff(ctx: RouteContext): Reply {
 
 export const securityRoutes: Route[] = [
   {
-    method: 'GET', path: SETTINGS, guard: 'settings',
+    method: 'GET',
+    path: SETTINGS,
+    guard: 'settings',
     handle: (ctx) => html(200, securityPage(ctx.view(), securityState(signedInAccount(ctx)))),
   },
   { method: 'POST', path: '/settings/security/totp/enroll', guard: 'settings', handle: startEnrollment },
   { method: 'GET', path: SETUP, guard: 'settings', handle: (ctx) => showSetup(ctx) },
   { method: 'POST', path: '/settings/security/totp/confirm', guard: 'settings', handle: confirmEnrollment },
   {
-    method: 'GET', path: RECOVERY_CODES, guard: 'settings',
+    method: 'GET',
+    path: RECOVERY_CODES,
+    guard: 'settings',
     handle: (ctx) => {
       const codes = ctx.session.freshRecoveryCodes;
       if (!codes) return redirect(SETTINGS);
@@ -138,7 +158,9 @@ export const securityRoutes: Route[] = [
   { method: 'GET', path: `${RECOVERY_CODES}.txt`, guard: 'settings', handle: downloadCodes },
   { method: 'POST', path: `${RECOVERY_CODES}/acknowledge`, guard: 'settings', handle: acknowledgeCodes },
   {
-    method: 'GET', path: '/settings/security/totp/disable', guard: 'settings',
+    method: 'GET',
+    path: '/settings/security/totp/disable',
+    guard: 'settings',
     handle: (ctx) => {
       const totp = signedInAccount(ctx).totp;
       return totp ? html(200, disablePage(ctx.view(), { digits: totp.parameters.digits })) : redirect(SETTINGS);

@@ -3,13 +3,18 @@ import { html, redirect, type Reply } from '../http.ts';
 import type { Account } from '../accounts.ts';
 import { isSignedIn, sessionAccount, type Route, type RouteContext } from '../route.ts';
 import {
-  captchaPage, dashboardPage, loginPage, rateLimitedPage, recoveryCodePage, twoFactorPage,
+  captchaPage,
+  dashboardPage,
+  loginPage,
+  rateLimitedPage,
+  recoveryCodePage,
+  twoFactorPage,
 } from '../views/sign-in-views.ts';
 
 const WRONG_PASSWORD = 'Incorrect email or password.';
 
 function pendingAccount(ctx: RouteContext, stage: 'awaiting-totp' | 'captcha'): Account | undefined {
-  return ctx.session.stage === stage ? sessionAccount(ctx.app, ctx.session) ?? undefined : undefined;
+  return ctx.session.stage === stage ? (sessionAccount(ctx.app, ctx.session) ?? undefined) : undefined;
 }
 
 function signIn(ctx: RouteContext, account: Account): Reply {
@@ -64,16 +69,22 @@ function submitRecoveryCode(ctx: RouteContext): Reply {
 
 export const signInRoutes: Route[] = [
   {
-    method: 'GET', path: '/', guard: 'anonymous',
+    method: 'GET',
+    path: '/',
+    guard: 'anonymous',
     handle: (ctx) => (isSignedIn(ctx) ? html(200, dashboardPage(ctx.view())) : redirect('/login')),
   },
   {
-    method: 'GET', path: '/login', guard: 'anonymous',
+    method: 'GET',
+    path: '/login',
+    guard: 'anonymous',
     handle: (ctx) => (isSignedIn(ctx) ? redirect('/') : html(200, loginPage(ctx.view()))),
   },
   { method: 'POST', path: '/login', guard: 'anonymous', handle: submitPassword },
   {
-    method: 'GET', path: '/login/two-factor', guard: 'anonymous',
+    method: 'GET',
+    path: '/login/two-factor',
+    guard: 'anonymous',
     handle: (ctx) => {
       const account = pendingAccount(ctx, 'awaiting-totp');
       if (!account?.totp) return redirect('/login');
@@ -82,21 +93,30 @@ export const signInRoutes: Route[] = [
   },
   { method: 'POST', path: '/login/two-factor', guard: 'anonymous', handle: submitTotp },
   {
-    method: 'GET', path: '/login/recovery', guard: 'anonymous',
-    handle: (ctx) => (pendingAccount(ctx, 'awaiting-totp') ? html(200, recoveryCodePage(ctx.view())) : redirect('/login')),
+    method: 'GET',
+    path: '/login/recovery',
+    guard: 'anonymous',
+    handle: (ctx) =>
+      pendingAccount(ctx, 'awaiting-totp') ? html(200, recoveryCodePage(ctx.view())) : redirect('/login'),
   },
   { method: 'POST', path: '/login/recovery', guard: 'anonymous', handle: submitRecoveryCode },
   {
-    method: 'GET', path: '/login/verify-human', guard: 'anonymous',
+    method: 'GET',
+    path: '/login/verify-human',
+    guard: 'anonymous',
     handle: (ctx) => (pendingAccount(ctx, 'captcha') ? html(200, captchaPage(ctx.view())) : redirect('/login')),
   },
   {
     // Never passes: the automation must stop and report that a person is needed.
-    method: 'POST', path: '/login/verify-human', guard: 'anonymous',
+    method: 'POST',
+    path: '/login/verify-human',
+    guard: 'anonymous',
     handle: (ctx) => html(422, captchaPage(ctx.view(), { error: "That didn't match. Try again." })),
   },
   {
-    method: 'POST', path: '/logout', guard: 'anonymous',
+    method: 'POST',
+    path: '/logout',
+    guard: 'anonymous',
     handle: (ctx) => {
       ctx.app.sessions.drop(ctx.session);
       return redirect('/login');

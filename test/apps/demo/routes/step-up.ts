@@ -34,7 +34,9 @@ function confirmPassword(ctx: RouteContext): Reply {
 
 export const stepUpRoutes: Route[] = [
   {
-    method: 'GET', path: SUDO, guard: 'signed-in',
+    method: 'GET',
+    path: SUDO,
+    guard: 'signed-in',
     handle: (ctx) => html(200, sudoPage(ctx.view(), { next: nextPage(ctx.url.searchParams.get('next')) })),
   },
   { method: 'POST', path: SUDO, guard: 'signed-in', handle: confirmPassword },
