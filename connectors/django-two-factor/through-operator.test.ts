@@ -14,8 +14,8 @@ import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 /**
  * The django-two-factor connector through the whole product: the one-node cluster, the operator under its
  * RBAC and its run Jobs as pods, the django-two-factor-auth test site (on this host, reached by the pods
- * through an HTTPS front on the node address), Chromium. What a user does: kubectl apply, kubectl mfa code,
- * a verification asked for by annotation, spec.mfa.state Disabled, kubectl delete.
+ * through an HTTPS front on the node address), Chromium. What a user does: kubectl apply, kubectl mfa code, a
+ * backup token, a rotation and a verification asked for by annotation, spec.mfa.state Disabled, kubectl delete.
  */
 
 const NS = 'default';
@@ -65,6 +65,47 @@ describe(
       const tokens = await app.store.readRecoveryCodes({ namespace: NS, name: 'ops', uid: mfa.metadata.uid });
       app.secretsUsed.push(...(tokens?.codes.reveal() ?? []));
       expect(tokens?.codes.reveal()).toHaveLength(10);
+      const signIn = (code: string) => signInByHand(browser, site.loginUrl, username, password, { code });
+      expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('ops'), signIn)).toBe(username);
+    });
+
+    it('lets one stored backup token sign in once, which the site then spends', async () => {
+      const mfa = await app.getMfa('ops');
+      const tokens =
+        (await app.store.readRecoveryCodes({ namespace: NS, name: 'ops', uid: mfa.metadata.uid }))?.codes.reveal() ??
+        [];
+
+      expect(await signInByHand(browser, site.loginUrl, username, password, { backupToken: tokens[0]! })).toBe(
+        username,
+      );
+      expect(
+        await signInByHand(browser, site.loginUrl, username, password, { backupToken: tokens[0]! }),
+      ).toBeUndefined();
+      expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 9, other: [] });
+    });
+
+    it('rotates the seed when mfa-operator.io/rotate changes: disable, enrol again, and the new seed signs in', async () => {
+      const before = await app.activeSeed('ops');
+
+      await kubectlOk(env.cp.kubeconfigPath, ['annotate', 'mfa', 'ops', '-n', NS, 'mfa-operator.io/rotate=2026-12-03']);
+      const rotated = await waitFor(
+        'rotation recorded',
+        async () => {
+          const mfa = await app.getMfa('ops');
+          return mfa.status?.totp?.rotatedFor === '2026-12-03' && condition(mfa, 'Ready')?.status === 'True'
+            ? mfa
+            : undefined;
+        },
+        300_000,
+        1000,
+      );
+
+      expect(rotated.status.history[0]).toMatchObject({ trigger: 'Rotate', outcome: 'Enabled' });
+      const after = await app.activeSeed('ops');
+      expect(after.secret.reveal()).not.toBe(before.secret.reveal());
+      const tokens = await app.store.readRecoveryCodes({ namespace: NS, name: 'ops', uid: rotated.metadata.uid });
+      app.secretsUsed.push(...(tokens?.codes.reveal() ?? []));
+      expect(await site.devices(username)).toEqual({ totp: 1, backupTokens: 10, other: [] });
       const signIn = (code: string) => signInByHand(browser, site.loginUrl, username, password, { code });
       expect(await app.signInWithCodeFrom(() => app.kubectlMfaCode('ops'), signIn)).toBe(username);
     });
