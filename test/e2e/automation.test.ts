@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { REPO } from '../support/cluster.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
+import { activeSeed as activeSeedOf, condition, getMfa as getMfaOf } from '../support/e2e-accounts.ts';
 import {
   capturedOutput,
   operatorApiUse,
@@ -33,13 +33,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function getMfa(name: string): Promise<any> {
-  return JSON.parse(await kubectlOk(env.cp.kubeconfigPath, ['get', 'mfa', name, '-n', NS, '-o', 'json']));
-}
-
-function condition(mfa: any, type: string): any {
-  return mfa.status?.conditions?.find((c: any) => c.type === type);
-}
+const getMfa = (name: string) => getMfaOf(env, NS, name);
+const activeSeed = (name: string) => activeSeedOf(env, NS, name, secretsUsed);
 
 /** A demo-app account and the resources a user applies for it. */
 async function applyAccount(
@@ -69,14 +64,6 @@ async function applyAccount(
     }),
   );
   return { email, password };
-}
-
-async function activeSeed(name: string): Promise<TotpSeed> {
-  const mfa = await getMfa(name);
-  const stored = await store.readActiveSeed({ namespace: NS, name, uid: mfa.metadata.uid });
-  if (!stored) throw new Error(`no active seed stored for ${name}`);
-  secretsUsed.push(stored.seed.secret.reveal());
-  return stored.seed;
 }
 
 describe(

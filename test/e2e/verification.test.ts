@@ -1,9 +1,7 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import { signInWithTotp } from '../support/demo-login.ts';
-import { applyAccount, condition, getMfa } from '../support/e2e-accounts.ts';
+import { activeSeed as sharedActiveSeed, applyAccount, condition, getMfa } from '../support/e2e-accounts.ts';
 import {
   capturedOutput,
   startE2eEnvironment,
@@ -21,14 +19,10 @@ import { waitFor } from '../support/wait.ts';
 
 const NS = 'default';
 let env: E2eEnvironment;
-let store: KubernetesSecretStore;
 const secretsUsed: string[] = [];
 
 beforeAll(async () => {
   env = await startE2eEnvironment();
-  const kc = new KubeConfig();
-  kc.loadFromFile(env.cp.kubeconfigPath);
-  store = new KubernetesSecretStore(kc);
 }, 600_000);
 afterAll(async () => {
   await writeDebugDump(env);
@@ -45,13 +39,7 @@ async function enrolled(
   return { ...account, seed: await activeSeed(name) };
 }
 
-async function activeSeed(name: string): Promise<TotpSeed> {
-  const mfa = await getMfa(env, NS, name);
-  const stored = await store.readActiveSeed({ namespace: NS, name, uid: mfa.metadata.uid });
-  if (!stored) throw new Error(`no active seed stored for ${name}`);
-  secretsUsed.push(stored.seed.secret.reveal());
-  return stored.seed;
-}
+const activeSeed = (name: string) => sharedActiveSeed(env, NS, name, secretsUsed);
 
 /** Sets mfa-operator.io/verify to `value` and waits until status says the check it asked for was harvested. */
 async function verifyNow(name: string, value: string): Promise<any> {

@@ -1,3 +1,6 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import { kubectlOk } from './kubectl.ts';
 import type { E2eEnvironment } from './e2e-environment.ts';
 import { credentialsSecret, managedAccountMfa } from './resources.ts';
@@ -95,4 +98,27 @@ export async function waitForRunningRun(env: E2eEnvironment, namespace: string, 
     120_000,
     250,
   );
+}
+
+const stores = new WeakMap<E2eEnvironment, KubernetesSecretStore>();
+
+/** The account's active seed as the Kubernetes store holds it, read as the cluster admin; `seen` collects it for the secret scans. */
+export async function activeSeed(
+  env: E2eEnvironment,
+  namespace: string,
+  name: string,
+  seen: string[],
+): Promise<TotpSeed> {
+  let store = stores.get(env);
+  if (!store) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(env.cp.kubeconfigPath);
+    store = new KubernetesSecretStore(kc);
+    stores.set(env, store);
+  }
+  const mfa = await getMfa(env, namespace, name);
+  const stored = await store.readActiveSeed({ namespace, name, uid: mfa.metadata.uid });
+  if (!stored) throw new Error(`no active seed stored for ${name}`);
+  seen.push(stored.seed.secret.reveal());
+  return stored.seed;
 }
