@@ -175,7 +175,7 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     expect(await gitea.twoFactor(account.username)).toEqual({ totp: false, securityKeys: 1 });
   }, 120_000);
 
-  it('signs in past the security-key prompt with a code when the account has both, and reports the key', async () => {
+  it('signs in past the security-key prompt with a code when the account has both, and verification reports the key as drift', async () => {
     const account = await newAccount();
     expect(await account.run()).toMatchObject({ outcome: 'Enabled' });
     await gitea.addSecurityKey(account.username);
@@ -184,7 +184,10 @@ describe('gitea connector against a real Gitea in Chromium', () => {
 
     const verified = await account.run({ action: 'verify', codeService: await codeService.run(both) });
 
-    expect(verified).toMatchObject({ outcome: 'Verified' });
+    // The code opened the account (login ok); the key is a second way in, which verification reports (spec.mfa.verify).
+    expect(verified).toMatchObject({ outcome: 'Failed', reason: 'OtherMfaMethodAdded', retryable: false });
+    expect(verified.message).toContain('webauthn');
+    expect(verified.steps.map((s) => [s.name, s.result])).toContainEqual(['login', 'ok']);
     expect(account.logLines.join('')).toContain('the account has a security key too');
   }, 300_000);
 
