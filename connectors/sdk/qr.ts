@@ -7,7 +7,10 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 /**
  * Reads the QR code an element shows. A screenshot of the element works the same for `<img>`,
  * `<canvas>` and `<svg>` (and CSS backgrounds) and does not depend on the page's own scripts,
- * which could tamper with canvas APIs if the reading happened inside the page.
+ * which could tamper with canvas APIs if the reading happened inside the page. An `<img>` whose
+ * picture is a PNG inlined in its `src` (the common server-rendered case) is decoded from those
+ * bytes instead: the attribute is read outside the page's scripts too, and it saves the
+ * screenshot's scroll, stability wait and capture (about 0.1 s of an enrollment).
  */
 
 /** QR codes need a light "quiet zone"; elements drawn edge to edge get one added. */
@@ -23,15 +26,53 @@ export class QrNotFoundError extends Error {
   }
 }
 
+const INLINE_PNG = 'data:image/png;base64,';
+/** Bigger inline pictures are left to the screenshot, whose size the rendered element bounds. */
+const MAX_INLINE_BASE64 = 2 * 1024 * 1024;
+const MAX_INLINE_SIDE_PX = 4096;
+
 /** The element screenshot scrolls the element into view itself. */
 export async function readQrFromElement(element: Locator, timeoutMs?: number): Promise<SecretValue<string>> {
+  const timeout = timeoutMs === undefined ? {} : { timeout: timeoutMs };
+  const inline = await inlinePng(element, timeout);
+  if (inline) {
+    try {
+      return decodeQrPng(inline);
+    } catch {
+      // A corrupt or code-less src: what the element really draws is still worth a look.
+    }
+  }
   const png = await element.screenshot({
     type: 'png',
     animations: 'disabled',
     scale: 'device',
-    ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+    ...timeout,
   });
   return decodeQrPng(png);
+}
+
+/**
+ * The PNG a visible `<img>` shows from a base64 data URL in `src`, when that is all it can show
+ * (no `srcset` choosing another picture) and its header declares a sane size; otherwise undefined.
+ */
+async function inlinePng(element: Locator, timeout: { timeout?: number }): Promise<Buffer | undefined> {
+  await element.waitFor({ state: 'visible', ...timeout });
+  const img = element.and(element.page().locator(`img[src^="${INLINE_PNG}"]:not([srcset])`));
+  if ((await img.count()) !== 1) return undefined;
+  const src = (await img.getAttribute('src', timeout)) ?? '';
+  if (!src.startsWith(INLINE_PNG) || src.length - INLINE_PNG.length > MAX_INLINE_BASE64) return undefined;
+  const png = Buffer.from(src.slice(INLINE_PNG.length), 'base64');
+  return declaresSaneSize(png) ? png : undefined;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height from the IHDR chunk, read before decoding so a forged header cannot claim gigabytes. */
+function declaresSaneSize(png: Buffer): boolean {
+  if (png.length < 24 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) return false;
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  return width > 0 && height > 0 && width <= MAX_INLINE_SIDE_PX && height <= MAX_INLINE_SIDE_PX;
 }
 
 /**
