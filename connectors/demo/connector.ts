@@ -1,3 +1,4 @@
+import type { Locator } from 'playwright-core';
 import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
 import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import {
@@ -64,9 +65,8 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   const { page, timeouts } = ctx;
   // The runner calls this on the settings page readMfaState has just read; load it only from elsewhere.
   if (pathOf(ctx) !== SECURITY_PAGE) await openSecurityPage(ctx, SECURITY_PAGE, 'opening the security settings');
-  await refuseWhenMfaPresent(ctx);
   const turnOn = page.getByRole('button', { name: 'Turn on authenticator app' });
-  await expectVisible(ctx, turnOn, 'the "Turn on authenticator app" button');
+  await refuseWhenMfaPresent(ctx, turnOn);
   const response = await submit(ctx, turnOn, 'starting enrollment');
   await passStepUp(ctx);
   if (response.status() === 409) throw await refusedEnrollment(ctx);
@@ -78,26 +78,30 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   }
   const textKey = page.locator('#totp-setup-key');
   const hasTextKey = (await textKey.count()) > 0;
-  const read = await readEnrollmentSecret(
-    APP,
-    {
-      qr: page.locator('#totp-qr'),
-      ...(hasTextKey ? { textKey } : {}),
-      timeoutMs: timeouts.actionMs,
-    },
-    ctx.logger,
-  );
-  return { ...read, defaults: hasTextKey ? await readShownParameters(ctx) : { issuer: APP } };
+  const [read, defaults] = await Promise.all([
+    readEnrollmentSecret(
+      APP,
+      { qr: page.locator('#totp-qr'), ...(hasTextKey ? { textKey } : {}), timeoutMs: timeouts.actionMs },
+      ctx.logger,
+    ),
+    hasTextKey ? readShownParameters(ctx) : { issuer: APP },
+  ]);
+  return { ...read, defaults };
 }
 
-/** The app hides the "Turn on" button in these cases; say why instead of reporting a missing button. */
-async function refuseWhenMfaPresent(ctx: ConnectorContext): Promise<void> {
-  const [otherMethod, turnOff] = await Promise.all([
+/**
+ * The app hides the "Turn on" button in these cases; say why instead of reporting a missing button.
+ * The page has loaded, so one look at the three elements tells.
+ */
+async function refuseWhenMfaPresent(ctx: ConnectorContext, turnOn: Locator): Promise<void> {
+  const [otherMethod, turnOff, button] = await Promise.all([
     ctx.page.locator('#other-mfa-method').count(),
     ctx.page.getByRole('link', { name: 'Turn off authenticator app' }).count(),
+    turnOn.count(),
   ]);
   if (otherMethod > 0) throw otherMfaMethodEnabled(APP, ['sms']);
   if (turnOff > 0) throw mfaAlreadyEnabled(APP);
+  if (button === 0) throw connectorOutdated(APP, 'the "Turn on authenticator app" button');
 }
 
 async function refusedEnrollment(ctx: ConnectorContext): Promise<ConnectorError> {

@@ -24,10 +24,12 @@ export async function readEnrollmentSecret(
   elements: EnrollmentElements,
   logger: Logger,
 ): Promise<Pick<EnrollmentSecret, 'textKey' | 'otpauthUri'>> {
-  const textKey = elements.textKey ? await readTextKey(elements.textKey, elements.timeoutMs) : undefined;
-  const otpauthUri = elements.qr
-    ? await readQr(app, elements.qr, elements.timeoutMs, textKey !== undefined, logger)
-    : undefined;
+  // Both readings at once: each is a few round trips to the page, and neither changes it.
+  const [textKey, qr] = await Promise.all([
+    elements.textKey ? readTextKey(elements.textKey, elements.timeoutMs) : undefined,
+    elements.qr ? readQr(elements.qr, elements.timeoutMs) : undefined,
+  ]);
+  const otpauthUri = qr === undefined ? undefined : usableQr(app, qr, textKey !== undefined, logger);
   if (!textKey && !otpauthUri) throw connectorOutdated(app, 'a setup key or QR code on the enrollment page');
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}) };
 }
@@ -36,21 +38,26 @@ async function readTextKey(element: Locator, timeoutMs: number): Promise<SecretV
   return new SecretValue((await element.innerText({ timeout: timeoutMs })).trim());
 }
 
-async function readQr(
-  app: string,
-  element: Locator,
-  timeoutMs: number,
-  haveTextKey: boolean,
-  logger: Logger,
-): Promise<SecretValue<string> | undefined> {
+/** The QR code's URI, or why it could not be read (only a Playwright error, a timeout say, is thrown). */
+async function readQr(element: Locator, timeoutMs: number): Promise<SecretValue<string> | QrNotFoundError> {
   try {
     return await readQrFromElement(element, timeoutMs);
   } catch (e: unknown) {
-    if (!(e instanceof QrNotFoundError)) throw e;
-    if (!haveTextKey) throw connectorOutdated(app, 'a readable QR code on the enrollment page', e);
-    logger.warn('QR code unreadable; using the setup key alone');
-    return undefined;
+    if (e instanceof QrNotFoundError) return e;
+    throw e;
   }
+}
+
+function usableQr(
+  app: string,
+  qr: SecretValue<string> | QrNotFoundError,
+  haveTextKey: boolean,
+  logger: Logger,
+): SecretValue<string> | undefined {
+  if (!(qr instanceof QrNotFoundError)) return qr;
+  if (!haveTextKey) throw connectorOutdated(app, 'a readable QR code on the enrollment page', qr);
+  logger.warn('QR code unreadable; using the setup key alone');
+  return undefined;
 }
 
 /**
