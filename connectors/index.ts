@@ -1,4 +1,6 @@
+import { LOGIN_THEME_SELECTORS } from './keycloak/theme-selectors.ts';
 import { allowedLoginHostsEnv } from './sdk/deployment-hosts.ts';
+import { selectorsEnv } from './sdk/deployment-selectors.ts';
 import { ConnectorRegistry } from './sdk/registry.ts';
 
 /** Every app the operator can automate: one folder each, one line here (see docs/connectors.md). */
@@ -17,9 +19,20 @@ export const connectors = new ConnectorRegistry({
 export const DEPLOYMENT_HOSTED: readonly string[] = ['allauth', 'demo', 'django-two-factor', 'gitea', 'keycloak'];
 
 /**
+ * Connectors whose selectors the cluster admin may override per deployment (a restyled Keycloak login
+ * theme), with the element names each knows (connectors/sdk/deployment-selectors.ts).
+ */
+export const DEPLOYMENT_SELECTORS: Readonly<Record<string, readonly string[]>> = {
+  keycloak: Object.keys(LOGIN_THEME_SELECTORS),
+};
+
+/**
  * Environment variables that carry the cluster admin's settings for a connector. The controller copies the
  * ones set in its own environment into that connector's run Jobs (never into other connectors' Jobs).
  */
 export const connectorSettingsEnv: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  DEPLOYMENT_HOSTED.map((id) => [id, [allowedLoginHostsEnv(id)]]),
+  DEPLOYMENT_HOSTED.map((id) => [
+    id,
+    [allowedLoginHostsEnv(id), ...(DEPLOYMENT_SELECTORS[id] ? [selectorsEnv(id)] : [])],
+  ]),
 );

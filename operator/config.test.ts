@@ -40,3 +40,16 @@ describe('--allowed-login-hosts', () => {
     );
   });
 });
+
+describe('connectors.<id>.selectors (MFA_<ID>_SELECTORS)', () => {
+  it('accepts a map of known element names to selectors', () => {
+    expect(() => parseConfig([], { MFA_KEYCLOAK_SELECTORS: '{"password":"#acme-password"}' })).not.toThrow();
+  });
+
+  it('stops the controller on a bad setting, naming the setting and what it takes', () => {
+    expect(() => parseConfig([], { MFA_KEYCLOAK_SELECTORS: '{"pasword":"#p"}' })).toThrow(
+      /connectors\.keycloak\.selectors \(MFA_KEYCLOAK_SELECTORS\) names an unknown element "pasword"; known: username, password/,
+    );
+    expect(() => parseConfig([], { MFA_KEYCLOAK_SELECTORS: '#acme-password' })).toThrow(/is not JSON/);
+  });
+});

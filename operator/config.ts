@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DEPLOYMENT_HOSTED } from '../connectors/index.ts';
+import { DEPLOYMENT_HOSTED, DEPLOYMENT_SELECTORS } from '../connectors/index.ts';
 import { allowedLoginHostsEnv, parseAllowedLoginHosts } from '../connectors/sdk/deployment-hosts.ts';
+import { parseSelectorOverrides, selectorsEnv } from '../connectors/sdk/deployment-selectors.ts';
 import { CODE_SERVICE_OPTIONS, CODE_SERVICE_USAGE, codeServiceConfig, type CodeServiceConfig } from './codes/config.ts';
 
 export interface OperatorConfig {
@@ -69,6 +70,7 @@ export const USAGE = `mfa-operator controller [flags]
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   const seconds = (flag: keyof typeof values) => positive(flag, values[flag] as string) * 1000;
+  checkSelectorSettings(env);
   return {
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     namespace: values.namespace || undefined,
@@ -88,6 +90,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     allowedLoginHosts: loginHostFlags(values['allowed-login-hosts']),
     codeService: codeServiceConfig(values, env),
   };
+}
+
+/**
+ * The chart's `connectors.<id>.selectors` arrive as variables the controller copies into run Jobs;
+ * a bad one stops the controller at start, naming the setting, instead of failing every run.
+ */
+function checkSelectorSettings(env: NodeJS.ProcessEnv): void {
+  for (const [id, names] of Object.entries(DEPLOYMENT_SELECTORS))
+    parseSelectorOverrides(id, names, env[selectorsEnv(id)]);
 }
 
 function loginHostFlags(flags: readonly string[] = []): Record<string, string> {

@@ -55,6 +55,24 @@ describe("the chart's own objects agree with each other", () => {
     }
   });
 
+  it("passes a custom theme's selectors as JSON, and refuses an element name the connector does not know", async () => {
+    const env = async (set: string[]) =>
+      (
+        named(objectsOf(await renderChart({ set })), 'Deployment', 'mfa-operator-controller-manager')
+          .spec as DeploymentSpec
+      ).template.spec.containers[0]!.env.filter((e) => e.name.endsWith('_SELECTORS'));
+    const set = [
+      'connectors.keycloak.selectors.password=#acme-password',
+      'connectors.keycloak.selectors.signIn=#acme-go',
+    ];
+    const [variable] = await env(set);
+    expect(variable?.name).toBe('MFA_KEYCLOAK_SELECTORS');
+    expect(JSON.parse(variable?.value ?? '')).toEqual({ password: '#acme-password', signIn: '#acme-go' });
+    expect(await env([])).toEqual([]);
+    const refused = await tryRenderChart({ set: ['connectors.keycloak.selectors.pasword=#p'] });
+    expect(refused.stderr).toMatch(/connectors\/keycloak\/selectors': additional properties 'pasword' not allowed/);
+  });
+
   it("bounds the operator's V8 heap through NODE_OPTIONS by default, and leaves Node's defaults with nodeOptions empty", async () => {
     const nodeOptions = async (set: string[]) =>
       (

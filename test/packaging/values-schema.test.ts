@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DEPLOYMENT_SELECTORS } from '../../connectors/index.ts';
 import { REPO } from '../support/cluster.ts';
 import { CHART, objectsOf, tryRenderChart } from './manifests.ts';
 import { ensurePackagingTools, TOOLS_TIMEOUT_MS } from './tools.ts';
@@ -151,5 +152,11 @@ describe("values.schema.json and the chart's own checks", () => {
       .prometheusRule.properties;
     expect(rule.disabledAlerts.items.enum).toEqual(alerts);
     expect(Object.keys(rule.forOverrides.properties)).toEqual(alerts);
+  });
+
+  it("name exactly the elements the Keycloak connector lets a deployment's theme rename", async () => {
+    const schema = JSON.parse(await readFile(`${CHART}/values.schema.json`, 'utf8'));
+    const keycloak = schema.$defs[schema.properties.connectors.properties.keycloak.$ref.split('/').at(-1)];
+    expect(Object.keys(keycloak.properties.selectors.properties)).toEqual(DEPLOYMENT_SELECTORS.keycloak);
   });
 });
