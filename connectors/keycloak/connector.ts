@@ -7,6 +7,7 @@ import { APP } from './names.ts';
 import { LOGIN_PAGES } from './pages.ts';
 import { acknowledgeRecoveryCodes, readRecoveryCodes } from './recovery-codes.ts';
 import { signIn } from './sign-in.ts';
+import { themeSecretElements } from './theme.ts';
 
 /**
  * Automation for a self-hosted Keycloak (tested against the release in
@@ -22,16 +23,10 @@ export const keycloakConnector: Connector = {
   get allowedLoginHosts(): readonly string[] {
     return deploymentLoginHosts('keycloak');
   },
-  secretElements: [
-    '#password',
-    '#otp',
-    '#totp',
-    '#totpSecret',
-    '#recoveryCodeInput',
-    '#kc-totp-secret-qr-code',
-    '#kc-totp-secret-key',
-    '#kc-recovery-codes-list',
-  ],
+  // The theme's elements as this deployment names them (connectors/keycloak/theme.ts); read on use.
+  get secretElements(): readonly string[] {
+    return themeSecretElements();
+  },
 
   login: signIn,
   readMfaState,

@@ -5,6 +5,7 @@ import { credentialIds, openSigningIn, OTP, RECOVERY_CODES, type CredentialType 
 import { APP } from './names.ts';
 import { clickAndNavigate, describePage, expectLoginPage, expectVisible, LOGIN_PAGES } from './pages.ts';
 import { passSignInPages } from './sign-in.ts';
+import { themed } from './theme.ts';
 
 /**
  * Turning the authenticator off deletes the account's OTP credentials and its recovery codes:
@@ -49,7 +50,7 @@ async function deleteCredential(ctx: ConnectorContext, id: string, secondFactor:
     secondFactor,
   });
   expectLoginPage(page, LOGIN_PAGES.deleteCredential, 'the "Delete credential" confirmation page');
-  const confirmed = await clickAndNavigate(ctx, ctx.page.locator('#kc-accept'), 'confirming the deletion');
+  const confirmed = await clickAndNavigate(ctx, themed(ctx, 'deleteConfirm'), 'confirming the deletion');
   if (confirmed.kind !== 'account')
     throw connectorOutdated(APP, `the account console after the deletion (found ${describePage(confirmed)})`);
 }

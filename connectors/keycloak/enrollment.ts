@@ -23,6 +23,7 @@ import {
   type KeycloakPage,
 } from './pages.ts';
 import { passSignInPages } from './sign-in.ts';
+import { expectThemed, themed, type ThemeElement } from './theme.ts';
 
 /**
  * The authenticator setup is Keycloak's CONFIGURE_TOTP required action, started from the account
@@ -34,13 +35,13 @@ import { passSignInPages } from './sign-in.ts';
 export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSecret> {
   const setup = await openTotpSetup(ctx);
   expectLoginPage(setup, LOGIN_PAGES.configureTotp, 'the "Mobile Authenticator Setup" page');
-  const { page, timeouts } = ctx;
+  const { timeouts } = ctx;
   const otpauthUri = await readQrCode(ctx);
-  const manual = await clickAndNavigate(ctx, page.locator('#mode-manual'), 'showing the setup key ("Unable to scan?")');
+  const manual = await clickAndNavigate(ctx, themed(ctx, 'totpShowKey'), 'showing the setup key ("Unable to scan?")');
   expectLoginPage(manual, LOGIN_PAGES.configureTotp, 'the setup page with the key as text');
   const { textKey } = await readEnrollmentSecret(
     APP,
-    { textKey: page.locator('#kc-totp-secret-key'), timeoutMs: timeouts.actionMs },
+    { textKey: themed(ctx, 'totpKey'), timeoutMs: timeouts.actionMs },
     ctx.logger,
   );
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}), defaults: await readOtpPolicy(ctx) };
@@ -49,7 +50,7 @@ export async function beginTotpEnrollment(ctx: ConnectorContext): Promise<Enroll
 /** The QR code's otpauth URI; the text key on the next view is enough when it cannot be read. */
 async function readQrCode(ctx: ConnectorContext): Promise<SecretValue<string> | undefined> {
   try {
-    return await readQrFromElement(ctx.page.locator('#kc-totp-secret-qr-code'), ctx.timeouts.actionMs);
+    return await readQrFromElement(themed(ctx, 'totpQr'), ctx.timeouts.actionMs);
   } catch (e: unknown) {
     if (!(e instanceof QrNotFoundError)) throw e;
     ctx.logger.warn('the QR code on the setup page is unreadable; relying on the text key');
@@ -81,15 +82,15 @@ async function openTotpSetup(ctx: ConnectorContext): Promise<KeycloakPage> {
 
 /** The policy lines under the text key: "Algorithm: SHA1", "Digits: 6", "Interval: 30". */
 async function readOtpPolicy(ctx: ConnectorContext): Promise<Partial<EnrollmentDefaults>> {
-  const value = async (selector: string): Promise<string> => {
-    const line = await expectVisible(ctx, ctx.page.locator(selector), `the ${selector} policy line`);
+  const value = async (element: ThemeElement): Promise<string> => {
+    const line = await expectThemed(ctx, element, `the ${element} policy line`);
     return (await line.innerText()).split(':').slice(1).join(':').trim();
   };
   return otpPolicyFrom({
-    type: await value('#kc-totp-type'),
-    algorithm: await value('#kc-totp-algorithm'),
-    digits: await value('#kc-totp-digits'),
-    period: await value('#kc-totp-period'),
+    type: await value('totpType'),
+    algorithm: await value('totpAlgorithm'),
+    digits: await value('totpDigits'),
+    period: await value('totpPeriod'),
   });
 }
 
@@ -116,11 +117,11 @@ export function otpPolicyFrom(shown: {
 }
 
 export async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
-  const { page, timeouts } = ctx;
-  const field = await expectVisible(ctx, page.locator('#totp'), 'the One-time code field');
+  const { timeouts } = ctx;
+  const field = await expectThemed(ctx, 'totpCode', 'the One-time code field');
   await fillSecret(ctx, field, code, 'confirmation code');
-  await page.locator('#userLabel').fill(DEVICE_NAME, { timeout: timeouts.actionMs });
-  const next = await clickAndNavigate(ctx, page.locator('#saveTOTPBtn'), 'confirming the authenticator setup');
+  await themed(ctx, 'totpDeviceName').fill(DEVICE_NAME, { timeout: timeouts.actionMs });
+  const next = await clickAndNavigate(ctx, themed(ctx, 'totpSave'), 'confirming the authenticator setup');
   if (next.kind === 'account') return;
   if (next.id === LOGIN_PAGES.configureTotp) {
     const feedback = await feedbackText(ctx);

@@ -12,6 +12,8 @@ import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
 import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/server.ts';
 import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
+import { selectorsEnv } from '../sdk/deployment-selectors.ts';
+import { RESTYLED_SELECTORS, RESTYLED_THEME } from '../../test/apps/keycloak/theme.ts';
 
 /**
  * The keycloak connector end to end: a real Keycloak (test/apps/keycloak, started once for the
@@ -20,6 +22,8 @@ import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
  */
 
 const REALM = 'acme';
+/** A realm whose login theme renames the fields, the sign-in button and the setup page's elements. */
+const RESTYLED_REALM = 'restyled';
 const PAGE_TIMEOUT_MS = 60_000;
 
 describe('keycloak connector against a real Keycloak in Chromium', () => {
@@ -33,12 +37,13 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
 
   beforeAll(async () => {
     process.env[allowedLoginHostsEnv('keycloak')] = '127.0.0.1';
-    [keycloak, kit] = await Promise.all([startKeycloak(), ConnectorRunKit.start('keycloak')]);
+    [keycloak, kit] = await Promise.all([startKeycloak({ restyledTheme: true }), ConnectorRunKit.start('keycloak')]);
     browser = kit.browser;
     codeService = await RunCodeService.start(kit.dir, store);
     // Deleting a credential re-asks for password and code once the login is a second old, so
     // the disable test goes through Keycloak's re-authentication.
     await keycloak.createRealm(REALM, { recoveryCodeLogin: true, maxAuthAgeSeconds: { delete_credential: 1 } });
+    await keycloak.createRealm(RESTYLED_REALM, { loginTheme: RESTYLED_THEME, recoveryCodeLogin: true });
   }, 900_000);
 
   afterAll(async () => {
@@ -47,12 +52,12 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     await keycloak?.stop();
   });
 
-  async function newAccount(requiredActions: string[] = []): Promise<RunAccount> {
+  async function newAccount(requiredActions: string[] = [], realm = REALM): Promise<RunAccount> {
     const n = ++users;
     const username = `user${n}`;
     const password = `pw-${n}-${Math.random().toString(36).slice(2)}`;
-    await keycloak.createUser(REALM, username, password, { requiredActions });
-    return kit.account(username, password, `${keycloak.url}/realms/${REALM}/account`, {
+    await keycloak.createUser(realm, username, password, { requiredActions });
+    return kit.account(username, password, `${keycloak.url}/realms/${realm}/account`, {
       timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
     });
   }
@@ -163,6 +168,45 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'LoginHostNotAllowed' });
   });
+
+  it('fails a login theme that renames the fields with ConnectorOutdated, naming the setting that fixes it', async () => {
+    const account = await newAccount([], RESTYLED_REALM);
+
+    const summary = await account.run();
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'ConnectorOutdated', retryable: false });
+    expect(summary.message).toContain(
+      '"#password" (a login theme that renames it needs connectors.keycloak.selectors.password)',
+    );
+    expect(await keycloak.userHasOtp(RESTYLED_REALM, account.username)).toBe(false);
+  }, 180_000);
+
+  it('turns MFA on and signs in with a code behind the restyled theme once connectors.keycloak.selectors names its elements', async () => {
+    process.env[selectorsEnv('keycloak')] = JSON.stringify(RESTYLED_SELECTORS);
+    try {
+      const account = await newAccount([], RESTYLED_REALM);
+      const startedAt = Date.now();
+
+      const enabled = await account.run();
+      expect(enabled).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
+      const stored = (await account.sink.readSeed())!;
+      const ref = { namespace: 'default', name: 'keycloak-restyled', uid: randomUUID() };
+      await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, stored.seed)).version);
+      // The renamed one-time code field and button, on the sign-in a verify run takes.
+      const verified = await account.run({ action: 'verify', codeService: await codeService.run(ref) });
+
+      expect(verified).toMatchObject({ outcome: 'Verified' });
+      expect(await keycloak.credentialTypes(RESTYLED_REALM, account.username)).toEqual(
+        expect.arrayContaining(['otp', 'recovery-authn-codes']),
+      );
+      expectNoSecrets([JSON.stringify(enabled), JSON.stringify(verified), ...account.logLines], {
+        strings: [account.password, stored.seed.secret.reveal(), ...(await account.sink.readRecoveryCodes())!.reveal()],
+        codes: codesSince(stored.seed, startedAt),
+      });
+    } finally {
+      delete process.env[selectorsEnv('keycloak')];
+    }
+  }, 400_000);
 
   it('stops Keycloak without leaving a process behind', async () => {
     const pid = keycloak.pid;

@@ -3,6 +3,7 @@ import type { ConnectorContext } from '../sdk/connector.ts';
 import { connectorOutdated, timedOut } from '../sdk/errors.ts';
 import { appPages } from '../sdk/pages.ts';
 import { APP } from './names.ts';
+import { themeSelectors } from './theme.ts';
 
 const KEYCLOAK_PAGES = appPages(APP);
 
@@ -89,7 +90,7 @@ export function describePage(page: KeycloakPage): string {
 
 /** Messages the login theme shows: field errors and the page alert ("Invalid username or password."). */
 export async function feedbackText(ctx: ConnectorContext): Promise<string> {
-  const texts = await ctx.page.locator('.kc-feedback-text').allInnerTexts();
+  const texts = await ctx.page.locator(themeSelectors().feedback).allInnerTexts();
   return texts
     .map((text) => text.trim())
     .filter(Boolean)
@@ -97,6 +98,6 @@ export async function feedbackText(ctx: ConnectorContext): Promise<string> {
 }
 
 async function pageTitle(ctx: ConnectorContext): Promise<string> {
-  const title = ctx.page.locator('#kc-page-title');
+  const title = ctx.page.locator(themeSelectors().pageTitle);
   return (await title.count()) > 0 ? (await title.innerText()).trim().replace(/\s+/g, ' ') : '';
 }

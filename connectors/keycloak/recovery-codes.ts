@@ -5,6 +5,7 @@ import { credentialIds, offersSetup, openSigningIn, RECOVERY_CODES } from './acc
 import { APP } from './names.ts';
 import { clickAndNavigate, describePage, expectLoginPage, expectVisible, LOGIN_PAGES } from './pages.ts';
 import { passSignInPages } from './sign-in.ts';
+import { expectThemed, themed, themeSelectors } from './theme.ts';
 
 /**
  * Recovery codes are a credential of their own in Keycloak (the CONFIGURE_RECOVERY_AUTHN_CODES
@@ -33,9 +34,9 @@ export async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretVa
   const next = await clickAndNavigate(ctx, setUp, 'starting the recovery codes setup');
   const page = await passSignInPages(ctx, next, { purpose: 'stepUp', ...ctx.stepUp });
   expectLoginPage(page, LOGIN_PAGES.recoveryCodesSetup, 'the "Recovery Authentication Codes" page');
-  const list = await expectVisible(ctx, ctx.page.locator('#kc-recovery-codes-list'), 'the recovery codes list');
+  const list = await expectThemed(ctx, 'recoveryCodes', 'the recovery codes list');
   const codes = (await list.locator('li').allInnerTexts()).map((code) => code.trim()).filter(Boolean);
-  if (codes.length === 0) throw connectorOutdated(APP, 'recovery codes in #kc-recovery-codes-list');
+  if (codes.length === 0) throw connectorOutdated(APP, `recovery codes in ${themeSelectors().recoveryCodes}`);
   return new SecretValue(codes);
 }
 
@@ -46,17 +47,9 @@ export async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<v
     .getAttribute('data-page-id')
     .catch(() => null);
   if (onSetupPage !== LOGIN_PAGES.recoveryCodesSetup) return;
-  const saved = await expectVisible(
-    ctx,
-    ctx.page.locator('#kcRecoveryCodesConfirmationCheck'),
-    'the "I have saved these codes" checkbox',
-  );
+  const saved = await expectThemed(ctx, 'recoveryCodesSaved', 'the "I have saved these codes" checkbox');
   await saved.check({ timeout: ctx.timeouts.actionMs });
-  const next = await clickAndNavigate(
-    ctx,
-    ctx.page.locator('#saveRecoveryAuthnCodesBtn'),
-    'completing the recovery codes setup',
-  );
+  const next = await clickAndNavigate(ctx, themed(ctx, 'recoveryCodesSave'), 'completing the recovery codes setup');
   if (next.kind !== 'account')
     throw connectorOutdated(APP, `the account console after "Complete setup" (found ${describePage(next)})`);
 }

@@ -12,16 +12,9 @@ import {
 import { fillSecret } from '../sdk/secret-input.ts';
 import type { SecretValue } from '../sdk/core.ts';
 import { APP, DEVICE_NAME } from './names.ts';
-import {
-  clickAndNavigate,
-  expectLoginPage,
-  expectVisible,
-  feedbackText,
-  LOGIN_PAGES,
-  openPage,
-  type KeycloakPage,
-} from './pages.ts';
+import { clickAndNavigate, expectLoginPage, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage } from './pages.ts';
 import { realmUrls } from './realm-url.ts';
+import { expectThemed, themed } from './theme.ts';
 
 /**
  * What to answer Keycloak's sign-in pages with. `signIn` is the run's own login; `stepUp` is the
@@ -94,15 +87,14 @@ async function answerPrompt(
 }
 
 async function submitPassword(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
-  const { page } = ctx;
   // Re-authentication shows the username read-only, or not at all.
-  const username = page.locator('#username');
+  const username = themed(ctx, 'username');
   if ((await username.count()) > 0 && (await username.isEditable())) {
     await fillSecret(ctx, username, answers.credentials.username, 'username');
   }
-  const password = await expectVisible(ctx, page.locator('#password'), 'the Password field');
+  const password = await expectThemed(ctx, 'password', 'the Password field');
   await fillSecret(ctx, password, answers.credentials.password, 'password');
-  const next = await clickAndNavigate(ctx, page.locator('#kc-login'), 'signing in');
+  const next = await clickAndNavigate(ctx, themed(ctx, 'signIn'), 'signing in');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.password)
     throw passwordRefused(await feedbackText(ctx), answers.purpose);
   return next;
@@ -125,16 +117,16 @@ async function answerOtpPrompt(ctx: ConnectorContext, answers: SignInAnswers): P
   const factor = requireSecondFactor(answers, 'an authenticator code');
   if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor.recoveryCode);
   await selectOwnOtpDevice(ctx);
-  const field = await expectVisible(ctx, ctx.page.locator('#otp'), 'the One-time code field');
+  const field = await expectThemed(ctx, 'otp', 'the One-time code field');
   await fillSecret(ctx, field, await factor.totpCode(), 'sign-in code');
-  const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting the sign-in code');
+  const next = await clickAndNavigate(ctx, themed(ctx, 'signIn'), 'submitting the sign-in code');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.otp) throw secondFactorRefused('authenticator code');
   return next;
 }
 
 /** With several authenticators the page asks which one the code is from; pick the operator's. */
 async function selectOwnOtpDevice(ctx: ConnectorContext): Promise<void> {
-  const devices = ctx.page.locator('[id^="kc-otp-credential-"]');
+  const devices = themed(ctx, 'otpDevice');
   if ((await devices.count()) < 2) return;
   const own = devices.filter({ hasText: DEVICE_NAME });
   if ((await own.count()) > 0) await own.first().click({ timeout: ctx.timeouts.actionMs });
@@ -148,7 +140,7 @@ async function answerRecoveryCodePrompt(ctx: ConnectorContext, answers: SignInAn
 }
 
 async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
-  const chooser = await clickAndNavigate(ctx, ctx.page.locator('#try-another-way'), 'choosing another way to sign in');
+  const chooser = await clickAndNavigate(ctx, themed(ctx, 'tryAnotherWay'), 'choosing another way to sign in');
   expectLoginPage(chooser, LOGIN_PAGES.selectAuthenticator, 'the "Select login method" page');
   const option = ctx.page.getByRole('button', { name: /recovery authentication code/i });
   if ((await option.count()) === 0) {
@@ -167,9 +159,9 @@ async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<str
  * given must be that one; codes are stored in the order the app showed them.
  */
 async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
-  const field = await expectVisible(ctx, ctx.page.locator('#recoveryCodeInput'), 'the Recovery code field');
+  const field = await expectThemed(ctx, 'recoveryCode', 'the Recovery code field');
   await fillSecret(ctx, field, code, 'recovery code');
-  const next = await clickAndNavigate(ctx, ctx.page.locator('#kc-login'), 'submitting a recovery code');
+  const next = await clickAndNavigate(ctx, themed(ctx, 'signIn'), 'submitting a recovery code');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.recoveryCode) throw secondFactorRefused('recovery code');
   return next;
 }

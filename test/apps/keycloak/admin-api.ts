@@ -21,6 +21,8 @@ export interface RealmOptions {
    * before the action asks to sign in again (Keycloak's default is 300).
    */
   maxAuthAgeSeconds?: Readonly<Record<string, number>>;
+  /** The realm's login theme (default keycloak.v2). */
+  loginTheme?: string;
 }
 
 export interface UserOptions {
@@ -62,7 +64,12 @@ export class KeycloakAdminApi {
   }
 
   async createRealm(realm: string, options: RealmOptions = {}): Promise<void> {
-    await this.#call('POST', '/admin/realms', { realm, enabled: true, displayName: realm });
+    await this.#call('POST', '/admin/realms', {
+      realm,
+      enabled: true,
+      displayName: realm,
+      ...(options.loginTheme ? { loginTheme: options.loginTheme } : {}),
+    });
     if (options.recoveryCodeLogin)
       await this.#setBrowserFlowRequirement(realm, 'auth-recovery-authn-code-form', 'ALTERNATIVE');
     for (const [action, seconds] of Object.entries(options.maxAuthAgeSeconds ?? {})) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeycloakAdminApi, type RealmOptions, type UserOptions } from './admin-api.ts';
 import { ensureKeycloak, findKeycloakJavaHome, keycloakVersion } from './install.ts';
+import { writeRestyledTheme } from './theme.ts';
 
 export interface KeycloakServer {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
@@ -30,6 +31,8 @@ export interface StartKeycloakOptions {
   version?: string;
   /** How long to wait for the first answered request (the first start also builds the dev image). */
   readyTimeoutMs?: number;
+  /** Also serve the restyled login theme of theme.ts, for realms created with `loginTheme: RESTYLED_THEME`. */
+  restyledTheme?: boolean;
 }
 
 /** Modest on a shared 2-core machine: Keycloak idles at about 400 MB resident. */
@@ -50,7 +53,9 @@ export async function startKeycloak(options: StartKeycloakOptions = {}): Promise
   const admin = { username: 'admin', password: randomBytes(18).toString('base64url') };
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
-  const child = spawnKeycloak(home, javaHome, workDir, port, admin);
+  const themesDir = options.restyledTheme ? join(workDir, 'themes') : undefined;
+  if (themesDir) await writeRestyledTheme(home, javaHome, themesDir);
+  const child = spawnKeycloak(home, javaHome, workDir, port, admin, themesDir);
   const stop = stopper(child, workDir);
   try {
     await waitUntilReady(url, child, workDir, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
@@ -79,6 +84,7 @@ function spawnKeycloak(
   workDir: string,
   port: number,
   admin: { username: string; password: string },
+  themesDir: string | undefined,
 ): ChildProcess {
   const args = [
     // Narayana keeps its object store under the install dir by default; keep each run's apart.
@@ -89,6 +95,7 @@ function spawnKeycloak(
     '--hostname-strict=false',
     '--db=dev-file',
     `--db-url=jdbc:h2:file:${join(workDir, 'keycloakdb')};NON_KEYWORDS=VALUE`,
+    ...(themesDir ? [`--spi-theme--folder--dir=${themesDir}`] : []),
   ];
   const log = createWriteStream(join(workDir, 'keycloak.log'));
   const child = spawn(join(home, 'bin', 'kc.sh'), args, {
