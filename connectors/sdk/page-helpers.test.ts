@@ -85,6 +85,9 @@ describe('SDK page helpers in Chromium', () => {
           '/boxes': BOXES,
           '/in-place': IN_PLACE,
           '/setup': SETUP_TEXT,
+          '/headings':
+            '<h1 hidden>Stale</h1><h2>Section</h2><div role="heading" aria-level="2">Aside</div><div role="heading" aria-level="1">Account</div><h1>Later</h1>',
+          '/no-heading': '<h2>Only a section</h2><p role="alert"> Saved. </p>',
         };
         const body = routes[url.pathname];
         return body === undefined ? html('not found', 404) : html(body);
@@ -266,5 +269,13 @@ describe('SDK page helpers in Chromium', () => {
       expect(() => totpParametersInText('Algorithm: MD5')).toThrow(/algorithm "MD5"/);
       expect(() => totpParametersInText('Digits: 7')).toThrow(/digits "7"/);
     });
+  });
+  it('reads the first visible level-1 heading, whether an <h1> or declared by role, and the first alert', async () => {
+    const ctx = context();
+    await session.page.goto(`${origin}/headings`);
+    expect(await pages.heading(ctx)).toBe('Account');
+    await session.page.goto(`${origin}/no-heading`);
+    expect(await pages.heading(ctx)).toBe('');
+    expect(await pages.alertText(ctx)).toBe('Saved.');
   });
 });
