@@ -398,6 +398,22 @@ describe('kubectl mfa recovery-code', () => {
     expect(spent.stderr).not.toContain(codes[0]);
   });
 
+  it('says where a hand-out cut off by a failed connection would show', async () => {
+    // Port 1 on loopback: nothing listens, so the connection fails before any answer.
+    const result = await kubectlMfa([
+      'recovery-code',
+      'vault',
+      '--kubeconfig',
+      kubeconfigs.carol!,
+      '--server',
+      'https://127.0.0.1:1',
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach the code service at https://127.0.0.1:1');
+    expect(result.stderr).toContain('shows in kubectl mfa status');
+  });
+
   it('exits 3 with when to retry when the service rate-limits, spending none', async () => {
     await vault('vault-busy', 3);
     // One request per source address: the first (refused, so no code is spent) uses it up.

@@ -5,7 +5,7 @@
 export const EXIT = {
   failed: 1,
   usage: 2,
-  /** Rate-limited: the same request may succeed later. */
+  /** Rate-limited, or the service cannot answer now (503): the same request may succeed later. */
   retryLater: 3,
   /** The account has no stored recovery codes. */
   noRecoveryCodes: 4,

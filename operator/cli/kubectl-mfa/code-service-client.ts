@@ -132,7 +132,9 @@ function call(
     req.on('error', (e) =>
       reject(
         new CliError(
-          `cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER`,
+          `cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER` +
+            // A POST may have been recorded before the connection failed: that code is spent, never handed out again.
+            (method === 'POST' ? ' (a hand-out recorded before the failure shows in kubectl mfa status)' : ''),
         ),
       ),
     );
