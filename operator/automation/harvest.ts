@@ -23,6 +23,7 @@ import { accountRef, materialRefs, type ResolvedStore, type StoreResolver } from
 import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { verifyResult } from './verify-outcome.ts';
+import { recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
 
 const HISTORY_LIMIT = 20;
 
@@ -161,11 +162,20 @@ function statusAfter(
         mfa.status?.totp?.enrolledAt && outcome.outcome === 'Adopted' ? mfa.status.totp.enrolledAt : rfc3339(now),
       ...rotatedFor(mfa, run),
     },
-    ...(meta.recoveryCodes
-      ? {
-          recoveryCodes: { store: refs.codes, count: meta.recoveryCodes.count, storedAt: meta.recoveryCodes.createdAt },
-        }
-      : {}),
+    ...codesStatus(mfa, refs.codes, meta),
+  };
+}
+
+/** The stored codes' record; positions the code service handed out of the same set are kept. */
+function codesStatus(
+  mfa: ManagedAccountMfa,
+  store: ReturnType<typeof materialRefs>['codes'],
+  meta: StoreMetadata,
+): Pick<AutomationStep, 'status'>['status'] {
+  if (!meta.recoveryCodes) return {};
+  const stored = meta.recoveryCodes;
+  return {
+    recoveryCodes: recoveryCodesRecord(mfa.status?.recoveryCodes, stored, { store, storedAt: stored.createdAt }),
   };
 }
 

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import { parsePluginArgs, USAGE, type PluginArgs } from './kubectl-mfa/args.ts';
 import { CliError, isCliError } from './kubectl-mfa/cli-error.ts';
-import { callerToken, codeServiceLocation, fetchCode, type CodeAnswer } from './kubectl-mfa/code-service-client.ts';
+import {
+  callerToken,
+  codeServiceLocation,
+  fetchCode,
+  takeRecoveryCode,
+  type CodeAnswer,
+} from './kubectl-mfa/code-service-client.ts';
 import { runCountdown } from './kubectl-mfa/countdown.ts';
 import { directCode, readManagedAccountMfa } from './kubectl-mfa/direct-code.ts';
 import { loadKubeContext, type KubeContext } from './kubectl-mfa/kube-context.ts';
@@ -38,6 +44,14 @@ async function showCode(args: PluginArgs, context: KubeContext, account: Account
   await runCountdown({ next, out: process.stdout, signal: stop.signal });
 }
 
+/** The code alone on stdout (for a paste or a pipe); which one and how many are left on stderr, never the code. */
+async function handOutRecoveryCode(args: PluginArgs, context: KubeContext, account: Account): Promise<void> {
+  const location = codeServiceLocation(args, context);
+  const answer = await takeRecoveryCode(location, await callerToken(args, context, location), account);
+  process.stdout.write(args.json ? `${JSON.stringify(answer)}\n` : `${answer.code}\n`);
+  process.stderr.write(`recovery code #${answer.index + 1} handed out; ${answer.remaining} left\n`);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parsePluginArgs(argv);
   if (args.command === 'help') {
@@ -49,6 +63,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.command === 'status') {
     const mfa = await readManagedAccountMfa(context, account);
     process.stdout.write(args.json ? `${JSON.stringify(mfa.status ?? {}, null, 2)}\n` : statusReport(mfa));
+    return 0;
+  }
+  if (args.command === 'recovery-code') {
+    await handOutRecoveryCode(args, context, account);
     return 0;
   }
   await showCode(args, context, account);

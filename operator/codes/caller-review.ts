@@ -27,6 +27,17 @@ export interface CallerReviewOptions {
 
 const TOKEN_REVIEWS = 'all';
 
+/** What a request needs RBAC to allow on one ManagedAccountMfa, and how a refusal names it. */
+export interface Access {
+  readonly subresource: 'code' | 'recovery-code';
+  readonly verb: 'get' | 'create';
+  readonly what: string;
+}
+
+export const CODE_ACCESS: Access = { subresource: 'code', verb: 'get', what: 'codes' };
+/** A hand-out uses a code up, so it is `create`, on a subresource no code reader is granted by accident. */
+export const RECOVERY_CODE_ACCESS: Access = { subresource: 'recovery-code', verb: 'create', what: 'recovery codes' };
+
 type Authentication = { authenticated: true; caller: Caller } | { authenticated: false };
 
 /**
@@ -65,15 +76,27 @@ export class CallerReview {
     return result.caller;
   }
 
-  /** Throws Forbidden unless RBAC allows `get` on managedaccountmfas/code for this one resource. */
-  async authorize(caller: Caller, namespace: string, name: string): Promise<void> {
-    const key = JSON.stringify([caller.username, caller.uid, caller.groups, caller.extra, namespace, name]);
-    const allowed = await this.#decisions.getOrLoad(key, () => this.#accessReview(caller, namespace, name));
+  /**
+   * Throws Forbidden unless RBAC allows `access` (default `get` on managedaccountmfas/code) for this one
+   * resource. Recovery codes are a subresource of their own, so a right to TOTP codes does not grant them.
+   */
+  async authorize(caller: Caller, namespace: string, name: string, access: Access = CODE_ACCESS): Promise<void> {
+    const key = JSON.stringify([
+      caller.username,
+      caller.uid,
+      caller.groups,
+      caller.extra,
+      namespace,
+      name,
+      access.subresource,
+      access.verb,
+    ]);
+    const allowed = await this.#decisions.getOrLoad(key, () => this.#accessReview(caller, namespace, name, access));
     if (!allowed) {
       throw new CodeServiceError(
         'Forbidden',
-        `User "${caller.username}" cannot get codes for ${namespace}/${name}: ` +
-          `it needs get on managedaccountmfas/code (group ${GROUP}) in namespace ${namespace}.`,
+        `User "${caller.username}" cannot get ${access.what} for ${namespace}/${name}: ` +
+          `it needs ${access.verb} on managedaccountmfas/${access.subresource} (group ${GROUP}) in namespace ${namespace}.`,
       );
     }
   }
@@ -100,7 +123,7 @@ export class CallerReview {
     return { authenticated: true, caller: callerOf(status.user) };
   }
 
-  async #accessReview(caller: Caller, namespace: string, name: string): Promise<boolean> {
+  async #accessReview(caller: Caller, namespace: string, name: string, access: Access): Promise<boolean> {
     try {
       const review = await this.#authorization.createSubjectAccessReview({
         body: {
@@ -112,8 +135,8 @@ export class CallerReview {
             resourceAttributes: {
               group: GROUP,
               resource: MANAGED_ACCOUNT_MFA.plural,
-              subresource: 'code',
-              verb: 'get',
+              subresource: access.subresource,
+              verb: access.verb,
               namespace,
               name,
             },

@@ -9,13 +9,16 @@ export const CODE_ERROR_STATUS = {
   ManagedAccountMfaNotFound: 404,
   NoActiveSeed: 404,
   NoPendingSeed: 404,
+  NoRecoveryCodes: 404,
   MethodNotAllowed: 405,
+  RecoveryCodesUsedUp: 410,
   RateLimited: 429,
   RunCodeBudgetExhausted: 429,
   NextWindowTooFar: 503,
   SecretStoreUnavailable: 503,
   ReviewUnavailable: 503,
   LoginRecordUnavailable: 503,
+  RecoveryCodeClaimUnavailable: 503,
 } as const;
 
 export type CodeErrorReason = keyof typeof CODE_ERROR_STATUS;

@@ -21,12 +21,15 @@ const RESULT_OF: Record<CodeErrorReason, CodeResult> = {
   ManagedAccountMfaNotFound: 'not_found',
   NoActiveSeed: 'not_found',
   NoPendingSeed: 'not_found',
+  NoRecoveryCodes: 'not_found',
+  RecoveryCodesUsedUp: 'not_found',
   RateLimited: 'rate_limited',
   RunCodeBudgetExhausted: 'rate_limited',
   NextWindowTooFar: 'unavailable',
   SecretStoreUnavailable: 'unavailable',
   ReviewUnavailable: 'unavailable',
   LoginRecordUnavailable: 'unavailable',
+  RecoveryCodeClaimUnavailable: 'unavailable',
 };
 
 export function resultOf(reason: CodeErrorReason | undefined): CodeResult {
@@ -39,7 +42,7 @@ export function createCodeMetrics(registry: Registry) {
   return {
     codesIssued: new Counter({
       name: 'mfa_operator_codes_issued_total',
-      help: 'Code requests by purpose (display, login, run) and result (issued, listed, unauthenticated, forbidden, not_found, rate_limited, bad_request, unavailable, error).',
+      help: 'Code requests by purpose (display, login, run, recovery) and result (issued, listed, unauthenticated, forbidden, not_found, rate_limited, bad_request, unavailable, error).',
       labelNames: ['purpose', 'result'],
       registers,
     }),

@@ -3,8 +3,11 @@ import type { SeedSlot } from '../stores/seed-slots.ts';
 import type { CodePurpose } from './code-issuer.ts';
 import type { CodeMetrics, CodeResult } from './code-metrics.ts';
 
-/** `run`: a run Job's sign-in code from one store slot (the run endpoint), never shown to a person. */
-export type AuditPurpose = CodePurpose | 'run';
+/**
+ * `run`: a run Job's sign-in code from one store slot (the run endpoint), never shown to a person.
+ * `recovery`: one stored recovery code, handed out once (the break-glass path).
+ */
+export type AuditPurpose = CodePurpose | 'run' | 'recovery';
 
 /** One code request as the audit log keeps it: who, which account, what happened. Never the code. */
 export interface CodeAuditRecord {
@@ -16,6 +19,8 @@ export interface CodeAuditRecord {
   /** Run requests: the Job asking, and the slot (or none: the slot listing). */
   readonly job?: string;
   readonly slot?: SeedSlot;
+  /** Recovery requests: the position of the code handed out (never the code). */
+  readonly index?: number;
   readonly result: CodeResult;
   readonly reason?: string;
   /** Where the request came from: the peer address, or `in-process` for a connector's login. */
@@ -46,6 +51,7 @@ export class CodeOutcomes {
         purpose: entry.purpose,
         job: entry.job,
         slot: entry.slot,
+        index: entry.index,
         result: entry.result,
         reason: entry.reason,
         source: entry.source,

@@ -11,6 +11,7 @@ export interface CodeRequest {
 }
 
 const ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/code$/;
+const RECOVERY_ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/recovery-code$/;
 const RUN_ROUTE = /^\/v1\/namespaces\/([^/]+)\/runs\/([^/]+)\/(code|slots)$/;
 
 /** A run asking for one code from a slot (`slot` set), or which slots hold a seed (`slot` unset). */
@@ -43,6 +44,28 @@ export function parseCodeRequest(req: IncomingMessage): CodeRequest {
     throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
   }
   return { namespace, name, purpose: purposeOf(url.searchParams) };
+}
+
+/** An account's next unused recovery code. */
+export interface RecoveryCodeRequest {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/**
+ * Parses `POST /v1/namespaces/{ns}/managedaccountmfas/{name}/recovery-code`; undefined for any other path.
+ * POST, not GET: each answer uses a code up, so no proxy or client may repeat or prefetch it.
+ */
+export function parseRecoveryCodeRequest(req: IncomingMessage): RecoveryCodeRequest | undefined {
+  const match = RECOVERY_ROUTE.exec(requestUrl(req.url).pathname);
+  if (!match) return undefined;
+  if (req.method !== 'POST')
+    throw new CodeServiceError('MethodNotAllowed', 'Only POST is served for recovery codes: each one is used up.');
+  const [namespace, name] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
+  if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
+    throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
+  }
+  return { namespace, name };
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../core/logging/logger.ts';
 import type { AccountCodes } from './account-codes.ts';
-import type { Caller, CallerReview } from './caller-review.ts';
+import { RECOVERY_CODE_ACCESS, type Caller, type CallerReview } from './caller-review.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 import type { IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';
@@ -11,13 +11,16 @@ import type { CodeOutcomes } from './code-outcomes.ts';
 import {
   bearerToken,
   parseCodeRequest,
+  parseRecoveryCodeRequest,
   parseRunRequest,
   type CodeRequest,
+  type RecoveryCodeRequest,
   type RunCodeRequest,
 } from './code-request.ts';
 import { sourceKey, type RateLimiter } from './rate-limiter.ts';
 import type { RunGrant } from './run-callers.ts';
 import type { RunCodes } from './run-codes.ts';
+import type { HandedOutCode, RecoveryCodes } from './recovery-codes.ts';
 
 /** The limits a request passes; the global TokenReview limit sits inside CallerReview. */
 export interface CodeRequestLimits {
@@ -33,6 +36,8 @@ export interface CodeServiceParts {
   codes: AccountCodes;
   /** The run endpoint (`/v1/namespaces/{ns}/runs/{job}/...`); without it those paths are refused. */
   runs?: RunCodes;
+  /** The recovery code endpoint (`POST .../managedaccountmfas/{name}/recovery-code`); without it that path is refused. */
+  recovery?: RecoveryCodes;
   outcomes: CodeOutcomes;
   log: Logger;
 }
@@ -48,10 +53,12 @@ interface Attempt {
   request?: CodeRequest;
   run?: RunCodeRequest;
   grant?: RunGrant;
+  recovery?: RecoveryCodeRequest;
+  handedOut?: HandedOutCode;
 }
 
 /** A 200 answer: an issued code, or a run's slot listing. */
-type Answer = { issued: IssuedCode } | { slots: readonly string[] };
+type Answer = { issued: IssuedCode } | { slots: readonly string[] } | { recovery: HandedOutCode };
 
 /**
  * Answers one code request: parse it, rate-limit per source address, authenticate (TokenReview,
@@ -65,6 +72,11 @@ export function codeRequestHandler(parts: CodeServiceParts): (req: IncomingMessa
     serve(parts, req, attempt).then(
       (answer) => {
         record(parts, req, attempt, undefined, started);
+        if ('recovery' in answer) {
+          const { code, index, remaining } = answer.recovery;
+          sendJson(res, 200, { code: code.reveal(), index, remaining });
+          return;
+        }
         if ('slots' in answer) {
           sendJson(res, 200, { slots: answer.slots });
           return;
@@ -90,6 +102,8 @@ async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Att
   // Parsed first so that even a refused request's audit line says which account was asked for.
   attempt.run = parseRunRequest(req);
   if (attempt.run) return serveRun(parts, req, attempt, attempt.run);
+  attempt.recovery = parseRecoveryCodeRequest(req);
+  if (attempt.recovery) return serveRecovery(parts, req, attempt, attempt.recovery);
   attempt.request = parseCodeRequest(req);
   // Before authenticating: a flood of made-up tokens must not become a flood of TokenReviews.
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
@@ -116,6 +130,22 @@ async function serveRun(
   return { issued: await parts.runs.issue(attempt.grant, run.slot) };
 }
 
+/** The same limits and TokenReview as a code request; its own SubjectAccessReview; then the claim, before the answer. */
+async function serveRecovery(
+  parts: CodeServiceParts,
+  req: IncomingMessage,
+  attempt: Attempt,
+  request: RecoveryCodeRequest,
+): Promise<Answer> {
+  parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
+  if (!parts.recovery) throw new CodeServiceError('BadRequest', 'This code service hands out no recovery codes.');
+  attempt.caller = await parts.review.authenticate(bearerToken(req));
+  parts.limits.perCaller.take(attempt.caller.username);
+  await parts.review.authorize(attempt.caller, request.namespace, request.name, RECOVERY_CODE_ACCESS);
+  attempt.handedOut = await parts.recovery.handOut(attempt.caller, request.namespace, request.name);
+  return { recovery: attempt.handedOut };
+}
+
 function record(
   parts: CodeServiceParts,
   req: IncomingMessage,
@@ -140,8 +170,11 @@ function record(
   );
 }
 
-/** Which account (and, for a run, which Job and slot) the audit line names. */
-function auditTarget({ request, run, grant }: Attempt) {
+/** Which account (and, for a run, which Job and slot; for a recovery code, its position) the audit line names. */
+function auditTarget({ request, run, grant, recovery, handedOut }: Attempt) {
+  if (recovery) {
+    return { ...recovery, purpose: 'recovery' as const, ...(handedOut ? { index: handedOut.index } : {}) };
+  }
   if (!run) return request ?? { namespace: '', name: '', purpose: 'display' as const };
   return {
     namespace: run.namespace,

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Server } from 'node:https';
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { UsedTotpWindows } from '../../core/totp/totp-codes.ts';
 import type { StoreResolver } from '../stores/store-resolver.ts';
@@ -16,6 +22,7 @@ import { LeaseLoginWindows } from './login-windows.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { RecoveryCodes } from './recovery-codes.ts';
 import { WatchedRunJobs } from './run-callers.ts';
 import { LeaseRunCodeBudget, type RunCodeBudget } from './run-code-budget.ts';
 import { RunCodes } from './run-codes.ts';
@@ -69,7 +76,8 @@ export async function startCodeService(
   });
   watched.start();
   // Login windows and run budgets are shared by every replica through Leases; display codes never touch them.
-  const records = new LeaseRecords({ kc, identity: deps.identity ?? hostname() });
+  const identity = deps.identity ?? hostname();
+  const records = new LeaseRecords({ kc, identity });
   // Its own memory of windows, not the process's: the Leases are the record, as for a replica in another process.
   const issuer = new CodeIssuer({
     maxLoginWaitSeconds: config.maxLoginWaitSeconds,
@@ -85,9 +93,17 @@ export async function startCodeService(
   );
   const review = callerReview(kc, config);
   const limits = codeRequestLimits(config);
+  // Claimed on the resource's status, which every replica and the controller write with a resourceVersion.
+  const recovery = new RecoveryCodes({
+    custom: kc.makeApiClient(CustomObjectsApi),
+    events: kc.makeApiClient(EventsV1Api),
+    providerFor: async (account) => (await deps.stores.forAccount(account)).provider,
+    log: deps.log,
+    identity,
+  });
   const tls = await readTls(config);
   const { server, port } = await listenCodeService(
-    { review, limits, codes, runs, outcomes, log: deps.log },
+    { review, limits, codes, runs, recovery, outcomes, log: deps.log },
     tls,
     config.port,
     config.host,

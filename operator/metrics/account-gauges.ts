@@ -1,10 +1,12 @@
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { verificationOverdue } from '../automation/verify-schedule.ts';
+import { DEFAULT_LOW_THRESHOLD } from '../controller/status/recovery-codes.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
 /**
  * The per-account gauges, recounted from the cache: accounts by connector, state and readiness; accounts whose last
- * verification found drift, by reason; accounts whose verification is overdue. Labels are bounded, never a name.
+ * verification found drift, by reason; accounts whose verification is overdue. Labels are bounded, never a name;
+ * the recovery code gauges (recoveryCodes below) are the one exception.
  */
 export function countAccounts(metrics: OperatorMetrics, mfas: readonly ManagedAccountMfa[], now: Date): void {
   const accounts = new Tally();
@@ -20,6 +22,23 @@ export function countAccounts(metrics: OperatorMetrics, mfas: readonly ManagedAc
   accounts.publish(metrics.accounts);
   drifted.publish(metrics.driftedAccounts);
   overdue.publish(metrics.verificationsOverdue);
+  recoveryCodes(metrics, mfas);
+}
+
+/**
+ * What is left of each account's stored recovery codes and its low threshold, from status and spec as
+ * RecoveryCodesLow is derived; reset first, so a deleted account, or one whose codes are gone, drops out.
+ */
+function recoveryCodes(metrics: OperatorMetrics, mfas: readonly ManagedAccountMfa[]): void {
+  metrics.recoveryCodesRemaining.reset();
+  metrics.recoveryCodesLowThreshold.reset();
+  for (const m of mfas) {
+    const codes = m.status?.recoveryCodes;
+    if (codes?.count === undefined) continue;
+    const labels = { resource_namespace: m.metadata.namespace ?? '', resource_name: m.metadata.name ?? '' };
+    metrics.recoveryCodesRemaining.set(labels, codes.remaining ?? codes.count);
+    metrics.recoveryCodesLowThreshold.set(labels, m.spec.mfa?.recoveryCodes?.lowThreshold ?? DEFAULT_LOW_THRESHOLD);
+  }
 }
 
 function accountLabels(m: ManagedAccountMfa): Record<string, string> {

@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /**
  * The operator's Prometheus metrics. Labels are bounded, operator-controlled values (controller, result,
- * connector, reason): never a secret and never a user-chosen name.
+ * connector, reason): never a secret, and a user-chosen name only on the recovery code gauges, where the alert must
+ * say which account's break-glass codes run out (one series per account with stored codes).
  */
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'mfa_operator_' });
@@ -102,6 +103,19 @@ function accountMetrics(registers: Registry[]) {
       name: 'mfa_operator_store_writes_total',
       help: 'Writes of seeds and recovery codes to secret stores, by provider and result.',
       labelNames: ['provider', 'result'],
+      registers,
+    }),
+    // resource_namespace, not namespace: Prometheus gives every series the operator pod's namespace under that name.
+    recoveryCodesRemaining: new Gauge({
+      name: 'mfa_operator_recovery_codes_remaining',
+      help: 'Stored recovery codes the code service has not handed out, per ManagedAccountMfa with stored codes.',
+      labelNames: ['resource_namespace', 'resource_name'],
+      registers,
+    }),
+    recoveryCodesLowThreshold: new Gauge({
+      name: 'mfa_operator_recovery_codes_low_threshold',
+      help: 'spec.mfa.recoveryCodes.lowThreshold (0: off), per ManagedAccountMfa with stored codes; RecoveryCodesLow is True below it.',
+      labelNames: ['resource_namespace', 'resource_name'],
       registers,
     }),
     informerRestarts: new Gauge({

@@ -189,6 +189,11 @@ export class CodeServiceFixture {
     if (state === 'active') await this.#adminStore.promotePendingSeed(ref, written.version);
   }
 
+  /** Stores recovery codes for an existing account, as a harvest does. */
+  async storeRecoveryCodes(namespace: string, name: string, codes: readonly string[]): Promise<void> {
+    await this.#adminStore.writeRecoveryCodes(await this.#ref(namespace, name), new SecretValue(codes));
+  }
+
   /** Removes the account's stored seed, as the store does when MFA is turned off. */
   async deleteSeed(namespace: string, name: string): Promise<void> {
     await this.#adminStore.delete(await this.#ref(namespace, name));
@@ -319,6 +324,43 @@ export class CodeServiceFixture {
     ]);
   }
 
+  /** RBAC: create on managedaccountmfas/recovery-code, for the named resources only (or all in the namespace). */
+  async allowRecoveryCodes(
+    namespace: string,
+    serviceAccount: string,
+    resourceNames: readonly string[] = [],
+  ): Promise<void> {
+    const role = `recovery-codes-${serviceAccount}`;
+    await kubectlOk(this.cp.kubeconfigPath, [
+      'create',
+      'role',
+      role,
+      '-n',
+      namespace,
+      '--verb=create',
+      '--resource=managedaccountmfas/recovery-code',
+      ...resourceNames.map((n) => `--resource-name=${n}`),
+    ]);
+    await kubectlOk(this.cp.kubeconfigPath, [
+      'create',
+      'rolebinding',
+      role,
+      '-n',
+      namespace,
+      `--role=${role}`,
+      `--serviceaccount=${namespace}:${serviceAccount}`,
+    ]);
+  }
+
+  /** POST over real HTTPS (recovery codes), kept for the leak check like every GET. */
+  post(path: string, token?: string): Promise<HttpsAnswer> {
+    return this.get(path, token, { method: 'POST' });
+  }
+
+  recoveryCodePath(namespace: string, name: string): string {
+    return `/v1/namespaces/${namespace}/managedaccountmfas/${name}/recovery-code`;
+  }
+
   /**
    * GET over real HTTPS, trusting only the test CA; every answer is kept for the leak check.
    * `localAddress` (any of 127.0.0.0/8) makes the request come from another source address.
@@ -326,13 +368,13 @@ export class CodeServiceFixture {
   get(
     path: string,
     token?: string,
-    options: { localAddress?: string; service?: { port: number } } = {},
+    options: { localAddress?: string; service?: { port: number }; method?: 'GET' | 'POST' } = {},
   ): Promise<HttpsAnswer> {
     return new Promise((resolve, reject) => {
       const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
       const url = `https://127.0.0.1:${(options.service ?? this.service).port}${path}`;
       const from = options.localAddress ? { localAddress: options.localAddress } : {};
-      const req = request(url, { ca: this.ca, headers, ...from }, (res) => {
+      const req = request(url, { ca: this.ca, headers, method: options.method ?? 'GET', ...from }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { CODE_SERVICE_EXTENSION } from '../../operator/cli/kubectl-mfa/kube-context.ts';
+import { randomRecoveryCodes } from '../stores/random-material.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { pluginPath } from '../support/kubectl-mfa.ts';
 import { runCommand, type CommandResult } from '../support/command.ts';
@@ -78,6 +79,9 @@ beforeAll(async () => {
   for (const sa of ['alice', 'bob'])
     kubeconfigs[sa] = await tokenKubeconfig(sa, await fixture.serviceAccountToken(NS, sa));
   await fixture.allowCodes(NS, 'alice', ['shared']);
+  // alice may get TOTP codes of 'shared' only; carol may take recovery codes of any account here.
+  kubeconfigs.carol = await tokenKubeconfig('carol', await fixture.serviceAccountToken(NS, 'carol'));
+  await fixture.allowRecoveryCodes(NS, 'carol');
   // alice's ordinary token, for the API server's audience: what --direct needs, and what the code service refuses.
   kubeconfigs['alice-api'] = await tokenKubeconfig('alice-api', await fixture.token(NS, 'alice', null));
 }, 180_000);
@@ -305,5 +309,124 @@ describe('kubectl mfa status', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`there is no ManagedAccountMfa nope in namespace ${NS}`);
+  });
+});
+
+describe('kubectl mfa recovery-code', () => {
+  /** An account with `count` stored recovery codes, as a harvest leaves it. */
+  async function vault(name: string, count: number): Promise<readonly string[]> {
+    await fixture.account(NS, name, randomSeed());
+    const codes = randomRecoveryCodes(count).reveal();
+    await fixture.storeRecoveryCodes(NS, name, codes);
+    return codes;
+  }
+
+  async function used(name: string): Promise<string> {
+    return kubectlOk(fixture.cp.kubeconfigPath, [
+      'get',
+      'mfa',
+      name,
+      '-n',
+      NS,
+      '-o',
+      'jsonpath={.status.recoveryCodes.used}',
+    ]);
+  }
+
+  it('prints the next code alone on stdout and which one it was on stderr, then the following one as JSON', async () => {
+    const codes = await vault('vault', 4);
+
+    const first = await kubectlMfa(['recovery-code', 'vault', '--kubeconfig', kubeconfigs.carol!]);
+    const second = await kubectlMfa(['recovery-code', 'vault', '--json', '--kubeconfig', kubeconfigs.carol!]);
+
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(`${codes[0]}\n`);
+    expect(first.stderr).toBe('recovery code #1 handed out; 3 left\n');
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual({ code: codes[1], index: 1, remaining: 2 });
+    expect(second.stderr).toBe('recovery code #2 handed out; 2 left\n');
+    expect(await used('vault')).toBe('[0,1]');
+  });
+
+  it('tells a user who may only get TOTP codes which RBAC a recovery code needs, spending none', async () => {
+    await vault('vault-guarded', 3);
+
+    const result = await kubectlMfa(['recovery-code', 'vault-guarded', '--kubeconfig', kubeconfigs.alice!]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`you need create on managedaccountmfas/recovery-code in namespace ${NS}`);
+    expect(await used('vault-guarded')).toBe('');
+  });
+
+  it('refuses --direct, saying it would skip the record, without asking anyone', async () => {
+    const codes = await vault('vault-direct', 3);
+
+    const result = await kubectlMfa([
+      'recovery-code',
+      'vault-direct',
+      '-n',
+      NS,
+      '--direct',
+      '--kubeconfig',
+      fixture.cp.kubeconfigPath,
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('recovery-code has no --direct');
+    expect(result.stderr).toContain('skip the record');
+    for (const code of codes) expect(result.stderr).not.toContain(code);
+    expect(await used('vault-direct')).toBe('');
+  });
+
+  it('exits 4 for an account without stored recovery codes and 5 once all are handed out', async () => {
+    await fixture.account(NS, 'vault-none', randomSeed());
+    const codes = await vault('vault-last', 1);
+
+    const none = await kubectlMfa(['recovery-code', 'vault-none', '--kubeconfig', kubeconfigs.carol!]);
+    const last = await kubectlMfa(['recovery-code', 'vault-last', '--kubeconfig', kubeconfigs.carol!]);
+    const spent = await kubectlMfa(['recovery-code', 'vault-last', '--kubeconfig', kubeconfigs.carol!]);
+
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain('has no stored recovery codes');
+    expect(last.code).toBe(0);
+    expect(last.stderr).toBe('recovery code #1 handed out; 0 left\n');
+    expect(spent.code).toBe(5);
+    expect(spent.stdout).toBe('');
+    expect(spent.stderr).toContain('All 1 stored recovery codes of');
+    expect(spent.stderr).not.toContain(codes[0]);
+  });
+
+  it('says where a hand-out cut off by a failed connection would show', async () => {
+    // Port 1 on loopback: nothing listens, so the connection fails before any answer.
+    const result = await kubectlMfa([
+      'recovery-code',
+      'vault',
+      '--kubeconfig',
+      kubeconfigs.carol!,
+      '--server',
+      'https://127.0.0.1:1',
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach the code service at https://127.0.0.1:1');
+    expect(result.stderr).toContain('shows in kubectl mfa status');
+  });
+
+  it('exits 3 with when to retry when the service rate-limits, spending none', async () => {
+    await vault('vault-busy', 3);
+    // One request per source address: the first (refused, so no code is spent) uses it up.
+    const strict = await fixture.startService({ sourceRatePerMinute: 1, sourceBurst: 1 });
+    const server = `https://127.0.0.1:${strict.port}`;
+    const flags = ['--kubeconfig', kubeconfigs.carol!, '--server', server, '--certificate-authority', fixture.caPath];
+
+    const refused = await kubectlMfa(['recovery-code', 'vault-busy', ...flags], { KUBECTL_MFA_TOKEN: 'not-a-token' });
+    const limited = await kubectlMfa(['recovery-code', 'vault-busy', ...flags]);
+
+    expect(refused.code).toBe(1);
+    expect(limited.code).toBe(3);
+    expect(limited.stderr).toMatch(/too many code requests; retry in \d+ s/);
+    expect(await used('vault-busy')).toBe('');
   });
 });

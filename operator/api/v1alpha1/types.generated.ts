@@ -91,6 +91,7 @@ export interface MfaSpec {
    * What a verification that finds drift does. Alert (the default) reports it in status, Events and metrics and changes nothing on the app. Remediate also turns MFA on again with a fresh seed when MFA was found off; a seed the app no longer takes, or another method added, is only reported, since acting on it could lock the account out.
    */
   onDrift?: "Alert" | "Remediate";
+  recoveryCodes?: RecoveryCodesSpec;
 }
 /**
  * Periodic verification: a run signs in with a code from the stored seed and reads the account's MFA methods, so MFA turned off, a seed the app no longer takes, or a second method added behind the operator's back is found and reported (condition MfaVerified). Off when absent.
@@ -100,6 +101,15 @@ export interface VerifySpec {
    * How often, as a duration of hours and minutes such as 24h or 1h30m; at least 1h. Each run starts up to a tenth of it later (at most 1h), so accounts enrolled together are not all checked at once.
    */
   every: string;
+}
+/**
+ * How the stored recovery codes (the break-glass path) are watched.
+ */
+export interface RecoveryCodesSpec {
+  /**
+   * RecoveryCodesLow turns True when fewer than this many stored codes are left to hand out; 0 turns the warning off.
+   */
+  lowThreshold?: number;
 }
 /**
  * Where the seed and recovery codes are stored. Without it, Kubernetes Secrets in the resource's own namespace are used.
@@ -233,6 +243,24 @@ export interface RecoveryCodesStatus {
    * When they were stored.
    */
   storedAt?: string;
+  /**
+   * The stored set's version; a new set (another version) starts with none used.
+   */
+  version?: string;
+  /**
+   * Stored codes not yet handed out (count less used).
+   */
+  remaining?: number;
+  /**
+   * Positions (from 0, in stored order) of the codes the code service has handed out. Each is claimed here, with this status's resourceVersion, before the code is answered, so no code is handed out twice, on any replica. Never the codes themselves.
+   *
+   * @maxItems 100
+   */
+  used?: number[];
+  /**
+   * When the code service last handed out one of these codes.
+   */
+  lastHandedOutAt?: string;
 }
 /**
  * What the periodic verification (spec.mfa.verify) last found.
@@ -264,11 +292,19 @@ export interface VerificationStatus {
  */
 export interface RunRecord {
   /**
-   * Name of the Job that ran the automation.
+   * Name of the Job that ran the automation (absent for a recovery code hand-out).
    */
-  job: string;
+  job?: string;
   /**
-   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, VerifyRequested, Remediate).
+   * A recovery code hand-out (trigger RecoveryCodeHandedOut) - who got it, as TokenReview named them.
+   */
+  user?: string;
+  /**
+   * A recovery code hand-out - which code (position from 0, in stored order), never the code.
+   */
+  recoveryCodeIndex?: number;
+  /**
+   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, VerifyRequested, Remediate), or RecoveryCodeHandedOut.
    */
   trigger: string;
   /**
@@ -280,7 +316,7 @@ export interface RunRecord {
    */
   completionTime?: string;
   /**
-   * Running, Enabled, Adopted, Disabled, Verified, Failed.
+   * Running, Enabled, Adopted, Disabled, Verified, Failed, or HandedOut (a recovery code).
    */
   outcome: string;
   /**

@@ -6,6 +6,7 @@ export const USAGE = `kubectl mfa — TOTP codes and the audit trail of ManagedA
 
 Usage:
   kubectl mfa code NAME [-n NAMESPACE] [--once] [--fresh] [-o json] [--direct]
+  kubectl mfa recovery-code NAME [-n NAMESPACE] [--json]
   kubectl mfa status NAME [-n NAMESPACE]
 
 code      the account's current code with a countdown (Ctrl-C ends it), from the operator's code
@@ -13,6 +14,12 @@ code      the account's current code with a countdown (Ctrl-C ends it), from the
           no automated login has used yet (may wait for the next window).
           --direct reads the seed straight from a Kubernetes Secret store with your own access
           (admins with get on secrets); nothing goes through the code service.
+recovery-code
+          break glass: hands out the account's next unused recovery code, once. It prints the code
+          alone on stdout (--json: {code, index, remaining}) and on stderr which one it was and how
+          many are left. Every call spends a code, recorded in the resource's status and an Event;
+          it needs create on managedaccountmfas/recovery-code. There is no --direct: reading the
+          store yourself would skip that record.
 status    conditions and run history (newest first) of the resource.
 
 Flags:
@@ -28,10 +35,15 @@ Flags:
                               (like kubectl create token NAME --audience AUDIENCE)
       --audience AUDIENCE     the audience the code service accepts tokens for (default: $KUBECTL_MFA_AUDIENCE, the
                               extension's audience field, then ${DEFAULT_CODE_SERVICE_AUDIENCE})
-  -o, --output json           print the whole answer as JSON (with --once)`;
+  -o, --output json           print the whole answer as JSON (code --once, recovery-code)
+      --json                  the same as -o json
+
+Exit codes: 0 done; 1 failed or refused (the message says what to do); 2 bad usage; 3 rate-limited or the
+service cannot answer now (retry later); 4 the account has no stored recovery codes; 5 all its recovery codes
+have been handed out.`;
 
 export interface PluginArgs {
-  command: 'code' | 'status' | 'help';
+  command: 'code' | 'recovery-code' | 'status' | 'help';
   name?: string;
   namespace?: string;
   kubeconfig?: string;
@@ -60,6 +72,7 @@ const OPTIONS = {
   fresh: { type: 'boolean', default: false },
   direct: { type: 'boolean', default: false },
   output: { type: 'string', short: 'o' },
+  json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -75,10 +88,11 @@ export function parsePluginArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const { values, positionals } = parsed;
   const [command, name, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') return HELP;
-  if (command !== 'code' && command !== 'status') throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
+  if (!isCommand(command)) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
   if (!name || rest.length > 0)
     throw new CliError(`kubectl mfa ${command} takes exactly one resource NAME\n\n${USAGE}`, 2);
   checkOutput(values.output);
+  if (command === 'recovery-code') checkRecoveryCodeFlags(values);
   return {
     command,
     name,
@@ -90,12 +104,34 @@ export function parsePluginArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     once: values.once,
     fresh: values.fresh,
     direct: values.direct,
-    json: values.output === 'json',
+    json: values.json || values.output === 'json',
   };
+}
+
+const COMMANDS = ['code', 'recovery-code', 'status'] as const;
+
+function isCommand(command: string): command is (typeof COMMANDS)[number] {
+  return (COMMANDS as readonly string[]).includes(command);
 }
 
 function checkOutput(output: string | undefined): void {
   if (output !== undefined && output !== 'json') throw new CliError('--output accepts only json', 2);
+}
+
+/** Flags of `code` that mean nothing for a recovery code, or would bypass its record. */
+function checkRecoveryCodeFlags(values: { direct: boolean; once: boolean; fresh: boolean }): void {
+  if (values.direct)
+    throw new CliError(
+      'recovery-code has no --direct: reading the store yourself would skip the record of which codes were handed out, ' +
+        'so the next caller could get the same code. Drop --direct; the code service hands out each code once',
+      2,
+    );
+  for (const flag of ['once', 'fresh'] as const)
+    if (values[flag])
+      throw new CliError(
+        `--${flag} is for kubectl mfa code; recovery-code always hands out one code. Drop --${flag}`,
+        2,
+      );
 }
 
 function fromFlagOrEnv(

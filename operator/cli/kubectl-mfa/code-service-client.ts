@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../codes/audience.ts';
 import type { PluginArgs } from './args.ts';
-import { CliError } from './cli-error.ts';
+import { CliError, EXIT } from './cli-error.ts';
 import {
   CODE_SERVICE_EXTENSION,
   codeServiceFromKubeconfig,
@@ -19,6 +19,13 @@ export interface CodeAnswer {
   period: number;
   digits: number;
   algorithm: string;
+}
+
+/** The code service's answer to a recovery code request: the code, its position (from 0), and how many are left. */
+export interface RecoveryCodeAnswer {
+  code: string;
+  index: number;
+  remaining: number;
 }
 
 /** A fresh login code may wait for the next window (up to about one period) on the server. */
@@ -98,12 +105,19 @@ interface RawAnswer {
   retryAfter?: string;
 }
 
-function get(location: CodeServiceLocation, path: string, token: string): Promise<RawAnswer> {
+/** One request to the code service, with the caller's token and the location's CA; any status is resolved. */
+function call(
+  location: CodeServiceLocation,
+  path: string,
+  token: string,
+  method: 'GET' | 'POST' = 'GET',
+): Promise<RawAnswer> {
   const url = new URL(path, location.server.endsWith('/') ? location.server : `${location.server}/`);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
+        method,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         ...(location.ca ? { ca: location.ca } : {}),
         timeout: REQUEST_TIMEOUT_MS,
@@ -118,7 +132,9 @@ function get(location: CodeServiceLocation, path: string, token: string): Promis
     req.on('error', (e) =>
       reject(
         new CliError(
-          `cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER`,
+          `cannot reach the code service at ${location.server}: ${e.message}; check --server or KUBECTL_MFA_SERVER` +
+            // A POST may have been recorded before the connection failed: that code is spent, never handed out again.
+            (method === 'POST' ? ' (a hand-out recorded before the failure shows in kubectl mfa status)' : ''),
         ),
       ),
     );
@@ -132,19 +148,52 @@ export async function fetchCode(
   account: { namespace: string; name: string },
   fresh: boolean,
 ): Promise<CodeAnswer> {
-  const path = `v1/namespaces/${encodeURIComponent(account.namespace)}/managedaccountmfas/${encodeURIComponent(account.name)}/code${fresh ? '?fresh=true' : ''}`;
-  const answer = await get(location, path, token);
+  const answer = await call(location, `${accountPath(account)}/code${fresh ? '?fresh=true' : ''}`, token);
   if (answer.status === 200) return JSON.parse(answer.body) as CodeAnswer;
   throw refusal(answer, account);
 }
 
-function refusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
-  let message = '';
+/**
+ * Takes the next unused recovery code. The service records the hand-out before it answers, so every call spends a
+ * code: nothing here retries.
+ */
+export async function takeRecoveryCode(
+  location: CodeServiceLocation,
+  token: string,
+  account: { namespace: string; name: string },
+): Promise<RecoveryCodeAnswer> {
+  const answer = await call(location, `${accountPath(account)}/recovery-code`, token, 'POST');
+  if (answer.status === 200) return JSON.parse(answer.body) as RecoveryCodeAnswer;
+  throw recoveryRefusal(answer, account);
+}
+
+function accountPath(account: { namespace: string; name: string }): string {
+  return `v1/namespaces/${encodeURIComponent(account.namespace)}/managedaccountmfas/${encodeURIComponent(account.name)}`;
+}
+
+/** The refusal's reason and message (the service's error body names objects, never a code). */
+function explained(answer: RawAnswer): { reason: string; message: string } {
   try {
-    message = String((JSON.parse(answer.body) as { message?: unknown }).message ?? '');
+    const body = JSON.parse(answer.body) as { reason?: unknown; message?: unknown };
+    return { reason: String(body.reason ?? ''), message: String(body.message ?? '') };
   } catch {
-    message = answer.body.slice(0, 200);
+    return { reason: '', message: answer.body.slice(0, 200) };
   }
+}
+
+function recoveryRefusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
+  const { reason, message } = explained(answer);
+  if (answer.status === 403)
+    return new CliError(
+      `you need create on managedaccountmfas/recovery-code in namespace ${account.namespace} (for ${account.name}); ask an admin for a Role and RoleBinding granting it (docs/operations.md, "Recovery codes")`,
+    );
+  if (answer.status === 404 && reason === 'NoRecoveryCodes') return new CliError(message, EXIT.noRecoveryCodes);
+  if (answer.status === 410) return new CliError(message, EXIT.recoveryCodesUsedUp);
+  return refusal(answer, account);
+}
+
+function refusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
+  const { message } = explained(answer);
   switch (answer.status) {
     case 401:
       return new CliError(`the code service did not accept your token (401): ${message}`);
@@ -155,7 +204,9 @@ function refusal(answer: RawAnswer, account: { namespace: string; name: string }
     case 404:
       return new CliError(message || `there is no ManagedAccountMfa ${account.name} in namespace ${account.namespace}`);
     case 429:
-      return new CliError(`too many code requests; retry in ${answer.retryAfter ?? 'a few'} s`);
+      return new CliError(`too many code requests; retry in ${answer.retryAfter ?? 'a few'} s`, EXIT.retryLater);
+    case 503:
+      return new CliError(`the code service cannot answer now (503): ${message}`, EXIT.retryLater);
     default:
       return new CliError(`the code service answered ${answer.status}: ${message}`);
   }

@@ -57,7 +57,8 @@ function historyRows(history: readonly RunRecord[]): string[][] {
     r.trigger,
     r.outcome,
     r.reason ?? '-',
-    r.job,
+    // A recovery code hand-out has no Job: it names who got the code instead.
+    r.job ?? (r.user ? `user ${r.user}` : '-'),
     r.message ?? '',
   ]);
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../../../core/logging/logger.ts';
 import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
+import { recoveryCodesLow } from '../status/recovery-codes.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { plannedEvents, type PlannedEvent } from './condition-events.ts';
 import { readyFrom } from './ready-condition.ts';
@@ -130,7 +131,13 @@ export class ManagedAccountMfaReconciler {
     for (const update of updates) setCondition(conditions, update, generation, now);
     const ready = readyFrom(conditions, mfa.spec.mfa?.state ?? 'Enabled');
     setCondition(conditions, ready, generation, now);
-    const status: ManagedAccountMfaStatus = { ...before, ...owned, observedGeneration: generation, conditions };
+    // Fields the step does not own (the code service's record of handed-out recovery codes) are kept as read.
+    const merged = { ...before, ...owned };
+    // Derived from status, not a step's finding: it follows each harvest, hand-out and threshold change.
+    const low = recoveryCodesLow(mfa, merged.recoveryCodes);
+    if (low) setCondition(conditions, low, generation, now);
+    else removeCondition(conditions, 'RecoveryCodesLow');
+    const status: ManagedAccountMfaStatus = { ...merged, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
     const written = this.#wrote(
       (await this.#d.custom.replaceNamespacedCustomObjectStatus({
@@ -182,4 +189,9 @@ function asCondition(type: string, check: ReferenceCheck, okReason: string): Con
   return check.ok
     ? { type, status: 'True', reason: okReason, message: check.message }
     : { type, status: 'False', reason: check.reason, message: check.message };
+}
+
+function removeCondition(conditions: Condition[], type: string): void {
+  const at = conditions.findIndex((c) => c.type === type);
+  if (at >= 0) conditions.splice(at, 1);
 }

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { ApiException, V1MicroTime, type CustomObjectsApi, type EventsV1Api } from '@kubernetes/client-node';
+import type { Logger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../api/v1alpha1/resources.ts';
+import type { ManagedAccountMfa, ManagedAccountMfaStatus } from '../api/v1alpha1/types.generated.ts';
+import { rfc3339, setCondition } from '../controller/status/conditions.ts';
+import { recoveryCodesLow, recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
+import type { SecretStoreProvider, StoredRecoveryCodes } from '../stores/provider.ts';
+import { isStoreError } from '../stores/store-error.ts';
+import type { Caller } from './caller-review.ts';
+import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
+
+/** The history's cap (the CRD's maxItems); the oldest entries go first. */
+const HISTORY_LIMIT = 20;
+/** Claims lost to another writer (a replica's claim, the controller) before giving up with a 503. */
+const CLAIM_ATTEMPTS = 5;
+
+export type RecoveryCodeStoreResolver = (
+  account: ManagedAccountMfa,
+) => Promise<Pick<SecretStoreProvider, 'readRecoveryCodes'>>;
+
+export interface RecoveryCodesOptions {
+  custom: CustomObjectsApi;
+  events: Pick<EventsV1Api, 'createNamespacedEvent'>;
+  providerFor: RecoveryCodeStoreResolver;
+  log: Logger;
+  /** This replica's name, as the Events' reportingInstance. */
+  identity: string;
+  now?: () => Date;
+}
+
+export interface HandedOutCode {
+  readonly code: SecretValue<string>;
+  readonly index: number;
+  readonly remaining: number;
+}
+
+/**
+ * Hands out each stored recovery code at most once, on any replica: the first unused position is claimed in
+ * the resource's status (an update with the read resourceVersion; a 409 means another writer came first, so it
+ * reads again) and only then is its code read out. A crash after the claim loses that code, never repeats it.
+ */
+export class RecoveryCodes {
+  readonly #o: RecoveryCodesOptions;
+  /** Hand-outs for one account on this replica wait for each other, so only replicas race for a claim. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: RecoveryCodesOptions) {
+    this.#o = options;
+  }
+
+  handOut(caller: Caller, namespace: string, name: string): Promise<HandedOutCode> {
+    const key = `${namespace}/${name}`;
+    const next = (this.#queues.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#handOut(caller, namespace, name));
+    this.#queues.set(key, next);
+    const forget = () => {
+      if (this.#queues.get(key) === next) this.#queues.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async #handOut(caller: Caller, namespace: string, name: string): Promise<HandedOutCode> {
+    let mfa = await this.#read(namespace, name);
+    const stored = await this.#stored(mfa);
+    const codes = stored.codes.reveal();
+    for (let attempt = 1; ; attempt++) {
+      const claim = claimNext(mfa, stored, caller.username, (this.#o.now ?? (() => new Date()))());
+      try {
+        mfa = await this.#write(mfa, claim.status);
+      } catch (e: unknown) {
+        if (!(e instanceof ApiException) || e.code !== 409 || attempt >= CLAIM_ATTEMPTS) throw claimFailed(e);
+        mfa = await this.#read(namespace, name);
+        continue;
+      }
+      this.#event(mfa, caller.username, claim.index, claim.remaining);
+      return { code: new SecretValue(codes[claim.index]!), index: claim.index, remaining: claim.remaining };
+    }
+  }
+
+  async #read(namespace: string, name: string): Promise<ManagedAccountMfa> {
+    try {
+      return (await this.#o.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: MANAGED_ACCOUNT_MFA.plural,
+        namespace,
+        name,
+      })) as ManagedAccountMfa;
+    } catch (e: unknown) {
+      if (e instanceof ApiException && e.code === 404)
+        throw new CodeServiceError(
+          'ManagedAccountMfaNotFound',
+          `There is no ManagedAccountMfa ${name} in namespace ${namespace}.`,
+        );
+      throw claimFailed(e);
+    }
+  }
+
+  async #stored(mfa: ManagedAccountMfa): Promise<StoredRecoveryCodes> {
+    const { namespace = '', name = '', uid = '' } = mfa.metadata;
+    let stored: StoredRecoveryCodes | undefined;
+    try {
+      stored = await (await this.#o.providerFor(mfa)).readRecoveryCodes({ namespace, name, uid });
+    } catch (e: unknown) {
+      if (!isStoreError(e)) throw e;
+      // Store messages name objects, never stored values.
+      if (e.reason !== 'NotFound')
+        throw new CodeServiceError(
+          'SecretStoreUnavailable',
+          `The secret store of ${namespace}/${name} failed (${e.reason}); retry later.`,
+          5,
+        );
+    }
+    if (!stored || stored.codes.reveal().length === 0) {
+      throw new CodeServiceError(
+        'NoRecoveryCodes',
+        `ManagedAccountMfa ${namespace}/${name} has no stored recovery codes: the app gave none at enrolment, or they were ` +
+          'deleted. Regenerate them on the app and re-enrol (annotate mfa-operator.io/rotate) to store a new set.',
+      );
+    }
+    return stored;
+  }
+
+  async #write(mfa: ManagedAccountMfa, status: ManagedAccountMfaStatus): Promise<ManagedAccountMfa> {
+    // The read resourceVersion rides along in metadata: the API server refuses the write if anyone wrote since.
+    return (await this.#o.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: MANAGED_ACCOUNT_MFA.plural,
+      namespace: mfa.metadata.namespace!,
+      name: mfa.metadata.name!,
+      body: { ...mfa, status },
+    })) as ManagedAccountMfa;
+  }
+
+  /** Best effort, after the claim: status.history is the record that cannot be lost. */
+  #event(mfa: ManagedAccountMfa, user: string, index: number, remaining: number): void {
+    const now = (this.#o.now ?? (() => new Date()))();
+    const { namespace = '', name = '', uid, resourceVersion } = mfa.metadata;
+    this.#o.events
+      .createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name: `${name}.${now.getTime().toString(16)}${randomBytes(2).toString('hex')}`, namespace },
+          eventTime: new V1MicroTime(now.getTime()),
+          reportingController: `${GROUP}/code-service`,
+          reportingInstance: this.#o.identity,
+          type: 'Normal',
+          reason: 'RecoveryCodeHandedOut',
+          action: 'HandOutRecoveryCode',
+          note: `Recovery code #${index + 1} (index ${index}) was handed out to ${user}; ${remaining} remain.`.slice(
+            0,
+            1024,
+          ),
+          regarding: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: MANAGED_ACCOUNT_MFA.kind,
+            name,
+            namespace,
+            uid,
+            resourceVersion,
+          },
+        },
+      })
+      .catch((e: unknown) =>
+        this.#o.log.warn(
+          { resource: `${namespace}/${name}`, status: e instanceof ApiException ? e.code : undefined },
+          'recovery code hand-out Event not written; status.history has the record',
+        ),
+      );
+  }
+}
+
+/** The status with the first unused position claimed, recorded in history and the condition; UsedUp when none is left. */
+export function claimNext(
+  mfa: ManagedAccountMfa,
+  stored: StoredRecoveryCodes,
+  user: string,
+  now: Date,
+): { status: ManagedAccountMfaStatus; index: number; remaining: number } {
+  const before = mfa.status ?? {};
+  const count = stored.codes.reveal().length;
+  const record = recoveryCodesRecord(
+    before.recoveryCodes,
+    { count, version: stored.metadata.version },
+    {
+      ...(before.recoveryCodes?.store ? { store: before.recoveryCodes.store } : {}),
+      storedAt: before.recoveryCodes?.storedAt ?? stored.metadata.createdAt,
+    },
+  );
+  const used = new Set(record.used);
+  let index = 0;
+  while (used.has(index)) index++;
+  const { namespace, name } = mfa.metadata;
+  if (index >= count) {
+    throw new CodeServiceError(
+      'RecoveryCodesUsedUp',
+      `All ${count} stored recovery codes of ${namespace}/${name} have been handed out. Regenerate them on the app and ` +
+        're-enrol (annotate mfa-operator.io/rotate) to store a new set; no code was handed out.',
+    );
+  }
+  const at = rfc3339(now);
+  const recoveryCodes = {
+    ...record,
+    used: [...record.used!, index],
+    remaining: record.remaining! - 1,
+    lastHandedOutAt: at,
+  };
+  const entry = {
+    trigger: 'RecoveryCodeHandedOut',
+    outcome: 'HandedOut',
+    reason: 'RecoveryCodeHandedOut',
+    user: user.slice(0, 512),
+    recoveryCodeIndex: index,
+    completionTime: at,
+    message: `Recovery code #${index + 1} handed out to ${user}; ${recoveryCodes.remaining} remain.`.slice(0, 1024),
+  };
+  const conditions = structuredClone(before.conditions ?? []);
+  const low = recoveryCodesLow(mfa, recoveryCodes);
+  if (low) setCondition(conditions, low, mfa.metadata.generation ?? 0, now);
+  return {
+    status: {
+      ...before,
+      recoveryCodes,
+      conditions,
+      history: [entry, ...(before.history ?? [])].slice(0, HISTORY_LIMIT),
+    },
+    index,
+    remaining: recoveryCodes.remaining,
+  };
+}
+
+/** The API server's error may carry the request body (the status), so it is not passed on. */
+function claimFailed(e: unknown): CodeServiceError {
+  if (isCodeServiceError(e)) return e;
+  return new CodeServiceError(
+    'RecoveryCodeClaimUnavailable',
+    'The hand-out could not be recorded on the ManagedAccountMfa (API server unreachable or too busy); no code was handed out. Retry later.',
+    2,
+  );
+}
