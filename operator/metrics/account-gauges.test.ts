@@ -30,8 +30,9 @@ describe('the recovery code gauges', () => {
     const spent = account('spent', { recoveryCodes: { count: 10, remaining: 2, used: [0, 1, 2, 3, 4, 5, 6, 7] } }, 0);
     const fresh = account('fresh', { recoveryCodes: { count: 8 } });
     const none = account('none', {});
+    const appGaveNone = account('app-gave-none', { recoveryCodes: { count: 0, remaining: 0 } });
 
-    countAccounts(metrics, [spent, fresh, none], now);
+    countAccounts(metrics, [spent, fresh, none, appGaveNone], now);
     const before = {
       remaining: await series(metrics.registry, 'mfa_operator_recovery_codes_remaining'),
       threshold: await series(metrics.registry, 'mfa_operator_recovery_codes_low_threshold'),

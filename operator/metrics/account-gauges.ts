@@ -34,7 +34,8 @@ function recoveryCodes(metrics: OperatorMetrics, mfas: readonly ManagedAccountMf
   metrics.recoveryCodesLowThreshold.reset();
   for (const m of mfas) {
     const codes = m.status?.recoveryCodes;
-    if (codes?.count === undefined) continue;
+    // An app that gave no codes (a Keycloak realm without the recovery code form) has none to run low.
+    if (!codes?.count) continue;
     const labels = { resource_namespace: m.metadata.namespace ?? '', resource_name: m.metadata.name ?? '' };
     metrics.recoveryCodesRemaining.set(labels, codes.remaining ?? codes.count);
     metrics.recoveryCodesLowThreshold.set(labels, m.spec.mfa?.recoveryCodes?.lowThreshold ?? DEFAULT_LOW_THRESHOLD);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecoveryCodesStatus } from '../../api/v1alpha1/types.generated.ts';
-import { recoveryCodesRecord } from './recovery-codes.ts';
+import type { ManagedAccountMfa } from '../../api/v1alpha1/types.generated.ts';
+import { recoveryCodesLow, recoveryCodesRecord } from './recovery-codes.ts';
 
 const store = {
   storeKind: 'Default',
@@ -69,5 +70,34 @@ describe('recoveryCodesRecord (what a harvest writes)', () => {
 
     expect(record).toMatchObject({ count: 10, version: '1', used: [], remaining: 10 });
     expect(record).not.toHaveProperty('lastHandedOutAt');
+  });
+});
+
+describe('recoveryCodesLow', () => {
+  const mfa = (lowThreshold?: number) =>
+    ({
+      metadata: { name: 'shared', namespace: 'team-a' },
+      spec: { connector: 'demo', mfa: lowThreshold === undefined ? {} : { recoveryCodes: { lowThreshold } } },
+    }) as unknown as ManagedAccountMfa;
+
+  it('is True below the threshold (default 3), UsedUp at zero, False at or above it', () => {
+    expect(recoveryCodesLow(mfa(), { count: 10, remaining: 2 })).toMatchObject({
+      status: 'True',
+      reason: 'BelowThreshold',
+    });
+    expect(recoveryCodesLow(mfa(), { count: 10, remaining: 0 })).toMatchObject({
+      status: 'True',
+      reason: 'RecoveryCodesUsedUp',
+    });
+    expect(recoveryCodesLow(mfa(), { count: 10, remaining: 3 })).toMatchObject({
+      status: 'False',
+      reason: 'EnoughLeft',
+    });
+    expect(recoveryCodesLow(mfa(0), { count: 10, remaining: 0 })).toMatchObject({ status: 'False' });
+  });
+
+  it('says nothing for an account without recorded codes, or whose app gave none', () => {
+    expect(recoveryCodesLow(mfa(), undefined)).toBeUndefined();
+    expect(recoveryCodesLow(mfa(), { count: 0, remaining: 0 })).toBeUndefined();
   });
 });

@@ -32,12 +32,15 @@ export function recoveryCodesRecord(
   };
 }
 
-/** RecoveryCodesLow for an account whose codes are recorded in status; undefined when none are. */
+/**
+ * RecoveryCodesLow for an account whose codes are recorded in status; undefined when none are, or when
+ * the app gave none (a Keycloak realm without the recovery code form): there is nothing to run low.
+ */
 export function recoveryCodesLow(
   mfa: ManagedAccountMfa,
   codes: RecoveryCodesStatus | undefined,
 ): ConditionUpdate | undefined {
-  if (codes?.count === undefined) return undefined;
+  if (!codes?.count) return undefined;
   const threshold = mfa.spec.mfa?.recoveryCodes?.lowThreshold ?? DEFAULT_LOW_THRESHOLD;
   const remaining = codes.remaining ?? codes.count;
   const of = `${remaining} of ${codes.count} stored recovery codes remain`;
