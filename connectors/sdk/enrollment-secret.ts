@@ -4,7 +4,7 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { EnrollmentSecret } from './connector.ts';
 import { connectorOutdated, ConnectorError } from './errors.ts';
 import { parseOtpauthUri, parseTextKey } from './otpauth-uri.ts';
-import { QrNotFoundError, readQrFromElement } from './qr.ts';
+import { QrNotFoundError, readQrFromElement, readQrIfReadable } from './qr.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 export interface EnrollmentElements {
@@ -25,11 +25,10 @@ export async function readEnrollmentSecret(
   logger: Logger,
 ): Promise<Pick<EnrollmentSecret, 'textKey' | 'otpauthUri'>> {
   // Both readings at once: each is a few round trips to the page, and neither changes it.
-  const [textKey, qr] = await Promise.all([
+  const [textKey, otpauthUri] = await Promise.all([
     elements.textKey ? readTextKey(elements.textKey, elements.timeoutMs) : undefined,
-    elements.qr ? readQr(elements.qr, elements.timeoutMs) : undefined,
+    elements.qr ? readQr(app, elements.qr, elements.timeoutMs, elements.textKey !== undefined, logger) : undefined,
   ]);
-  const otpauthUri = qr === undefined ? undefined : usableQr(app, qr, textKey !== undefined, logger);
   if (!textKey && !otpauthUri) throw connectorOutdated(app, 'a setup key or QR code on the enrollment page');
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}) };
 }
@@ -38,26 +37,21 @@ async function readTextKey(element: Locator, timeoutMs: number): Promise<SecretV
   return new SecretValue((await element.innerText({ timeout: timeoutMs })).trim());
 }
 
-/** The QR code's URI, or why it could not be read (only a Playwright error, a timeout say, is thrown). */
-async function readQr(element: Locator, timeoutMs: number): Promise<SecretValue<string> | QrNotFoundError> {
+/** Beside a text key an unreadable QR code is only a warning; alone it means the page changed. */
+async function readQr(
+  app: string,
+  element: Locator,
+  timeoutMs: number,
+  haveTextKey: boolean,
+  logger: Logger,
+): Promise<SecretValue<string> | undefined> {
+  if (haveTextKey) return readQrIfReadable(element, timeoutMs, logger);
   try {
     return await readQrFromElement(element, timeoutMs);
   } catch (e: unknown) {
-    if (e instanceof QrNotFoundError) return e;
-    throw e;
+    if (!(e instanceof QrNotFoundError)) throw e;
+    throw connectorOutdated(app, 'a readable QR code on the enrollment page', e);
   }
-}
-
-function usableQr(
-  app: string,
-  qr: SecretValue<string> | QrNotFoundError,
-  haveTextKey: boolean,
-  logger: Logger,
-): SecretValue<string> | undefined {
-  if (!(qr instanceof QrNotFoundError)) return qr;
-  if (!haveTextKey) throw connectorOutdated(app, 'a readable QR code on the enrollment page', qr);
-  logger.warn('QR code unreadable; using the setup key alone');
-  return undefined;
 }
 
 /**
