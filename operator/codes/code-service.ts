@@ -107,10 +107,9 @@ async function serve(parts: CodeServiceParts, req: IncomingMessage, attempt: Att
   attempt.request = parseCodeRequest(req);
   // Before authenticating: a flood of made-up tokens must not become a flood of TokenReviews.
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
-  attempt.caller = await parts.review.authenticate(bearerToken(req));
-  parts.limits.perCaller.take(attempt.caller.username);
+  const caller = await authenticate(parts, req, attempt);
   const { namespace, name, purpose } = attempt.request;
-  await parts.review.authorize(attempt.caller, namespace, name);
+  await parts.review.authorize(caller, namespace, name);
   return { issued: await parts.codes.issue({ namespace, name }, purpose) };
 }
 
@@ -123,9 +122,7 @@ async function serveRun(
 ): Promise<Answer> {
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
   if (!parts.runs) throw new CodeServiceError('BadRequest', 'This code service serves no run codes.');
-  attempt.caller = await parts.review.authenticate(bearerToken(req));
-  parts.limits.perCaller.take(attempt.caller.username);
-  attempt.grant = await parts.runs.authorize(attempt.caller, run);
+  attempt.grant = await parts.runs.authorize(await authenticate(parts, req, attempt), run);
   if (run.slot === undefined) return { slots: await parts.runs.slots(attempt.grant) };
   return { issued: await parts.runs.issue(attempt.grant, run.slot) };
 }
@@ -139,11 +136,17 @@ async function serveRecovery(
 ): Promise<Answer> {
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
   if (!parts.recovery) throw new CodeServiceError('BadRequest', 'This code service hands out no recovery codes.');
+  const caller = await authenticate(parts, req, attempt);
+  await parts.review.authorize(caller, request.namespace, request.name, RECOVERY_CODE_ACCESS);
+  attempt.handedOut = await parts.recovery.handOut(caller, request.namespace, request.name);
+  return { recovery: attempt.handedOut };
+}
+
+/** TokenReview (itself limited globally), then the per-caller limit; every path's caller comes from here. */
+async function authenticate(parts: CodeServiceParts, req: IncomingMessage, attempt: Attempt): Promise<Caller> {
   attempt.caller = await parts.review.authenticate(bearerToken(req));
   parts.limits.perCaller.take(attempt.caller.username);
-  await parts.review.authorize(attempt.caller, request.namespace, request.name, RECOVERY_CODE_ACCESS);
-  attempt.handedOut = await parts.recovery.handOut(attempt.caller, request.namespace, request.name);
-  return { recovery: attempt.handedOut };
+  return attempt.caller;
 }
 
 function record(
