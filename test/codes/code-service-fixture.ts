@@ -301,44 +301,33 @@ export class CodeServiceFixture {
   }
 
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
-  async allowCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
-    const role = `codes-${serviceAccount}`;
-    await kubectlOk(this.cp.kubeconfigPath, [
-      'create',
-      'role',
-      role,
-      '-n',
-      namespace,
-      '--verb=get',
-      '--resource=managedaccountmfas/code',
-      ...resourceNames.map((n) => `--resource-name=${n}`),
-    ]);
-    await kubectlOk(this.cp.kubeconfigPath, [
-      'create',
-      'rolebinding',
-      role,
-      '-n',
-      namespace,
-      `--role=${role}`,
-      `--serviceaccount=${namespace}:${serviceAccount}`,
-    ]);
+  allowCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
+    return this.#allow(namespace, serviceAccount, `codes-${serviceAccount}`, 'get', 'code', resourceNames);
   }
 
   /** RBAC: create on managedaccountmfas/recovery-code, for the named resources only (or all in the namespace). */
-  async allowRecoveryCodes(
+  allowRecoveryCodes(namespace: string, serviceAccount: string, resourceNames: readonly string[] = []): Promise<void> {
+    const role = `recovery-codes-${serviceAccount}`;
+    return this.#allow(namespace, serviceAccount, role, 'create', 'recovery-code', resourceNames);
+  }
+
+  /** A Role granting one verb on one managedaccountmfas subresource, bound to the ServiceAccount. */
+  async #allow(
     namespace: string,
     serviceAccount: string,
-    resourceNames: readonly string[] = [],
+    role: string,
+    verb: string,
+    subresource: string,
+    resourceNames: readonly string[],
   ): Promise<void> {
-    const role = `recovery-codes-${serviceAccount}`;
     await kubectlOk(this.cp.kubeconfigPath, [
       'create',
       'role',
       role,
       '-n',
       namespace,
-      '--verb=create',
-      '--resource=managedaccountmfas/recovery-code',
+      `--verb=${verb}`,
+      `--resource=managedaccountmfas/${subresource}`,
       ...resourceNames.map((n) => `--resource-name=${n}`),
     ]);
     await kubectlOk(this.cp.kubeconfigPath, [
