@@ -6,6 +6,7 @@ import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../api/v1alpha1/resources.t
 import type { ManagedAccountMfa, ManagedAccountMfaStatus } from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, setCondition } from '../controller/status/conditions.ts';
 import { recoveryCodesLow, recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
+import { replaceStatus } from '../controller/status/replace-status.ts';
 import type { SecretStoreProvider, StoredRecoveryCodes } from '../stores/provider.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import type { Caller } from './caller-review.ts';
@@ -70,7 +71,7 @@ export class RecoveryCodes {
     for (let attempt = 1; ; attempt++) {
       const claim = claimNext(mfa, stored, caller.username, (this.#o.now ?? (() => new Date()))());
       try {
-        mfa = await this.#write(mfa, claim.status);
+        mfa = await replaceStatus(this.#o.custom, mfa, claim.status);
       } catch (e: unknown) {
         if (!(e instanceof ApiException) || e.code !== 409 || attempt >= CLAIM_ATTEMPTS) throw claimFailed(e);
         mfa = await this.#read(namespace, name);
@@ -123,18 +124,6 @@ export class RecoveryCodes {
       );
     }
     return stored;
-  }
-
-  async #write(mfa: ManagedAccountMfa, status: ManagedAccountMfaStatus): Promise<ManagedAccountMfa> {
-    // The read resourceVersion rides along in metadata: the API server refuses the write if anyone wrote since.
-    return (await this.#o.custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: MANAGED_ACCOUNT_MFA.plural,
-      namespace: mfa.metadata.namespace!,
-      name: mfa.metadata.name!,
-      body: { ...mfa, status },
-    })) as ManagedAccountMfa;
   }
 
   /** Best effort, after the claim: status.history is the record that cannot be lost. */

@@ -6,6 +6,7 @@ import type { SyncResult } from '../runtime/controller.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { setCondition, type ConditionUpdate } from '../status/conditions.ts';
 import { recoveryCodesLow } from '../status/recovery-codes.ts';
+import { replaceStatus } from '../status/replace-status.ts';
 import type { AutomationDriver, AutomationStep } from './automation.ts';
 import { plannedEvents, type PlannedEvent } from './condition-events.ts';
 import { readyFrom } from './ready-condition.ts';
@@ -139,16 +140,7 @@ export class ManagedAccountMfaReconciler {
     else removeCondition(conditions, 'RecoveryCodesLow');
     const status: ManagedAccountMfaStatus = { ...merged, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
-    const written = this.#wrote(
-      (await this.#d.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        plural: MANAGED_ACCOUNT_MFA.plural,
-        namespace: mfa.metadata.namespace!,
-        name: mfa.metadata.name!,
-        body: { ...mfa, status },
-      })) as ManagedAccountMfa,
-    );
+    const written = this.#wrote(await replaceStatus(this.#d.custom, mfa, status));
     return { written, events: plannedEvents(before.conditions ?? [], updates, ready, stepEvents) };
   }
 
