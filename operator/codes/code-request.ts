@@ -39,11 +39,7 @@ export function parseCodeRequest(req: IncomingMessage): CodeRequest {
   if (!match) {
     throw new CodeServiceError('BadRequest', 'Ask for GET /v1/namespaces/{namespace}/managedaccountmfas/{name}/code.');
   }
-  const [namespace, name] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
-  if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
-    throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
-  }
-  return { namespace, name, purpose: purposeOf(url.searchParams) };
+  return { ...accountOf(match), purpose: purposeOf(url.searchParams) };
 }
 
 /** An account's next unused recovery code. */
@@ -61,6 +57,11 @@ export function parseRecoveryCodeRequest(req: IncomingMessage): RecoveryCodeRequ
   if (!match) return undefined;
   if (req.method !== 'POST')
     throw new CodeServiceError('MethodNotAllowed', 'Only POST is served for recovery codes: each one is used up.');
+  return accountOf(match);
+}
+
+/** The account an account route names, decoded and checked as Kubernetes names. */
+function accountOf(match: RegExpExecArray): { namespace: string; name: string } {
   const [namespace, name] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
   if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
     throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
