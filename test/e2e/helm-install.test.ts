@@ -8,6 +8,8 @@ import { startCluster, type LocalCluster } from '../cluster/cluster.ts';
 import { IMAGE } from '../image/image.ts';
 import { ensurePackagingTools } from '../packaging/tools.ts';
 import { signInWithCodes } from '../support/demo-login.ts';
+import { DemoHttpClient } from '../apps/demo/client/http-client.ts';
+import { signIn } from '../apps/demo/client/flows.ts';
 import {
   DEMO_APP_IMAGE,
   deployDemoApp,
@@ -16,7 +18,7 @@ import {
 } from '../support/demo-app-in-cluster.ts';
 import { installOperatorWithHelm, OPERATOR_DEPLOYMENT, type HelmOperator } from '../support/helm-operator.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
-import { liveCode, pluginPath } from '../support/kubectl-mfa.ts';
+import { handOutRecoveryCode, kubectlMfaAs, liveCode, pluginPath } from '../support/kubectl-mfa.ts';
 import { PodLogCollector } from '../support/pod-logs.ts';
 import { credentialsSecret, managedAccountMfa } from '../support/resources.ts';
 import { waitFor } from '../support/wait.ts';
@@ -181,6 +183,56 @@ describe(
         '--timeout=120s',
       ]);
       expect(await operator.pods()).toHaveLength(2);
+    });
+
+    it('hands a recovery code through the Service to a break-glass caller only: it signs in once, never twice', async () => {
+      const mfa = await getMfa();
+      const stored = await store.readRecoveryCodes({ namespace: NS, name: NAME, uid: mfa.metadata.uid });
+      const codes = stored?.codes.reveal() ?? [];
+      secretsUsed.push(...codes);
+      expect(codes.length).toBeGreaterThan(1);
+      const codeReader = kubectlMfaAs(
+        admin,
+        'mfa-operator-code-reader',
+        ['recovery-code', NAME],
+        operator.codeService,
+        {
+          namespace: NS,
+          path: plugin,
+        },
+      );
+      await expect(codeReader).rejects.toThrow(/you need create on managedaccountmfas\/recovery-code/);
+      const first = await handOutRecoveryCode(admin, NAME, operator.codeService, { namespace: NS, path: plugin });
+      const second = await handOutRecoveryCode(admin, NAME, operator.codeService, { namespace: NS, path: plugin });
+      expect([first.index, second.index]).toEqual([0, 1]);
+      expect([first.code, second.code]).toEqual(codes.slice(0, 2));
+      expect(second.remaining).toBe(codes.length - 2);
+
+      const signInWithRecoveryCode = async (code: string) => {
+        const client = new DemoHttpClient(app.url);
+        const prompt = await signIn(client, account.email, account.password);
+        expect(prompt.path).toBe('/login/two-factor');
+        return client.submit(await client.get('/login/recovery'), '/login/recovery', { recovery_code: code });
+      };
+      expect((await signInWithRecoveryCode(first.code)).path).toBe('/');
+      expect((await signInWithRecoveryCode(first.code)).status).toBe(401);
+
+      const after = await getMfa();
+      expect(after.status.recoveryCodes).toMatchObject({ used: [0, 1], remaining: codes.length - 2 });
+      const handOuts = after.status.history.filter((h: any) => h.trigger === 'RecoveryCodeHandedOut');
+      expect(handOuts.map((h: any) => [h.recoveryCodeIndex, h.user])).toEqual([
+        [0, expect.stringMatching(/^system:serviceaccount:default:mfa-caller-/)],
+        [1, expect.stringMatching(/^system:serviceaccount:default:mfa-caller-/)],
+      ]);
+      const events = await kubectlOk(admin, [
+        'get',
+        'events',
+        '-n',
+        NS,
+        '--field-selector',
+        `involvedObject.name=${NAME}`,
+      ]);
+      expect(events).toContain('RecoveryCodeHandedOut');
     });
 
     it('keeps every secret it used out of pod logs, Events, status, Jobs and Pods', async () => {

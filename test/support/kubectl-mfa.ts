@@ -26,47 +26,78 @@ export async function pluginPath(dir?: string): Promise<string> {
 }
 
 /**
- * `kubectl mfa code NAME --once` as a ServiceAccount bound to the code-reader role runs it: `--service-account`
- * mints a token for the code service's audience, as a user would. kubectl takes no flags before a plugin's name,
- * so the plugin finds the cluster through KUBECONFIG. `path` is the PATH holding the plugin (default: this one).
+ * Runs `kubectl mfa ARGS` against the code service as a new ServiceAccount bound to `clusterRole` in the
+ * namespace, as a user would: `--service-account` mints a token for the code service's audience. kubectl takes no
+ * flags before a plugin's name, so the plugin finds the cluster through KUBECONFIG. `path` is the PATH holding the
+ * plugin (default: this one). The ServiceAccount and its binding are deleted afterwards. Returns stdout.
  */
+export async function kubectlMfaAs(
+  kubeconfig: string,
+  clusterRole: string,
+  args: readonly string[],
+  endpoint: CodeServiceEndpoint,
+  { namespace = 'default', path = process.env.PATH } = {},
+): Promise<string> {
+  const caller = `mfa-caller-${Math.random().toString(36).slice(2, 8)}`;
+  await kubectlOk(kubeconfig, ['create', 'serviceaccount', caller, '-n', namespace]);
+  await kubectlOk(kubeconfig, [
+    'create',
+    'rolebinding',
+    caller,
+    '-n',
+    namespace,
+    `--clusterrole=${clusterRole}`,
+    `--serviceaccount=${namespace}:${caller}`,
+  ]);
+  try {
+    const out = await runCommand(
+      'kubectl',
+      [
+        'mfa',
+        ...args,
+        '-n',
+        namespace,
+        '--server',
+        endpoint.url,
+        '--certificate-authority',
+        endpoint.caPath,
+        '--service-account',
+        caller,
+      ],
+      { env: { ...process.env, KUBECONFIG: kubeconfig, PATH: path } },
+    );
+    if (out.code !== 0) throw new Error(`kubectl mfa ${args[0]} exited ${out.code}: ${out.stderr}`);
+    return out.stdout.trim();
+  } finally {
+    await kubectl(kubeconfig, ['delete', 'rolebinding', caller, '-n', namespace]);
+    await kubectl(kubeconfig, ['delete', 'serviceaccount', caller, '-n', namespace]);
+  }
+}
+
+/** `kubectl mfa code NAME --once` as a ServiceAccount bound to the code-reader role. */
 export async function liveCode(
   kubeconfig: string,
   name: string,
   endpoint: CodeServiceEndpoint,
-  { namespace = 'default', path = process.env.PATH } = {},
+  options: { namespace?: string; path?: string } = {},
 ): Promise<string> {
-  const viewer = `${name}-viewer-${Math.random().toString(36).slice(2, 8)}`;
-  await kubectlOk(kubeconfig, ['create', 'serviceaccount', viewer, '-n', namespace]);
-  await kubectlOk(kubeconfig, [
-    'create',
-    'rolebinding',
-    `${viewer}-codes`,
-    '-n',
-    namespace,
-    '--clusterrole=mfa-operator-code-reader',
-    `--serviceaccount=${namespace}:${viewer}`,
-  ]);
-  try {
-    const args = [
-      'mfa',
-      'code',
-      name,
-      '-n',
-      namespace,
-      '--once',
-      '--server',
-      endpoint.url,
-      '--certificate-authority',
-      endpoint.caPath,
-      '--service-account',
-      viewer,
-    ];
-    const out = await runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig, PATH: path } });
-    if (out.code !== 0) throw new Error(`kubectl mfa code failed: ${out.stderr}`);
-    return out.stdout.trim();
-  } finally {
-    await kubectl(kubeconfig, ['delete', 'rolebinding', `${viewer}-codes`, '-n', namespace]);
-    await kubectl(kubeconfig, ['delete', 'serviceaccount', viewer, '-n', namespace]);
-  }
+  return kubectlMfaAs(kubeconfig, 'mfa-operator-code-reader', ['code', name, '--once'], endpoint, options);
+}
+
+/** `kubectl mfa recovery-code NAME --json` as a ServiceAccount bound to the break-glass role. */
+export async function handOutRecoveryCode(
+  kubeconfig: string,
+  name: string,
+  endpoint: CodeServiceEndpoint,
+  options: { namespace?: string; path?: string } = {},
+): Promise<{ code: string; index: number; remaining: number }> {
+  return JSON.parse(
+    await kubectlMfaAs(
+      kubeconfig,
+      'mfa-operator-recovery-code-user',
+      ['recovery-code', name, '--json'],
+      endpoint,
+      options,
+    ),
+  );
 }
