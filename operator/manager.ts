@@ -33,6 +33,8 @@ import { countAccounts } from './metrics/account-gauges.ts';
 
 const CONTROLLER_NAME = 'managedaccountmfa';
 const STORE_REVALIDATE_MS = 5 * 60_000;
+/** After a resource changes, the account gauges are recounted within this (one recount for a burst of changes). */
+const RECOUNT_AFTER_CHANGE_MS = 1_000;
 
 /** Wires informers, the work queue and the reconciler; runs them only while this instance leads. */
 export class OperatorManager {
@@ -59,6 +61,7 @@ export class OperatorManager {
   /** The code service's accounts and seeds are in memory (true when it is not configured). */
   #codesWarm: () => boolean = () => true;
   #resync?: NodeJS.Timeout;
+  #recount?: NodeJS.Timeout;
 
   constructor(config: OperatorConfig, log: Logger) {
     this.#config = config;
@@ -231,7 +234,12 @@ export class OperatorManager {
   #routeEvents(informers: MfaInformers, controller: Controller): void {
     const enqueue = (keys: string[]) => keys.forEach((k) => controller.queue.add(k));
     const of = dependents(informers);
-    informers.mfas.on({ onChange: (m) => controller.queue.add(objectKey(m.metadata.namespace, m.metadata.name)) });
+    informers.mfas.on({
+      onChange: (m) => {
+        controller.queue.add(objectKey(m.metadata.namespace, m.metadata.name));
+        this.#recountSoon();
+      },
+    });
     informers.secrets.on({ onChange: (s) => enqueue(of.ofSecret(s)) });
     informers.stores.on({ onChange: (s) => enqueue(of.ofStore(s)) });
     informers.clusterStores.on({ onChange: (s) => enqueue(of.ofClusterStore(s)) });
@@ -254,6 +262,19 @@ export class OperatorManager {
     this.#countAccounts();
   }
 
+  /**
+   * A status write from elsewhere (a recovery code hand-out by any code-service replica, a harvest) reaches the
+   * gauges within a second, not at the next resync: the RecoveryCodesLow alert follows the hand-out that caused it.
+   */
+  #recountSoon(): void {
+    if (this.#recount) return;
+    this.#recount = setTimeout(() => {
+      this.#recount = undefined;
+      this.#countAccounts();
+    }, RECOUNT_AFTER_CHANGE_MS);
+    this.#recount.unref();
+  }
+
   /** The account gauges, recounted from the cache. */
   #countAccounts(): void {
     countAccounts(this.#metrics, this.#informers?.mfas.list() ?? [], new Date());
@@ -261,6 +282,7 @@ export class OperatorManager {
 
   async #stopControllers(): Promise<void> {
     clearInterval(this.#resync);
+    clearTimeout(this.#recount);
     await this.#controller?.stop();
     await this.#storeController?.stop();
     // Events the last reconciles queued are written while the connections are still open.

@@ -12,21 +12,29 @@ import { kubectlOk } from '../support/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../support/operator-process.ts';
 import { managedAccountMfa } from '../support/resources.ts';
 import { randomSeed } from './code-service-fixture.ts';
+import { randomRecoveryCodes } from '../stores/random-material.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import { waitFor } from '../support/wait.ts';
 import { DEFAULT_CODE_SERVICE_AUDIENCE } from '../../operator/codes/audience.ts';
 
 const USER = 'mfa-operator-under-test';
 const NS = 'team-c';
 const SEED = randomSeed();
+const RECOVERY_CODES = randomRecoveryCodes(4).reveal();
 let cp: ControlPlane;
 let operator: OperatorProcess;
 let dir: string;
 let ca: string;
 
-function getCode(port: number, token: string): Promise<{ status: number; body: string }> {
+function callCodeService(
+  port: number,
+  token: string,
+  route: 'code' | 'recovery-code',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `https://127.0.0.1:${port}/v1/namespaces/${NS}/managedaccountmfas/shared/code`,
-      { ca, headers: { authorization: `Bearer ${token}` } },
+      `https://127.0.0.1:${port}/v1/namespaces/${NS}/managedaccountmfas/shared/${route}`,
+      { ca, method: route === 'code' ? 'GET' : 'POST', headers: { authorization: `Bearer ${token}` } },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -36,6 +44,29 @@ function getCode(port: number, token: string): Promise<{ status: number; body: s
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A ServiceAccount of NS bound to one of config/rbac's roles, and its token for the code service. */
+async function callerToken(name: string, clusterRole: string): Promise<string> {
+  await kubectlOk(cp.kubeconfigPath, ['create', 'serviceaccount', name, '-n', NS]);
+  await kubectlOk(cp.kubeconfigPath, [
+    'create',
+    'rolebinding',
+    name,
+    '-n',
+    NS,
+    `--clusterrole=${clusterRole}`,
+    `--serviceaccount=${NS}:${name}`,
+  ]);
+  const token = await kubectlOk(cp.kubeconfigPath, [
+    'create',
+    'token',
+    name,
+    '-n',
+    NS,
+    `--audience=${DEFAULT_CODE_SERVICE_AUDIENCE}`,
+  ]);
+  return token.trim();
 }
 
 beforeAll(async () => {
@@ -66,6 +97,7 @@ beforeAll(async () => {
   await kubectlOk(admin, ['apply', '-f', '-'], managedAccountMfa('shared', NS));
   const uid = await kubectlOk(admin, ['get', 'mfa', 'shared', '-n', NS, '-o', 'jsonpath={.metadata.uid}']);
   const store = new KubernetesSecretStore(cp.kubeConfig());
+  await store.writeRecoveryCodes({ namespace: NS, name: 'shared', uid }, new SecretValue(RECOVERY_CODES));
   const written = await store.writePendingSeed({ namespace: NS, name: 'shared', uid }, SEED);
   await store.promotePendingSeed({ namespace: NS, name: 'shared', uid }, written.version);
   operator = startOperator(await cp.createUser(USER), [
@@ -87,28 +119,9 @@ afterAll(async () => {
 describe('the operator with --code-service-port', () => {
   it('serves codes from the default Kubernetes store under config/rbac, counted in /metrics and audited on stdout', async () => {
     const { port } = (await operator.waitForLog('serving TOTP codes over HTTPS', 60_000)) as { port: number };
-    await kubectlOk(cp.kubeconfigPath, ['create', 'serviceaccount', 'ci', '-n', NS]);
-    await kubectlOk(cp.kubeconfigPath, [
-      'create',
-      'rolebinding',
-      'ci-codes',
-      '-n',
-      NS,
-      '--clusterrole=mfa-operator-code-reader',
-      `--serviceaccount=${NS}:ci`,
-    ]);
-    const token = (
-      await kubectlOk(cp.kubeconfigPath, [
-        'create',
-        'token',
-        'ci',
-        '-n',
-        NS,
-        `--audience=${DEFAULT_CODE_SERVICE_AUDIENCE}`,
-      ])
-    ).trim();
+    const token = await callerToken('ci', 'mfa-operator-code-reader');
 
-    const answer = await getCode(port, token);
+    const answer = await callCodeService(port, token, 'code');
     const metrics = await (await fetch(`http://127.0.0.1:${await operator.httpPort()}/metrics`)).text();
 
     expect(answer.status).toBe(200);
@@ -131,5 +144,33 @@ describe('the operator with --code-service-port', () => {
       }),
     );
     expect(operator.lines.join('\n')).not.toContain(SEED.secret.reveal());
+  });
+
+  it('hands a break-glass caller one recovery code, and the remaining-codes gauge follows within seconds', async () => {
+    const { port } = (await operator.waitForLog('serving TOTP codes over HTTPS', 60_000)) as { port: number };
+    const codeReader = await callerToken('reader', 'mfa-operator-code-reader');
+    const breakGlass = await callerToken('oncall', 'mfa-operator-recovery-code-user');
+
+    const refused = await callCodeService(port, codeReader, 'recovery-code');
+    const answer = await callCodeService(port, breakGlass, 'recovery-code');
+
+    expect(refused.status).toBe(403);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ code: RECOVERY_CODES[0], index: 0, remaining: 3 });
+    // The resync is 10 minutes: only the recount after the claim's status write can show this in time.
+    const gauge =
+      /^mfa_operator_recovery_codes_remaining\{resource_namespace="team-c",resource_name="shared"\} (\d+)$/m;
+    const remaining = await waitFor(
+      'the gauge to show the hand-out',
+      async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${await operator.httpPort()}/metrics`)).text();
+        return gauge.exec(metrics)?.[1] === '3' ? '3' : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(remaining).toBe('3');
+    const output = operator.lines.join('\n');
+    expect(RECOVERY_CODES.filter((code) => output.includes(code))).toEqual([]);
   });
 });
