@@ -6,6 +6,7 @@ import {
   type CoreV1Api,
   type V1Secret,
 } from '@kubernetes/client-node';
+import { withHistoryEntry } from '../controller/status/history.ts';
 import type { ManagedAccountMfa, RunRecord, VerificationStatus } from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, type ConditionUpdate } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
@@ -24,8 +25,6 @@ import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { verifyResult } from './verify-outcome.ts';
 import { recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
-
-const HISTORY_LIMIT = 20;
 
 export interface HarvestDeps {
   core: CoreV1Api;
@@ -137,10 +136,7 @@ function statusAfter(
   meta: StoreMetadata,
   now: Date,
 ): AutomationStep['status'] {
-  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(
-    0,
-    HISTORY_LIMIT,
-  );
+  const history = withHistoryEntry(mfa.status?.history, record(run, outcome));
   if (outcome.outcome === 'Disabled')
     return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
   if (outcome.outcome === 'Failed')
@@ -199,10 +195,7 @@ function verifiedStatus(
   now: Date,
 ): Pick<AutomationStep, 'conditions' | 'status'> {
   const result = verifyResult(mfa, run, outcome, now);
-  const history = [record(run, outcome), ...(mfa.status?.history ?? []).filter((h) => h.job !== run.name)].slice(
-    0,
-    HISTORY_LIMIT,
-  );
+  const history = withHistoryEntry(mfa.status?.history, record(run, outcome));
   const totp =
     mfa.status?.totp && meta.active
       ? {

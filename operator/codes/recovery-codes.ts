@@ -3,6 +3,7 @@ import { ApiException, V1MicroTime, type CustomObjectsApi, type EventsV1Api } fr
 import type { Logger } from '../../core/logging/logger.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../api/v1alpha1/resources.ts';
+import { withHistoryEntry } from '../controller/status/history.ts';
 import type { ManagedAccountMfa, ManagedAccountMfaStatus } from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, setCondition } from '../controller/status/conditions.ts';
 import { recoveryCodesLow, recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
@@ -13,7 +14,6 @@ import type { Caller } from './caller-review.ts';
 import { CodeServiceError, isCodeServiceError } from './code-errors.ts';
 
 /** The history's cap (the CRD's maxItems); the oldest entries go first. */
-const HISTORY_LIMIT = 20;
 /** Claims lost to another writer (a replica's claim, the controller) before giving up with a 503. */
 const CLAIM_ATTEMPTS = 5;
 
@@ -216,7 +216,7 @@ export function claimNext(
       ...before,
       recoveryCodes,
       conditions,
-      history: [entry, ...(before.history ?? [])].slice(0, HISTORY_LIMIT),
+      history: withHistoryEntry(before.history, entry),
     },
     index,
     remaining: recoveryCodes.remaining,

@@ -144,9 +144,9 @@ export interface ManagedAccountMfaStatus {
   recoveryCodes?: RecoveryCodesStatus;
   verification?: VerificationStatus;
   /**
-   * The most recent automation runs, newest first (the audit log).
+   * The most recent automation runs and recovery code hand-outs, newest first (the audit log): the last 20 of each.
    *
-   * @maxItems 20
+   * @maxItems 40
    */
   history?: RunRecord[];
 }
