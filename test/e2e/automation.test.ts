@@ -68,7 +68,9 @@ async function applyAccount(
 
 describe(
   'ManagedAccountMfa end to end: a one-node cluster, the operator under its RBAC, run Jobs as pods of the image, the demo app in a pod',
-  { timeout: 300_000 },
+  // Some tests wait for two runs in a row (enrol, then rotate or disable), up to 240 s each while the side-by-side
+  // accounts queue behind the per-connector limit: the test's own limit must not be shorter than its waits.
+  { timeout: 540_000 },
   () => {
     // Each account here is its own: these run side by side, so their Jobs overlap on the node as a user's would (the
     // operator's maxConcurrentRunsPerConnector, 2, queues the rest), and the file waits for the slowest rather than for
