@@ -252,8 +252,16 @@ export class CodeServiceFixture {
     ).trim();
   }
 
-  /** A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token for it. */
-  async runJob(namespace: string, name: string, account: string): Promise<{ job: V1Job; token: string }> {
+  /**
+   * A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token
+   * for it. `action` sets the Job's mfa-operator.io/action label (only disable and rotate runs get recovery codes).
+   */
+  async runJob(
+    namespace: string,
+    name: string,
+    account: string,
+    action?: 'enable' | 'disable' | 'verify' | 'rotate',
+  ): Promise<{ job: V1Job; token: string }> {
     const uid = await kubectlOk(this.cp.kubeconfigPath, [
       'get',
       'mfa',
@@ -275,6 +283,7 @@ export class CodeServiceFixture {
               'app.kubernetes.io/managed-by': 'mfa-operator',
               'app.kubernetes.io/component': 'automation-run',
               'mfa-operator.io/account-uid': uid,
+              ...(action ? { 'mfa-operator.io/action': action } : {}),
             },
             ownerReferences: [
               {
