@@ -11,9 +11,10 @@ import { passReauthentication } from './sign-in.ts';
  * code when the site asks for one: `code` answers it). allauth deletes the recovery codes with the
  * last authenticator, so nothing is left that would still ask for a second factor.
  */
-export async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
+export async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | undefined): Promise<void> {
   const opened = await open(ctx, urlsOf(ctx).totpDeactivate, 'opening "Deactivate Authenticator App"');
-  const landing = await passReauthentication(ctx, opened, () => Promise.resolve(code));
+  // No code (a session opened with a recovery code): a code re-authentication falls to ctx.stepUp, which says why not.
+  const landing = await passReauthentication(ctx, opened, code ? () => Promise.resolve(code) : undefined);
   // allauth sends an account without the authenticator app to the activation page.
   if (landing.page === 'totpActivate') {
     ctx.logger.info('the authenticator app is already off');

@@ -59,7 +59,8 @@ async function answerCodePrompt(
 ): Promise<Landing> {
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
   // allauth's one code field takes either kind; a recovery code is the caller's explicit choice.
-  const code = secondFactor.recoveryCode ?? (await secondFactor.totpCode());
+  // allauth's one code field takes either kind, and any unused recovery code.
+  const code = secondFactor.recoveryCode ? await secondFactor.recoveryCode({}) : await secondFactor.totpCode();
   const what = secondFactor.recoveryCode ? 'recovery code' : 'sign-in code';
   const landing = await submitCode(ctx, code, what);
   if (landing.page === prompt.page) throw secondFactorRefused(what);

@@ -43,8 +43,9 @@ function checkPasswordResponse(response: Response): void {
 async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFactor): Promise<void> {
   if (pathOf(ctx) !== '/login/two-factor') return;
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
-  if (secondFactor.recoveryCode) {
-    await submitRecoveryCode(ctx, secondFactor.recoveryCode);
+  const { recoveryCode } = secondFactor;
+  if (recoveryCode) {
+    await submitRecoveryCode(ctx, () => recoveryCode.call(secondFactor, {}));
     return;
   }
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
@@ -53,10 +54,11 @@ async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFa
   if (response.status() === 401) throw secondFactorRefused('authentication code');
 }
 
-async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
+/** The demo app takes any unused recovery code; one is asked for only once its field is there. */
+async function submitRecoveryCode(ctx: ConnectorContext, code: () => Promise<SecretValue<string>>): Promise<void> {
   await ctx.page.getByRole('link', { name: 'Use a recovery code' }).click({ timeout: ctx.timeouts.actionMs });
   const field = await expectVisible(ctx, ctx.page.getByLabel('Recovery code'), 'Recovery code field');
-  await fillSecret(ctx, field, code, 'recovery code');
+  await fillSecret(ctx, field, await code(), 'recovery code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting a recovery code');
   if (response.status() === 401) throw secondFactorRefused('recovery code');
 }

@@ -8,6 +8,7 @@ import { BrowserSession, launchBrowser } from '../sdk/browser.ts';
 import type { ConnectorContext, Credentials } from '../sdk/connector.ts';
 import { parseOtpauthUri } from '../sdk/otpauth-uri.ts';
 import { reasonOf } from '../sdk/testing/reasons.ts';
+import { recoveryCodeFactor } from '../sdk/testing/recovery-codes.ts';
 import { demoConnector } from './connector.ts';
 
 const logger = createLogger('demo-connector-test', { level: 'silent' });
@@ -96,23 +97,18 @@ describe('demo connector, step by step, in Chromium', () => {
 
   it('signs in with a recovery code when the caller chooses one', async () => {
     const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['aaaaa-11111'] } });
-    await demoConnector.login(ctx, credentials, {
-      totpCode: async () => {
-        throw new Error('not used');
-      },
-      recoveryCode: new SecretValue('aaaaa-11111'),
-    });
+    const factor = recoveryCodeFactor(['aaaaa-11111']);
+    await demoConnector.login(ctx, credentials, factor);
     expect((await demoConnector.readMfaState(ctx)).totpEnabled).toBe(true);
+    // The demo app takes any unused code: the connector names no position.
+    expect(factor.asked).toEqual(['any']);
   });
 
   it('refuses to turn off with a wrong code', async () => {
     const { ctx, credentials } = account({ mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['bbbbb-22222'] } });
-    await demoConnector.login(ctx, credentials, {
-      totpCode: async () => {
-        throw new Error('not used');
-      },
-      recoveryCode: new SecretValue('bbbbb-22222'),
-    });
+    await demoConnector.login(ctx, credentials, recoveryCodeFactor(['bbbbb-22222']));
     expect(await reasonOf(demoConnector.disableTotp(ctx, new SecretValue('000000')))).toBe('EnrollmentRejected');
+    // Signed in with a recovery code, there is no authenticator code for the turn-off form: a clear refusal.
+    expect(await reasonOf(demoConnector.disableTotp(ctx, undefined))).toBe('ChallengeRequired');
   });
 });

@@ -2,6 +2,7 @@ import type { Locator } from 'playwright-core';
 import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
 import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import {
+  challengeRequired,
   connectorOutdated,
   ConnectorError,
   enrollmentRejected,
@@ -148,7 +149,9 @@ async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
   await submit(ctx, saved, 'acknowledging the recovery codes');
 }
 
-async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
+async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | undefined): Promise<void> {
+  // The turn-off form asks for an authenticator code; a session opened with a recovery code has none.
+  if (!code) throw challengeRequired(APP, 'an authenticator code to turn the authenticator app off');
   await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
   const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
   await fillSecret(ctx, field, code, 'turn-off code');

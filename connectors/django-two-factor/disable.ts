@@ -14,7 +14,7 @@ const CONFIRM_FIELD = 'understand';
  * account, the backup tokens with them, and redirects to LOGIN_REDIRECT_URL, which is also where it
  * sends a session it will not let disable; so the state is read again afterwards.
  */
-export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<string>): Promise<void> {
+export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<string> | undefined): Promise<void> {
   if (!(await readMfaState(ctx)).totpEnabled) {
     ctx.logger.info('two-factor authentication is already off');
     return;

@@ -55,18 +55,25 @@ async function submitPassword(ctx: ConnectorContext, credentials: Credentials): 
 
 async function answerCodePrompt(ctx: ConnectorContext, secondFactor: SecondFactor | undefined): Promise<Landing> {
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
-  if (secondFactor.recoveryCode) return answerWithBackupToken(ctx, secondFactor.recoveryCode);
+  const { recoveryCode } = secondFactor;
+  if (recoveryCode) return answerWithBackupToken(ctx, () => recoveryCode.call(secondFactor, {}));
   return submitCode(ctx, 'token-otp_token', await secondFactor.totpCode(), 'sign-in code', 'token');
 }
 
-/** A backup token is the caller's explicit choice; the package takes it at the wizard's backup step, once. */
-async function answerWithBackupToken(ctx: ConnectorContext, token: SecretValue<string>): Promise<Landing> {
+/**
+ * A backup token is the caller's explicit choice; the package takes any unused one at the wizard's backup step, once.
+ * It is asked for only on that step, so a site without one uses none up.
+ */
+async function answerWithBackupToken(
+  ctx: ConnectorContext,
+  token: () => Promise<SecretValue<string>>,
+): Promise<Landing> {
   const button = ctx.page.locator('button[name="wizard_goto_step"][value="backup"]').first();
   if ((await button.count()) === 0) throw secondFactorRefused('backup token (the account has none left)');
   const backup = await clickSubmit(ctx, button, 'opening the backup token step');
   if (backup.page !== 'login' || backup.step !== 'backup')
     throw challengeRequired(APP, `the backup token step (found ${describe(backup)})`);
-  return submitCode(ctx, 'backup-otp_token', token, 'backup token', 'backup');
+  return submitCode(ctx, 'backup-otp_token', await token(), 'backup token', 'backup');
 }
 
 /** Type a code into the named field and submit it; the same step again is a refusal (or django-otp's throttle). */

@@ -10,7 +10,7 @@ import { describe, expectPage, expectVisible, formPostingTo, submitNatively, url
  * confirmation dialog when the frontend bundle runs, which the native submit skips). Gitea deletes
  * the recovery key with the secret, so nothing is left that would still ask for a second factor.
  */
-export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<string>): Promise<void> {
+export async function disableTotp(ctx: ConnectorContext, _code: SecretValue<string> | undefined): Promise<void> {
   if (!(await readMfaState(ctx)).totpEnabled) {
     ctx.logger.info('the authenticator app is already off');
     return;

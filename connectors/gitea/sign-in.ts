@@ -68,18 +68,22 @@ async function leaveSecurityKeyPrompt(ctx: ConnectorContext, secondFactor: Secon
 
 async function answerCodePrompt(ctx: ConnectorContext, secondFactor: SecondFactor | undefined): Promise<Landing> {
   if (!secondFactor) throw mfaAlreadyEnabled(APP);
-  if (secondFactor.recoveryCode) return answerWithRecoveryKey(ctx, secondFactor.recoveryCode);
+  const { recoveryCode } = secondFactor;
+  if (recoveryCode) return answerWithRecoveryKey(ctx, () => recoveryCode.call(secondFactor, {}));
   const landing = await submitCode(ctx, 'passcode', await secondFactor.totpCode(), 'sign-in code');
   if (landing.page === 'twoFactor') throw secondFactorRefused('sign-in code');
   return landing;
 }
 
-/** A recovery key is the caller's explicit choice; Gitea takes it on a page of its own, and replaces it once used. */
-async function answerWithRecoveryKey(ctx: ConnectorContext, key: SecretValue<string>): Promise<Landing> {
+/**
+ * A recovery key is the caller's explicit choice; Gitea takes it on a page of its own, and replaces it once used. It is
+ * asked for only once that page is open.
+ */
+async function answerWithRecoveryKey(ctx: ConnectorContext, key: () => Promise<SecretValue<string>>): Promise<Landing> {
   const page = await open(ctx, `${urlsOf(ctx).base}${PAGE_PATHS.twoFactorScratch}`, 'opening the recovery key page');
   if (page.page !== 'twoFactorScratch')
     throw challengeRequired(APP, `the recovery key page (found ${page.page ?? 'another page'})`);
-  const landing = await submitCode(ctx, 'token', key, 'recovery key');
+  const landing = await submitCode(ctx, 'token', await key(), 'recovery key');
   if (landing.page === 'twoFactorScratch') throw secondFactorRefused('recovery key');
   return landing;
 }

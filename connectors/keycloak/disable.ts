@@ -18,8 +18,9 @@ const DELETION_ORDER = [RECOVERY_CODES, OTP];
 /** A guard against a deletion that silently does nothing. */
 const MAX_DELETIONS = 10;
 
-export async function disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
-  const secondFactor = codeThenStepUp(code, ctx.stepUp.secondFactor);
+export async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | undefined): Promise<void> {
+  // No code: the run signed in with a recovery code, and its factor (one more recovery code) answers a re-authentication.
+  const secondFactor = code ? codeThenStepUp(code, ctx.stepUp.secondFactor) : ctx.stepUp.secondFactor;
   let { types } = await openSigningIn(ctx);
   for (let deletions = 0; deletions < MAX_DELETIONS; deletions++) {
     const id = nextCredential(types);
@@ -40,14 +41,18 @@ function nextCredential(types: readonly CredentialType[]): string | undefined {
   return undefined;
 }
 
-async function deleteCredential(ctx: ConnectorContext, id: string, secondFactor: SecondFactor): Promise<void> {
+async function deleteCredential(
+  ctx: ConnectorContext,
+  id: string,
+  secondFactor: SecondFactor | undefined,
+): Promise<void> {
   const row = ctx.page.locator(`[id="cred-${id}"]`);
   const remove = await expectVisible(ctx, row.locator('[data-testrole="remove"]'), 'the credential\'s "Delete" button');
   const next = await clickAndNavigate(ctx, remove, 'starting the credential deletion');
   const page = await passSignInPages(ctx, next, {
     purpose: 'stepUp',
     credentials: ctx.stepUp.credentials,
-    secondFactor,
+    ...(secondFactor ? { secondFactor } : {}),
   });
   expectLoginPage(page, LOGIN_PAGES.deleteCredential, 'the "Delete credential" confirmation page');
   const confirmed = await clickAndNavigate(ctx, themed(ctx, 'deleteConfirm'), 'confirming the deletion');

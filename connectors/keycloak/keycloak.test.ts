@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { processUsedTotpWindows } from '../../core/totp/totp-codes.ts';
 import { FileResultSink } from '../../operator/runner/file-sink.ts';
 import { ConnectorRunKit, expectStopped, type RunAccount } from '../sdk/testing/run-kit.ts';
+import type { ConnectorContext } from '../sdk/connector.ts';
 import { codesSince, expectNoSecrets } from '../sdk/testing/secrets.ts';
 import { InMemoryStore } from '../../test/automation/in-memory-store.ts';
 import { RunCodeService } from '../../test/runner/run-code-service.ts';
@@ -14,6 +16,12 @@ import { startKeycloak, type KeycloakServer } from '../../test/apps/keycloak/ser
 import { allowedLoginHostsEnv } from '../sdk/deployment-hosts.ts';
 import { selectorsEnv } from '../sdk/deployment-selectors.ts';
 import { RESTYLED_SELECTORS, RESTYLED_THEME } from '../../test/apps/keycloak/theme.ts';
+import { createLogger } from '../../core/logging/logger.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
+import { BrowserSession } from '../sdk/browser.ts';
+import { reasonOf } from '../sdk/testing/reasons.ts';
+import { recoveryCodeFactor } from '../sdk/testing/recovery-codes.ts';
+import { keycloakConnector } from './connector.ts';
 
 /**
  * The keycloak connector end to end: a real Keycloak (test/apps/keycloak, started once for the
@@ -24,6 +32,8 @@ import { RESTYLED_SELECTORS, RESTYLED_THEME } from '../../test/apps/keycloak/the
 const REALM = 'acme';
 /** A realm whose login theme renames the fields, the sign-in button and the setup page's elements. */
 const RESTYLED_REALM = 'restyled';
+/** Recovery codes at sign-in and the default maximum age of authentication: a fresh login deletes without asking again. */
+const FALLBACK_REALM = 'fallback';
 const PAGE_TIMEOUT_MS = 60_000;
 
 describe('keycloak connector against a real Keycloak in Chromium', () => {
@@ -44,6 +54,7 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     // the disable test goes through Keycloak's re-authentication.
     await keycloak.createRealm(REALM, { recoveryCodeLogin: true, maxAuthAgeSeconds: { delete_credential: 1 } });
     await keycloak.createRealm(RESTYLED_REALM, { loginTheme: RESTYLED_THEME, recoveryCodeLogin: true });
+    await keycloak.createRealm(FALLBACK_REALM, { recoveryCodeLogin: true });
   }, 900_000);
 
   afterAll(async () => {
@@ -51,6 +62,35 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     await kit?.close();
     await keycloak?.stop();
   });
+
+  const connectorLogLines: string[] = [];
+
+  /** The connector on its own, in a fresh context behind the host guard, as the runner would call it. */
+  async function withConnectorPage<T>(use: (ctx: ConnectorContext) => Promise<T>): Promise<T> {
+    const logger = createLogger(
+      'keycloak-connector',
+      {},
+      new Writable({
+        write(chunk, _encoding, done) {
+          connectorLogLines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const session = await BrowserSession.open(browser, { allowedHosts: keycloakConnector.allowedLoginHosts, logger });
+    const credentials = { username: '', password: new SecretValue('') };
+    try {
+      return await use({
+        page: session.page,
+        loginUrl: new URL(`${keycloak.url}/realms/${FALLBACK_REALM}/account`),
+        logger,
+        timeouts: { navigationMs: PAGE_TIMEOUT_MS, actionMs: 20_000 },
+        stepUp: { credentials },
+      });
+    } finally {
+      await session.close();
+    }
+  }
 
   async function newAccount(requiredActions: string[] = [], realm = REALM): Promise<RunAccount> {
     const n = ++users;
@@ -208,6 +248,81 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     }
   }, 400_000);
 
+  it('signs in with the recovery code at the position Keycloak names ("#N"), and a wrong position fails clearly', async () => {
+    const account = await newAccount([], FALLBACK_REALM);
+    const startedAt = Date.now();
+    expect(await account.run()).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
+    const codes = (await account.sink.readRecoveryCodes())!.reveal();
+    const { seed } = (await account.sink.readSeed())!;
+    // A person used #1 by hand, so Keycloak now asks for #2.
+    await withPage(browser, async (page) => {
+      await submitPassword(page, keycloak.url, account, FALLBACK_REALM);
+      await page.locator('#try-another-way').click();
+      await page.getByRole('button', { name: /recovery authentication code/i }).click();
+      await page.locator('#recoveryCodeInput').fill(codes[0]!);
+      await page.locator('#kc-login').click();
+      await page.getByTestId('page-heading').waitFor({ state: 'visible' });
+    });
+    const credentials = { username: account.username, password: new SecretValue(account.password) };
+
+    // The right position: the connector asks for index 1 and signs in.
+    const asked: (number | 'any')[] = [];
+    await withConnectorPage(async (ctx) => {
+      await keycloakConnector.login(ctx, credentials, recoveryCodeFactor(codes, asked));
+    });
+    // Keycloak now asks for #3; a factor whose codes are one position off answers it with #4's code.
+    const shifted = [...codes.slice(1), codes[0]!];
+    const wrong = await withConnectorPage((ctx) =>
+      reasonOf(keycloakConnector.login(ctx, credentials, recoveryCodeFactor(shifted, asked))),
+    );
+
+    expect(asked).toEqual([1, 2]);
+    expect(wrong).toBe('InvalidCredentials');
+    expectNoSecrets([...account.logLines, ...connectorLogLines], {
+      strings: [account.password, seed.secret.reveal(), ...codes],
+      codes: codesSince(seed, startedAt),
+    });
+  }, 600_000);
+
+  it('disables with one recovery code from the run endpoint when Keycloak refuses the stored seed', async () => {
+    const account = await newAccount([], FALLBACK_REALM);
+    expect(await account.run()).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
+    const codes = (await account.sink.readRecoveryCodes())!.reveal();
+    const real = (await account.sink.readSeed())!.seed;
+    // The store holds a seed Keycloak does not know (restored from the wrong backup), and the enrolment's codes.
+    const ref = { namespace: 'default', name: 'fallback', uid: randomUUID() };
+    const wrongSeed = { ...real, secret: new SecretValue('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP') };
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, wrongSeed)).version);
+    await store.writeRecoveryCodes(ref, new SecretValue(codes));
+    const startedAt = Date.now();
+
+    const verified = await account.run({
+      action: 'verify',
+      codeService: await codeService.run(ref, 'fb-verify-1', 'verify'),
+    });
+    const usedByVerify = [...codeService.usedRecoveryCodes(ref)];
+    const disabled = await account.run({
+      action: 'disable',
+      codeService: await codeService.run(ref, 'fb-disable-1', 'disable'),
+    });
+
+    // A verification changes nothing: refused, and no recovery code claimed.
+    expect(verified).toMatchObject({ outcome: 'Failed', reason: 'SeedRejected' });
+    expect(usedByVerify).toEqual([]);
+    expect(disabled).toMatchObject({ outcome: 'Disabled' });
+    expect(disabled.message).toContain('signed in with recovery code #1');
+    expect(await keycloak.credentialTypes(FALLBACK_REALM, account.username)).toEqual(['password']);
+    expect(codeService.usedRecoveryCodes(ref)).toEqual([0]);
+    expect(codeService.history(ref)[0]).toMatchObject({
+      user: 'system:serviceaccount:default:fb-disable-1',
+      recoveryCodeIndex: 0,
+    });
+    expectNoSecrets([JSON.stringify(verified), JSON.stringify(disabled), ...account.logLines, ...codeService.lines], {
+      strings: [account.password, real.secret.reveal(), ...codes],
+      codes: codesSince(real, startedAt),
+    });
+  }, 600_000);
+
   it('stops Keycloak without leaving a process behind', async () => {
     const pid = keycloak.pid;
 
@@ -228,8 +343,8 @@ async function withPage(browser: Browser, use: (page: Page) => Promise<void>): P
   }
 }
 
-async function submitPassword(page: Page, url: string, account: RunAccount): Promise<void> {
-  await page.goto(`${url}/realms/${REALM}/account`);
+async function submitPassword(page: Page, url: string, account: RunAccount, realm = REALM): Promise<void> {
+  await page.goto(`${url}/realms/${realm}/account`);
   await page.locator('#username').fill(account.username);
   await page.locator('#password').fill(account.password);
   await page.locator('#kc-login').click();

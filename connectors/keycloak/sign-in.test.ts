@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { passwordRefused, unanswerable } from './sign-in.ts';
+import { passwordRefused, recoveryCodeIndexOf, unanswerable } from './sign-in.ts';
 
 describe('passwordRefused (Keycloak messages after a refused password)', () => {
   it.each([
@@ -28,5 +28,19 @@ describe('unanswerable (pages after sign-in the operator cannot complete)', () =
     const error = unanswerable({ kind: 'login', id: 'login-login-update-password', title: 'Update password' });
     expect(error.reason).toBe('ChallengeRequired');
     expect(error.message).toContain('Update password');
+  });
+});
+
+describe('recoveryCodeIndexOf (which code the "Recovery code #N" label asks for)', () => {
+  it.each([
+    ['Recovery code #1', 0],
+    ['Recovery code #12', 11],
+    ['Wiederherstellungscode # 3', 2],
+  ] as const)('%s → index %i', (label, index) => {
+    expect(recoveryCodeIndexOf(label)).toBe(index);
+  });
+
+  it.each(['Recovery code', 'Recovery code #0', 'Recovery code #', ''])('%j names no position', (label) => {
+    expect(recoveryCodeIndexOf(label)).toBeUndefined();
   });
 });

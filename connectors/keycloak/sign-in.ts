@@ -1,6 +1,8 @@
 import type { ConnectorContext, Credentials, SecondFactor } from '../sdk/connector.ts';
+import type { Locator } from 'playwright-core';
 import {
   challengeRequired,
+  connectorOutdated,
   ConnectorError,
   invalidCredentials,
   mfaAlreadyEnabled,
@@ -10,7 +12,6 @@ import {
   timedOut,
 } from '../sdk/errors.ts';
 import { fillSecret } from '../sdk/secret-input.ts';
-import type { SecretValue } from '../sdk/core.ts';
 import { APP, DEVICE_NAME } from './names.ts';
 import { clickAndNavigate, expectLoginPage, feedbackText, LOGIN_PAGES, openPage, type KeycloakPage } from './pages.ts';
 import { realmUrls } from './realm-url.ts';
@@ -115,7 +116,7 @@ export function passwordRefused(feedback: string, purpose: SignInAnswers['purpos
 
 async function answerOtpPrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
   const factor = requireSecondFactor(answers, 'an authenticator code');
-  if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor.recoveryCode);
+  if (factor.recoveryCode) return switchToRecoveryCode(ctx, factor);
   await selectOwnOtpDevice(ctx);
   const field = await expectThemed(ctx, 'otp', 'the One-time code field');
   await fillSecret(ctx, field, await factor.totpCode(), 'sign-in code');
@@ -136,10 +137,10 @@ async function selectOwnOtpDevice(ctx: ConnectorContext): Promise<void> {
 async function answerRecoveryCodePrompt(ctx: ConnectorContext, answers: SignInAnswers): Promise<KeycloakPage> {
   const factor = requireSecondFactor(answers, 'a recovery code');
   if (!factor.recoveryCode) throw challengeRequired(APP, 'a recovery code (the account has no authenticator app)');
-  return submitRecoveryCode(ctx, factor.recoveryCode);
+  return submitRecoveryCode(ctx, factor);
 }
 
-async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
+async function switchToRecoveryCode(ctx: ConnectorContext, factor: SecondFactor): Promise<KeycloakPage> {
   const chooser = await clickAndNavigate(ctx, themed(ctx, 'tryAnotherWay'), 'choosing another way to sign in');
   expectLoginPage(chooser, LOGIN_PAGES.selectAuthenticator, 'the "Select login method" page');
   const option = ctx.page.getByRole('button', { name: /recovery authentication code/i });
@@ -151,19 +152,38 @@ async function switchToRecoveryCode(ctx: ConnectorContext, code: SecretValue<str
   }
   const prompt = await clickAndNavigate(ctx, option.first(), 'choosing to sign in with a recovery code');
   expectLoginPage(prompt, LOGIN_PAGES.recoveryCode, 'the recovery code page');
-  return submitRecoveryCode(ctx, code);
+  return submitRecoveryCode(ctx, factor);
 }
 
 /**
- * Keycloak asks for one particular code ("Recovery code #3": the first unused one), so the code
- * given must be that one; codes are stored in the order the app showed them.
+ * Keycloak asks for one particular code ("Recovery code #3": the first one it has not seen used), so the caller is
+ * asked for that position; codes are stored in the order the app showed them.
  */
-async function submitRecoveryCode(ctx: ConnectorContext, code: SecretValue<string>): Promise<KeycloakPage> {
+async function submitRecoveryCode(ctx: ConnectorContext, factor: SecondFactor): Promise<KeycloakPage> {
   const field = await expectThemed(ctx, 'recoveryCode', 'the Recovery code field');
-  await fillSecret(ctx, field, code, 'recovery code');
+  const index = await askedRecoveryCodeIndex(ctx, field);
+  await fillSecret(ctx, field, await factor.recoveryCode!({ index }), 'recovery code');
   const next = await clickAndNavigate(ctx, themed(ctx, 'signIn'), 'submitting a recovery code');
   if (next.kind === 'login' && next.id === LOGIN_PAGES.recoveryCode) throw secondFactorRefused('recovery code');
   return next;
+}
+
+/** The field's label says which code: "Recovery code #N" is index N - 1. Without it, no code is asked for. */
+async function askedRecoveryCodeIndex(ctx: ConnectorContext, field: Locator): Promise<number> {
+  const label = await field.evaluate((input: { labels: ArrayLike<{ textContent: string | null }> | null }) =>
+    Array.from(input.labels ?? [], (l) => l.textContent ?? '').join(' '),
+  );
+  const index = recoveryCodeIndexOf(label);
+  if (index === undefined)
+    throw connectorOutdated(APP, `the recovery code field's label to name the code it asks for ("Recovery code #N")`);
+  return index;
+}
+
+/** "Recovery code #3" → 2; undefined when the text names no position. */
+export function recoveryCodeIndexOf(label: string): number | undefined {
+  const match = /#\s*(\d{1,4})\b/.exec(label);
+  const n = match ? Number(match[1]) : 0;
+  return n >= 1 ? n - 1 : undefined;
 }
 
 function requireSecondFactor(answers: SignInAnswers, what: string): SecondFactor {

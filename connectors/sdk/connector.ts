@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { Logger } from '../../core/logging/logger.ts';
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
-import type { SecondFactor } from '../../core/totp/second-factor.ts';
+import type { RecoveryCodeAsked, SecondFactor } from '../../core/totp/second-factor.ts';
 import type { TotpAlgorithm, TotpDigits } from '../../core/totp/totp-seed.ts';
 
 /**
@@ -56,8 +56,12 @@ export interface Connector {
    */
   acknowledgeRecoveryCodes?(ctx: ConnectorContext): Promise<void>;
 
-  /** Turn the authenticator app off on a signed-in session; `code` answers a confirmation prompt. */
-  disableTotp(ctx: ConnectorContext, code: SecretValue<string>): Promise<void>;
+  /**
+   * Turn the authenticator app off on a signed-in session; `code` answers a confirmation prompt. It is undefined when the
+   * session signed in with a recovery code because the stored seed was refused: an app that asks for an authenticator
+   * code to turn it off then fails with ChallengeRequired.
+   */
+  disableTotp(ctx: ConnectorContext, code: SecretValue<string> | undefined): Promise<void>;
 }
 
 export interface ConnectorContext {
@@ -87,7 +91,7 @@ export interface Credentials {
 }
 
 /** Part of the contract, declared in core/ because the code service answers sign-ins with one too. */
-export type { SecondFactor };
+export type { RecoveryCodeAsked, SecondFactor };
 
 export interface StepUpMaterial {
   readonly credentials: Credentials;

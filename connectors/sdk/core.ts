@@ -4,7 +4,7 @@
  */
 export { SecretValue, secret } from '../../core/secrets/secret-value.ts';
 export type { Logger } from '../../core/logging/logger.ts';
-export type { SecondFactor } from '../../core/totp/second-factor.ts';
+export type { RecoveryCodeAsked, SecondFactor } from '../../core/totp/second-factor.ts';
 export { TotpCodeSource, processUsedTotpWindows } from '../../core/totp/totp-codes.ts';
 export {
   TOTP_ALGORITHMS,

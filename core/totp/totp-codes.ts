@@ -62,7 +62,6 @@ export class TotpCodeSource implements SecondFactor {
   readonly #minRemainingMs: number;
   readonly #clock: Clock;
   readonly #used: UsedTotpWindows;
-  readonly recoveryCode?: SecretValue<string>;
 
   constructor(seed: TotpSeed, options: TotpCodeSourceOptions = {}) {
     this.#seed = seed;

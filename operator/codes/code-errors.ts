@@ -11,6 +11,7 @@ export const CODE_ERROR_STATUS = {
   NoPendingSeed: 404,
   NoRecoveryCodes: 404,
   MethodNotAllowed: 405,
+  RecoveryCodeAlreadyUsed: 409,
   RecoveryCodesUsedUp: 410,
   RateLimited: 429,
   RunCodeBudgetExhausted: 429,

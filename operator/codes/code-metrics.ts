@@ -23,6 +23,7 @@ const RESULT_OF: Record<CodeErrorReason, CodeResult> = {
   NoPendingSeed: 'not_found',
   NoRecoveryCodes: 'not_found',
   RecoveryCodesUsedUp: 'not_found',
+  RecoveryCodeAlreadyUsed: 'not_found',
   RateLimited: 'rate_limited',
   RunCodeBudgetExhausted: 'rate_limited',
   NextWindowTooFar: 'unavailable',

@@ -94,4 +94,21 @@ describe('parseRunRequest', () => {
       parseRunRequest({ method: 'POST', url: '/v1/namespaces/team-a/runs/r/slots', headers: {} } as IncomingMessage),
     ).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
   });
+
+  it('parses a recovery code request (POST only), with or without the position the app names', () => {
+    const post = (url: string) => ({ method: 'POST', url, headers: {} }) as IncomingMessage;
+    const at = '/v1/namespaces/team-a/runs/acct-disable-1/recovery-code';
+
+    expect(parseRunRequest(post(`${at}?index=2`))).toEqual({
+      namespace: 'team-a',
+      job: 'acct-disable-1',
+      recovery: { index: 2 },
+    });
+    expect(parseRunRequest(post(at))).toEqual({ namespace: 'team-a', job: 'acct-disable-1', recovery: {} });
+    for (const index of ['-1', 'abc', '1.5', '', '99999'])
+      expect(() => parseRunRequest(post(`${at}?index=${index}`))).toThrow(
+        expect.objectContaining({ reason: 'BadRequest' }),
+      );
+    expect(() => parseRunRequest(get(at))).toThrow(expect.objectContaining({ reason: 'MethodNotAllowed' }));
+  });
 });

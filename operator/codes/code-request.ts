@@ -12,13 +12,17 @@ export interface CodeRequest {
 
 const ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/code$/;
 const RECOVERY_ROUTE = /^\/v1\/namespaces\/([^/]+)\/managedaccountmfas\/([^/]+)\/recovery-code$/;
-const RUN_ROUTE = /^\/v1\/namespaces\/([^/]+)\/runs\/([^/]+)\/(code|slots)$/;
+const RUN_ROUTE = /^\/v1\/namespaces\/([^/]+)\/runs\/([^/]+)\/(code|slots|recovery-code)$/;
 
-/** A run asking for one code from a slot (`slot` set), or which slots hold a seed (`slot` unset). */
+/**
+ * A run asking for one code from a slot (`slot` set), for which slots hold a seed (neither set), or for one recovery
+ * code (`recovery` set: the position its app names, if it names one).
+ */
 export interface RunCodeRequest {
   readonly namespace: string;
   readonly job: string;
   readonly slot?: SeedSlot;
+  readonly recovery?: { readonly index?: number };
 }
 // RFC 1123 label (namespace) and subdomain (object name), as the API server enforces them.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -70,23 +74,37 @@ function accountOf(match: RegExpExecArray): { namespace: string; name: string } 
 }
 
 /**
- * Parses `GET /v1/namespaces/{ns}/runs/{job}/code?slot=pending|active` and `GET /v1/namespaces/{ns}/runs/{job}/slots`;
- * undefined for any other path (an account request, or a bad one that parseCodeRequest refuses).
+ * Parses `GET /v1/namespaces/{ns}/runs/{job}/code?slot=pending|active`, `GET /v1/namespaces/{ns}/runs/{job}/slots` and
+ * `POST /v1/namespaces/{ns}/runs/{job}/recovery-code[?index=N]`; undefined for any other path (an account request, or
+ * a bad one that parseCodeRequest refuses).
  */
 export function parseRunRequest(req: IncomingMessage): RunCodeRequest | undefined {
   const url = requestUrl(req.url);
   const match = RUN_ROUTE.exec(url.pathname);
   if (!match) return undefined;
-  if (req.method !== 'GET') throw new CodeServiceError('MethodNotAllowed', 'Only GET is served.');
+  const recovery = match[3] === 'recovery-code';
+  if (recovery && req.method !== 'POST')
+    throw new CodeServiceError('MethodNotAllowed', 'Only POST is served for recovery codes: each one is used up.');
+  if (!recovery && req.method !== 'GET') throw new CodeServiceError('MethodNotAllowed', 'Only GET is served.');
   const [namespace, job] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
   if (!NAMESPACE.test(namespace) || !NAMESPACE.test(job)) {
     throw new CodeServiceError('BadRequest', 'The namespace or run name is not a valid Kubernetes name.');
   }
   if (match[3] === 'slots') return { namespace, job };
+  if (recovery) return { namespace, job, recovery: recoveryIndexOf(url.searchParams) };
   const slot = url.searchParams.get('slot');
   if (!isSeedSlot(slot))
     throw new CodeServiceError('BadRequest', `slot must be one of ${SEED_SLOTS.map((s) => `"${s}"`).join(', ')}.`);
   return { namespace, job, slot };
+}
+
+/** `index=N`: the position (from 0) the run's app asks for; none: the first unused. */
+function recoveryIndexOf(query: URLSearchParams): { index?: number } {
+  const index = query.get('index');
+  if (index === null) return {};
+  if (!/^\d{1,4}$/.test(index))
+    throw new CodeServiceError('BadRequest', 'index must be the position of the recovery code, a whole number from 0.');
+  return { index: Number(index) };
 }
 
 // A request target the URL parser or decodeURIComponent refuses is the caller's mistake (400), not

@@ -123,6 +123,10 @@ async function serveRun(
   parts.limits.perSource.take(sourceKey(req.socket.remoteAddress));
   if (!parts.runs) throw new CodeServiceError('BadRequest', 'This code service serves no run codes.');
   attempt.grant = await parts.runs.authorize(await authenticate(parts, req, attempt), run);
+  if (run.recovery) {
+    attempt.handedOut = await parts.runs.recoveryCode(attempt.grant, run.recovery.index);
+    return { recovery: attempt.handedOut };
+  }
   if (run.slot === undefined) return { slots: await parts.runs.slots(attempt.grant) };
   return { issued: await parts.runs.issue(attempt.grant, run.slot) };
 }
@@ -158,7 +162,7 @@ function record(
 ): void {
   const reason = isCodeServiceError(error) ? error.reason : 'InternalError';
   const { caller, run } = attempt;
-  const success = run && !run.slot ? ('listed' as const) : ('issued' as const);
+  const success = run && !run.slot && !run.recovery ? ('listed' as const) : ('issued' as const);
   parts.outcomes.record(
     {
       user: caller ? caller.username : '(unauthenticated)',
@@ -175,16 +179,17 @@ function record(
 
 /** Which account (and, for a run, which Job and slot; for a recovery code, its position) the audit line names. */
 function auditTarget({ request, run, grant, recovery, handedOut }: Attempt) {
-  if (recovery) {
-    return { ...recovery, purpose: 'recovery' as const, ...(handedOut ? { index: handedOut.index } : {}) };
-  }
+  const index = handedOut ? { index: handedOut.index } : {};
+  if (recovery) return { ...recovery, purpose: 'recovery' as const, ...index };
   if (!run) return request ?? { namespace: '', name: '', purpose: 'display' as const };
   return {
     namespace: run.namespace,
     name: grant?.accountName ?? '',
-    purpose: 'run' as const,
+    // A run's recovery code counts as one, with the Job that got it.
+    purpose: run.recovery ? ('recovery' as const) : ('run' as const),
     job: run.job,
     ...(run.slot ? { slot: run.slot } : {}),
+    ...index,
   };
 }
 

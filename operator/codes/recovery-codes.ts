@@ -31,6 +31,18 @@ export interface RecoveryCodesOptions {
   now?: () => Date;
 }
 
+/** Who a code goes to, and which one: the human route asks for the next; a run for the position its app names. */
+export interface RecoveryCodeClaim {
+  /** The caller, as TokenReview named them. */
+  readonly user: string;
+  /** A run's Job: named in the history entry's message and the Event. */
+  readonly job?: string;
+  /** The position the app asks for (from 0); otherwise the first unused one. */
+  readonly index?: number;
+  /** The account's uid the caller was granted (a run's Job names it): another resource of that name is refused. */
+  readonly uid?: string;
+}
+
 export interface HandedOutCode {
   readonly code: SecretValue<string>;
   readonly index: number;
@@ -51,11 +63,17 @@ export class RecoveryCodes {
     this.#o = options;
   }
 
+  /** The human route: the first unused code, to an authorised caller. */
   handOut(caller: Caller, namespace: string, name: string): Promise<HandedOutCode> {
+    return this.claim({ user: caller.username }, namespace, name);
+  }
+
+  /** Claims one code for `claim` (both routes, and a run's: the same record, the same order) and then reads it. */
+  claim(claim: RecoveryCodeClaim, namespace: string, name: string): Promise<HandedOutCode> {
     const key = `${namespace}/${name}`;
     const next = (this.#queues.get(key) ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => this.#handOut(caller, namespace, name));
+      .then(() => this.#claim(claim, namespace, name));
     this.#queues.set(key, next);
     const forget = () => {
       if (this.#queues.get(key) === next) this.#queues.delete(key);
@@ -64,27 +82,28 @@ export class RecoveryCodes {
     return next;
   }
 
-  async #handOut(caller: Caller, namespace: string, name: string): Promise<HandedOutCode> {
-    let mfa = await this.#read(namespace, name);
+  async #claim(request: RecoveryCodeClaim, namespace: string, name: string): Promise<HandedOutCode> {
+    let mfa = await this.#read(namespace, name, request.uid);
     const stored = await this.#stored(mfa);
     const codes = stored.codes.reveal();
     for (let attempt = 1; ; attempt++) {
-      const claim = claimNext(mfa, stored, caller.username, (this.#o.now ?? (() => new Date()))());
+      const claim = claimRecoveryCode(mfa, stored, request, (this.#o.now ?? (() => new Date()))());
       try {
         mfa = await replaceStatus(this.#o.custom, mfa, claim.status);
       } catch (e: unknown) {
         if (!(e instanceof ApiException) || e.code !== 409 || attempt >= CLAIM_ATTEMPTS) throw claimFailed(e);
-        mfa = await this.#read(namespace, name);
+        mfa = await this.#read(namespace, name, request.uid);
         continue;
       }
-      this.#event(mfa, caller.username, claim.index, claim.remaining);
+      this.#event(mfa, request, claim.index, claim.remaining);
       return { code: new SecretValue(codes[claim.index]!), index: claim.index, remaining: claim.remaining };
     }
   }
 
-  async #read(namespace: string, name: string): Promise<ManagedAccountMfa> {
+  async #read(namespace: string, name: string, uid?: string): Promise<ManagedAccountMfa> {
+    let mfa: ManagedAccountMfa;
     try {
-      return (await this.#o.custom.getNamespacedCustomObject({
+      mfa = (await this.#o.custom.getNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
         plural: MANAGED_ACCOUNT_MFA.plural,
@@ -99,6 +118,13 @@ export class RecoveryCodes {
         );
       throw claimFailed(e);
     }
+    if (uid !== undefined && mfa.metadata.uid !== uid) {
+      throw new CodeServiceError(
+        'ManagedAccountMfaNotFound',
+        `ManagedAccountMfa ${namespace}/${name} is not the account this run belongs to (it was deleted and re-created).`,
+      );
+    }
+    return mfa;
   }
 
   async #stored(mfa: ManagedAccountMfa): Promise<StoredRecoveryCodes> {
@@ -127,7 +153,7 @@ export class RecoveryCodes {
   }
 
   /** Best effort, after the claim: status.history is the record that cannot be lost. */
-  #event(mfa: ManagedAccountMfa, user: string, index: number, remaining: number): void {
+  #event(mfa: ManagedAccountMfa, claim: RecoveryCodeClaim, index: number, remaining: number): void {
     const now = (this.#o.now ?? (() => new Date()))();
     const { namespace = '', name = '', uid, resourceVersion } = mfa.metadata;
     this.#o.events
@@ -141,7 +167,7 @@ export class RecoveryCodes {
           type: 'Normal',
           reason: 'RecoveryCodeHandedOut',
           action: 'HandOutRecoveryCode',
-          note: `Recovery code #${index + 1} (index ${index}) was handed out to ${user}; ${remaining} remain.`.slice(
+          note: `Recovery code #${index + 1} (index ${index}) was handed out to ${recipient(claim)}; ${remaining} remain.`.slice(
             0,
             1024,
           ),
@@ -164,11 +190,19 @@ export class RecoveryCodes {
   }
 }
 
-/** The status with the first unused position claimed, recorded in history and the condition; UsedUp when none is left. */
-export function claimNext(
+/** "run JOB (user)" for a run, else the user. */
+function recipient({ user, job }: RecoveryCodeClaim): string {
+  return job ? `run ${job} (${user})` : user;
+}
+
+/**
+ * The status with one position claimed, recorded in history and the condition: the one asked for, else the first
+ * unused. UsedUp when none is left; AlreadyUsed when the one asked for was handed out before (never twice).
+ */
+export function claimRecoveryCode(
   mfa: ManagedAccountMfa,
   stored: StoredRecoveryCodes,
-  user: string,
+  claim: RecoveryCodeClaim,
   now: Date,
 ): { status: ManagedAccountMfaStatus; index: number; remaining: number } {
   const before = mfa.status ?? {};
@@ -182,9 +216,10 @@ export function claimNext(
     },
   );
   const used = new Set(record.used);
+  const { namespace, name } = mfa.metadata;
+  if (claim.index !== undefined) return claimed(mfa, record, askedFor(mfa, used, count, claim.index), claim, now);
   let index = 0;
   while (used.has(index)) index++;
-  const { namespace, name } = mfa.metadata;
   if (index >= count) {
     throw new CodeServiceError(
       'RecoveryCodesUsedUp',
@@ -192,6 +227,37 @@ export function claimNext(
         're-enrol (annotate mfa-operator.io/rotate) to store a new set; no code was handed out.',
     );
   }
+  return claimed(mfa, record, index, claim, now);
+}
+
+/** The position an app asks for, if it may be handed out: within the stored set, and never handed out before. */
+function askedFor(mfa: ManagedAccountMfa, used: ReadonlySet<number>, count: number, index: number): number {
+  const { namespace, name } = mfa.metadata;
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new CodeServiceError(
+      'BadRequest',
+      `index must be a position from 0 to ${count - 1}: ${namespace}/${name} has ${count} stored recovery codes.`,
+    );
+  }
+  if (used.has(index)) {
+    throw new CodeServiceError(
+      'RecoveryCodeAlreadyUsed',
+      `Recovery code #${index + 1} (index ${index}) of ${namespace}/${name} was handed out before (status.recoveryCodes.used) ` +
+        'and is never handed out twice, yet the app asks for it: whoever got it did not use it. Sign in with it by hand ' +
+        'if you hold it, or regenerate the codes on the app and re-enrol; no code was handed out.',
+    );
+  }
+  return index;
+}
+
+function claimed(
+  mfa: ManagedAccountMfa,
+  record: ReturnType<typeof recoveryCodesRecord>,
+  index: number,
+  claim: RecoveryCodeClaim,
+  now: Date,
+): { status: ManagedAccountMfaStatus; index: number; remaining: number } {
+  const before = mfa.status ?? {};
   const at = rfc3339(now);
   const recoveryCodes = {
     ...record,
@@ -199,14 +265,18 @@ export function claimNext(
     remaining: record.remaining! - 1,
     lastHandedOutAt: at,
   };
+  // An entry names a Job or a user, not both (the CRD's rule): a run's user is its ServiceAccount, named like its Job.
   const entry = {
     trigger: 'RecoveryCodeHandedOut',
     outcome: 'HandedOut',
     reason: 'RecoveryCodeHandedOut',
-    user: user.slice(0, 512),
+    user: claim.user.slice(0, 512),
     recoveryCodeIndex: index,
     completionTime: at,
-    message: `Recovery code #${index + 1} handed out to ${user}; ${recoveryCodes.remaining} remain.`.slice(0, 1024),
+    message: `Recovery code #${index + 1} handed out to ${recipient(claim)}; ${recoveryCodes.remaining} remain.`.slice(
+      0,
+      1024,
+    ),
   };
   const conditions = structuredClone(before.conditions ?? []);
   const low = recoveryCodesLow(mfa, recoveryCodes);

@@ -14,6 +14,8 @@ export interface RunGrant {
   readonly jobUid: string;
   readonly accountName: string;
   readonly accountUid: string;
+  /** The Job's `mfa-operator.io/action` label (enable, disable, verify, rotate); absent on a Job without one. */
+  readonly action?: string;
 }
 
 /** The run's Job, as a watch (or a test) sees it. */
@@ -49,7 +51,8 @@ export async function authorizeRun(jobs: RunJobs, caller: Caller, namespace: str
   if (podUid !== undefined && !ownPod(await jobs.pods(namespace, name), podUid, jobUid)) {
     throw refuse("the token is bound to a pod that is not this Job's");
   }
-  return { namespace, job: name, jobUid, accountName: owner.name, accountUid };
+  const action = job!.metadata!.labels![RUN_LABELS.action];
+  return { namespace, job: name, jobUid, accountName: owner.name, accountUid, ...(action ? { action } : {}) };
 }
 
 /** Why a Job gets no codes: not a run Job, finished, harvested, or naming no account it belongs to. */

@@ -24,8 +24,8 @@ import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RecoveryCodes } from './recovery-codes.ts';
 import { WatchedRunJobs } from './run-callers.ts';
-import { LeaseRunCodeBudget, type RunCodeBudget } from './run-code-budget.ts';
-import { RunCodes } from './run-codes.ts';
+import { LeaseRunCodeBudget, RUN_RECOVERY_CODES, type RunCodeBudget } from './run-code-budget.ts';
+import { RunCodes, type RunRecoveryCodes } from './run-codes.ts';
 import type { StoreProviderResolver } from './seed-source.ts';
 import { WatchedSeedSource } from './watched-seeds.ts';
 
@@ -85,8 +85,6 @@ export async function startCodeService(
     sharedWindows: new LeaseLoginWindows(records),
   });
   const codes = new AccountCodes(watched, issuer);
-  const served = runEndpoint(kc, deps, watched, issuer, new LeaseRunCodeBudget(records));
-  const runs = served.runs;
   const outcomes = new CodeOutcomes(
     createCodeMetrics(deps.registry),
     deps.audit ?? createLogger('mfa-operator.codes.audit'),
@@ -101,6 +99,12 @@ export async function startCodeService(
     log: deps.log,
     identity,
   });
+  // A run's recovery code is claimed as the human route claims one; its count is a Lease of its own.
+  const served = runEndpoint(kc, deps, watched, issuer, {
+    budget: new LeaseRunCodeBudget(records),
+    recovery: { codes: recovery, budget: new LeaseRunCodeBudget(records, RUN_RECOVERY_CODES) },
+  });
+  const runs = served.runs;
   const tls = await readTls(config);
   const { server, port } = await listenCodeService(
     { review, limits, codes, runs, recovery, outcomes, log: deps.log },
@@ -185,13 +189,13 @@ function runEndpoint(
   deps: CodeServiceDependencies,
   seeds: WatchedSeedSource,
   issuer: CodeIssuer,
-  budget: RunCodeBudget,
+  spending: { budget: RunCodeBudget; recovery: RunRecoveryCodes },
 ) {
   const jobs = new WatchedRunJobs(kc, deps.log, deps.namespace);
   jobs.start();
   let warm = false;
   void jobs.synced().then(() => (warm = true));
-  return { jobs, runs: new RunCodes(jobs, seeds, issuer, budget), warm: () => warm };
+  return { jobs, runs: new RunCodes(jobs, seeds, issuer, spending.budget, spending.recovery), warm: () => warm };
 }
 
 function codeRequestLimits(config: CodeServiceConfig): CodeRequestLimits {

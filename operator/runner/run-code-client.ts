@@ -7,6 +7,22 @@ import type { CodeServiceSpec } from '../run-contract/run-spec.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';
 
+/** One recovery code the service claimed for this run, and its position. */
+export interface RunRecoveryCode {
+  code: SecretValue<string>;
+  index: number;
+}
+
+/** Refusals of a recovery code that a retry cannot change: each retry would only burn more codes. */
+const FINAL_RECOVERY_REFUSALS = new Set([
+  'RecoveryCodeAlreadyUsed',
+  'RecoveryCodesUsedUp',
+  'NoRecoveryCodes',
+  'RunCodeBudgetExhausted',
+  'Forbidden',
+  'BadRequest',
+]);
+
 export interface SlotCode {
   code: SecretValue<string>;
   metadata: TotpSeedMetadata;
@@ -52,8 +68,24 @@ export class RunCodeClient {
     };
   }
 
-  async #get(path: string): Promise<Record<string, unknown>> {
-    const { url, namespace, job } = this.#spec;
+  /**
+   * One stored recovery code, claimed for this run: the position the app names (`index`, from 0), else the first
+   * unused. A position handed out before, or none left, fails the run for good (`RecoveryCodeUnavailable`).
+   */
+  async recoveryCode(index: number | undefined): Promise<RunRecoveryCode> {
+    const body = await this.#ask('POST', `recovery-code${index === undefined ? '' : `?index=${index}`}`);
+    if (typeof body.code !== 'string' || typeof body.index !== 'number')
+      throw unavailable('answered a recovery code request without a code');
+    const code = new SecretValue(body.code);
+    this.#scrubber.add(code);
+    return { code, index: body.index };
+  }
+
+  #get(path: string): Promise<Record<string, unknown>> {
+    return this.#ask('GET', path);
+  }
+
+  async #token(): Promise<string> {
     let token: string;
     try {
       token = (await readFile(this.#spec.tokenFile, 'utf8')).trim();
@@ -63,8 +95,15 @@ export class RunCodeClient {
       );
     }
     this.#scrubber.add(new SecretValue(token));
+    return token;
+  }
+
+  /** GET for sign-in codes and slots; POST for a recovery code (each answer uses one up; only a refusal is repeated). */
+  async #ask(method: 'GET' | 'POST', path: string): Promise<Record<string, unknown>> {
+    const { url, namespace, job } = this.#spec;
+    const token = await this.#token();
     const target = `${url}/v1/namespaces/${encodeURIComponent(namespace)}/runs/${encodeURIComponent(job)}/${path}`;
-    let { status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle);
+    let { status, body, retryAfter } = await askJson(method, target, token, this.#spec.caBundle);
     // Every window up to the service's wait limit went to other automated logins (another run, `kubectl mfa code
     // --fresh`): the answer says when one is free, so wait for it once rather than fail the run.
     if (
@@ -74,12 +113,18 @@ export class RunCodeClient {
       retryAfter <= MAX_WINDOW_RETRY_SECONDS
     ) {
       await new Promise((resolve) => setTimeout(resolve, retryAfter! * 1000));
-      ({ status, body, retryAfter } = await getJson(target, token, this.#spec.caBundle));
+      ({ status, body, retryAfter } = await askJson(method, target, token, this.#spec.caBundle));
     }
     if (status === 200) return body;
     // The service's reason and message name no secret (operator/codes/code-errors.ts).
     const reason = typeof body.reason === 'string' ? body.reason : `HTTP ${status}`;
     const message = typeof body.message === 'string' ? this.#scrubber.scrub(body.message).slice(0, 300) : '';
+    if (method === 'POST' && FINAL_RECOVERY_REFUSALS.has(reason)) {
+      throw new RunnerError(
+        'RecoveryCodeUnavailable',
+        `The operator's code service refused this run a recovery code (${reason}): ${message} The run will not retry.`,
+      );
+    }
     throw unavailable(`refused (${reason}): ${message}`);
   }
 }
@@ -98,12 +143,12 @@ interface JsonAnswer {
   retryAfter?: number;
 }
 
-function getJson(target: string, token: string, ca: string | undefined): Promise<JsonAnswer> {
+function askJson(method: 'GET' | 'POST', target: string, token: string, ca: string | undefined): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       target,
       {
-        method: 'GET',
+        method,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         timeout: REQUEST_TIMEOUT_MS,
         ...(ca ? { ca } : {}),

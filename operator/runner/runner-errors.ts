@@ -10,6 +10,8 @@ export type RunnerErrorReason =
   | 'CABundleInvalid'
   | 'TrustStoreUnavailable'
   | 'CodeServiceUnavailable'
+  // The stored seeds were refused and the code service gave no recovery code that a retry could change.
+  | 'RecoveryCodeUnavailable'
   // What a verification finds drifted (verify-totp.ts).
   | 'MfaTurnedOff'
   | 'SeedRejected'

@@ -3,7 +3,7 @@ import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
 import { RunnerError } from './runner-errors.ts';
-import { RemoteSlotCodeSource } from './verifying-code-source.ts';
+import { RemoteRecoveryCodeFactor, RemoteSlotCodeSource } from './verifying-code-source.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';
 
 /** The default when codes from the stored seeds are refused in two windows: none of them opens the account. */
@@ -81,3 +81,59 @@ export async function withStoredSeedsSession<T>(
 }
 
 const REFUSED = Symbol('refused');
+
+/** How a session signed in: with a stored seed's slot (its source answers later prompts), or with a recovery code. */
+export type SignedIn =
+  | { readonly via: 'seed'; readonly slot: SeedSlot; readonly codes: RemoteSlotCodeSource }
+  | { readonly via: 'recoveryCode'; readonly factor: RemoteRecoveryCodeFactor };
+
+export interface FallbackSession<T> {
+  value: T;
+  signedIn: SignedIn['via'];
+  slot?: SeedSlot;
+  seed?: TotpSeedMetadata;
+  /** The recovery codes' positions used, when the stored seeds were refused. */
+  recoveryCodeIndexes?: readonly number[];
+}
+
+/**
+ * For runs that turn MFA off (disable, rotate): the stored seeds first, as withStoredSeedsSession; only once the app
+ * refused every one of them in two windows, one sign-in with a stored recovery code, which the code service claims
+ * for this run (the position the app names). A run whose seed works never asks for one; verify and enable runs never
+ * come here.
+ */
+export async function withStoredSeedsOrRecoveryCode<T>(
+  run: RunContext,
+  slots: readonly SeedSlot[],
+  work: (ctx: ConnectorContext, signedIn: SignedIn) => Promise<T>,
+): Promise<FallbackSession<T>> {
+  try {
+    const session = await withStoredSeedsSession(
+      run,
+      slots,
+      (ctx, codes, slot) => work(ctx, { via: 'seed', slot, codes }),
+      () => new SeedsRefused(),
+    );
+    return { ...session, signedIn: 'seed' };
+  } catch (e: unknown) {
+    if (!(e instanceof SeedsRefused)) throw e;
+  }
+  run.logger.warn("the app refused every stored seed's codes; signing in with one stored recovery code");
+  const factor = new RemoteRecoveryCodeFactor(run.codes!, run.connector.displayName);
+  const value = await withSession(run, factor, async (ctx) => {
+    await run.steps.run('login', () => run.connector.login(ctx, run.credentials, factor));
+    return work(ctx, { via: 'recoveryCode', factor });
+  });
+  run.logger.info({ recoveryCodeIndexes: factor.indexes }, 'signed in with a stored recovery code');
+  return { value, signedIn: 'recoveryCode', recoveryCodeIndexes: factor.indexes };
+}
+
+/** The stored seeds' refusal, caught by the fallback above; never reported. */
+class SeedsRefused extends Error {}
+
+/** How an outcome message says the run got in when it needed a recovery code. */
+export function recoveryCodeNote(session: FallbackSession<unknown>): string {
+  const indexes = session.recoveryCodeIndexes ?? [];
+  if (session.signedIn !== 'recoveryCode') return '';
+  return ` The app refused the stored seed, so the run signed in with recovery code ${indexes.map((i) => `#${i + 1}`).join(', ')}.`;
+}

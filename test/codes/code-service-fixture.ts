@@ -4,7 +4,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import { Registry } from 'prom-client';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { startCodeService, type CodeServiceDependencies, type RunningCodeService } from '../../operator/codes/start.ts';
@@ -252,8 +253,16 @@ export class CodeServiceFixture {
     ).trim();
   }
 
-  /** A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token for it. */
-  async runJob(namespace: string, name: string, account: string): Promise<{ job: V1Job; token: string }> {
+  /**
+   * A run Job of the account as the operator creates it (labels, owner), its ServiceAccount named like it, and a token
+   * for it. `action` sets the Job's mfa-operator.io/action label (only disable and rotate runs get recovery codes).
+   */
+  async runJob(
+    namespace: string,
+    name: string,
+    account: string,
+    action?: 'enable' | 'disable' | 'verify' | 'rotate',
+  ): Promise<{ job: V1Job; token: string }> {
     const uid = await kubectlOk(this.cp.kubeconfigPath, [
       'get',
       'mfa',
@@ -275,6 +284,7 @@ export class CodeServiceFixture {
               'app.kubernetes.io/managed-by': 'mfa-operator',
               'app.kubernetes.io/component': 'automation-run',
               'mfa-operator.io/account-uid': uid,
+              ...(action ? { 'mfa-operator.io/action': action } : {}),
             },
             ownerReferences: [
               {
@@ -298,6 +308,64 @@ export class CodeServiceFixture {
         },
       });
     return { job, token: await this.serviceAccountToken(namespace, name) };
+  }
+
+  /** The ManagedAccountMfa as the API server has it now (status included). */
+  async readAccount(namespace: string, name: string): Promise<ManagedAccountMfa> {
+    return (await this.cp.kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'mfa-operator.io',
+      version: 'v1alpha1',
+      plural: 'managedaccountmfas',
+      namespace,
+      name,
+    })) as ManagedAccountMfa;
+  }
+
+  /** Marks a run Job Complete, as the Job controller does when its pod succeeded. */
+  async finishJob(namespace: string, job: V1Job): Promise<void> {
+    const now = new Date();
+    const complete = { status: 'True', lastTransitionTime: now, reason: 'CompletionsReached', message: 'done' };
+    await this.cp
+      .kubeConfig()
+      .makeApiClient(BatchV1Api)
+      .replaceNamespacedJobStatus({
+        namespace,
+        name: job.metadata!.name!,
+        body: {
+          ...job,
+          status: {
+            startTime: now,
+            succeeded: 1,
+            completionTime: now,
+            conditions: [
+              { type: 'SuccessCriteriaMet', ...complete },
+              { type: 'Complete', ...complete },
+            ],
+          },
+        },
+      });
+  }
+
+  /**
+   * The recovery codes of `stored` found anywhere but in the one answer that handed each out: other answers (refusals
+   * included), log lines, the namespace's Events and `resources` (the accounts, as JSON). `handedOut` counts the
+   * codes answers handed out, so a scan that saw none cannot pass unnoticed.
+   */
+  async recoveryCodeLeaks(
+    namespace: string,
+    stored: readonly string[],
+    resources: readonly string[],
+  ): Promise<{ handedOut: number; leaked: string[] }> {
+    const handedOut = new Set<string>();
+    const rest: string[] = [];
+    for (const answer of this.answers) {
+      const own = handedOutCode(answer);
+      if (own) handedOut.add(own);
+      rest.push(own ? answer.body.replace(JSON.stringify(own), '""') : answer.body);
+    }
+    const events = await this.cp.kubeConfig().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+    const everywhere = [...rest, ...this.logLines, ...resources, JSON.stringify(events)].join('\n');
+    return { handedOut: handedOut.size, leaked: stored.filter((code) => everywhere.includes(code)) };
   }
 
   /** RBAC: get on managedaccountmfas/code, for the named resources only (or all in the namespace). */
@@ -394,4 +462,11 @@ export class CodeServiceFixture {
   auditRecords(): Record<string, unknown>[] {
     return this.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit === 'totp-code');
   }
+}
+
+/** The recovery code a 200 answer handed out (`{"code","index",...}`), if it is one. */
+function handedOutCode(answer: HttpsAnswer): string | undefined {
+  if (answer.status !== 200) return undefined;
+  const body = answer.json();
+  return 'index' in body && typeof body.code === 'string' ? body.code : undefined;
 }

@@ -1,4 +1,4 @@
-import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
@@ -17,7 +17,6 @@ const PENDING_A = randomSeed();
 const SEED_B = randomSeed();
 const FAST = randomSeed({ period: 5 });
 const fixture = new CodeServiceFixture();
-let batch: BatchV1Api;
 let core: CoreV1Api;
 const jobs: Record<string, V1Job> = {};
 const tokens: Record<string, string> = {};
@@ -84,7 +83,6 @@ async function untilRefused(path: string, token: string): Promise<number> {
 
 beforeAll(async () => {
   await fixture.start({ ratePerMinute: 6_000, burst: 1_000 });
-  batch = fixture.cp.kubeConfig().makeApiClient(BatchV1Api);
   core = fixture.cp.kubeConfig().makeApiClient(CoreV1Api);
   await fixture.namespace(NS);
   await fixture.account(NS, 'acct-a', SEED_A);
@@ -155,36 +153,7 @@ describe('code service run endpoint', () => {
   });
 
   it('refuses a finished run and a harvested one', async () => {
-    const now = new Date();
-    const done = jobs['a-done-1']!;
-    await batch.replaceNamespacedJobStatus({
-      namespace: NS,
-      name: 'a-done-1',
-      body: {
-        ...done,
-        status: {
-          startTime: now,
-          succeeded: 1,
-          completionTime: now,
-          conditions: [
-            {
-              type: 'SuccessCriteriaMet',
-              status: 'True',
-              lastTransitionTime: now,
-              reason: 'CompletionsReached',
-              message: 'done',
-            },
-            {
-              type: 'Complete',
-              status: 'True',
-              lastTransitionTime: now,
-              reason: 'CompletionsReached',
-              message: 'done',
-            },
-          ],
-        },
-      },
-    });
+    await fixture.finishJob(NS, jobs['a-done-1']!);
     await kubectlOk(fixture.cp.kubeconfigPath, [
       'annotate',
       'job',

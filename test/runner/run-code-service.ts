@@ -14,6 +14,9 @@ import { CodeOutcomes } from '../../operator/codes/code-outcomes.ts';
 import { listenCodeService } from '../../operator/codes/code-service.ts';
 import { RateLimiter } from '../../operator/codes/rate-limiter.ts';
 import { RunCodes } from '../../operator/codes/run-codes.ts';
+import { claimRecoveryCode, type RecoveryCodeClaim } from '../../operator/codes/recovery-codes.ts';
+import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { RunJobs } from '../../operator/codes/run-callers.ts';
 import { createLogger } from '../../core/logging/logger.ts';
 import type { CodeServiceSpec } from '../../operator/run-contract/run-spec.ts';
@@ -24,7 +27,8 @@ import type { InMemoryStore } from '../automation/in-memory-store.ts';
 /**
  * The operator's run endpoint for runner tests without an API server: the real HTTPS handler, run checks, budget and
  * code issuer, serving codes from an in-memory store. Only the API server's parts are stand-ins: a token is "reviewed"
- * by looking it up (one per run, naming the run's ServiceAccount), and each registered run's Job is unfinished.
+ * by looking it up (one per run, naming the run's ServiceAccount), each registered run's Job is unfinished, and a
+ * recovery code is claimed (claimRecoveryCode, the service's own rule) on an in-memory copy of the account's status.
  */
 export class RunCodeService {
   readonly store: InMemoryStore;
@@ -35,6 +39,9 @@ export class RunCodeService {
   readonly #dir: string;
   readonly #tokens = new Map<string, string>();
   readonly #runs = new Map<string, AccountRef>();
+  readonly #actions = new Map<string, string>();
+  /** The accounts' status as the claims left it, by uid. */
+  readonly #accounts = new Map<string, ManagedAccountMfa>();
 
   private constructor(dir: string, store: InMemoryStore) {
     this.#dir = dir;
@@ -47,8 +54,16 @@ export class RunCodeService {
     return service;
   }
 
-  /** A run Job of the account, its token file, and the run spec's codeService for it. */
-  async run(ref: AccountRef, job = `run-${randomBytes(4).toString('hex')}`): Promise<CodeServiceSpec> {
+  /**
+   * A run Job of the account, its token file, and the run spec's codeService for it. `action` is the Job's action
+   * label: only disable and rotate runs may get a recovery code.
+   */
+  async run(
+    ref: AccountRef,
+    job = `run-${randomBytes(4).toString('hex')}`,
+    action?: 'enable' | 'disable' | 'verify' | 'rotate',
+  ): Promise<CodeServiceSpec> {
+    if (action) this.#actions.set(job, action);
     const token = randomBytes(24).toString('base64url');
     const tokenFile = join(this.#dir, `token-${job}`);
     await writeFile(tokenFile, token, { mode: 0o600 });
@@ -74,6 +89,32 @@ export class RunCodeService {
 
   async stop(): Promise<void> {
     if (this.#server.listening) await this.down();
+  }
+
+  /** The recovery code positions claimed for the account (its status.recoveryCodes.used). */
+  usedRecoveryCodes(ref: AccountRef): readonly number[] {
+    return this.#accounts.get(ref.uid)?.status?.recoveryCodes?.used ?? [];
+  }
+
+  /** The account's status.history as the claims wrote it. */
+  history(ref: AccountRef) {
+    return this.#accounts.get(ref.uid)?.status?.history ?? [];
+  }
+
+  async #claim(claim: RecoveryCodeClaim, namespace: string, name: string) {
+    const ref = { namespace, name, uid: claim.uid! };
+    const stored = await this.store.readRecoveryCodes(ref);
+    if (!stored) throw new CodeServiceError('NoRecoveryCodes', `no recovery codes for ${namespace}/${name}`);
+    const mfa =
+      this.#accounts.get(ref.uid) ??
+      ({ metadata: { namespace, name, uid: ref.uid, generation: 1 }, spec: {}, status: {} } as ManagedAccountMfa);
+    const claimed = claimRecoveryCode(mfa, stored, claim, new Date());
+    this.#accounts.set(ref.uid, { ...mfa, status: claimed.status });
+    return {
+      code: new SecretValue(stored.codes.reveal()[claimed.index]!),
+      index: claimed.index,
+      remaining: claimed.remaining,
+    };
   }
 
   /** Audit lines of the codes handed out (never the code). */
@@ -124,7 +165,9 @@ export class RunCodeService {
           },
           issuer,
         ),
-        runs: new RunCodes(jobs, seeds, issuer),
+        runs: new RunCodes(jobs, seeds, issuer, undefined, {
+          codes: { claim: (claim, namespace, name) => this.#claim(claim, namespace, name) },
+        }),
         outcomes: new CodeOutcomes(createCodeMetrics(new Registry()), log),
         log,
       },
@@ -148,6 +191,7 @@ export class RunCodeService {
           'app.kubernetes.io/managed-by': 'mfa-operator',
           'app.kubernetes.io/component': 'automation-run',
           'mfa-operator.io/account-uid': ref.uid,
+          ...(this.#actions.has(name) ? { 'mfa-operator.io/action': this.#actions.get(name)! } : {}),
         },
         ownerReferences: [
           {
