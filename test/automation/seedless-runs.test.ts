@@ -15,6 +15,7 @@ import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernet
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { DemoRunFixture } from '../runner/demo-run-fixture.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
+import { finishJob } from './job-stand-in.ts';
 
 /**
  * Issue 11, item 8: a stored seed never leaves the store for a run. On a real API server with the real Kubernetes
@@ -70,94 +71,7 @@ async function apply(mfa: ManagedAccountMfa, step: AutomationStep): Promise<void
 }
 
 /** What the Job controller and kubelet write when the run ends. */
-async function finish(name: string, outcome: Record<string, unknown>): Promise<void> {
-  const now = new Date();
-  const failed = outcome.outcome === 'Failed';
-  const pod = await core.createNamespacedPod({
-    namespace: NS,
-    body: {
-      metadata: { name: `${name}-pod`, labels: { 'job-name': name } },
-      spec: { containers: [{ name: 'runner', image: 'runner:test' }] },
-    },
-  });
-  await core.replaceNamespacedPodStatus({
-    namespace: NS,
-    name: pod.metadata!.name!,
-    body: {
-      ...pod,
-      status: {
-        phase: failed ? 'Failed' : 'Succeeded',
-        containerStatuses: [
-          {
-            name: 'runner',
-            image: 'runner:test',
-            imageID: '',
-            ready: false,
-            restartCount: 0,
-            state: {
-              terminated: {
-                exitCode: failed ? 1 : 0,
-                message: JSON.stringify(outcome),
-                startedAt: now,
-                finishedAt: now,
-              },
-            },
-          },
-        ],
-      },
-    },
-  });
-  const job = await batch.readNamespacedJob({ namespace: NS, name });
-  const conditions = failed
-    ? [
-        {
-          type: 'FailureTarget',
-          status: 'True',
-          reason: 'BackoffLimitExceeded',
-          message: 'failed',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'BackoffLimitExceeded',
-          message: 'failed',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-      ]
-    : [
-        {
-          type: 'SuccessCriteriaMet',
-          status: 'True',
-          reason: 'CompletionsReached',
-          message: 'done',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-        {
-          type: 'Complete',
-          status: 'True',
-          reason: 'CompletionsReached',
-          message: 'done',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-      ];
-  await batch.replaceNamespacedJobStatus({
-    namespace: NS,
-    name,
-    body: {
-      ...job,
-      status: {
-        startTime: now,
-        ...(failed ? { failed: 1 } : { succeeded: 1, completionTime: now }),
-        conditions,
-      },
-    },
-  });
-}
+const finish = (name: string, outcome: Record<string, unknown>) => finishJob(core, batch, NS, name, outcome);
 
 /** Everything of the runs a namespace reader sees, decoded: Secrets (not the store's own), Jobs, ServiceAccounts, Roles. */
 async function runsAsSeen(): Promise<string> {
