@@ -133,14 +133,14 @@ describe('readAdoptionSource', () => {
       mfa(),
       secret({ otpauth: `otpauth://totp/x?secret=${KEY}&algorithm=MD5` }),
       'AdoptionSourceInvalid',
-      ['algorithm "MD5"', 'SHA1, SHA256, SHA512'],
+      ['algorithm is not one of SHA1, SHA256, SHA512'],
     ],
     [
       'digits not 6 or 8',
       mfa(),
       secret({ otpauth: `otpauth://totp/x?secret=${KEY}&digits=7` }),
       'AdoptionSourceInvalid',
-      ['digits "7" is not 6 or 8'],
+      ['digits is not 6 or 8'],
     ],
     ['bad base32', mfa(), secret({ otpauth: 'JBSWY3DPEHPK3PX1!!' }), 'AdoptionSourceInvalid', ['outside base32']],
     [
@@ -155,7 +155,7 @@ describe('readAdoptionSource', () => {
       mfa(),
       secret({ otpauth: KEY, digits: '10' }),
       'AdoptionSourceInvalid',
-      ['key "digits"', 'digits "10" is not 6 or 8'],
+      ['key "digits"', 'digits is not 6 or 8'],
     ],
     [
       'a bad algorithm key',
@@ -163,6 +163,13 @@ describe('readAdoptionSource', () => {
       secret({ otpauth: KEY, algorithm: 'sha3' }),
       'AdoptionSourceInvalid',
       ['key "algorithm"'],
+    ],
+    [
+      'a seed pasted into the algorithm key',
+      mfa(),
+      secret({ otpauth: KEY, algorithm: KEY }),
+      'AdoptionSourceInvalid',
+      ['key "algorithm"', 'algorithm is not one of SHA1, SHA256, SHA512'],
     ],
     [
       'a bad period key',

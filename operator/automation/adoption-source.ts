@@ -130,7 +130,8 @@ function parsed<T>(name: string, key: string, read: () => T, fix: string): T {
     return read();
   } catch (e: unknown) {
     if (!(e instanceof SeedFormatError)) throw e;
-    throw invalid(name, key, `is not a usable TOTP seed: ${e.problem}`, fix);
+    // The parsers quote a parameter's value; a seed pasted into the wrong key must not reach status, so none is quoted.
+    throw invalid(name, key, `is not a usable TOTP seed: ${e.problem.replace(/ "[^"]*"/g, '')}`, fix);
   }
 }
 
