@@ -1,18 +1,13 @@
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../core/logging/logger.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { toOtpauthUri } from '../../core/totp/seed-text.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
-import { JobAutomationDriver } from '../../operator/automation/job-driver.ts';
-import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
 import { AccountCodes } from '../../operator/codes/account-codes.ts';
 import { CodeIssuer } from '../../operator/codes/code-issuer.ts';
 import { StoreSeedSource } from '../../operator/codes/seed-source.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import { createMetrics } from '../../operator/metrics/metrics.ts';
 import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
 import { KubernetesResultSink } from '../../operator/runner/kubernetes-sink.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
@@ -25,7 +20,7 @@ import { RunCodeService } from '../runner/run-code-service.ts';
 import { randomSeed } from '../stores/random-material.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
 import { signInWithCodes } from '../support/demo-login.ts';
-import { finishJob } from './job-stand-in.ts';
+import { createAccount, envtestDriver, finishJob, runObjectsAsSeen } from './job-stand-in.ts';
 
 /**
  * spec.mfa.adoptFrom (issue 16 part 2) on a real API server with the real Kubernetes store: a person turned MFA on in
@@ -38,7 +33,6 @@ let cp: ControlPlane;
 let fixture: DemoRunFixture;
 let core: CoreV1Api;
 let batch: BatchV1Api;
-let custom: CustomObjectsApi;
 let store: KubernetesSecretStore;
 let codes: RunCodeService;
 /** The driver's Job cache and Secret cache (only labelled Secrets), as the informers would hold them. */
@@ -53,7 +47,6 @@ beforeAll(async () => {
   [cp, fixture] = await Promise.all([startClusterWithCrds(), DemoRunFixture.start()]);
   core = cp.kubeConfig().makeApiClient(CoreV1Api);
   batch = cp.kubeConfig().makeApiClient(BatchV1Api);
-  custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
   store = new KubernetesSecretStore(cp.kubeConfig());
   codes = await RunCodeService.start(fixture.dir, store);
 }, 120_000);
@@ -64,18 +57,8 @@ afterAll(async () => {
 });
 
 const driver = () =>
-  new JobAutomationDriver({
-    core,
-    batch,
-    rbac: cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api),
-    jobs: () => jobs,
-    credentialsVersion: () => '1',
+  envtestDriver(cp, store, () => jobs, {
     adoptionSourceVersion: (m) => sourceVersions.get(m.spec.mfa?.adoptFrom?.secretName ?? ''),
-    stores: { forAccount: async () => ({ provider: store, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
-    settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' },
-    metrics: createMetrics(),
-    log: createLogger('test', { level: 'silent' }),
-    codeService: { url: 'https://mfa-operator-codes.mfa-operator-system.svc', caBundle: 'PEM', audience: 'aud' },
   });
 
 /** A person enrols their own authenticator in the demo app, as the enrolment page shows it; answers seed and codes. */
@@ -105,18 +88,7 @@ async function writeSource(name: string, data: Record<string, string>, labelled 
 }
 
 async function createMfa(name: string, adoptFrom: Record<string, string>): Promise<ManagedAccountMfa> {
-  return (await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: NS,
-    plural: MANAGED_ACCOUNT_MFA.plural,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: MANAGED_ACCOUNT_MFA.kind,
-      metadata: { name },
-      spec: { connector: 'demo', account: { credentialsSecretRef: { name: `${name}-login` } }, mfa: { adoptFrom } },
-    },
-  })) as ManagedAccountMfa;
+  return createAccount(cp, NS, name, { mfa: { adoptFrom: adoptFrom as { secretName: string } } });
 }
 
 /** One reconcile of the driver: observe the account's Jobs, step, and apply what it says as the reconciler does. */
@@ -164,23 +136,7 @@ async function playRun(mfa: ManagedAccountMfa, account: DemoAccount, action: str
   return summary;
 }
 
-/** Everything of the runs a namespace reader sees, decoded: Secrets (not the store's own or the sources), Jobs, Roles. */
-async function runsAsSeen(): Promise<string> {
-  const secrets = (await core.listNamespacedSecret({ namespace: NS })).items.filter(
-    (s) => !s.metadata?.labels?.['mfa-operator.io/material'] && !s.metadata?.labels?.['mfa-operator.io/credentials'],
-  );
-  const decoded = secrets.flatMap((s) =>
-    Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')),
-  );
-  const rbac = cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  return [
-    JSON.stringify(secrets),
-    ...decoded,
-    JSON.stringify((await batch.listNamespacedJob({ namespace: NS })).items),
-    JSON.stringify((await core.listNamespacedPod({ namespace: NS })).items),
-    JSON.stringify((await rbac.listNamespacedRole({ namespace: NS })).items),
-  ].join('\n');
-}
+const runsAsSeen = () => runObjectsAsSeen(cp, NS);
 
 function condition(mfa: ManagedAccountMfa, type: string) {
   return mfa.status?.conditions?.find((c) => c.type === type);
