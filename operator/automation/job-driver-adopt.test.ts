@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DriverFixture, NS } from '../../test/automation/driver-fixture.ts';
 import { randomSeed } from '../../test/stores/random-material.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { toOtpauthUri } from '../../core/totp/seed-text.ts';
 import { accountRef } from '../stores/store-resolver.ts';
 
@@ -93,5 +94,58 @@ describe('JobAutomationDriver with spec.mfa.adoptFrom', () => {
     f.adoptionSource = undefined;
     expect((await f.driver().step(adopted)).conditions).toEqual([]);
     expect(f.kube.jobs()).toEqual([]);
+  });
+
+  it('a harvest repeated after a crash (promoted, status not yet written) loses and duplicates nothing', async () => {
+    f.kube.secret(NS, SOURCE)!.data!.codes = Buffer.from('aaaa-1111\nbbbb-2222\n').toString('base64');
+    const mfa = f.account({ mfa: { adoptFrom: { secretName: SOURCE, recoveryCodesKey: 'codes' } } });
+    await f.driver().step(mfa);
+    const run = f.newestJob('adopt');
+    f.runnerWrites(run, { 'adopted-slot': Buffer.from('pending').toString('base64') });
+    f.kube.finishRun(NS, run, { outcome: 'Adopted', reason: 'Adopted', message: 'adopted', retryable: false });
+
+    const ref = accountRef(mfa);
+    const first = await f.driver().step(mfa); // the crash: its status is never written, its cleanup never runs
+    const codesVersion = (await f.store.readMetadata(ref)).recoveryCodes?.version;
+    const again = await f.driver().step(mfa);
+
+    for (const step of [first, again])
+      expect(step.conditions).toContainEqual(expect.objectContaining({ type: 'SeedAdopted', status: 'True' }));
+    expect((await f.store.readActiveSeed(ref))?.seed.secret.reveal()).toBe(seed.secret.reveal());
+    expect(await f.store.readPendingSeed(ref)).toBeUndefined();
+    expect((await f.store.readRecoveryCodes(ref))?.codes.reveal()).toEqual(['aaaa-1111', 'bbbb-2222']);
+    expect(codesVersion).toBeDefined();
+    expect((await f.store.readMetadata(ref)).recoveryCodes?.version, 'the same codes are not written again').toBe(
+      codesVersion,
+    );
+    expect(again.status?.history?.[0]).toMatchObject({ trigger: 'Adopt', outcome: 'Adopted' });
+  });
+
+  it('a failed adoption takes its candidate out of the store, and keeps recovery codes it did not write', async () => {
+    const mfa = f.account(adoptFrom);
+    const ref = accountRef(mfa);
+    await f.driver().step(mfa);
+    f.kube.finishRun(NS, f.newestJob('adopt'), {
+      outcome: 'Failed',
+      reason: 'AdoptionSeedRejected',
+      message: 'refused',
+      retryable: false,
+    });
+    await f.driver().step(mfa);
+    expect(await f.store.readMetadata(ref)).toMatchObject({ active: undefined, pending: undefined });
+
+    const other = f.account(adoptFrom);
+    const otherRef = accountRef(other);
+    await f.store.writeRecoveryCodes(otherRef, new SecretValue<readonly string[]>(['kept-1']));
+    await f.driver().step(other);
+    f.kube.finishRun(NS, f.newestJob('adopt'), {
+      outcome: 'Failed',
+      reason: 'AdoptionMfaOff',
+      message: 'off',
+      retryable: false,
+    });
+    await f.driver().step(other);
+    expect((await f.store.readRecoveryCodes(otherRef))?.codes.reveal()).toEqual(['kept-1']);
+    expect(await f.store.readActiveSeed(otherRef)).toBeUndefined();
   });
 });
