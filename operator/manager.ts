@@ -89,6 +89,10 @@ export class OperatorManager {
   #automation(informers: MfaInformers): AutomationDriver {
     if (!this.#runner || !informers.jobs) return noAutomation;
     const jobs = informers.jobs;
+    const labelledVersion = (name: string, namespace: string | undefined) => {
+      const secret = informers.secrets.get(name, namespace);
+      return secret && credentialsOptedIn(secret) ? secret.metadata?.resourceVersion : undefined;
+    };
     return new JobAutomationDriver({
       core: this.#clients.core,
       batch: this.#clients.batch,
@@ -99,9 +103,10 @@ export class OperatorManager {
       metrics: this.#metrics,
       log: this.#log,
       ...runCodeServiceOf(this.#config.codeService),
-      credentialsVersion: (m) => {
-        const secret = informers.secrets.get(m.spec.account.credentialsSecretRef.name, m.metadata.namespace);
-        return secret && credentialsOptedIn(secret) ? secret.metadata?.resourceVersion : undefined;
+      credentialsVersion: (m) => labelledVersion(m.spec.account.credentialsSecretRef.name, m.metadata.namespace),
+      adoptionSourceVersion: (m) => {
+        const name = m.spec.mfa?.adoptFrom?.secretName;
+        return name === undefined ? undefined : labelledVersion(name, m.metadata.namespace);
       },
     });
   }

@@ -25,6 +25,8 @@ import type { RunCleanup } from './run-launcher.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { verifyResult } from './verify-outcome.ts';
 import { recoveryCodesRecord } from '../controller/status/recovery-codes.ts';
+import { sameSeed } from '../stores/material.ts';
+import { AdoptionSourceProblem, seedAdopted, type AdoptionSource } from './adoption-source.ts';
 
 export interface HarvestDeps {
   core: CoreV1Api;
@@ -33,6 +35,8 @@ export interface HarvestDeps {
   cleanup: RunCleanup;
   metrics: OperatorMetrics;
   now(): Date;
+  /** spec.mfa.adoptFrom's Secret, read and checked (AdoptionSourceProblem when it is not usable); for adopt runs. */
+  adoptionSource?(mfa: ManagedAccountMfa): Promise<AdoptionSource>;
 }
 
 /**
@@ -49,6 +53,7 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const store = await deps.stores.forAccount(mfa);
   try {
     await moveMaterial(store.provider, accountRef(mfa), run.action, outcome, result);
+    if (run.action === 'adopt') await settleAdoption(deps, mfa, store.provider, outcome);
     if (result.seed || result.adoptedSlot || result.recoveryCodes)
       deps.metrics.storeWrites.inc({ provider: store.provider.kind, result: 'success' });
   } catch (e: unknown) {
@@ -73,7 +78,11 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
     run.action === 'verify'
       ? verifiedStatus(mfa, run, outcome, store, meta, deps.now())
       : {
-          conditions: [...outcomeConditions(run, outcome, store.description, stored), ...enrolledAgain(mfa, outcome)],
+          conditions: [
+            ...outcomeConditions(run, outcome, store.description, stored),
+            ...enrolledAgain(mfa, outcome),
+            ...adoptedNow(mfa, run, outcome, stored),
+          ],
           status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
         };
   return {
@@ -118,6 +127,37 @@ export async function moveMaterial(
   if (action === 'disable' && outcome.outcome === 'Disabled') await provider.delete(ref);
 }
 
+/**
+ * The rest of an adoption, after moveMaterial promoted the seed the app took: the recovery codes of spec.mfa.adoptFrom's
+ * Secret, if it still holds the seed now active (it may have changed or gone since the run started). A failed adoption
+ * changed nothing on the app, so its candidate seed leaves the store (the Secret still has it), unless the store holds
+ * an active seed or recovery codes this run did not write.
+ */
+async function settleAdoption(
+  deps: HarvestDeps,
+  mfa: ManagedAccountMfa,
+  provider: SecretStoreProvider,
+  outcome: RunOutcome,
+): Promise<void> {
+  const ref = accountRef(mfa);
+  const active = await provider.readActiveSeed(ref);
+  if (outcome.outcome === 'Failed') {
+    const meta = await provider.readMetadata(ref);
+    if (!meta.active && !meta.recoveryCodes) await provider.delete(ref);
+    return;
+  }
+  if (!active || !deps.adoptionSource) return;
+  let source: AdoptionSource;
+  try {
+    source = await deps.adoptionSource(mfa);
+  } catch (e: unknown) {
+    if (e instanceof AdoptionSourceProblem) return;
+    throw e;
+  }
+  if (source.recoveryCodes && sameSeed(source.seed, active.seed))
+    await provider.writeRecoveryCodes(ref, source.recoveryCodes);
+}
+
 function resultSeedOf(result: RunResult): ResultSeed {
   const { seed, seedState: state, adoptedSlot } = result;
   return { ...(seed ? { seed } : {}), ...(state ? { state } : {}), ...(adoptedSlot ? { adoptedSlot } : {}) };
@@ -140,7 +180,12 @@ function statusAfter(
   if (outcome.outcome === 'Disabled')
     return { history, mfaState: 'Disabled', totp: undefined, recoveryCodes: undefined };
   if (outcome.outcome === 'Failed')
-    return { history, ...(outcome.reason === 'MfaAlreadyEnabled' ? { mfaState: 'Enabled' as const } : {}) };
+    return {
+      history,
+      ...(outcome.reason === 'MfaAlreadyEnabled' || outcome.reason === 'AdoptionSeedRejected'
+        ? { mfaState: 'Enabled' as const }
+        : {}),
+    };
   // MFA is on, but with no seed stored it is not enrolled: the next enable run finds it on and says what to do.
   if (!meta.active) return { history, mfaState: 'Enabled' };
   const refs = materialRefs(store, meta);
@@ -240,6 +285,16 @@ function enrolledAgain(mfa: ManagedAccountMfa, outcome: RunOutcome): ConditionUp
       message: 'MFA was turned on with a new seed, which the app accepted; the next verification counts from then.',
     },
   ];
+}
+
+/** An adopt run whose seed the store now holds: the SeedAdopted condition, which says the source Secret may go. */
+function adoptedNow(
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  outcome: RunOutcome,
+  stored: { seed: boolean; codes: number },
+): ConditionUpdate[] {
+  return run.action === 'adopt' && outcome.outcome !== 'Failed' && stored.seed ? [seedAdopted(mfa, stored.codes)] : [];
 }
 
 /** A finished rotation records its request; any other enrolment keeps the request already answered. */

@@ -1,4 +1,10 @@
-import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, V1Job } from '@kubernetes/client-node';
+import {
+  ApiException,
+  type BatchV1Api,
+  type CoreV1Api,
+  type RbacAuthorizationV1Api,
+  type V1Job,
+} from '@kubernetes/client-node';
 import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import type { AutomationDriver, AutomationStep, FinalizeStep } from '../controller/managedaccountmfa/automation.ts';
 import { credentialsNotFound } from '../controller/managedaccountmfa/references.ts';
@@ -22,6 +28,15 @@ import type { RunCodeService } from './run-objects.ts';
 import { observeRun, type ObservedRun } from './run-observation.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 import { accountRef, type StoreResolver } from '../stores/store-resolver.ts';
+import { sameSeed } from '../stores/material.ts';
+import {
+  ADOPT_TRIGGER,
+  adoptFromIgnored,
+  adoptFromOf,
+  AdoptionSourceProblem,
+  readAdoptionSource,
+  type AdoptionSource,
+} from './adoption-source.ts';
 import { driftHoldsEnable, remediates } from './verify-outcome.ts';
 import { decideVerify, InvalidVerifyIntervalError } from './verify-schedule.ts';
 
@@ -36,6 +51,11 @@ export interface JobDriverDeps {
    * is missing or not labelled as credentials: then no run starts.
    */
   credentialsVersion(mfa: ManagedAccountMfa): string | undefined;
+  /**
+   * resourceVersion of spec.mfa.adoptFrom's Secret, from the same cache: undefined when it is missing or not labelled
+   * as credentials. Its values are read (a GET) only right before an adopt run, and at its harvest.
+   */
+  adoptionSourceVersion?(mfa: ManagedAccountMfa): string | undefined;
   stores: StoreResolver;
   settings: RunnerSettings;
   /** Where runs get sign-in codes from the store's seeds; without it a run that may need one is not started. */
@@ -67,7 +87,13 @@ export class JobAutomationDriver implements AutomationDriver {
 
   async step(mfa: ManagedAccountMfa): Promise<AutomationStep> {
     const action = neededAction(mfa);
-    return this.#toward(mfa, action, action === 'enable' && remediates(mfa) ? 'Remediate' : 'SpecChanged');
+    const step = await this.#toward(mfa, action, action === 'enable' && remediates(mfa) ? 'Remediate' : 'SpecChanged');
+    // An account the operator holds a seed for is never adopted over: say so, unless this adoption is what enrolled it.
+    if (!adoptFromOf(mfa) || !enrolled(mfa) || adoptedBefore(mfa)) return step;
+    return {
+      ...step,
+      conditions: [...step.conditions, adoptFromIgnored(mfa, 'the operator enrolled the account already')],
+    };
   }
 
   /**
@@ -105,7 +131,52 @@ export class JobAutomationDriver implements AutomationDriver {
     const active = runs.find((r) => !r.finished);
     // A verification in progress changes no condition: they keep what the last runs found.
     if (active) return { conditions: active.action === 'verify' ? [] : runningConditions(active) };
+    if (action === 'enable' && adoptFromOf(mfa)) return this.#adopt(mfa, trigger, runs);
     return action ? this.#run(mfa, action, trigger, runs) : this.#verify(mfa, runs);
+  }
+
+  /**
+   * spec.mfa.adoptFrom, while the operator holds no seed for the account: check the Secret's seed, write it to the
+   * store's pending slot right before an adopt run (which signs in with that slot's codes and never gets the seed), and
+   * let the harvest promote it once the app took a code. A store that holds a seed already is never adopted over.
+   */
+  async #adopt(mfa: ManagedAccountMfa, trigger: string, runs: readonly ObservedRun[]): Promise<AutomationStep> {
+    const provider = (await this.#d.stores.forAccount(mfa)).provider;
+    const ref = accountRef(mfa);
+    const ignored = async (why: string) => {
+      const step = await this.#run(mfa, 'enable', trigger, runs);
+      return { ...step, conditions: [...step.conditions, adoptFromIgnored(mfa, why)] };
+    };
+    if (await provider.readActiveSeed(ref)) return ignored('the store holds a seed of this account already');
+    let source: AdoptionSource;
+    try {
+      source = await this.#adoptionSource(mfa);
+    } catch (e: unknown) {
+      if (!(e instanceof AdoptionSourceProblem)) throw e;
+      return { conditions: failedConditions(e.reason, e.message) };
+    }
+    const pending = await provider.readPendingSeed(ref);
+    // A pending seed an earlier enable run left may be the one on the app: that run's adoption (enable) comes first.
+    if (pending && !sameSeed(pending.seed, source.seed) && runs.at(-1)?.action !== 'adopt')
+      return ignored('the store holds a pending seed of an earlier run, which the enable run tries first');
+    return this.#run(mfa, 'adopt', ADOPT_TRIGGER, runs, async () => {
+      await provider.writePendingSeed(ref, source.seed);
+    });
+  }
+
+  /** The Secret of spec.mfa.adoptFrom, read with its values only when the cache (labelled Secrets only) has it. */
+  async #adoptionSource(mfa: ManagedAccountMfa): Promise<AdoptionSource> {
+    if (this.#d.adoptionSourceVersion?.(mfa) === undefined) return readAdoptionSource(mfa, undefined);
+    const name = adoptFromOf(mfa)!.secretName;
+    try {
+      return readAdoptionSource(
+        mfa,
+        await this.#d.core.readNamespacedSecret({ namespace: mfa.metadata.namespace!, name }),
+      );
+    } catch (e: unknown) {
+      if (e instanceof ApiException && e.code === 404) return readAdoptionSource(mfa, undefined);
+      throw e;
+    }
   }
 
   /** The next attempt of `action` for this generation (and rotation request), once retry policy and capacity allow it. */
@@ -114,6 +185,7 @@ export class JobAutomationDriver implements AutomationDriver {
     action: JobAction,
     trigger: string,
     runs: readonly ObservedRun[],
+    beforeLaunch?: () => Promise<void>,
   ): Promise<AutomationStep> {
     const generation = mfa.metadata.generation ?? 0;
     const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
@@ -126,7 +198,7 @@ export class JobAutomationDriver implements AutomationDriver {
     const busy = this.#capacityProblem(mfa);
     if (busy) return { conditions: waitingConditions('WaitingForCapacity', busy), requeueAfterMs: CAPACITY_RECHECK_MS };
     const why = last?.harvested?.outcome === 'Failed' ? 'Retry' : action === 'rotate' ? 'Rotate' : trigger;
-    return this.#launch(mfa, action, previous.length + 1, why, request);
+    return this.#launch(mfa, action, previous.length + 1, why, request, beforeLaunch);
   }
 
   /**
@@ -167,6 +239,7 @@ export class JobAutomationDriver implements AutomationDriver {
     const versions = {
       credentials: this.#d.credentialsVersion(mfa),
       ...(mfa.spec.account.caBundleRef ? { caBundle: await caBundleVersion(this.#d.core, mfa) } : {}),
+      ...(last.action === 'adopt' ? { adoptionSource: this.#d.adoptionSourceVersion?.(mfa) ?? '' } : {}),
     };
     const decision = decideRetry(last, attempts, versions, this.#d.settings, this.#now().getTime());
     if (decision.kind === 'now') return undefined;
@@ -183,6 +256,7 @@ export class JobAutomationDriver implements AutomationDriver {
     attempt: number,
     trigger: string,
     request?: string,
+    beforeLaunch?: () => Promise<void>,
   ): Promise<AutomationStep> {
     // Every run mounts the credentials Secret, deletion's disable run too: never one the owner did not opt in.
     if (this.#d.credentialsVersion(mfa) === undefined) return { conditions: [credentialsRefused(mfa)] };
@@ -192,16 +266,15 @@ export class JobAutomationDriver implements AutomationDriver {
     // A stored seed (the pending one a crashed run or a rotation may have left on the app, or the active one) reaches a
     // run only as codes from the code service, one at a time; without the service such a run is not started.
     const codeService = this.#d.codeService;
-    if (!codeService) {
-      const meta = await (await this.#d.stores.forAccount(mfa)).provider.readMetadata(accountRef(mfa));
-      if (meta.active || meta.pending)
-        return { conditions: notStarted(action, 'CodeServiceRequired', codeServiceRequired(action)) };
-    }
+    if (!codeService && (await this.#mayNeedStoredSeed(mfa, action)))
+      return { conditions: notStarted(action, 'CodeServiceRequired', codeServiceRequired(action)) };
+    await beforeLaunch?.();
     const name = await this.#launcher.launch({
       mfa,
       trigger,
       settings: this.#d.settings,
       credentialsVersion: this.#d.credentialsVersion(mfa),
+      ...this.#adoptionInput(mfa, action),
       ...(ca.kind === 'bundle' ? { caBundle: ca.bundle } : {}),
       run: {
         accountName: mfa.metadata.name!,
@@ -231,6 +304,17 @@ export class JobAutomationDriver implements AutomationDriver {
         },
       ],
     };
+  }
+
+  /** An adopt run always signs in with the store's pending seed; any other run when the store holds one. */
+  async #mayNeedStoredSeed(mfa: ManagedAccountMfa, action: JobAction): Promise<boolean> {
+    if (action === 'adopt') return true;
+    const meta = await (await this.#d.stores.forAccount(mfa)).provider.readMetadata(accountRef(mfa));
+    return Boolean(meta.active || meta.pending);
+  }
+
+  #adoptionInput(mfa: ManagedAccountMfa, action: JobAction): { adoptionSourceVersion?: string } {
+    return action === 'adopt' ? { adoptionSourceVersion: this.#d.adoptionSourceVersion?.(mfa) ?? '' } : {};
   }
 
   #capacityProblem(mfa: ManagedAccountMfa): string | undefined {
@@ -271,6 +355,7 @@ export class JobAutomationDriver implements AutomationDriver {
       cleanup: this.#launcher,
       metrics: this.#d.metrics,
       now: () => this.#now(),
+      adoptionSource: (mfa: ManagedAccountMfa) => this.#adoptionSource(mfa),
     };
   }
 
@@ -323,6 +408,11 @@ function rotationRequested(mfa: ManagedAccountMfa): boolean {
 
 function rotateRequest(mfa: ManagedAccountMfa): string | undefined {
   return mfa.metadata.annotations?.[ROTATE_ANNOTATION] || undefined;
+}
+
+/** Whether an adoption enrolled the account (its condition records it), so adoptFrom is done rather than ignored. */
+function adoptedBefore(mfa: ManagedAccountMfa): boolean {
+  return mfa.status?.conditions?.some((c) => c.type === 'SeedAdopted' && c.status === 'True') ?? false;
 }
 
 function lastMessage(mfa: ManagedAccountMfa, run: ObservedRun): string {

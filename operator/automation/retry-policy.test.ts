@@ -93,4 +93,20 @@ describe('decideRetry', () => {
     const same = decideRetry(untrusted, 1, { credentials: '7', caBundle: '41' }, settings, finishedAt);
     expect(same).toMatchObject({ kind: 'never', why: expect.stringContaining('the CA bundle ConfigMap changes') });
   });
+
+  it('re-arms a failed adoption when the Secret of spec.mfa.adoptFrom changed, and names it while it waits', () => {
+    const rejected = failedRun(false);
+    rejected.job.metadata!.annotations!['mfa-operator.io/adoption-source-resource-version'] = '90';
+
+    expect(decideRetry(rejected, 1, { credentials: '7', adoptionSource: '91' }, settings, finishedAt)).toEqual({
+      kind: 'now',
+    });
+    expect(decideRetry(rejected, 1, { credentials: '7', adoptionSource: '' }, settings, finishedAt)).toEqual({
+      kind: 'now',
+    });
+    expect(decideRetry(rejected, 1, { credentials: '7', adoptionSource: '90' }, settings, finishedAt)).toEqual({
+      kind: 'never',
+      why: "This failure needs a person; the operator will not retry until the spec, the credentials Secret or spec.mfa.adoptFrom's Secret changes.",
+    });
+  });
 });

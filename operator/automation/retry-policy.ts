@@ -9,6 +9,8 @@ export interface RunInputVersions {
   credentials: string | undefined;
   /** The ConfigMap of spec.account.caBundleRef. */
   caBundle?: string;
+  /** The Secret of spec.mfa.adoptFrom, for an adopt run. */
+  adoptionSource?: string;
 }
 
 /**
@@ -23,10 +25,7 @@ export function decideRetry(
   now: number,
 ): RetryDecision {
   if (inputsChangedSince(last, versions)) return { kind: 'now' };
-  const until =
-    versions.caBundle === undefined
-      ? 'the spec or the credentials Secret changes'
-      : 'the spec, the credentials Secret or the CA bundle ConfigMap changes';
+  const until = untilChanged(versions);
   if (!last.harvested?.retryable)
     return { kind: 'never', why: `This failure needs a person; the operator will not retry until ${until}.` };
   if (attempts >= settings.maxAttempts) {
@@ -38,9 +37,24 @@ export function decideRetry(
   return waitMs > 0 ? { kind: 'later', waitMs } : { kind: 'now' };
 }
 
+function untilChanged(versions: RunInputVersions): string {
+  const inputs = [
+    'the spec',
+    'the credentials Secret',
+    ...(versions.caBundle === undefined ? [] : ['the CA bundle ConfigMap']),
+    ...(versions.adoptionSource === undefined ? [] : ["spec.mfa.adoptFrom's Secret"]),
+  ];
+  return `${inputs.slice(0, -1).join(', ')} or ${inputs.at(-1)} changes`;
+}
+
 function inputsChangedSince(run: ObservedRun, versions: RunInputVersions): boolean {
   const annotations = run.job.metadata?.annotations ?? {};
   if ((annotations[RUN_ANNOTATIONS.credentialsVersion] ?? '') !== (versions.credentials ?? '')) return true;
+  if (
+    versions.adoptionSource !== undefined &&
+    (annotations[RUN_ANNOTATIONS.adoptionSourceVersion] ?? '') !== versions.adoptionSource
+  )
+    return true;
   return versions.caBundle !== undefined && (annotations[RUN_ANNOTATIONS.caBundleVersion] ?? '') !== versions.caBundle;
 }
 

@@ -7,6 +7,7 @@ export const ACTION_VERBS = {
   disable: 'turning MFA off',
   verify: 'verifying the stored seed and the MFA methods',
   rotate: 'rotating the TOTP seed',
+  adopt: 'adopting the existing authenticator of spec.mfa.adoptFrom',
 } as const;
 
 /** Conditions while a run's Job is active. */

@@ -70,6 +70,7 @@ export const RUN_ANNOTATIONS = {
   trigger: 'mfa-operator.io/trigger',
   credentialsVersion: 'mfa-operator.io/credentials-resource-version',
   caBundleVersion: 'mfa-operator.io/ca-bundle-resource-version',
+  adoptionSourceVersion: 'mfa-operator.io/adoption-source-resource-version',
   harvested: 'mfa-operator.io/harvested',
   rotateRequest: 'mfa-operator.io/rotate-request',
   verifySlot: 'mfa-operator.io/verify-slot',

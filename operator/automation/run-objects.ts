@@ -46,6 +46,8 @@ export interface RunInputs {
   run: RunIdentity;
   trigger: string;
   credentialsVersion?: string;
+  /** resourceVersion of spec.mfa.adoptFrom's Secret, for an adopt run: a change re-arms a failed adoption. */
+  adoptionSourceVersion?: string;
   /** The checked CAs of spec.account.caBundleRef, which the run's browser trusts. */
   caBundle?: CaBundle;
   /** Set when the code service serves runs: the run spec names it and the pod gets a token for it. */
@@ -156,6 +158,9 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
             }
           : {}),
         ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
+        ...(inputs.adoptionSourceVersion !== undefined
+          ? { [RUN_ANNOTATIONS.adoptionSourceVersion]: inputs.adoptionSourceVersion }
+          : {}),
       },
     },
     spec: {

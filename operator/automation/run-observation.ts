@@ -85,6 +85,7 @@ const SUCCESS_BY_ACTION = {
   rotate: 'Enabled',
   disable: 'Disabled',
   verify: 'Verified',
+  adopt: 'Adopted',
 } as const satisfies Record<JobAction, SuccessOutcome>;
 
 function completedWithoutMessage(run: ObservedRun): RunOutcome {

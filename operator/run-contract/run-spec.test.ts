@@ -63,7 +63,7 @@ describe('the run spec, from the controller to the runner', () => {
       (s) => {
         s.action = 'explode';
       },
-      /action must be one of enable, disable, verify, rotate/,
+      /action must be one of enable, disable, verify, rotate, adopt/,
     ],
     [
       'a number for a login URL',

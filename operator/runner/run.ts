@@ -8,6 +8,7 @@ import { CaBundleProblem, parseCaBundle, type TrustedCa } from '../../core/tls/c
 import { DEFAULT_TIMEOUTS, type Connector, type Credentials } from '../../connectors/sdk/connector.ts';
 import { resolveLoginUrl } from '../../connectors/sdk/login-host.ts';
 import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
+import { adoptSourceSeed } from './adopt-seed.ts';
 import { disableTotp } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
 import { rotateTotp } from './rotate-totp.ts';
@@ -39,6 +40,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
   disable: disableTotp,
   verify: verifyStoredSeed,
   rotate: rotateTotp,
+  adopt: adoptSourceSeed,
 };
 
 /**

@@ -15,7 +15,10 @@ export type RunnerErrorReason =
   // What a verification finds drifted (verify-totp.ts).
   | 'MfaTurnedOff'
   | 'SeedRejected'
-  | 'OtherMfaMethodAdded';
+  | 'OtherMfaMethodAdded'
+  // Why an adoption (spec.mfa.adoptFrom) did not take the seed (adopt-seed.ts).
+  | 'AdoptionSeedRejected'
+  | 'AdoptionMfaOff';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {

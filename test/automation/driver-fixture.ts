@@ -32,6 +32,8 @@ export class DriverFixture {
   };
   /** The credentials Secret's resourceVersion; undefined plays a Secret that is missing or not opted in. */
   credentials: string | undefined = '1';
+  /** The resourceVersion of spec.mfa.adoptFrom's Secret in the cache; undefined plays one missing or not opted in. */
+  adoptionSource: string | undefined = undefined;
   #accounts = 0;
 
   driver(options: { codeService?: RunCodeService } = { codeService: CODE_SERVICE }): JobAutomationDriver {
@@ -41,6 +43,7 @@ export class DriverFixture {
       rbac: this.kube.rbac,
       jobs: () => this.kube.jobs(),
       credentialsVersion: () => this.credentials,
+      adoptionSourceVersion: () => this.adoptionSource,
       stores: { forAccount: async () => ({ provider: this.store, storeKind: 'Default', description: 'memory' }) },
       settings: this.settings,
       metrics: this.metrics,

@@ -1,20 +1,16 @@
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
-import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1/resources.ts';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
-import { JobAutomationDriver } from '../../operator/automation/job-driver.ts';
-import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
 import { accountRef } from '../../operator/stores/store-resolver.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import { createLogger } from '../../core/logging/logger.ts';
-import { createMetrics } from '../../operator/metrics/metrics.ts';
 import { KubernetesResultSink } from '../../operator/runner/kubernetes-sink.ts';
 import { randomSeed } from '../stores/random-material.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import type { ControlPlane } from '../envtest/control-plane.ts';
 import { DemoRunFixture } from '../runner/demo-run-fixture.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
+import { createAccount, envtestDriver, finishJob, runObjectsAsSeen } from './job-stand-in.ts';
 
 /**
  * Issue 11, item 8: a stored seed never leaves the store for a run. On a real API server with the real Kubernetes
@@ -40,23 +36,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-const driver = () =>
-  new JobAutomationDriver({
-    core,
-    batch,
-    rbac: cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api),
-    jobs: () => jobs,
-    credentialsVersion: () => '1',
-    stores: { forAccount: async () => ({ provider: store, storeKind: 'Default', description: 'Kubernetes Secrets' }) },
-    settings: { ...DEFAULT_RUNNER_SETTINGS, image: 'runner:test' },
-    metrics: createMetrics(),
-    log: createLogger('test', { level: 'silent' }),
-    codeService: {
-      url: 'https://mfa-operator-codes.mfa-operator-system.svc',
-      caBundle: 'PEM',
-      audience: 'mfa-operator.io/code-service',
-    },
-  });
+const driver = () => envtestDriver(cp, store, () => jobs);
 
 async function observe(mfa: ManagedAccountMfa): Promise<void> {
   jobs = (
@@ -70,112 +50,9 @@ async function apply(mfa: ManagedAccountMfa, step: AutomationStep): Promise<void
 }
 
 /** What the Job controller and kubelet write when the run ends. */
-async function finish(name: string, outcome: Record<string, unknown>): Promise<void> {
-  const now = new Date();
-  const failed = outcome.outcome === 'Failed';
-  const pod = await core.createNamespacedPod({
-    namespace: NS,
-    body: {
-      metadata: { name: `${name}-pod`, labels: { 'job-name': name } },
-      spec: { containers: [{ name: 'runner', image: 'runner:test' }] },
-    },
-  });
-  await core.replaceNamespacedPodStatus({
-    namespace: NS,
-    name: pod.metadata!.name!,
-    body: {
-      ...pod,
-      status: {
-        phase: failed ? 'Failed' : 'Succeeded',
-        containerStatuses: [
-          {
-            name: 'runner',
-            image: 'runner:test',
-            imageID: '',
-            ready: false,
-            restartCount: 0,
-            state: {
-              terminated: {
-                exitCode: failed ? 1 : 0,
-                message: JSON.stringify(outcome),
-                startedAt: now,
-                finishedAt: now,
-              },
-            },
-          },
-        ],
-      },
-    },
-  });
-  const job = await batch.readNamespacedJob({ namespace: NS, name });
-  const conditions = failed
-    ? [
-        {
-          type: 'FailureTarget',
-          status: 'True',
-          reason: 'BackoffLimitExceeded',
-          message: 'failed',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'BackoffLimitExceeded',
-          message: 'failed',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-      ]
-    : [
-        {
-          type: 'SuccessCriteriaMet',
-          status: 'True',
-          reason: 'CompletionsReached',
-          message: 'done',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-        {
-          type: 'Complete',
-          status: 'True',
-          reason: 'CompletionsReached',
-          message: 'done',
-          lastTransitionTime: now,
-          lastProbeTime: now,
-        },
-      ];
-  await batch.replaceNamespacedJobStatus({
-    namespace: NS,
-    name,
-    body: {
-      ...job,
-      status: {
-        startTime: now,
-        ...(failed ? { failed: 1 } : { succeeded: 1, completionTime: now }),
-        conditions,
-      },
-    },
-  });
-}
+const finish = (name: string, outcome: Record<string, unknown>) => finishJob(core, batch, NS, name, outcome);
 
-/** Everything of the runs a namespace reader sees, decoded: Secrets (not the store's own), Jobs, ServiceAccounts, Roles. */
-async function runsAsSeen(): Promise<string> {
-  const secrets = (await core.listNamespacedSecret({ namespace: NS })).items.filter(
-    (s) => !s.metadata?.labels?.['mfa-operator.io/material'],
-  );
-  const decoded = secrets.flatMap((s) =>
-    Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')),
-  );
-  const rbac = cp.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  return [
-    JSON.stringify(secrets),
-    ...decoded,
-    JSON.stringify((await batch.listNamespacedJob({ namespace: NS })).items),
-    JSON.stringify((await core.listNamespacedServiceAccount({ namespace: NS })).items),
-    JSON.stringify((await rbac.listNamespacedRole({ namespace: NS })).items),
-  ].join('\n');
-}
+const runsAsSeen = () => runObjectsAsSeen(cp, NS);
 
 function expectNone(text: string, seeds: readonly TotpSeed[]): void {
   for (const seed of seeds) {
@@ -189,19 +66,7 @@ function expectNone(text: string, seeds: readonly TotpSeed[]): void {
 describe('runs never receive a stored seed (issue 11, item 8)', () => {
   it('enrol, then rotate, then disable: no run object holds the active or the pending seed', async () => {
     const account = await fixture.account();
-    const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
-    const mfa = (await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: MANAGED_ACCOUNT_MFA.plural,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: MANAGED_ACCOUNT_MFA.kind,
-        metadata: { name: 'seedless' },
-        spec: { connector: 'demo', account: { credentialsSecretRef: { name: 'seedless-login' } } },
-      },
-    })) as ManagedAccountMfa;
+    const mfa = await createAccount(cp, NS, 'seedless');
     const ref = accountRef(mfa);
 
     // Enrol for real: Chromium turns MFA on and the run writes its result Secret; the harvest stores the seed.

@@ -20,18 +20,21 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { RunJobs } from '../../operator/codes/run-callers.ts';
 import { createLogger } from '../../core/logging/logger.ts';
 import type { CodeServiceSpec } from '../../operator/run-contract/run-spec.ts';
-import type { AccountRef } from '../../operator/stores/provider.ts';
 import { CertificateDirectory } from '../envtest/certificates.ts';
-import type { InMemoryStore } from '../automation/in-memory-store.ts';
+import type { AccountRef, SecretStoreProvider } from '../../operator/stores/provider.ts';
+
+/** The store's two seed slots, which is all the run endpoint reads: an in-memory store, or the real Kubernetes one. */
+type SeedSlots = Pick<SecretStoreProvider, 'readPendingSeed' | 'readActiveSeed' | 'readRecoveryCodes'>;
 
 /**
  * The operator's run endpoint for runner tests without an API server: the real HTTPS handler, run checks, budget and
- * code issuer, serving codes from an in-memory store. Only the API server's parts are stand-ins: a token is "reviewed"
- * by looking it up (one per run, naming the run's ServiceAccount), each registered run's Job is unfinished, and a
- * recovery code is claimed (claimRecoveryCode, the service's own rule) on an in-memory copy of the account's status.
+ * code issuer, serving codes from a store's seed slots (in memory, or the real Kubernetes store). Only the API
+ * server's parts are stand-ins: a token is "reviewed" by looking it up (one per run, naming the run's ServiceAccount),
+ * each registered run's Job is unfinished, and a recovery code is claimed (claimRecoveryCode, the service's own rule)
+ * on an in-memory copy of the account's status.
  */
 export class RunCodeService {
-  readonly store: InMemoryStore;
+  readonly store: SeedSlots;
   readonly lines: string[] = [];
   #server!: Server;
   #port = 0;
@@ -43,12 +46,12 @@ export class RunCodeService {
   /** The accounts' status as the claims left it, by uid. */
   readonly #accounts = new Map<string, ManagedAccountMfa>();
 
-  private constructor(dir: string, store: InMemoryStore) {
+  private constructor(dir: string, store: SeedSlots) {
     this.#dir = dir;
     this.store = store;
   }
 
-  static async start(dir: string, store: InMemoryStore): Promise<RunCodeService> {
+  static async start(dir: string, store: SeedSlots): Promise<RunCodeService> {
     const service = new RunCodeService(dir, store);
     await service.#listen();
     return service;

@@ -91,6 +91,7 @@ export interface MfaSpec {
    * What a verification that finds drift does. Alert (the default) reports it in status, Events and metrics and changes nothing on the app. Remediate also turns MFA on again with a fresh seed when MFA was found off; a seed the app no longer takes, or another method added, is only reported, since acting on it could lock the account out.
    */
   onDrift?: "Alert" | "Remediate";
+  adoptFrom?: AdoptFromSpec;
   recoveryCodes?: RecoveryCodesSpec;
 }
 /**
@@ -101,6 +102,23 @@ export interface VerifySpec {
    * How often, as a duration of hours and minutes such as 24h or 1h30m; at least 1h. Each run starts up to a tenth of it later (at most 1h), so accounts enrolled together are not all checked at once.
    */
   every: string;
+}
+/**
+ * Take over an authenticator that is already on for the account (a person's phone, say): a Secret in this namespace, labelled mfa-operator.io/credentials=true, holds its seed. The operator checks the seed, signs in with a code from it, and only when the app accepts that code stores it as the account's seed, with the recovery codes if the Secret has them; a run never receives the seed. Used only while the operator holds no seed of its own for the account: once adopted (or enrolled) it is inert, and the Secret may be deleted.
+ */
+export interface AdoptFromSpec {
+  /**
+   * The Secret, in the resource's namespace, that holds the existing seed.
+   */
+  secretName: string;
+  /**
+   * The key holding the seed: an otpauth://totp/ URI, or a bare base32 key whose parameters are the Secret's keys algorithm (SHA1, SHA256 or SHA512), digits (6 or 8) and period (seconds), SHA1, 6 and 30 when absent.
+   */
+  seedKey?: string;
+  /**
+   * The key holding the account's existing recovery codes, one per line; optional. Without it no recovery codes are stored.
+   */
+  recoveryCodesKey?: string;
 }
 /**
  * How the stored recovery codes (the break-glass path) are watched.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../../api/v1alpha1/types.generated.ts';
-import { dropBookkeeping } from './informers.ts';
+import { dependents, dropBookkeeping, type MfaInformers } from './informers.ts';
 
 describe('dropBookkeeping: what the caches keep of an object', () => {
   it("drops managedFields and kubectl's last-applied copy, and keeps every other annotation, label and field", () => {
@@ -31,5 +31,27 @@ describe('dropBookkeeping: what the caches keep of an object', () => {
       annotations: { 'mfa-operator.io/rotate': '2026-12-02' },
     });
     expect(mfa.spec.account.credentialsSecretRef.name).toBe('brand-login');
+  });
+});
+
+describe('dependents: which resources a change concerns', () => {
+  it('syncs a resource when its credentials Secret or its spec.mfa.adoptFrom Secret changes, and no other', () => {
+    const mfa = (name: string, adoptFrom?: string) =>
+      ({
+        metadata: { name, namespace: 'team-a' },
+        spec: {
+          connector: 'demo',
+          account: { credentialsSecretRef: { name: `${name}-login` } },
+          ...(adoptFrom ? { mfa: { adoptFrom: { secretName: adoptFrom } } } : {}),
+        },
+      }) as ManagedAccountMfa;
+    const informers = {
+      mfas: { list: () => [mfa('alice', 'phone-seed'), mfa('bob')] },
+    } as unknown as MfaInformers;
+    const of = (name: string) => dependents(informers).ofSecret({ metadata: { name, namespace: 'team-a' } });
+
+    expect(of('phone-seed')).toEqual(['team-a/alice']);
+    expect(of('bob-login')).toEqual(['team-a/bob']);
+    expect(of('other')).toEqual([]);
   });
 });

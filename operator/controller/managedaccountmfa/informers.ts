@@ -144,7 +144,13 @@ export function dependents(informers: MfaInformers) {
     list.map((m) => objectKey(m.metadata.namespace, m.metadata.name));
   return {
     ofSecret: (s: V1Secret) =>
-      keys(mfasIn(s.metadata?.namespace).filter((m) => m.spec.account.credentialsSecretRef.name === s.metadata?.name)),
+      keys(
+        mfasIn(s.metadata?.namespace).filter(
+          (m) =>
+            m.spec.account.credentialsSecretRef.name === s.metadata?.name ||
+            m.spec.mfa?.adoptFrom?.secretName === s.metadata?.name,
+        ),
+      ),
     ofStore: (s: MfaSecretStore) =>
       keys(
         mfasIn(s.metadata.namespace).filter(
