@@ -19,6 +19,7 @@ import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
 import { LeaseRecords } from './lease-record.ts';
 import { LeaseLoginWindows } from './login-windows.ts';
+import { serveAggregatedApi, type ServedAggregatedApi } from './aggregated-serve.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -48,6 +49,8 @@ export interface CodeServiceDependencies {
 
 export interface RunningCodeService {
   readonly port: number;
+  /** The aggregated API's port, when --code-service-aggregated-port is set. */
+  readonly aggregatedPort?: number;
   /** For the connectors' login step in this process (loginSecondFactor). */
   readonly codes: AccountCodes;
   readonly outcomes: CodeOutcomes;
@@ -109,6 +112,14 @@ export async function startCodeService(
     config.host,
   );
   const reload = reloadCertificate(server, config, tls, deps.log);
+  const aggregated = await aggregatedApi(kc, config, {
+    review,
+    perCaller: limits.perCaller,
+    codes,
+    recovery,
+    outcomes,
+    log: deps.log,
+  });
   deps.log.info(
     {
       port,
@@ -122,6 +133,7 @@ export async function startCodeService(
   );
   return {
     port,
+    ...(aggregated ? { aggregatedPort: aggregated.port } : {}),
     codes,
     outcomes,
     get warm() {
@@ -129,10 +141,27 @@ export async function startCodeService(
     },
     stop: async () => {
       await stopServer(server, reload);
+      await aggregated?.stop();
       await watched.stop();
       await served.jobs.stop();
     },
   };
+}
+
+/** The same issuer, limits, reviews and claims, behind kube-apiserver's front proxy on a port of its own. */
+async function aggregatedApi(
+  kc: KubeConfig,
+  config: CodeServiceConfig,
+  parts: Parameters<typeof serveAggregatedApi>[1],
+): Promise<ServedAggregatedApi | undefined> {
+  if (config.aggregatedPort === undefined) return undefined;
+  return serveAggregatedApi(
+    kc,
+    parts,
+    () => readTls(config),
+    { port: config.aggregatedPort, host: config.host },
+    parts.log,
+  );
 }
 
 /** Who may ask: TokenReview and SubjectAccessReview as the operator, cached, new tokens reviewed at a bounded rate. */

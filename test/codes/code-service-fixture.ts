@@ -60,8 +60,11 @@ export class CodeServiceFixture {
   #operatorKubeconfig!: string;
   #connections?: ReturnType<typeof pooledKubeConfig>;
 
-  async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
-    this.cp = await startClusterWithCrds();
+  async start(
+    config: Partial<CodeServiceConfig> = {},
+    controlPlane: Parameters<typeof startClusterWithCrds>[0] = {},
+  ): Promise<void> {
+    this.cp = await startClusterWithCrds(controlPlane);
     this.#dir = await mkdtemp(join(tmpdir(), 'mfa-codes-'));
     const certificates = await CertificateDirectory.create(this.#dir);
     const ca = await certificates.createCertificateAuthority('code-service-ca');
