@@ -282,6 +282,7 @@ describe('codes through kube-apiserver (APIService codes.mfa-operator.io/v1alpha
     const frontProxy = fixture.cp.files.frontProxy!;
     const wrongName = await readKeyPair(await stranger.issueClientCertificate('not-the-proxy', [], frontProxy.ca));
     const adminCert = { cert: fixture.cp.admin.cert, key: fixture.cp.admin.key };
+    const reviewsBefore = await fixture.apiRequestsServed('subjectaccessreviews', 'POST');
 
     const answers = [
       await direct(codePath, forged),
@@ -302,6 +303,8 @@ describe('codes through kube-apiserver (APIService codes.mfa-operator.io/v1alpha
       expect(answer.body).toContain('ask through the API server');
     }
     expect(fixture.auditRecords().filter((r) => r.user === 'alice' && r.result === 'unauthenticated')).toEqual([]);
+    // Refused before any API call: a flood of forged requests costs the API server nothing.
+    expect(await fixture.apiRequestsServed('subjectaccessreviews', 'POST')).toBe(reviewsBefore);
   });
 
   it('hands out recovery codes through the API server with the same claim as the direct endpoint', async () => {
