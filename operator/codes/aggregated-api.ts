@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../core/logging/logger.ts';
 import { MANAGED_ACCOUNT_MFA } from '../api/v1alpha1/resources.ts';
 import type { AccountCodes } from './account-codes.ts';
@@ -11,7 +10,7 @@ import type { IssuedCode } from './code-issuer.ts';
 import { resultOf } from './code-metrics.ts';
 import type { AuditPurpose, CodeOutcomes } from './code-outcomes.ts';
 import { accountOf, purposeOf } from './code-request.ts';
-import type { TlsFiles } from './code-service.ts';
+import { listenForCodes, sendJson, type TlsFiles } from './code-service.ts';
 import { frontProxyCaller, verifiedProxy, type FrontProxyTrust } from './front-proxy.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { HandedOutCode, RecoveryCodes } from './recovery-codes.ts';
@@ -272,12 +271,6 @@ function status(code: number, cause: string, message: string, retryAfterSeconds?
   };
 }
 
-function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
-
 /**
  * Serves the aggregated API over HTTPS, asking every client for a certificate (checked against the requestheader CA
  * per request, so a refusal is a Status rather than a dropped handshake); resolves once listening.
@@ -292,15 +285,7 @@ export async function listenAggregatedApi(
     { ...secureContextOf(tls, parts.trust()), minVersion: 'TLSv1.2' },
     aggregatedApiHandler(parts),
   );
-  server.requestTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  return listenForCodes(server, port, host);
 }
 
 /** The serving pair and the requestheader CA client certificates are checked against. */

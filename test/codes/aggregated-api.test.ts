@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { aggregatedAccountPath } from '../../operator/codes/aggregated-group.ts';
 import type { RunningCodeService } from '../../operator/codes/start.ts';
 import { CertificateDirectory, readKeyPair } from '../envtest/certificates.ts';
@@ -11,7 +9,7 @@ import { runCommand } from '../support/command.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { pluginPath } from '../support/kubectl-mfa.ts';
 import { randomRecoveryCodes } from '../stores/random-material.ts';
-import { CodeServiceFixture, OPERATOR_USER, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture, OPERATOR_USER, randomSeed, validates } from './code-service-fixture.ts';
 
 const NS = 'team-agg';
 const SERVICE_NS = 'mfa-operator-system';
@@ -37,16 +35,6 @@ async function kubectlMfa(user: string, args: readonly string[]) {
   });
   outputs.push({ handedOut: result.code === 0, stdout: result.stdout, stderr: result.stderr });
   return result;
-}
-
-function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({
-    secret: Secret.fromBase32(seed.secret.reveal()),
-    algorithm: seed.algorithm,
-    digits: seed.digits,
-    period: seed.period,
-  });
-  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
 /** `kubectl create --raw` as the user, with nothing but their kubeconfig. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,17 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export function randomSeed(overrides: Partial<TotpSeed> = {}): TotpSeed {
   const secret = [...randomBytes(32)].map((byte) => BASE32[byte % 32]).join('');
   return { secret: new SecretValue(secret), algorithm: 'SHA1', digits: 6, period: 30, ...overrides };
+}
+
+/** Whether a code is the seed's in this window or a neighbour (a window may turn between issue and check). */
+export function validates(seed: TotpSeed, code: unknown): boolean {
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
+  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
 export interface HttpsAnswer {
