@@ -7,7 +7,8 @@ import { Agent, request } from 'node:https';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CodeIssuer } from '../operator/codes/code-issuer.ts';
-import { CodeServiceFixture, randomSeed } from '../test/codes/code-service-fixture.ts';
+import { CodeServiceFixture } from '../test/codes/code-service-fixture.ts';
+import { randomSeed } from '../test/stores/random-material.ts';
 import { startFloor } from './totp-floor.ts';
 
 const { values } = parseArgs({

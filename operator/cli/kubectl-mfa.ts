@@ -8,9 +8,19 @@ import {
   takeRecoveryCode,
   type CodeAnswer,
 } from './kubectl-mfa/code-service-client.ts';
+import {
+  fetchCodeThroughApiServer,
+  takeRecoveryCodeThroughApiServer,
+  whyApiServerServesNoCodes,
+} from './kubectl-mfa/api-server-client.ts';
 import { runCountdown } from './kubectl-mfa/countdown.ts';
 import { directCode, readManagedAccountMfa } from './kubectl-mfa/direct-code.ts';
-import { loadKubeContext, type KubeContext } from './kubectl-mfa/kube-context.ts';
+import {
+  CODE_SERVICE_EXTENSION,
+  codeServiceFromKubeconfig,
+  loadKubeContext,
+  type KubeContext,
+} from './kubectl-mfa/kube-context.ts';
 import { statusReport } from './kubectl-mfa/status-report.ts';
 
 type Account = { namespace: string; name: string };
@@ -26,9 +36,25 @@ async function codeSource(
       throw new CliError('--fresh needs the code service (it remembers which codes logins used); drop --direct', 2);
     return () => directCode(context, account);
   }
+  if (await throughApiServer(args, context)) return () => fetchCodeThroughApiServer(context, account, args.fresh);
   const location = codeServiceLocation(args, context);
   const token = await callerToken(args, context, location);
   return () => fetchCode(location, token, account, args.fresh);
+}
+
+/**
+ * Flags or variables naming the code service or a token for it mean the direct path; otherwise the API server's
+ * aggregated group, when it serves one; otherwise the kubeconfig extension's direct path.
+ */
+async function throughApiServer(args: PluginArgs, context: KubeContext): Promise<boolean> {
+  if (args.server || args.token || args.serviceAccount) return false;
+  const why = await whyApiServerServesNoCodes(context);
+  if (why === undefined) return true;
+  if (codeServiceFromKubeconfig(context)) return false;
+  throw new CliError(
+    `${why} (the chart's codeService.aggregatedApi.enabled installs its APIService), ` +
+      `and no code service is named: pass --server https://HOST:PORT, set KUBECTL_MFA_SERVER, or add the kubeconfig cluster extension "${CODE_SERVICE_EXTENSION}"`,
+  );
 }
 
 async function showCode(args: PluginArgs, context: KubeContext, account: Account): Promise<void> {
@@ -46,10 +72,16 @@ async function showCode(args: PluginArgs, context: KubeContext, account: Account
 
 /** The code alone on stdout (for a paste or a pipe); which one and how many are left on stderr, never the code. */
 async function handOutRecoveryCode(args: PluginArgs, context: KubeContext, account: Account): Promise<void> {
-  const location = codeServiceLocation(args, context);
-  const answer = await takeRecoveryCode(location, await callerToken(args, context, location), account);
+  const answer = (await throughApiServer(args, context))
+    ? await takeRecoveryCodeThroughApiServer(context, account)
+    : await viaCodeService(args, context, account);
   process.stdout.write(args.json ? `${JSON.stringify(answer)}\n` : `${answer.code}\n`);
   process.stderr.write(`recovery code #${answer.index + 1} handed out; ${answer.remaining} left\n`);
+}
+
+async function viaCodeService(args: PluginArgs, context: KubeContext, account: Account) {
+  const location = codeServiceLocation(args, context);
+  return takeRecoveryCode(location, await callerToken(args, context, location), account);
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -29,6 +29,8 @@ const TOKEN_REVIEWS = 'all';
 
 /** What a request needs RBAC to allow on one ManagedAccountMfa, and how a refusal names it. */
 export interface Access {
+  /** The API group the SubjectAccessReview names; default the CRDs' group. */
+  readonly group?: string;
   readonly subresource: 'code' | 'recovery-code';
   readonly verb: 'get' | 'create';
   readonly what: string;
@@ -88,6 +90,7 @@ export class CallerReview {
       caller.extra,
       namespace,
       name,
+      access.group,
       access.subresource,
       access.verb,
     ]);
@@ -96,7 +99,7 @@ export class CallerReview {
       throw new CodeServiceError(
         'Forbidden',
         `User "${caller.username}" cannot get ${access.what} for ${namespace}/${name}: ` +
-          `it needs ${access.verb} on managedaccountmfas/${access.subresource} (group ${GROUP}) in namespace ${namespace}.`,
+          `it needs ${access.verb} on managedaccountmfas/${access.subresource} (group ${access.group ?? GROUP}) in namespace ${namespace}.`,
       );
     }
   }
@@ -133,7 +136,7 @@ export class CallerReview {
             groups: [...caller.groups],
             extra: caller.extra,
             resourceAttributes: {
-              group: GROUP,
+              group: access.group ?? GROUP,
               resource: MANAGED_ACCOUNT_MFA.plural,
               subresource: access.subresource,
               verb: access.verb,

@@ -65,7 +65,7 @@ export function parseRecoveryCodeRequest(req: IncomingMessage): RecoveryCodeRequ
 }
 
 /** The account an account route names, decoded and checked as Kubernetes names. */
-function accountOf(match: RegExpExecArray): { namespace: string; name: string } {
+export function accountOf(match: RegExpExecArray): { namespace: string; name: string } {
   const [namespace, name] = [pathSegment('namespace', match[1]!), pathSegment('name', match[2]!)];
   if (!NAMESPACE.test(namespace) || !NAME.test(name)) {
     throw new CodeServiceError('BadRequest', 'The namespace or name is not a valid Kubernetes name.');
@@ -125,7 +125,8 @@ function pathSegment(field: 'namespace' | 'name', raw: string): string {
   }
 }
 
-function purposeOf(query: URLSearchParams): CodePurpose {
+/** `fresh=true` or `purpose=login` ask for a login code; anything else but `display`/`fresh=false` is refused. */
+export function purposeOf(query: URLSearchParams): CodePurpose {
   const purpose = query.get('purpose');
   const fresh = query.get('fresh');
   if (purpose !== null && purpose !== 'login' && purpose !== 'display') {

@@ -205,7 +205,13 @@ function sendError(res: ServerResponse, e: unknown, log: Logger): void {
   sendJson(res, e.status, { reason: e.reason, message: e.message }, headers);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** A JSON answer that no proxy or browser keeps (codes are in it). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
@@ -219,6 +225,15 @@ export async function listenCodeService(
   host = '0.0.0.0',
 ): Promise<{ server: Server; port: number }> {
   const server = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, codeRequestHandler(parts));
+  return listenForCodes(server, port, host);
+}
+
+/** Listens with the timeout a login code needs; resolves once listening, with the port taken. */
+export async function listenForCodes(
+  server: Server,
+  port: number,
+  host: string,
+): Promise<{ server: Server; port: number }> {
   // A login request may wait up to one period for a fresh window; keep sockets open that long.
   server.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {

@@ -115,4 +115,14 @@ describe('code service flags', () => {
       ]),
     ).toThrow(/--code-service-audience must be one audience .*got "a,b"/);
   });
+
+  it('serve the aggregated API only on a port given, and refuse one out of range', () => {
+    const tls = ['--code-service-port', '8443', '--code-service-cert', '/c', '--code-service-key', '/k'];
+
+    expect(parseConfig(tls).codeService?.aggregatedPort).toBeUndefined();
+    expect(parseConfig([...tls, '--code-service-aggregated-port', '8444']).codeService?.aggregatedPort).toBe(8444);
+    expect(() => parseConfig([...tls, '--code-service-aggregated-port', '70000'])).toThrow(
+      '--code-service-aggregated-port must be a whole number from 0 to 65535, got "70000"',
+    );
+  });
 });

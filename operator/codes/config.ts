@@ -24,6 +24,8 @@ export interface CodeServiceConfig {
   runUrl?: string;
   /** PEM file of the CA that run pods trust for `runUrl`; default: ca.crt beside the certificate, else the certificate. */
   runCaPath?: string;
+  /** Serve the aggregated API (codes.mfa-operator.io, behind an APIService) on this port; unset, it is off. */
+  aggregatedPort?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export const CODE_SERVICE_OPTIONS = {
   'code-service-audience': { type: 'string' },
   'code-service-run-url': { type: 'string' },
   'code-service-run-ca': { type: 'string' },
+  'code-service-aggregated-port': { type: 'string' },
 } as const;
 
 export const CODE_SERVICE_USAGE = `
@@ -67,7 +70,9 @@ export const CODE_SERVICE_USAGE = `
   --code-service-run-url URL      https URL run pods reach the service at (e.g. https://mfa-operator-codes.mfa-operator-system.svc);
                                   rotate, disable and re-runs of enable sign in with codes from it (required for them)
   --code-service-run-ca PATH      PEM CA bundle runs trust for that URL (default: ca.crt beside --code-service-cert, as cert-manager
-                                  writes it, else that certificate itself)`;
+                                  writes it, else that certificate itself)
+  --code-service-aggregated-port N   also serve codes through kube-apiserver (APIService codes.mfa-operator.io/v1alpha1)
+                                  on this port, to its front proxy only (default: off; 0 picks a free port)`;
 
 type CodeServiceValues = { [K in keyof typeof CODE_SERVICE_OPTIONS]?: string };
 type NumericFlag = {
@@ -104,6 +109,7 @@ export function codeServiceConfig(
     audience: audienceOf(values['code-service-audience']),
     ...runUrlOf(values['code-service-run-url']),
     ...(values['code-service-run-ca'] ? { runCaPath: values['code-service-run-ca'] } : {}),
+    ...aggregatedPortOf(values['code-service-aggregated-port']),
   };
 }
 
@@ -119,6 +125,11 @@ function runUrlOf(raw: string | undefined): { runUrl?: string } {
     throw new Error(`--code-service-run-url must be an https URL without credentials, query or fragment, got "${raw}"`);
   }
   return { runUrl: url.origin + url.pathname.replace(/\/+$/, '') };
+}
+
+function aggregatedPortOf(raw: string | undefined): { aggregatedPort?: number } {
+  if (raw === undefined || raw === '') return {};
+  return { aggregatedPort: wholeNumber('code-service-aggregated-port', raw, 0, 65535) };
 }
 
 function audienceOf(raw: string | undefined): string {

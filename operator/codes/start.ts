@@ -19,6 +19,7 @@ import { createCodeMetrics } from './code-metrics.ts';
 import { CodeOutcomes } from './code-outcomes.ts';
 import { LeaseRecords } from './lease-record.ts';
 import { LeaseLoginWindows } from './login-windows.ts';
+import { serveAggregatedApi, type ServedAggregatedApi } from './aggregated-serve.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -48,6 +49,8 @@ export interface CodeServiceDependencies {
 
 export interface RunningCodeService {
   readonly port: number;
+  /** The aggregated API's port, when --code-service-aggregated-port is set. */
+  readonly aggregatedPort?: number;
   /** For the connectors' login step in this process (loginSecondFactor). */
   readonly codes: AccountCodes;
   readonly outcomes: CodeOutcomes;
@@ -91,14 +94,7 @@ export async function startCodeService(
   );
   const review = callerReview(kc, config);
   const limits = codeRequestLimits(config);
-  // Claimed on the resource's status, which every replica and the controller write with a resourceVersion.
-  const recovery = new RecoveryCodes({
-    custom: kc.makeApiClient(CustomObjectsApi),
-    events: kc.makeApiClient(EventsV1Api),
-    providerFor: async (account) => (await deps.stores.forAccount(account)).provider,
-    log: deps.log,
-    identity,
-  });
+  const recovery = recoveryCodes(kc, deps, identity);
   // A run's recovery code is claimed as the human route claims one; its count is a Lease of its own.
   const served = runEndpoint(kc, deps, watched, issuer, {
     budget: new LeaseRunCodeBudget(records),
@@ -113,6 +109,14 @@ export async function startCodeService(
     config.host,
   );
   const reload = reloadCertificate(server, config, tls, deps.log);
+  const aggregated = await aggregatedApi(kc, config, {
+    review,
+    perCaller: limits.perCaller,
+    codes,
+    recovery,
+    outcomes,
+    log: deps.log,
+  });
   deps.log.info(
     {
       port,
@@ -126,6 +130,7 @@ export async function startCodeService(
   );
   return {
     port,
+    ...(aggregated ? { aggregatedPort: aggregated.port } : {}),
     codes,
     outcomes,
     get warm() {
@@ -133,10 +138,38 @@ export async function startCodeService(
     },
     stop: async () => {
       await stopServer(server, reload);
+      await aggregated?.stop();
       await watched.stop();
       await served.jobs.stop();
     },
   };
+}
+
+/** Claimed on the resource's status, which every replica and the controller write with a resourceVersion. */
+function recoveryCodes(kc: KubeConfig, deps: CodeServiceDependencies, identity: string): RecoveryCodes {
+  return new RecoveryCodes({
+    custom: kc.makeApiClient(CustomObjectsApi),
+    events: kc.makeApiClient(EventsV1Api),
+    providerFor: async (account) => (await deps.stores.forAccount(account)).provider,
+    log: deps.log,
+    identity,
+  });
+}
+
+/** The same issuer, limits, reviews and claims, behind kube-apiserver's front proxy on a port of its own. */
+async function aggregatedApi(
+  kc: KubeConfig,
+  config: CodeServiceConfig,
+  parts: Parameters<typeof serveAggregatedApi>[1],
+): Promise<ServedAggregatedApi | undefined> {
+  if (config.aggregatedPort === undefined) return undefined;
+  return serveAggregatedApi(
+    kc,
+    parts,
+    () => readTls(config),
+    { port: config.aggregatedPort, host: config.host },
+    parts.log,
+  );
 }
 
 /** Who may ask: TokenReview and SubjectAccessReview as the operator, cached, new tokens reviewed at a bounded rate. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -24,13 +23,6 @@ import { managedAccountMfa } from '../support/resources.ts';
 
 /** The operator's identity in these tests: a user with exactly config/rbac/code_service_role.yaml. */
 export const OPERATOR_USER = 'mfa-operator-code-service';
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-export function randomSeed(overrides: Partial<TotpSeed> = {}): TotpSeed {
-  const secret = [...randomBytes(32)].map((byte) => BASE32[byte % 32]).join('');
-  return { secret: new SecretValue(secret), algorithm: 'SHA1', digits: 6, period: 30, ...overrides };
-}
 
 export interface HttpsAnswer {
   status: number;
@@ -61,8 +53,11 @@ export class CodeServiceFixture {
   #operatorKubeconfig!: string;
   #connections?: ReturnType<typeof pooledKubeConfig>;
 
-  async start(config: Partial<CodeServiceConfig> = {}): Promise<void> {
-    this.cp = await startClusterWithCrds();
+  async start(
+    config: Partial<CodeServiceConfig> = {},
+    controlPlane: Parameters<typeof startClusterWithCrds>[0] = {},
+  ): Promise<void> {
+    this.cp = await startClusterWithCrds(controlPlane);
     this.#dir = await mkdtemp(join(tmpdir(), 'mfa-codes-'));
     const certificates = await CertificateDirectory.create(this.#dir);
     const ca = await certificates.createCertificateAuthority('code-service-ca');

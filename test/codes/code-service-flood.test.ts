@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCodeService } from '../../operator/codes/start.ts';
-import { CodeServiceFixture, randomSeed, type HttpsAnswer } from './code-service-fixture.ts';
+import { CodeServiceFixture, type HttpsAnswer } from './code-service-fixture.ts';
+import { randomSeed } from '../stores/random-material.ts';
 
 const NS = 'team-flood';
 const fixture = new CodeServiceFixture();

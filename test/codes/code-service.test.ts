@@ -1,10 +1,9 @@
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { loginSecondFactor } from '../../operator/codes/account-codes.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
+import { randomSeed, validates } from '../stores/random-material.ts';
 
 const NS = 'team-a';
 const SHARED = randomSeed({ algorithm: 'SHA256', digits: 8 });
@@ -12,16 +11,6 @@ const OTHER = randomSeed();
 const FAST = randomSeed({ period: 5 });
 const fixture = new CodeServiceFixture();
 const tokens: Record<string, string> = {};
-
-function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({
-    secret: Secret.fromBase32(seed.secret.reveal()),
-    algorithm: seed.algorithm,
-    digits: seed.digits,
-    period: seed.period,
-  });
-  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
-}
 
 beforeAll(async () => {
   // 30 a minute with a burst of 5 per caller; each test asks as its own caller.

@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { CODE_SERVICE_EXTENSION } from '../../operator/cli/kubectl-mfa/kube-context.ts';
-import { randomRecoveryCodes } from '../stores/random-material.ts';
+import { randomRecoveryCodes, randomSeed } from '../stores/random-material.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { pluginPath } from '../support/kubectl-mfa.ts';
 import { runCommand, type CommandResult } from '../support/command.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
 
 const NS = 'team-b';
 const SEED = randomSeed({ algorithm: 'SHA512', digits: 8 });

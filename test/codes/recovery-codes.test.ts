@@ -5,9 +5,9 @@ import { createLogger } from '../../core/logging/logger.ts';
 import { noAutomation } from '../../operator/controller/managedaccountmfa/automation.ts';
 import { ManagedAccountMfaReconciler } from '../../operator/controller/managedaccountmfa/reconciler.ts';
 import type { EventRecorder } from '../../operator/controller/runtime/events.ts';
-import { randomRecoveryCodes } from '../stores/random-material.ts';
+import { randomRecoveryCodes, randomSeed } from '../stores/random-material.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
 
 const NS = 'break-glass';
 const fixture = new CodeServiceFixture();

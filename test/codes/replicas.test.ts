@@ -10,7 +10,8 @@ import { REPO } from '../support/cluster.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../support/operator-process.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, randomSeed, type HttpsAnswer } from './code-service-fixture.ts';
+import { CodeServiceFixture, type HttpsAnswer } from './code-service-fixture.ts';
+import { randomSeed } from '../stores/random-material.ts';
 
 /**
  * Issue 13: several code-service replicas behind one Service, on one real API server. A login window goes to one

@@ -1,10 +1,9 @@
 import { CoreV1Api, type V1Job } from '@kubernetes/client-node';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { RUN_CODE_BUDGET } from '../../operator/codes/run-code-budget.ts';
 import { kubectlOk } from '../support/kubectl.ts';
-import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
+import { randomSeed, validates } from '../stores/random-material.ts';
 
 /**
  * The code service's run endpoint (issue 11, item 8), played by an attacker on a real API server: real TokenReview,
@@ -20,16 +19,6 @@ const fixture = new CodeServiceFixture();
 let core: CoreV1Api;
 const jobs: Record<string, V1Job> = {};
 const tokens: Record<string, string> = {};
-
-function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({
-    secret: Secret.fromBase32(seed.secret.reveal()),
-    algorithm: seed.algorithm,
-    digits: seed.digits,
-    period: seed.period,
-  });
-  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
-}
 
 /** A run Job of the account as the operator creates it, and its ServiceAccount's token. */
 async function runJob(name: string, account: string): Promise<V1Job> {

@@ -2,9 +2,9 @@ import { EventsV1Api, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import { RUN_RECOVERY_CODE_BUDGET } from '../../operator/codes/run-code-budget.ts';
-import { randomRecoveryCodes } from '../stores/random-material.ts';
+import { randomRecoveryCodes, randomSeed } from '../stores/random-material.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
 
 /**
  * A run's recovery code (issue 16): `POST /v1/namespaces/{ns}/runs/{job}/recovery-code[?index=N]`, played by an

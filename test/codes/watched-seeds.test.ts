@@ -1,24 +1,13 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { kubectlOk } from '../support/kubectl.ts';
 import { waitFor } from '../support/wait.ts';
-import { CodeServiceFixture, OPERATOR_USER, randomSeed } from './code-service-fixture.ts';
+import { CodeServiceFixture, OPERATOR_USER } from './code-service-fixture.ts';
+import { randomSeed, validates } from '../stores/random-material.ts';
 
 const NS = 'team-w';
 const fixture = new CodeServiceFixture();
 let token: string;
-
-function validates(seed: TotpSeed, code: unknown): boolean {
-  const totp = new TOTP({
-    secret: Secret.fromBase32(seed.secret.reveal()),
-    algorithm: seed.algorithm,
-    digits: seed.digits,
-    period: seed.period,
-  });
-  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
-}
 
 async function code(name: string): Promise<{ status: number; code?: unknown; reason?: unknown }> {
   const answer = await fixture.get(fixture.codePath(NS, name), token);

@@ -25,6 +25,11 @@ export interface ControlPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** Serve a cluster with a node and pods (test/cluster) instead of loopback clients only. */
   cluster?: ClusterNetworkOptions;
+  /**
+   * Configure the front proxy as envtest and kubeadm do (a requestheader CA, one allowed name, the X-Remote-*
+   * headers, a proxy client certificate), so kube-apiserver can proxy aggregated APIs (APIService) with the user.
+   */
+  frontProxy?: boolean;
 }
 
 export interface ClusterNetworkOptions {
@@ -43,6 +48,8 @@ export interface ControlPlaneFiles {
   clientCa: string;
   /** The service-account signing key (kube-controller-manager's token controller). */
   serviceAccountKey: string;
+  /** With frontProxy: the requestheader CA, and the client certificate kube-apiserver proxies with. */
+  frontProxy?: { ca: KeyPair; client: KeyPair; allowedName: string };
 }
 
 /** A running kube-apiserver + etcd pair on loopback with throwaway certificates. */
@@ -69,6 +76,7 @@ export interface ControlPlane {
 }
 
 const DEFAULT_START_TIMEOUT_MS = 120_000;
+const FRONT_PROXY_CLIENT = 'front-proxy-client';
 const PORT_ATTEMPTS = 3;
 
 interface Authorities {
@@ -195,6 +203,31 @@ async function startServers(
   }
 }
 
+async function frontProxyFiles(
+  certificates: CertificateDirectory,
+  wanted: boolean | undefined,
+): Promise<ControlPlaneFiles['frontProxy']> {
+  if (!wanted) return undefined;
+  const ca = await certificates.createCertificateAuthority('front-proxy-ca');
+  const client = await certificates.issueClientCertificate(FRONT_PROXY_CLIENT, [], ca);
+  return { ca, client, allowedName: FRONT_PROXY_CLIENT };
+}
+
+/** The requestheader flags kube-apiserver publishes in kube-system/extension-apiserver-authentication. */
+function frontProxyArgs(files: ControlPlaneFiles['frontProxy']): string[] {
+  if (!files) return [];
+  return [
+    `--requestheader-client-ca-file=${files.ca.certPath}`,
+    `--requestheader-allowed-names=${files.allowedName}`,
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-uid-headers=X-Remote-Uid',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${files.client.certPath}`,
+    `--proxy-client-key-file=${files.client.keyPath}`,
+  ];
+}
+
 /**
  * Starts a local control plane like controller-runtime's envtest: kube-apiserver and etcd from
  * KUBEBUILDER_ASSETS, on loopback, with a throwaway CA, an admin user and RBAC on. Everything
@@ -216,6 +249,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       : undefined;
     if (audit) await writeAuditPolicy(audit.policyPath);
     await mkdir(join(workDir, 'users'), { mode: 0o700 });
+    const frontProxy = await frontProxyFiles(certificates, options.frontProxy);
     const started = await startServers(
       binaries,
       {
@@ -225,7 +259,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         clientCa: authorities.clientCa,
         serviceAccount: authorities.serviceAccount,
         audit,
-        extraArgs: options.apiServerArgs ?? [],
+        extraArgs: [...frontProxyArgs(frontProxy), ...(options.apiServerArgs ?? [])],
         cluster: options.cluster && {
           address: options.cluster.address,
           serviceClusterIpRange: options.cluster.serviceClusterIpRange,
@@ -248,6 +282,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         servingCa: authorities.servingCa.certPath,
         clientCa: authorities.clientCa.certPath,
         serviceAccountKey: authorities.serviceAccount.keyPath,
+        ...(frontProxy ? { frontProxy } : {}),
       },
     });
     try {

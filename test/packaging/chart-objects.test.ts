@@ -120,6 +120,53 @@ describe("the chart's own objects agree with each other", () => {
     expect(cert.subjectAltName).not.toContain('IP Address');
   });
 
+  it('with codeService.aggregatedApi: an APIService of its own group, trusting the CA that signed the serving certificate', async () => {
+    const objects = objectsOf(await renderChart({ set: ['codeService.aggregatedApi.enabled=true'] }));
+    const apiService = named(objects, 'APIService', 'v1alpha1.codes.mfa-operator.io') as KubeObject & {
+      spec: { group: string; service: { name: string; namespace: string; port: number }; caBundle: string };
+    };
+    const tls = named(objects, 'Secret', 'mfa-operator-code-service-tls') as KubeObject & {
+      data: Record<string, string>;
+    };
+    const service = named(objects, 'Service', 'mfa-operator-code-service') as KubeObject & {
+      spec: { ports: { name: string; port: number; targetPort: string }[] };
+    };
+    const container = (named(objects, 'Deployment', 'mfa-operator-controller-manager').spec as DeploymentSpec).template
+      .spec.containers[0]!;
+    const reader = named(objects, 'RoleBinding', 'mfa-operator-auth-reader') as KubeObject & {
+      roleRef: { name: string };
+    };
+
+    // Not the CRDs' group: an APIService for mfa-operator.io/v1alpha1 would take it over.
+    expect(apiService.spec.group).toBe('codes.mfa-operator.io');
+    expect(apiService.spec.service).toEqual({
+      name: 'mfa-operator-code-service',
+      namespace: 'mfa-operator-system',
+      port: 8444,
+    });
+    expect(apiService.spec.caBundle).toBe(tls.data['ca.crt']);
+    expect(service.spec.ports).toContainEqual(
+      expect.objectContaining({ name: 'aggregated-api', port: 8444, targetPort: 'aggregated-api' }),
+    );
+    expect(container.args).toContain('--code-service-aggregated-port=8444');
+    expect(reader.metadata.namespace).toBe('kube-system');
+    expect(reader.roleRef.name).toBe('extension-apiserver-authentication-reader');
+    expect(ofKind(objectsOf(await renderChart()), 'APIService')).toEqual([]);
+  });
+
+  it('with codeService.aggregatedApi and a Secret of your own: refuses to render without a CA for the APIService', async () => {
+    const set = ['codeService.aggregatedApi.enabled=true', 'codeService.tls.secretName=own-tls'];
+    const refused = await tryRenderChart({ set });
+    const injected = objectsOf(
+      await renderChart({ set: [...set, 'codeService.aggregatedApi.injectCaFrom=mfa-operator-system/own'] }),
+    );
+
+    expect(refused.stderr).toContain('set caBundle (base64 PEM of the CA that signed it) or injectCaFrom');
+    expect(named(injected, 'APIService', 'v1alpha1.codes.mfa-operator.io').metadata.annotations).toEqual({
+      'cert-manager.io/inject-ca-from': 'mfa-operator-system/own',
+    });
+  });
+
   it('with codeService.service.clusterIP (a cluster without DNS): the Service takes it, the certificate names it and runs use it', async () => {
     const objects = objectsOf(await renderChart({ set: ['codeService.service.clusterIP=198.18.128.11'] }));
     expect((named(objects, 'Service', 'mfa-operator-code-service').spec as { clusterIP?: string }).clusterIP).toBe(

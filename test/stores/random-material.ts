@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
+import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { AccountRef, TotpSeedMaterial } from '../../operator/stores/provider.ts';
 
@@ -17,6 +19,17 @@ export function randomSeed(overrides: Partial<TotpSeedMaterial> = {}): TotpSeedM
     label: 'ops@example.com',
     ...overrides,
   };
+}
+
+/** Whether a code is the seed's in this window or a neighbour (a window may turn between issue and check). */
+export function validates(seed: TotpSeed, code: unknown): boolean {
+  const totp = new TOTP({
+    secret: Secret.fromBase32(seed.secret.reveal()),
+    algorithm: seed.algorithm,
+    digits: seed.digits,
+    period: seed.period,
+  });
+  return typeof code === 'string' && totp.validate({ token: code, window: 1 }) !== null;
 }
 
 export function randomRecoveryCodes(count = 8): SecretValue<readonly string[]> {

@@ -110,3 +110,34 @@ app.kubernetes.io/component: controller
 {{- printf "https://%s-code-service.%s.svc:%v" (include "mfa-operator.fullname" .) .Release.Namespace .Values.codeService.service.port }}
 {{- end }}
 {{- end }}
+
+{{/*
+The APIService for codes.mfa-operator.io/v1alpha1, pointing at the code service's Service. Its own group: an
+APIService for mfa-operator.io/v1alpha1 would take every request for that group from the CRDs.
+*/}}
+{{- define "mfa-operator.apiService" -}}
+{{- $root := .root -}}
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1alpha1.codes.mfa-operator.io
+  labels:
+    {{- include "mfa-operator.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: controller
+  {{- with $root.Values.codeService.aggregatedApi.injectCaFrom }}
+  annotations:
+    cert-manager.io/inject-ca-from: {{ . }}
+  {{- end }}
+spec:
+  group: codes.mfa-operator.io
+  version: v1alpha1
+  groupPriorityMinimum: 1000
+  versionPriority: 15
+  service:
+    namespace: {{ $root.Release.Namespace }}
+    name: {{ include "mfa-operator.fullname" $root }}-code-service
+    port: {{ $root.Values.codeService.aggregatedApi.port }}
+  {{- with .caBundle }}
+  caBundle: {{ . }}
+  {{- end }}
+{{- end }}

@@ -22,6 +22,10 @@ recovery-code
           store yourself would skip that record.
 status    conditions and run history (newest first) of the resource.
 
+code and recovery-code go through the Kubernetes API server with the kubeconfig alone when it serves
+codes.mfa-operator.io/v1alpha1 (the chart's codeService.aggregatedApi) and none of --server, --token and
+--service-account is given (nor their variables); otherwise they ask the code service directly.
+
 Flags:
   -n, --namespace NS          namespace (default: the kubeconfig context's, else "default")
       --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, then ~/.kube/config)

@@ -99,7 +99,7 @@ async function mintServiceAccountToken(
   throw new CliError(`could not create a token for ServiceAccount ${context.namespace}/${serviceAccount}`);
 }
 
-interface RawAnswer {
+export interface RawAnswer {
   status: number;
   body: string;
   retryAfter?: string;
@@ -181,25 +181,51 @@ function explained(answer: RawAnswer): { reason: string; message: string } {
   }
 }
 
-function recoveryRefusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
+/**
+ * Which way the request went: straight to the code service (group mfa-operator.io, `get` on codes) or through the
+ * API server (group codes.mfa-operator.io, `create`), so a 403 names the rule that path needs.
+ */
+export type CodePath = 'code-service' | 'api-server';
+
+const RULE = {
+  'code-service': { code: 'get on managedaccountmfas/code', recovery: 'create on managedaccountmfas/recovery-code' },
+  'api-server': {
+    code: 'create on managedaccountmfas/code in API group codes.mfa-operator.io',
+    recovery: 'create on managedaccountmfas/recovery-code in API group codes.mfa-operator.io',
+  },
+} as const;
+
+export function recoveryRefusal(
+  answer: RawAnswer,
+  account: { namespace: string; name: string },
+  path: CodePath = 'code-service',
+): CliError {
   const { reason, message } = explained(answer);
   if (answer.status === 403)
     return new CliError(
-      `you need create on managedaccountmfas/recovery-code in namespace ${account.namespace} (for ${account.name}); ask an admin for a Role and RoleBinding granting it (docs/operations.md, "Recovery codes")`,
+      `you need ${RULE[path].recovery} in namespace ${account.namespace} (for ${account.name}); ask an admin for a Role and RoleBinding granting it (docs/operations.md, "Recovery codes")`,
     );
   if (answer.status === 404 && reason === 'NoRecoveryCodes') return new CliError(message, EXIT.noRecoveryCodes);
   if (answer.status === 410) return new CliError(message, EXIT.recoveryCodesUsedUp);
-  return refusal(answer, account);
+  return refusal(answer, account, path);
 }
 
-function refusal(answer: RawAnswer, account: { namespace: string; name: string }): CliError {
+export function refusal(
+  answer: RawAnswer,
+  account: { namespace: string; name: string },
+  path: CodePath = 'code-service',
+): CliError {
   const { message } = explained(answer);
   switch (answer.status) {
     case 401:
-      return new CliError(`the code service did not accept your token (401): ${message}`);
+      return new CliError(
+        path === 'api-server'
+          ? `the API server did not accept your kubeconfig's credentials (401): ${message}`
+          : `the code service did not accept your token (401): ${message}`,
+      );
     case 403:
       return new CliError(
-        `you need get on managedaccountmfas/code in namespace ${account.namespace} (for ${account.name}); ask an admin for a RoleBinding to the mfa-operator-code-reader ClusterRole`,
+        `you need ${RULE[path].code} in namespace ${account.namespace} (for ${account.name}); ask an admin for a RoleBinding to the mfa-operator-code-reader ClusterRole`,
       );
     case 404:
       return new CliError(message || `there is no ManagedAccountMfa ${account.name} in namespace ${account.namespace}`);
