@@ -242,6 +242,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
       startControlPlane({
         startTimeoutMs: timeoutMs,
         auditLog: options.auditLog ?? false,
+        // As kubeadm sets it up: kube-apiserver can proxy aggregated APIs (the chart's codes.mfa-operator.io).
+        frontProxy: true,
         cluster: {
           address: NETWORK.nodeAddress,
           serviceClusterIpRange: NETWORK.serviceRange,

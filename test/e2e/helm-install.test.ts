@@ -16,7 +16,13 @@ import {
   publishDemoAppCa,
   type DemoAppInCluster,
 } from '../support/demo-app-in-cluster.ts';
-import { installOperatorWithHelm, OPERATOR_DEPLOYMENT, type HelmOperator } from '../support/helm-operator.ts';
+import {
+  installOperatorWithHelm,
+  localClusterValues,
+  OPERATOR_DEPLOYMENT,
+  type HelmOperator,
+} from '../support/helm-operator.ts';
+import { runCommand } from '../support/command.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { handOutRecoveryCode, kubectlMfaAs, liveCode, pluginPath } from '../support/kubectl-mfa.ts';
 import { PodLogCollector } from '../support/pod-logs.ts';
@@ -47,7 +53,11 @@ beforeAll(async () => {
   podLogs = new PodLogCollector(cluster.podLogsDir);
   admin = cluster.plane.kubeconfigPath;
   app = await deployDemoApp(admin, join(dir, 'demo-app-tls'));
-  operator = await installOperatorWithHelm(admin, dir);
+  operator = await installOperatorWithHelm(
+    admin,
+    dir,
+    localClusterValues({ codeService: { aggregatedApi: { enabled: true } } }),
+  );
   plugin = await pluginPath(dir);
   const kc = new KubeConfig();
   kc.loadFromFile(admin);
@@ -185,6 +195,25 @@ describe(
       expect(await operator.pods()).toHaveLength(2);
     });
 
+    it('gives a code through kube-apiserver (the APIService) with nothing but a kubeconfig, and it signs in', async () => {
+      await kubectlOk(admin, [
+        'wait',
+        '--for=condition=Available',
+        'apiservice/v1alpha1.codes.mfa-operator.io',
+        '--timeout=120s',
+      ]);
+      const viaApiServer = async () => {
+        const out = await runCommand('kubectl', ['mfa', 'code', NAME, '-n', NS, '--once'], {
+          env: { ...process.env, KUBECONFIG: admin, PATH: plugin, KUBECTL_MFA_SERVER: '' },
+        });
+        if (out.code !== 0)
+          throw new Error(`kubectl mfa code through the API server exited ${out.code}: ${out.stderr}`);
+        return out.stdout.trim();
+      };
+      const page = await signInWithCodes(app.url, account.email, account.password, viaApiServer);
+      expect(page.path).toBe('/');
+    });
+
     it('hands a recovery code through the Service to a break-glass caller only: it signs in once, never twice', async () => {
       const mfa = await getMfa();
       const stored = await store.readRecoveryCodes({ namespace: NS, name: NAME, uid: mfa.metadata.uid });
@@ -220,9 +249,10 @@ describe(
       const after = await getMfa();
       expect(after.status.recoveryCodes).toMatchObject({ used: [0, 1], remaining: codes.length - 2 });
       const handOuts = after.status.history.filter((h: any) => h.trigger === 'RecoveryCodeHandedOut');
+      // Newest first.
       expect(handOuts.map((h: any) => [h.recoveryCodeIndex, h.user])).toEqual([
-        [0, expect.stringMatching(/^system:serviceaccount:default:mfa-caller-/)],
         [1, expect.stringMatching(/^system:serviceaccount:default:mfa-caller-/)],
+        [0, expect.stringMatching(/^system:serviceaccount:default:mfa-caller-/)],
       ]);
       const events = await kubectlOk(admin, [
         'get',
