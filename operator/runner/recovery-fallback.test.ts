@@ -112,6 +112,23 @@ describe('a run whose stored seed is refused', () => {
     expect(recoveryRequests('crash-rotate-2').map((r) => r.index)).toEqual([1]);
   }, 180_000);
 
+  it('with no recovery codes stored, reports the refused seed as before: there was nothing to fall back on', async () => {
+    const account = await fixture.account();
+    expect((await account.run()).outcome).toBe('Enabled');
+    const ref = { namespace: 'default', name: 'acct', uid: randomUUID() };
+    await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, WRONG_SEED)).version);
+
+    const summary = await account.run({
+      action: 'disable',
+      codeService: await codes.run(ref, 'bare-disable-1', 'disable'),
+    });
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'InvalidCredentials' });
+    expect(summary.message).toContain('the stored seed does not open the account');
+    expect(recoveryRequests('bare-disable-1').map((r) => r.result)).toEqual(['not_found']);
+    expect(fixture.app.accounts.status(account.email).mfa).toMatchObject({ enabled: true, recoveryCodesRemaining: 10 });
+  }, 180_000);
+
   it('a refusal of the recovery code itself (none left) fails the run for good: a retry would only burn codes', async () => {
     const { account, ref } = await enrolled('wrong');
     const spent = new RunCodeClient(await codes.run(ref, 'spent-disable-1', 'disable'), new SecretScrubber());

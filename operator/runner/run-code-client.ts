@@ -120,12 +120,22 @@ export class RunCodeClient {
     const reason = typeof body.reason === 'string' ? body.reason : `HTTP ${status}`;
     const message = typeof body.message === 'string' ? this.#scrubber.scrub(body.message).slice(0, 300) : '';
     if (method === 'POST' && FINAL_RECOVERY_REFUSALS.has(reason)) {
-      throw new RunnerError(
-        'RecoveryCodeUnavailable',
+      throw new RecoveryCodeRefused(
+        reason,
         `The operator's code service refused this run a recovery code (${reason}): ${message} The run will not retry.`,
       );
     }
     throw unavailable(`refused (${reason}): ${message}`);
+  }
+}
+
+/** The code service's final refusal of a recovery code; `serviceReason` says which (NoRecoveryCodes, ...). */
+export class RecoveryCodeRefused extends RunnerError {
+  readonly serviceReason: string;
+
+  constructor(serviceReason: string, message: string) {
+    super('RecoveryCodeUnavailable', message);
+    this.serviceReason = serviceReason;
   }
 }
 

@@ -3,6 +3,7 @@ import { ConnectorError, isConnectorError } from '../../connectors/sdk/errors.ts
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import { withSession, type RunContext } from './run-context.ts';
 import { RunnerError } from './runner-errors.ts';
+import { RecoveryCodeRefused } from './run-code-client.ts';
 import { RemoteRecoveryCodeFactor, RemoteSlotCodeSource } from './verifying-code-source.ts';
 import type { SeedSlot } from '../stores/seed-slots.ts';
 
@@ -107,29 +108,45 @@ export async function withStoredSeedsOrRecoveryCode<T>(
   slots: readonly SeedSlot[],
   work: (ctx: ConnectorContext, signedIn: SignedIn) => Promise<T>,
 ): Promise<FallbackSession<T>> {
+  let seedsRefused: SeedsRefused;
   try {
     const session = await withStoredSeedsSession(
       run,
       slots,
       (ctx, codes, slot) => work(ctx, { via: 'seed', slot, codes }),
-      () => new SeedsRefused(),
+      () => new SeedsRefused(storedSeedDoesNotMatch(run.connector.displayName)),
     );
     return { ...session, signedIn: 'seed' };
   } catch (e: unknown) {
     if (!(e instanceof SeedsRefused)) throw e;
+    seedsRefused = e;
   }
   run.logger.warn("the app refused every stored seed's codes; signing in with one stored recovery code");
   const factor = new RemoteRecoveryCodeFactor(run.codes!, run.connector.displayName);
-  const value = await withSession(run, factor, async (ctx) => {
-    await run.steps.run('login', () => run.connector.login(ctx, run.credentials, factor));
-    return work(ctx, { via: 'recoveryCode', factor });
-  });
+  let value: T;
+  try {
+    value = await withSession(run, factor, async (ctx) => {
+      await run.steps.run('login', () => run.connector.login(ctx, run.credentials, factor));
+      return work(ctx, { via: 'recoveryCode', factor });
+    });
+  } catch (e: unknown) {
+    // With no recovery codes stored there was nothing to fall back on: the refused seed is what to act on.
+    if (e instanceof RecoveryCodeRefused && e.serviceReason === 'NoRecoveryCodes') throw seedsRefused.refusal;
+    throw e;
+  }
   run.logger.info({ recoveryCodeIndexes: factor.indexes }, 'signed in with a stored recovery code');
   return { value, signedIn: 'recoveryCode', recoveryCodeIndexes: factor.indexes };
 }
 
-/** The stored seeds' refusal, caught by the fallback above; never reported. */
-class SeedsRefused extends Error {}
+/** The stored seeds' refusal, caught by the fallback above; its `refusal` is reported when nothing could be tried. */
+class SeedsRefused extends Error {
+  readonly refusal: ConnectorError;
+
+  constructor(refusal: ConnectorError) {
+    super(refusal.message);
+    this.refusal = refusal;
+  }
+}
 
 /** How an outcome message says the run got in when it needed a recovery code. */
 export function recoveryCodeNote(session: FallbackSession<unknown>): string {
