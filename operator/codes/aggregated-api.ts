@@ -73,6 +73,8 @@ export function aggregatedApiHandler(parts: AggregatedApiParts): (req: IncomingM
       },
       (e: unknown) => {
         if (attempt.purpose) record(parts, req, attempt, e, started);
+        // A body left unread (over the limit) is not drained for the next request: the connection ends here.
+        if (!req.complete) res.setHeader('connection', 'close');
         sendStatus(res, e, parts.log);
       },
     );
@@ -114,15 +116,7 @@ async function serve(parts: AggregatedApiParts, req: IncomingMessage, attempt: A
 
 /** The body is optional (`kubectl create --raw ... -f -` sends one); if sent it must be a small JSON object. */
 async function readEmptyOrObject(req: IncomingMessage): Promise<void> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES)
-      throw new CodeServiceError('BadRequest', `The request body is over ${MAX_BODY_BYTES} bytes; send {} or nothing.`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readSmallBody(req)).trim();
   if (text === '') return;
   let body: unknown;
   try {
@@ -220,6 +214,31 @@ function record(parts: AggregatedApiParts, req: IncomingMessage, attempt: Attemp
     },
     performance.now() - started,
   );
+}
+
+/**
+ * The body, up to MAX_BODY_BYTES. A longer one is refused without reading the rest or destroying the request, so the
+ * refusal can still be answered (the connection is closed after it: see aggregatedApiHandler).
+ */
+function readSmallBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.pause();
+      reject(
+        new CodeServiceError('BadRequest', `The request body is over ${MAX_BODY_BYTES} bytes; send {} or nothing.`),
+      );
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }
 
 /** Kubernetes Status reasons for the service's own (which goes into details.causes). */

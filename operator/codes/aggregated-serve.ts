@@ -4,48 +4,44 @@ import type { Logger } from '../../core/logging/logger.ts';
 import { listenAggregatedApi, secureContextOf, type AggregatedApiParts } from './aggregated-api.ts';
 import type { TlsFiles } from './code-service.ts';
 import { readFrontProxyTrust, type FrontProxyTrust } from './front-proxy.ts';
+import { reloadEvery } from './tls-reload.ts';
 
 export interface ServedAggregatedApi {
   readonly port: number;
   stop(): Promise<void>;
 }
 
-/** kube-apiserver rewrites the ConfigMap when its requestheader CA rotates, and cert-manager renews the pair. */
-const RELOAD_MS = 60_000;
-
 /**
  * Reads the front proxy's trust from kube-apiserver's ConfigMap, serves the aggregated API, and re-reads both the
- * ConfigMap and the serving pair every minute (a failed read keeps what is served).
+ * ConfigMap (kube-apiserver rewrites it when its requestheader CA rotates) and the serving pair (cert-manager renews
+ * it in place) every `reloadMs`; a failed read keeps what is served.
  */
 export async function serveAggregatedApi(
   kc: KubeConfig,
   parts: Omit<AggregatedApiParts, 'trust'>,
   readTls: () => Promise<TlsFiles>,
-  listen: { port: number; host?: string },
+  listen: { port: number; host?: string; reloadMs: number },
   log: Logger,
 ): Promise<ServedAggregatedApi> {
   const core = kc.makeApiClient(CoreV1Api);
   let trust: FrontProxyTrust = await readFrontProxyTrust(core);
-  let tls = await readTls();
+  const tls = await readTls();
   const { server, port } = await listenAggregatedApi({ ...parts, trust: () => trust }, tls, listen.port, listen.host);
-  const reload = setInterval(() => {
-    Promise.all([readFrontProxyTrust(core), readTls()]).then(
-      ([nextTrust, nextTls]) => {
-        const changed = nextTrust.clientCa !== trust.clientCa || nextTls.cert !== tls.cert || nextTls.key !== tls.key;
-        trust = nextTrust;
-        tls = nextTls;
-        if (!changed) return;
-        server.setSecureContext(secureContextOf(tls, trust));
-        log.info('aggregated API certificate or requestheader CA reloaded');
+  const reload = reloadEvery(
+    listen.reloadMs,
+    {
+      initial: { trust, tls },
+      read: async () => ({ trust: await readFrontProxyTrust(core), tls: await readTls() }),
+      // Names and headers too: each is read per request, and may change without the CA.
+      same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+      apply: (next) => {
+        server.setSecureContext(secureContextOf(next.tls, next.trust));
+        trust = next.trust;
       },
-      (e: unknown) =>
-        log.warn(
-          { error: e instanceof Error ? e.message : String(e) },
-          'aggregated API trust or certificate could not be re-read; keeping the current ones',
-        ),
-    );
-  }, RELOAD_MS);
-  reload.unref();
+      what: 'aggregated API certificate or requestheader CA',
+    },
+    log,
+  );
   log.info({ port }, 'serving codes through kube-apiserver (APIService codes.mfa-operator.io/v1alpha1)');
   return { port, stop: () => stop(server, reload) };
 }

@@ -20,6 +20,7 @@ import { CodeOutcomes } from './code-outcomes.ts';
 import { LeaseRecords } from './lease-record.ts';
 import { LeaseLoginWindows } from './login-windows.ts';
 import { serveAggregatedApi, type ServedAggregatedApi } from './aggregated-serve.ts';
+import { reloadEvery } from './tls-reload.ts';
 import { listenCodeService, type CodeRequestLimits } from './code-service.ts';
 import type { CodeServiceConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -43,6 +44,8 @@ export interface CodeServiceDependencies {
   namespace?: string;
   /** How long a seed read from a store that cannot be watched (GCP) is reused; default 5 s. */
   storeSeedCacheTtlMs?: number;
+  /** How often the certificate files (and the aggregated API's requestheader CA) are re-read; default 60 s. */
+  certReloadMs?: number;
   /** Where audit lines go; default a logger named mfa-operator.codes.audit on stdout. */
   audit?: Logger;
 }
@@ -108,8 +111,9 @@ export async function startCodeService(
     config.port,
     config.host,
   );
-  const reload = reloadCertificate(server, config, tls, deps.log);
-  const aggregated = await aggregatedApi(kc, config, {
+  const reloadMs = deps.certReloadMs ?? CERT_RELOAD_MS;
+  const reload = reloadCertificate(server, config, tls, reloadMs, deps.log);
+  const aggregated = await aggregatedApi(kc, config, reloadMs, {
     review,
     perCaller: limits.perCaller,
     codes,
@@ -160,6 +164,7 @@ function recoveryCodes(kc: KubeConfig, deps: CodeServiceDependencies, identity: 
 async function aggregatedApi(
   kc: KubeConfig,
   config: CodeServiceConfig,
+  reloadMs: number,
   parts: Parameters<typeof serveAggregatedApi>[1],
 ): Promise<ServedAggregatedApi | undefined> {
   if (config.aggregatedPort === undefined) return undefined;
@@ -167,7 +172,7 @@ async function aggregatedApi(
     kc,
     parts,
     () => readTls(config),
-    { port: config.aggregatedPort, host: config.host },
+    { port: config.aggregatedPort, host: config.host, reloadMs },
     parts.log,
   );
 }
@@ -189,31 +194,25 @@ function callerReview(kc: KubeConfig, config: CodeServiceConfig): CallerReview {
   });
 }
 
-/** Re-reads the certificate files every CERT_RELOAD_MS and serves the new pair when they changed. */
+/** Re-reads the certificate files every `reloadMs` and serves the new pair when they changed (tls-reload.ts). */
 function reloadCertificate(
   server: Server,
   config: CodeServiceConfig,
-  initial: { cert: string; key: string },
+  tls: { cert: string; key: string },
+  reloadMs: number,
   log: Logger,
-): NodeJS.Timeout {
-  let tls = initial;
-  const reload = setInterval(() => {
-    readTls(config).then(
-      (next) => {
-        if (next.cert === tls.cert && next.key === tls.key) return;
-        server.setSecureContext({ cert: next.cert, key: next.key });
-        tls = next;
-        log.info('code service certificate reloaded');
-      },
-      (e: unknown) =>
-        log.warn(
-          { error: e instanceof Error ? e.message : String(e) },
-          'code service certificate could not be re-read; keeping the current one',
-        ),
-    );
-  }, CERT_RELOAD_MS);
-  reload.unref();
-  return reload;
+) {
+  return reloadEvery(
+    reloadMs,
+    {
+      initial: tls,
+      read: () => readTls(config),
+      same: (a, b) => a.cert === b.cert && a.key === b.key,
+      apply: (next) => server.setSecureContext({ cert: next.cert, key: next.key }),
+      what: 'code service certificate',
+    },
+    log,
+  );
 }
 
 /** Runs are served only with the watches: a run's Job and its account are checked from them. */

@@ -9,11 +9,10 @@ import { runCommand } from '../support/command.ts';
 import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { pluginPath } from '../support/kubectl-mfa.ts';
 import { randomRecoveryCodes, randomSeed, validates } from '../stores/random-material.ts';
-import { CodeServiceFixture, OPERATOR_USER } from './code-service-fixture.ts';
+import { CodeServiceFixture } from './code-service-fixture.ts';
+import { createRaw as createRawAs, grant, startAggregatedApi } from './aggregated-api-setup.ts';
 
 const NS = 'team-agg';
-const SERVICE_NS = 'mfa-operator-system';
-const SERVICE = 'mfa-operator-code-service';
 const SHARED = randomSeed();
 const fixture = new CodeServiceFixture();
 let aggregated: RunningCodeService;
@@ -39,31 +38,13 @@ async function kubectlMfa(user: string, args: readonly string[]) {
 
 /** `kubectl create --raw` as the user, with nothing but their kubeconfig. */
 async function createRaw(user: string, path: string, body = '{}') {
-  const result = await kubectl(users[user]!, ['create', '--raw', path, '-f', '-'], body);
+  const result = await createRawAs(users[user]!, path, body);
   outputs.push({ handedOut: result.code === 0, stdout: result.stdout, stderr: result.stderr });
   return result;
 }
 
-async function grant(user: string, name: string, group: string, verb: string, subresource: string) {
-  await kubectlOk(
-    fixture.cp.kubeconfigPath,
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name, namespace: NS },
-      rules: [{ apiGroups: [group], resources: [`managedaccountmfas/${subresource}`], verbs: [verb] }],
-    }),
-  );
-  await kubectlOk(fixture.cp.kubeconfigPath, [
-    'create',
-    'rolebinding',
-    name,
-    '-n',
-    NS,
-    `--role=${name}`,
-    `--user=${user}`,
-  ]);
+function grantRule(user: string, name: string, group: string, verb: string, subresource: string) {
+  return grant(fixture, NS, user, { name, group, verb, subresource });
 }
 
 /** A raw HTTPS request straight to the aggregated port, past kube-apiserver, with the headers an attacker picks. */
@@ -87,79 +68,16 @@ function direct(path: string, headers: Record<string, string>, cert?: { cert: st
 }
 
 beforeAll(async () => {
-  await fixture.start({}, { frontProxy: true, auditLog: true });
-  const admin = fixture.cp.kubeconfigPath;
-  // The operator reads the requestheader CA the way every aggregated API server does (config/rbac/aggregated_api_role.yaml).
-  await kubectlOk(admin, [
-    'create',
-    'rolebinding',
-    'code-service-auth-reader',
-    '-n',
-    'kube-system',
-    '--role=extension-apiserver-authentication-reader',
-    `--user=${OPERATOR_USER}`,
-  ]);
-  // kube-apiserver checks the serving certificate against the Service's DNS name, as in a cluster.
-  const dir = join(fixture.serving.certPath, '..');
-  const certificates = await CertificateDirectory.create(dir);
-  const ca = await certificates.createCertificateAuthority('aggregated-ca');
-  const serving = await certificates.issueServingCertificate('aggregated', ca, [`${SERVICE}.${SERVICE_NS}.svc`]);
-  servingCa = (await readKeyPair(ca)).cert;
-  aggregated = await fixture.startService({
-    certPath: serving.certPath,
-    keyPath: serving.keyPath,
-    aggregatedPort: 0,
-    ratePerMinute: 600,
-    burst: 100,
-  });
+  ({ aggregated, servingCa } = await startAggregatedApi(fixture, { ratePerMinute: 600, burst: 100 }));
   await fixture.namespace(NS);
-  await fixture.namespace(SERVICE_NS);
-  // No kube-proxy here: an ExternalName Service sends kube-apiserver's aggregator to loopback (proxy.ResolveCluster).
-  await kubectlOk(
-    admin,
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: SERVICE, namespace: SERVICE_NS },
-      spec: {
-        type: 'ExternalName',
-        externalName: '127.0.0.1',
-        ports: [{ name: 'aggregated-api', port: aggregated.aggregatedPort }],
-      },
-    }),
-  );
-  await kubectlOk(
-    admin,
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'apiregistration.k8s.io/v1',
-      kind: 'APIService',
-      metadata: { name: 'v1alpha1.codes.mfa-operator.io' },
-      spec: {
-        group: 'codes.mfa-operator.io',
-        version: 'v1alpha1',
-        groupPriorityMinimum: 1000,
-        versionPriority: 15,
-        service: { namespace: SERVICE_NS, name: SERVICE, port: aggregated.aggregatedPort },
-        caBundle: Buffer.from(servingCa).toString('base64'),
-      },
-    }),
-  );
-  await kubectlOk(admin, [
-    'wait',
-    '--for=condition=Available',
-    '--timeout=90s',
-    'apiservice/v1alpha1.codes.mfa-operator.io',
-  ]);
   await fixture.account(NS, 'shared', SHARED);
   pluginOnPath = await pluginPath(join(fixture.serving.certPath, '..'));
   await fixture.storeRecoveryCodes(NS, 'shared', recoveryCodes);
   for (const user of ['alice', 'bob', 'carol', 'keeper']) users[user] = await fixture.cp.createUser(user, ['team']);
-  await grant('alice', 'alice-codes', 'codes.mfa-operator.io', 'create', 'code');
+  await grantRule('alice', 'alice-codes', 'codes.mfa-operator.io', 'create', 'code');
   // carol holds the direct endpoint's grant only: kube-apiserver authorises the aggregated group itself.
-  await grant('carol', 'carol-codes', 'mfa-operator.io', 'get', 'code');
-  await grant('keeper', 'keeper-recovery', 'codes.mfa-operator.io', 'create', 'recovery-code');
+  await grantRule('carol', 'carol-codes', 'mfa-operator.io', 'get', 'code');
+  await grantRule('keeper', 'keeper-recovery', 'codes.mfa-operator.io', 'create', 'recovery-code');
   keeperToken = await fixture.serviceAccountToken(NS, 'keeper-sa');
   await fixture.allowRecoveryCodes(NS, 'keeper-sa');
 }, 240_000);
