@@ -107,6 +107,90 @@ describe('kubectl kustomize config/default', () => {
   });
 });
 
+describe('the aggregated-API component (codes through the API server)', () => {
+  let objects: KubeObject[];
+  let fromChart: KubeObject[];
+  beforeAll(async () => {
+    objects = objectsOf(await renderKustomize(`${REPO}/test/packaging/kustomize/with-aggregated-api`));
+    fromChart = objectsOf(await renderChart({ set: ['codeService.aggregatedApi.enabled=true'] }));
+  });
+  const apiService = (all: KubeObject[]) =>
+    named(all, 'APIService', 'v1alpha1.codes.mfa-operator.io') as KubeObject & {
+      spec: { service: { namespace: string; name: string; port: number }; caBundle?: string };
+    };
+
+  it('registers the same APIService as the chart, on a port the Service and the container both name', () => {
+    // The chart knows its own CA; kustomize leaves the caBundle to cert-manager's cainjector.
+    expect({ ...apiService(objects).spec, caBundle: 'injected' }).toEqual({
+      ...apiService(fromChart).spec,
+      caBundle: 'injected',
+    });
+    expect(apiService(objects).metadata.annotations).toMatchObject({
+      'cert-manager.io/inject-ca-from': `${NAMESPACE}/mfa-operator-code-service`,
+    });
+    const target = apiService(objects).spec.service;
+    const service = named(objects, 'Service', target.name) as KubeObject & {
+      spec: { ports: Array<{ name: string; port: number; targetPort: string }> };
+    };
+    expect(service.metadata.namespace).toBe(target.namespace);
+    const port = service.spec.ports.find((p) => p.port === target.port);
+    expect(port?.targetPort).toBe('aggregated-api');
+    const ports = podSpec(objects).containers[0]!.ports as Array<{ name: string }>;
+    expect(ports.map((p) => p.name)).toContain('aggregated-api');
+    // The certificate the front proxy is shown must name the Service the APIService points at.
+    const certificate = named(objects, 'Certificate', 'mfa-operator-code-service') as KubeObject & {
+      spec: { dnsNames: string[] };
+    };
+    expect(certificate.spec.dnsNames).toContain(`${target.name}.${target.namespace}.svc`);
+  });
+
+  it('runs the operator with the same flags as the chart, and binds the same front-proxy reader in kube-system', () => {
+    expect(podSpec(objects).containers[0]!.args).toEqual(podSpec(fromChart).containers[0]!.args);
+    const reader = (all: KubeObject[]) =>
+      ofKind(all, 'RoleBinding').find(
+        (b) =>
+          (b as KubeObject & { roleRef: { name: string } }).roleRef.name ===
+          'extension-apiserver-authentication-reader',
+      );
+    expect(reader(objects)?.metadata.namespace).toBe('kube-system');
+    expect(reader(objects)).toMatchObject({
+      roleRef: reader(fromChart)!.roleRef,
+      subjects: reader(fromChart)!.subjects,
+    });
+    const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'APIService'];
+    for (const object of objects.filter((o) => !clusterScoped.includes(o.kind) && o !== reader(objects)))
+      expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe(NAMESPACE);
+  });
+
+  it('applies to a real API server, where the operator may then read the front-proxy CA', async () => {
+    const admin = cp.kubeconfigPath;
+    // cert-manager is not installed on the test API server: its objects are left out, the rest applied as rendered.
+    const applicable = objects.filter((o) => !o.apiVersion.startsWith('cert-manager.io/'));
+    const applied = await kubectl(
+      admin,
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      applicable.map((o) => JSON.stringify(o)).join('\n'),
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    const registered = JSON.parse(
+      await kubectlOk(admin, ['get', 'apiservice', 'v1alpha1.codes.mfa-operator.io', '-o', 'json']),
+    );
+    expect(registered.spec.service).toEqual(apiService(objects).spec.service);
+    const canI = await kubectl(admin, [
+      'auth',
+      'can-i',
+      'get',
+      'configmaps/extension-apiserver-authentication',
+      '-n',
+      'kube-system',
+      `--as=system:serviceaccount:${NAMESPACE}:mfa-operator-controller-manager`,
+    ]);
+    expect(canI.stdout.trim()).toBe('yes');
+    // An APIService nobody serves breaks discovery for every client: take it away again.
+    await kubectlOk(admin, ['delete', 'apiservice', 'v1alpha1.codes.mfa-operator.io']);
+  });
+});
+
 describe('the chart and kustomize install the same operator', () => {
   it('grant the same RBAC rules under the same names, bound to the same ServiceAccount', () => {
     expect(grantedPermissions(chart)).toEqual(grantedPermissions(kustomized));
