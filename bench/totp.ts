@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { CodeIssuer } from '../operator/codes/code-issuer.ts';
 import { CodeServiceFixture } from '../test/codes/code-service-fixture.ts';
 import { randomSeed } from '../test/stores/random-material.ts';
+import { measure, round, summary, type Sample } from './latency.ts';
 import { startFloor } from './totp-floor.ts';
 
 const { values } = parseArgs({
@@ -45,53 +46,13 @@ function get(agent: Agent, port: number, token: string): Promise<number> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-interface Sample {
-  latencies: number[];
-  failed: number;
-  seconds: number;
-}
-
-async function measure(
-  fixture: CodeServiceFixture,
-  service: { port: number },
-  tokens: string[],
-  total: number,
-): Promise<Sample> {
+function measureTarget(fixture: CodeServiceFixture, service: { port: number }, tokens: string[], total: number) {
   const agent = new Agent({ keepAlive: true, ca: fixture.ca, maxSockets: CONCURRENCY });
-  const latencies: number[] = [];
-  let next = 0;
-  let failed = 0;
-  const worker = async () => {
-    while (next < total) {
-      const i = next++;
-      const started = performance.now();
-      const status = await get(agent, service.port, tokens[i % tokens.length]!);
-      latencies.push(performance.now() - started);
-      if (status !== 200) failed++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  agent.destroy();
-  return { latencies, failed, seconds: (performance.now() - started) / 1000 };
-}
-
-function summary(samples: Sample[]) {
-  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
-  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    requests: latencies.length,
-    failed: samples.reduce((sum, s) => sum + s.failed, 0),
-    seconds: round(seconds),
-    codesPerSecond: round(latencies.length / seconds),
-    p50Ms: round(percentile(latencies, 50)),
-    p99Ms: round(percentile(latencies, 99)),
-  };
+  return measure(
+    async (i) => (await get(agent, service.port, tokens[i % tokens.length]!)) === 200,
+    total,
+    CONCURRENCY,
+  ).finally(() => agent.destroy());
 }
 
 /** The code generation alone (no HTTP, no API server): the ceiling the service's overheads come off. */
@@ -118,20 +79,19 @@ try {
   }
   floor = await startFloor(fixture.serving, tokens, seed);
   // Warm-up: TLS sessions, JIT, the watches' first list, the API server's own caches.
-  for (const target of [floor, fixture.service, uncached]) await measure(fixture, target, tokens, 200);
+  for (const target of [floor, fixture.service, uncached]) await measureTarget(fixture, target, tokens, 200);
   // Alternating rounds, so a change in the machine's load hits every target alike.
   const samples: Record<'floor' | 'cached' | 'uncached', Sample[]> = { floor: [], cached: [], uncached: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    samples.floor.push(await measure(fixture, floor, tokens, Math.ceil(REQUESTS / ROUNDS)));
-    samples.cached.push(await measure(fixture, fixture.service, tokens, Math.ceil(REQUESTS / ROUNDS)));
-    samples.uncached.push(await measure(fixture, uncached, tokens, Math.ceil(REQUESTS / ROUNDS)));
+    samples.floor.push(await measureTarget(fixture, floor, tokens, Math.ceil(REQUESTS / ROUNDS)));
+    samples.cached.push(await measureTarget(fixture, fixture.service, tokens, Math.ceil(REQUESTS / ROUNDS)));
+    samples.uncached.push(await measureTarget(fixture, uncached, tokens, Math.ceil(REQUESTS / ROUNDS)));
   }
   const [floorResult, cachedResult, uncachedResult] = [
     summary(samples.floor),
     summary(samples.cached),
     summary(samples.uncached),
   ];
-  const ratio = (n: number) => Math.round(n * 100) / 100;
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -146,8 +106,8 @@ try {
         reviewCacheOff: uncachedResult,
         // The goal (issue 13): codesPerSecond at least 0.7, p99 at most 2.
         vsFloor: {
-          codesPerSecond: ratio(cachedResult.codesPerSecond / floorResult.codesPerSecond),
-          p99: ratio(cachedResult.p99Ms / floorResult.p99Ms),
+          codesPerSecond: round(cachedResult.codesPerSecond / floorResult.codesPerSecond),
+          p99: round(cachedResult.p99Ms / floorResult.p99Ms),
         },
         issuerOnly: await issuerOnly(20_000),
       },

@@ -11,7 +11,7 @@ import {
   createRaw as createRawAs,
   eventually,
   grant,
-  postThroughApiServer,
+  apiServerPoster,
   presentsCertificateOf,
   type RawAnswer,
   SERVICE,
@@ -41,7 +41,7 @@ async function createRaw(user: string, path: string, body = '{}') {
 }
 
 async function throughApiServer(user: string, body: string, agent: Agent) {
-  const answer = await postThroughApiServer(users[user]!, codePath, body, agent);
+  const answer = await (await apiServerPoster(users[user]!))(codePath, body, agent);
   outputs.push({ handedOut: answer.status === 201, stdout: answer.body, stderr: '' });
   return answer;
 }

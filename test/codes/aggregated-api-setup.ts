@@ -117,24 +117,27 @@ export interface RawAnswer {
   retryAfter?: string;
 }
 
-/** A POST through kube-apiserver with the kubeconfig's own client certificate, on `agent`'s kept-alive connections. */
-export async function postThroughApiServer(kubeconfig: string, path: string, body: string, agent: Agent) {
+/** POSTs through kube-apiserver with the kubeconfig's own client certificate, read once; on `agent`'s connections. */
+export async function apiServerPoster(kubeconfig: string) {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const options: RequestOptions = { method: 'POST', agent, headers: { 'content-type': 'application/json' } };
-  await kc.applyToHTTPSOptions(options);
-  return new Promise<RawAnswer>((resolve, reject) => {
-    const req = request(new URL(path, kc.getCurrentCluster()!.server), options, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, body: text, ...(retryAfter ? { retryAfter } : {}) });
+  const tls: RequestOptions = {};
+  await kc.applyToHTTPSOptions(tls);
+  const server = kc.getCurrentCluster()!.server;
+  return (path: string, body: string, agent: Agent) =>
+    new Promise<RawAnswer>((resolve, reject) => {
+      const options = { ...tls, method: 'POST', agent, headers: { 'content-type': 'application/json' } };
+      const req = request(new URL(path, server), options, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, body: text, ...(retryAfter ? { retryAfter } : {}) });
+        });
       });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** Retries until `attempt` gives a value `ok` accepts, for at most `ms`; the last value either way. */
