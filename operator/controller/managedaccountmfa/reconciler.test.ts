@@ -333,6 +333,35 @@ describe('ManagedAccountMfaReconciler: what a sync decides', () => {
     });
   });
 
+  it('drops AdoptFromIgnored once spec.mfa.adoptFrom is removed, and keeps a SeedAdopted that recorded an adoption', async () => {
+    const ignored = {
+      type: 'SeedAdopted',
+      status: 'False',
+      reason: 'AdoptFromIgnored',
+      message: 'spec.mfa.adoptFrom is ignored. Remove spec.mfa.adoptFrom.',
+    } as const;
+    const driver = recordingDriver({ step: { conditions: [ignored] } });
+    api.mfa.spec.mfa = { adoptFrom: { secretName: 'phone-seed' } };
+    await sync(reconciler(driver));
+    expect(condition('SeedAdopted')).toMatchObject({ reason: 'AdoptFromIgnored' });
+
+    delete api.mfa.spec.mfa;
+    await sync(reconciler(recordingDriver({})));
+    expect(condition('SeedAdopted')).toBeUndefined();
+
+    const adopted = {
+      type: 'SeedAdopted',
+      status: 'True',
+      reason: 'Adopted',
+      message: 'The Secret may be deleted.',
+    } as const;
+    await sync(reconciler(recordingDriver({ step: { conditions: [adopted] } })));
+    await sync(reconciler(recordingDriver({})));
+    expect(condition('SeedAdopted'), 'the record of an adoption stays after adoptFrom is removed').toMatchObject({
+      reason: 'Adopted',
+    });
+  });
+
   it('a resource that is gone from the cache: nothing to do', async () => {
     const driver = recordingDriver({});
     const r = new ManagedAccountMfaReconciler({ ...depsOf(driver), cached: () => undefined });

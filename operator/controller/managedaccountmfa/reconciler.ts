@@ -138,6 +138,8 @@ export class ManagedAccountMfaReconciler {
     const low = recoveryCodesLow(mfa, merged.recoveryCodes);
     if (low) setCondition(conditions, low, generation, now);
     else removeCondition(conditions, 'RecoveryCodesLow');
+    // AdoptFromIgnored asks for spec.mfa.adoptFrom to be removed: once it is, the request is answered.
+    if (!mfa.spec.mfa?.adoptFrom) removeCondition(conditions, 'SeedAdopted', 'AdoptFromIgnored');
     const status: ManagedAccountMfaStatus = { ...merged, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
     const written = this.#wrote(await replaceStatus(this.#d.custom, mfa, status));
@@ -183,7 +185,8 @@ function asCondition(type: string, check: ReferenceCheck, okReason: string): Con
     : { type, status: 'False', reason: check.reason, message: check.message };
 }
 
-function removeCondition(conditions: Condition[], type: string): void {
-  const at = conditions.findIndex((c) => c.type === type);
+/** Removes the condition of `type`, only while its reason is `reason` when one is given. */
+function removeCondition(conditions: Condition[], type: string, reason?: string): void {
+  const at = conditions.findIndex((c) => c.type === type && (reason === undefined || c.reason === reason));
   if (at >= 0) conditions.splice(at, 1);
 }
