@@ -284,16 +284,21 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     });
   }, 600_000);
 
-  it('disables with one recovery code from the run endpoint when Keycloak refuses the stored seed', async () => {
+  /** An enrolled account whose store holds a seed Keycloak does not know (restored from the wrong backup), and its codes. */
+  async function accountWithRefusedSeed(name: string) {
     const account = await newAccount([], FALLBACK_REALM);
     expect(await account.run()).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
     const codes = (await account.sink.readRecoveryCodes())!.reveal();
     const real = (await account.sink.readSeed())!.seed;
-    // The store holds a seed Keycloak does not know (restored from the wrong backup), and the enrolment's codes.
-    const ref = { namespace: 'default', name: 'fallback', uid: randomUUID() };
+    const ref = { namespace: 'default', name, uid: randomUUID() };
     const wrongSeed = { ...real, secret: new SecretValue('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP') };
     await store.promotePendingSeed(ref, (await store.writePendingSeed(ref, wrongSeed)).version);
     await store.writeRecoveryCodes(ref, new SecretValue(codes));
+    return { account, codes, real, ref };
+  }
+
+  it('disables with one recovery code from the run endpoint when Keycloak refuses the stored seed', async () => {
+    const { account, codes, real, ref } = await accountWithRefusedSeed('fallback');
     const startedAt = Date.now();
 
     const verified = await account.run({
@@ -320,6 +325,41 @@ describe('keycloak connector against a real Keycloak in Chromium', () => {
     expectNoSecrets([JSON.stringify(verified), JSON.stringify(disabled), ...account.logLines, ...codeService.lines], {
       strings: [account.password, real.secret.reveal(), ...codes],
       codes: codesSince(real, startedAt),
+    });
+  }, 600_000);
+
+  it('rotates with one recovery code when Keycloak refuses the stored seed: a new seed and new codes sign in', async () => {
+    const { account, codes, real, ref } = await accountWithRefusedSeed('fallback-rotate');
+    const startedAt = Date.now();
+
+    const rotated = await account.run({
+      action: 'rotate',
+      codeService: await codeService.run(ref, 'fb-rotate-1', 'rotate'),
+    });
+    const fresh = (await account.sink.readSeed())!;
+    const newCodes = (await account.sink.readRecoveryCodes())!.reveal();
+
+    expect(rotated).toMatchObject({ outcome: 'Enabled', recoveryCodeCount: 12 });
+    expect(rotated.message).toContain('signed in with recovery code #1');
+    expect(fresh.state).toBe('confirmed');
+    expect(fresh.seed.secret.reveal()).not.toBe(real.secret.reveal());
+    expect(newCodes.filter((c) => codes.includes(c))).toEqual([]);
+    expect((await keycloak.credentialTypes(FALLBACK_REALM, account.username)).sort()).toEqual([
+      'otp',
+      'password',
+      'recovery-authn-codes',
+    ]);
+    expect(codeService.usedRecoveryCodes(ref)).toEqual([0]);
+    // What the rotation stored is what Keycloak now asks for.
+    await withPage(browser, async (page) => {
+      await submitPassword(page, keycloak.url, account, FALLBACK_REALM);
+      await page.locator('#otp').fill(codeFor(fresh.seed, Date.now() + fresh.seed.period * 1000));
+      await page.locator('#kc-login').click();
+      await page.getByTestId('page-heading').waitFor({ state: 'visible' });
+    });
+    expectNoSecrets([JSON.stringify(rotated), ...account.logLines, ...codeService.lines], {
+      strings: [account.password, real.secret.reveal(), fresh.seed.secret.reveal(), ...codes, ...newCodes],
+      codes: [...codesSince(real, startedAt), ...codesSince(fresh.seed, startedAt)],
     });
   }, 600_000);
 
