@@ -4,14 +4,14 @@
 // any code service costs at least) and a request kube-apiserver answers itself for the same user, a SelfSubjectReview
 // (what any request through the API server costs, without the aggregator's hop to the operator).
 // Usage: node bench/aggregated-codes.ts [--requests 2000] [--concurrency 8]     (prints JSON)
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { aggregatedAccountPath } from '../operator/codes/aggregated-group.ts';
 import { apiServerPoster, grant, startAggregatedApi } from '../test/codes/aggregated-api-setup.ts';
 import { CodeServiceFixture } from '../test/codes/code-service-fixture.ts';
 import { randomSeed } from '../test/stores/random-material.ts';
-import { measure, round, summary, type Sample } from './latency.ts';
+import { getCode, measure, round, summary, type Sample } from './latency.ts';
 import { startFloor } from './totp-floor.ts';
 
 const { values } = parseArgs({
@@ -23,26 +23,6 @@ const ROUNDS = 10;
 const NS = 'bench';
 const UNLIMITED = { ratePerMinute: 1e9, burst: 1e9 };
 const TARGETS = ['floor', 'direct', 'apiServerFloor', 'aggregated'] as const;
-
-function getCode(agent: Agent, port: number, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/v1/namespaces/${NS}/managedaccountmfas/shared/code`,
-        agent,
-        headers: { authorization: `Bearer ${token}` },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const fixture = new CodeServiceFixture();
 let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
@@ -71,8 +51,8 @@ try {
   };
   const [floorAgent, directAgent, apiAgent, aggregatedAgent] = [agent(fixture.ca), agent(servingCa), agent(), agent()];
   const send: Record<(typeof TARGETS)[number], () => Promise<boolean>> = {
-    floor: async () => (await getCode(floorAgent, floorPort, token)) === 200,
-    direct: async () => (await getCode(directAgent, aggregated.port, token)) === 200,
+    floor: async () => (await getCode(floorAgent, floorPort, NS, token)) === 200,
+    direct: async () => (await getCode(directAgent, aggregated.port, NS, token)) === 200,
     apiServerFloor: async () =>
       (await post('/apis/authentication.k8s.io/v1/selfsubjectreviews', review, apiAgent)).status === 201,
     aggregated: async () => (await post(codePath, '{}', aggregatedAgent)).status === 201,

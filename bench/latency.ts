@@ -1,3 +1,5 @@
+import { request, type Agent } from 'node:https';
+
 // Closed-loop load for the code benches: `concurrency` workers each send one request after the other until
 // `total` were sent; the latencies, failures and wall time of that round, and their summary over rounds.
 
@@ -48,3 +50,24 @@ export function summary(samples: Sample[]) {
 }
 
 export const round = (n: number) => Math.round(n * 100) / 100;
+
+/** GET the code of account `shared` in `namespace` from the direct endpoint on `port`; resolves to the status. */
+export function getCode(agent: Agent, port: number, namespace: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/v1/namespaces/${namespace}/managedaccountmfas/shared/code`,
+        agent,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

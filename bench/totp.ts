@@ -3,13 +3,13 @@
 // the floor (bench/totp-floor.ts) driven by the same client, measured in alternating rounds. The
 // machine's load changes from run to run: compare `vsFloor` (cached service / floor), not absolutes.
 // Usage: node bench/totp.ts [--requests 2000] [--concurrency 8] [--callers 4]     (prints JSON)
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CodeIssuer } from '../operator/codes/code-issuer.ts';
 import { CodeServiceFixture } from '../test/codes/code-service-fixture.ts';
 import { randomSeed } from '../test/stores/random-material.ts';
-import { measure, round, summary, type Sample } from './latency.ts';
+import { getCode, measure, round, summary, type Sample } from './latency.ts';
 import { startFloor } from './totp-floor.ts';
 
 const { values } = parseArgs({
@@ -26,30 +26,10 @@ const ROUNDS = 10;
 const NS = 'bench';
 const UNLIMITED = { ratePerMinute: 1e9, burst: 1e9 };
 
-function get(agent: Agent, port: number, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/v1/namespaces/${NS}/managedaccountmfas/shared/code`,
-        agent,
-        headers: { authorization: `Bearer ${token}` },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 function measureTarget(fixture: CodeServiceFixture, service: { port: number }, tokens: string[], total: number) {
   const agent = new Agent({ keepAlive: true, ca: fixture.ca, maxSockets: CONCURRENCY });
   return measure(
-    async (i) => (await get(agent, service.port, tokens[i % tokens.length]!)) === 200,
+    async (i) => (await getCode(agent, service.port, NS, tokens[i % tokens.length]!)) === 200,
     total,
     CONCURRENCY,
   ).finally(() => agent.destroy());
