@@ -8,9 +8,10 @@ export const RUN_CONTRACT_VERSION = 1;
 
 /**
  * Everything a runner can do. `adopt` signs in with the store's pending seed only (one the operator took from
- * spec.mfa.adoptFrom) and reports whether the app took it; it changes nothing on the app.
+ * spec.mfa.adoptFrom) and reports whether the app took it; it changes nothing on the app. `regenerate` signs in with a
+ * stored seed and has the app issue a new set of recovery codes.
  */
-export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt'] as const;
+export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt', 'regenerate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
 /** The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify, `adopt` for spec.mfa.adoptFrom). */
