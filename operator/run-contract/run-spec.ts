@@ -14,8 +14,18 @@ export const RUN_CONTRACT_VERSION = 1;
 export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt', 'regenerate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
-/** The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify, `adopt` for spec.mfa.adoptFrom). */
-export const JOB_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt'] as const satisfies readonly RunAction[];
+/**
+ * The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify, `adopt` for spec.mfa.adoptFrom,
+ * `regenerate` for the regenerate-recovery-codes annotation and spec.mfa.recoveryCodes.regenerate).
+ */
+export const JOB_ACTIONS = [
+  'enable',
+  'disable',
+  'verify',
+  'rotate',
+  'adopt',
+  'regenerate',
+] as const satisfies readonly RunAction[];
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */
