@@ -306,4 +306,15 @@ describe('JobAutomationDriver.step: regenerate runs', () => {
     await fx.driver().step(before);
     expect(jobs('regenerate')).toHaveLength(1);
   });
+
+  it('with the credentials Secret not opted in: no run, and the refusal said once though a verification is due too', async () => {
+    fx.credentials = undefined;
+    const mfa = await account({ annotation: 'x1' });
+    mfa.spec.mfa = { ...mfa.spec.mfa, verify: { every: '24h' } };
+
+    const step = await fx.driver().step(mfa);
+
+    expect(fx.kube.jobs()).toEqual([]);
+    expect(types(step.conditions)).toEqual(['CredentialsValid']);
+  });
 });

@@ -155,7 +155,9 @@ export class JobAutomationDriver implements AutomationDriver {
     const regeneration = regenerationConditions(step.conditions);
     if (step.events?.length || step.requeueAfterMs !== undefined) return { ...step, conditions: regeneration };
     const verify = await this.#verify(mfa, runs);
-    return { ...verify, conditions: [...regeneration, ...verify.conditions] };
+    // Both may refuse for the same reason (credentials not opted in): that condition once.
+    const told = new Set(regeneration.map((c) => c.type));
+    return { ...verify, conditions: [...regeneration, ...verify.conditions.filter((c) => !told.has(c.type))] };
   }
 
   /**
