@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConnector } from '../../connectors/demo/connector.ts';
 import type { Connector } from '../../connectors/sdk/connector.ts';
+import { SecretValue } from '../../core/secrets/secret-value.ts';
 import { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { DemoHttpClient } from '../../test/apps/demo/client/http-client.ts';
 import { signIn } from '../../test/apps/demo/client/flows.ts';
@@ -15,6 +16,16 @@ import type { AccountRef } from '../stores/provider.ts';
 const withoutRegenerate: Connector = { ...demoConnector };
 delete withoutRegenerate.regenerateRecoveryCodes;
 const unsupported = new ConnectorRegistry({ demo: () => Promise.resolve({ connector: withoutRegenerate }) });
+/** A connector that regenerates but reads no codes back (a page it no longer matches). */
+const readsNothing = new ConnectorRegistry({
+  demo: () =>
+    Promise.resolve({
+      connector: {
+        ...demoConnector,
+        regenerateRecoveryCodes: () => Promise.resolve(new SecretValue<readonly string[]>([])),
+      },
+    }),
+});
 
 /** The action `regenerate` against the demo app in Chromium, signing in through the run endpoint's real handler. */
 describe('a regenerate run', () => {
@@ -113,6 +124,20 @@ describe('a regenerate run', () => {
     });
 
     expect(summary).toMatchObject({ outcome: 'Failed', reason: 'MfaTurnedOff', retryable: false });
+    expect((await account.sink.readRecoveryCodes())!.reveal()).toEqual(old);
+  }, 180_000);
+
+  it('refuses to store an empty set: ConnectorOutdated, and the stored codes stay as they were', async () => {
+    const { account, ref, old } = await enrolled();
+
+    const summary = await account.run(
+      { action: 'regenerate', codeService: await codes.run(ref, 'regen-empty-1', 'regenerate') },
+      undefined,
+      { connectors: readsNothing },
+    );
+
+    expect(summary).toMatchObject({ outcome: 'Failed', reason: 'ConnectorOutdated', retryable: false });
+    expect(summary.steps.map((s) => s.name)).not.toContain('storeRecoveryCodes');
     expect((await account.sink.readRecoveryCodes())!.reveal()).toEqual(old);
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { sinkUnavailable } from '../../connectors/sdk/errors.ts';
+import { connectorOutdated, sinkUnavailable } from '../../connectors/sdk/errors.ts';
 import { markAdopted } from './adopt-seed.ts';
 import type { ActionResult, RunContext } from './run-context.ts';
 import { RunnerError } from './runner-errors.ts';
@@ -29,6 +29,8 @@ export async function regenerateRecoveryCodes(run: RunContext): Promise<ActionRe
     const fresh = await steps.run('regenerateRecoveryCodes', async () => {
       const issued = await regenerate(ctx);
       run.scrubber.add(issued);
+      // Stored, an empty set would replace the old one with nothing: the connector did not find the new codes.
+      if (issued.reveal().length === 0) throw connectorOutdated(app, 'the new recovery codes after regenerating');
       return issued;
     });
     // The app has dropped the old set already: the new one is stored at once, and only this write is at risk.
