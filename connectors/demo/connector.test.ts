@@ -111,4 +111,34 @@ describe('demo connector, step by step, in Chromium', () => {
     // Signed in with a recovery code, there is no authenticator code for the turn-off form: a clear refusal.
     expect(await reasonOf(demoConnector.disableTotp(ctx, undefined))).toBe('ChallengeRequired');
   });
+
+  it('regenerates the recovery codes behind the step-up: the new set replaces the old one', async () => {
+    const { ctx, credentials, email } = account({
+      stepUp: true,
+      mfaAlreadyOn: { seed: EXISTING_SEED, recoveryCodes: ['ccccc-33333', 'ddddd-44444'] },
+    });
+    await demoConnector.login(ctx, credentials, recoveryCodeFactor(['ccccc-33333']));
+
+    const fresh = (await demoConnector.regenerateRecoveryCodes!(ctx)).reveal();
+
+    expect(fresh).toHaveLength(10);
+    expect(fresh).not.toContain('ddddd-44444');
+    expect(fresh.every((code) => /^[0-9a-f]{5}-[0-9a-f]{5}$/.test(code))).toBe(true);
+    expect(app.accounts.status(email).mfa).toMatchObject({ enabled: true, recoveryCodesRemaining: 10 });
+    await session.close();
+    session = await BrowserSession.open(browser, { allowedHosts: demoConnector.allowedLoginHosts, logger });
+    const again = { ...ctx, page: session.page };
+    expect(await reasonOf(demoConnector.login(again, credentials, recoveryCodeFactor(['ddddd-44444'])))).toBe(
+      'InvalidCredentials',
+    );
+    await demoConnector.login(again, credentials, recoveryCodeFactor([fresh[0]!]));
+    expect(app.accounts.status(email).mfa.recoveryCodesRemaining).toBe(9);
+  });
+
+  it('reports ConnectorOutdated, changing nothing, when the account has no authenticator to regenerate codes for', async () => {
+    const { ctx, credentials, email } = account();
+    await demoConnector.login(ctx, credentials);
+    expect(await reasonOf(demoConnector.regenerateRecoveryCodes!(ctx))).toBe('ConnectorOutdated');
+    expect(app.accounts.status(email).mfa).toMatchObject({ enabled: false, recoveryCodesRemaining: 0 });
+  });
 });

@@ -46,6 +46,7 @@ export const demoConnector: Connector = {
   confirmTotpEnrollment,
   readRecoveryCodes,
   acknowledgeRecoveryCodes,
+  regenerateRecoveryCodes,
   disableTotp,
 };
 
@@ -147,6 +148,22 @@ async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
   const saved = ctx.page.getByRole('button', { name: 'I have saved these codes' });
   await expectVisible(ctx, saved, 'the "I have saved these codes" button');
   await submit(ctx, saved, 'acknowledging the recovery codes');
+}
+
+/** The settings' "Regenerate recovery codes" form: the app replaces the set and shows the new one on the codes page. */
+async function regenerateRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
+  await openSecurityPage(ctx, '/settings/security/recovery-codes/regenerate', 'opening "Regenerate recovery codes"');
+  // The app sends a session without an authenticator back to the settings page.
+  if ((await heading(ctx)) !== 'Regenerate recovery codes')
+    throw connectorOutdated(APP, 'the "Regenerate recovery codes" page (is the authenticator app on?)');
+  const regenerate = ctx.page.getByRole('button', { name: 'Regenerate recovery codes' });
+  await expectVisible(ctx, regenerate, 'the "Regenerate recovery codes" button');
+  await submit(ctx, regenerate, 'regenerating the recovery codes');
+  if ((await heading(ctx)) !== 'Save your recovery codes')
+    throw connectorOutdated(APP, 'the "Save your recovery codes" page after regenerating');
+  const codes = await readRecoveryCodes(ctx);
+  if (codes.reveal().length === 0) throw connectorOutdated(APP, 'the new recovery codes in the "Recovery codes" list');
+  return codes;
 }
 
 async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | undefined): Promise<void> {

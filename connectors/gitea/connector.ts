@@ -5,7 +5,7 @@ import { beginTotpEnrollment, confirmTotpEnrollment, SETUP_QR, SETUP_TEXT } from
 import { readMfaState } from './mfa-state.ts';
 import { APP } from './names.ts';
 import { FLASH_MESSAGE } from './pages.ts';
-import { readRecoveryCodes } from './recovery-key.ts';
+import { readRecoveryCodes, regenerateRecoveryCodes } from './recovery-key.ts';
 import { signIn } from './sign-in.ts';
 
 /**
@@ -36,5 +36,6 @@ export const giteaConnector: Connector = {
   beginTotpEnrollment,
   confirmTotpEnrollment,
   readRecoveryCodes,
+  regenerateRecoveryCodes,
   disableTotp,
 };

@@ -113,6 +113,29 @@ describe('gitea connector against a real Gitea in Chromium', () => {
     expect(await gitea.twoFactor(enrolled.username)).toEqual({ totp: true, securityKeys: 0 });
   }, 120_000);
 
+  it('regenerates the recovery key with the stored seed: the key it replaced is refused, the new one signs in', async () => {
+    await storeActive((await enrolled.sink.readSeed())!.seed);
+    const regenerate = async () => {
+      const run = await kit.account(enrolled.username, enrolled.password, gitea.loginUrl, {
+        timeouts: enrolled.spec.timeouts!,
+      });
+      const summary = await run.run({ action: 'regenerate', codeService: await codeService.run(ref) });
+      expect(summary).toMatchObject({ outcome: 'RecoveryCodesRegenerated', recoveryCodeCount: 1 });
+      const [key] = (await run.sink.readRecoveryCodes())!.reveal();
+      secretsSeen.push(key!);
+      expectNoSecrets([JSON.stringify(summary), ...run.logLines], { strings: [enrolled.password, ...secretsSeen] });
+      return key!;
+    };
+
+    const first = await regenerate();
+    const second = await regenerate();
+
+    expect(second).not.toBe(first);
+    expect(await signInByHand(enrolled, { recoveryKey: first })).toBeUndefined();
+    expect(await signInByHand(enrolled, { recoveryKey: second })).toBe(enrolled.username);
+    expect(await gitea.twoFactor(enrolled.username)).toEqual({ totp: true, securityKeys: 0 });
+  }, 300_000);
+
   it('reports MfaAlreadyEnabled when the account has an authenticator and no seed is stored', async () => {
     const summary = await enrolled.run({}, new FileResultSink(join(kit.dir, 'empty-sink')));
 

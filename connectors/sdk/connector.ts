@@ -57,6 +57,13 @@ export interface Connector {
   acknowledgeRecoveryCodes?(ctx: ConnectorContext): Promise<void>;
 
   /**
+   * Optional: on a signed-in session whose MFA is on, ask the app for a new set of recovery codes and return it. The
+   * app invalidates its old set when it issues the new one, so the runner stores what this returns before anything
+   * else. A connector without it cannot regenerate: the runner refuses such a run before signing in.
+   */
+  regenerateRecoveryCodes?(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>>;
+
+  /**
    * Turn the authenticator app off on a signed-in session; `code` answers a confirmation prompt. It is undefined when the
    * session signed in with a recovery code because the stored seed was refused: an app that asks for an authenticator
    * code to turn it off then fails with ChallengeRequired.

@@ -7,13 +7,20 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { withHistoryEntry } from '../controller/status/history.ts';
-import type { ManagedAccountMfa, RunRecord, VerificationStatus } from '../api/v1alpha1/types.generated.ts';
+import type {
+  ManagedAccountMfa,
+  RecoveryCodesStatus,
+  RunRecord,
+  TotpStatus,
+  VerificationStatus,
+} from '../api/v1alpha1/types.generated.ts';
 import { rfc3339, type ConditionUpdate } from '../controller/status/conditions.ts';
 import type { AutomationStep } from '../controller/managedaccountmfa/automation.ts';
 import { isStoreError } from '../stores/store-error.ts';
 import { planSeedHarvest, type ResultSeed, type StoreSeeds } from './harvest-plan.ts';
 import { readRunResult, type RunResult } from '../run-contract/result-secret.ts';
-import { outcomeConditions } from './run-conditions.ts';
+import { outcomeConditions, regeneratedConditions } from './run-conditions.ts';
+import { answeredRegenerateRequest } from './regenerate-trigger.ts';
 import type { JobAction } from '../run-contract/run-spec.ts';
 import { RUN_ANNOTATIONS, requestRecord } from './run-names.ts';
 import { answeredVerifyRequest } from './verify-schedule.ts';
@@ -77,14 +84,16 @@ export async function harvestRun(deps: HarvestDeps, mfa: ManagedAccountMfa, run:
   const { conditions, status } =
     run.action === 'verify'
       ? verifiedStatus(mfa, run, outcome, store, meta, deps.now())
-      : {
-          conditions: [
-            ...outcomeConditions(run, outcome, store.description, stored),
-            ...enrolledAgain(mfa, outcome),
-            ...adoptedNow(mfa, run, outcome, stored),
-          ],
-          status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
-        };
+      : run.action === 'regenerate'
+        ? regeneratedStatus(mfa, run, outcome, store, meta, stored)
+        : {
+            conditions: [
+              ...outcomeConditions(run, outcome, store.description, stored),
+              ...enrolledAgain(mfa, outcome),
+              ...adoptedNow(mfa, run, outcome, stored),
+            ],
+            status: statusAfter(mfa, run, outcome, store, meta, deps.now()),
+          };
   return {
     conditions,
     status,
@@ -241,16 +250,7 @@ function verifiedStatus(
 ): Pick<AutomationStep, 'conditions' | 'status'> {
   const result = verifyResult(mfa, run, outcome, now);
   const history = withHistoryEntry(mfa.status?.history, record(run, outcome));
-  const totp =
-    mfa.status?.totp && meta.active
-      ? {
-          ...mfa.status.totp,
-          store: materialRefs(store, meta).seed,
-          algorithm: meta.active.algorithm,
-          digits: meta.active.digits,
-          period: meta.active.period,
-        }
-      : mfa.status?.totp;
+  const totp = totpFollowingStore(mfa, store, meta);
   return {
     conditions: result.conditions,
     status: {
@@ -272,6 +272,55 @@ function withAnsweredRequest(
     answeredVerifyRequest(run.job.metadata?.annotations?.[RUN_ANNOTATIONS.verifySlot]) ??
     mfa.status?.verification?.requestedFor;
   return requestedFor === undefined ? verification : { ...verification, requestedFor };
+}
+
+/**
+ * A regeneration's conditions and status: the recovery codes' record follows the store, so a new set (stored by
+ * moveMaterial, even from a run that failed after writing it) has its version with none used, and the old set stays
+ * recorded as it was when no new one came. The seed's record follows the store too, in case the run promoted one.
+ */
+function regeneratedStatus(
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  outcome: RunOutcome,
+  store: ResolvedStore,
+  meta: StoreMetadata,
+  stored: { seed: boolean; codes: number },
+): Pick<AutomationStep, 'conditions' | 'status'> {
+  const history = withHistoryEntry(mfa.status?.history, record(run, outcome));
+  const totp = totpFollowingStore(mfa, store, meta);
+  const codes = regeneratedCodes(mfa, run, outcome, store, meta);
+  return {
+    conditions: regeneratedConditions(run, outcome, store.description, stored),
+    status: { history, ...(totp ? { totp } : {}), ...(codes ? { recoveryCodes: codes } : {}) },
+  };
+}
+
+/** The codes' record after a regeneration; a success answers its annotation request (regeneratedFor). */
+function regeneratedCodes(
+  mfa: ManagedAccountMfa,
+  run: ObservedRun,
+  outcome: RunOutcome,
+  store: ResolvedStore,
+  meta: StoreMetadata,
+): RecoveryCodesStatus | undefined {
+  if (!meta.recoveryCodes) return mfa.status?.recoveryCodes;
+  const answered =
+    outcome.outcome === 'Failed'
+      ? undefined
+      : answeredRegenerateRequest(run.job.metadata?.annotations?.[RUN_ANNOTATIONS.regenerateRequest]);
+  return recoveryCodesRecord(mfa.status?.recoveryCodes, meta.recoveryCodes, {
+    store: materialRefs(store, meta).codes,
+    storedAt: meta.recoveryCodes.createdAt,
+    ...(answered !== undefined ? { regeneratedFor: answered } : {}),
+  });
+}
+
+/** The seed's record with the store's reference and parameters, in case the run promoted a seed; as it was otherwise. */
+function totpFollowingStore(mfa: ManagedAccountMfa, store: ResolvedStore, meta: StoreMetadata): TotpStatus | undefined {
+  if (!mfa.status?.totp || !meta.active) return mfa.status?.totp;
+  const { algorithm, digits, period } = meta.active;
+  return { ...mfa.status.totp, store: materialRefs(store, meta).seed, algorithm, digits, period };
 }
 
 /** An enrolment proves the new seed: with spec.mfa.verify it counts as a check, and it ends a drift (a remediation). */

@@ -18,6 +18,7 @@ import {
   ACTION_VERBS,
   failedConditions,
   finalizingConditions,
+  regenerationConditions,
   runningConditions,
   waitingConditions,
 } from './run-conditions.ts';
@@ -38,6 +39,7 @@ import {
   type AdoptionSource,
 } from './adoption-source.ts';
 import { driftHoldsEnable, remediates } from './verify-outcome.ts';
+import { regenerateRequest } from './regenerate-trigger.ts';
 import { decideVerify, InvalidVerifyIntervalError } from './verify-schedule.ts';
 
 export interface JobDriverDeps {
@@ -87,7 +89,7 @@ export class JobAutomationDriver implements AutomationDriver {
 
   async step(mfa: ManagedAccountMfa): Promise<AutomationStep> {
     const action = neededAction(mfa);
-    const step = await this.#toward(mfa, action, action === 'enable' && remediates(mfa) ? 'Remediate' : 'SpecChanged');
+    const step = await this.#toward(mfa, action, triggerOf(mfa, action));
     // An account the operator holds a seed for is never adopted over: say so, unless this adoption is what enrolled it.
     if (!adoptFromOf(mfa) || !enrolled(mfa) || adoptedBefore(mfa)) return step;
     return {
@@ -130,9 +132,32 @@ export class JobAutomationDriver implements AutomationDriver {
     if (unharvested) return harvestRun(this.#harvestDeps(), mfa, unharvested);
     const active = runs.find((r) => !r.finished);
     // A verification in progress changes no condition: they keep what the last runs found.
-    if (active) return { conditions: active.action === 'verify' ? [] : runningConditions(active) };
+    if (active) return { conditions: active.action === 'verify' ? [] : activeConditions(active) };
     if (action === 'enable' && adoptFromOf(mfa)) return this.#adopt(mfa, trigger, runs);
+    if (action === 'regenerate') return this.#regenerate(mfa, trigger, runs);
     return action ? this.#run(mfa, action, trigger, runs) : this.#verify(mfa, runs);
+  }
+
+  /**
+   * A regeneration, with the retry policy and capacity limits of every run. One that waits for a person (it failed for
+   * good, e.g. a connector that cannot regenerate) holds nothing else: the verification schedule goes on beside it.
+   */
+  async #regenerate(mfa: ManagedAccountMfa, trigger: string, runs: readonly ObservedRun[]): Promise<AutomationStep> {
+    // A status read before the last harvest landed still asks for the request that run answered: wait for the write.
+    const label = requestLabel(regenerateRequest(mfa)?.request);
+    if (
+      runs.some(
+        (r) => r.action === 'regenerate' && r.request === label && r.harvested && r.harvested.outcome !== 'Failed',
+      )
+    )
+      return { conditions: [], requeueAfterMs: FINALIZE_RECHECK_MS };
+    const step = await this.#run(mfa, 'regenerate', trigger, runs);
+    const regeneration = regenerationConditions(step.conditions);
+    if (step.events?.length || step.requeueAfterMs !== undefined) return { ...step, conditions: regeneration };
+    const verify = await this.#verify(mfa, runs);
+    // Both may refuse for the same reason (credentials not opted in): that condition once.
+    const told = new Set(regeneration.map((c) => c.type));
+    return { ...verify, conditions: [...regeneration, ...verify.conditions.filter((c) => !told.has(c.type))] };
   }
 
   /**
@@ -188,7 +213,8 @@ export class JobAutomationDriver implements AutomationDriver {
     beforeLaunch?: () => Promise<void>,
   ): Promise<AutomationStep> {
     const generation = mfa.metadata.generation ?? 0;
-    const request = action === 'rotate' ? rotateRequest(mfa) : undefined;
+    const request =
+      action === 'rotate' ? rotateRequest(mfa) : action === 'regenerate' ? regenerateRequest(mfa)?.request : undefined;
     const previous = runs.filter(
       (r) => r.action === action && r.generation === generation && r.request === requestLabel(request),
     );
@@ -364,6 +390,11 @@ export class JobAutomationDriver implements AutomationDriver {
   }
 }
 
+function activeConditions(run: ObservedRun): ConditionUpdate[] {
+  const running = runningConditions(run);
+  return run.action === 'regenerate' ? regenerationConditions(running) : running;
+}
+
 function deletionPolicy(mfa: ManagedAccountMfa): 'Retain' | 'Disable' {
   return mfa.spec.deletionPolicy ?? 'Retain';
 }
@@ -394,7 +425,15 @@ export function neededAction(mfa: ManagedAccountMfa): JobAction | undefined {
     return mfa.status?.mfaState === 'Enabled' ? 'disable' : undefined;
   // MFA found off by a verification is turned on again only with spec.mfa.onDrift: Remediate.
   if (!enrolled(mfa)) return driftHoldsEnable(mfa) ? undefined : 'enable';
-  return rotationRequested(mfa) ? 'rotate' : undefined;
+  if (rotationRequested(mfa)) return 'rotate';
+  // A rotation brings a new set as well, so a regeneration comes only after it.
+  return regenerateRequest(mfa) ? 'regenerate' : undefined;
+}
+
+/** Why the run of `action` starts, for history (a retry says Retry instead). */
+function triggerOf(mfa: ManagedAccountMfa, action: JobAction | undefined): string {
+  if (action === 'enable' && remediates(mfa)) return 'Remediate';
+  return action === 'regenerate' ? regenerateRequest(mfa)!.trigger : 'SpecChanged';
 }
 
 function enrolled(mfa: ManagedAccountMfa): boolean {

@@ -1,6 +1,7 @@
 import type { ConditionUpdate } from '../controller/status/conditions.ts';
 import type { RunOutcome } from '../run-contract/outcome.ts';
 import type { ObservedRun } from './run-observation.ts';
+import type { JobAction } from '../run-contract/run-spec.ts';
 
 export const ACTION_VERBS = {
   enable: 'turning MFA on',
@@ -8,7 +9,8 @@ export const ACTION_VERBS = {
   verify: 'verifying the stored seed and the MFA methods',
   rotate: 'rotating the TOTP seed',
   adopt: 'adopting the existing authenticator of spec.mfa.adoptFrom',
-} as const;
+  regenerate: 'regenerating the recovery codes on the app',
+} as const satisfies Record<JobAction, string>;
 
 /** Conditions while a run's Job is active. */
 export function runningConditions(run: ObservedRun): ConditionUpdate[] {
@@ -38,6 +40,46 @@ export function finalizingConditions(run: ObservedRun): ConditionUpdate[] {
 
 export function waitingConditions(reason: string, message: string): ConditionUpdate[] {
   return [{ type: 'AutomationSucceeded', status: 'Unknown', reason, message }];
+}
+
+/**
+ * A regeneration reports on RecoveryCodesRegenerated, as a verification does on MfaVerified, not on AutomationSucceeded:
+ * MFA stays on whatever it finds, so its failure (a connector that cannot regenerate) does not make the account unready.
+ */
+export function regenerationConditions(conditions: readonly ConditionUpdate[]): ConditionUpdate[] {
+  return conditions.map((c) => (c.type === 'AutomationSucceeded' ? { ...c, type: 'RecoveryCodesRegenerated' } : c));
+}
+
+/** What a harvested regenerate run says: the new set stored, or why not (the old set is still the stored one then). */
+export function regeneratedConditions(
+  run: ObservedRun,
+  outcome: RunOutcome,
+  storeName: string,
+  stored: StoredAfterRun,
+): ConditionUpdate[] {
+  if (outcome.outcome === 'Failed')
+    return [
+      {
+        type: 'RecoveryCodesRegenerated',
+        status: 'False',
+        reason: outcome.reason,
+        message: `Job ${run.name}: ${outcome.message}`,
+      },
+    ];
+  return [
+    {
+      type: 'RecoveryCodesRegenerated',
+      status: 'True',
+      reason: 'RecoveryCodesRegenerated',
+      message: `Job ${run.name}: ${outcome.message}`,
+    },
+    {
+      type: 'RecoveryCodesStored',
+      status: 'True',
+      reason: 'RecoveryCodesStored',
+      message: `${stored.codes} recovery codes are stored in ${storeName}.`,
+    },
+  ];
 }
 
 export function failedConditions(reason: string, message: string): ConditionUpdate[] {

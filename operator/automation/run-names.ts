@@ -3,6 +3,11 @@ import type { JobAction } from '../run-contract/run-spec.ts';
 
 /** Annotation that asks for a new seed: any new value starts one rotation. */
 export const ROTATE_ANNOTATION = 'mfa-operator.io/rotate';
+/**
+ * Annotation that asks the app for a new set of recovery codes: any new value starts one regeneration
+ * (status.recoveryCodes.regeneratedFor).
+ */
+export const REGENERATE_CODES_ANNOTATION = 'mfa-operator.io/regenerate-recovery-codes';
 /** Annotation that asks for a verification now: any new value starts one verify run (status.verification.requestedFor). */
 export const VERIFY_ANNOTATION = 'mfa-operator.io/verify';
 
@@ -25,8 +30,8 @@ export interface RunIdentity {
   generation: number;
   attempt: number;
   /**
-   * A rotation request's annotation value, or the base time of a verification: neither bumps the generation, so it
-   * names the run.
+   * A rotation request's annotation value, the base time of a verification, or a regeneration's request
+   * (regenerate-trigger.ts): none bumps the generation, so it names the run.
    */
   request?: string;
 }
@@ -73,5 +78,6 @@ export const RUN_ANNOTATIONS = {
   adoptionSourceVersion: 'mfa-operator.io/adoption-source-resource-version',
   harvested: 'mfa-operator.io/harvested',
   rotateRequest: 'mfa-operator.io/rotate-request',
+  regenerateRequest: 'mfa-operator.io/regenerate-request',
   verifySlot: 'mfa-operator.io/verify-slot',
 } as const;

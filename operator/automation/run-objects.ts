@@ -13,7 +13,7 @@ import type { ManagedAccountMfa } from '../api/v1alpha1/types.generated.ts';
 import { API_VERSION, MANAGED_ACCOUNT_MFA, MANAGED_BY } from '../api/v1alpha1/resources.ts';
 import type { CaBundle } from './ca-bundle-ref.ts';
 import { RESULT_KEYS } from '../run-contract/result-secret.ts';
-import { RUN_CONTRACT_VERSION, type RunSpec } from '../run-contract/run-spec.ts';
+import { RUN_CONTRACT_VERSION, type JobAction, type RunSpec } from '../run-contract/run-spec.ts';
 import { RUN_ANNOTATIONS, RUN_LABELS, requestLabel, runName, type RunIdentity } from './run-names.ts';
 import type { RunnerSettings } from './runner-settings.ts';
 
@@ -150,13 +150,9 @@ function job(inputs: RunInputs, name: string, namespace: string, labels: Record<
       annotations: {
         [RUN_ANNOTATIONS.trigger]: inputs.trigger,
         [RUN_ANNOTATIONS.credentialsVersion]: inputs.credentialsVersion ?? '',
-        // The request in full (its label is a digest): a rotation's annotation value, or the check a verification is.
-        ...(inputs.run.request !== undefined
-          ? {
-              [inputs.run.action === 'verify' ? RUN_ANNOTATIONS.verifySlot : RUN_ANNOTATIONS.rotateRequest]:
-                inputs.run.request,
-            }
-          : {}),
+        // The request in full (its label is a digest): a rotation's annotation value, the check a verification is, or
+        // what asked for a regeneration.
+        ...(inputs.run.request !== undefined ? { [requestAnnotation(inputs.run.action)]: inputs.run.request } : {}),
         ...(inputs.caBundle ? { [RUN_ANNOTATIONS.caBundleVersion]: inputs.caBundle.resourceVersion } : {}),
         ...(inputs.adoptionSourceVersion !== undefined
           ? { [RUN_ANNOTATIONS.adoptionSourceVersion]: inputs.adoptionSourceVersion }
@@ -278,4 +274,9 @@ export function ownerReference(mfa: ManagedAccountMfa, controller = false): V1Ow
     controller,
     blockOwnerDeletion: false,
   };
+}
+
+function requestAnnotation(action: JobAction): string {
+  if (action === 'verify') return RUN_ANNOTATIONS.verifySlot;
+  return action === 'regenerate' ? RUN_ANNOTATIONS.regenerateRequest : RUN_ANNOTATIONS.rotateRequest;
 }

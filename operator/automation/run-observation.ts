@@ -86,6 +86,7 @@ const SUCCESS_BY_ACTION = {
   disable: 'Disabled',
   verify: 'Verified',
   adopt: 'Adopted',
+  regenerate: 'RecoveryCodesRegenerated',
 } as const satisfies Record<JobAction, SuccessOutcome>;
 
 function completedWithoutMessage(run: ObservedRun): RunOutcome {

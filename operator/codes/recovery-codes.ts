@@ -146,7 +146,8 @@ export class RecoveryCodes {
       throw new CodeServiceError(
         'NoRecoveryCodes',
         `ManagedAccountMfa ${namespace}/${name} has no stored recovery codes: the app gave none at enrolment, or they were ` +
-          'deleted. Regenerate them on the app and re-enrol (annotate mfa-operator.io/rotate) to store a new set.',
+          'deleted. Annotate it with mfa-operator.io/regenerate-recovery-codes (or, for a connector that cannot regenerate ' +
+          'codes, regenerate them on the app and re-enrol with mfa-operator.io/rotate) to store a new set.',
       );
     }
     return stored;
@@ -223,8 +224,9 @@ export function claimRecoveryCode(
   if (index >= count) {
     throw new CodeServiceError(
       'RecoveryCodesUsedUp',
-      `All ${count} stored recovery codes of ${namespace}/${name} have been handed out. Regenerate them on the app and ` +
-        're-enrol (annotate mfa-operator.io/rotate) to store a new set; no code was handed out.',
+      `All ${count} stored recovery codes of ${namespace}/${name} have been handed out. Annotate it with ` +
+        'mfa-operator.io/regenerate-recovery-codes (or set spec.mfa.recoveryCodes.regenerate: WhenLow) to store a new ' +
+        'set; no code was handed out.',
     );
   }
   return claimed(mfa, record, index, claim, now);

@@ -1,7 +1,7 @@
 import type { TotpSeedMetadata } from '../../core/totp/totp-seed.ts';
 import type { RunAction } from './run-spec.ts';
 
-export const SUCCESS_OUTCOMES = ['Enabled', 'Adopted', 'Disabled', 'Verified'] as const;
+export const SUCCESS_OUTCOMES = ['Enabled', 'Adopted', 'Disabled', 'Verified', 'RecoveryCodesRegenerated'] as const;
 export type SuccessOutcome = (typeof SUCCESS_OUTCOMES)[number];
 export type Outcome = SuccessOutcome | 'Failed';
 
@@ -21,6 +21,7 @@ export const RUN_STEPS = [
   'acknowledgeRecoveryCodes',
   'markConfirmed',
   'verifyStoredSeed',
+  'regenerateRecoveryCodes',
   'disableTotp',
   'markDisabled',
 ] as const;

@@ -8,13 +8,24 @@ export const RUN_CONTRACT_VERSION = 1;
 
 /**
  * Everything a runner can do. `adopt` signs in with the store's pending seed only (one the operator took from
- * spec.mfa.adoptFrom) and reports whether the app took it; it changes nothing on the app.
+ * spec.mfa.adoptFrom) and reports whether the app took it; it changes nothing on the app. `regenerate` signs in with a
+ * stored seed and has the app issue a new set of recovery codes.
  */
-export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt'] as const;
+export const RUN_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt', 'regenerate'] as const;
 export type RunAction = (typeof RUN_ACTIONS)[number];
 
-/** The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify, `adopt` for spec.mfa.adoptFrom). */
-export const JOB_ACTIONS = ['enable', 'disable', 'verify', 'rotate', 'adopt'] as const satisfies readonly RunAction[];
+/**
+ * The actions the controller starts Jobs for: all of them (`verify` for spec.mfa.verify, `adopt` for spec.mfa.adoptFrom,
+ * `regenerate` for the regenerate-recovery-codes annotation and spec.mfa.recoveryCodes.regenerate).
+ */
+export const JOB_ACTIONS = [
+  'enable',
+  'disable',
+  'verify',
+  'rotate',
+  'adopt',
+  'regenerate',
+] as const satisfies readonly RunAction[];
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Where the runner leaves its results: a directory (tests, local runs) or the run's result Secret (Jobs). */

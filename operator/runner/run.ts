@@ -11,6 +11,7 @@ import type { ConnectorRegistry } from '../../connectors/sdk/registry.ts';
 import { adoptSourceSeed } from './adopt-seed.ts';
 import { disableTotp } from './disable-totp.ts';
 import { enableTotp } from './enable-totp.ts';
+import { regenerateRecoveryCodes } from './regenerate-recovery-codes.ts';
 import { rotateTotp } from './rotate-totp.ts';
 import type { OutcomeSummary } from '../run-contract/outcome.ts';
 import type { ResultSink } from './result-sink.ts';
@@ -41,6 +42,7 @@ const ACTIONS: Record<RunAction, (run: RunContext) => Promise<ActionResult>> = {
   verify: verifyStoredSeed,
   rotate: rotateTotp,
   adopt: adoptSourceSeed,
+  regenerate: regenerateRecoveryCodes,
 };
 
 /**

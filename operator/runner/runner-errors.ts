@@ -18,7 +18,9 @@ export type RunnerErrorReason =
   | 'OtherMfaMethodAdded'
   // Why an adoption (spec.mfa.adoptFrom) did not take the seed (adopt-seed.ts).
   | 'AdoptionSeedRejected'
-  | 'AdoptionMfaOff';
+  | 'AdoptionMfaOff'
+  // The connector has no regenerateRecoveryCodes (regenerate-recovery-codes.ts).
+  | 'RecoveryCodesRegenerationUnsupported';
 
 /** Failures of the run itself rather than of the app's pages. */
 export class RunnerError extends Error {

@@ -139,7 +139,7 @@ describe('recovery code hand-out', () => {
 
     expect(answer.status).toBe(410);
     expect(answer.json().reason).toBe('RecoveryCodesUsedUp');
-    expect(answer.json().message).toContain('re-enrol');
+    expect(answer.json().message).toContain('mfa-operator.io/regenerate-recovery-codes');
     expect(answer.json()).not.toHaveProperty('code');
     expect((await read('spent')).status?.recoveryCodes?.used).toEqual([0, 1]);
   });

@@ -64,7 +64,7 @@ export class RunCodeService {
   async run(
     ref: AccountRef,
     job = `run-${randomBytes(4).toString('hex')}`,
-    action?: 'enable' | 'disable' | 'verify' | 'rotate',
+    action?: 'enable' | 'disable' | 'verify' | 'rotate' | 'regenerate',
   ): Promise<CodeServiceSpec> {
     if (action) this.#actions.set(job, action);
     const token = randomBytes(24).toString('base64url');

@@ -125,9 +125,13 @@ export interface AdoptFromSpec {
  */
 export interface RecoveryCodesSpec {
   /**
-   * RecoveryCodesLow turns True when fewer than this many stored codes are left to hand out; 0 turns the warning off.
+   * RecoveryCodesLow turns True when fewer than this many stored codes are left to hand out; 0 turns the warning off (and regenerate WhenLow with it).
    */
   lowThreshold?: number;
+  /**
+   * When the operator has the app issue a new set of recovery codes. Manual (the default): only when the annotation mfa-operator.io/regenerate-recovery-codes gets a new value. WhenLow: also by itself once codes were handed out and fewer than lowThreshold remain. Either way the new set replaces the stored one and every code of the old set, handed out or not, stops working on the app. Needs a connector that can regenerate codes; a failed run backs off and gives up like any other.
+   */
+  regenerate?: "Manual" | "WhenLow";
 }
 /**
  * Where the seed and recovery codes are stored. Without it, Kubernetes Secrets in the resource's own namespace are used.
@@ -279,6 +283,10 @@ export interface RecoveryCodesStatus {
    * When the code service last handed out one of these codes.
    */
   lastHandedOutAt?: string;
+  /**
+   * The value of the annotation mfa-operator.io/regenerate-recovery-codes that the last requested regeneration answered; a different value asks for one more.
+   */
+  regeneratedFor?: string;
 }
 /**
  * What the periodic verification (spec.mfa.verify) last found.
@@ -322,7 +330,7 @@ export interface RunRecord {
    */
   recoveryCodeIndex?: number;
   /**
-   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, VerifyRequested, Remediate), or RecoveryCodeHandedOut.
+   * Why the run started (Created, SpecChanged, Rotate, Disable, Delete, Retry, Verify, VerifyRequested, Remediate, RegenerateRecoveryCodes for the annotation, RecoveryCodesLow for regenerate WhenLow), or RecoveryCodeHandedOut.
    */
   trigger: string;
   /**
@@ -334,7 +342,7 @@ export interface RunRecord {
    */
   completionTime?: string;
   /**
-   * Running, Enabled, Adopted, Disabled, Verified, Failed, or HandedOut (a recovery code).
+   * Running, Enabled, Adopted, Disabled, Verified, RecoveryCodesRegenerated, Failed, or HandedOut (a recovery code).
    */
   outcome: string;
   /**

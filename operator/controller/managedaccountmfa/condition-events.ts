@@ -16,6 +16,7 @@ const RUN_CONDITIONS: ReadonlySet<string> = new Set([
   'SeedStored',
   'RecoveryCodesStored',
   'MfaVerified',
+  'RecoveryCodesRegenerated',
 ]);
 
 /**

@@ -22,8 +22,11 @@ export function recoveryCodesRecord(
   const sameSet = previous?.version === stored.version;
   const used = sameSet ? (previous.used ?? []).filter((i) => i < stored.count) : [];
   const lastHandedOutAt = sameSet ? previous.lastHandedOutAt : undefined;
+  // The answered regeneration request outlives the set: a later enrolment must not ask for it again.
+  const regeneratedFor = rest.regeneratedFor ?? previous?.regeneratedFor;
   return {
     ...rest,
+    ...(regeneratedFor !== undefined ? { regeneratedFor } : {}),
     count: stored.count,
     version: stored.version,
     used,
@@ -49,7 +52,7 @@ export function recoveryCodesLow(
       type: 'RecoveryCodesLow',
       status: 'True',
       reason: remaining === 0 ? 'RecoveryCodesUsedUp' : 'BelowThreshold',
-      message: `${of} (threshold ${threshold}): regenerate them on the app and re-enrol (mfa-operator.io/rotate) before the break-glass path runs dry.`,
+      message: `${of} (threshold ${threshold}): regenerate them (annotation mfa-operator.io/regenerate-recovery-codes, or spec.mfa.recoveryCodes.regenerate: WhenLow) before the break-glass path runs dry.`,
     };
   }
   return {

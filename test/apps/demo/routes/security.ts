@@ -15,6 +15,7 @@ import {
   disablePage,
   OTHER_METHOD_NOTICE,
   recoveryCodesPage,
+  regenerateCodesPage,
   securityPage,
   setupPage,
   type SecurityState,
@@ -23,6 +24,7 @@ import {
 const SETTINGS = '/settings/security';
 const SETUP = '/settings/security/totp/setup';
 const RECOVERY_CODES = '/settings/security/recovery-codes';
+const REGENERATE_CODES = '/settings/security/recovery-codes/regenerate';
 
 function securityState(account: Account): SecurityState {
   return {
@@ -120,6 +122,17 @@ function downloadCodes(ctx: RouteContext): Reply {
   };
 }
 
+/** A new set replaces the old one at once (its codes stop working) and is shown once, like the enrolment's. */
+function regenerateCodes(ctx: RouteContext): Reply {
+  const account = signedInAccount(ctx);
+  if (!account.totp) return redirect(SETTINGS);
+  const codes = newRecoveryCodes();
+  account.recoveryCodes = new RecoveryCodeSet(codes);
+  ctx.session.freshRecoveryCodes = codes;
+  ctx.app.logger.info({ email: account.email }, 'recovery codes regenerated');
+  return redirect(RECOVERY_CODES);
+}
+
 function turnOff(ctx: RouteContext): Reply {
   const account = signedInAccount(ctx);
   if (!account.totp) return redirect(SETTINGS);
@@ -157,6 +170,13 @@ export const securityRoutes: Route[] = [
   },
   { method: 'GET', path: `${RECOVERY_CODES}.txt`, guard: 'settings', handle: downloadCodes },
   { method: 'POST', path: `${RECOVERY_CODES}/acknowledge`, guard: 'settings', handle: acknowledgeCodes },
+  {
+    method: 'GET',
+    path: REGENERATE_CODES,
+    guard: 'settings',
+    handle: (ctx) => (signedInAccount(ctx).totp ? html(200, regenerateCodesPage(ctx.view())) : redirect(SETTINGS)),
+  },
+  { method: 'POST', path: REGENERATE_CODES, guard: 'settings', handle: regenerateCodes },
   {
     method: 'GET',
     path: '/settings/security/totp/disable',

@@ -30,7 +30,9 @@ function methodList(state: SecurityState): string {
 }
 
 function totpAction(ctx: ViewContext, state: SecurityState): string {
-  if (state.totpOn) return '<p><a href="/settings/security/totp/disable">Turn off authenticator app</a></p>';
+  if (state.totpOn)
+    return `<p><a href="/settings/security/totp/disable">Turn off authenticator app</a></p>
+<p><a href="/settings/security/recovery-codes/regenerate">Regenerate recovery codes</a></p>`;
   if (state.smsOn) return `<p id="other-mfa-method" role="note">${OTHER_METHOD_NOTICE}</p>`;
   return postForm(ctx, '/settings/security/totp/enroll', '', 'Turn on authenticator app');
 }
@@ -98,6 +100,15 @@ ${items}
 </ol>
 <p><a href="/settings/security/recovery-codes.txt" download="demo-saas-recovery-codes.txt">Download recovery codes</a></p>
 ${postForm(ctx, '/settings/security/recovery-codes/acknowledge', '', 'I have saved these codes')}`,
+  );
+}
+
+export function regenerateCodesPage(ctx: ViewContext): string {
+  return page(
+    ctx,
+    'Regenerate recovery codes',
+    `<p>New recovery codes replace the ones you have: the old codes stop working at once.</p>
+${postForm(ctx, '/settings/security/recovery-codes/regenerate', '', 'Regenerate recovery codes')}`,
   );
 }
 
