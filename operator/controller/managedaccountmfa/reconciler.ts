@@ -134,12 +134,7 @@ export class ManagedAccountMfaReconciler {
     setCondition(conditions, ready, generation, now);
     // Fields the step does not own (the code service's record of handed-out recovery codes) are kept as read.
     const merged = { ...before, ...owned };
-    // Derived from status, not a step's finding: it follows each harvest, hand-out and threshold change.
-    const low = recoveryCodesLow(mfa, merged.recoveryCodes);
-    if (low) setCondition(conditions, low, generation, now);
-    else removeCondition(conditions, 'RecoveryCodesLow');
-    // AdoptFromIgnored asks for spec.mfa.adoptFrom to be removed: once it is, the request is answered.
-    if (!mfa.spec.mfa?.adoptFrom) removeCondition(conditions, 'SeedAdopted', 'AdoptFromIgnored');
+    setDerivedConditions(conditions, mfa, merged, generation, now);
     const status: ManagedAccountMfaStatus = { ...merged, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(before)) return { written: mfa, events: stepEvents };
     const written = this.#wrote(await replaceStatus(this.#d.custom, mfa, status));
@@ -183,6 +178,22 @@ function asCondition(type: string, check: ReferenceCheck, okReason: string): Con
   return check.ok
     ? { type, status: 'True', reason: okReason, message: check.message }
     : { type, status: 'False', reason: check.reason, message: check.message };
+}
+
+/** Conditions that follow from spec and status rather than from a step's finding. */
+function setDerivedConditions(
+  conditions: Condition[],
+  mfa: ManagedAccountMfa,
+  status: Partial<ManagedAccountMfaStatus>,
+  generation: number,
+  now: Date,
+): void {
+  // It follows each harvest, hand-out and threshold change.
+  const low = recoveryCodesLow(mfa, status.recoveryCodes);
+  if (low) setCondition(conditions, low, generation, now);
+  else removeCondition(conditions, 'RecoveryCodesLow');
+  // AdoptFromIgnored asks for spec.mfa.adoptFrom to be removed: once it is, the request is answered.
+  if (!mfa.spec.mfa?.adoptFrom) removeCondition(conditions, 'SeedAdopted', 'AdoptFromIgnored');
 }
 
 /** Removes the condition of `type`, only while its reason is `reason` when one is given. */
