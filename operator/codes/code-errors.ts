@@ -20,6 +20,7 @@ export const CODE_ERROR_STATUS = {
   ReviewUnavailable: 503,
   LoginRecordUnavailable: 503,
   RecoveryCodeClaimUnavailable: 503,
+  RecoveryCodesRegenerating: 503,
 } as const;
 
 export type CodeErrorReason = keyof typeof CODE_ERROR_STATUS;

@@ -31,6 +31,7 @@ const RESULT_OF: Record<CodeErrorReason, CodeResult> = {
   ReviewUnavailable: 'unavailable',
   LoginRecordUnavailable: 'unavailable',
   RecoveryCodeClaimUnavailable: 'unavailable',
+  RecoveryCodesRegenerating: 'unavailable',
 };
 
 export function resultOf(reason: CodeErrorReason | undefined): CodeResult {

@@ -87,6 +87,7 @@ export class RecoveryCodes {
     const stored = await this.#stored(mfa);
     const codes = stored.codes.reveal();
     for (let attempt = 1; ; attempt++) {
+      refuseWhileRegenerating(mfa, request);
       const claim = claimRecoveryCode(mfa, stored, request, (this.#o.now ?? (() => new Date()))());
       try {
         mfa = await replaceStatus(this.#o.custom, mfa, claim.status);
@@ -189,6 +190,30 @@ export class RecoveryCodes {
         ),
       );
   }
+}
+
+/** How long a person is told to wait while a regeneration runs: its sign-in and the app's new set take seconds. */
+const REGENERATING_RETRY_SECONDS = 15;
+
+/**
+ * While a regenerate run is active the app is about to end every code of the stored set, so a person is not handed
+ * one: they wait for a code of the new set. The claim is a write with the read resourceVersion, so a run that started
+ * since the read makes the claim conflict and read again, and this sees it. A run's own fallback (disable, rotate)
+ * never runs beside a regeneration of its account.
+ */
+function refuseWhileRegenerating(mfa: ManagedAccountMfa, request: RecoveryCodeClaim): void {
+  if (request.job) return;
+  const running = mfa.status?.conditions?.find(
+    (c) => c.type === 'RecoveryCodesRegenerated' && c.status === 'Unknown' && c.reason === 'RunInProgress',
+  );
+  if (!running) return;
+  const { namespace, name } = mfa.metadata;
+  throw new CodeServiceError(
+    'RecoveryCodesRegenerating',
+    `The recovery codes of ManagedAccountMfa ${namespace}/${name} are being regenerated (${running.message}): every ` +
+      `code of the stored set is about to stop working. Ask again in ${REGENERATING_RETRY_SECONDS} seconds for a code of the new set.`,
+    REGENERATING_RETRY_SECONDS,
+  );
 }
 
 /** "run JOB (user)" for a run, else the user. */

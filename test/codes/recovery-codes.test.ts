@@ -28,6 +28,13 @@ function custom(): CustomObjectsApi {
 }
 
 const read = (name: string): Promise<ManagedAccountMfa> => fixture.readAccount(NS, name);
+const accountObject = (name: string) => ({
+  group: 'mfa-operator.io',
+  version: 'v1alpha1',
+  plural: 'managedaccountmfas',
+  namespace: NS,
+  name,
+});
 
 async function events(name: string): Promise<EventsV1Event[]> {
   const list = await fixture.cp.kubeConfig().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
@@ -142,6 +149,49 @@ describe('recovery code hand-out', () => {
     expect(answer.json().message).toContain('mfa-operator.io/regenerate-recovery-codes');
     expect(answer.json()).not.toHaveProperty('code');
     expect((await read('spent')).status?.recoveryCodes?.used).toEqual([0, 1]);
+  });
+
+  it('hands a person no code while a regeneration runs, and one of the new set once it is stored', async () => {
+    const old = await account('regenerating', 3);
+    const mfa = await read('regenerating');
+    const running = {
+      type: 'RecoveryCodesRegenerated',
+      status: 'Unknown',
+      reason: 'RunInProgress',
+      message: 'Job regenerating-regenerate-1 (attempt 1) is regenerating the recovery codes.',
+      lastTransitionTime: new Date().toISOString(),
+    } as const;
+    await custom().replaceNamespacedCustomObjectStatus({
+      ...accountObject('regenerating'),
+      body: { ...mfa, status: { ...mfa.status, conditions: [...(mfa.status?.conditions ?? []), running] } },
+    });
+
+    const refused = await handOut('regenerating', tokens.keeper);
+    const renewed = randomRecoveryCodes(3).reveal();
+    await fixture.storeRecoveryCodes(NS, 'regenerating', renewed);
+    stored.set('regenerating', [...old, ...renewed]);
+    const after = await read('regenerating');
+    await custom().replaceNamespacedCustomObjectStatus({
+      ...accountObject('regenerating'),
+      body: {
+        ...after,
+        status: {
+          ...after.status,
+          conditions: after.status!.conditions!.map((c) =>
+            c.type === running.type ? { ...c, status: 'True', reason: 'RecoveryCodesRegenerated' } : c,
+          ),
+        },
+      },
+    });
+    const served = await handOut('regenerating', tokens.keeper);
+
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('15');
+    expect(refused.json()).toMatchObject({ reason: 'RecoveryCodesRegenerating' });
+    expect(refused.json().message).toContain('every code of the stored set is about to stop working');
+    expect(refused.json()).not.toHaveProperty('code');
+    expect(served.status).toBe(200);
+    expect(renewed).toContain(served.json().code);
   });
 
   it('refuses an account with no stored recovery codes with 404 saying why', async () => {
