@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
+import type { HazardSettings } from '../apps/demo/hazards.ts';
 import { KubernetesSecretStore } from '../../operator/stores/kubernetes/kubernetes-secret-store.ts';
 import { kubectlOk } from './kubectl.ts';
 import type { E2eEnvironment } from './e2e-environment.ts';
@@ -11,15 +12,12 @@ export async function applyAccount(
   env: E2eEnvironment,
   namespace: string,
   name: string,
-  options: { spec?: Record<string, unknown>; slowPagesMs?: number } = {},
+  options: { spec?: Record<string, unknown>; slowPagesMs?: number; hazards?: HazardSettings } = {},
 ): Promise<{ email: string; password: string }> {
   const email = `${name}@demo.example`;
   const password = `pw-${name}-${Math.random().toString(36).slice(2)}`;
-  await env.app.accounts.upsert({
-    email,
-    password,
-    ...(options.slowPagesMs ? { hazards: { slowPages: options.slowPagesMs } } : {}),
-  });
+  const hazards = { ...(options.slowPagesMs ? { slowPages: options.slowPagesMs } : {}), ...options.hazards };
+  await env.app.accounts.upsert({ email, password, ...(Object.keys(hazards).length ? { hazards } : {}) });
   await kubectlOk(
     env.cp.kubeconfigPath,
     ['apply', '-f', '-'],
@@ -102,13 +100,8 @@ export async function waitForRunningRun(env: E2eEnvironment, namespace: string, 
 
 const stores = new WeakMap<E2eEnvironment, KubernetesSecretStore>();
 
-/** The account's active seed as the Kubernetes store holds it, read as the cluster admin; `seen` collects it for the secret scans. */
-export async function activeSeed(
-  env: E2eEnvironment,
-  namespace: string,
-  name: string,
-  seen: string[],
-): Promise<TotpSeed> {
+/** The Kubernetes store as the cluster admin reads it. */
+function storeOf(env: E2eEnvironment): KubernetesSecretStore {
   let store = stores.get(env);
   if (!store) {
     const kc = new KubeConfig();
@@ -116,9 +109,26 @@ export async function activeSeed(
     store = new KubernetesSecretStore(kc);
     stores.set(env, store);
   }
+  return store;
+}
+
+/** The account's active seed as the Kubernetes store holds it, read as the cluster admin; `seen` collects it for the secret scans. */
+export async function activeSeed(
+  env: E2eEnvironment,
+  namespace: string,
+  name: string,
+  seen: string[],
+): Promise<TotpSeed> {
   const mfa = await getMfa(env, namespace, name);
-  const stored = await store.readActiveSeed({ namespace, name, uid: mfa.metadata.uid });
+  const stored = await storeOf(env).readActiveSeed({ namespace, name, uid: mfa.metadata.uid });
   if (!stored) throw new Error(`no active seed stored for ${name}`);
   seen.push(stored.seed.secret.reveal());
   return stored.seed;
+}
+
+/** Which seed slots the store holds for the account (their versions, never the seeds). */
+export async function storedSlots(env: E2eEnvironment, namespace: string, name: string) {
+  const mfa = await getMfa(env, namespace, name);
+  const meta = await storeOf(env).readMetadata({ namespace, name, uid: mfa.metadata.uid });
+  return { active: meta.active !== undefined, pending: meta.pending !== undefined };
 }
