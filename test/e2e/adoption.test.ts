@@ -116,7 +116,11 @@ describe('adopting an authenticator a person already has, end to end', { timeout
         'the adoption of refused to be refused',
         async () => {
           const mfa = await getMfa(env, NS, 'refused');
-          return condition(mfa, 'AutomationSucceeded')?.reason === 'AdoptionSeedRejected' ? mfa : undefined;
+          const refused = condition(mfa, 'AutomationSucceeded');
+          // Settled: the harvest writes the run's message first, the next reconcile adds that no retry comes.
+          return refused?.reason === 'AdoptionSeedRejected' && refused.message.includes('Secret changes')
+            ? mfa
+            : undefined;
         },
         240_000,
         1000,
