@@ -73,13 +73,17 @@ export function regeneratedConditions(
       reason: 'RecoveryCodesRegenerated',
       message: `Job ${run.name}: ${outcome.message}`,
     },
-    {
-      type: 'RecoveryCodesStored',
-      status: 'True',
-      reason: 'RecoveryCodesStored',
-      message: `${stored.codes} recovery codes are stored in ${storeName}.`,
-    },
+    recoveryCodesStored(stored.codes, storeName),
   ];
+}
+
+function recoveryCodesStored(count: number, storeName: string): ConditionUpdate {
+  return {
+    type: 'RecoveryCodesStored',
+    status: 'True',
+    reason: 'RecoveryCodesStored',
+    message: `${count} recovery codes are stored in ${storeName}.`,
+  };
 }
 
 export function failedConditions(reason: string, message: string): ConditionUpdate[] {
@@ -134,13 +138,7 @@ export function outcomeConditions(
         }
       : seedMissing(run, storeName),
   ];
-  if (stored.codes > 0)
-    updates.push({
-      type: 'RecoveryCodesStored',
-      status: 'True',
-      reason: 'RecoveryCodesStored',
-      message: `${stored.codes} recovery codes are stored in ${storeName}.`,
-    });
+  if (stored.codes > 0) updates.push(recoveryCodesStored(stored.codes, storeName));
   return updates;
 }
 
