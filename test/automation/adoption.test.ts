@@ -20,7 +20,14 @@ import { RunCodeService } from '../runner/run-code-service.ts';
 import { randomSeed } from '../stores/random-material.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
 import { signInWithCodes } from '../support/demo-login.ts';
-import { createAccount, envtestDriver, finishJob, runObjectsAsSeen } from './job-stand-in.ts';
+import {
+  createAccount,
+  envtestDriver,
+  finishJob,
+  runObjectsAsSeen,
+  mergedConditions,
+  runJobsOf,
+} from './job-stand-in.ts';
 
 /**
  * spec.mfa.adoptFrom (issue 16 part 2) on a real API server with the real Kubernetes store: a person turned MFA on in
@@ -95,7 +102,11 @@ async function createMfa(name: string, adoptFrom: Record<string, string>): Promi
 async function reconcile(mfa: ManagedAccountMfa): Promise<AutomationStep> {
   await observeJobs(mfa);
   const step = await driver().step(mfa);
-  mfa.status = { ...mfa.status, ...step.status, conditions: merged(mfa.status?.conditions ?? [], step) };
+  mfa.status = {
+    ...mfa.status,
+    ...step.status,
+    conditions: mergedConditions(mfa.status?.conditions ?? [], step.conditions),
+  };
   captured.push(JSON.stringify(step.conditions), JSON.stringify(step.events ?? []), JSON.stringify(mfa.status));
   await step.afterStatusWritten?.();
   // What the next reconcile (and the assertions) see: the Jobs after this step.
@@ -104,16 +115,7 @@ async function reconcile(mfa: ManagedAccountMfa): Promise<AutomationStep> {
 }
 
 async function observeJobs(mfa: ManagedAccountMfa): Promise<void> {
-  jobs = (
-    await batch.listNamespacedJob({ namespace: NS, labelSelector: `mfa-operator.io/account-uid=${mfa.metadata.uid}` })
-  ).items;
-}
-
-function merged(before: NonNullable<ManagedAccountMfa['status']>['conditions'] & object, step: AutomationStep) {
-  const byType = new Map(before.map((c) => [c.type, c]));
-  for (const c of step.conditions)
-    byType.set(c.type, { ...c, lastTransitionTime: new Date().toISOString(), observedGeneration: 1 });
-  return [...byType.values()];
+  jobs = await runJobsOf(batch, mfa);
 }
 
 /** Plays the Job the driver just created with the real runner, then finishes it as the Job controller would. */

@@ -1,7 +1,8 @@
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Job } from '@kubernetes/client-node';
 import { createLogger } from '../../core/logging/logger.ts';
 import { GROUP, MANAGED_ACCOUNT_MFA, VERSION } from '../../operator/api/v1alpha1/resources.ts';
-import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
+import type { Condition, ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
+import type { ConditionUpdate } from '../../operator/controller/status/conditions.ts';
 import { JobAutomationDriver, type JobDriverDeps } from '../../operator/automation/job-driver.ts';
 import { DEFAULT_RUNNER_SETTINGS } from '../../operator/automation/runner-settings.ts';
 import { createMetrics } from '../../operator/metrics/metrics.ts';
@@ -159,6 +160,22 @@ export async function finishJob(
       },
     },
   });
+}
+
+/** The account's run Jobs as the driver's informer would hold them (by the account-uid label). */
+export async function runJobsOf(batch: BatchV1Api, mfa: ManagedAccountMfa): Promise<V1Job[]> {
+  const namespace = mfa.metadata.namespace!;
+  return (
+    await batch.listNamespacedJob({ namespace, labelSelector: `mfa-operator.io/account-uid=${mfa.metadata.uid}` })
+  ).items;
+}
+
+/** The conditions with `updates` set, by type, as the reconciler writes them (generation 1). */
+export function mergedConditions(before: readonly Condition[], updates: readonly ConditionUpdate[]): Condition[] {
+  const byType = new Map(before.map((c) => [c.type, c]));
+  for (const c of updates)
+    byType.set(c.type, { ...c, lastTransitionTime: new Date().toISOString(), observedGeneration: 1 });
+  return [...byType.values()];
 }
 
 /**

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagedAccountMfa } from '../../operator/api/v1alpha1/types.generated.ts';
 import { claimRecoveryCode } from '../../operator/codes/recovery-codes.ts';
 import type { AutomationStep } from '../../operator/controller/managedaccountmfa/automation.ts';
-import type { ConditionUpdate } from '../../operator/controller/status/conditions.ts';
 import { plannedEvents } from '../../operator/controller/managedaccountmfa/condition-events.ts';
 import { readyFrom } from '../../operator/controller/managedaccountmfa/ready-condition.ts';
 import type { OutcomeSummary } from '../../operator/run-contract/outcome.ts';
@@ -17,7 +16,14 @@ import type { ControlPlane } from '../envtest/control-plane.ts';
 import { DemoRunFixture, type DemoAccount } from '../runner/demo-run-fixture.ts';
 import { RunCodeService } from '../runner/run-code-service.ts';
 import { startClusterWithCrds } from '../support/cluster.ts';
-import { createAccount, envtestDriver, finishJob, runObjectsAsSeen } from './job-stand-in.ts';
+import {
+  createAccount,
+  envtestDriver,
+  finishJob,
+  runObjectsAsSeen,
+  mergedConditions,
+  runJobsOf,
+} from './job-stand-in.ts';
 
 /**
  * Regenerating recovery codes (issue 16 part 3) on a real API server with the real Kubernetes store and no kubelet: the
@@ -56,13 +62,13 @@ async function reconcile(mfa: ManagedAccountMfa): Promise<{ step: AutomationStep
   await observeJobs(mfa);
   const step = await envtestDriver(cp, store, () => jobs).step(mfa);
   const before = mfa.status?.conditions ?? [];
-  const others = merged(
+  const others = mergedConditions(
     before.filter((c) => c.type !== 'Ready'),
     step.conditions,
   );
   const ready = readyFrom(others);
   const events = plannedEvents(before, step.conditions, ready, step.events ?? []);
-  mfa.status = { ...mfa.status, ...step.status, conditions: merged(others, [ready]) };
+  mfa.status = { ...mfa.status, ...step.status, conditions: mergedConditions(others, [ready]) };
   captured.push(JSON.stringify(step.conditions), JSON.stringify(events), JSON.stringify(mfa.status));
   await step.afterStatusWritten?.();
   // The run objects once a reconcile is done: a finished run's result Secret (its channel for material) is gone then.
@@ -72,17 +78,7 @@ async function reconcile(mfa: ManagedAccountMfa): Promise<{ step: AutomationStep
 }
 
 async function observeJobs(mfa: ManagedAccountMfa): Promise<void> {
-  jobs = (
-    await batch.listNamespacedJob({ namespace: NS, labelSelector: `mfa-operator.io/account-uid=${mfa.metadata.uid}` })
-  ).items;
-}
-
-/** The conditions with `updates` set, as the reconciler writes them (Ready is one of them, from the rest). */
-function merged(before: NonNullable<ManagedAccountMfa['status']>['conditions'] & object, updates: ConditionUpdate[]) {
-  const byType = new Map(before.map((c) => [c.type, c]));
-  for (const c of updates)
-    byType.set(c.type, { ...c, lastTransitionTime: new Date().toISOString(), observedGeneration: 1 });
-  return [...byType.values()];
+  jobs = await runJobsOf(batch, mfa);
 }
 
 /** Plays the Job the driver just created with the real runner, then finishes it as the Job controller would. */
