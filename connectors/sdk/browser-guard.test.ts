@@ -192,6 +192,32 @@ describe('browser host guard in Chromium', () => {
     expect((error as Error).message).not.toContain(PASSWORD);
   });
 
+  it('will not type a secret into a frame of the page that is not on an allowed host', async () => {
+    hosts.app.handle('/framed', html(`<iframe srcdoc="<input id='password' type='password'>"></iframe>`));
+    await session.page.goto(`${hosts.app.origin}/framed`);
+    const field = session.page.frameLocator('iframe').locator('#password');
+    await field.waitFor();
+
+    const error = await fillSecret(ctx(), field, new SecretValue(PASSWORD), 'password').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(isConnectorError(error) && error.reason).toBe('LoginHostNotAllowed');
+    expect(await field.inputValue()).toBe('');
+  });
+
+  it('types a secret into a frame of the page that is on an allowed host', async () => {
+    hosts.app.handle('/framed', html('<iframe src="/inner"></iframe>'));
+    hosts.app.handle('/inner', html('<input id="password" type="password">'));
+    await session.page.goto(`${hosts.app.origin}/framed`);
+    const field = session.page.frameLocator('iframe').locator('#password');
+
+    await fillSecret(ctx(), field, new SecretValue(PASSWORD), 'password');
+
+    expect(await field.inputValue()).toBe(PASSWORD);
+  });
+
   // Needs a non-loopback interface to mean something: with only `lo` (an empty network namespace),
   // Chromium gathers no candidates and sends nothing even without the flag.
   it('sends no WebRTC UDP around the proxy (a STUN server on the foreign host hears nothing)', async () => {
