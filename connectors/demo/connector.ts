@@ -1,6 +1,6 @@
 import type { Locator } from 'playwright-core';
 import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
-import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
+import { readEnrollmentSecret, type EnrollmentElements } from '../sdk/enrollment-secret.ts';
 import {
   challengeRequired,
   connectorOutdated,
@@ -23,6 +23,7 @@ import {
   openSecurityPage,
   passStepUp,
   pathOf,
+  promisedTexts,
   submit,
 } from './connector-pages.ts';
 
@@ -55,8 +56,7 @@ async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   // The contract's list by the attribute that names it: this read is on every run, and the items by
   // role inside a list found by its name took 36 ms here, by CSS 8 (measured beside bench/enroll.ts).
   const methods = ctx.page.locator('ul[aria-label="Two-factor methods"]');
-  await expectVisible(ctx, methods, 'the "Two-factor methods" list');
-  const items = (await methods.locator(':scope > li').allInnerTexts()).map((text) => text.trim());
+  const items = await promisedTexts(ctx, methods, methods.locator(':scope > li'), 'the "Two-factor methods" list');
   const totpEnabled = items.includes('Authenticator app: On');
   const otherMethods = items
     .filter((item) => item.endsWith(': On') && !item.startsWith('Authenticator app'))
@@ -74,23 +74,25 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   const response = await submit(ctx, turnOn, 'starting enrollment');
   await passStepUp(ctx);
   if (response.status() === 409) throw await refusedEnrollment(ctx);
-  if ((await heading(ctx)) !== 'Set up authenticator app')
-    throw connectorOutdated(APP, 'the "Set up authenticator app" page');
   const showKey = page.getByRole('link', { name: "Can't scan? Show the setup key" });
-  if ((await showKey.count()) > 0) {
-    await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
-  }
-  const textKey = page.locator('#totp-setup-key');
-  const hasTextKey = (await textKey.count()) > 0;
+  const [title, showKeyLinks] = await Promise.all([heading(ctx), showKey.count()]);
+  if (title !== 'Set up authenticator app') throw connectorOutdated(APP, 'the "Set up authenticator app" page');
+  // Without the link (a QR-only setup) the page shows neither the key nor its parameters.
+  if (showKeyLinks === 0)
+    return { ...(await readEnrollmentSecret(APP, setupElements(ctx, 'qr'), ctx.logger)), defaults: { issuer: APP } };
+  await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
   const [read, defaults] = await Promise.all([
-    readEnrollmentSecret(
-      APP,
-      { qr: page.locator('#totp-qr'), ...(hasTextKey ? { textKey } : {}), timeoutMs: timeouts.actionMs },
-      ctx.logger,
-    ),
-    hasTextKey ? readShownParameters(ctx) : { issuer: APP },
+    readEnrollmentSecret(APP, setupElements(ctx, 'qr and key'), ctx.logger),
+    readShownParameters(ctx),
   ]);
   return { ...read, defaults };
+}
+
+/** The setup page's QR code, and its key when the page was asked to show it (read if there, not waited for). */
+function setupElements(ctx: ConnectorContext, shown: 'qr' | 'qr and key'): EnrollmentElements {
+  const qr = ctx.page.locator('#totp-qr');
+  const timeoutMs = ctx.timeouts.actionMs;
+  return shown === 'qr' ? { qr, timeoutMs } : { qr, shownTextKey: ctx.page.locator('#totp-setup-key'), timeoutMs };
 }
 
 /**
@@ -139,9 +141,8 @@ async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<st
 
 async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
   const list = ctx.page.getByRole('list', { name: 'Recovery codes' });
-  await expectVisible(ctx, list, 'the "Recovery codes" list');
-  const codes = (await list.locator('li code').allInnerTexts()).map((code) => code.trim()).filter(Boolean);
-  return new SecretValue(codes);
+  const codes = await promisedTexts(ctx, list, list.locator('li code'), 'the "Recovery codes" list');
+  return new SecretValue(codes.filter(Boolean));
 }
 
 async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {

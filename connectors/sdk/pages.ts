@@ -24,6 +24,12 @@ export interface AppPages {
   navigate(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<void>;
   /** An element the page contract promises; missing means the app changed under the connector. */
   expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator>;
+  /**
+   * The trimmed texts of `items` inside `container`, an element the page contract promises. The
+   * read goes with the wait for the container, so a page that has rendered it costs one round trip;
+   * one that renders it later is read again once it is there.
+   */
+  promisedTexts(ctx: ConnectorContext, container: Locator, items: Locator, name: string): Promise<string[]>;
   /** The page's first level-1 heading, trimmed; empty when it has none. */
   heading(ctx: ConnectorContext): Promise<string>;
   /** The first `role="alert"` text (an error or notice the app shows), trimmed; empty when none. */
@@ -88,6 +94,17 @@ export function appPages(app: string): AppPages {
     }
   }
 
+  async function promisedTexts(
+    ctx: ConnectorContext,
+    container: Locator,
+    items: Locator,
+    name: string,
+  ): Promise<string[]> {
+    const [, early] = await Promise.all([expectVisible(ctx, container, name, app), items.allInnerTexts()]);
+    const texts = early.length > 0 ? early : await items.allInnerTexts();
+    return texts.map((text) => text.trim());
+  }
+
   // One round trip to the page, where counting first and then reading took two.
   async function firstText(locator: Locator): Promise<string> {
     return (await locator.allInnerTexts())[0]?.trim() ?? '';
@@ -99,6 +116,7 @@ export function appPages(app: string): AppPages {
     submit,
     navigate,
     expectVisible: (ctx, element, name) => expectVisible(ctx, element, name, app),
+    promisedTexts,
     heading: (ctx) => firstText(ctx.page.getByRole('heading', { level: 1 })),
     alertText: (ctx) => firstText(ctx.page.getByRole('alert')),
     asTimeout,
