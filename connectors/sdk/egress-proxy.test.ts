@@ -1,9 +1,23 @@
-import { request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { html, startHostileHosts, type HostileHosts } from '../../test/support/hostile-hosts.ts';
 import type { Lookup, Refusal } from './destination.ts';
 import { REFUSED_HEADER, startEgressProxy, UNREACHABLE_HEADER } from './egress-proxy.ts';
+
+/** A keep-alive HTTP server on `address` that answers every request with its name. */
+async function whoServer(
+  name: string,
+  address: string,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer({ keepAliveTimeout: 30_000 }, (_req, res) => res.end(name));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, address, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve()).closeAllConnections()),
+  };
+}
 
 /** The proxy alone, with Node as the client and a lookup the test controls (names the system cannot resolve). */
 describe('egress proxy', () => {
@@ -158,6 +172,28 @@ describe('egress proxy', () => {
         ]);
       },
     );
+  });
+
+  it('sends each request to its own host, never down a kept-alive connection to another host on the same port', async () => {
+    const a = await whoServer('a', '127.0.0.3', 0);
+    const port = a.port;
+    const b = await whoServer('b', '127.0.0.4', port);
+    const names: Record<string, string> = { 'a.test': '127.0.0.3', 'b.test': '127.0.0.4' };
+    const proxy = await startEgressProxy({
+      allowedHosts: ['a.test', 'b.test', 'localhost'],
+      onRefusal: () => undefined,
+      lookup: async (name) => [names[name] ?? '192.0.2.1'],
+    });
+    try {
+      const url = new URL(proxy.url);
+      const answers = [];
+      for (const host of ['a.test', 'b.test', 'a.test', 'b.test'])
+        answers.push((await viaProxy(url, `http://${host}:${port}/who`)).body);
+      expect(answers).toEqual(['a', 'b', 'a', 'b']);
+    } finally {
+      await proxy.close();
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('tunnels to an allowed host and refuses a tunnel to another', async () => {

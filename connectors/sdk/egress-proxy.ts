@@ -86,8 +86,11 @@ function pinned(addresses: readonly string[]): PinnedAddresses {
     if (options?.all) callback(null, entries);
     else callback(null, entries[0]!.address, entries[0]!.family);
   }) as unknown as LookupFunction;
-  // A name, so that Node calls the lookup; it is never resolved anywhere else.
-  return { host: 'pinned.invalid', autoSelectFamily: true, lookup };
+  // A name, so that Node calls the lookup; it is never resolved anywhere else. It spells the
+  // addresses because Node's agent pools kept-alive connections by host and port: under one name
+  // for every destination, a request for one host went down an idle connection to another.
+  const name = addresses.map((address) => address.replace(/[^0-9a-z]/gi, '-')).join('.');
+  return { host: `${name}.pinned.invalid`, autoSelectFamily: true, lookup };
 }
 
 /** A plain-HTTP request in absolute form (`GET http://host:port/path`). */
