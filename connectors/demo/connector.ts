@@ -11,13 +11,13 @@ import {
 } from '../sdk/errors.ts';
 import { SecretValue } from '../sdk/core.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
-import { fillSecret } from '../sdk/secret-input.ts';
 import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
 import {
   alertText,
   APP,
   expectVisible,
+  fillPromised,
   heading,
   navigate,
   openSecurityPage,
@@ -131,8 +131,13 @@ async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSec
 }
 
 async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
-  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
-  await fillSecret(ctx, field, code, 'confirmation code');
+  await fillPromised(
+    ctx,
+    ctx.page.getByLabel('Authentication code'),
+    'Authentication code field',
+    code,
+    'confirmation code',
+  );
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify code' }), 'confirming enrollment');
   if (response.status() === 422) throw enrollmentRejected(APP, 'the confirmation code was refused');
   if ((await heading(ctx)) !== 'Save your recovery codes')
@@ -171,8 +176,13 @@ async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | un
   // The turn-off form asks for an authenticator code; a session opened with a recovery code has none.
   if (!code) throw challengeRequired(APP, 'an authenticator code to turn the authenticator app off');
   await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
-  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
-  await fillSecret(ctx, field, code, 'turn-off code');
+  await fillPromised(
+    ctx,
+    ctx.page.getByLabel('Authentication code'),
+    'Authentication code field',
+    code,
+    'turn-off code',
+  );
   const response = await submit(
     ctx,
     ctx.page.getByRole('button', { name: 'Turn off' }),

@@ -297,6 +297,23 @@ describe('SDK page helpers in Chromium', () => {
     });
   });
 
+  describe('fillPromised', () => {
+    it('types into a field the page has', async () => {
+      await session.page.goto(`${origin}/one-page`);
+      const field = session.page.getByLabel('Email');
+      await pages.fillPromised(context(), field, 'the Email field', new SecretValue('a@example.com'), 'username');
+      expect(await field.inputValue()).toBe('a@example.com');
+    });
+
+    it('reports a field the page lacks as ConnectorOutdated naming it, not as a timeout', async () => {
+      await session.page.goto(`${origin}/home`);
+      const ctx = { ...context(), timeouts: { navigationMs: 10_000, actionMs: 500 } };
+      const fill = () => pages.fillPromised(ctx, ctx.page.getByLabel('Email'), 'the Email field', 'x', 'username');
+      expect(await reasonOf(fill())).toBe('ConnectorOutdated');
+      await expect(fill()).rejects.toThrow('the Email field');
+    });
+  });
+
   it('reads the first visible level-1 heading, whether an <h1> or declared by role, and the first alert', async () => {
     const ctx = context();
     await session.page.goto(`${origin}/headings`);

@@ -1,7 +1,8 @@
 import { errors, type Locator, type Response } from 'playwright-core';
 import type { ConnectorContext } from './connector.ts';
 import { timedOut } from './errors.ts';
-import { expectVisible } from './page-contract.ts';
+import type { SecretValue } from '../../core/secrets/secret-value.ts';
+import { expectVisible, fillPromised, promisedTexts } from './page-contract.ts';
 
 /**
  * Page mechanics every connector needs, bound to the app's display name so that errors name it:
@@ -24,6 +25,17 @@ export interface AppPages {
   navigate(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<void>;
   /** An element the page contract promises; missing means the app changed under the connector. */
   expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator>;
+  /**
+   * fillSecret into a field the page contract promises: ConnectorOutdated naming it when the page
+   * lacks it, as expectVisible, with the wait and the pinning of the field in one round trip.
+   */
+  fillPromised(
+    ctx: ConnectorContext,
+    field: Locator,
+    name: string,
+    value: string | SecretValue<string>,
+    what: string,
+  ): Promise<void>;
   /**
    * The trimmed texts of `items` inside `container`, an element the page contract promises. The
    * read goes with the wait for the container, so a page that has rendered it costs one round trip;
@@ -94,17 +106,6 @@ export function appPages(app: string): AppPages {
     }
   }
 
-  async function promisedTexts(
-    ctx: ConnectorContext,
-    container: Locator,
-    items: Locator,
-    name: string,
-  ): Promise<string[]> {
-    const [, early] = await Promise.all([expectVisible(ctx, container, name, app), items.allInnerTexts()]);
-    const texts = early.length > 0 ? early : await items.allInnerTexts();
-    return texts.map((text) => text.trim());
-  }
-
   // One round trip to the page, where counting first and then reading took two.
   async function firstText(locator: Locator): Promise<string> {
     return (await locator.allInnerTexts())[0]?.trim() ?? '';
@@ -116,7 +117,8 @@ export function appPages(app: string): AppPages {
     submit,
     navigate,
     expectVisible: (ctx, element, name) => expectVisible(ctx, element, name, app),
-    promisedTexts,
+    fillPromised: (ctx, field, name, value, what) => fillPromised(ctx, field, name, value, what, app),
+    promisedTexts: (ctx, container, items, name) => promisedTexts(ctx, container, items, name, app),
     heading: (ctx) => firstText(ctx.page.getByRole('heading', { level: 1 })),
     alertText: (ctx) => firstText(ctx.page.getByRole('alert')),
     asTimeout,
