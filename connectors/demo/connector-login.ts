@@ -8,9 +8,10 @@ import {
   mfaAlreadyEnabled,
   rateLimited,
 } from '../sdk/errors.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
 import { signInInSteps, type SignInForm } from '../sdk/sign-in-flow.ts';
 import type { SecretValue } from '../sdk/core.ts';
-import { APP, DEMO_PAGES, fillPromised, open, pathOf, submit } from './connector-pages.ts';
+import { APP, DEMO_PAGES, expectVisible, open, pathOf, submit } from './connector-pages.ts';
 
 /** The demo's sign-in form: email and password on one page (the SDK also handles them on two). */
 const SIGN_IN_FORM: SignInForm = {
@@ -47,8 +48,8 @@ async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFa
     await submitRecoveryCode(ctx, () => recoveryCode.call(secondFactor, {}));
     return;
   }
-  const field = ctx.page.getByLabel('Authentication code');
-  await fillPromised(ctx, field, 'Authentication code field', await secondFactor.totpCode(), 'sign-in code');
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await fillSecret(ctx, field, await secondFactor.totpCode(), 'sign-in code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting the sign-in code');
   if (response.status() === 401) throw secondFactorRefused('authentication code');
 }
@@ -56,7 +57,8 @@ async function answerSecondFactor(ctx: ConnectorContext, secondFactor?: SecondFa
 /** The demo app takes any unused recovery code; one is asked for only once its field is there. */
 async function submitRecoveryCode(ctx: ConnectorContext, code: () => Promise<SecretValue<string>>): Promise<void> {
   await ctx.page.getByRole('link', { name: 'Use a recovery code' }).click({ timeout: ctx.timeouts.actionMs });
-  await fillPromised(ctx, ctx.page.getByLabel('Recovery code'), 'Recovery code field', await code(), 'recovery code');
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Recovery code'), 'Recovery code field');
+  await fillSecret(ctx, field, await code(), 'recovery code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify' }), 'submitting a recovery code');
   if (response.status() === 401) throw secondFactorRefused('recovery code');
 }

@@ -15,7 +15,7 @@ export function pathOf(ctx: ConnectorContext): string {
   return new URL(ctx.page.url()).pathname;
 }
 
-export const { open, submit, navigate, expectVisible, fillPromised, promisedTexts, heading, alertText } = DEMO_PAGES;
+export const { open, submit, navigate, expectVisible, heading, alertText } = DEMO_PAGES;
 
 /** The demo asks for the password again on a page of its own, `/settings/sudo`, before security pages. */
 const SUDO: ReconfirmationPrompt = {

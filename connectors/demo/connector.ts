@@ -1,6 +1,6 @@
 import type { Locator } from 'playwright-core';
 import type { Connector, ConnectorContext, EnrollmentSecret, MfaState } from '../sdk/connector.ts';
-import { readEnrollmentSecret, type EnrollmentElements } from '../sdk/enrollment-secret.ts';
+import { readEnrollmentSecret } from '../sdk/enrollment-secret.ts';
 import {
   challengeRequired,
   connectorOutdated,
@@ -11,19 +11,18 @@ import {
 } from '../sdk/errors.ts';
 import { SecretValue } from '../sdk/core.ts';
 import { totpParametersFromText } from '../sdk/otpauth-uri.ts';
+import { fillSecret } from '../sdk/secret-input.ts';
 import { deploymentLoginHosts } from '../sdk/deployment-hosts.ts';
 import { signIn } from './connector-login.ts';
 import {
   alertText,
   APP,
   expectVisible,
-  fillPromised,
   heading,
   navigate,
   openSecurityPage,
   passStepUp,
   pathOf,
-  promisedTexts,
   submit,
 } from './connector-pages.ts';
 
@@ -56,7 +55,8 @@ async function readMfaState(ctx: ConnectorContext): Promise<MfaState> {
   // The contract's list by the attribute that names it: this read is on every run, and the items by
   // role inside a list found by its name took 36 ms here, by CSS 8 (measured beside bench/enroll.ts).
   const methods = ctx.page.locator('ul[aria-label="Two-factor methods"]');
-  const items = await promisedTexts(ctx, methods, methods.locator(':scope > li'), 'the "Two-factor methods" list');
+  await expectVisible(ctx, methods, 'the "Two-factor methods" list');
+  const items = (await methods.locator(':scope > li').allInnerTexts()).map((text) => text.trim());
   const totpEnabled = items.includes('Authenticator app: On');
   const otherMethods = items
     .filter((item) => item.endsWith(': On') && !item.startsWith('Authenticator app'))
@@ -74,25 +74,23 @@ async function beginTotpEnrollment(ctx: ConnectorContext): Promise<EnrollmentSec
   const response = await submit(ctx, turnOn, 'starting enrollment');
   await passStepUp(ctx);
   if (response.status() === 409) throw await refusedEnrollment(ctx);
+  if ((await heading(ctx)) !== 'Set up authenticator app')
+    throw connectorOutdated(APP, 'the "Set up authenticator app" page');
   const showKey = page.getByRole('link', { name: "Can't scan? Show the setup key" });
-  const [title, showKeyLinks] = await Promise.all([heading(ctx), showKey.count()]);
-  if (title !== 'Set up authenticator app') throw connectorOutdated(APP, 'the "Set up authenticator app" page');
-  // Without the link (a QR-only setup) the page shows neither the key nor its parameters.
-  if (showKeyLinks === 0)
-    return { ...(await readEnrollmentSecret(APP, setupElements(ctx, 'qr'), ctx.logger)), defaults: { issuer: APP } };
-  await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
+  if ((await showKey.count()) > 0) {
+    await navigate(ctx, () => showKey.click({ timeout: timeouts.actionMs }), 'showing the setup key');
+  }
+  const textKey = page.locator('#totp-setup-key');
+  const hasTextKey = (await textKey.count()) > 0;
   const [read, defaults] = await Promise.all([
-    readEnrollmentSecret(APP, setupElements(ctx, 'qr and key'), ctx.logger),
-    readShownParameters(ctx),
+    readEnrollmentSecret(
+      APP,
+      { qr: page.locator('#totp-qr'), ...(hasTextKey ? { textKey } : {}), timeoutMs: timeouts.actionMs },
+      ctx.logger,
+    ),
+    hasTextKey ? readShownParameters(ctx) : { issuer: APP },
   ]);
   return { ...read, defaults };
-}
-
-/** The setup page's QR code, and its key when the page was asked to show it (read if there, not waited for). */
-function setupElements(ctx: ConnectorContext, shown: 'qr' | 'qr and key'): EnrollmentElements {
-  const qr = ctx.page.locator('#totp-qr');
-  const timeoutMs = ctx.timeouts.actionMs;
-  return shown === 'qr' ? { qr, timeoutMs } : { qr, shownTextKey: ctx.page.locator('#totp-setup-key'), timeoutMs };
 }
 
 /**
@@ -131,13 +129,8 @@ async function readShownParameters(ctx: ConnectorContext): Promise<EnrollmentSec
 }
 
 async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<string>): Promise<void> {
-  await fillPromised(
-    ctx,
-    ctx.page.getByLabel('Authentication code'),
-    'Authentication code field',
-    code,
-    'confirmation code',
-  );
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await fillSecret(ctx, field, code, 'confirmation code');
   const response = await submit(ctx, ctx.page.getByRole('button', { name: 'Verify code' }), 'confirming enrollment');
   if (response.status() === 422) throw enrollmentRejected(APP, 'the confirmation code was refused');
   if ((await heading(ctx)) !== 'Save your recovery codes')
@@ -146,8 +139,9 @@ async function confirmTotpEnrollment(ctx: ConnectorContext, code: SecretValue<st
 
 async function readRecoveryCodes(ctx: ConnectorContext): Promise<SecretValue<readonly string[]>> {
   const list = ctx.page.getByRole('list', { name: 'Recovery codes' });
-  const codes = await promisedTexts(ctx, list, list.locator('li code'), 'the "Recovery codes" list');
-  return new SecretValue(codes.filter(Boolean));
+  await expectVisible(ctx, list, 'the "Recovery codes" list');
+  const codes = (await list.locator('li code').allInnerTexts()).map((code) => code.trim()).filter(Boolean);
+  return new SecretValue(codes);
 }
 
 async function acknowledgeRecoveryCodes(ctx: ConnectorContext): Promise<void> {
@@ -176,13 +170,8 @@ async function disableTotp(ctx: ConnectorContext, code: SecretValue<string> | un
   // The turn-off form asks for an authenticator code; a session opened with a recovery code has none.
   if (!code) throw challengeRequired(APP, 'an authenticator code to turn the authenticator app off');
   await openSecurityPage(ctx, '/settings/security/totp/disable', 'opening "Turn off authenticator app"');
-  await fillPromised(
-    ctx,
-    ctx.page.getByLabel('Authentication code'),
-    'Authentication code field',
-    code,
-    'turn-off code',
-  );
+  const field = await expectVisible(ctx, ctx.page.getByLabel('Authentication code'), 'Authentication code field');
+  await fillSecret(ctx, field, code, 'turn-off code');
   const response = await submit(
     ctx,
     ctx.page.getByRole('button', { name: 'Turn off' }),

@@ -121,24 +121,6 @@ describe('browser session and QR reading in Chromium', () => {
     await session.close();
   });
 
-  it('reads a key the page shows without waiting for it, and does with the QR code alone where it shows none', async () => {
-    const session = await BrowserSession.open(browser, { allowedHosts: ['127.0.0.1'], logger });
-    await session.page.goto(origin);
-    const read = (qr: string, shown: string) =>
-      readEnrollmentSecret(
-        'Demo SaaS',
-        { qr: session.page.locator(qr), shownTextKey: session.page.locator(shown), timeoutMs: 5_000 },
-        logger,
-      );
-    const both = await read('#img', '#key');
-    expect([both.textKey?.reveal(), both.otpauthUri?.reveal()]).toEqual(['JBSW Y3DP EHPK 3PXP', URI]);
-    const qrOnly = await read('#img', '#no-such-key');
-    expect([qrOnly.textKey, qrOnly.otpauthUri?.reveal()]).toEqual([undefined, URI]);
-    // No key shown and no readable code: the page changed.
-    await expect(read('#blank', '#no-such-key')).rejects.toMatchObject({ reason: 'ConnectorOutdated' });
-    await session.close();
-  });
-
   it('masks secret elements in failure screenshots: the QR code is readable without the mask, not with it', async () => {
     const session = await BrowserSession.open(browser, {
       allowedHosts: ['127.0.0.1'],

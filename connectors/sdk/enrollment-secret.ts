@@ -4,17 +4,12 @@ import { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { EnrollmentSecret } from './connector.ts';
 import { connectorOutdated, ConnectorError } from './errors.ts';
 import { parseOtpauthUri, parseTextKey } from './otpauth-uri.ts';
-import { QrNotFoundError, readQrFromElement } from './qr.ts';
+import { QrNotFoundError, readQrFromElement, readQrIfReadable } from './qr.ts';
 import type { TotpSeed } from '../../core/totp/totp-seed.ts';
 
 export interface EnrollmentElements {
-  /** The element holding the setup key as text, if the page shows one (waited for). */
+  /** The element holding the setup key as text, if the page shows one. */
   textKey?: Locator;
-  /**
-   * Instead of `textKey`: where a loaded page shows the key when it shows one. Read at once, in
-   * the same round trip as the QR code, and absent means the QR code has to do alone.
-   */
-  shownTextKey?: Locator;
   /** The element drawing the QR code (`<img>`, `<canvas>`, `<svg>`). */
   qr?: Locator;
   timeoutMs: number;
@@ -30,34 +25,32 @@ export async function readEnrollmentSecret(
   logger: Logger,
 ): Promise<Pick<EnrollmentSecret, 'textKey' | 'otpauthUri'>> {
   // Both readings at once: each is a few round trips to the page, and neither changes it.
-  const [textKey, qr] = await Promise.all([
-    readTextKey(elements),
-    elements.qr ? readQr(elements.qr, elements.timeoutMs) : undefined,
+  const [textKey, otpauthUri] = await Promise.all([
+    elements.textKey ? readTextKey(elements.textKey, elements.timeoutMs) : undefined,
+    elements.qr ? readQr(app, elements.qr, elements.timeoutMs, elements.textKey !== undefined, logger) : undefined,
   ]);
-  // Beside a text key an unreadable QR code is only a warning; alone it means the page changed.
-  if (qr instanceof QrNotFoundError) {
-    if (!textKey) throw connectorOutdated(app, 'a readable QR code on the enrollment page', qr);
-    logger.warn('QR code unreadable; using the setup key alone');
-  }
-  const otpauthUri = qr instanceof QrNotFoundError ? undefined : qr;
   if (!textKey && !otpauthUri) throw connectorOutdated(app, 'a setup key or QR code on the enrollment page');
   return { ...(textKey ? { textKey } : {}), ...(otpauthUri ? { otpauthUri } : {}) };
 }
 
-async function readTextKey(elements: EnrollmentElements): Promise<SecretValue<string> | undefined> {
-  if (elements.textKey)
-    return new SecretValue((await elements.textKey.innerText({ timeout: elements.timeoutMs })).trim());
-  const shown = (await elements.shownTextKey?.allInnerTexts())?.[0]?.trim();
-  return shown ? new SecretValue(shown) : undefined;
+async function readTextKey(element: Locator, timeoutMs: number): Promise<SecretValue<string>> {
+  return new SecretValue((await element.innerText({ timeout: timeoutMs })).trim());
 }
 
-/** The QR code's URI, or the QrNotFoundError that says the element has none (judged once the key is read). */
-async function readQr(element: Locator, timeoutMs: number): Promise<SecretValue<string> | QrNotFoundError> {
+/** Beside a text key an unreadable QR code is only a warning; alone it means the page changed. */
+async function readQr(
+  app: string,
+  element: Locator,
+  timeoutMs: number,
+  haveTextKey: boolean,
+  logger: Logger,
+): Promise<SecretValue<string> | undefined> {
+  if (haveTextKey) return readQrIfReadable(element, timeoutMs, logger);
   try {
     return await readQrFromElement(element, timeoutMs);
   } catch (e: unknown) {
-    if (e instanceof QrNotFoundError) return e;
-    throw e;
+    if (!(e instanceof QrNotFoundError)) throw e;
+    throw connectorOutdated(app, 'a readable QR code on the enrollment page', e);
   }
 }
 

@@ -88,9 +88,6 @@ describe('SDK page helpers in Chromium', () => {
           '/headings':
             '<h1 hidden>Stale</h1><h2>Section</h2><div role="heading" aria-level="2">Aside</div><div role="heading" aria-level="1">Account</div><h1>Later</h1>',
           '/no-heading': '<h2>Only a section</h2><p role="alert"> Saved. </p>',
-          '/list': '<ul aria-label="Codes"><li> one </li><li>two</li></ul>',
-          '/late-list':
-            '<div id="slot"></div><script>setTimeout(() => { document.getElementById("slot").innerHTML = \'<ul aria-label="Codes"><li>late</li></ul>\'; }, 300);</script>',
         };
         const body = routes[url.pathname];
         return body === undefined ? html('not found', 404) : html(body);
@@ -273,47 +270,6 @@ describe('SDK page helpers in Chromium', () => {
       expect(() => totpParametersInText('Digits: 7')).toThrow(/digits "7"/);
     });
   });
-  describe('promisedTexts', () => {
-    const texts = (ctx: ConnectorContext) => {
-      const list = ctx.page.getByRole('list', { name: 'Codes' });
-      return pages.promisedTexts(ctx, list, list.locator('li'), 'the "Codes" list');
-    };
-
-    it('reads the items of a list the page has rendered, trimmed', async () => {
-      await session.page.goto(`${origin}/list`);
-      expect(await texts(context())).toEqual(['one', 'two']);
-    });
-
-    it('reads a list a script renders after the page has loaded', async () => {
-      await session.page.goto(`${origin}/late-list`);
-      expect(await texts(context())).toEqual(['late']);
-    });
-
-    it('reports a list the page lacks as ConnectorOutdated naming it', async () => {
-      await session.page.goto(`${origin}/home`);
-      const ctx = { ...context(), timeouts: { navigationMs: 10_000, actionMs: 500 } };
-      expect(await reasonOf(texts(ctx))).toBe('ConnectorOutdated');
-      await expect(texts(ctx)).rejects.toThrow('the "Codes" list');
-    });
-  });
-
-  describe('fillPromised', () => {
-    it('types into a field the page has', async () => {
-      await session.page.goto(`${origin}/one-page`);
-      const field = session.page.getByLabel('Email');
-      await pages.fillPromised(context(), field, 'the Email field', new SecretValue('a@example.com'), 'username');
-      expect(await field.inputValue()).toBe('a@example.com');
-    });
-
-    it('reports a field the page lacks as ConnectorOutdated naming it, not as a timeout', async () => {
-      await session.page.goto(`${origin}/home`);
-      const ctx = { ...context(), timeouts: { navigationMs: 10_000, actionMs: 500 } };
-      const fill = () => pages.fillPromised(ctx, ctx.page.getByLabel('Email'), 'the Email field', 'x', 'username');
-      expect(await reasonOf(fill())).toBe('ConnectorOutdated');
-      await expect(fill()).rejects.toThrow('the Email field');
-    });
-  });
-
   it('reads the first visible level-1 heading, whether an <h1> or declared by role, and the first alert', async () => {
     const ctx = context();
     await session.page.goto(`${origin}/headings`);

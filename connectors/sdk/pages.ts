@@ -1,8 +1,7 @@
 import { errors, type Locator, type Response } from 'playwright-core';
 import type { ConnectorContext } from './connector.ts';
 import { timedOut } from './errors.ts';
-import type { SecretValue } from '../../core/secrets/secret-value.ts';
-import { expectVisible, fillPromised, promisedTexts } from './page-contract.ts';
+import { expectVisible } from './page-contract.ts';
 
 /**
  * Page mechanics every connector needs, bound to the app's display name so that errors name it:
@@ -25,23 +24,6 @@ export interface AppPages {
   navigate(ctx: ConnectorContext, action: () => Promise<void>, step: string): Promise<void>;
   /** An element the page contract promises; missing means the app changed under the connector. */
   expectVisible(ctx: ConnectorContext, element: Locator, name: string): Promise<Locator>;
-  /**
-   * fillSecret into a field the page contract promises: ConnectorOutdated naming it when the page
-   * lacks it, as expectVisible, with the wait and the pinning of the field in one round trip.
-   */
-  fillPromised(
-    ctx: ConnectorContext,
-    field: Locator,
-    name: string,
-    value: string | SecretValue<string>,
-    what: string,
-  ): Promise<void>;
-  /**
-   * The trimmed texts of `items` inside `container`, an element the page contract promises. The
-   * read goes with the wait for the container, so a page that has rendered it costs one round trip;
-   * one that renders it later is read again once it is there.
-   */
-  promisedTexts(ctx: ConnectorContext, container: Locator, items: Locator, name: string): Promise<string[]>;
   /** The page's first level-1 heading, trimmed; empty when it has none. */
   heading(ctx: ConnectorContext): Promise<string>;
   /** The first `role="alert"` text (an error or notice the app shows), trimmed; empty when none. */
@@ -117,8 +99,6 @@ export function appPages(app: string): AppPages {
     submit,
     navigate,
     expectVisible: (ctx, element, name) => expectVisible(ctx, element, name, app),
-    fillPromised: (ctx, field, name, value, what) => fillPromised(ctx, field, name, value, what, app),
-    promisedTexts: (ctx, container, items, name) => promisedTexts(ctx, container, items, name, app),
     heading: (ctx) => firstText(ctx.page.getByRole('heading', { level: 1 })),
     alertText: (ctx) => firstText(ctx.page.getByRole('alert')),
     asTimeout,

@@ -8,22 +8,19 @@ import { secretInputRefusal } from './host-guard.ts';
  * Type a username, password, TOTP code or recovery code, but only into a page on an allowed host.
  * Every connector fills secrets through this. The element is pinned first: if the page navigates
  * between the check and the fill, the fill fails on the detached element instead of typing into
- * the next document, and the error says where the page went. `ready` is a wait that must pass
- * before anything is typed (a page-contract check, say): it runs while the element is pinned, and
- * its failure is the error.
+ * the next document, and the error says where the page went.
  */
 export async function fillSecret(
   ctx: ConnectorContext,
   field: Locator,
   value: string | SecretValue<string>,
   what: string,
-  ready?: Promise<unknown>,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let handle: ElementHandle | null = null;
     try {
       await refuseOffHost(ctx, null, what);
-      handle = await pin(field, ctx.timeouts.actionMs, attempt === 1 ? ready : undefined);
+      handle = await field.elementHandle({ timeout: ctx.timeouts.actionMs });
       await refuseOffHost(ctx, handle, what);
       await handle.fill(typeof value === 'string' ? value : value.reveal(), { timeout: ctx.timeouts.actionMs });
       return;
@@ -36,19 +33,6 @@ export async function fillSecret(
       void handle?.dispose().catch(() => undefined);
     }
   }
-}
-
-/** The field's element, looked for while `ready` runs (one round trip where the two in turn took two). */
-async function pin(field: Locator, timeoutMs: number, ready: Promise<unknown> | undefined): Promise<ElementHandle> {
-  const found = field.elementHandle({ timeout: timeoutMs });
-  if (!ready) return found;
-  try {
-    await ready;
-  } catch (e: unknown) {
-    void found.then((handle) => handle.dispose()).catch(() => undefined);
-    throw e;
-  }
-  return found;
 }
 
 async function refuseOffHost(ctx: ConnectorContext, handle: ElementHandle | null, what: string): Promise<void> {

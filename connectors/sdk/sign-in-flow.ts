@@ -37,8 +37,8 @@ export async function signInInSteps(
   credentials: Credentials,
   checkUsername: (response: Response) => Promise<void> | void = () => undefined,
 ): Promise<SignInResponses> {
-  const username = form.username(ctx);
-  await pages.fillPromised(ctx, username, 'the username or email field', credentials.username, 'username');
+  const username = await pages.expectVisible(ctx, form.username(ctx), 'the username or email field');
+  await fillSecret(ctx, username, credentials.username, 'username');
   let usernameResponse: Response | undefined;
   const onePage = await form.password(ctx).isVisible();
   if (!onePage) {
@@ -57,10 +57,11 @@ export async function signInInSteps(
     usernameResponse = await Promise.any([posted, revealed]).catch(() => posted);
     if (usernameResponse) await checkUsername(usernameResponse);
   }
-  const password = form.password(ctx);
   // On one page the field was just seen; waiting for it again would be one more round trip.
-  if (onePage) await fillSecret(ctx, password, credentials.password, 'password');
-  else await pages.fillPromised(ctx, password, 'the password field', credentials.password, 'password');
+  const password = onePage
+    ? form.password(ctx)
+    : await pages.expectVisible(ctx, form.password(ctx), 'the password field');
+  await fillSecret(ctx, password, credentials.password, 'password');
   const passwordResponse = await pages.submit(
     ctx,
     form.submit ? form.submit(ctx) : () => password.press('Enter', { timeout: ctx.timeouts.actionMs }),
