@@ -21,6 +21,7 @@ import { startDemoApp, type DemoApp } from '../test/apps/demo/demo-app.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../core/logging/logger.ts';
 import { bareEnrollment } from './enroll-floor.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({ options: { base: { type: 'string' }, n: { type: 'string', default: '30' } } });
 if (!values.base) throw new Error('--base names the other checkout (a directory with operator/ and connectors/)');
@@ -53,12 +54,6 @@ async function runnerOf(root: string): Promise<RunnerModules> {
     import(at('connectors/index.ts')) as Promise<typeof import('../connectors/index.ts')>,
   ]);
   return { performRun: run.performRun, FileResultSink: sink.FileResultSink, connectors: index.connectors };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** One enablement by `runner`; true when it waited for a fresh TOTP window. */

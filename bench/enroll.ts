@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { startDemoApp } from '../test/apps/demo/demo-app.ts';
 import { bareEnrollment } from './enroll-floor.ts';
+import { median } from './stats.ts';
 import { connectors } from '../connectors/index.ts';
 import { launchBrowser } from '../connectors/sdk/browser.ts';
 import { createLogger } from '../core/logging/logger.ts';
@@ -39,12 +40,6 @@ function stats(samplesMs: number[]): { n: number; medianS: number; p95S: number;
     minS: s(sorted[0] ?? NaN),
     maxS: s(sorted.at(-1) ?? NaN),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
