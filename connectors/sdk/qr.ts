@@ -56,11 +56,9 @@ export async function readQrFromElement(element: Locator, timeoutMs?: number): P
  * (no `srcset` choosing another picture) and its header declares a sane size; otherwise undefined.
  */
 async function inlinePng(element: Locator, timeout: { timeout?: number }): Promise<Buffer | undefined> {
+  await element.waitFor({ state: 'visible', ...timeout });
   const img = element.and(element.page().locator(`img[src^="${INLINE_PNG}"]:not([srcset])`));
-  // Counted while the wait runs: an element that only becomes such an <img> after the count is
-  // read from its screenshot, which reads every kind.
-  const [, inlineImages] = await Promise.all([element.waitFor({ state: 'visible', ...timeout }), img.count()]);
-  if (inlineImages !== 1) return undefined;
+  if ((await img.count()) !== 1) return undefined;
   const src = (await img.getAttribute('src', timeout)) ?? '';
   if (!src.startsWith(INLINE_PNG) || src.length - INLINE_PNG.length > MAX_INLINE_BASE64) return undefined;
   const png = Buffer.from(src.slice(INLINE_PNG.length), 'base64');

@@ -1,4 +1,4 @@
-import type { ElementHandle, Frame, Locator, Page } from 'playwright-core';
+import type { ElementHandle, Locator } from 'playwright-core';
 import type { SecretValue } from '../../core/secrets/secret-value.ts';
 import type { ConnectorContext } from './connector.ts';
 import { pageLeftAllowedHosts } from './errors.ts';
@@ -36,18 +36,7 @@ export async function fillSecret(
 }
 
 async function refuseOffHost(ctx: ConnectorContext, handle: ElementHandle | null, what: string): Promise<void> {
-  const frame = handle ? await frameOf(ctx.page, handle) : ctx.page.mainFrame();
+  const frame = handle ? await handle.ownerFrame().catch(() => null) : ctx.page.mainFrame();
   const refusal = secretInputRefusal(ctx.page, frame?.url() ?? 'about:blank');
   if (refusal) throw pageLeftAllowedHosts(refusal.host, refusal.reason, `typing the ${what}`);
-}
-
-/**
- * The frame that holds `handle`. A page with no frame but its main one needs no round trip to
- * the browser to tell: Playwright learns of a child frame (its attach event) before it can hand
- * out an element inside it, so a handle resolved while the page lists one frame is in that frame.
- * Any other page asks.
- */
-async function frameOf(page: Page, handle: ElementHandle): Promise<Frame | null> {
-  if (page.frames().length === 1) return page.mainFrame();
-  return handle.ownerFrame().catch(() => null);
 }

@@ -40,8 +40,7 @@ export async function signInInSteps(
   const username = await pages.expectVisible(ctx, form.username(ctx), 'the username or email field');
   await fillSecret(ctx, username, credentials.username, 'username');
   let usernameResponse: Response | undefined;
-  const onePage = await form.password(ctx).isVisible();
-  if (!onePage) {
+  if (!(await form.password(ctx).isVisible())) {
     // Either a new page (a POST that loads one) or the same page revealing its password field.
     const posted = pages.submit(
       ctx,
@@ -57,10 +56,7 @@ export async function signInInSteps(
     usernameResponse = await Promise.any([posted, revealed]).catch(() => posted);
     if (usernameResponse) await checkUsername(usernameResponse);
   }
-  // On one page the field was just seen; waiting for it again would be one more round trip.
-  const password = onePage
-    ? form.password(ctx)
-    : await pages.expectVisible(ctx, form.password(ctx), 'the password field');
+  const password = await pages.expectVisible(ctx, form.password(ctx), 'the password field');
   await fillSecret(ctx, password, credentials.password, 'password');
   const passwordResponse = await pages.submit(
     ctx,
